@@ -1,0 +1,74 @@
+/**
+ * Typed events the decision core emits. Fencing, recovery and notifications consume them; nothing
+ * downstream decides on its own (see ports.ts for the edges that carry them out).
+ */
+export type HostId = string;
+export type MonitorId = string;
+
+export type ClusterEvent =
+  | { type: 'host.suspect'; at: number; host: HostId; silentMs: number }
+  | { type: 'host.failed'; at: number; host: HostId; bootId: string; votes: MonitorId[]; lastHeardAt: number | null }
+  | { type: 'host.recovered'; at: number; host: HostId; bootId: string; previous: HostClusterState }
+  | { type: 'host.fencing'; at: number; host: HostId; attempt: number }
+  | { type: 'host.fenced'; at: number; host: HostId; record: FenceRecord }
+  | { type: 'host.fence_failed'; at: number; host: HostId; record: FenceRecord; retryInMs: number }
+  | { type: 'host.recovery_started'; at: number; host: HostId }
+  | { type: 'host.recovery_finished'; at: number; host: HostId; summary: RecoverySummary }
+  | { type: 'host.maintenance'; at: number; host: HostId; on: boolean; by: string }
+  | { type: 'cluster.quorum_lost'; at: number; votes: number; needed: number; members: MonitorId[] }
+  | { type: 'cluster.quorum_regained'; at: number; votes: number; needed: number; members: MonitorId[] }
+  | { type: 'cluster.coordinator_changed'; at: number; coordinator: MonitorId | null; previous: MonitorId | null }
+  | { type: 'cluster.mass_failure'; at: number; hosts: HostId[]; limit: string }
+  | { type: 'cluster.mass_failure_cleared'; at: number; how: 'acknowledged' | 'hosts_returned' };
+
+export type ClusterEventType = ClusterEvent['type'];
+
+/**
+ * What the cluster (through its coordinator) has decided about a host. `up` and `suspect` are the
+ * detector's; the rest are decisions, shared by the coordinator with the other monitors.
+ */
+export type HostClusterState =
+  | 'up'
+  | 'suspect'
+  | 'failed'
+  | 'fencing'
+  | 'fenced'
+  | 'fence_failed'
+  | 'recovering'
+  | 'recovered'
+  | 'maintenance';
+
+/** One try of one fence device, as recorded by the fencer (issue: fencing). */
+export interface FenceAttempt {
+  level: number;
+  device: string;
+  agent: string;
+  action: string;
+  exitCode: number | null;
+  ok: boolean;
+  durationMs: number;
+  /** stderr excerpt, secrets redacted. */
+  detail?: string;
+}
+
+/** The outcome of fencing one host: `ok` only when the power-off was verified. */
+export interface FenceRecord {
+  ok: boolean;
+  /** Level (1-based) that succeeded, when ok. */
+  level?: number;
+  devices?: string[];
+  agent?: string;
+  durationMs: number;
+  attempts: FenceAttempt[];
+  error?: string;
+  /** Monitor that ran the fence, so two coordinators racing is visible in the record. */
+  by: MonitorId;
+}
+
+export interface RecoverySummary {
+  selected: number;
+  evacuated: number;
+  failed: number;
+  notified: number;
+  error?: string;
+}

@@ -1,0 +1,20 @@
+import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from '../core/events.js';
+
+/**
+ * The edges the monitor drives on the coordinator's decisions. Each is optional: a monitor with no
+ * fencer configured declares failures and stops there (it never recovers an unfenced host).
+ */
+export interface Fencer {
+  /** Power the host off and verify it is off. Never throws for an expected failure: returns ok:false. */
+  fence(host: HostId, signal: AbortSignal): Promise<FenceRecord>;
+}
+
+export interface Recoverer {
+  /** Bring the instances of a fenced host back (force-down, evacuate, track). Idempotent; resumable. */
+  recover(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary>;
+}
+
+/** Receives every event the core emits (notifications, metrics, the status history). Must not throw. */
+export interface EventSink {
+  publish(event: ClusterEvent): void;
+}

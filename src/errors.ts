@@ -1,0 +1,34 @@
+/** Base class of every error instance-ha raises on purpose; `cause` keeps the underlying error. */
+export class HaError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration problem, always naming the file and the key. */
+export class ConfigError extends HaError {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(`${file}: ${problems.length} problem(s):\n` + problems.map((p) => `  - ${formatProblem(p)}`).join('\n'));
+  }
+}
+
+export interface ConfigProblem {
+  /** Dotted key path, e.g. `monitors[1].address`. Empty for the whole document. */
+  readonly path: string;
+  readonly reason: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return p.path ? `'${p.path}' ${p.reason}` : p.reason;
+}
+
+/** A state transition that must not happen: a bug, never an expected outcome. */
+export class IllegalStateError extends HaError {}
+
+export function assertNever(x: never, what = 'value'): never {
+  throw new IllegalStateError(`unexpected ${what}: ${JSON.stringify(x)}`);
+}
