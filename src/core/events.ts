@@ -14,6 +14,10 @@ export type ClusterEvent =
   | { type: 'host.fence_failed'; at: number; host: HostId; record: FenceRecord; retryInMs: number }
   | { type: 'host.recovery_started'; at: number; host: HostId }
   | { type: 'host.recovery_finished'; at: number; host: HostId; summary: RecoverySummary }
+  | { type: 'instance.evacuate_start'; at: number; host: HostId; server: ServerRef; attempt: number }
+  | { type: 'instance.evacuate_end'; at: number; host: HostId; server: ServerRef; targetHost: string; durationMs: number }
+  | { type: 'instance.evacuate_error'; at: number; host: HostId; server: ServerRef; reason: string; attempt: number; final: boolean }
+  | { type: 'instance.not_recovered'; at: number; host: HostId; server: ServerRef; reason: string; fence: FenceRecord | null }
   | { type: 'host.maintenance'; at: number; host: HostId; on: boolean; by: string }
   | { type: 'cluster.quorum_lost'; at: number; votes: number; needed: number; members: MonitorId[] }
   | { type: 'cluster.quorum_regained'; at: number; votes: number; needed: number; members: MonitorId[] }
@@ -63,6 +67,17 @@ export interface FenceRecord {
   error?: string;
   /** Monitor that ran the fence, so two coordinators racing is visible in the record. */
   by: MonitorId;
+}
+
+/** A server as the notifications describe it (no secrets, no addresses). */
+export interface ServerRef {
+  id: string;
+  name: string;
+  projectId: string;
+  userId: string;
+  tags: string[];
+  /** The compute host it was on when its host failed. */
+  host: string;
 }
 
 export interface RecoverySummary {
