@@ -1,0 +1,146 @@
+/**
+ * Per-host failure detector: an adaptive, loss-aware equivalent of phi accrual with a closed-form bound.
+ *
+ * Heartbeats come every `intervalMs`; the detector estimates the datagram loss rate p from gaps in the
+ * sequence numbers and convicts a host once k consecutive expected heartbeats are missing, with k the
+ * smallest count for which p^k < ε = `falseSuspicionProbability` (clamped to [minMissed, maxMissed]).
+ * So a live host is wrongly judged dead by one monitor with probability < ε per window, and the cluster
+ * needs a quorum of independent monitors to agree (ε^quorum; see settings.ts monitorDetector). The
+ * bound on detection is
+ *   deadAfterMs = k·interval + margin  ≤  maxMissed·interval + margin,
+ * where margin = max(minMarginMs, 4·mean arrival jitter). With 3 monitors (ε ≈ 3e-5), 500 ms heartbeats
+ * and no loss that is 3·500 + 100 = 1.6 s; at 5 % loss 4·500 + margin ≈ 2.1 s; at 20 % loss ≈ 3.6 s.
+ */
+export interface DetectorSettings {
+  /** Interval assumed for a host not yet heard from. */
+  defaultIntervalMs: number;
+  falseSuspicionProbability: number;
+  minMissed: number;
+  maxMissed: number;
+  /** Missed heartbeats before a host is suspect (shown, shared with peers; nothing acts on it). */
+  suspectMissed: number;
+  minMarginMs: number;
+}
+
+export const DEFAULT_DETECTOR: DetectorSettings = {
+  defaultIntervalMs: 500,
+  falseSuspicionProbability: 3e-5,
+  minMissed: 3,
+  maxMissed: 10,
+  suspectMissed: 2,
+  minMarginMs: 100,
+};
+
+export type LocalLevel = 'up' | 'suspect' | 'dead';
+
+export interface HostTrack {
+  host: string;
+  bootId: string;
+  lastSeq: number;
+  /** Local receive time of the newest heartbeat, or the monitor's start for a host never heard. */
+  lastHeardAt: number;
+  heard: boolean;
+  intervalMs: number;
+  /** Decayed counts of expected and missing heartbeats (window of about 100). */
+  expected: number;
+  lost: number;
+  /** Decayed mean of |arrival - expected arrival|. */
+  jitterMs: number;
+  level: LocalLevel;
+  novaCompute: 'up' | 'down' | 'unknown';
+}
+
+const DECAY = 0.99;
+/** Prior: as if 50 heartbeats had been seen with 2 % loss, so a new host is judged conservatively. */
+const PRIOR_EXPECTED = 50;
+const PRIOR_LOST = 1;
+
+export function newTrack(host: string, now: number, s: DetectorSettings): HostTrack {
+  return {
+    host,
+    bootId: '',
+    lastSeq: -1,
+    lastHeardAt: now,
+    heard: false,
+    intervalMs: s.defaultIntervalMs,
+    expected: 0,
+    lost: 0,
+    jitterMs: 0,
+    level: 'up',
+    novaCompute: 'unknown',
+  };
+}
+
+export type HeartbeatOutcome = 'fresh' | 'new_boot' | 'stale';
+
+/**
+ * Records a heartbeat. A sequence number at or below the last one of the same boot is a late or
+ * duplicated packet: it proves nothing about now and is ignored.
+ */
+export function recordHeartbeat(
+  t: HostTrack,
+  beat: { bootId: string; seq: number; intervalMs: number; novaCompute: 'up' | 'down' | 'unknown' },
+  now: number,
+): HeartbeatOutcome {
+  if (beat.bootId !== t.bootId) {
+    const outcome: HeartbeatOutcome = t.bootId === '' ? 'fresh' : 'new_boot';
+    t.bootId = beat.bootId;
+    t.lastSeq = beat.seq;
+    t.lastHeardAt = now;
+    t.heard = true;
+    t.intervalMs = beat.intervalMs;
+    t.novaCompute = beat.novaCompute;
+    return outcome;
+  }
+  if (beat.seq <= t.lastSeq) return 'stale';
+  const gap = beat.seq - t.lastSeq;
+  const missing = Math.max(0, gap - 1);
+  const decay = Math.pow(DECAY, gap);
+  t.expected = t.expected * decay + gap;
+  t.lost = t.lost * decay + missing;
+  // Arrival jitter relative to where this heartbeat was due; a sample spanning losses is still fair.
+  const due = t.lastHeardAt + gap * t.intervalMs;
+  t.jitterMs = t.jitterMs * 0.9 + Math.min(Math.abs(now - due), t.intervalMs) * 0.1;
+  t.lastSeq = beat.seq;
+  t.lastHeardAt = now;
+  t.heard = true;
+  t.intervalMs = beat.intervalMs;
+  t.novaCompute = beat.novaCompute;
+  return 'fresh';
+}
+
+export function lossEstimate(t: HostTrack): number {
+  return (t.lost + PRIOR_LOST) / (t.expected + PRIOR_EXPECTED);
+}
+
+/** Missed heartbeats needed to convict, given the observed loss. */
+export function missedToConvict(t: HostTrack, s: DetectorSettings): number {
+  const p = Math.min(0.9, lossEstimate(t));
+  const k = Math.ceil(Math.log(s.falseSuspicionProbability) / Math.log(p));
+  return Math.min(s.maxMissed, Math.max(s.minMissed, k));
+}
+
+export function marginMs(t: HostTrack, s: DetectorSettings): number {
+  return Math.max(s.minMarginMs, 4 * t.jitterMs);
+}
+
+export function deadAfterMs(t: HostTrack, s: DetectorSettings): number {
+  return missedToConvict(t, s) * t.intervalMs + marginMs(t, s);
+}
+
+export function suspectAfterMs(t: HostTrack, s: DetectorSettings): number {
+  return Math.min(deadAfterMs(t, s), s.suspectMissed * t.intervalMs + marginMs(t, s));
+}
+
+/** The worst-case silence before a monitor convicts: the documented detection bound. */
+export function maxDeadAfterMs(intervalMs: number, s: DetectorSettings): number {
+  return s.maxMissed * intervalMs + Math.max(s.minMarginMs, 4 * intervalMs);
+}
+
+/** The level implied by the silence so far. */
+export function judge(t: HostTrack, now: number, s: DetectorSettings): LocalLevel {
+  const silentMs = now - t.lastHeardAt;
+  if (silentMs > deadAfterMs(t, s)) return 'dead';
+  if (silentMs > suspectAfterMs(t, s)) return 'suspect';
+  return 'up';
+}

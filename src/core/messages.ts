@@ -1,0 +1,64 @@
+import type { FenceRecord, HostClusterState, HostId, MonitorId } from './events.js';
+
+/** Health summary a beacon reports about its own host. */
+export type ComputeHealth = 'up' | 'down' | 'unknown';
+
+/** A compute host's heartbeat, after authentication and replay checks at the edge. */
+export interface BeaconBeat {
+  host: HostId;
+  /** Changes on every boot (or beacon restart): a new boot id is a host that came back. */
+  bootId: string;
+  seq: number;
+  sentAtMs: number;
+  /** The beacon's configured send interval, so monitors need no per-host config. */
+  intervalMs: number;
+  novaCompute: ComputeHealth;
+}
+
+/** How one monitor sees one host that is not plainly up. */
+export interface HostVerdict {
+  host: HostId;
+  level: 'suspect' | 'dead';
+  bootId: string;
+}
+
+/** A decision the acting coordinator shares so any successor can carry it on. */
+export interface HostDecision {
+  host: HostId;
+  state: Exclude<HostClusterState, 'up' | 'suspect' | 'maintenance'>;
+  bootId: string;
+  sinceMs: number;
+  /** Fence attempts made so far (for backoff after a failed fence). */
+  fenceAttempts: number;
+  /** The successful fence, which recovery needs and a successor coordinator must not lose. */
+  fence?: FenceRecord;
+}
+
+export interface MaintenanceMark {
+  host: HostId;
+  on: boolean;
+  /** Wall-clock time of the operator's command: last writer wins across monitors. */
+  atMs: number;
+  by: string;
+}
+
+/** A monitor's heartbeat to its peers: liveness, its view of the hosts, and its coordinator vote. */
+export interface MonitorBeat {
+  from: MonitorId;
+  bootId: string;
+  seq: number;
+  sentAtMs: number;
+  /** Monitors this one currently hears (and itself). */
+  hears: MonitorId[];
+  /** The monitor it names coordinator, or null when it has no quorum. */
+  vote: MonitorId | null;
+  /** True while it acts as coordinator; `epoch` orders successive coordinators. */
+  acting: boolean;
+  epoch: number;
+  /** True while its own event loop recently stalled: its dead verdicts are not counted. */
+  paused: boolean;
+  verdicts: HostVerdict[];
+  /** The non-up decisions it holds: its own when acting, else those it adopted (with `epoch`). */
+  decisions: HostDecision[];
+  maintenance: MaintenanceMark[];
+}

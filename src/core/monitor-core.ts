@@ -1,0 +1,319 @@
+import { IllegalStateError } from '../errors.js';
+import { judge, newTrack, recordHeartbeat, type HostTrack, type LocalLevel } from './detector.js';
+import type { ClusterEvent, FenceRecord, HostId, MonitorId, RecoverySummary } from './events.js';
+import { Membership } from './membership.js';
+import type { BeaconBeat, HostDecision, HostVerdict, MaintenanceMark, MonitorBeat } from './messages.js';
+import { monitorDetector, type CoreSettings } from './settings.js';
+import type { DetectorSettings } from './detector.js';
+import { Coordinator } from './coordinator.js';
+import type { VoterView } from './tally.js';
+
+/** What the core tells its driver to do. The driver only carries these out. */
+export type Effect =
+  | { type: 'emit'; event: ClusterEvent }
+  | { type: 'broadcast'; beat: MonitorBeat }
+  | { type: 'fence'; host: HostId; bootId: string }
+  | { type: 'recover'; host: HostId; record: FenceRecord }
+  /** Stop work in flight for a host (this monitor no longer acts); a successor resumes it. */
+  | { type: 'abandon'; host: HostId }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };
+
+export type Input =
+  | { type: 'tick'; at: number }
+  | { type: 'beacon'; at: number; beat: BeaconBeat }
+  | { type: 'peer'; at: number; beat: MonitorBeat }
+  | { type: 'maintenance'; at: number; host: HostId; on: boolean; by: string }
+  | { type: 'ack_mass_failure'; at: number; by: string }
+  | { type: 'fence_done'; at: number; host: HostId; record: FenceRecord }
+  | { type: 'recovery_done'; at: number; host: HostId; summary: RecoverySummary }
+  /** Operator returned a fenced host to service: forget the decision, watch it again. */
+  | { type: 'clear'; at: number; host: HostId; by: string };
+
+/** State a monitor keeps on disk across restarts. */
+export interface PersistedState {
+  knownHosts: HostId[];
+  maintenance: MaintenanceMark[];
+  decisions: HostDecision[];
+  epoch: number;
+}
+
+/**
+ * The decision core of one monitor: deterministic, no I/O, time only from inputs. The driver feeds it
+ * heartbeats, peer messages, ticks and edge results, and carries out the effects it returns.
+ */
+export class MonitorCore {
+  readonly tracks = new Map<HostId, HostTrack>();
+  readonly membership: Membership;
+  readonly maintenance = new Map<HostId, MaintenanceMark>();
+  readonly coordinator: Coordinator;
+  private seq = 0;
+  private lastTickAt: number | null = null;
+  private pausedUntil = -Infinity;
+  private lastBroadcastAt = -Infinity;
+  private viewDirty = false;
+  private wasQuorate = false;
+  private lastCoordinator: MonitorId | null = null;
+  private wasActing = false;
+  private wasActingBroadcast = false;
+  private readonly linkWarned = new Set<HostId>();
+  private out: Effect[] = [];
+  private lastVote: MonitorId | null = null;
+  private readonly detector: DetectorSettings;
+
+  constructor(
+    readonly settings: CoreSettings,
+    readonly bootId: string,
+    startAt: number,
+    restored?: PersistedState,
+  ) {
+    if (!settings.monitors.includes(settings.self)) {
+      throw new IllegalStateError(`monitor '${settings.self}' is not in the configured monitors`);
+    }
+    this.membership = new Membership({
+      self: settings.self,
+      monitors: settings.monitors,
+      expectedVotes: settings.expectedVotes,
+      peerTimeoutMs: settings.peerTimeoutMs,
+    });
+    this.coordinator = new Coordinator(settings, this.membership);
+    this.detector = monitorDetector(settings);
+    for (const h of restored?.knownHosts ?? []) this.track(h, startAt);
+    for (const m of restored?.maintenance ?? []) this.maintenance.set(m.host, m);
+    if (restored) this.coordinator.restore(restored.decisions, restored.epoch);
+    this.lastTickAt = startAt;
+  }
+
+  step(input: Input): Effect[] {
+    this.out = [];
+    switch (input.type) {
+      case 'tick':
+        this.onTick(input.at);
+        break;
+      case 'beacon':
+        this.onBeacon(input.beat, input.at);
+        break;
+      case 'peer':
+        this.onPeer(input.beat, input.at);
+        break;
+      case 'maintenance':
+        this.setMaintenance({ host: input.host, on: input.on, atMs: input.at, by: input.by }, input.at, true);
+        this.viewDirty = true;
+        break;
+      case 'ack_mass_failure':
+        this.coordinator.acknowledgeMassFailure(input.at, input.by, this.out);
+        break;
+      case 'fence_done':
+        this.coordinator.fenceDone(input.host, input.record, input.at, this.acting(input.at), this.out);
+        this.viewDirty = true;
+        break;
+      case 'recovery_done':
+        this.coordinator.recoveryDone(input.host, input.summary, input.at, this.acting(input.at), this.out);
+        this.viewDirty = true;
+        break;
+      case 'clear':
+        this.coordinator.clear(input.host, input.at, input.by, this.out);
+        this.viewDirty = true;
+        break;
+      default: {
+        const never: never = input;
+        throw new IllegalStateError(`unknown input ${JSON.stringify(never)}`);
+      }
+    }
+    return this.out;
+  }
+
+  /** A monitor that just stalled does not act on views it has not refreshed since. */
+  acting(now: number): boolean {
+    return !this.paused(now) && this.membership.acting(now, this.wasActing);
+  }
+
+  paused(now: number): boolean {
+    return now < this.pausedUntil;
+  }
+
+  persisted(): PersistedState {
+    return {
+      knownHosts: [...this.tracks.keys()].sort(),
+      maintenance: [...this.maintenance.values()],
+      decisions: this.coordinator.decisionList(),
+      epoch: this.coordinator.epoch,
+    };
+  }
+
+  private track(host: HostId, now: number): HostTrack {
+    let t = this.tracks.get(host);
+    if (!t) {
+      t = newTrack(host, now, this.detector);
+      this.tracks.set(host, t);
+    }
+    return t;
+  }
+
+  private onBeacon(beat: BeaconBeat, now: number): void {
+    const t = this.track(beat.host, now);
+    const outcome = recordHeartbeat(t, beat, now);
+    if (outcome === 'stale') return;
+    if (t.level !== 'up') {
+      t.level = 'up';
+      this.viewDirty = true;
+      this.linkWarned.delete(beat.host);
+    }
+    if (outcome === 'new_boot') this.log('info', 'host rebooted (new boot id)', { host: beat.host, bootId: beat.bootId });
+  }
+
+  private onPeer(beat: MonitorBeat, now: number): void {
+    if (!this.membership.receive(beat, now)) return;
+    for (const m of beat.maintenance) this.setMaintenance(m, now, false);
+    // A host a peer watches is one this monitor should watch too; never heard means silent since now.
+    for (const v of beat.verdicts) this.track(v.host, now);
+    if (beat.acting) this.coordinator.adopt(beat, this.acting(now));
+  }
+
+  private setMaintenance(mark: MaintenanceMark, now: number, local: boolean): void {
+    const prev = this.maintenance.get(mark.host);
+    if (prev && prev.atMs >= mark.atMs) return;
+    this.maintenance.set(mark.host, mark);
+    this.track(mark.host, now);
+    if (!prev || prev.on !== mark.on) {
+      this.emit({ type: 'host.maintenance', at: now, host: mark.host, on: mark.on, by: mark.by });
+      if (local) this.log('info', mark.on ? 'host in maintenance' : 'host out of maintenance', { host: mark.host, by: mark.by });
+    }
+  }
+
+  private onTick(now: number): void {
+    this.detectOwnPause(now);
+    this.judgeHosts(now);
+    this.followMembership(now);
+    const acting = this.acting(now);
+    if (acting) {
+      this.coordinator.decide(now, this.voters(now), this.hostsUnderWatch(), this.out, (h) => this.tracks.get(h)?.lastHeardAt ?? null);
+    }
+    this.warnAboutOwnLink(now);
+    if (this.viewDirty || now - this.lastBroadcastAt >= this.settings.peerIntervalMs) this.broadcast(now, acting);
+  }
+
+  /** Timers run late after a GC pause or a frozen VM; the silence we caused ourselves is not the hosts'. */
+  private detectOwnPause(now: number): void {
+    const last = this.lastTickAt ?? now;
+    this.lastTickAt = now;
+    const lateMs = now - last - this.settings.tickMs;
+    if (lateMs <= this.settings.pauseThresholdMs) return;
+    for (const t of this.tracks.values()) t.lastHeardAt = Math.min(now, t.lastHeardAt + lateMs);
+    for (const p of this.membership.peers.values()) p.lastHeardAt = Math.min(now, p.lastHeardAt + lateMs);
+    this.pausedUntil = now + this.settings.pauseGraceMs;
+    this.viewDirty = true;
+    this.log('warn', 'this monitor stalled; judgements stretched and convictions suspended', { stalledMs: lateMs + this.settings.tickMs, graceMs: this.settings.pauseGraceMs });
+  }
+
+  private judgeHosts(now: number): void {
+    const paused = this.paused(now);
+    for (const t of this.tracks.values()) {
+      let level: LocalLevel = judge(t, now, this.detector);
+      if (paused && level === 'dead') level = 'suspect';
+      if (level !== t.level) {
+        t.level = level;
+        this.viewDirty = true;
+      }
+    }
+  }
+
+  private followMembership(now: number): void {
+    const quorate = this.membership.quorate(now);
+    const votes = this.membership.hears(now);
+    if (quorate !== this.wasQuorate) {
+      const ev = { at: now, votes: votes.length, needed: this.membership.needed, members: votes };
+      this.emit(quorate ? { type: 'cluster.quorum_regained', ...ev } : { type: 'cluster.quorum_lost', ...ev });
+      this.log(quorate ? 'info' : 'warn', quorate ? 'quorum regained' : 'quorum lost: declaring nothing until it returns', { votes: votes.length, needed: this.membership.needed });
+      this.wasQuorate = quorate;
+    }
+    const acting = this.acting(now);
+    if (acting && !this.wasActing) {
+      for (const e of this.coordinator.takeOver(now, this.membership.livePeers(now).map((p) => p.beat))) this.out.push(e);
+      this.log('info', 'acting as coordinator', { epoch: this.coordinator.epoch });
+    } else if (!acting && this.wasActing) {
+      for (const e of this.coordinator.stepDown()) this.out.push(e);
+      this.log('warn', 'no longer coordinator', {});
+    }
+    this.wasActing = acting;
+    // Peers must learn a changed vote at once: a stale vote is what lets two coordinators overlap.
+    const vote = this.membership.vote(now, acting);
+    if (vote !== this.lastVote || acting !== this.wasActingBroadcast) this.viewDirty = true;
+    this.lastVote = vote;
+    this.wasActingBroadcast = acting;
+    const coordinator = this.membership.coordinator(now, acting);
+    if (coordinator !== this.lastCoordinator) {
+      this.emit({ type: 'cluster.coordinator_changed', at: now, coordinator, previous: this.lastCoordinator });
+      this.lastCoordinator = coordinator;
+    }
+  }
+
+  private verdicts(now: number): HostVerdict[] {
+    const out: HostVerdict[] = [];
+    const paused = this.paused(now);
+    for (const t of this.tracks.values()) {
+      if (t.level === 'up') continue;
+      out.push({ host: t.host, level: paused ? 'suspect' : t.level, bootId: t.bootId });
+    }
+    return out;
+  }
+
+  /** This monitor and its live peers, as voters on each host's fate. */
+  private voters(now: number): VoterView[] {
+    const selfVerdicts = new Map(this.verdicts(now).map((v) => [v.host, v]));
+    const self: VoterView = { id: this.settings.self, paused: this.paused(now), verdicts: selfVerdicts, knows: (h) => this.tracks.has(h) };
+    const peers = this.membership.livePeers(now).map((p): VoterView => {
+      const verdicts = new Map(p.beat.verdicts.map((v) => [v.host, v]));
+      // A peer that lists a host watches it; one that lists none of ours watches what we do (same config).
+      return { id: p.id, paused: p.beat.paused, verdicts, knows: (h) => this.tracks.has(h) };
+    });
+    return [self, ...peers];
+  }
+
+  private hostsUnderWatch(): { all: HostId[]; maintenance: ReadonlySet<HostId> } {
+    const maintenance = new Set<HostId>();
+    for (const m of this.maintenance.values()) if (m.on) maintenance.add(m.host);
+    return { all: [...this.tracks.keys()], maintenance };
+  }
+
+  /** A host this monitor cannot hear while its peers can points at this monitor's own link. */
+  private warnAboutOwnLink(now: number): void {
+    const live = this.membership.livePeers(now);
+    if (live.length === 0) return;
+    for (const t of this.tracks.values()) {
+      if (t.level !== 'dead' || this.linkWarned.has(t.host)) continue;
+      const peersHearIt = live.filter((p) => !p.beat.verdicts.some((v) => v.host === t.host)).length;
+      if (peersHearIt >= this.membership.needed - 1 && peersHearIt > 0) {
+        this.linkWarned.add(t.host);
+        this.log('warn', 'host silent here but heard by peers: check this monitor\'s network link', { host: t.host, peersHearIt });
+      }
+    }
+  }
+
+  private broadcast(now: number, acting: boolean): void {
+    this.viewDirty = false;
+    this.lastBroadcastAt = now;
+    const beat: MonitorBeat = {
+      from: this.settings.self,
+      bootId: this.bootId,
+      seq: ++this.seq,
+      sentAtMs: now,
+      hears: this.membership.hears(now),
+      vote: this.membership.vote(now, acting),
+      acting,
+      epoch: this.coordinator.epoch,
+      paused: this.paused(now),
+      verdicts: this.verdicts(now),
+      decisions: this.coordinator.decisionList(),
+      maintenance: [...this.maintenance.values()],
+    };
+    this.out.push({ type: 'broadcast', beat });
+  }
+
+  private emit(event: ClusterEvent): void {
+    this.out.push({ type: 'emit', event });
+  }
+
+  private log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {
+    this.out.push({ type: 'log', level, msg, fields });
+  }
+}

@@ -1,0 +1,68 @@
+import { DEFAULT_DETECTOR, maxDeadAfterMs, type DetectorSettings } from './detector.js';
+import { DEFAULT_MASS_GUARD, type MassGuardSettings } from './guard.js';
+import type { MonitorId } from './events.js';
+
+export interface CoreSettings {
+  self: MonitorId;
+  monitors: readonly MonitorId[];
+  expectedVotes: number;
+  /** How often a monitor heartbeats its peers (and sooner when its view changes). */
+  peerIntervalMs: number;
+  peerTimeoutMs: number;
+  /** The driver's tick; used to notice the monitor's own stalls. */
+  tickMs: number;
+  /** Per-monitor settings; its falseSuspicionProbability is derived from falseFailureProbability. */
+  detector: DetectorSettings;
+  /**
+   * Target probability that a live host is declared failed in one heartbeat window. Each of the
+   * `quorum` monitors that must agree gets ε^(1/quorum), so a single monitor is as careful alone as
+   * three are together.
+   */
+  falseFailureProbability: number;
+  /** A host must stay quorum-dead this long before it is declared (lets a mass change show itself). */
+  stabilityWindowMs: number;
+  massGuard: MassGuardSettings;
+  /** A tick later than tickMs + this means this monitor itself stalled. */
+  pauseThresholdMs: number;
+  /** After a stall, no conviction for this long (queued heartbeats get processed first). */
+  pauseGraceMs: number;
+  fencing: { enabled: boolean; retryBaseMs: number; retryMaxMs: number };
+  recovery: { enabled: boolean };
+}
+
+export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorId[]): CoreSettings {
+  return {
+    self,
+    monitors,
+    expectedVotes: monitors.length,
+    peerIntervalMs: 200,
+    peerTimeoutMs: 1000,
+    tickMs: 50,
+    detector: { ...DEFAULT_DETECTOR },
+    falseFailureProbability: 1e-9,
+    stabilityWindowMs: 250,
+    massGuard: { ...DEFAULT_MASS_GUARD },
+    pauseThresholdMs: 400,
+    pauseGraceMs: 1500,
+    fencing: { enabled: false, retryBaseMs: 5000, retryMaxMs: 60_000 },
+    recovery: { enabled: false },
+  };
+}
+
+/**
+ * The documented detection bound: from a host's last heartbeat to `host.failed`, once a quorum of
+ * monitors is connected and has a coordinator, and no mass-failure hold or local stall intervenes.
+ * Worst-case local conviction + a peer's verdict reaching the coordinator + the stability window.
+ */
+export function detectionBoundMs(s: CoreSettings, beaconIntervalMs: number): number {
+  return maxDeadAfterMs(beaconIntervalMs, s.detector) + s.peerIntervalMs + s.stabilityWindowMs + 2 * s.tickMs;
+}
+
+/** The detector settings one monitor uses, with its share of the cluster's false-failure budget. */
+export function monitorDetector(s: CoreSettings): DetectorSettings {
+  const quorum = Math.floor(s.expectedVotes / 2) + 1;
+  return { ...s.detector, falseSuspicionProbability: Math.pow(s.falseFailureProbability, 1 / quorum) };
+}
+
+/** Re-exported so callers need one import for the knobs. */
+export type { DetectorSettings, MassGuardSettings };

@@ -1,0 +1,36 @@
+import type { MonitorId } from './events.js';
+import type { HostVerdict } from './messages.js';
+
+/** How many monitors see a host dead, suspect-or-dead, or up, out of those whose view counts. */
+export interface HostTally {
+  dead: MonitorId[];
+  suspectOrDead: number;
+  up: number;
+  bootId: string;
+}
+
+export interface VoterView {
+  id: MonitorId;
+  /** A monitor that just stalled does not get to convict anyone. */
+  paused: boolean;
+  verdicts: ReadonlyMap<string, HostVerdict>;
+  /** Whether the voter tracks this host at all (a voter that never heard of it says nothing). */
+  knows(host: string): boolean;
+}
+
+export function tallyHost(host: string, voters: readonly VoterView[]): HostTally {
+  const t: HostTally = { dead: [], suspectOrDead: 0, up: 0, bootId: '' };
+  for (const v of voters) {
+    const verdict = v.verdicts.get(host);
+    if (!verdict) {
+      if (v.knows(host)) t.up++;
+      continue;
+    }
+    t.suspectOrDead++;
+    if (verdict.level === 'dead' && !v.paused) {
+      t.dead.push(v.id);
+      if (!t.bootId && verdict.bootId) t.bootId = verdict.bootId;
+    }
+  }
+  return t;
+}

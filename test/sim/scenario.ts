@@ -1,0 +1,73 @@
+import type { Scenario } from './world.js';
+import { Rng } from './rng.js';
+
+/**
+ * A random failure schedule for a seed: network loss/delay/duplication/reordering, symmetric and
+ * one-way partitions, monitor crashes and stalls, host deaths and reboots, flaky fencing.
+ */
+export function randomScenario(seed: number, opts: { maxHosts?: number; durationMs?: number } = {}): Scenario {
+  const r = new Rng(seed ^ 0x5bd1e995);
+  const monitors = 1 + r.int(5);
+  const hosts = 1 + r.int(opts.maxHosts ?? 40);
+  const durationMs = opts.durationMs ?? 40_000;
+  const ids = Array.from({ length: monitors }, (_, i) => `m${i + 1}`);
+  const hostNames = Array.from({ length: hosts }, (_, i) => `h${String(i + 1).padStart(3, '0')}`);
+  const maxDelayMs = r.pick([2, 10, 50, 150]);
+  const sc: Scenario = {
+    seed,
+    monitors,
+    hosts,
+    durationMs,
+    beaconIntervalMs: 500,
+    net: { loss: r.pick([0, 0.01, 0.05, 0.1]), duplicate: r.pick([0, 0.02, 0.1]), minDelayMs: 0, maxDelayMs },
+    cuts: [],
+    hostDeaths: [],
+    hostReboots: [],
+    monitorCrashes: [],
+    monitorStalls: [],
+    fenceFailProbability: r.pick([0, 0, 0.3]),
+    settings: () => {},
+  };
+  const span = (): [number, number] => {
+    const start = 2000 + r.int(durationMs - 4000);
+    return [start, start + 500 + r.int(8000)];
+  };
+  const faults = r.int(8);
+  for (let i = 0; i < faults; i++) {
+    const [start, end] = span();
+    switch (r.int(6)) {
+      case 0: {
+        // Symmetric partition of the monitors (and the hosts each side can hear).
+        const side = new Set(ids.filter(() => r.chance(0.5)));
+        const hostSide = new Set(hostNames.filter(() => r.chance(0.5)));
+        for (const a of ids) for (const b of ids) if (side.has(a) !== side.has(b)) sc.cuts.push([a, b, start, end]);
+        for (const h of hostNames) for (const m of ids) if (hostSide.has(h) !== side.has(m)) sc.cuts.push([h, m, start, end]);
+        break;
+      }
+      case 1: {
+        // One-way: a monitor stops hearing (or being heard by) another.
+        const a = r.pick(ids);
+        const b = r.pick(ids);
+        if (a !== b) sc.cuts.push([a, b, start, end]);
+        break;
+      }
+      case 2: {
+        // A host's link to one monitor fails (the others still hear it).
+        sc.cuts.push([r.pick(hostNames), r.pick(ids), start, end]);
+        break;
+      }
+      case 3:
+        sc.monitorCrashes.push([r.pick(ids), start, end]);
+        break;
+      case 4:
+        sc.monitorStalls.push([r.pick(ids), start, start + 200 + r.int(4000)]);
+        break;
+      case 5:
+        sc.hostReboots.push([r.pick(hostNames), start, end]);
+        break;
+    }
+  }
+  const deaths = r.int(Math.min(4, hosts) + 1);
+  for (let i = 0; i < deaths; i++) sc.hostDeaths.push([r.pick(hostNames), 1000 + r.int(durationMs - 12_000)]);
+  return sc;
+}
