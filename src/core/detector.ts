@@ -2,7 +2,7 @@
  * Per-host failure detector: an adaptive, loss-aware equivalent of phi accrual with a closed-form bound.
  *
  * Heartbeats come every `intervalMs`; the detector estimates the datagram loss rate p from gaps in the
- * sequence numbers and convicts a host once k consecutive expected heartbeats are missing, with k the
+ * sequence numbers (taking an upper confidence bound, see lossUpperBound) and convicts a host once k consecutive expected heartbeats are missing, with k the
  * smallest count for which p^k < ε = `falseSuspicionProbability` (clamped to [minMissed, maxMissed]).
  * So a live host is wrongly judged dead by one monitor with probability < ε per window, and the cluster
  * needs a quorum of independent monitors to agree (ε^quorum; see settings.ts monitorDetector). The
@@ -41,7 +41,7 @@ export interface HostTrack {
   lastHeardAt: number;
   heard: boolean;
   intervalMs: number;
-  /** Decayed counts of expected and missing heartbeats (window of about 100). */
+  /** Decayed counts of expected and missing heartbeats (window of about 500). */
   expected: number;
   lost: number;
   /** Decayed mean of |arrival - expected arrival|. */
@@ -50,10 +50,14 @@ export interface HostTrack {
   novaCompute: 'up' | 'down' | 'unknown';
 }
 
-const DECAY = 0.99;
-/** Prior: as if 50 heartbeats had been seen with 2 % loss, so a new host is judged conservatively. */
-const PRIOR_EXPECTED = 50;
-const PRIOR_LOST = 1;
+/** Per-heartbeat decay of the loss counts: a window of about 500 heartbeats (~4 min at 500 ms). */
+const DECAY = 0.998;
+/**
+ * Prior: as if 10 heartbeats had been seen with 5 % loss. It makes a host with little history judged
+ * conservatively and fades as the window fills.
+ */
+const PRIOR_EXPECTED = 10;
+const PRIOR_LOST = 0.5;
 
 export function newTrack(host: string, now: number, s: DetectorSettings): HostTrack {
   return {
@@ -113,9 +117,19 @@ export function lossEstimate(t: HostTrack): number {
   return (t.lost + PRIOR_LOST) / (t.expected + PRIOR_EXPECTED);
 }
 
+/**
+ * The loss rate convictions are computed against: the estimate plus two standard errors, so that a
+ * short lucky run of heartbeats does not make the detector bolder than the link deserves.
+ */
+export function lossUpperBound(t: HostTrack): number {
+  const p = lossEstimate(t);
+  const n = t.expected + PRIOR_EXPECTED;
+  return Math.min(0.9, p + 2 * Math.sqrt((p * (1 - p)) / n));
+}
+
 /** Missed heartbeats needed to convict, given the observed loss. */
 export function missedToConvict(t: HostTrack, s: DetectorSettings): number {
-  const p = Math.min(0.9, lossEstimate(t));
+  const p = lossUpperBound(t);
   const k = Math.ceil(Math.log(s.falseSuspicionProbability) / Math.log(p));
   return Math.min(s.maxMissed, Math.max(s.minMissed, k));
 }

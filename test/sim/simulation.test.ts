@@ -27,7 +27,7 @@ describe('decision core under seeded failure schedules', () => {
       if (failures.length > 20) break;
     }
     expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
-  });
+  }, 120_000 + count * 100);
 
   it('keeps the invariants with up to 200 hosts', () => {
     const failures: string[] = [];

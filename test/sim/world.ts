@@ -137,7 +137,9 @@ export class World {
     const m = this.monitors.get(id)!;
     const settings = { ...this.settings, self: id };
     m.boot++;
-    m.core = new MonitorCore(settings, `${id}-boot${m.boot}`, at, m.disk);
+    // Like a configured `hosts:` list: every monitor watches every host from its first start.
+    const disk = m.disk ?? { knownHosts: [...this.hosts.keys()], maintenance: [], decisions: [], epoch: 0 };
+    m.core = new MonitorCore(settings, `${id}-boot${m.boot}`, at, disk);
     m.heardFrom.clear();
     m.pending = [];
     const boot = m.boot;

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { ConfigError, HaError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { UsageError } from './args.js';
+import { ackMassFailureCommand, configCheckCommand, maintenanceCommand, statusCommand, type Io } from './commands.js';
+import { beaconCommand, monitorCommand } from './daemons.js';
+
+const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
+
+Usage: instance-ha <command> [options]
+
+Daemons
+  monitor --config FILE        run a monitor (one per controller; 3 is typical)
+  beacon --config FILE         run a beacon (one per compute host)
+
+Operator commands (talk to the local monitor's control socket)
+  status [--json] [--watch]    cluster, quorum, coordinator, every host; exit 0 healthy, 1 degraded, 2 no quorum/unreachable
+  maintenance HOST on|off      keep a host from ever being declared failed (planned work)
+  ack-mass-failure             let the coordinator act on hosts held by the mass-failure guard
+  config check FILE [--kind monitor|beacon]
+                               validate a configuration file without starting anything
+
+Common options
+  --socket PATH                control socket (default $INSTANCE_HA_SOCKET or /run/instance-ha/monitor.sock)
+  --config FILE                read the control socket path from a monitor config
+
+Examples
+  instance-ha monitor --config /etc/instance-ha/monitor.yaml
+  instance-ha status --json | jq '.hosts[] | select(.state != "up")'
+  instance-ha maintenance cmp-17 on
+`;
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'monitor':
+        return await monitorCommand(rest);
+      case 'beacon':
+        return await beaconCommand(rest);
+      case 'status':
+        return await statusCommand(rest, io);
+      case 'maintenance':
+        return await maintenanceCommand(rest, io);
+      case 'ack-mass-failure':
+        return await ackMassFailureCommand(rest, io);
+      case 'config':
+        return configCheckCommand(rest, io);
+      case '--version':
+      case 'version':
+        io.out(VERSION);
+        return 0;
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(HELP);
+        return 0;
+      default:
+        io.err(`unknown command '${cmd}'\n\n${HELP}`);
+        return 64;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(err.message);
+      return 64;
+    }
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      return 78;
+    }
+    if (err instanceof HaError) {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+const io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), isTty: process.stdout.isTTY === true };
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`instance-ha: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,109 @@
+import { DEFAULT_DETECTOR } from '../core/detector.js';
+import { defaultCoreSettings, type CoreSettings } from '../core/settings.js';
+import { parseHostPort, type HostPort } from './address.js';
+import { checkClusterKey, readLogLevel } from './common.js';
+import type { ObjectReader } from './reader.js';
+
+export interface MonitorPeer {
+  id: string;
+  address: HostPort;
+}
+
+export interface MonitorConfig {
+  id: string;
+  listen: HostPort[];
+  monitors: MonitorPeer[];
+  clusterKey: Buffer;
+  stateDir: string;
+  controlSocket: string;
+  /** Hosts watched from the start (others are learned from their beacons). */
+  hosts: string[];
+  maxClockSkewMs: number;
+  core: CoreSettings;
+  logLevel: string;
+  /** Sections owned by fencing, recovery and notifications; each validates its own. */
+  sections: { fencing: unknown; compute: unknown; recovery: unknown; notifications: unknown };
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export function readMonitorConfig(r: ObjectReader): MonitorConfig {
+  const id = r.requiredString('id', { pattern: ID, patternHint: 'a short name (letters, digits, . _ -)' });
+  const monitors: MonitorPeer[] = [];
+  for (const m of r.objectList('monitors')) {
+    const mid = m.requiredString('id', { pattern: ID, patternHint: 'a short name (letters, digits, . _ -)' });
+    const addr = m.requiredString('address');
+    const address = parseHostPort(addr);
+    if (addr && !address) m.problem('address', `must be host:port or [v6]:port, got '${addr}'`);
+    if (monitors.some((x) => x.id === mid)) m.problem('id', `'${mid}' is listed twice`);
+    m.finish();
+    if (address) monitors.push({ id: mid, address });
+  }
+  if (monitors.length === 0 && !r.problems.some((p) => p.path.startsWith('monitors'))) r.problem('monitors', 'must list the monitors (id and address), this one included');
+  const self = monitors.find((m) => m.id === id);
+  if (id && monitors.length > 0 && !self) r.problem('id', `'${id}' is not among the configured monitors`);
+
+  const listenRaw = r.stringList('listen', self ? [`${self.address.host.includes(':') ? '::' : '0.0.0.0'}:${self.address.port}`] : []);
+  const listen: HostPort[] = [];
+  listenRaw.forEach((s, i) => {
+    const a = parseHostPort(s);
+    if (a) listen.push(a);
+    else r.problems.push({ path: `${r.keyPath('listen')}[${i}]`, reason: `must be host:port or [v6]:port, got '${s}'` });
+  });
+
+  const key = r.secret('cluster_key', { required: true });
+  checkClusterKey(r, key);
+  const expectedVotes = r.number('expected_votes', { default: Math.max(1, monitors.length), min: 1, max: 99, integer: true });
+  if (monitors.length > 0 && expectedVotes < Math.floor(monitors.length / 2) + 1) {
+    r.problem('expected_votes', `is ${expectedVotes}: fewer than a majority of the ${monitors.length} monitors would let two partitions both act`);
+  }
+
+  const core = defaultCoreSettings(id || 'unset', monitors.map((m) => m.id));
+  core.expectedVotes = expectedVotes;
+  const d = r.object('detection');
+  core.detector = {
+    ...DEFAULT_DETECTOR,
+    defaultIntervalMs: d.durationMs('beacon_interval', { default: 500, min: 50, max: 10_000 }),
+    minMissed: d.number('min_missed', { default: DEFAULT_DETECTOR.minMissed, min: 2, max: 50, integer: true }),
+    maxMissed: d.number('max_missed', { default: DEFAULT_DETECTOR.maxMissed, min: 2, max: 100, integer: true }),
+    suspectMissed: d.number('suspect_missed', { default: DEFAULT_DETECTOR.suspectMissed, min: 1, max: 50, integer: true }),
+    minMarginMs: d.durationMs('min_margin', { default: DEFAULT_DETECTOR.minMarginMs, max: 10_000 }),
+  };
+  if (core.detector.maxMissed < core.detector.minMissed) d.problem('max_missed', `must be at least min_missed (${core.detector.minMissed})`);
+  core.falseFailureProbability = d.number('false_failure_probability', { default: core.falseFailureProbability, min: 1e-15, max: 0.01 });
+  core.peerIntervalMs = d.durationMs('peer_interval', { default: core.peerIntervalMs, min: 20, max: 10_000 });
+  core.peerTimeoutMs = d.durationMs('peer_timeout', { default: core.peerTimeoutMs, min: 100, max: 60_000 });
+  if (core.peerTimeoutMs < 2 * core.peerIntervalMs) d.problem('peer_timeout', `must be at least twice peer_interval (${core.peerIntervalMs}ms)`);
+  core.tickMs = d.durationMs('tick', { default: core.tickMs, min: 5, max: 1000 });
+  core.stabilityWindowMs = d.durationMs('stability_window', { default: core.stabilityWindowMs, max: 60_000 });
+  core.pauseThresholdMs = d.durationMs('pause_threshold', { default: core.pauseThresholdMs, min: 50, max: 60_000 });
+  core.pauseGraceMs = d.durationMs('pause_grace', { default: core.pauseGraceMs, max: 600_000 });
+  const maxClockSkewMs = d.durationMs('max_clock_skew', { default: 60_000, min: 1000 });
+  d.finish();
+
+  const m = r.object('mass_failure');
+  core.massGuard = {
+    maxFailedFraction: m.number('max_failed_fraction', { default: core.massGuard.maxFailedFraction, min: 0, max: 1 }),
+    maxFailedHosts: m.number('max_failed_hosts', { default: core.massGuard.maxFailedHosts, min: 0, integer: true }),
+    windowMs: m.durationMs('window', { default: core.massGuard.windowMs, min: 1000 }),
+  };
+  m.finish();
+
+  const sections = { fencing: r.raw('fencing'), compute: r.raw('compute'), recovery: r.raw('recovery'), notifications: r.raw('notifications') };
+  core.fencing.enabled = sections.fencing !== undefined && sections.fencing !== null;
+  core.recovery.enabled = core.fencing.enabled && sections.recovery !== undefined && sections.recovery !== null;
+
+  return {
+    id,
+    listen,
+    monitors,
+    clusterKey: Buffer.from(key ?? '', 'utf8'),
+    stateDir: r.string('state_dir', { default: '/var/lib/instance-ha' })!,
+    controlSocket: r.string('control_socket', { default: '/run/instance-ha/monitor.sock' })!,
+    hosts: r.stringList('hosts'),
+    maxClockSkewMs,
+    core,
+    logLevel: readLogLevel(r),
+    sections,
+  };
+}

@@ -1,0 +1,52 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { PersistedState } from '../core/monitor-core.js';
+
+/**
+ * The monitor's small durable state (known hosts, maintenance marks, decisions): written whole to a
+ * temporary file, fsync'd, then renamed over the old one, so a crash leaves either version intact.
+ */
+export class StateStore {
+  readonly file: string;
+  private lastWritten = '';
+
+  constructor(stateDir: string) {
+    this.file = join(stateDir, 'monitor-state.json');
+  }
+
+  load(): PersistedState | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const v = JSON.parse(text) as PersistedState;
+    this.lastWritten = text;
+    return { knownHosts: v.knownHosts ?? [], maintenance: v.maintenance ?? [], decisions: v.decisions ?? [], epoch: v.epoch ?? 0 };
+  }
+
+  /** Writes only when something changed. */
+  save(state: PersistedState): void {
+    const text = JSON.stringify(state);
+    if (text === this.lastWritten) return;
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+    const dfd = openSync(dirname(this.file), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+    this.lastWritten = text;
+  }
+}

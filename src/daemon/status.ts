@@ -1,0 +1,115 @@
+import type { ClusterEvent, HostClusterState } from '../core/events.js';
+import type { MonitorCore } from '../core/monitor-core.js';
+import { deadAfterMs, lossEstimate } from '../core/detector.js';
+import { monitorDetector } from '../core/settings.js';
+import type { DropReason } from '../wire/codec.js';
+
+/** What `instance-ha status` shows; no secrets, ever (no keys, no passwords, no tokens). */
+export interface StatusSnapshot {
+  monitor: { id: string; bootId: string; startedAt: string; version: string };
+  cluster: {
+    quorate: boolean;
+    votes: number;
+    needed: number;
+    expectedVotes: number;
+    coordinator: string | null;
+    acting: boolean;
+    paused: boolean;
+    epoch: number;
+    members: Array<{ id: string; address: string; self: boolean; live: boolean; lastSeenAgoMs: number | null; acting: boolean; vote: string | null }>;
+  };
+  hosts: Array<{
+    host: string;
+    state: HostClusterState;
+    localLevel: 'up' | 'suspect' | 'dead';
+    maintenance: boolean;
+    lastHeartbeatAgeMs: number | null;
+    bootId: string;
+    novaCompute: string;
+    lossPct: number;
+    deadAfterMs: number;
+    decisionSinceMs: number | null;
+    fence: unknown;
+  }>;
+  alarms: Array<{ kind: string; message: string; since?: string }>;
+  counters: { received: number; accepted: number; dropped: Record<DropReason, number>; sent: number; sendErrors: number };
+  recentEvents: ClusterEvent[];
+}
+
+export interface SnapshotInput {
+  core: MonitorCore;
+  now: number;
+  wallNow: number;
+  startedAt: number;
+  version: string;
+  addresses: ReadonlyMap<string, string>;
+  counters: StatusSnapshot['counters'];
+  recentEvents: readonly ClusterEvent[];
+  extraAlarms?: StatusSnapshot['alarms'];
+}
+
+export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
+  const { core, now } = x;
+  const m = core.membership;
+  const acting = core.acting(now);
+  const live = new Set(m.livePeers(now).map((p) => p.id));
+  const members = core.settings.monitors.map((id) => {
+    const self = id === core.settings.self;
+    const p = m.peers.get(id);
+    return {
+      id,
+      address: x.addresses.get(id) ?? '',
+      self,
+      live: self || live.has(id),
+      lastSeenAgoMs: self ? 0 : p ? Math.round(now - p.lastHeardAt) : null,
+      acting: self ? acting : (p?.beat.acting ?? false) && live.has(id),
+      vote: self ? m.vote(now, acting) : (p?.beat.vote ?? null),
+    };
+  });
+  const detector = monitorDetector(core.settings);
+  const maintenance = new Set([...core.maintenance.values()].filter((mk) => mk.on).map((mk) => mk.host));
+  const hosts = [...core.tracks.values()]
+    .sort((a, b) => a.host.localeCompare(b.host))
+    .map((t) => {
+      const d = core.coordinator.decision(t.host);
+      const quorumSuspect = t.level !== 'up';
+      const state: HostClusterState = d ? d.state : maintenance.has(t.host) ? 'maintenance' : quorumSuspect ? 'suspect' : 'up';
+      return {
+        host: t.host,
+        state,
+        localLevel: t.level,
+        maintenance: maintenance.has(t.host),
+        lastHeartbeatAgeMs: t.heard ? Math.round(now - t.lastHeardAt) : null,
+        bootId: t.bootId,
+        novaCompute: t.novaCompute,
+        lossPct: Math.round(lossEstimate(t) * 1000) / 10,
+        deadAfterMs: Math.round(deadAfterMs(t, detector)),
+        decisionSinceMs: d ? Math.round(x.wallNow - (now - d.sinceMs)) : null,
+        fence: d?.fence ?? null,
+      };
+    });
+  const alarms: StatusSnapshot['alarms'] = [...(x.extraAlarms ?? [])];
+  if (!m.quorate(now)) alarms.push({ kind: 'no_quorum', message: `no quorum: hears ${m.hears(now).length} of ${m.needed} needed monitors; declaring nothing` });
+  if (core.paused(now)) alarms.push({ kind: 'local_pause', message: 'this monitor stalled recently; convictions suspended for a grace period' });
+  const hold = core.coordinator.massHold;
+  if (hold) alarms.push({ kind: 'mass_failure', message: `mass failure held (${hold.limit}): ${hold.hosts.join(', ')}; run 'instance-ha ack-mass-failure' to proceed` });
+  for (const h of hosts) if (h.state === 'fence_failed') alarms.push({ kind: 'fence_failed', message: `${h.host} could not be fenced; its instances are NOT recovered until it is` });
+  return {
+    monitor: { id: core.settings.self, bootId: core.bootId, startedAt: new Date(x.startedAt).toISOString(), version: x.version },
+    cluster: {
+      quorate: m.quorate(now),
+      votes: m.hears(now).length,
+      needed: m.needed,
+      expectedVotes: core.settings.expectedVotes,
+      coordinator: m.coordinator(now, acting),
+      acting,
+      paused: core.paused(now),
+      epoch: core.coordinator.epoch,
+      members,
+    },
+    hosts,
+    alarms,
+    counters: x.counters,
+    recentEvents: [...x.recentEvents],
+  };
+}

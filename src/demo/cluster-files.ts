@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export interface ClusterLayout {
+  dir: string;
+  monitors: Array<{ id: string; port: number; config: string; socket: string; stateDir: string }>;
+  hosts: Array<{ name: string; config: string }>;
+  keyFile: string;
+}
+
+export interface ClusterOptions {
+  monitors: number;
+  hosts: string[];
+  /** First UDP port; monitor i listens on basePort + i. */
+  basePort: number;
+  beaconIntervalMs?: number;
+  /** Extra top-level monitor settings (fencing, compute, recovery, notifications, detection...). */
+  monitorExtra?: (id: string, index: number) => Record<string, unknown>;
+  logLevel?: string;
+}
+
+/**
+ * Writes a complete loopback cluster: a cluster key (mode 0600), one YAML per monitor and per
+ * beacon. Used by the demo, the real-process tests and the benchmarks.
+ */
+export function writeClusterFiles(dir: string, o: ClusterOptions): ClusterLayout {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keyFile = join(dir, 'cluster.key');
+  writeFileSync(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  const monitors = Array.from({ length: o.monitors }, (_, i) => {
+    const id = `mon${i + 1}`;
+    return { id, port: o.basePort + i, config: join(dir, `${id}.yaml`), socket: join(dir, `${id}.sock`), stateDir: join(dir, `${id}-state`) };
+  });
+  const monitorList = monitors.map((m) => ({ id: m.id, address: `127.0.0.1:${m.port}` }));
+  monitors.forEach((m, i) => {
+    const doc = {
+      id: m.id,
+      listen: [`127.0.0.1:${m.port}`],
+      monitors: monitorList,
+      cluster_key_file: keyFile,
+      state_dir: m.stateDir,
+      control_socket: m.socket,
+      hosts: o.hosts,
+      log_level: o.logLevel ?? 'info',
+      ...(o.monitorExtra?.(m.id, i) ?? {}),
+    };
+    writeFileSync(m.config, stringify(doc));
+  });
+  const hosts = o.hosts.map((name) => {
+    const config = join(dir, `beacon-${name}.yaml`);
+    const doc = {
+      host: name,
+      monitors: monitors.map((m) => `127.0.0.1:${m.port}`),
+      interval: `${o.beaconIntervalMs ?? 500}ms`,
+      cluster_key_file: keyFile,
+      health: { command: 'true', interval: '5s' },
+      log_level: o.logLevel ?? 'info',
+    };
+    writeFileSync(config, stringify(doc));
+    return { name, config };
+  });
+  return { dir, monitors, hosts, keyFile };
+}

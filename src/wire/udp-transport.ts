@@ -1,0 +1,88 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../log.js';
+import type { HostPort } from '../config/address.js';
+
+export interface Datagram {
+  buf: Buffer;
+  from: string;
+  /** Taken right after the read, before any processing (memberlist does the same). */
+  receivedAt: number;
+}
+
+export interface TransportCounters {
+  received: number;
+  sent: number;
+  sendErrors: number;
+}
+
+/**
+ * UDP sockets for one daemon: listening ones (monitor) or only sending ones (beacon). A send never
+ * throws or blocks: an unreachable peer is a counted error, not a reason to stop heartbeating.
+ */
+export class UdpTransport {
+  private readonly sockets = new Map<'udp4' | 'udp6', Socket>();
+  readonly counters: TransportCounters = { received: 0, sent: 0, sendErrors: 0 };
+
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number,
+    private readonly onDatagram?: (d: Datagram) => void,
+  ) {}
+
+  /** Binds the listening sockets; resolves with the bound addresses (port 0 picks a free one). */
+  async listen(addresses: readonly HostPort[]): Promise<HostPort[]> {
+    const bound: HostPort[] = [];
+    for (const a of addresses) {
+      const family = isIPv6(a.host) ? 'udp6' : 'udp4';
+      const sock = this.socket(family);
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind({ address: a.host, port: a.port, exclusive: true }, () => {
+          sock.off('error', reject);
+          resolve();
+        });
+      });
+      try {
+        // Room for a burst of 10,000 beacons arriving while the loop is busy.
+        sock.setRecvBufferSize(8 * 1024 * 1024);
+      } catch (err) {
+        this.log.warn({ err }, 'could not enlarge the UDP receive buffer (raise net.core.rmem_max)');
+      }
+      const addr = sock.address();
+      bound.push({ host: addr.address, port: addr.port });
+    }
+    return bound;
+  }
+
+  send(buf: Buffer, to: HostPort): void {
+    const sock = this.socket(isIPv6(to.host) ? 'udp6' : 'udp4');
+    sock.send(buf, to.port, to.host, (err) => {
+      if (err) {
+        this.counters.sendErrors++;
+        this.log.debug({ err, to: `${to.host}:${to.port}` }, 'send failed');
+      } else {
+        this.counters.sent++;
+      }
+    });
+  }
+
+  close(): void {
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+  }
+
+  private socket(family: 'udp4' | 'udp6'): Socket {
+    let s = this.sockets.get(family);
+    if (s) return s;
+    s = createSocket({ type: family, ipv6Only: family === 'udp6' });
+    s.on('error', (err) => this.log.error({ err }, 'UDP socket error'));
+    s.on('message', (buf, rinfo) => {
+      const receivedAt = this.now();
+      this.counters.received++;
+      this.onDatagram?.({ buf, from: `${rinfo.address}:${rinfo.port}`, receivedAt });
+    });
+    this.sockets.set(family, s);
+    return s;
+  }
+}
