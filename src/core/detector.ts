@@ -41,17 +41,20 @@ export interface HostTrack {
   lastHeardAt: number;
   heard: boolean;
   intervalMs: number;
-  /** Decayed counts of expected and missing heartbeats (window of about 500). */
+  /** Decayed counts of expected and missing heartbeats (window of about 1,000). */
   expected: number;
   lost: number;
   /** Decayed mean of |arrival - expected arrival|. */
   jitterMs: number;
   level: LocalLevel;
   novaCompute: 'up' | 'down' | 'unknown';
+  /** Thresholds cached at each heartbeat: a tick over 10,000 hosts only compares numbers. */
+  suspectAfterMs: number;
+  deadAfterMs: number;
 }
 
-/** Per-heartbeat decay of the loss counts: a window of about 500 heartbeats (~4 min at 500 ms). */
-const DECAY = 0.998;
+/** Per-heartbeat decay of the loss counts: a window of about 1,000 heartbeats (~8 min at 500 ms). */
+const DECAY = 0.999;
 /**
  * Prior: as if 10 heartbeats had been seen with 5 % loss. It makes a host with little history judged
  * conservatively and fades as the window fills.
@@ -60,7 +63,7 @@ const PRIOR_EXPECTED = 10;
 const PRIOR_LOST = 0.5;
 
 export function newTrack(host: string, now: number, s: DetectorSettings): HostTrack {
-  return {
+  const t: HostTrack = {
     host,
     bootId: '',
     lastSeq: -1,
@@ -72,7 +75,16 @@ export function newTrack(host: string, now: number, s: DetectorSettings): HostTr
     jitterMs: 0,
     level: 'up',
     novaCompute: 'unknown',
+    suspectAfterMs: 0,
+    deadAfterMs: 0,
   };
+  refreshThresholds(t, s);
+  return t;
+}
+
+function refreshThresholds(t: HostTrack, s: DetectorSettings): void {
+  t.deadAfterMs = deadAfterMs(t, s);
+  t.suspectAfterMs = suspectAfterMs(t, s);
 }
 
 export type HeartbeatOutcome = 'fresh' | 'new_boot' | 'stale';
@@ -85,6 +97,7 @@ export function recordHeartbeat(
   t: HostTrack,
   beat: { bootId: string; seq: number; intervalMs: number; novaCompute: 'up' | 'down' | 'unknown' },
   now: number,
+  s: DetectorSettings,
 ): HeartbeatOutcome {
   if (beat.bootId !== t.bootId) {
     const outcome: HeartbeatOutcome = t.bootId === '' ? 'fresh' : 'new_boot';
@@ -94,12 +107,13 @@ export function recordHeartbeat(
     t.heard = true;
     t.intervalMs = beat.intervalMs;
     t.novaCompute = beat.novaCompute;
+    refreshThresholds(t, s);
     return outcome;
   }
   if (beat.seq <= t.lastSeq) return 'stale';
   const gap = beat.seq - t.lastSeq;
   const missing = Math.max(0, gap - 1);
-  const decay = Math.pow(DECAY, gap);
+  const decay = gap === 1 ? DECAY : Math.pow(DECAY, gap);
   t.expected = t.expected * decay + gap;
   t.lost = t.lost * decay + missing;
   // Arrival jitter relative to where this heartbeat was due; a sample spanning losses is still fair.
@@ -110,6 +124,7 @@ export function recordHeartbeat(
   t.heard = true;
   t.intervalMs = beat.intervalMs;
   t.novaCompute = beat.novaCompute;
+  refreshThresholds(t, s);
   return 'fresh';
 }
 
@@ -151,10 +166,10 @@ export function maxDeadAfterMs(intervalMs: number, s: DetectorSettings): number 
   return s.maxMissed * intervalMs + Math.max(s.minMarginMs, 4 * intervalMs);
 }
 
-/** The level implied by the silence so far. */
-export function judge(t: HostTrack, now: number, s: DetectorSettings): LocalLevel {
+/** The level implied by the silence so far (thresholds as of the last heartbeat). */
+export function judge(t: HostTrack, now: number): LocalLevel {
   const silentMs = now - t.lastHeardAt;
-  if (silentMs > deadAfterMs(t, s)) return 'dead';
-  if (silentMs > suspectAfterMs(t, s)) return 'suspect';
+  if (silentMs > t.deadAfterMs) return 'dead';
+  if (silentMs > t.suspectAfterMs) return 'suspect';
   return 'up';
 }

@@ -151,7 +151,7 @@ export class MonitorCore {
 
   private onBeacon(beat: BeaconBeat, now: number): void {
     const t = this.track(beat.host, now);
-    const outcome = recordHeartbeat(t, beat, now);
+    const outcome = recordHeartbeat(t, beat, now, this.detector);
     if (outcome === 'stale') return;
     if (t.level !== 'up') {
       t.level = 'up';
@@ -167,6 +167,12 @@ export class MonitorCore {
     // A host a peer watches is one this monitor should watch too; never heard means silent since now.
     for (const v of beat.verdicts) this.track(v.host, now);
     if (beat.acting) this.coordinator.adopt(beat, this.acting(now));
+    // A peer's new dead verdict may complete a quorum: decide now rather than at the next tick.
+    if (beat.verdicts.length > 0 && this.acting(now)) this.decide(now);
+  }
+
+  private decide(now: number): void {
+    this.coordinator.decide(now, this.voters(now), this.hostsUnderWatch(), this.out, (h) => this.tracks.get(h)?.lastHeardAt ?? null);
   }
 
   private setMaintenance(mark: MaintenanceMark, now: number, local: boolean): void {
@@ -186,7 +192,7 @@ export class MonitorCore {
     this.followMembership(now);
     const acting = this.acting(now);
     if (acting) {
-      this.coordinator.decide(now, this.voters(now), this.hostsUnderWatch(), this.out, (h) => this.tracks.get(h)?.lastHeardAt ?? null);
+      this.decide(now);
     }
     this.warnAboutOwnLink(now);
     if (this.viewDirty || now - this.lastBroadcastAt >= this.settings.peerIntervalMs) this.broadcast(now, acting);
@@ -208,7 +214,7 @@ export class MonitorCore {
   private judgeHosts(now: number): void {
     const paused = this.paused(now);
     for (const t of this.tracks.values()) {
-      let level: LocalLevel = judge(t, now, this.detector);
+      let level: LocalLevel = judge(t, now);
       if (paused && level === 'dead') level = 'suspect';
       if (level !== t.level) {
         t.level = level;

@@ -40,7 +40,7 @@ export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorI
     tickMs: 50,
     detector: { ...DEFAULT_DETECTOR },
     falseFailureProbability: 1e-9,
-    stabilityWindowMs: 250,
+    stabilityWindowMs: 100,
     massGuard: { ...DEFAULT_MASS_GUARD },
     pauseThresholdMs: 400,
     pauseGraceMs: 1500,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { World } from './world.js';
-import { randomScenario } from './scenario.js';
-import { checkInvariants } from './invariants.js';
+import { World } from '../../src/sim/world.js';
+import { randomScenario } from '../../src/sim/scenario.js';
+import { checkInvariants } from '../../src/sim/invariants.js';
 
 /**
  * Seeded failure schedules against the decision core. A failing seed is printed; replay it alone with

@@ -7,7 +7,7 @@ const s = monitorDetector(defaultCoreSettings('m1', ['m1', 'm2', 'm3']));
 /** Feeds `n` heartbeats at `intervalMs`, dropping those for which `lost(i)` is true. */
 function feed(n: number, lost: (i: number) => boolean, intervalMs = 500) {
   const t = newTrack('h', 0, s);
-  for (let i = 1; i <= n; i++) if (!lost(i)) recordHeartbeat(t, { bootId: 'b', seq: i, intervalMs, novaCompute: 'up' }, i * intervalMs);
+  for (let i = 1; i <= n; i++) if (!lost(i)) recordHeartbeat(t, { bootId: 'b', seq: i, intervalMs, novaCompute: 'up' }, i * intervalMs, s);
   return t;
 }
 
@@ -39,23 +39,23 @@ describe('failure detector', () => {
   it('goes up → suspect → dead with silence, and back to up on a fresh heartbeat', () => {
     const t = feed(100, () => false);
     const last = 100 * 500;
-    expect(judge(t, last + 400, s)).toBe('up');
-    expect(judge(t, last + 1200, s)).toBe('suspect');
-    expect(judge(t, last + deadAfterMs(t, s) + 1, s)).toBe('dead');
-    expect(recordHeartbeat(t, { bootId: 'b', seq: 101, intervalMs: 500, novaCompute: 'up' }, last + 3000)).toBe('fresh');
-    expect(judge(t, last + 3000, s)).toBe('up');
+    expect(judge(t, last + 400)).toBe('up');
+    expect(judge(t, last + 1200)).toBe('suspect');
+    expect(judge(t, last + deadAfterMs(t, s) + 1)).toBe('dead');
+    expect(recordHeartbeat(t, { bootId: 'b', seq: 101, intervalMs: 500, novaCompute: 'up' }, last + 3000, s)).toBe('fresh');
+    expect(judge(t, last + 3000)).toBe('up');
   });
 
   it('ignores late and duplicated heartbeats, and tells a new boot apart', () => {
     const t = feed(10, () => false);
-    expect(recordHeartbeat(t, { bootId: 'b', seq: 9, intervalMs: 500, novaCompute: 'up' }, 99_000)).toBe('stale');
+    expect(recordHeartbeat(t, { bootId: 'b', seq: 9, intervalMs: 500, novaCompute: 'up' }, 99_000, s)).toBe('stale');
     expect(t.lastHeardAt).toBe(5000);
-    expect(recordHeartbeat(t, { bootId: 'b2', seq: 1, intervalMs: 500, novaCompute: 'up' }, 99_000)).toBe('new_boot');
+    expect(recordHeartbeat(t, { bootId: 'b2', seq: 1, intervalMs: 500, novaCompute: 'up' }, 99_000, s)).toBe('new_boot');
   });
 
   it('judges a host never heard from by the silence since the monitor started', () => {
     const t = newTrack('h', 10_000, s);
-    expect(judge(t, 10_500, s)).toBe('up');
-    expect(judge(t, 10_000 + maxDeadAfterMs(500, s), s)).toBe('dead');
+    expect(judge(t, 10_500)).toBe('up');
+    expect(judge(t, 10_000 + maxDeadAfterMs(500), s)).toBe('dead');
   });
 });

@@ -3,10 +3,10 @@
  * partitions, crashes, stalls and a fencer, all on simulated time driven by one seeded RNG.
  * Nothing here touches a socket or a real clock, so a failing seed replays exactly.
  */
-import { MonitorCore, type Effect, type PersistedState } from '../../src/core/monitor-core.js';
-import { defaultCoreSettings, type CoreSettings } from '../../src/core/settings.js';
-import type { ClusterEvent } from '../../src/core/events.js';
-import type { MonitorBeat } from '../../src/core/messages.js';
+import { MonitorCore, type Effect, type PersistedState } from '../core/monitor-core.js';
+import { defaultCoreSettings, type CoreSettings } from '../core/settings.js';
+import type { ClusterEvent } from '../core/events.js';
+import type { MonitorBeat } from '../core/messages.js';
 import { Rng } from './rng.js';
 import { EventQueue } from './queue.js';
 
@@ -178,8 +178,12 @@ export class World {
     for (const fn of pending) fn();
   }
 
+  /** Called when a host dies, with the time of its last heartbeat (for latency measurements). */
+  onHostDeath: (host: string, lastSentAt: number | null) => void = () => {};
+
   private killHost(name: string): void {
     const h = this.hosts.get(name)!;
+    if (h.alive) this.onHostDeath(name, h.lastSentAt);
     h.alive = false;
   }
 

@@ -1,0 +1,79 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { controlRequest } from '../../src/control/client.js';
+import type { StatusSnapshot } from '../../src/daemon/status.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'dist/src/cli/main.js');
+
+/** Children started by a test, all killed (whole process group) at the end. */
+export class Processes {
+  readonly children = new Map<string, ChildProcess>();
+  readonly dir: string;
+
+  constructor(prefix = 'iha-test-') {
+    this.dir = mkdtempSync(join(tmpdir(), prefix));
+  }
+
+  start(name: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+    const log = createWriteStream(join(this.dir, `${name}.log`));
+    const child = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    this.children.set(name, child);
+    return child;
+  }
+
+  kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    const c = this.children.get(name);
+    if (!c?.pid) return;
+    try {
+      process.kill(-c.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  alive(name: string): boolean {
+    const c = this.children.get(name);
+    return !!c && c.exitCode === null && c.signalCode === null;
+  }
+
+  cleanup(): void {
+    for (const name of this.children.keys()) this.kill(name);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A free-ish UDP base port for this test file (distinct files run one at a time). */
+export function randomBasePort(): number {
+  return 20_000 + Math.floor(Math.random() * 20_000);
+}
+
+export async function status(socket: string): Promise<StatusSnapshot | null> {
+  try {
+    const res = await controlRequest(socket, 'GET', '/status', undefined, 2000);
+    return res.body as unknown as StatusSnapshot;
+  } catch {
+    return null;
+  }
+}
+
+/** Polls until `pred` holds or `timeoutMs` passes; returns the last snapshot and how long it took. */
+export async function waitForStatus(socket: string, pred: (s: StatusSnapshot) => boolean, timeoutMs: number): Promise<{ snap: StatusSnapshot | null; ms: number; ok: boolean }> {
+  const start = Date.now();
+  let snap: StatusSnapshot | null = null;
+  while (Date.now() - start < timeoutMs) {
+    snap = await status(socket);
+    if (snap && pred(snap)) return { snap, ms: Date.now() - start, ok: true };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { snap, ms: Date.now() - start, ok: false };
+}
+
+export function hostState(s: StatusSnapshot | null, host: string): string | undefined {
+  return s?.hosts.find((h) => h.host === host)?.state;
+}

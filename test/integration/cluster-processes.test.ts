@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeClusterFiles, type ClusterLayout } from '../../src/demo/cluster-files.js';
+import { defaultCoreSettings, detectionBoundMs } from '../../src/core/settings.js';
+import { Processes, hostState, randomBasePort, status, waitForStatus } from '../helpers/processes.js';
+
+/**
+ * Three monitors and ten beacons as real processes on 127.0.0.1: a killed beacon is declared failed
+ * within the documented bound; the cluster keeps quorum with one monitor down and, with two down,
+ * the survivor says it has no quorum and declares nothing.
+ */
+const hosts = Array.from({ length: 10 }, (_, i) => `cmp${i + 1}`);
+const bound = detectionBoundMs(defaultCoreSettings('mon1', ['mon1', 'mon2', 'mon3']), 500);
+let p: Processes;
+let layout: ClusterLayout;
+
+beforeAll(async () => {
+  p = new Processes();
+  layout = writeClusterFiles(p.dir, { monitors: 3, hosts, basePort: randomBasePort() });
+  for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
+  for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
+  const ready = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator !== null && s.hosts.filter((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null).length === 10, 15_000);
+  expect(ready.ok, 'cluster did not come up').toBe(true);
+});
+
+afterAll(() => p.cleanup());
+
+describe('monitors and beacons as real processes', () => {
+  it('declares a SIGKILLed beacon\'s host failed within the detection bound, on every monitor', async () => {
+    p.kill('cmp3');
+    const killedAt = Date.now();
+    const failed = await waitForStatus(layout.monitors[1]!.socket, (s) => hostState(s, 'cmp3') === 'failed', bound + 5000);
+    expect(failed.ok, `cmp3 not failed after ${Date.now() - killedAt}ms (bound ${bound}ms)`).toBe(true);
+    // Decisions are made by the coordinator and shared: every monitor shows them.
+    for (const m of layout.monitors) expect(hostState(await status(m.socket), 'cmp3')).toBe('failed');
+    const others = failed.snap!.hosts.filter((h) => h.host !== 'cmp3');
+    expect(others.every((h) => h.state === 'up')).toBe(true);
+  });
+
+  it('keeps quorum and a coordinator with one monitor SIGKILLed', async () => {
+    const before = await status(layout.monitors[0]!.socket);
+    p.kill('mon1');
+    const res = await waitForStatus(layout.monitors[1]!.socket, (s) => s.cluster.quorate && s.cluster.coordinator !== null && s.cluster.coordinator !== 'mon1' && s.cluster.votes === 2, 10_000);
+    expect(before?.cluster.coordinator).toBe('mon1');
+    expect(res.ok, JSON.stringify(res.snap?.cluster)).toBe(true);
+    const s3 = await status(layout.monitors[2]!.socket);
+    expect(s3?.cluster.coordinator).toBe(res.snap!.cluster.coordinator);
+  });
+
+  it('with a second monitor SIGKILLed, the survivor reports no quorum and declares nothing', async () => {
+    p.kill('mon2');
+    const noQuorum = await waitForStatus(layout.monitors[2]!.socket, (s) => !s.cluster.quorate, 10_000);
+    expect(noQuorum.ok).toBe(true);
+    expect(noQuorum.snap!.cluster.coordinator).toBeNull();
+    expect(noQuorum.snap!.alarms.some((a) => a.kind === 'no_quorum')).toBe(true);
+    // A host dying now must not be declared by a monitor without quorum.
+    p.kill('cmp5');
+    await new Promise((r) => setTimeout(r, bound + 1000));
+    const s = await status(layout.monitors[2]!.socket);
+    expect(hostState(s, 'cmp5')).not.toBe('failed');
+    expect(s!.hosts.find((h) => h.host === 'cmp5')!.localLevel).toBe('dead');
+    expect(s!.recentEvents.filter((e) => e.type === 'host.failed' && e.host === 'cmp5')).toEqual([]);
+  });
+});
