@@ -47,4 +47,4 @@ export const fenceFake: AgentDefinition = {
   },
 };
 
-if (process.argv[1] && /fence_fake(\.js)?$/.test(process.argv[1])) await agentMain(fenceFake);
+await agentMain(fenceFake);

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fenceIpmi } from '../../agents/fence_ipmi.js';
+import { fenceIpmi } from '../../src/fence-agent/ipmi-agent.js';
 import { metadataXml } from '../../src/fence-agent/options.js';
 import { agentPath, ensureBuilt } from '../helpers/build.js';
 import { freeUdpPort, startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../helpers/ipmi-sim.js';
