@@ -138,7 +138,7 @@ export function metadataXml(docs: AgentDocs, table: readonly AgentOption[]): str
   const lines = ['<?xml version="1.0" ?>', `<resource-agent name="${xml(docs.name)}" shortdesc="${xml(docs.shortdesc)}" >`, `<longdesc>${xml(docs.longdesc)}</longdesc>`, '<vendor-url></vendor-url>', '<parameters>'];
   const param = (name: string, o: AgentOption, deprecated: boolean): void => {
     const extra = deprecated ? ' deprecated="1"' : o.aliases?.length ? ` obsoletes="${o.aliases[0]}"` : '';
-    lines.push(`\t<parameter name="${name}" unique="0" required="${o.required ? 1 : 0}"${extra}>`);
+    lines.push(`\t<parameter name="${name}" unique="0" required="${o.required && !deprecated ? 1 : 0}"${extra}>`);
     lines.push(`\t\t<getopt mixed="${xml(getoptMixed(o))}" />`);
     const def = o.default !== undefined ? ` default="${xml(o.default)}"` : '';
     if (o.type === 'select') {
