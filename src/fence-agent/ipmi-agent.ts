@@ -6,7 +6,7 @@
  */
 import { ipmiPowerDevice, withIpmiSession } from '../ipmi/power.js';
 import { SESSION_DEFAULTS, type IpmiSessionOptions } from '../ipmi/session.js';
-import { silentLogger, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { ACTIONS, COMMON_OPTIONS } from './common-options.js';
 import type { AgentDefinition } from './main.js';
 import { secondsMs, type AgentOption, type ParsedOptions } from './options.js';
@@ -52,12 +52,15 @@ export const fenceIpmi: AgentDefinition = {
   },
   withDevice: (opts, log, fn) => {
     log(`connecting to ${opts.get('ip')}:${opts.get('ipport')} as ${opts.get('username')} (cipher ${opts.get('cipher')})`);
-    return withIpmiSession(ipmiSessionOptions(opts, silentLogger()), (s) => fn(ipmiPowerDevice(s)));
+    return withIpmiSession(ipmiSessionOptions(opts, NO_LOG), (s) => fn(ipmiPowerDevice(s)));
   },
 };
 
+/** The agent logs through stderr lines, not pino (and a short-lived process should not load pino). */
+const NO_LOG: Pick<Logger, 'debug'> = { debug: () => {} };
+
 /** Session settings from validated agent options (defaults applied by `validate`). */
-export function ipmiSessionOptions(opts: ParsedOptions, log: Logger, signal?: AbortSignal): IpmiSessionOptions {
+export function ipmiSessionOptions(opts: ParsedOptions, log: Pick<Logger, 'debug'>, signal?: AbortSignal): IpmiSessionOptions {
   const shellMs = secondsMs(opts, 'shell_timeout');
   return {
     host: opts.get('ip') ?? '',

@@ -28,7 +28,8 @@ export interface IpmiSessionOptions {
   requestTimeoutMs: number;
   /** First retransmission interval; grows ×1.5 per resend. */
   retransmitMs: number;
-  log: Logger;
+  /** Only debug is used; a full pino Logger fits (the agent passes a no-op to avoid loading pino). */
+  log: Pick<Logger, 'debug'>;
   signal?: AbortSignal;
   /** Injected for tests; a connected UDP socket otherwise. */
   transport?: DatagramTransport;

@@ -8,7 +8,7 @@ import { resolveAgent } from '../../src/fence/agents.js';
 import { TopologyFencer } from '../../src/fence/fencer.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureBuilt } from '../helpers/build.js';
-import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../helpers/ipmi-sim.js';
+import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/ipmi/ipmi-sim-launcher.js';
 import { haveTools } from '../helpers/require.js';
 
 const execFileP = promisify(execFile);

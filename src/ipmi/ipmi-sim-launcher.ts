@@ -1,18 +1,27 @@
 /**
  * Starts OpenIPMI's ipmi_sim on 127.0.0.1 with a project-owned LAN config (lanplus, user admin)
- * whose chassis power control writes a state file (and can run a hook). Modelled on
- * /work/shared/bmc/up.sh, but self-contained: temp dir, random free port, clean stop.
+ * whose chassis power control writes a state file (and can run a hook): for the tests, the fence
+ * benchmark and the demo. Self-contained: temp dir, random free port, clean stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildRequest } from '../../src/ipmi/message.js';
-import { encodeV15 } from '../../src/ipmi/packet.js';
+import { buildRequest } from './message.js';
+import { encodeV15 } from './packet.js';
 
-const CHASSIS_CONTROL = fileURLToPath(new URL('../fixtures/ipmi-sim/chassis-control', import.meta.url));
+/** The shell script next to this module's source (also when running from dist/). */
+function chassisControlScript(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'src', 'ipmi', 'ipmi-sim-chassis-control.sh');
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  throw new Error('src/ipmi/ipmi-sim-chassis-control.sh not found');
+}
 
 export const SIM_USER = 'admin';
 export const SIM_PASSWORD = 'password';
@@ -45,6 +54,7 @@ export async function freeUdpPort(): Promise<number> {
 }
 
 export async function startIpmiSim(opts: { initialPower?: 'on' | 'off' } = {}): Promise<IpmiSim> {
+  const chassisControl = chassisControlScript();
   const dir = mkdtempSync(join(tmpdir(), 'iha-ipmisim-'));
   const state = join(dir, 'state');
   mkdirSync(join(dir, 'persist'));
@@ -66,7 +76,7 @@ set_working_mc 0x20
     allowed_auths_admin md5 straight
     guid d290325377573751cd4b69f6810619d8
   endlan
-  chassis_control "${CHASSIS_CONTROL} ${state}"
+  chassis_control "${chassisControl} ${state}"
   user 2 true "${SIM_USER}" "${SIM_PASSWORD}" admin 10 md5 straight
 `,
     );
