@@ -14,7 +14,7 @@ import { createDevice, type DeviceAction, type DeviceResult, type FenceDevice } 
 
 /** Gives a host writing a crash dump bounded time before it is powered off (see kdump.ts). */
 export interface KdumpWaiter {
-  waitWhileDumping(host: HostId, addresses: readonly string[], signal: AbortSignal): Promise<{ dumping: boolean; waitedMs: number }>;
+  waitWhileDumping(host: HostId, addresses: readonly string[], signal: AbortSignal): Promise<{ dumping: boolean; waitedMs: number; gaveUp?: boolean }>;
 }
 
 export interface FencerDeps {
@@ -60,7 +60,7 @@ export class TopologyFencer implements Fencer {
     const { kdump } = this.deps;
     if (kdump && this.deps.config.kdump.enabled && topo.kdumpAddresses.length > 0) {
       const k = await kdump.waitWhileDumping(host, topo.kdumpAddresses, signal);
-      attempts.push({ level: 0, device: 'kdump', agent: 'fence_kdump', action: 'wait', exitCode: null, ok: true, durationMs: k.waitedMs, detail: k.dumping ? 'host was writing a crash dump' : 'no crash dump in progress' });
+      attempts.push({ level: 0, device: 'kdump', agent: 'fence_kdump', action: 'wait', exitCode: null, ok: true, durationMs: k.waitedMs, detail: !k.dumping ? 'no crash dump in progress' : k.gaveUp ? 'crash dump still running at max_wait; fencing anyway' : 'waited for the crash dump to finish' });
     }
     const errors: string[] = [];
     for (const [i, names] of topo.levels.entries()) {

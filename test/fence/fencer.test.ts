@@ -118,6 +118,24 @@ describe('TopologyFencer with fence_fake agents', () => {
     expect(text()).toContain('fence attempt');
   });
 
+  it('with fence_kdump enabled, a dumping host is waited for before the power-off, and the wait recorded', async () => {
+    const calls: string[] = [];
+    const kdump = {
+      waitWhileDumping: async (host: string, addresses: readonly string[]) => {
+        calls.push(`${host}:${addresses.join(',')}`);
+        return { dumping: true, waitedMs: 1234 };
+      },
+    };
+    const cfg = config([fake('k')], [['k']]);
+    cfg.kdump.enabled = true;
+    cfg.hosts.get('compute-1')!.kdumpAddresses = ['10.0.0.5'];
+    const rec = await new TopologyFencer({ config: cfg, log: silentLogger(), monitorId: 'ctl1', kdump }).fence('compute-1', signal());
+    expect(calls).toEqual(['compute-1:10.0.0.5']);
+    expect(rec.ok).toBe(true);
+    expect(rec.attempts[0]).toMatchObject({ level: 0, device: 'kdump', action: 'wait', ok: true, durationMs: 1234, detail: 'waited for the crash dump to finish' });
+    expect(rec.attempts[1]).toMatchObject({ level: 1, action: 'off' });
+  });
+
   it('operator actions: status and on through the first level', async () => {
     writeFileSync(join(dir, 'op.state'), 'off\n');
     const f = new TopologyFencer({ config: config([fake('op')], [['op']]), log: silentLogger(), monitorId: 'ctl1' });
