@@ -51,7 +51,7 @@ export class AgentDevice implements FenceDevice {
     const options = this.cfg.password !== undefined ? { ...this.cfg.options, password: this.cfg.password } : this.cfg.options;
     const secrets = this.cfg.password !== undefined ? [this.cfg.password] : [];
     const r = await runAgentProcess({ path: this.cfg.agentPath ?? this.cfg.agent, action, options, secrets, timeoutMs: this.cfg.timeoutMs, signal }, this.log);
-    const detail = [r.stderr, r.outcome === 'timeout' ? `timed out after ${this.cfg.timeoutMs}ms (process group killed)` : ''].filter(Boolean).join('; ') || r.stdout || undefined;
+    const detail = [r.stderr, r.outcome === 'timeout' ? `timed out after ${this.cfg.timeoutMs}ms (process group killed)` : ''].filter(Boolean).join('; ') || r.stdout.trim() || undefined;
     if (action === 'status') {
       const power = r.outcome === 'ok' ? 'on' : r.outcome === 'off' ? 'off' : undefined;
       return { ok: power !== undefined, exitCode: r.exitCode, power, timedOut: r.outcome === 'timeout', detail, durationMs: r.durationMs };

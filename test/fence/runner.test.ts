@@ -77,7 +77,7 @@ describe('agent runner', () => {
   it('kills the whole process group of a hanging agent on timeout, even one ignoring SIGTERM', async () => {
     const pidFile = join(dir, 'child.pid');
     const agent = script('fence_hang', `trap '' TERM; sleep 1000 & echo $! > ${pidFile}; while true; do wait; done`);
-    const r = await runAgentProcess({ path: agent, action: 'off', options: {}, secrets: [], timeoutMs: 300 }, log);
+    const r = await runAgentProcess({ path: agent, action: 'off', options: {}, secrets: [], timeoutMs: 1500 }, log); // long enough for bash to start on a loaded machine
     expect(r.outcome).toBe('timeout');
     const child = Number(readFileSync(pidFile, 'utf8'));
     expect(pidAlive(child)).toBe(false);
