@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFencingAgents } from '../../src/fence/check.js';
@@ -6,6 +6,7 @@ import type { FenceDeviceConfig, FencingConfig } from '../../src/fence/config.js
 import { FENCING_DEFAULTS } from '../../src/fence/config.js';
 import { resolveAgent } from '../../src/fence/agents.js';
 import { TopologyFencer } from '../../src/fence/fencer.js';
+import { startFencing } from '../../src/fence/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/ipmi/ipmi-sim-launcher.js';
@@ -57,6 +58,23 @@ describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
       expect(await ipmitoolStatus()).toBe('Chassis Power is on');
     });
   }
+
+  it('the BMC power-off kills the simulated host (its beacon process) through the power hook', async () => {
+    sim.setPower('on');
+    const beacon = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
+    const gone = new Promise((resolve) => beacon.on('exit', (_code, sig) => resolve(sig)));
+    sim.setHook(`#!/bin/sh\n[ "$1" = 0 ] && kill -KILL ${beacon.pid}\nexit 0\n`);
+    try {
+      const { fencer, close } = await startFencing({ config: config(device('bmc', 'native-ipmi')), log: silentLogger(), monitorId: 'ctl1' });
+      const rec = await fencer.fence('compute-1', new AbortController().signal);
+      await close();
+      expect(rec.ok).toBe(true);
+      expect(await gone).toBe('SIGKILL');
+    } finally {
+      sim.setHook('#!/bin/sh\nexit 0\n');
+      beacon.kill('SIGKILL');
+    }
+  });
 
   it('validates options against fence_ipmilan metadata at config-check time', async () => {
     const good = await checkFencingAgents(config(device('bmc', 'fence_ipmilan')), silentLogger());
