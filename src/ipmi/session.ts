@@ -96,7 +96,8 @@ export class IpmiSession {
       accept: (p) => {
         const s = openSecure(this.keys, p);
         if (s.sessionId !== this.consoleSessionId) throw new IpmiProtocolError(`packet for session 0x${s.sessionId.toString(16)}, not ours`);
-        // Replay protection (§6.12.13): answers only move forward; a replayed older packet is dropped.
+        // Replay protection (IPMI v2.0 §6.12, session sequence numbers): answers only move forward, so a
+        // replayed older packet, however authentic, is dropped.
         if (s.seq <= this.lastRecvSeq) throw new IpmiProtocolError(`replayed or stale session sequence number ${s.seq}`);
         const res = parseResponse(s.message);
         if (res.netFn !== (netFn | 1) || res.cmd !== cmd || res.rqSeq !== rqSeq) throw new IpmiProtocolError(`answer to another request (netFn ${res.netFn} cmd ${res.cmd} rqSeq ${res.rqSeq})`);

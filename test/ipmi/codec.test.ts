@@ -149,6 +149,25 @@ describe('session packets (HMAC-SHA1-96 + AES-CBC-128)', () => {
     expect(parseRequest(openSecure(offKeys, frame(off, 21)).message).data).toEqual(closeSessionRequest(offCtx.bmcSessionId));
     expect(() => parseChassisStatus(Buffer.from([1, 0]))).toThrow(/truncated/);
   });
+  it('builds the captured in-session requests byte for byte (Set Session Privilege, Chassis Control, Get Chassis Status, Close Session)', () => {
+    const plain = (c: Capture, n: number, len: number): Buffer => c.frames.find((f) => f.n === n)!.plaintext!.subarray(0, len);
+    const bmcSid = rakp.parseOpenSessionResponse(v20(off, 4)).bmcSessionId;
+    expect(buildRequest({ netFn: NetFn.app, cmd: Cmd.setSessionPrivilegeLevel, rqSeq: 1, data: Buffer.from([4]) })).toEqual(plain(off, 9, 8));
+    expect(buildRequest({ netFn: NetFn.chassis, cmd: Cmd.chassisControl, rqSeq: 6, data: Buffer.from([0]) })).toEqual(plain(off, 19, 8));
+    expect(buildRequest({ netFn: NetFn.app, cmd: Cmd.closeSession, rqSeq: 7, data: closeSessionRequest(bmcSid) })).toEqual(plain(off, 21, 11));
+    const statusReq = parseRequest(plain(status, 19, 7));
+    expect(statusReq).toMatchObject({ netFn: NetFn.chassis, cmd: Cmd.getChassisStatus });
+    expect(buildRequest(statusReq)).toEqual(plain(status, 19, 7));
+  });
+
+  it('parses the captured RAKP 3 and Open Session Request (simulated BMC side)', () => {
+    const ctx = loginContext(off);
+    const r3 = rakp.parseRakp3(v20(off, 7));
+    expect(r3).toMatchObject({ status: 0, bmcSessionId: ctx.bmcSessionId });
+    expect(r3.authCode).toEqual(rakp.rakp3AuthCode(passwordKey('password'), ctx));
+    expect(rakp.parseOpenSessionRequest(v20(off, 3))).toEqual({ tag: 0, maxPrivilege: 0, consoleSessionId: 0xa0a2a3a4, auth: 1, integrity: 1, confidentiality: 1 });
+  });
+
   it('rejects a payload whose confidentiality pad is wrong', () => {
     expect(() => aesDecrypt(Buffer.alloc(16), Buffer.alloc(20))).toThrow(IpmiProtocolError);
     expect(() => aesDecrypt(Buffer.alloc(16), Buffer.alloc(32))).toThrow(/pad/);
