@@ -13,8 +13,13 @@ export async function getPower(s: IpmiSession): Promise<PowerState> {
   return parseChassisStatus(await s.command('Get Chassis Status', NetFn.chassis, Cmd.getChassisStatus, Buffer.alloc(0))).power;
 }
 
+/**
+ * off/on are idempotent and retransmitted like any request; cycle/reset are sent once, since a BMC
+ * that executed the first copy (answer lost) would cycle the host twice.
+ */
 export async function chassisControl(s: IpmiSession, op: ChassisOp): Promise<void> {
-  await s.command(`Chassis Control (${op})`, NetFn.chassis, Cmd.chassisControl, Buffer.from([ChassisControl[op]]));
+  const idempotent = op === 'off' || op === 'on' || op === 'soft';
+  await s.command(`Chassis Control (${op})`, NetFn.chassis, Cmd.chassisControl, Buffer.from([ChassisControl[op]]), undefined, idempotent);
 }
 
 export function ipmiPowerDevice(s: IpmiSession): PowerDevice {

@@ -81,7 +81,7 @@ export class IpmiSession {
   }
 
   /** Sends one in-session request; resolves with the response (completion code not checked). */
-  async request(what: string, netFn: number, cmd: number, data: Uint8Array, timeoutMs = this.opts.requestTimeoutMs): Promise<IpmiResponse> {
+  async request(what: string, netFn: number, cmd: number, data: Uint8Array, timeoutMs = this.opts.requestTimeoutMs, retransmit = true): Promise<IpmiResponse> {
     if (this.closed) throw new IpmiError(`${what}: session is closed`);
     this.rqSeq = (this.rqSeq % 63) + 1;
     const rqSeq = this.rqSeq;
@@ -89,7 +89,8 @@ export class IpmiSession {
     return this.ex.run({
       what,
       timeoutMs,
-      retransmitMs: this.opts.retransmitMs,
+      // Never resent: the first send and the deadline coincide.
+      retransmitMs: retransmit ? this.opts.retransmitMs : timeoutMs + 1,
       signal: this.opts.signal,
       // A retransmission is a new session packet (new sequence number, §13.6) carrying the same rqSeq.
       build: () => sealSecure(this.keys, this.bmcSessionId, ++this.sendSeq, msg),
@@ -108,8 +109,8 @@ export class IpmiSession {
   }
 
   /** A request whose completion code must be 0. */
-  async command(what: string, netFn: number, cmd: number, data: Uint8Array, timeoutMs?: number): Promise<Buffer> {
-    const res = await this.request(what, netFn, cmd, data, timeoutMs);
+  async command(what: string, netFn: number, cmd: number, data: Uint8Array, timeoutMs?: number, retransmit = true): Promise<Buffer> {
+    const res = await this.request(what, netFn, cmd, data, timeoutMs, retransmit);
     if (res.completionCode !== 0) throw new IpmiCompletionError(what, res.completionCode);
     return res.data;
   }

@@ -98,10 +98,27 @@ describe.runIf(enabled)('fence_ipmi executable against ipmi_sim, agreeing with i
     expect(r.stderr).toMatch(/nothing listens|no valid answer/);
   });
 
+  it('help, validate-all and bad options', async () => {
+    const help = await runAgent(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/-a, --ip=\[ip\]/);
+    expect(await runAgent(argv('-o', 'validate-all'))).toMatchObject({ code: 0 });
+    const bad = await runAgent(['--no-such-option']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/unknown option '--no-such-option'/);
+    expect((await runAgent(argv('--privlvl=root', '-o', 'status'))).stderr).toMatch(/privlvl must be one of/);
+  });
+
   it('refuses cipher 17 and IPMI 1.5 with a reason', async () => {
     const r = await runAgent(argv('--cipher=17', '-o', 'status'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cipher suite 17/);
     expect((await runAgent([], `ip=${sim.host}\nusername=a\npassword=b\nlanplus=0\naction=status\n`)).stderr).toMatch(/IPMI 1.5/);
+  });
+
+  // Last: ipmi_sim powers the host back on by itself a second after a cycle.
+  it('method=cycle reboots with one chassis power cycle', async () => {
+    expect(await runAgent(argv('--method=cycle', '-o', 'reboot'))).toMatchObject({ code: 0, stdout: 'Success: Rebooted' });
+    expect(sim.events()).toContain('power 0');
   });
 });
