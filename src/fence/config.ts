@@ -1,0 +1,165 @@
+/**
+ * The `fencing:` section of the monitor configuration. Every problem is reported with its key path
+ * (through ObjectReader); secrets come from `password` or, preferably, `password_file`.
+ *
+ *   fencing:
+ *     action_timeout: 60s        # per agent action (off, status, ...)
+ *     retries: 2                 # per device, with exponential backoff
+ *     retry_min_delay: 1s
+ *     retry_max_delay: 10s
+ *     kdump: { enabled: false, port: 7410, bind: 0.0.0.0, message_timeout: 15s, max_wait: 300s }
+ *     devices:
+ *       ipmi-c1: { agent: native-ipmi, options: { ip: 10.0.0.11, username: admin, cipher: 3 }, password_file: /etc/iha/c1.pw }
+ *     hosts:
+ *       compute-1: { levels: [[ipmi-c1], [pdu-a, pdu-b]], kdump_addresses: [10.0.1.11] }
+ */
+import { isIP } from 'node:net';
+import type { ObjectReader } from '../config/reader.js';
+import { fenceIpmi } from '../fence-agent/ipmi-agent.js';
+import { validate } from '../fence-agent/options.js';
+import { NATIVE_IPMI, resolveAgent } from './agents.js';
+
+export interface FenceDeviceConfig {
+  name: string;
+  /** `native-ipmi`, an agent name (fence_ipmilan) or an absolute path. */
+  agent: string;
+  /** Resolved executable; undefined for native-ipmi. */
+  agentPath?: string;
+  /** Agent options as stdin names, secrets excluded. */
+  options: Record<string, string>;
+  password?: string;
+  timeoutMs: number;
+  /** Check with `status` after `off` (true unless the agent has no status). */
+  verify: boolean;
+}
+
+export interface HostTopology {
+  host: string;
+  /** Ordered levels of device names; a level succeeds only when all its devices do. */
+  levels: string[][];
+  /** Source addresses of this host's fence_kdump messages. */
+  kdumpAddresses: string[];
+}
+
+export interface KdumpConfig {
+  enabled: boolean;
+  port: number;
+  bind: string;
+  /** A host counts as dumping while its last message is younger than this. */
+  messageTimeoutMs: number;
+  /** Longest wait for a dumping host before powering it off anyway. */
+  maxWaitMs: number;
+}
+
+export interface FencingConfig {
+  actionTimeoutMs: number;
+  retries: number;
+  retryMinDelayMs: number;
+  retryMaxDelayMs: number;
+  devices: Map<string, FenceDeviceConfig>;
+  hosts: Map<string, HostTopology>;
+  kdump: KdumpConfig;
+}
+
+export const FENCING_DEFAULTS = {
+  actionTimeoutMs: 60_000,
+  retries: 2,
+  retryMinDelayMs: 1000,
+  retryMaxDelayMs: 10_000,
+  kdump: { enabled: false, port: 7410, bind: '0.0.0.0', messageTimeoutMs: 15_000, maxWaitMs: 300_000 },
+} as const;
+
+/** Reads the `fencing` mapping (pass `root.object('fencing')`); calls finish() on everything it reads. */
+export function readFencingConfig(r: ObjectReader): FencingConfig {
+  const kr = r.object('kdump');
+  const kdump: KdumpConfig = {
+    enabled: kr.boolean('enabled', FENCING_DEFAULTS.kdump.enabled),
+    port: kr.number('port', { default: FENCING_DEFAULTS.kdump.port, min: 1, max: 65535, integer: true }),
+    bind: kr.string('bind', { default: FENCING_DEFAULTS.kdump.bind }) ?? FENCING_DEFAULTS.kdump.bind,
+    messageTimeoutMs: kr.durationMs('message_timeout', { default: FENCING_DEFAULTS.kdump.messageTimeoutMs, min: 1 }),
+    maxWaitMs: kr.durationMs('max_wait', { default: FENCING_DEFAULTS.kdump.maxWaitMs, min: 0 }),
+  };
+  if (kdump.enabled && !isIP(kdump.bind)) kr.problem('bind', `must be an IP address, got '${kdump.bind}'`);
+  kr.finish();
+  const cfg: FencingConfig = {
+    actionTimeoutMs: r.durationMs('action_timeout', { default: FENCING_DEFAULTS.actionTimeoutMs, min: 100 }),
+    retries: r.number('retries', { default: FENCING_DEFAULTS.retries, min: 0, max: 20, integer: true }),
+    retryMinDelayMs: r.durationMs('retry_min_delay', { default: FENCING_DEFAULTS.retryMinDelayMs, min: 0 }),
+    retryMaxDelayMs: r.durationMs('retry_max_delay', { default: FENCING_DEFAULTS.retryMaxDelayMs, min: 0 }),
+    devices: new Map(),
+    hosts: new Map(),
+    kdump,
+  };
+  for (const [name, dr] of r.entries('devices')) cfg.devices.set(name, readDevice(name, dr, cfg.actionTimeoutMs));
+  for (const [host, hr] of r.entries('hosts')) {
+    const levels = readLevels(hr, cfg.devices);
+    const kdumpAddresses = hr.stringList('kdump_addresses');
+    for (const a of kdumpAddresses) if (!isIP(a)) hr.problem('kdump_addresses', `'${a}' is not an IP address`);
+    hr.finish();
+    cfg.hosts.set(host, { host, levels, kdumpAddresses });
+  }
+  r.finish();
+  return cfg;
+}
+
+function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): FenceDeviceConfig {
+  const agent = dr.requiredString('agent');
+  const password = dr.secret('password');
+  const options: Record<string, string> = {};
+  const rawOptions = dr.raw('options');
+  if (rawOptions !== undefined && rawOptions !== null && (typeof rawOptions !== 'object' || Array.isArray(rawOptions))) dr.problem('options', 'must be a mapping of agent option names to values');
+  const entries = rawOptions && typeof rawOptions === 'object' && !Array.isArray(rawOptions) ? Object.entries(rawOptions as Record<string, unknown>) : [];
+  for (const [key, v] of entries) {
+    const path = `options.${key}`;
+    if (['action', 'password', 'passwd'].includes(key)) {
+      dr.problem(path, key === 'action' ? 'is chosen by the fencer, not configured' : `is a secret: set the device's 'password' or 'password_file' instead`);
+    } else if (typeof v === 'string' || typeof v === 'number') {
+      if (/[\r\n]/.test(String(v))) dr.problem(path, 'must be a single line');
+      else options[key.replace(/-/g, '_')] = String(v);
+    } else if (typeof v === 'boolean') {
+      options[key.replace(/-/g, '_')] = v ? '1' : '0';
+    } else {
+      dr.problem(path, 'must be a string, number or boolean');
+    }
+  }
+  if (password !== undefined && /[\r\n]/.test(password)) dr.problem('password', 'must be a single line');
+  const dev: FenceDeviceConfig = {
+    name,
+    agent,
+    options,
+    password,
+    timeoutMs: dr.durationMs('timeout', { default: defaultTimeoutMs, min: 100 }),
+    verify: dr.boolean('verify', true),
+  };
+  if (agent === NATIVE_IPMI) {
+    const parsed = new Map(Object.entries(options));
+    if (password !== undefined) parsed.set('password', password);
+    parsed.set('action', 'off');
+    const unknown = Object.keys(options).filter((k) => !fenceIpmi.options.some((o) => o.name === k || o.aliases?.includes(k)));
+    for (const k of unknown) dr.problem(`options.${k}`, `is not an option of ${NATIVE_IPMI} (see fence_ipmi -o metadata)`);
+    for (const p of [...validate(parsed, fenceIpmi.options), ...(fenceIpmi.check?.(parsed) ?? [])]) dr.problem('options', p.replace(/^Failed: /, ''));
+  } else if (agent) {
+    dev.agentPath = resolveAgent(agent);
+    if (!dev.agentPath) dr.problem('agent', `'${agent}' not found (looked in agents/, PATH, /usr/sbin, /sbin; or give an absolute path)`);
+  }
+  dr.finish();
+  return dev;
+}
+
+function readLevels(hr: ObjectReader, devices: Map<string, FenceDeviceConfig>): string[][] {
+  const raw = hr.raw('levels');
+  const key = hr.keyPath('levels');
+  if (!Array.isArray(raw) || raw.length === 0) {
+    hr.problems.push({ path: key, reason: 'must be a non-empty list of levels, each a list of device names' });
+    return [];
+  }
+  return raw.map((level: unknown, i) => {
+    const names = typeof level === 'string' ? [level] : level;
+    if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string')) {
+      hr.problems.push({ path: `${key}[${i}]`, reason: 'must be a device name or a non-empty list of device names' });
+      return [];
+    }
+    for (const n of names as string[]) if (!devices.has(n)) hr.problems.push({ path: `${key}[${i}]`, reason: `names unknown device '${n}'` });
+    return names as string[];
+  });
+}

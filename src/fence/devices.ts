@@ -1,0 +1,111 @@
+/**
+ * A fence device as the fencer sees it: run one action, get a typed result. Two kinds: any
+ * ClusterLabs agent run as a subprocess, and the in-process IPMI client (`native-ipmi`), which
+ * spares the monitor a process start per fence.
+ */
+import { runPowerAction, type PowerState } from '../fence-agent/power-loop.js';
+import { fenceIpmi, ipmiSessionOptions } from '../fence-agent/ipmi-agent.js';
+import { secondsMs, validate } from '../fence-agent/options.js';
+import { ipmiPowerDevice, withIpmiSession } from '../ipmi/power.js';
+import type { Logger } from '../log.js';
+import { NATIVE_IPMI } from './agents.js';
+import type { FenceDeviceConfig } from './config.js';
+import { excerpt } from './redact.js';
+import { runAgentProcess } from './runner.js';
+
+export type DeviceAction = 'off' | 'on' | 'reboot' | 'status';
+
+export interface DeviceResult {
+  ok: boolean;
+  exitCode: number | null;
+  /** Power state the device reported (status, or the state an off/on reached). */
+  power?: PowerState;
+  timedOut?: boolean;
+  /** Redacted: safe for logs and records. */
+  detail?: string;
+  durationMs: number;
+}
+
+export interface FenceDevice {
+  readonly name: string;
+  readonly agent: string;
+  readonly verify: boolean;
+  run(action: DeviceAction, signal: AbortSignal): Promise<DeviceResult>;
+}
+
+export class AgentDevice implements FenceDevice {
+  readonly name: string;
+  readonly agent: string;
+  readonly verify: boolean;
+
+  constructor(
+    private readonly cfg: FenceDeviceConfig,
+    private readonly log: Logger,
+  ) {
+    this.name = cfg.name;
+    this.agent = cfg.agent;
+    this.verify = cfg.verify;
+  }
+
+  async run(action: DeviceAction, signal: AbortSignal): Promise<DeviceResult> {
+    const options = this.cfg.password !== undefined ? { ...this.cfg.options, password: this.cfg.password } : this.cfg.options;
+    const secrets = this.cfg.password !== undefined ? [this.cfg.password] : [];
+    const r = await runAgentProcess({ path: this.cfg.agentPath ?? this.cfg.agent, action, options, secrets, timeoutMs: this.cfg.timeoutMs, signal }, this.log);
+    const detail = [r.stderr, r.outcome === 'timeout' ? `timed out after ${this.cfg.timeoutMs}ms (process group killed)` : ''].filter(Boolean).join('; ') || r.stdout.trim() || undefined;
+    if (action === 'status') {
+      const power = r.outcome === 'ok' ? 'on' : r.outcome === 'off' ? 'off' : undefined;
+      return { ok: power !== undefined, exitCode: r.exitCode, power, timedOut: r.outcome === 'timeout', detail, durationMs: r.durationMs };
+    }
+    return { ok: r.outcome === 'ok', exitCode: r.exitCode, power: r.outcome === 'ok' && (action === 'off' || action === 'on') ? action : undefined, timedOut: r.outcome === 'timeout', detail, durationMs: r.durationMs };
+  }
+}
+
+/** `agent: native-ipmi`: the fence_ipmi logic in-process, one RMCP+ session per action. */
+export class NativeIpmiDevice implements FenceDevice {
+  readonly name: string;
+  readonly agent = NATIVE_IPMI;
+  readonly verify: boolean;
+  private readonly opts: Map<string, string>;
+
+  constructor(
+    private readonly cfg: FenceDeviceConfig,
+    private readonly log: Logger,
+  ) {
+    this.name = cfg.name;
+    this.verify = cfg.verify;
+    this.opts = new Map(Object.entries(cfg.options));
+    if (cfg.password !== undefined) this.opts.set('password', cfg.password);
+    validate(this.opts, fenceIpmi.options); // applies the defaults (ipport 623, cipher 3, ...)
+  }
+
+  async run(action: DeviceAction, signal: AbortSignal): Promise<DeviceResult> {
+    const started = Date.now();
+    const ms = (): number => Date.now() - started;
+    const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
+    const both = AbortSignal.any([signal, timeout]);
+    try {
+      const r = await withIpmiSession(ipmiSessionOptions(this.opts, this.log, both), (s) =>
+        runPowerAction(
+          ipmiPowerDevice(s),
+          action,
+          {
+            method: this.opts.get('method') === 'cycle' ? 'cycle' : 'onoff',
+            powerWaitMs: secondsMs(this.opts, 'power_wait'),
+            powerTimeoutMs: secondsMs(this.opts, 'power_timeout'),
+            pollMs: Math.max(10, secondsMs(this.opts, 'stonith_status_sleep')),
+          },
+          both,
+        ),
+      );
+      const exitCode = action === 'status' && r.state === 'off' ? 2 : 0;
+      return { ok: true, exitCode, power: r.state, durationMs: ms(), detail: r.already && action !== 'status' ? `already ${r.state}` : undefined };
+    } catch (err) {
+      const secrets = this.cfg.password !== undefined ? [this.cfg.password] : [];
+      return { ok: false, exitCode: 1, timedOut: timeout.aborted, durationMs: ms(), detail: excerpt(err instanceof Error ? err.message : String(err), secrets) };
+    }
+  }
+}
+
+export function createDevice(cfg: FenceDeviceConfig, log: Logger): FenceDevice {
+  return cfg.agent === NATIVE_IPMI ? new NativeIpmiDevice(cfg, log) : new AgentDevice(cfg, log);
+}
