@@ -8,6 +8,8 @@ import { DEFAULT_SOCKET, UsageError, parse } from './args.js';
 import { formatStatus, statusExitCode } from './status-format.js';
 import { parse as parseYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
+import { checkFencingAgents } from '../fence/index.js';
+import { createLogger } from '../log.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -71,7 +73,7 @@ export async function ackMassFailureCommand(args: string[], io: Io): Promise<num
 }
 
 /** Validates a config file without starting anything. Kind is guessed from the content if not given. */
-export function configCheckCommand(args: string[], io: Io): number {
+export async function configCheckCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { kind: { type: 'string' } });
   const [sub, file] = positionals;
   if (sub !== 'check' || !file) throw new UsageError('usage: instance-ha config check FILE [--kind monitor|beacon]');
@@ -86,8 +88,14 @@ export function configCheckCommand(args: string[], io: Io): number {
   }
   if (kind !== 'monitor' && kind !== 'beacon') throw new UsageError(`--kind must be monitor or beacon, got '${kind}'`);
   try {
-    if (kind === 'monitor') loadConfig(file, readMonitorConfig);
-    else loadConfig(file, readBeaconConfig);
+    if (kind === 'monitor') {
+      const cfg = loadConfig(file, readMonitorConfig);
+      // Each agent's own metadata says which options it takes: check ours against it.
+      if (cfg.fencing) {
+        const problems = await checkFencingAgents(cfg.fencing, createLogger({ level: 'silent' }));
+        if (problems.length > 0) throw new ConfigError(file, problems);
+      }
+    } else loadConfig(file, readBeaconConfig);
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(err.message);

@@ -6,6 +6,7 @@ import { Beacon } from '../daemon/beacon.js';
 import { MonitorDaemon } from '../daemon/monitor.js';
 import { createLogger, isLevel } from '../log.js';
 import { UsageError, parse } from './args.js';
+import { startFencing } from '../fence/index.js';
 
 function level(s: string): 'info' | 'fatal' | 'error' | 'warn' | 'debug' | 'trace' | 'silent' {
   return isLevel(s) ? s : 'info';
@@ -17,7 +18,9 @@ export async function monitorCommand(args: string[]): Promise<number> {
   if (!values.config) throw new UsageError('usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
   const cfg = loadConfig(values.config, readMonitorConfig);
   const log = createLogger({ level: level(cfg.logLevel), base: { monitor: cfg.id } });
-  const monitor = new MonitorDaemon({ config: cfg, log });
+  const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id }) : null;
+  if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
+  const monitor = new MonitorDaemon({ config: cfg, log, ...(fencing ? { fencer: fencing.fencer } : {}) });
   await monitor.start();
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();
@@ -25,6 +28,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
   return waitForStop(log, () => {
     control.stop();
     monitor.stop();
+    void fencing?.close();
   });
 }
 

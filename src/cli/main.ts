@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
 import { ackMassFailureCommand, configCheckCommand, maintenanceCommand, statusCommand, type Io } from './commands.js';
 import { beaconCommand, monitorCommand } from './daemons.js';
+import { agentsCommand, fenceCommand } from './fence-commands.js';
 
 const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
 
@@ -18,7 +19,10 @@ Operator commands (talk to the local monitor's control socket)
   maintenance HOST on|off      keep a host from ever being declared failed (planned work)
   ack-mass-failure             let the coordinator act on hosts held by the mass-failure guard
   config check FILE [--kind monitor|beacon]
-                               validate a configuration file without starting anything
+                               validate a configuration file (and its fence agents' options) without starting anything
+  fence HOST --config FILE [--action off|on|reboot|status] [--yes]
+                               run the host's fencing topology by hand (asks first unless --yes)
+  agents metadata AGENT        print a fence agent's metadata (native-ipmi, fence_ipmi, fence_ipmilan, …)
 
 Common options
   --socket PATH                control socket (default $INSTANCE_HA_SOCKET or /run/instance-ha/monitor.sock)
@@ -45,7 +49,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'ack-mass-failure':
         return await ackMassFailureCommand(rest, io);
       case 'config':
-        return configCheckCommand(rest, io);
+        return await configCheckCommand(rest, io);
+      case 'fence':
+        return await fenceCommand(rest, io);
+      case 'agents':
+        return await agentsCommand(rest, io);
       case '--version':
       case 'version':
         io.out(VERSION);

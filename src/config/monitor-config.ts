@@ -3,6 +3,7 @@ import { defaultCoreSettings, type CoreSettings } from '../core/settings.js';
 import { parseHostPort, type HostPort } from './address.js';
 import { checkClusterKey, readLogLevel } from './common.js';
 import type { ObjectReader } from './reader.js';
+import { readFencingConfig, type FencingConfig } from '../fence/config.js';
 
 export interface MonitorPeer {
   id: string;
@@ -21,8 +22,10 @@ export interface MonitorConfig {
   maxClockSkewMs: number;
   core: CoreSettings;
   logLevel: string;
-  /** Sections owned by fencing, recovery and notifications; each validates its own. */
-  sections: { fencing: unknown; compute: unknown; recovery: unknown; notifications: unknown };
+  /** Fencing devices and per-host topology; null when no `fencing:` section (hosts are only declared). */
+  fencing: FencingConfig | null;
+  /** Sections owned by recovery and notifications; each validates its own. */
+  sections: { compute: unknown; recovery: unknown; notifications: unknown };
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -89,8 +92,10 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   };
   m.finish();
 
-  const sections = { fencing: r.raw('fencing'), compute: r.raw('compute'), recovery: r.raw('recovery'), notifications: r.raw('notifications') };
-  core.fencing.enabled = sections.fencing !== undefined && sections.fencing !== null;
+  const fencing = r.has('fencing') ? readFencingConfig(r.object('fencing')) : null;
+  r.raw('fencing');
+  const sections = { compute: r.raw('compute'), recovery: r.raw('recovery'), notifications: r.raw('notifications') };
+  core.fencing.enabled = fencing !== null;
   core.recovery.enabled = core.fencing.enabled && sections.recovery !== undefined && sections.recovery !== null;
 
   return {
@@ -104,6 +109,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     maxClockSkewMs,
     core,
     logLevel: readLogLevel(r),
+    fencing,
     sections,
   };
 }
