@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything instance-ha's demo and tests use on a Debian machine, then builds.
+# Safe to run again: it only installs what is missing. Run as root (or with sudo) for apt.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=()
+command -v ipmi_sim >/dev/null || packages+=(openipmi)
+command -v ipmitool >/dev/null || packages+=(ipmitool)
+command -v fence_ipmilan >/dev/null || packages+=(fence-agents)
+command -v rabbitmq-server >/dev/null || packages+=(rabbitmq-server)
+command -v systemd-analyze >/dev/null || packages+=(systemd)
+command -v ip >/dev/null || packages+=(iproute2)
+if [ ${#packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: missing ${packages[*]}; run as root to install them (apt-get)" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing ${packages[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+# RabbitMQ for notifications (loopback, guest/guest). Started if it is not answering.
+if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+  echo "setup.sh: starting RabbitMQ"
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do
+    (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break
+    sleep 1
+  done
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
+echo "setup.sh: ready"
