@@ -1,49 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../../src/control/client.js';
 import type { StatusSnapshot } from '../../src/daemon/status.js';
+import { ProcessGroup } from '../../src/demo/processes.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = join(ROOT, 'dist/src/cli/main.js');
 
-/** Children started by a test, all killed (whole process group) at the end. */
-export class Processes {
-  readonly children = new Map<string, ChildProcess>();
+/** Children started by a test in a temporary directory, all killed and removed at the end. */
+export class Processes extends ProcessGroup {
   readonly dir: string;
 
   constructor(prefix = 'iha-test-') {
-    this.dir = mkdtempSync(join(tmpdir(), prefix));
-  }
-
-  start(name: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-    const log = createWriteStream(join(this.dir, `${name}.log`));
-    const child = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    this.children.set(name, child);
-    return child;
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    super(dir);
+    this.dir = dir;
   }
 
   kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): void {
-    const c = this.children.get(name);
-    if (!c?.pid) return;
-    try {
-      process.kill(-c.pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-
-  alive(name: string): boolean {
-    const c = this.children.get(name);
-    return !!c && c.exitCode === null && c.signalCode === null;
+    this.signal(name, signal);
   }
 
   cleanup(): void {
-    for (const name of this.children.keys()) this.kill(name);
+    this.killAll();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
