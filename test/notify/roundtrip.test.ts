@@ -1,0 +1,83 @@
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ClusterEvent } from '../../src/core/events.js';
+import { silentLogger } from '../../src/log.js';
+import type { NotificationsConfig } from '../../src/notify/config.js';
+import { encodeEnvelope, toNotification } from '../../src/notify/envelope.js';
+import { runEventsCommand } from '../../src/notify/events-cli.js';
+import { Notifier } from '../../src/notify/notifier.js';
+import { rabbitReachable, SHARED_RABBIT_URL } from '../helpers/services.js';
+import { AT, counterIds, FENCE, fixedDeps, hostFailed, notRecovered } from './fixtures.js';
+import { cleanup, drained, drainQueue, testConfig } from './harness.js';
+
+const up = await rabbitReachable();
+const url = SHARED_RABBIT_URL;
+const configs: NotificationsConfig[] = [];
+afterAll(async () => {
+  for (const c of configs) await cleanup(url, c).catch(() => {});
+});
+
+describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
+  it('publishes the exact oslo v2 bytes on <topic>.<priority>, into the queue named after the routing key', async () => {
+    const cfg = testConfig(url);
+    configs.push(cfg);
+    const events: ClusterEvent[] = [
+      hostFailed('cmp1'),
+      { type: 'host.fenced', at: AT, host: 'cmp1', record: FENCE },
+      notRecovered(1),
+      notRecovered(2),
+      { type: 'host.suspect', at: AT, host: 'cmp9', silentMs: 1 }, // internal: not published
+    ];
+    const n = new Notifier({ config: cfg, monitorHost: 'ctl1', log: silentLogger(), now: () => AT, newId: counterIds() });
+    await n.start();
+    for (const e of events) n.publish(e);
+    await drained(n);
+    expect(n.status()).toMatchObject({ backlog: 0, confirmed: 4, full: false, lastError: null });
+    await n.close();
+
+    const deps = fixedDeps(); // same clock and ids: the expected bytes
+    const expected = events.map((e) => toNotification(e, deps)).filter((x) => x !== null);
+    const errors = await drainQueue(url, `${cfg.topic}.error`);
+    const infos = await drainQueue(url, `${cfg.topic}.info`);
+    expect(errors.map((m) => m.content.toString('utf8'))).toEqual(
+      expected.filter((x) => x.priority === 'ERROR').map(encodeEnvelope),
+    );
+    expect(infos.map((m) => m.content.toString('utf8'))).toEqual(
+      expected.filter((x) => x.priority === 'INFO').map(encodeEnvelope),
+    );
+    expect(errors[0]!.fields).toMatchObject({ exchange: cfg.exchange, routingKey: `${cfg.topic}.error` });
+    expect(errors[0]!.properties).toMatchObject({ contentType: 'application/json', messageId: expected[0]!.message_id });
+  });
+
+  it('instance-ha events prints one readable line per event, and JSON lines with --json', async () => {
+    const cfg = testConfig(url);
+    configs.push(cfg);
+    const n = new Notifier({ config: cfg, monitorHost: 'ctl1', log: silentLogger(), now: () => AT, newId: counterIds() });
+    await n.start();
+    const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
+      const stdout = new PassThrough();
+      let out = '';
+      stdout.on('data', (d) => (out += String(d)));
+      const code = await runEventsCommand([...argv, '--idle', '300ms'], {
+        stdout, stderr: new PassThrough(), log: silentLogger(), config: cfg,
+        onReady: () => {
+          n.publish(hostFailed('cmp1'));
+          n.publish(notRecovered(5));
+        },
+      });
+      return { code, out };
+    };
+    const text = await run([]);
+    expect(text.code).toBe(0);
+    expect(text.out.trim().split('\n')).toEqual([
+      '2026-11-21 08:15:00.123000 ERROR instance_ha.host.failed host=cmp1 server=- outcome: failed (votes ctl1,ctl2)',
+      '2026-11-21 08:15:00.123000 ERROR instance_ha.instance.failed host=cmp1 server=srv-5(vm-5) outcome: not recovered: not tagged for automatic recovery',
+    ]);
+    const json = await run(['--json', '--type', 'instance.*']);
+    const lines = json.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.event_type)).toEqual(['instance_ha.instance.failed']);
+    expect(lines[0].payload['instance_ha_object.data'].server_id).toBe('srv-5');
+    expect((await run(['--bogus'])).code).toBe(2);
+    await n.close();
+  });
+});
