@@ -121,9 +121,12 @@ export function sharedRabbitNode(url: string, nodeName = process.env.RABBITMQ_NO
 }
 
 async function closeMatching(ctl: (...a: string[]) => Promise<string>, nameContains: string): Promise<number> {
-  const out = await ctl('list_connections', 'pid', 'client_properties', '--formatter', 'json', '--quiet');
-  const rows = JSON.parse(out) as Array<{ pid: string; client_properties: unknown }>;
-  const pids = rows.filter((r) => JSON.stringify(r.client_properties).includes(nameContains)).map((r) => r.pid);
+  // The tab-separated listing prints pids in the <node.x.y> form close_connection accepts (JSON prints #PID<...>).
+  const out = await ctl('list_connections', 'pid', 'client_properties', '--quiet', '--no-table-headers');
+  const pids = out
+    .split('\n')
+    .filter((l) => l.includes(nameContains))
+    .map((l) => l.split('\t')[0]!.trim());
   for (const pid of pids) await ctl('close_connection', pid, 'instance-ha test: forced close');
   return pids.length;
 }

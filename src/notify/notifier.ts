@@ -133,6 +133,11 @@ export class Notifier implements EventSink {
     };
   }
 
+  /** Resolves once every notification published so far is on disk (durable), or at once if not started. */
+  async flushed(): Promise<void> {
+    await this.outbox?.flushed();
+  }
+
   /** Called with each batch the broker confirmed (bench and tests measure with it). */
   onConfirmed(fn: (records: readonly PutRecord[]) => void): void {
     this.confirmListeners.push(fn);

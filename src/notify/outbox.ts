@@ -60,6 +60,8 @@ const CLEAR_FRACTION = 0.9;
 export class Outbox {
   private readonly durable: Live[] = [];
   private readonly writing: Live[] = [];
+  /** Taken from `writing` by the writer loop, being written and synced right now. */
+  private syncing = 0;
   private pendingAck = 0;
   private liveBytes = 0;
   private nextSeq = 1;
@@ -124,7 +126,7 @@ export class Outbox {
     const seq = this.nextSeq;
     const frame = encodeRecord({ kind: 'put', seq, ...n });
     const { maxRecords, maxBytes } = this.opts.limits;
-    const count = this.durable.length + this.writing.length;
+    const count = this.pendingCount();
     if (count + 1 > maxRecords || this.liveBytes + frame.length > maxBytes) {
       this.refused++;
       if (!this.full) {
@@ -156,7 +158,7 @@ export class Outbox {
     this.durable.splice(0, n);
     this.pendingAck = Math.max(this.pendingAck, seq);
     const { maxRecords, maxBytes } = this.opts.limits;
-    const count = this.durable.length + this.writing.length;
+    const count = this.pendingCount();
     if (this.full && count < maxRecords * CLEAR_FRACTION && this.liveBytes < maxBytes * CLEAR_FRACTION) {
       this.full = false;
       this.opts.log.warn({ records: count, refused: this.refused }, 'outbox has room again');
@@ -184,7 +186,7 @@ export class Outbox {
 
   stats(): OutboxStats {
     return {
-      records: this.durable.length + this.writing.length,
+      records: this.pendingCount(),
       bytes: this.liveBytes,
       full: this.full,
       refused: this.refused,
@@ -202,6 +204,10 @@ export class Outbox {
     await this.fh.close();
   }
 
+  private pendingCount(): number {
+    return this.durable.length + this.syncing + this.writing.length;
+  }
+
   private kick(): void {
     if (this.drainRun) return;
     this.drainRun = this.drain().finally(() => {
@@ -215,6 +221,7 @@ export class Outbox {
   private async drain(): Promise<void> {
     while (this.writing.length > 0 || this.pendingAck > 0) {
       const batch = this.writing.splice(0);
+      this.syncing = batch.length;
       const ackSeq = this.pendingAck;
       this.pendingAck = 0;
       const frames = batch.map((r) => r.frame);
@@ -232,11 +239,13 @@ export class Outbox {
         if (!this.writeError) this.opts.log.error({ err }, 'outbox: write failed; notifications kept in memory');
         this.writeError = err;
         this.writing.unshift(...batch);
+        this.syncing = 0;
         this.pendingAck = Math.max(this.pendingAck, ackSeq);
         await new Promise((r) => setTimeout(r, 200));
         if (this.closed) return;
         continue;
       }
+      this.syncing = 0;
       if (batch.length > 0) {
         this.durable.push(...batch);
         this.lastDurableSeq = batch[batch.length - 1]!.seq;

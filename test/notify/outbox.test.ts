@@ -77,6 +77,16 @@ describe('outbox', () => {
     await box.close();
   });
 
+  it('counts records while they are being written and synced (backlog never reads 0 too early)', async () => {
+    const { log } = capturingLogger();
+    const box = await Outbox.open({ dir, limits: BIG, log });
+    for (let i = 1; i <= 3; i++) box.enqueue(put(i));
+    expect(box.stats().records).toBe(3);
+    await box.flushed();
+    expect(box.stats().records).toBe(3);
+    await box.close();
+  });
+
   it('the byte limit counts too', async () => {
     const { log } = capturingLogger();
     const frame = encodeRecord({ kind: 'put', seq: 1, ...put(1) }).length;
