@@ -25,7 +25,11 @@ export interface OsloNotification {
   priority: Priority;
   payload: { [key: string]: JsonValue };
   timestamp: string;
-  /** oslo's AMQP driver adds it; its consumers drop a repeated one, so we keep it stable per notification. */
+  /**
+   * oslo's AMQP driver adds a fresh one per send; ours is derived from message_id so a re-send
+   * carries the same one. (oslo's notification listener does not de-duplicate on it; consumers
+   * de-duplicate on message_id.)
+   */
   _unique_id: string;
 }
 
