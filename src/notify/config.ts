@@ -27,6 +27,8 @@ export interface NotificationsConfig {
   outbox: { dir: string; maxRecords: number; maxBytes: number };
   /** Most notifications in flight (published, awaiting confirm) at a time. */
   maxInFlight: number;
+  /** Reconnect when a published batch is neither confirmed nor failed within this (broker blocked, half-open TCP). */
+  confirmTimeoutMs: number;
   /** How long close() waits for the backlog to be confirmed. */
   closeTimeoutMs: number;
 }
@@ -57,6 +59,7 @@ export const NOTIFICATION_DEFAULTS = {
   outboxMaxBytes: 64 * 1024 * 1024,
   maxInFlight: 500,
   closeTimeoutMs: 5_000,
+  confirmTimeoutMs: 30_000,
 } as const;
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
@@ -115,11 +118,12 @@ export function readNotificationsConfig(r: ObjectReader): NotificationsConfig {
   o.finish();
 
   const maxInFlight = r.number('max_in_flight', { default: d.maxInFlight, min: 1, max: 10_000, integer: true });
+  const confirmTimeoutMs = r.durationMs('confirm_timeout', { default: d.confirmTimeoutMs, min: 100, max: 600_000 });
   const closeTimeoutMs = r.durationMs('close_timeout', { default: d.closeTimeoutMs, min: 0, max: 600_000 });
   r.finish();
   return {
     enabled, url, password, vhost, exchange, topic, durable, heartbeatS: Math.round(heartbeatMs / 1000), connectTimeoutMs,
-    tls, reconnect, priorities, outbox, maxInFlight, closeTimeoutMs,
+    tls, reconnect, priorities, outbox, maxInFlight, confirmTimeoutMs, closeTimeoutMs,
   };
 }
 

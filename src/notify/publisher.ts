@@ -23,6 +23,8 @@ export interface AmqpLinkOptions extends BrokerConfig {
   exchange: string;
   topic: string;
   durable: boolean;
+  /** A broker that neither confirms nor closes (e.g. blocked by a resource alarm) is given up on after this. */
+  confirmTimeoutMs: number;
   log: Logger;
   connectionName?: string;
 }
@@ -84,7 +86,10 @@ export class AmqpLink implements BrokerLink {
           }),
       );
       // Don't let an early rejection leave the others unhandled.
-      const results = await Promise.allSettled(confirms);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.o.confirmTimeoutMs)));
+      const results = await Promise.race([Promise.allSettled(confirms), timedOut]).finally(() => clearTimeout(timer));
+      if (results === 'timeout') throw new Error(`no broker confirm within ${this.o.confirmTimeoutMs}ms`);
       const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
     } catch (err) {

@@ -92,6 +92,28 @@ describe.skipIf(!available)('no notification lost when the broker misbehaves', (
     await expectAllArrived(cfg, 2000);
   });
 
+  it('broker blocks publishing (memory alarm): no confirm, so the send times out and is retried until it is unblocked', async () => {
+    const cfg = testConfig(node!.url, { durable: true, confirm_timeout: '300ms' });
+    const n = new Notifier({ config: cfg, monitorHost: 'blocked', log: dbg, newId: counterIds() });
+    await n.start();
+    n.publish(notRecovered(1));
+    await drained(n);
+    await node!.ctl('set_vm_memory_high_watermark', '0');
+    try {
+      for (let i = 2; i <= 50; i++) n.publish(notRecovered(i));
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (n.status().lastError?.includes('no broker confirm')) (clearInterval(check), resolve());
+        }, 20);
+      });
+    } finally {
+      await node!.ctl('set_vm_memory_high_watermark', '0.4');
+    }
+    await drained(n);
+    await n.close();
+    await expectAllArrived(cfg, 50);
+  });
+
   it('publishing process SIGKILLed with a non-empty outbox: replayed on restart', async () => {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' }); // the child runs compiled code
     const cfg = testConfig(node!.url, { durable: true, max_in_flight: 20 });
