@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { RabbitNode } from '../../bench/rabbit-node.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 const dbg = process.env.IHA_DEBUG ? createLogger({ level: 'debug', destination: process.stderr }) : silentLogger();

@@ -7,7 +7,7 @@ import { encodeEnvelope, toNotification } from '../../src/notify/envelope.js';
 import { runEventsCommand } from '../../src/notify/events-cli.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import { rabbitReachable, SHARED_RABBIT_URL } from '../helpers/services.js';
-import { AT, counterIds, FENCE, fixedDeps, hostFailed, notRecovered } from './fixtures.js';
+import { AT, counterIds, FENCE, fixedDeps, hostFailed, notRecovered, SERVER } from './fixtures.js';
 import { cleanup, drained, drainQueue, testConfig } from './harness.js';
 
 const up = await rabbitReachable();
@@ -78,6 +78,41 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     expect(lines.map((l) => l.event_type)).toEqual(['instance_ha.instance.failed']);
     expect(lines[0].payload['instance_ha_object.data'].server_id).toBe('srv-5');
     expect((await run(['--bogus'])).code).toBe(2);
+    await n.close();
+  });
+
+  it('custom recovery: host fails, is fenced, one instance.failed per untagged server on the bus and no evacuation of them', async () => {
+    // The event sequence the core emits for this path (the core itself is tested in its own area);
+    // here: what reaches the bus, seen by a consumer.
+    const cfg = testConfig(url);
+    configs.push(cfg);
+    const n = new Notifier({ config: cfg, monitorHost: 'ctl1', log: silentLogger() });
+    await n.start();
+    const untagged = [1, 2, 3].map((i) => notRecovered(i));
+    const tagged = { ...SERVER, id: 'srv-tagged', tags: ['automatic-recovery'] };
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (d) => (out += String(d)));
+    const code = await runEventsCommand(['--json', '--idle', '300ms'], {
+      stdout, stderr: new PassThrough(), log: silentLogger(), config: cfg,
+      onReady: () => {
+        n.publish(hostFailed('cmp1'));
+        n.publish({ type: 'host.fenced', at: AT, host: 'cmp1', record: FENCE });
+        n.publish({ type: 'host.recovery_started', at: AT, host: 'cmp1' });
+        for (const e of untagged) n.publish(e);
+        n.publish({ type: 'instance.evacuate_start', at: AT, host: 'cmp1', server: tagged, attempt: 1 });
+        n.publish({ type: 'instance.evacuate_end', at: AT, host: 'cmp1', server: tagged, targetHost: 'cmp2', durationMs: 1 });
+        n.publish({ type: 'host.recovery_finished', at: AT, host: 'cmp1', summary: { selected: 1, evacuated: 1, failed: 0, notified: 3 } });
+      },
+    });
+    expect(code).toBe(0);
+    const seen = out.trim().split('\n').map((l) => JSON.parse(l));
+    const data = (x: { payload: Record<string, { server_id?: string }> }) => x.payload['instance_ha_object.data']!;
+    const failed = seen.filter((x) => x.event_type === 'instance_ha.instance.failed').map((x) => data(x).server_id);
+    expect(failed).toEqual(['srv-1', 'srv-2', 'srv-3']);
+    const evacuated = seen.filter((x) => x.event_type.startsWith('instance_ha.instance.evacuate')).map((x) => data(x).server_id);
+    expect(evacuated).toEqual(['srv-tagged', 'srv-tagged']);
+    expect(seen.map((x) => x.event_type).slice(0, 2)).toEqual(['instance_ha.host.failed', 'instance_ha.host.fenced']);
     await n.close();
   });
 });
