@@ -170,36 +170,63 @@ export class Notifier implements EventSink {
     return { flushed: backlog === 0, backlog };
   }
 
+  /**
+   * Sends the outbox in order with up to `maxInFlight` notifications awaiting confirms, in batches
+   * of whatever is durable. Confirms are taken in order (the head batch first), so the outbox is
+   * acked in order. Any failure drops everything in flight and re-sends from the oldest
+   * unconfirmed notification on a new connection, after a backoff.
+   */
   private async pump(): Promise<void> {
     const box = this.outbox!;
     const signal = this.stop.signal;
+    const maxInFlight = this.deps.config.maxInFlight;
     let failures = 0;
+    let inflight: Array<{ records: readonly PutRecord[]; confirmed: Promise<void> }> = [];
+    let inflightCount = 0;
+    let sentUpTo = 0; // highest seq handed to the current channel
     while (!signal.aborted) {
-      const batch = box.peek(this.deps.config.maxInFlight);
-      if (batch.length === 0) {
-        await box.waitForRecords(signal);
-        continue;
-      }
       try {
-        await this.link.ensureConnected();
-        await this.link.publishConfirmed(batch);
+        const fresh = inflightCount < maxInFlight ? box.peek(maxInFlight - inflightCount, sentUpTo) : [];
+        if (fresh.length > 0) {
+          await this.link.ensureConnected();
+          const { confirmed } = await this.link.publish(fresh);
+          confirmed.catch(() => {}); // observed below, in order; this only marks it handled
+          inflight.push({ records: fresh, confirmed });
+          inflightCount += fresh.length;
+          sentUpTo = fresh[fresh.length - 1]!.seq;
+          continue;
+        }
+        const head = inflight[0];
+        if (!head) {
+          await box.waitForRecords(sentUpTo, signal);
+          continue;
+        }
+        // No signal here: close() rejects the head's confirm, which ends this wait anyway.
+        const more = inflightCount < maxInFlight ? box.waitForRecords(sentUpTo).then(() => false) : null;
+        const confirmedNow = await (more ? Promise.race([head.confirmed.then(() => true), more]) : head.confirmed.then(() => true));
+        if (!confirmedNow) continue;
+        inflight.shift();
+        inflightCount -= head.records.length;
+        if (failures > 0) this.log.info({ failures }, 'notifications flowing again');
+        failures = 0;
+        box.ack(head.records[head.records.length - 1]!.seq);
+        this.confirmed += head.records.length;
+        this.lastConfirmedAt = this.now();
+        for (const fn of this.confirmListeners) fn(head.records);
+        for (const w of this.progressWaiters.splice(0)) w();
       } catch (err) {
+        inflight = [];
+        inflightCount = 0;
+        sentUpTo = 0;
         if (signal.aborted) break;
+        await this.link.close(); // whatever failed, start the next try on a fresh connection
         failures++;
         this.lastError = safeMessage(err, passwordOf(this.deps.config));
         this.lastErrorAt = this.now();
         const waitMs = backoffMs(failures, this.deps.config.reconnect, this.random);
         this.log.warn({ reason: this.lastError, failures, retryInMs: waitMs, backlog: box.stats().records }, 'notification send failed; retrying');
         await sleep(waitMs, signal);
-        continue;
       }
-      if (failures > 0) this.log.info({ failures }, 'notifications flowing again');
-      failures = 0;
-      box.ack(batch[batch.length - 1]!.seq);
-      this.confirmed += batch.length;
-      this.lastConfirmedAt = this.now();
-      for (const fn of this.confirmListeners) fn(batch);
-      for (const w of this.progressWaiters.splice(0)) w();
     }
   }
 

@@ -142,9 +142,12 @@ export class Outbox {
     return { ok: true, seq };
   }
 
-  /** Up to `max` durable, unconfirmed notifications, oldest first. */
-  peek(max: number): readonly PutRecord[] {
-    return this.durable.slice(0, max);
+  /** Up to `max` durable, unconfirmed notifications after `afterSeq` (0: from the oldest), in order. */
+  peek(max: number, afterSeq = 0): readonly PutRecord[] {
+    let i = 0;
+    // Confirmed records are gone from the front, so this skips at most what is in flight.
+    while (i < this.durable.length && this.durable[i]!.seq <= afterSeq) i++;
+    return this.durable.slice(i, i + max);
   }
 
   /** The broker confirmed every notification up to and including `seq`. */
@@ -166,9 +169,10 @@ export class Outbox {
     this.kick();
   }
 
-  /** Resolves when a durable notification is available (or the outbox closes, or the signal aborts). */
-  waitForRecords(signal?: AbortSignal): Promise<void> {
-    if (this.durable.length > 0 || this.closed || signal?.aborted) return Promise.resolve();
+  /** Resolves when a durable notification after `afterSeq` is available (or on close or abort). */
+  waitForRecords(afterSeq: number, signal?: AbortSignal): Promise<void> {
+    const ready = (): boolean => this.durable.length > 0 && this.durable[this.durable.length - 1]!.seq > afterSeq;
+    if (ready() || this.closed || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         signal?.removeEventListener('abort', done);

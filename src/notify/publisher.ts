@@ -14,8 +14,14 @@ export interface BrokerLink {
   readonly connected: boolean;
   /** Connects (if needed), opens the confirm channel and declares the exchange. Throws on failure. */
   ensureConnected(): Promise<void>;
-  /** Publishes in order; resolves once the broker confirmed every one, rejects on nack or channel loss. */
-  publishConfirmed(batch: readonly PutRecord[]): Promise<void>;
+  /**
+   * Publishes the batch, in order, after every batch handed over before it. Resolves once the
+   * messages are handed to the channel; `confirmed` then settles when the broker confirmed all of
+   * them (or rejects on nack, channel loss or confirm timeout). Separate so the caller can keep
+   * several batches in flight without giving up order.
+   */
+  publish(batch: readonly PutRecord[]): Promise<{ confirmed: Promise<void> }>;
+  /** Drops the connection (the next ensureConnected opens a new one). */
   close(): Promise<void>;
 }
 
@@ -63,7 +69,7 @@ export class AmqpLink implements BrokerLink {
     }
   }
 
-  async publishConfirmed(batch: readonly PutRecord[]): Promise<void> {
+  async publish(batch: readonly PutRecord[]): Promise<{ confirmed: Promise<void> }> {
     const ch = this.ch;
     if (!ch) throw new Error('not connected');
     try {
@@ -71,32 +77,41 @@ export class AmqpLink implements BrokerLink {
         const rk = routingKey(this.o.topic, r.priority);
         if (!this.declared.has(rk)) await this.declareQueue(ch, rk);
       }
-      const confirms = batch.map(
-        (r) =>
-          new Promise<void>((resolve, reject) => {
-            const ok = ch.publish(
-              this.o.exchange,
-              routingKey(this.o.topic, r.priority),
-              Buffer.from(r.body, 'utf8'),
-              // As kombu sends oslo's notifications; message_id also as the AMQP property for dedupe tools.
-              { contentType: 'application/json', contentEncoding: 'utf-8', persistent: this.o.durable, messageId: r.id },
-              (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(`broker nack: ${String(err)}`)) : resolve()),
-            );
-            if (!ok) this.log.debug('channel buffer full');
-          }),
-      );
-      // Don't let an early rejection leave the others unhandled.
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.o.confirmTimeoutMs)));
-      const results = await Promise.race([Promise.allSettled(confirms), timedOut]).finally(() => clearTimeout(timer));
-      if (results === 'timeout') throw new Error(`no broker confirm within ${this.o.confirmTimeoutMs}ms`);
-      const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-      if (failed) throw failed.reason;
     } catch (err) {
-      // Whatever the cause, the channel's state is unknown now: start from a fresh one.
       await this.reset();
       throw new Error(safeMessage(err, this.secret));
     }
+    if (this.ch !== ch) throw new Error('channel lost while declaring queues');
+    // From here on no await until every message is handed to the channel: that keeps batches in order.
+    const confirms = batch.map(
+      (r) =>
+        new Promise<void>((resolve, reject) => {
+          ch.publish(
+            this.o.exchange,
+            routingKey(this.o.topic, r.priority),
+            Buffer.from(r.body, 'utf8'),
+            // As kombu sends oslo's notifications; message_id also as the AMQP property for dedupe tools.
+            { contentType: 'application/json', contentEncoding: 'utf-8', persistent: this.o.durable, messageId: r.id },
+            (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(`broker nack: ${String(err)}`)) : resolve()),
+          );
+        }),
+    );
+    const confirmed = this.awaitConfirms(confirms).catch(async (err: unknown) => {
+      // Whatever the cause, the channel's state is unknown now: start from a fresh one.
+      if (this.ch === ch) await this.reset();
+      throw new Error(safeMessage(err, this.secret));
+    });
+    return { confirmed };
+  }
+
+  private async awaitConfirms(confirms: Promise<void>[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.o.confirmTimeoutMs)));
+    // allSettled: an early rejection must not leave the others unhandled.
+    const results = await Promise.race([Promise.allSettled(confirms), timedOut]).finally(() => clearTimeout(timer));
+    if (results === 'timeout') throw new Error(`no broker confirm within ${this.o.confirmTimeoutMs}ms`);
+    const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async close(): Promise<void> {

@@ -19,15 +19,17 @@ class FakeLink implements BrokerLink {
     if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
     this.connected = true;
   }
-  async publishConfirmed(batch: readonly PutRecord[]): Promise<void> {
+  async publish(batch: readonly PutRecord[]): Promise<{ confirmed: Promise<void> }> {
+    if (!this.connected) throw new Error('not connected');
     // Half the batch reaches the broker before the failure, as on a real cut: re-sends duplicate them.
     this.sent.push(...batch.slice(0, Math.ceil(batch.length / 2)).map((r) => r.id));
     if (this.failures > 0) {
       this.failures--;
       this.connected = false;
-      throw new Error('channel closed');
+      return { confirmed: Promise.reject(new Error('channel closed')) };
     }
     this.sent.push(...batch.slice(Math.ceil(batch.length / 2)).map((r) => r.id));
+    return { confirmed: Promise.resolve() };
   }
   async close(): Promise<void> {
     this.connected = false;
