@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Priority } from './envelope.js';
 import { decodeRecords, encodeRecord, type PutRecord } from './outbox-codec.js';
+import { lockOutbox } from './outbox-lock.js';
 
 /**
  * The durable outbox: every notification is appended and fdatasync'd here before it is sent, and
@@ -78,11 +79,25 @@ export class Outbox {
     private fh: FileHandle,
     private readonly opts: OutboxOptions,
     private readonly corruptSkipped: number,
+    private readonly unlock: () => Promise<void>,
   ) {}
 
-  /** Opens (or creates) the outbox and loads the unconfirmed notifications, oldest first. */
+  /**
+   * Opens (or creates) the outbox and loads the unconfirmed notifications, oldest first.
+   * Throws OutboxLockedError when another live process has it open.
+   */
   static async open(opts: OutboxOptions): Promise<Outbox> {
     await mkdir(opts.dir, { recursive: true, mode: 0o700 });
+    const unlock = await lockOutbox(opts.dir);
+    try {
+      return await Outbox.load(opts, unlock);
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+  }
+
+  private static async load(opts: OutboxOptions, unlock: () => Promise<void>): Promise<Outbox> {
     const path = join(opts.dir, FILE);
     let image: Buffer;
     try {
@@ -104,7 +119,7 @@ export class Outbox {
       if (r.entry.kind === 'ack') acked = Math.max(acked, r.entry.seq);
     }
     const fh = await open(path, 'a', 0o600);
-    const box = new Outbox(fh, opts, corrupt.length);
+    const box = new Outbox(fh, opts, corrupt.length, unlock);
     box.nextSeq = maxSeq + 1;
     box.lastDurableSeq = maxSeq;
     box.fileBytes = image.length;
@@ -206,6 +221,7 @@ export class Outbox {
     this.closed = true;
     this.wake();
     await this.fh.close();
+    await this.unlock();
   }
 
   private pendingCount(): number {

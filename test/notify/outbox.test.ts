@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { capturingLogger } from '../helpers/logs.js';
 import { Outbox, type OutboxLimits } from '../../src/notify/outbox.js';
 import { decodeRecords, encodeRecord } from '../../src/notify/outbox-codec.js';
+import { OutboxLockedError } from '../../src/notify/outbox-lock.js';
 
 const BIG: OutboxLimits = { maxRecords: 100_000, maxBytes: 1 << 30 };
 let dir: string;
@@ -85,6 +86,17 @@ describe('outbox', () => {
     await box.flushed();
     expect(box.stats().records).toBe(3);
     await box.close();
+  });
+
+  it('one process per directory; a lock left by a dead process, or by a reused pid, is taken over', async () => {
+    const { log } = capturingLogger();
+    const a = await Outbox.open({ dir, limits: BIG, log });
+    await expect(Outbox.open({ dir, limits: BIG, log })).rejects.toBeInstanceOf(OutboxLockedError);
+    await a.close();
+    writeFileSync(join(dir, 'outbox.lock'), JSON.stringify({ pid: 2 ** 22 + 1, start: '1' })); // no such pid
+    await (await Outbox.open({ dir, limits: BIG, log })).close();
+    writeFileSync(join(dir, 'outbox.lock'), JSON.stringify({ pid: process.ppid, start: 'not-its-start-time' }));
+    await (await Outbox.open({ dir, limits: BIG, log })).close();
   });
 
   it('the byte limit counts too', async () => {
