@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeTestCerts, type TestCerts } from './test-certs.js';
 
 /**
  * A throw-away RabbitMQ node for disruptive tests and the bench (stop_app/start_app,
@@ -15,6 +16,8 @@ const run = promisify(execFile);
 export interface RabbitNode {
   /** amqp://guest:guest@127.0.0.1:<port>/ */
   url: string;
+  /** A TLS listener with peer verification, when openssl was available to make certificates. */
+  tls?: { url: string } & TestCerts;
   port: number;
   nodeName: string;
   ctl(...args: string[]): Promise<string>;
@@ -32,8 +35,19 @@ export async function startRabbitNode(opts: { timeoutS?: number } = {}): Promise
   const base = mkdtempSync(join(tmpdir(), 'iha-rmq-'));
   // rabbitmq-server drops to the rabbitmq user, which must own its directories.
   const conf = join(base, 'rabbitmq.conf');
-  writeFileSync(conf, `listeners.tcp.1 = 127.0.0.1:${port}\nloopback_users.guest = true\n`);
-  chownTree(base, conf);
+  let text = `listeners.tcp.1 = 127.0.0.1:${port}\nloopback_users.guest = true\n`;
+  let tls: RabbitNode['tls'];
+  const certs = await makeTestCerts(base).catch(() => null);
+  if (certs) {
+    const tlsPort = await freePort();
+    text +=
+      `listeners.ssl.1 = 127.0.0.1:${tlsPort}\nssl_options.cacertfile = ${certs.caFile}\n` +
+      `ssl_options.certfile = ${certs.serverCert}\nssl_options.keyfile = ${certs.serverKey}\n` +
+      'ssl_options.verify = verify_peer\nssl_options.fail_if_no_peer_cert = true\n';
+    tls = { url: `amqps://guest:guest@localhost:${tlsPort}/`, ...certs };
+  }
+  writeFileSync(conf, text);
+  chownTree(base, conf, ...(certs ? Object.values(certs) : []));
   const env = {
     ...process.env,
     RABBITMQ_NODENAME: nodeName,
@@ -55,6 +69,7 @@ export async function startRabbitNode(opts: { timeoutS?: number } = {}): Promise
   }
   const node: RabbitNode = {
     url: `amqp://guest:guest@127.0.0.1:${port}/`,
+    tls,
     port,
     nodeName,
     ctl,

@@ -8,6 +8,8 @@ const dbg = process.env.IHA_DEBUG ? createLogger({ level: 'debug', destination: 
 import type { NotificationsConfig } from '../../src/notify/config.js';
 import { decodeEnvelope } from '../../src/notify/envelope.js';
 import { Notifier } from '../../src/notify/notifier.js';
+import { runEventsCommand } from '../../src/notify/events-cli.js';
+import { PassThrough } from 'node:stream';
 import { disruptableRabbit, rabbitReachable } from '../helpers/services.js';
 import { counterIds, notRecovered } from './fixtures.js';
 import { drained, drainQueue, testConfig } from './harness.js';
@@ -143,5 +145,27 @@ describe.skipIf(!available)('no notification lost when the broker misbehaves', (
     await drained(n);
     await n.close();
     await expectAllArrived(cfg, 3000);
+  });
+});
+
+describe.skipIf(!available)('amqps:// with a CA and a client certificate', () => {
+  it('publishes over TLS with peer verification; without a client certificate the broker refuses', async (ctx) => {
+    const tls = node!.tls;
+    if (!tls) return ctx.skip(); // openssl missing, or the shared broker
+    const cfg = testConfig(tls.url, { durable: true, tls: { ca_file: tls.caFile, cert_file: tls.clientCert, key_file: tls.clientKey } });
+    const n = new Notifier({ config: cfg, monitorHost: 'tls', log: dbg, newId: counterIds() });
+    await n.start();
+    for (let i = 1; i <= 3; i++) n.publish(notRecovered(i));
+    await drained(n);
+    await n.close();
+    await expectAllArrived(cfg, 3);
+
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (d) => (err += String(d)));
+    const noCert = { ...cfg, tls: { ...cfg.tls, certFile: undefined, keyFile: undefined } };
+    const code = await runEventsCommand([], { stdout: new PassThrough(), stderr, log: dbg, config: noCert });
+    expect(code).toBe(1);
+    expect(err).toContain('cannot connect to amqps://guest:***@localhost');
   });
 });
