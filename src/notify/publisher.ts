@@ -40,6 +40,8 @@ export class AmqpLink implements BrokerLink {
   private ch: amqp.ConfirmChannel | null = null;
   /** Routing keys whose queue we declared and bound on the current channel. */
   private declared = new Set<string>();
+  /** Queues found to exist with flags other than ours: checked and bound, never re-declared. */
+  private readonly existingQueues = new Set<string>();
   private readonly log: Logger;
   private readonly secret: string | undefined;
 
@@ -138,20 +140,19 @@ export class AmqpLink implements BrokerLink {
 
   /** Like oslo's publisher: a queue named after the routing key, so nothing is dropped before a consumer attaches. */
   private async declareQueue(ch: amqp.ConfirmChannel, rk: string): Promise<void> {
-    const conn = this.conn;
-    try {
-      await ch.assertQueue(rk, { durable: this.o.durable, autoDelete: false });
-    } catch (err) {
-      if (!isPreconditionFailed(err) || !conn) throw err;
-      // The 406 closed the channel; a queue of that name exists with other flags: bind to it as it is.
-      this.log.warn({ queue: rk }, 'queue exists with different flags; using it as declared');
-      this.ch = null;
-      const fresh = await this.openChannel(conn);
-      this.ch = fresh;
-      await fresh.checkQueue(rk);
-      await fresh.bindQueue(rk, this.o.exchange, rk);
-      this.declared.add(rk);
-      throw new Error('channel reopened after a queue precondition failure; retrying the batch');
+    if (this.existingQueues.has(rk)) {
+      await ch.checkQueue(rk);
+    } else {
+      try {
+        await ch.assertQueue(rk, { durable: this.o.durable, autoDelete: false });
+      } catch (err) {
+        if (!isPreconditionFailed(err)) throw err;
+        // A queue of that name exists with other flags (declared by someone else): use it as it is.
+        // The 406 closed the channel, so this try fails; the retry checks instead of declaring.
+        this.log.warn({ queue: rk }, 'queue exists with different flags; using it as declared');
+        this.existingQueues.add(rk);
+        throw err;
+      }
     }
     await ch.bindQueue(rk, this.o.exchange, rk);
     this.declared.add(rk);

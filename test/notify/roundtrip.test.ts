@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import amqp from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterEvent } from '../../src/core/events.js';
 import { silentLogger } from '../../src/log.js';
@@ -47,6 +48,22 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     );
     expect(errors[0]!.fields).toMatchObject({ exchange: cfg.exchange, routingKey: `${cfg.topic}.error` });
     expect(errors[0]!.properties).toMatchObject({ contentType: 'application/json', messageId: expected[0]!.message_id });
+  });
+
+  it('uses an exchange and a queue that already exist with other flags (e.g. durable) as they are', async () => {
+    const cfg = testConfig(url); // durable: false, like oslo's default
+    configs.push(cfg);
+    const conn = await amqp.connect(url);
+    const ch = await conn.createChannel();
+    await ch.assertExchange(cfg.exchange, 'topic', { durable: true });
+    await ch.assertQueue(`${cfg.topic}.error`, { durable: true });
+    await conn.close();
+    const n = new Notifier({ config: { ...cfg, reconnect: { initialMs: 10, maxMs: 50 } }, monitorHost: 'ctl1', log: silentLogger() });
+    await n.start();
+    n.publish(hostFailed('cmp1'));
+    await drained(n);
+    await n.close();
+    expect((await drainQueue(url, `${cfg.topic}.error`)).length).toBe(1);
   });
 
   it('instance-ha events prints one readable line per event, and JSON lines with --json', async () => {
