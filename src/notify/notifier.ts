@@ -77,16 +77,25 @@ export class Notifier implements EventSink {
       new AmqpLink({ ...c, log: this.log, connectionName: `instance-ha-notify ${deps.monitorHost}` });
   }
 
-  /** Opens the outbox (replaying what a previous run left unconfirmed) and starts sending. */
+  /**
+   * Opens the outbox (replaying what a previous run left unconfirmed) and starts sending. Throws
+   * when the outbox can't be opened (permissions, OutboxLockedError); start() may then be retried,
+   * and events published meanwhile are kept in memory.
+   */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new IllegalStateError(`Notifier already started. Current state: ${this.state}`);
     this.state = 'starting';
     const c = this.deps.config;
-    this.outbox = await Outbox.open({
-      dir: c.outbox.dir,
-      limits: { maxRecords: c.outbox.maxRecords, maxBytes: c.outbox.maxBytes },
-      log: this.log,
-    });
+    try {
+      this.outbox = await Outbox.open({
+        dir: c.outbox.dir,
+        limits: { maxRecords: c.outbox.maxRecords, maxBytes: c.outbox.maxBytes },
+        log: this.log,
+      });
+    } catch (err) {
+      this.state = 'new';
+      throw err;
+    }
     for (const e of this.early.splice(0)) this.publish(e);
     this.state = 'running';
     this.log.info({ url: redactUrl(c.url), exchange: c.exchange, topic: c.topic }, 'notifications started');
