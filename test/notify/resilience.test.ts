@@ -85,6 +85,11 @@ describe.skipIf(!available)('no notification lost when the broker misbehaves', (
     await stream(n, 2000, async (sent) => {
       if (sent === 500 || sent === 1200) {
         await nextConfirm(n);
+        if (sent === 500) {
+          // While we are at it: the heartbeat we asked for (5s in testConfig) is what the broker agreed.
+          const rows = await node!.ctl('list_connections', 'timeout', 'client_properties', '--quiet', '--no-table-headers');
+          expect(rows.split('\n').find((l) => l.includes('instance-ha-notify cut'))?.split('\t')[0]).toBe('5');
+        }
         closed += await node!.closeConnections('instance-ha-notify cut');
       }
     });
