@@ -248,7 +248,7 @@ export class Outbox {
       if (ackSeq > 0) frames.push(encodeRecord({ kind: 'ack', seq: ackSeq }));
       const buf = Buffer.concat(frames);
       try {
-        await this.fh.write(buf);
+        await writeAll(this.fh, buf);
         // Only puts need to reach the disk before we go on; see the class comment for acks.
         if (batch.length > 0) await this.fh.datasync();
         this.fileBytes += buf.length;
@@ -287,7 +287,7 @@ export class Outbox {
     const image = Buffer.concat(this.durable.map((r) => r.frame));
     const out = await open(tmp, 'w', 0o600);
     try {
-      await out.write(image);
+      await writeAll(out, image);
       await out.datasync();
     } finally {
       await out.close();
@@ -302,6 +302,15 @@ export class Outbox {
   private wake(): void {
     const w = this.waiters.splice(0);
     for (const fn of w) fn();
+  }
+}
+
+/** write(2) may write less than asked (disk full, signals): loop until all of it is in the file. */
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < buf.length) {
+    const { bytesWritten } = await fh.write(buf, offset, buf.length - offset);
+    offset += bytesWritten;
   }
 }
 
