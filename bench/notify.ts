@@ -15,7 +15,9 @@ import { sharedRabbitNode, startRabbitNode, type RabbitNode } from './rabbit-nod
 /**
  * `npm run bench:notify`: 10,000 notifications through the durable outbox to RabbitMQ with
  * publisher confirms (durable exchange and queue, persistent messages: the zero-loss setup).
- * Phase 1 normal; phase 2 with the broker app stopped and started once 30 % are confirmed.
+ * First 2,000 at a steady 500/s (latency when not saturated, printed only); then phase 1, 10,000
+ * as fast as the window allows; phase 2 the same with the broker app stopped and started once
+ * 30 % are confirmed.
  * Latency is per notification, from publish() to the broker's confirm. The producer keeps at most
  * WINDOW (500, env IHA_BENCH_WINDOW) notifications unconfirmed: a monitor never has 10,000 at once, and
  * without a bound p99 would only measure how long the last of 10,000 queued ones waits.
@@ -44,9 +46,11 @@ async function main(): Promise<void> {
     dedicated = false;
   }
   try {
-    const normal = await phase(node, 'normal', false);
+    // Latency when not saturated: what one notification waits at a steady, realistic-to-high rate.
+    await phase(node, 'paced_500_per_s', { msgs: 2000, ratePerS: 500 });
+    const normal = await phase(node, 'normal', { msgs: MSGS });
     let restart: Result | null = null;
-    if (dedicated || process.env.IHA_BENCH_RESTART_SHARED === '1') restart = await phase(node, 'broker_restart', true);
+    if (dedicated || process.env.IHA_BENCH_RESTART_SHARED === '1') restart = await phase(node, 'broker_restart', { msgs: MSGS, restartMidway: true });
     else console.log('notify phase=broker_restart skipped (shared broker; set IHA_BENCH_RESTART_SHARED=1 to allow)');
     const lost = normal.lost + (restart?.lost ?? 0);
     console.log(`notify msgs=${MSGS} per_s=${Math.round(normal.perS)} p99_ms=${normal.p99Ms.toFixed(1)} lost=${lost}`);
@@ -55,7 +59,16 @@ async function main(): Promise<void> {
   }
 }
 
-async function phase(node: RabbitNode, name: string, restartMidway: boolean): Promise<Result> {
+interface PhaseOptions {
+  msgs: number;
+  restartMidway?: boolean;
+  /** Publish at this steady rate instead of as fast as the window allows. */
+  ratePerS?: number;
+}
+
+async function phase(node: RabbitNode, name: string, o: PhaseOptions): Promise<Result> {
+  const MSGS = o.msgs;
+  const restartMidway = o.restartMidway ?? false;
   const cfg = benchConfig(node.url);
   const sentAt = new Map<string, number>();
   let counter = 0;
@@ -93,6 +106,13 @@ async function phase(node: RabbitNode, name: string, restartMidway: boolean): Pr
     const outstanding = published - latencies.length;
     if (outstanding >= WINDOW) {
       await new Promise<void>((r) => (wake = r));
+      continue;
+    }
+    if (o.ratePerS) {
+      // Paced: 10 ms ticks, publishing what the rate allows by now (timers run late; catch up).
+      const due = Math.min(MSGS, Math.floor(((performance.now() - t0) / 1000) * o.ratePerS) + 1);
+      while (published < due) n.publish(event(++published));
+      await new Promise((r) => setTimeout(r, 10));
       continue;
     }
     const burst = Math.min(BURST, MSGS - published, WINDOW - outstanding);
