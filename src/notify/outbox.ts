@@ -71,6 +71,8 @@ export class Outbox {
   private full = false;
   private refused = 0;
   private closed = false;
+  /** close() called: a write that fails now is not retried forever. */
+  private closing = false;
   private drainRun: Promise<void> | null = null;
   private waiters: Array<() => void> = [];
   private writeError: unknown = null;
@@ -109,8 +111,10 @@ export class Outbox {
     const { records, corrupt } = decodeRecords(image);
     for (const c of corrupt) {
       opts.log.error({ file: path, offset: c.offset, lengthBytes: c.lengthBytes, reason: c.reason }, 'outbox: corrupt record skipped');
-      // Keep the bytes for a post-mortem; the records after them are loaded normally.
-      await appendFile(join(opts.dir, 'outbox.corrupt'), image.subarray(c.offset, c.offset + c.lengthBytes), { mode: 0o600 });
+      // Keep the bytes for a post-mortem (best effort); the records after them are loaded normally.
+      await appendFile(join(opts.dir, 'outbox.corrupt'), image.subarray(c.offset, c.offset + c.lengthBytes), { mode: 0o600 }).catch(
+        (err: unknown) => opts.log.warn({ err }, 'outbox: could not keep the corrupt bytes'),
+      );
     }
     let acked = 0;
     let maxSeq = 0;
@@ -217,6 +221,7 @@ export class Outbox {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     await this.flushed();
     this.closed = true;
     this.wake();
@@ -261,8 +266,11 @@ export class Outbox {
         this.writing.unshift(...batch);
         this.syncing = 0;
         this.pendingAck = Math.max(this.pendingAck, ackSeq);
+        if (this.closing) {
+          this.opts.log.error({ records: this.writing.length }, 'outbox: closing with notifications that could not be written');
+          return;
+        }
         await new Promise((r) => setTimeout(r, 200));
-        if (this.closed) return;
         continue;
       }
       this.syncing = 0;
