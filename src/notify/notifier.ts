@@ -154,7 +154,8 @@ export class Notifier implements EventSink {
 
   /**
    * Stops sending after waiting up to `timeoutMs` for the backlog to be confirmed. What is left
-   * stays in the outbox and is sent by the next start.
+   * stays in the outbox and is sent by the next start. A connect attempt in progress is let run
+   * out (at most `connect_timeout` more) so no connection is left behind.
    */
   async close(timeoutMs = this.deps.config.closeTimeoutMs): Promise<{ flushed: boolean; backlog: number }> {
     if (this.state === 'closed' || this.state === 'closing') return { flushed: false, backlog: this.status().backlog };
