@@ -97,7 +97,11 @@ export async function runEventsCommand(argv: string[], io: EventsCommandIo): Pro
         if (!msg) return;
         armIdle();
         const n = decodeEnvelope(msg.content.toString('utf8'));
-        if (!n || !matches(n.event_type)) return;
+        if (!n) {
+          io.log.debug({ routingKey: msg.fields.routingKey }, 'events: not an oslo notification; skipped');
+          return;
+        }
+        if (!matches(n.event_type)) return;
         io.stdout.write(render(n, opts.json));
       },
       { noAck: true, exclusive: true },
