@@ -27,8 +27,9 @@ export interface OsloNotification {
   timestamp: string;
   /**
    * oslo's AMQP driver adds a fresh one per send; ours is derived from message_id so a re-send
-   * carries the same one. (oslo's notification listener does not de-duplicate on it; consumers
-   * de-duplicate on message_id.)
+   * carries the same one: oslo's notification listener remembers the last 16 it acknowledged and
+   * drops a repeat (amqpdriver NotificationAMQPIncomingMessage.acknowledge). Other consumers
+   * de-duplicate on message_id.
    */
   _unique_id: string;
 }

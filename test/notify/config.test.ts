@@ -1,11 +1,11 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ObjectReader } from '../../src/config/reader.js';
 import type { ConfigProblem } from '../../src/errors.js';
 import { readNotificationsConfig, redactUrl } from '../../src/notify/config.js';
 import { connectArgs } from '../../src/notify/connection.js';
+import { tmpDir } from './harness.js';
 
 function read(section: unknown): { cfg: ReturnType<typeof readNotificationsConfig>; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
@@ -36,7 +36,7 @@ describe('notifications config', () => {
   });
 
   it('password_file overrides the URL password and never shows in the redacted URL', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iha-cfg-'));
+    const dir = tmpDir('iha-cfg-');
     const pw = join(dir, 'pw');
     writeFileSync(pw, 'fromfile\n');
     chmodSync(pw, 0o600);

@@ -1,11 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
+import { afterAll } from 'vitest';
 import { ObjectReader } from '../../src/config/reader.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../../src/notify/config.js';
 import type { Notifier } from '../../src/notify/notifier.js';
+
+/** Outbox directories made for tests, removed when the test process exits. */
+const tmpDirs: string[] = [];
+// Registered on the importing test file (vitest collects top-level hooks of imported modules too).
+afterAll(() => {
+  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary directory removed at exit. */
+export function tmpDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tmpDirs.push(d);
+  return d;
+}
 
 /**
  * Test config: a unique exchange AND topic per test, because queue names are global in a vhost and
@@ -25,7 +40,7 @@ export function testConfig(url: string, over: Record<string, unknown> = {}): Not
         connect_timeout: '3s',
         reconnect: { initial: '50ms', max: '1s' },
         ...over,
-        outbox: { dir: mkdtempSync(join(tmpdir(), 'iha-notify-')), ...(over.outbox as object | undefined) },
+        outbox: { dir: tmpDir('iha-notify-'), ...(over.outbox as object | undefined) },
       },
       'notifications',
       problems,
