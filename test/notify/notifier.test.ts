@@ -4,7 +4,7 @@ import { backoffMs, Notifier } from '../../src/notify/notifier.js';
 import type { PutRecord } from '../../src/notify/outbox-codec.js';
 import type { BrokerLink } from '../../src/notify/publisher.js';
 import { capturingLogger } from '../helpers/logs.js';
-import { counterIds, hostFailed, notRecovered } from './fixtures.js';
+import { AT, counterIds, FENCE, hostFailed, notRecovered } from './fixtures.js';
 import { drained, testConfig } from './harness.js';
 
 /** A scripted broker: fails the first `failures` sends, or never connects when `down`. */
@@ -88,6 +88,19 @@ describe('Notifier (scripted broker)', () => {
     await drained(b);
     expect(up.sent).toEqual([1, 2, 3].map((i) => counterIds(i - 1)()));
     expect(await b.close()).toEqual({ flushed: true, backlog: 0 });
+  });
+
+  it('publish() never throws: an event that cannot be encoded is logged and skipped, the next one goes out', async () => {
+    const { log, lines } = capturingLogger();
+    const link = new FakeLink();
+    const n = new Notifier({ config: testConfig(UNUSED_URL, fast), monitorHost: 'ctl1', log, newId: counterIds(), link });
+    await n.start();
+    expect(() => n.publish({ type: 'host.fence_failed', at: AT, host: 'cmp1', record: FENCE, retryInMs: NaN })).not.toThrow();
+    n.publish(notRecovered(1));
+    await drained(n);
+    expect(link.sent).toEqual([counterIds(1)()]);
+    expect(lines().some((l) => l.msg === 'notification could not be queued')).toBe(true);
+    await n.close();
   });
 
   it('backoff doubles from initial up to max, with ±20 % jitter', () => {
