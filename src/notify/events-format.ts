@@ -1,0 +1,70 @@
+import { EVENT_TYPE_PREFIX, payloadData, type OsloNotification } from './envelope.js';
+
+/** How `instance-ha events` shows one notification (pure). */
+
+/** `--type` patterns: `*` matches any run of characters, e.g. `instance_ha.instance.*`. A bare suffix like `host.failed` is taken under our prefix. */
+export function typeMatcher(pattern: string | undefined): (eventType: string) => boolean {
+  if (!pattern) return (t) => t.startsWith(`${EVENT_TYPE_PREFIX}.`);
+  const full = pattern.startsWith(`${EVENT_TYPE_PREFIX}.`) || pattern.startsWith('*') ? pattern : `${EVENT_TYPE_PREFIX}.${pattern}`;
+  const re = new RegExp('^' + full.split('*').map(escapeRe).join('.*') + '$');
+  return (t) => re.test(t);
+}
+
+/** `2026-11-21 08:15:00.123000 ERROR instance_ha.host.failed host=cmp1 server=- outcome: failed (votes ctl1,ctl2)` */
+export function formatLine(n: OsloNotification): string {
+  const d = payloadData(n);
+  const host = str(d.failed_host) ?? str(d.host) ?? '-';
+  const server = d.server_id ? `${str(d.server_id)}${d.server_name ? `(${str(d.server_name)})` : ''}` : '-';
+  return `${n.timestamp} ${String(n.priority).padEnd(5)} ${n.event_type} host=${host} server=${server} outcome: ${outcome(n.event_type, d)}`;
+}
+
+function outcome(type: string, d: Record<string, unknown>): string {
+  const fence = (d.fence ?? {}) as Record<string, unknown>;
+  switch (type.slice(EVENT_TYPE_PREFIX.length + 1)) {
+    case 'host.failed':
+      return `failed (votes ${list(d.votes)})`;
+    case 'host.fenced':
+      return `fenced by ${str(fence.by)} via ${str(fence.agent) ?? '?'} level ${str(fence.level) ?? '?'}`;
+    case 'host.fence_failed':
+      return `fence failed: ${str(fence.error) ?? 'unknown'}; retry in ${str(d.retry_in_ms)}ms`;
+    case 'host.recovered':
+      return `back (was ${str(d.previous_state)})`;
+    case 'host.recovery.start':
+      return 'recovery started';
+    case 'host.recovery.end':
+      return `evacuated ${str(d.evacuated)}/${str(d.selected)}, failed ${str(d.failed)}, notified ${str(d.notified)}${d.error ? `: ${str(d.error)}` : ''}`;
+    case 'host.maintenance':
+      return `maintenance ${d.on ? 'on' : 'off'} by ${str(d.by)}`;
+    case 'instance.evacuate.start':
+      return `evacuating (attempt ${str(d.attempt)})`;
+    case 'instance.evacuate.end':
+      return `evacuated to ${str(d.target_host)} in ${str(d.duration_ms)}ms`;
+    case 'instance.evacuate.error':
+      return `evacuation error: ${str(d.reason)} (attempt ${str(d.attempt)}${d.final ? ', final' : ''})`;
+    case 'instance.failed':
+      return `not recovered: ${str(d.reason)}`;
+    case 'cluster.quorum.lost':
+      return `quorum lost (${str(d.votes)}/${str(d.needed)} votes)`;
+    case 'cluster.quorum.regained':
+      return `quorum regained (${str(d.votes)}/${str(d.needed)} votes)`;
+    case 'cluster.mass_failure':
+      return `mass failure, recovery held: ${list(d.hosts)} (limit ${str(d.limit)})`;
+    case 'cluster.mass_failure.cleared':
+      return `mass failure cleared (${str(d.how)})`;
+    default:
+      return '-';
+  }
+}
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function list(v: unknown): string {
+  return Array.isArray(v) ? v.join(',') : '-';
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
