@@ -7,6 +7,7 @@ import { MonitorDaemon } from '../daemon/monitor.js';
 import { createLogger, isLevel } from '../log.js';
 import { UsageError, parse } from './args.js';
 import { startFencing } from '../fence/index.js';
+import { notificationAlarms, startNotifications } from './notify-wiring.js';
 
 function level(s: string): 'info' | 'fatal' | 'error' | 'warn' | 'debug' | 'trace' | 'silent' {
   return isLevel(s) ? s : 'info';
@@ -20,15 +21,28 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const log = createLogger({ level: level(cfg.logLevel), base: { monitor: cfg.id } });
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id }) : null;
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
-  const monitor = new MonitorDaemon({ config: cfg, log, ...(fencing ? { fencer: fencing.fencer } : {}) });
+  const notifier = await startNotifications(cfg, log);
+  const monitor = new MonitorDaemon({
+    config: cfg,
+    log,
+    ...(fencing ? { fencer: fencing.fencer } : {}),
+    sinks: notifier ? [notifier] : [],
+    edgeStatus: () => {
+      const n = notifier?.status();
+      return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
+    },
+  });
   await monitor.start();
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();
   log.info({ controlSocket: cfg.controlSocket }, 'monitor ready');
-  return waitForStop(log, () => {
+  return waitForStop(log, async () => {
     control.stop();
     monitor.stop();
-    void fencing?.close();
+    await fencing?.close();
+    // Flush what the broker has not confirmed yet; the rest stays in the outbox for the next start.
+    const flushed = await notifier?.close();
+    if (flushed && !flushed.flushed) log.warn({ backlog: flushed.backlog }, 'notifications left in the outbox for the next start');
   });
 }
 
@@ -42,12 +56,17 @@ export async function beaconCommand(args: string[]): Promise<number> {
   return waitForStop(log, () => beacon.stop());
 }
 
-function waitForStop(log: ReturnType<typeof createLogger>, stop: () => void): Promise<number> {
+function waitForStop(log: ReturnType<typeof createLogger>, stop: () => void | Promise<void>): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (sig: NodeJS.Signals): void => {
       log.info({ signal: sig }, 'stopping');
-      stop();
-      resolve(0);
+      void Promise.resolve(stop()).then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error({ err }, 'error while stopping');
+          resolve(1);
+        },
+      );
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);

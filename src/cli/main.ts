@@ -5,6 +5,7 @@ import { UsageError } from './args.js';
 import { ackMassFailureCommand, configCheckCommand, maintenanceCommand, statusCommand, type Io } from './commands.js';
 import { beaconCommand, monitorCommand } from './daemons.js';
 import { agentsCommand, fenceCommand } from './fence-commands.js';
+import { eventsCommand } from './notify-wiring.js';
 
 const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
 
@@ -23,6 +24,8 @@ Operator commands (talk to the local monitor's control socket)
   fence HOST --config FILE [--action off|on|reboot|status] [--yes]
                                run the host's fencing topology by hand (asks first unless --yes)
   agents metadata AGENT        print a fence agent's metadata (native-ipmi, fence_ipmi, fence_ipmilan, …)
+  events [--config FILE] [--follow] [--json] [--type PATTERN]
+                               print instance-ha's notifications from the OpenStack bus
 
 Common options
   --socket PATH                control socket (default $INSTANCE_HA_SOCKET or /run/instance-ha/monitor.sock)
@@ -54,6 +57,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await fenceCommand(rest, io);
       case 'agents':
         return await agentsCommand(rest, io);
+      case 'events':
+        return await eventsCommand(rest);
       case '--version':
       case 'version':
         io.out(VERSION);

@@ -4,6 +4,7 @@ import { parseHostPort, type HostPort } from './address.js';
 import { checkClusterKey, readLogLevel } from './common.js';
 import type { ObjectReader } from './reader.js';
 import { readFencingConfig, type FencingConfig } from '../fence/config.js';
+import { readNotificationsConfig, type NotificationsConfig } from '../notify/config.js';
 
 export interface MonitorPeer {
   id: string;
@@ -24,8 +25,10 @@ export interface MonitorConfig {
   logLevel: string;
   /** Fencing devices and per-host topology; null when no `fencing:` section (hosts are only declared). */
   fencing: FencingConfig | null;
-  /** Sections owned by recovery and notifications; each validates its own. */
-  sections: { compute: unknown; recovery: unknown; notifications: unknown };
+  /** Notifications on the OpenStack bus; null when there is no `notifications:` section. */
+  notifications: NotificationsConfig | null;
+  /** Sections owned by recovery; it validates its own. */
+  sections: { compute: unknown; recovery: unknown };
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -94,7 +97,9 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
 
   const fencing = r.has('fencing') ? readFencingConfig(r.object('fencing')) : null;
   r.raw('fencing');
-  const sections = { compute: r.raw('compute'), recovery: r.raw('recovery'), notifications: r.raw('notifications') };
+  const notifications = r.has('notifications') ? readNotificationsConfig(r.object('notifications')) : null;
+  r.raw('notifications');
+  const sections = { compute: r.raw('compute'), recovery: r.raw('recovery') };
   core.fencing.enabled = fencing !== null;
   core.recovery.enabled = core.fencing.enabled && sections.recovery !== undefined && sections.recovery !== null;
 
@@ -110,6 +115,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     core,
     logLevel: readLogLevel(r),
     fencing,
+    notifications,
     sections,
   };
 }

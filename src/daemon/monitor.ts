@@ -22,6 +22,8 @@ export interface MonitorDeps {
   /** Monotonic ms for the core; wall-clock ms for replay windows and display. */
   now?: () => number;
   wallNow?: () => number;
+  /** Status of the edges (notifications, recovery): shown in status, with their alarms. */
+  edgeStatus?: () => { alarms: Array<{ kind: string; message: string }>; sections: Record<string, unknown> };
 }
 
 const RECENT_EVENTS = 200;
@@ -99,7 +101,8 @@ export class MonitorDaemon {
 
   snapshot(): StatusSnapshot {
     const addresses = new Map(this.deps.config.monitors.map((m) => [m.id, formatHostPort(m.address)]));
-    return buildSnapshot({
+    const edges = this.deps.edgeStatus?.() ?? { alarms: [], sections: {} };
+    const snap = buildSnapshot({
       core: this.core,
       now: this.now(),
       wallNow: this.wallNow(),
@@ -108,7 +111,9 @@ export class MonitorDaemon {
       addresses,
       counters: { received: this.transport.counters.received, accepted: this.accepted, dropped: { ...this.dropped }, sent: this.transport.counters.sent, sendErrors: this.transport.counters.sendErrors },
       recentEvents: this.recent,
+      extraAlarms: edges.alarms,
     });
+    return { ...snap, ...edges.sections };
   }
 
   private onDatagram(d: Datagram): void {
