@@ -1,0 +1,266 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { controlRequest } from '../control/client.js';
+import type { ClusterEvent } from '../core/events.js';
+import type { StatusSnapshot } from '../daemon/status.js';
+import { startDemoBmcs, type DemoBmcs } from '../fence/index.js';
+import { writeClusterFiles, type ClusterLayout } from './cluster-files.js';
+import { ProcessGroup } from './processes.js';
+import { describeEvent, eventKey, formatTable, type StoryStep } from './story.js';
+import { startDemoCompute, type DemoCompute } from './compute.js';
+
+export type Scenario = 'default' | 'partition' | 'mass-failure' | 'fence-failure';
+export const SCENARIOS: readonly Scenario[] = ['default', 'partition', 'mass-failure', 'fence-failure'];
+
+export interface DemoOptions {
+  hosts: number;
+  servers: number;
+  scenario: Scenario;
+  keep: boolean;
+  out: (line: string) => void;
+  /** Only for tests: where to put the cluster (default: a fresh temporary directory). */
+  dir?: string;
+}
+
+export interface DemoResult {
+  ok: boolean;
+  steps: StoryStep[];
+  summary: string;
+}
+
+const READY_TIMEOUT_MS = 20_000;
+const STORY_TIMEOUT_MS = 60_000;
+
+/**
+ * A complete deployment on loopback: 3 monitors, a beacon and a BMC per compute host, the Nova
+ * simulator, RabbitMQ when it answers. Kills a host (or several, or cuts quorum, per scenario) and
+ * narrates what instance-ha does, step by step, then cleans everything up.
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'instance-ha-demo-'));
+  const hosts = Array.from({ length: o.hosts }, (_, i) => `compute-${i + 1}`);
+  const victim = hosts[1] ?? hosts[0]!;
+  const procs = new ProcessGroup(dir);
+  let bmcs: DemoBmcs | undefined;
+  let compute: DemoCompute | undefined;
+  try {
+    bmcs = await startDemoBmcs(hosts, { prefer: 'ipmi_sim' });
+    compute = await startDemoCompute({ hosts, serversPerHost: o.servers, dir });
+    const rabbit = await reachable('127.0.0.1', 5672);
+    o.out(`instance-ha demo (${o.scenario}): ${hosts.length} compute hosts with ${bmcs.kind === 'ipmi_sim' ? "OpenIPMI's ipmi_sim" : 'simulated'} BMCs, ${o.servers} servers each on the Nova simulator, 3 monitors`);
+    o.out(rabbit ? 'notifications: RabbitMQ on 127.0.0.1:5672, exchange openstack' : 'notifications: RabbitMQ not reachable on 127.0.0.1:5672: notifications wait in the outbox');
+    const layout = writeDemoCluster(dir, hosts, bmcs, compute, rabbit, o.scenario === 'fence-failure' ? victim : null);
+    for (const m of layout.monitors) procs.start(m.id, ['monitor', '--config', m.config]);
+    for (const h of layout.hosts) procs.start(h.name, ['beacon', '--config', h.config]);
+    const ready = await waitFor(layout, (s) => s.cluster.coordinator !== null && s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), READY_TIMEOUT_MS);
+    if (!ready) throw new Error(`the demo cluster did not come up within ${READY_TIMEOUT_MS / 1000} s; logs in ${dir}`);
+    o.out(`cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard\n`);
+    // A host powered off by its BMC stops beating, as a real one would.
+    const powerWatch = setInterval(() => {
+      for (const h of hosts) if (bmcs!.power(h) === 'off' && procs.alive(h)) procs.signal(h, 'SIGKILL');
+    }, 50);
+    try {
+      const result = await playScenario(o, layout, procs, hosts, victim);
+      o.out('\n' + result.summary);
+      if (o.keep) await keepRunning(o, layout, dir);
+      return result;
+    } finally {
+      clearInterval(powerWatch);
+    }
+  } finally {
+    procs.killAll();
+    await bmcs?.stop();
+    await compute?.stop();
+    if (!o.keep && !o.dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute: DemoCompute, rabbit: boolean, wrongPasswordFor: string | null): ClusterLayout {
+  const devices: Record<string, unknown> = {};
+  for (const [name, d] of bmcs.config.devices) {
+    const pwFile = join(dir, `${name}.password`);
+    const host = name.replace(/^bmc-/, '');
+    writeFileSync(pwFile, host === wrongPasswordFor ? 'not-the-password\n' : `${d.password ?? ''}\n`, { mode: 0o600 });
+    devices[name] = { agent: d.agent, options: d.options, password_file: pwFile, timeout: '5s' };
+  }
+  const topology = Object.fromEntries(hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }]));
+  return writeClusterFiles(dir, {
+    monitors: 3,
+    hosts,
+    basePort: 27_000 + Math.floor(Math.random() * 3000) * 3,
+    logLevel: 'info',
+    monitorExtra: (id) => ({
+      fencing: { retries: 0, action_timeout: '5s', retry_min_delay: '500ms', devices, hosts: topology },
+      ...compute.monitorSections(join(dir, `${id}-state`)),
+      notifications: { enabled: true, url: 'amqp://guest:guest@127.0.0.1:5672/', outbox: { dir: join(dir, `${id}-state`, 'outbox') }, connect_timeout: '2s', ...(rabbit ? {} : {}) },
+    }),
+  });
+}
+
+async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: ProcessGroup, hosts: string[], victim: string): Promise<DemoResult> {
+  const story = new Story(layout, o.out);
+  switch (o.scenario) {
+    case 'default':
+    case 'fence-failure': {
+      story.kill(`power loss of ${victim} (its beacon is SIGKILLed)`);
+      procs.signal(victim, 'SIGKILL');
+      const want = o.scenario === 'default' ? 'host.recovery_finished' : 'host.fence_failed';
+      const ok = await story.until((e) => e.type === want && e.host === victim, STORY_TIMEOUT_MS);
+      if (o.scenario === 'fence-failure') {
+        const s = await statusOf(layout);
+        const state = s?.hosts.find((h) => h.host === victim)?.state;
+        story.note(`${victim} is ${state}: never reported fenced, and none of its servers is evacuated`);
+        return story.result(ok && state === 'fence_failed');
+      }
+      return story.result(ok);
+    }
+    case 'mass-failure': {
+      const victims = hosts.slice(0, Math.max(2, Math.ceil(hosts.length / 2)));
+      story.kill(`${victims.length} hosts lose power at once (${victims.join(', ')}): what a top-of-rack switch failure looks like`);
+      for (const h of victims) procs.signal(h, 'SIGKILL');
+      const held = await story.until((e) => e.type === 'cluster.mass_failure', STORY_TIMEOUT_MS);
+      await new Promise((r) => setTimeout(r, 1500));
+      const s = await statusOf(layout);
+      const fenced = s?.hosts.filter((h) => h.state !== 'up' && h.state !== 'suspect').map((h) => h.host) ?? [];
+      story.note(`held: ${fenced.length === 0 ? 'no host declared failed, nothing fenced' : `unexpectedly decided: ${fenced.join(', ')}`}; the operator now runs: instance-ha ack-mass-failure`);
+      const coord = layout.monitors.find((m) => m.id === s?.cluster.coordinator);
+      if (coord) await controlRequest(coord.socket, 'POST', '/ack-mass-failure', { by: 'demo' });
+      const done = await story.until((e) => e.type === 'host.fenced' && e.host === victims[victims.length - 1], STORY_TIMEOUT_MS);
+      return story.result(held && fenced.length === 0 && done);
+    }
+    case 'partition': {
+      story.kill('mon2 and mon3 are cut off (frozen): mon1 alone has no quorum');
+      procs.signal('mon2', 'SIGSTOP');
+      procs.signal('mon3', 'SIGSTOP');
+      const lost = await story.until((e) => e.type === 'cluster.quorum_lost', 10_000);
+      story.kill(`power loss of ${victim} while mon1 has no quorum`);
+      procs.signal(victim, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 4000));
+      const s = await statusOf(layout, 'mon1');
+      const state = s?.hosts.find((h) => h.host === victim);
+      story.note(`mon1 sees ${victim} ${state?.localLevel} but declares nothing: state ${state?.state}`);
+      story.kill('the partition heals (mon2 and mon3 thawed)');
+      procs.signal('mon2', 'SIGCONT');
+      procs.signal('mon3', 'SIGCONT');
+      const done = await story.until((e) => e.type === 'host.fenced' && e.host === victim, STORY_TIMEOUT_MS);
+      return story.result(lost && state?.state !== 'failed' && state?.state !== 'fenced' && done);
+    }
+  }
+}
+
+/** Collects events from every monitor and narrates the new ones. */
+class Story {
+  private readonly seen = new Set<string>();
+  readonly steps: StoryStep[] = [];
+  private killAt = Date.now();
+  private lastAt = Date.now();
+
+  constructor(
+    private readonly layout: ClusterLayout,
+    private readonly out: (line: string) => void,
+  ) {}
+
+  kill(what: string): void {
+    this.killAt = Date.now();
+    this.lastAt = this.killAt;
+    this.add({ sinceKillMs: 0, stepMs: 0, what: 'ACTION', detail: what });
+  }
+
+  note(detail: string): void {
+    this.add({ sinceKillMs: Date.now() - this.killAt, stepMs: 0, what: 'observed', detail });
+  }
+
+  async until(pred: (e: ClusterEvent) => boolean, timeoutMs: number): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      if (this.poll(await allEvents(this.layout)).some(pred)) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.note(`gave up waiting after ${timeoutMs / 1000} s`);
+    return false;
+  }
+
+  result(ok: boolean): DemoResult {
+    return { ok, steps: this.steps, summary: `SUMMARY (${ok ? 'as expected' : 'NOT as expected'})\n${formatTable(this.steps)}` };
+  }
+
+  private poll(events: ClusterEvent[]): ClusterEvent[] {
+    const fresh = events.filter((e) => !this.seen.has(eventKey(e))).sort((a, b) => a.at - b.at);
+    for (const e of fresh) {
+      this.seen.add(eventKey(e));
+      if (e.at < this.killAt - 5) continue;
+      const d = describeEvent(e);
+      if (!d) continue;
+      this.add({ sinceKillMs: Math.max(0, e.at - this.killAt), stepMs: Math.max(0, e.at - this.lastAt), ...d });
+      this.lastAt = Math.max(this.lastAt, e.at);
+    }
+    return fresh;
+  }
+
+  private add(step: StoryStep): void {
+    this.steps.push(step);
+    this.out(`T+${(step.sinceKillMs / 1000).toFixed(2).padStart(6)}s  ${step.what.padEnd(18)} ${step.detail}`);
+  }
+}
+
+async function allEvents(layout: ClusterLayout): Promise<ClusterEvent[]> {
+  const snaps = await Promise.all(layout.monitors.map((m) => snapshotAt(m.socket)));
+  return snaps.flatMap((s) => s?.recentEvents ?? []);
+}
+
+async function snapshotAt(socket: string): Promise<StatusSnapshot | null> {
+  try {
+    return (await controlRequest(socket, 'GET', '/status', undefined, 1000)).body as unknown as StatusSnapshot;
+  } catch {
+    return null;
+  }
+}
+
+async function statusOf(layout: ClusterLayout, id?: string): Promise<StatusSnapshot | null> {
+  for (const m of layout.monitors) {
+    if (id && m.id !== id) continue;
+    const s = await snapshotAt(m.socket);
+    if (s) return s;
+  }
+  return null;
+}
+
+async function waitFor(layout: ClusterLayout, pred: (s: StatusSnapshot) => boolean, timeoutMs: number): Promise<StatusSnapshot | null> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const s = await snapshotAt(layout.monitors[0]!.socket);
+    if (s && pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
+
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port, timeout: 1000 });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+    sock.once('timeout', () => {
+      sock.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function keepRunning(o: DemoOptions, layout: ClusterLayout, dir: string): Promise<void> {
+  o.out(`\nThe cluster stays up (--keep). Try, in another terminal:`);
+  o.out(`  node dist/src/cli/main.js status --socket ${layout.monitors[0]!.socket}`);
+  o.out(`  node dist/src/cli/main.js events --follow --config ${layout.monitors[0]!.config}`);
+  o.out(`  node dist/src/cli/main.js fence compute-1 --action status --config ${layout.monitors[0]!.config}`);
+  o.out(`Logs and configs: ${dir}. Ctrl-C stops everything and removes them.`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
