@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import type { FenceRecord, HostId, RecoverySummary, ServerRef } from '../core/events.js';
+import type { EventSink, Recoverer } from '../daemon/ports.js';
+import type { Logger } from '../log.js';
+import type { ComputeClient } from '../openstack/compute.js';
+import type { Aggregate, Server } from '../openstack/types.js';
+import type { RecoveryConfig, RecoveryMode } from './config.js';
+import { recoverServer, type EvacuationDeps } from './evacuation.js';
+import { Journal, type JournalRecord, type PlannedServer } from './journal.js';
+import { Limiter, sleep } from './limiter.js';
+import { byPriority, decide } from './selection.js';
+
+export type RecoveryCompute = Pick<
+  ComputeClient,
+  'setForcedDown' | 'setServiceEnabled' | 'listServers' | 'listMigrations' | 'listAggregates' | 'getImageProperties' | 'evacuate' | 'getServer' | 'resetState'
+>;
+
+export interface NovaRecovererDeps {
+  compute: RecoveryCompute;
+  events: EventSink;
+  log: Logger;
+  cfg: RecoveryConfig;
+  now?: () => number;
+  /** Called after each durable journal append (the crash tests kill the process here). */
+  onJournalAppend?: (r: JournalRecord, index: number) => void;
+}
+
+/**
+ * Recovers the instances of one fenced host through Nova: force-down, disable, select, evacuate,
+ * track. Every step is journaled before it is acted on and re-derived from Nova on resume, so a
+ * new coordinator finishes an interrupted recovery with each server evacuated exactly once.
+ */
+export class NovaRecoverer implements Recoverer {
+  private readonly running = new Map<HostId, Promise<RecoverySummary>>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: NovaRecovererDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  recover(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
+    // Idempotent: a second call for a host already being recovered joins the first.
+    let p = this.running.get(host);
+    if (!p) {
+      p = this.run(host, fence, signal).finally(() => this.running.delete(host));
+      this.running.set(host, p);
+    }
+    return p;
+  }
+
+  modeOf(host: HostId): RecoveryMode {
+    return this.deps.cfg.hostModes[host] ?? this.deps.cfg.mode;
+  }
+
+  private async run(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
+    const { cfg, compute } = this.deps;
+    const log = this.deps.log.child({ component: 'recovery', host });
+    if (!fence.ok) {
+      // Evacuating from a host that may still run its guests would run them twice.
+      log.error({ fenceError: fence.error }, 'refusing to recover a host whose fence was not verified');
+      return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: 'fence not verified' };
+    }
+    const journal = Journal.open(cfg.journalDir, host, { now: this.now(), onAppend: this.deps.onJournalAppend });
+    try {
+      if (!journal.has('begin')) journal.append({ t: 'begin', at: this.now(), host, incident: randomUUID() });
+      else log.info({ records: journal.records.length }, 'resuming an interrupted recovery from its journal');
+
+      // 1. Force down THEN disable: disabling a service Nova believes up makes an RPC call to the
+      //    dead compute that hangs (fence-agents PR #303). Both are idempotent: always re-sent.
+      await compute.setForcedDown(host, true, signal);
+      if (!journal.has('forced_down')) journal.append({ t: 'forced_down', at: this.now() });
+      try {
+        const reason = `instance-ha: fenced by ${fence.by} at ${new Date(this.now()).toISOString()}`;
+        if (!journal.has('disabled')) {
+          await compute.setServiceEnabled(host, false, reason, signal);
+          journal.append({ t: 'disabled', at: this.now() });
+        }
+      } catch (err) {
+        if (signal.aborted) throw err;
+        log.warn({ err }, 'disabling the compute service failed; it is forced down, continuing');
+      }
+
+      // 2. Select once; the selection is frozen in the journal (evacuated servers leave the listing).
+      let selected = journal.find('selected');
+      if (!selected) {
+        selected = await this.select(host, signal);
+        journal.append(selected);
+      }
+      if (!journal.has('notified')) {
+        for (const n of selected.notify) {
+          this.deps.events.publish({ type: 'instance.not_recovered', at: this.now(), host, server: n.ref, reason: n.reason, fence });
+        }
+        journal.append({ t: 'notified', at: this.now() });
+      }
+
+      // 3-4. Evacuate in priority order, bounded, and track each to its end.
+      const targets = cfg.targetHosts.filter((h) => h !== host);
+      let rr = 0;
+      const d: EvacuationDeps = {
+        host, compute, journal, events: this.deps.events, log, cfg, signal, now: this.now,
+        requests: new Limiter(cfg.concurrency),
+        inFlight: new Limiter(cfg.maxInFlight),
+        target: () => (targets.length ? targets[rr++ % targets.length] : undefined),
+      };
+      const planned = [...selected.planned].sort((a, b) => byPriority(key(a), key(b)));
+      const outcomes = await Promise.all(planned.map((p) => this.recoverOne(p, d, log)));
+      const summary: RecoverySummary = {
+        selected: planned.length,
+        evacuated: outcomes.filter((o) => o.ok).length,
+        failed: outcomes.filter((o) => !o.ok).length,
+        notified: selected.notify.length,
+      };
+      journal.append({ t: 'finished', at: this.now(), summary });
+      log.info(summary, 'host recovery finished');
+      return summary;
+    } catch (err) {
+      log.error({ err }, 'host recovery interrupted');
+      return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: signal.aborted ? 'aborted' : (err as Error).message };
+    } finally {
+      journal.close();
+    }
+  }
+
+  /**
+   * recoverServer re-derives everything from the journal and Nova, so after an unexpected error
+   * (Nova unreachable beyond the client's retries) it is simply run again, until the per-instance
+   * timeout; it never throws past here, so no task outlives the journal.
+   */
+  private async recoverOne(p: PlannedServer, d: EvacuationDeps, log: Logger): Promise<{ ok: boolean }> {
+    const deadline = this.now() + d.cfg.instanceTimeoutMs;
+    for (;;) {
+      try {
+        return await recoverServer(p, d);
+      } catch (err) {
+        if (d.signal.aborted) throw err;
+        if (this.now() > deadline) {
+          const reason = `gave up: ${(err as Error).message}`;
+          d.journal.append({ t: 'failed', at: this.now(), id: p.ref.id, attempt: 0, reason, final: true, migrationIds: [] });
+          this.deps.events.publish({ type: 'instance.evacuate_error', at: this.now(), host: d.host, server: p.ref, reason, attempt: 0, final: true });
+          return { ok: false };
+        }
+        log.warn({ err, server: p.ref.id }, 'server recovery hit an error; re-deriving its state from Nova');
+        await sleep(Math.min(d.cfg.retryBackoffMs, 5_000), d.signal);
+      }
+    }
+  }
+
+  private async select(host: HostId, signal: AbortSignal): Promise<Extract<JournalRecord, { t: 'selected' }>> {
+    const { cfg, compute } = this.deps;
+    const servers = await compute.listServers({ host }, signal);
+    const sel = cfg.select;
+    const aggregates: Aggregate[] = Object.keys(sel.aggregateMetadata).length
+      ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host))
+      : [];
+    const images = new Map<string, Record<string, string> | null>();
+    if (Object.keys(sel.imageProperties).length) {
+      for (const id of new Set(servers.map((s) => s.imageId).filter((x): x is string => !!x))) {
+        images.set(id, await compute.getImageProperties(id, signal));
+      }
+    }
+    const migrations = await compute.listMigrations({ sourceCompute: host }, signal);
+    const planned: PlannedServer[] = [];
+    const notify: Array<{ ref: ServerRef; reason: string }> = [];
+    for (const s of servers) {
+      const dec = decide({
+        server: s, hostMode: this.modeOf(host), hostAggregates: aggregates, imageProperties: images, select: sel,
+        instanceModeKey: cfg.instanceModeKey, priorityKey: cfg.priorityKey,
+      });
+      const ref = toRef(s, host);
+      if (dec.action === 'notify') notify.push({ ref, reason: dec.reason });
+      else planned.push({ ref, priority: dec.priority, vmState: s.vmState, baselineMigrationIds: migrations.filter((m) => m.instanceUuid === s.id).map((m) => m.id) });
+    }
+    return { t: 'selected', at: this.now(), planned, notify };
+  }
+}
+
+function key(p: PlannedServer): { priority: number; name: string; id: string } {
+  return { priority: p.priority, name: p.ref.name, id: p.ref.id };
+}
+
+function toRef(s: Server, host: string): ServerRef {
+  return { id: s.id, name: s.name, projectId: s.projectId, userId: s.userId, tags: s.tags, host };
+}
