@@ -92,6 +92,8 @@ export class NovaModel {
   readonly evacuateAccepted = new Map<string, number>();
   /** Every evacuate call, refused or not. */
   readonly evacuateCalls = new Map<string, number>();
+  /** Rebuilds to fail on purpose per server (the migration goes to `error`, the server to ERROR). */
+  readonly failRebuilds = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextMigrationId = 1;
   private readonly now: () => number;
@@ -227,6 +229,16 @@ export class NovaModel {
       this.setMigration(m, 'pre-migrating');
       this.later(this.opts.rebuildMs, () => {
         if ((srv as SimServer & { broken?: boolean }).broken) return;
+        const toFail = this.failRebuilds.get(id) ?? 0;
+        if (toFail > 0) {
+          // A rebuild failure on the destination: migration `failed`, instance ERROR, task cleared.
+          this.failRebuilds.set(id, toFail - 1);
+          this.setMigration(m, 'failed');
+          srv.vmState = 'error';
+          srv.taskState = null;
+          srv.status = 'ERROR';
+          return;
+        }
         srv.host = dest;
         srv.taskState = null;
         // 2.68–2.94 semantics: an active (or errored) server comes back active, a stopped one stopped.
