@@ -3,7 +3,7 @@ import type { FenceRecord, HostId, RecoverySummary, ServerRef } from '../core/ev
 import type { EventSink, Recoverer } from '../daemon/ports.js';
 import type { Logger } from '../log.js';
 import type { ComputeClient } from '../openstack/compute.js';
-import type { Aggregate, Server } from '../openstack/types.js';
+import { IN_FLIGHT_MIGRATION, type Aggregate, type Server } from '../openstack/types.js';
 import type { RecoveryConfig, RecoveryMode } from './config.js';
 import { recoverServer, type EvacuationDeps } from './evacuation.js';
 import { Journal, type JournalRecord, type PlannedServer } from './journal.js';
@@ -168,7 +168,9 @@ export class NovaRecoverer implements Recoverer {
       });
       const ref = toRef(s, host);
       if (dec.action === 'notify') notify.push({ ref, reason: dec.reason });
-      else planned.push({ ref, priority: dec.priority, vmState: s.vmState, baselineMigrationIds: migrations.filter((m) => m.instanceUuid === s.id).map((m) => m.id) });
+      else planned.push({ ref, priority: dec.priority, vmState: s.vmState, baselineMigrationIds: migrations
+        // Settled records from earlier incidents are history; one still in flight is tracked as ours.
+        .filter((m) => m.instanceUuid === s.id && !IN_FLIGHT_MIGRATION.has(m.status)).map((m) => m.id) });
     }
     return { t: 'selected', at: this.now(), planned, notify };
   }
