@@ -55,7 +55,7 @@ export function computeRoute(model: NovaModel, r: ComputeRequest): Reply {
 function serviceView(model: NovaModel, s: SimService, mv: number): Record<string, unknown> {
   const v: Record<string, unknown> = {
     id: mv >= 53 ? s.id : hashInt(s.id), binary: s.binary, host: s.host, zone: 'nova', status: s.status,
-    state: model.serviceState(s), updated_at: new Date(s.lastReportAt).toISOString().replace(/\.\d{3}Z$/, '.000000'),
+    state: model.serviceState(s), updated_at: novaTime(new Date(s.lastReportAt).toISOString()),
     disabled_reason: s.disabledReason,
   };
   if (mv >= 11) v.forced_down = s.forcedDown;
@@ -99,6 +99,9 @@ function updateService(model: NovaModel, r: ComputeRequest, idOrAction: string):
         return fault(404, 'itemNotFound', 'Unknown action');
     }
   }
+  // ≥2.53 the body schema is checked first: the old host/binary form is refused (seen on Zed).
+  const extra = Object.keys(b).filter((k) => !['status', 'disabled_reason', 'forced_down'].includes(k)).sort();
+  if (extra.length) return fault(400, 'badRequest', `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
   const svc = [...model.services.values()].find((s) => s.id === idOrAction);
   if (!/^[0-9a-f-]{36}$/.test(idOrAction)) return fault(400, 'badRequest', `Invalid uuid ${idOrAction}`);
   if (!svc) return fault(404, 'itemNotFound', `Service ${idOrAction} not found.`);
@@ -180,7 +183,7 @@ function serverAction(model: NovaModel, r: ComputeRequest, id: string, admin: bo
   if ('os-resetState' in b) {
     if (!admin) return fault(403, 'forbidden', 'Policy doesn\'t allow os_compute_api:os-admin-actions:reset_state to be performed.');
     const state = (b['os-resetState'] as { state?: string })?.state;
-    if (state !== 'active' && state !== 'error') return fault(400, 'badRequest', `Invalid input for field/attribute state. Value: ${state}.`);
+    if (state !== 'active' && state !== 'error') return fault(400, 'badRequest', `Invalid input for field/attribute state. Value: ${state}. '${state}' is not one of ['active', 'error']`);
     if (!model.resetState(id, state)) return fault(404, 'itemNotFound', `Instance ${id} could not be found.`);
     return { status: 202 };
   }
@@ -203,12 +206,18 @@ function migrationView(m: SimMigration, mv: number): Record<string, unknown> {
   const v: Record<string, unknown> = {
     id: m.id, instance_uuid: m.instanceUuid, source_compute: m.sourceCompute, source_node: m.sourceCompute,
     dest_compute: m.destCompute, dest_node: m.destCompute, dest_host: m.destCompute ? '127.0.0.1' : null,
-    status: m.status, created_at: m.createdAt.replace('Z', ''), updated_at: m.updatedAt?.replace('Z', '') ?? null,
-    old_instance_type_id: 1, new_instance_type_id: 1,
+    status: m.status, created_at: novaTime(m.createdAt), updated_at: m.updatedAt ? novaTime(m.updatedAt) : null,
+    old_instance_type_id: null, new_instance_type_id: null,
   };
   if (mv >= 23) v.migration_type = 'evacuation';
   if (mv >= 59) v.uuid = m.uuid;
+  if (mv >= 80) Object.assign(v, { user_id: m.userId, project_id: m.projectId });
   return v;
+}
+
+/** Nova prints times without zone and with microseconds: 2026-11-21T10:30:55.000000. */
+function novaTime(iso: string): string {
+  return iso.replace(/\.\d{3}Z$/, '.000000').replace(/Z$/, '');
 }
 
 function hashInt(s: string): number {

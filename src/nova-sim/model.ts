@@ -45,6 +45,8 @@ export interface SimMigration {
   status: string;
   createdAt: string;
   updatedAt: string | null;
+  userId: string;
+  projectId: string;
 }
 
 export interface SimAggregate {
@@ -198,6 +200,7 @@ export class NovaModel {
     const m: SimMigration = {
       id: this.nextMigrationId++, uuid: randomUUID(), instanceUuid: id, sourceCompute: srv.host!,
       destCompute: target ?? null, status: 'accepted', createdAt: new Date(this.now()).toISOString(), updatedAt: null,
+      userId: 'admin', projectId: 'admin-project',
     };
     this.migrations.push(m);
     if (inTask) {
@@ -228,7 +231,13 @@ export class NovaModel {
       m.destCompute = dest;
       this.setMigration(m, 'pre-migrating');
       this.later(this.opts.rebuildMs, () => {
-        if ((srv as SimServer & { broken?: boolean }).broken) return;
+        if ((srv as SimServer & { broken?: boolean }).broken) {
+          // As seen on Zed: the first rebuild lands (migration `done`, host moved) but the server
+          // keeps the state the failed second rebuild left: REBUILD / error / rebuild_block_device_mapping.
+          srv.host = dest;
+          this.setMigration(m, 'done');
+          return;
+        }
         const toFail = this.failRebuilds.get(id) ?? 0;
         if (toFail > 0) {
           // A rebuild failure on the destination: migration `failed`, instance ERROR, task cleared.
