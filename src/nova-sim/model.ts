@@ -204,14 +204,22 @@ export class NovaModel {
     };
     this.migrations.push(m);
     if (inTask) {
-      // Zed: both rebuilds race on the destination; one fails with UnexpectedTaskStateError and
-      // the server is left REBUILD / vm_state error / task_state rebuild_block_device_mapping.
+      // Zed: both rebuilds race on the destination. As captured on the harness, the first one's
+      // migration ends `failed` (UnexpectedTaskStateError) and the second's `done`, and the server
+      // is left REBUILD / vm_state error / task_state rebuild_block_device_mapping on the destination.
+      const prev = this.migrations.find((x) => x.instanceUuid === id && x !== m && ['accepted', 'pre-migrating'].includes(x.status));
       this.later(this.opts.claimMs, () => {
-        this.setMigration(m, 'failed');
+        if (prev) this.setMigration(prev, 'failed');
+        (srv as SimServer & { broken?: boolean }).broken = true;
         srv.vmState = 'error';
         srv.taskState = 'rebuild_block_device_mapping';
         srv.status = 'REBUILD';
-        (srv as SimServer & { broken?: boolean }).broken = true;
+        m.destCompute = prev?.destCompute ?? target ?? this.schedule(srv.host!);
+        this.setMigration(m, 'pre-migrating');
+        this.later(this.opts.rebuildMs, () => {
+          if (m.destCompute) srv.host = m.destCompute;
+          this.setMigration(m, 'done');
+        });
       });
       return { status: 200 };
     }
@@ -231,13 +239,7 @@ export class NovaModel {
       m.destCompute = dest;
       this.setMigration(m, 'pre-migrating');
       this.later(this.opts.rebuildMs, () => {
-        if ((srv as SimServer & { broken?: boolean }).broken) {
-          // As seen on Zed: the first rebuild lands (migration `done`, host moved) but the server
-          // keeps the state the failed second rebuild left: REBUILD / error / rebuild_block_device_mapping.
-          srv.host = dest;
-          this.setMigration(m, 'done');
-          return;
-        }
+        if ((srv as SimServer & { broken?: boolean }).broken) return; // lost the race (see above)
         const toFail = this.failRebuilds.get(id) ?? 0;
         if (toFail > 0) {
           // A rebuild failure on the destination: migration `failed`, instance ERROR, task cleared.
