@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { FenceRecord, HostId, RecoverySummary, ServerRef } from '../core/events.js';
 import type { EventSink, Recoverer } from '../daemon/ports.js';
 import type { Logger } from '../log.js';
@@ -42,7 +43,17 @@ export class NovaRecoverer implements Recoverer {
     // Idempotent: a second call for a host already being recovered joins the first.
     let p = this.running.get(host);
     if (!p) {
-      p = this.run(host, fence, signal).finally(() => this.running.delete(host));
+      // Every in-flight call, sleep and queue slot listens on the signal: use our own linked one
+      // with no listener limit rather than raising the limit on the caller's.
+      const ac = new AbortController();
+      setMaxListeners(0, ac.signal);
+      const onAbort = (): void => ac.abort(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      p = this.run(host, fence, ac.signal).finally(() => {
+        signal.removeEventListener('abort', onAbort);
+        this.running.delete(host);
+      });
       this.running.set(host, p);
     }
     return p;

@@ -154,6 +154,19 @@ describe('NovaRecoverer against the simulator', () => {
     }
   });
 
+  it('aborted mid-way, a new coordinator with the same journal finishes exactly once', async () => {
+    const { sim, recoverer, compute, journalDir } = await setup({ rebuildMs: 200 }, {}, 4, 1);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('coordinator stepping down')), 120);
+    const first = await recoverer.recover('compute-1', FENCE, ac.signal);
+    expect(first.error).toBe('aborted');
+    const events = new EventLog();
+    const next = new NovaRecoverer({ compute, events, log: silentLogger(), cfg: fastRecoveryConfig(journalDir) });
+    const s = await next.recover('compute-1', FENCE, new AbortController().signal);
+    expect(s).toMatchObject({ selected: 4, evacuated: 4, failed: 0, notified: 1 });
+    expectExactlyOnce(sim, ['vm-1', 'vm-2', 'vm-3', 'vm-4']);
+  });
+
   it('a slow token issue delays but does not break the recovery', async () => {
     const { sim, recoverer } = await setup({ tokenDelayMs: 300 }, {}, 2, 0);
     const s = await recoverer.recover('compute-1', FENCE, new AbortController().signal);
