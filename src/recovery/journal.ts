@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import type { ServerRef } from '../core/events.js';
 import type { RecoverySummary } from '../core/events.js';
+import { IllegalStateError } from '../errors.js';
 
 /** A server chosen for evacuation, frozen at selection time (it leaves the host's listing once moved). */
 export interface PlannedServer {
@@ -33,7 +34,8 @@ export type JournalRecord =
  * so the host's next failure starts a new one.
  */
 export class Journal {
-  private fd: number;
+  private readonly fd: number;
+  private closed = false;
   readonly records: JournalRecord[];
 
   private constructor(
@@ -58,6 +60,7 @@ export class Journal {
   }
 
   append(r: JournalRecord): void {
+    if (this.closed) throw new IllegalStateError(`journal ${this.file} appended after close`);
     writeSync(this.fd, JSON.stringify(r) + '\n');
     fsyncSync(this.fd);
     this.records.push(r);
@@ -77,6 +80,8 @@ export class Journal {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }

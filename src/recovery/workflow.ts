@@ -114,7 +114,11 @@ export class NovaRecoverer implements Recoverer {
         target: () => (targets.length ? targets[rr++ % targets.length] : undefined),
       };
       const planned = [...selected.planned].sort((a, b) => byPriority(key(a), key(b)));
-      const outcomes = await Promise.all(planned.map((p) => this.recoverOne(p, d, log)));
+      // allSettled: no task may outlive this call and append to a closed journal.
+      const results = await Promise.allSettled(planned.map((p) => this.recoverOne(p, d, log)));
+      const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (broken) throw broken.reason;
+      const outcomes = results.map((r) => (r as PromiseFulfilledResult<{ ok: boolean }>).value);
       const summary: RecoverySummary = {
         selected: planned.length,
         evacuated: outcomes.filter((o) => o.ok).length,
