@@ -2,8 +2,17 @@ import type { NovaModel, SimMigration, SimServer, SimService } from './model.js'
 import type { SimToken } from './keystone.js';
 
 /**
- * Compute API v2.1 routes of the simulator. Shapes follow the Nova API reference
- * (https://docs.openstack.org/api-ref/compute/) and the captured Zed answers in test/fixtures/nova-zed.
+ * Compute API v2.1 routes of the simulator. Shapes follow the Nova API reference and the captured
+ * Zed answers in test/fixtures/nova-zed (where they disagree, the capture wins):
+ *   versions       https://docs.openstack.org/api-ref/compute/#api-versions
+ *   microversions  https://docs.openstack.org/api-guide/compute/microversions.html
+ *   os-services    https://docs.openstack.org/api-ref/compute/#compute-services-os-services
+ *   servers        https://docs.openstack.org/api-ref/compute/#list-servers-detailed
+ *   evacuate       https://docs.openstack.org/api-ref/compute/#evacuate-server-evacuate-action
+ *   resetState     https://docs.openstack.org/api-ref/compute/#reset-server-state-os-resetstate-action
+ *   os-migrations  https://docs.openstack.org/api-ref/compute/#list-migrations
+ *   os-aggregates  https://docs.openstack.org/api-ref/compute/#list-aggregates
+ *   faults         https://docs.openstack.org/api-guide/compute/faults.html
  */
 export interface Reply {
   status: number;
