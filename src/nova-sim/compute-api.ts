@@ -208,7 +208,20 @@ function listMigrations(model: NovaModel, r: ComputeRequest): Reply {
       (!q.get('status') || m.status === q.get('status')) &&
       (!q.get('migration_type') || q.get('migration_type') === 'evacuation'))
     .sort((a, b) => b.id - a.id);
-  return { status: 200, body: { migrations: list.map((m) => migrationView(m, r.mv)) } };
+  if (r.mv < 59) return { status: 200, body: { migrations: list.map((m) => migrationView(m, r.mv)) } };
+  // ≥2.59: paged by limit/marker (marker = migration uuid), default limit = max_limit 1000.
+  let rest = list;
+  const marker = q.get('marker');
+  if (marker) {
+    const i = list.findIndex((m) => m.uuid === marker);
+    if (i < 0) return fault(404, 'itemNotFound', `Marker ${marker} could not be found.`);
+    rest = list.slice(i + 1);
+  }
+  const limit = Math.min(Number(q.get('limit') ?? 1000), 1000);
+  const page = rest.slice(0, limit);
+  const body: Record<string, unknown> = { migrations: page.map((m) => migrationView(m, r.mv)) };
+  if (rest.length > limit) body.migrations_links = [{ rel: 'next', href: `${r.baseUrl}/os-migrations?limit=${limit}&marker=${page[page.length - 1]!.uuid}` }];
+  return { status: 200, body };
 }
 
 function migrationView(m: SimMigration, mv: number): Record<string, unknown> {

@@ -133,10 +133,17 @@ export class ComputeClient {
     const q = new URLSearchParams({ migration_type: 'evacuation' });
     if (f.instanceUuid) q.set('instance_uuid', f.instanceUuid);
     if (f.sourceCompute) q.set('source_compute', f.sourceCompute);
-    const res = await this.call({ method: 'GET', path: `/os-migrations?${q}`, mv: v.migrations, signal });
-    return ((res.body as { migrations?: RawMigration[] })?.migrations ?? [])
-      .map(toMigration)
-      .filter((m) => (m.migrationType ?? 'evacuation') === 'evacuation');
+    // From 2.59 the list is paged (api max_limit, 1000 by default): follow migrations_links by uuid marker.
+    const out: Migration[] = [];
+    for (;;) {
+      const res = await this.call({ method: 'GET', path: `/os-migrations?${q}`, mv: v.migrations, signal });
+      const body = res.body as { migrations?: RawMigration[]; migrations_links?: Array<{ rel: string }> } | undefined;
+      const page = body?.migrations ?? [];
+      out.push(...page.map(toMigration).filter((m) => (m.migrationType ?? 'evacuation') === 'evacuation'));
+      const last = page[page.length - 1];
+      if (!body?.migrations_links?.some((l) => l.rel === 'next') || !last?.uuid) return out;
+      q.set('marker', last.uuid);
+    }
   }
 
   async listAggregates(signal?: AbortSignal): Promise<Aggregate[]> {

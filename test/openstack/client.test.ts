@@ -183,3 +183,14 @@ describe('credentials', () => {
     expect((await c.versions()).max).toBe('2.96');
   });
 });
+
+describe('migrations paging', () => {
+  it('follows migrations_links past the 1000-record page', async () => {
+    sim = await startNovaSim({ hosts: ['c1'] });
+    for (let i = 0; i < 1501; i++) {
+      sim.model.migrations.push({ id: i + 1, uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, instanceUuid: 'x', sourceCompute: 'c1', destCompute: 'c2', status: 'completed', createdAt: new Date().toISOString(), updatedAt: null, userId: 'u', projectId: 'p' });
+    }
+    const { compute } = simClient(sim);
+    expect((await compute.listMigrations({ sourceCompute: 'c1' })).length).toBe(1501);
+  });
+});
