@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { computeRoute, type Reply } from './compute-api.js';
@@ -27,6 +28,8 @@ export interface NovaSimOptions {
   appCreds?: SimAppCred[];
   images?: Record<string, Record<string, string>>;
   aggregates?: Array<{ name: string; hosts: string[]; metadata: Record<string, string> }>;
+  /** Serve HTTPS with this key and certificate (PEM), to test custom CA bundles. */
+  tls?: { key: string; cert: string };
 }
 
 export interface NovaSim {
@@ -63,11 +66,12 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
   const minVersion = opts.minVersion ?? '2.1';
   let base = '';
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res).catch((err) => {
       if (!res.headersSent) send(res, 500, { computeFault: { code: 500, message: String(err) } });
     });
-  });
+  };
+  const server = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : createServer(onRequest);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', base);
@@ -167,7 +171,7 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: base,
     authUrl: `${base}/identity/v3`,

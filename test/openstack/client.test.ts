@@ -194,3 +194,21 @@ describe('migrations paging', () => {
     expect((await compute.listMigrations({ sourceCompute: 'c1' })).length).toBe(1501);
   });
 });
+
+describe('custom CA bundle', () => {
+  it('trusts the configured cacert (and refuses the server without it)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'iha-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    sim = await startNovaSim({ hosts: ['c1'], tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') } });
+    const env = { OS_AUTH_URL: sim.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin' };
+    const base = { requestTimeoutMs: 2000, retries: 0, minBackoffMs: 5, maxBackoffMs: 10, tokenRenewBeforeMs: 0 };
+    const { log } = capture();
+    const trusted = createComputeClient({ ...base, cacert: join(dir, 'cert.pem') }, { log, env });
+    expect((await trusted.findService('c1'))?.host).toBe('c1');
+    const untrusted = createComputeClient(base, { log, env });
+    await expect(untrusted.findService('c1')).rejects.toBeInstanceOf(OpenStackTransportError);
+  });
+});
