@@ -20,6 +20,8 @@ export interface EvacuationDeps {
   requests: Limiter;
   inFlight: Limiter;
   now: () => number;
+  /** Jitter source in [0, 1) (injected so tests can pin it). */
+  random: () => number;
   /** Picks the target for the next evacuate (reserved hosts round-robin) or undefined. */
   target: () => string | undefined;
   signal: AbortSignal;
@@ -191,7 +193,7 @@ async function fail(p: PlannedServer, d: EvacuationDeps, attempt: number, reason
 
 function backoff(attempt: number, d: EvacuationDeps): Promise<void> {
   const ms = Math.min(d.cfg.maxRetryBackoffMs, d.cfg.retryBackoffMs * 2 ** Math.max(0, attempt - 1));
-  return sleep(ms * (0.5 + Math.random() / 2), d.signal);
+  return sleep(ms * (0.5 + d.random() / 2), d.signal);
 }
 
 export type { ServerRef };

@@ -22,6 +22,8 @@ export interface NovaRecovererDeps {
   log: Logger;
   cfg: RecoveryConfig;
   now?: () => number;
+  /** Jitter source for retry backoff; Math.random by default. */
+  random?: () => number;
   /** Called after each durable journal append (the crash tests kill the process here). */
   onJournalAppend?: (r: JournalRecord, index: number) => void;
 }
@@ -108,7 +110,7 @@ export class NovaRecoverer implements Recoverer {
       const targets = cfg.targetHosts.filter((h) => h !== host);
       let rr = 0;
       const d: EvacuationDeps = {
-        host, compute, journal, events: this.deps.events, log, cfg, signal, now: this.now,
+        host, compute, journal, events: this.deps.events, log, cfg, signal, now: this.now, random: this.deps.random ?? Math.random,
         requests: new Limiter(cfg.concurrency),
         inFlight: new Limiter(cfg.maxInFlight),
         target: () => (targets.length ? targets[rr++ % targets.length] : undefined),
