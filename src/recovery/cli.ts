@@ -2,6 +2,7 @@ import { createLogger, type Logger } from '../log.js';
 import { createComputeClient } from '../openstack/factory.js';
 import type { FetchFn } from '../openstack/http.js';
 import { HaError } from '../errors.js';
+import { archiveJournal } from './journal.js';
 import { loadRecoverySections } from './load.js';
 import { unfenceHost, type UnfenceDeps } from './unfence.js';
 
@@ -38,6 +39,8 @@ export async function unfenceCommand(args: UnfenceCommandArgs, io: UnfenceComman
       io.signal ?? new AbortController().signal,
     );
     if (res.ok) {
+      // The incident is over: a later failure of this host must start a new recovery.
+      archiveJournal(recovery.journalDir, args.host, Date.now());
       io.stdout.write(`${args.host}: forced_down cleared and service enabled (${res.attempts} attempt(s), ${res.durationMs} ms)\n`);
       return 0;
     }

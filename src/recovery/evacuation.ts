@@ -124,6 +124,8 @@ async function sendEvacuate(
     if (err instanceof OpenStackApiError && err.isClientError) {
       const obs = await observe(p, d, knownFailed);
       if (err.status === 404 && !obs.server) return { reason: 'server no longer exists', final: true };
+      // 401/403: our credentials lack the admin role for evacuate; retrying cannot help.
+      if (err.status === 401 || err.status === 403) return { reason: `Nova refused evacuate (${err.status}): ${err.faultMessage}`, final: true };
       if (obs.ours.some((m) => IN_FLIGHT_MIGRATION.has(m.status)) || (obs.server?.host && obs.server.host !== d.host)) {
         // 409 conflictingRequest (or 400 "still in use" because it already moved): in flight, not a failure.
         d.journal.append({ t: 'accepted', at: d.now(), id, attempt, how: 'conflict' });

@@ -86,6 +86,18 @@ export class Journal {
   }
 }
 
+/**
+ * Ends a host's incident (the host was returned to service): its journal, finished or not, is
+ * archived so a later failure of the host starts afresh instead of resuming a stale selection.
+ */
+export function archiveJournal(dir: string, host: string, now: number): boolean {
+  const file = join(dir, `${safeName(host)}.jsonl`);
+  if (!existsSync(file)) return false;
+  renameSync(file, join(dir, `${safeName(host)}.${now}.done.jsonl`));
+  fsyncDir(dir);
+  return true;
+}
+
 /** Reads every complete record; truncates the file after the last good one (torn tail). */
 export function readRecords(file: string): JournalRecord[] {
   const text = readFileSync(file, 'utf8');

@@ -164,7 +164,12 @@ export class NovaRecoverer implements Recoverer {
 
   private async select(host: HostId, signal: AbortSignal): Promise<Extract<JournalRecord, { t: 'selected' }>> {
     const { cfg, compute } = this.deps;
-    const servers = await compute.listServers({ host }, signal);
+    const listed = await compute.listServers({ host }, signal);
+    // Nova silently ignores `host` for non-admin tokens: never act on servers of other hosts.
+    const servers = listed.filter((s) => s.host === host);
+    if (servers.length !== listed.length) {
+      this.deps.log.error({ host, ignored: listed.length - servers.length }, 'server listing returned servers of other hosts: the credentials lack the admin role?');
+    }
     const sel = cfg.select;
     const aggregates: Aggregate[] = Object.keys(sel.aggregateMetadata).length
       ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host))
