@@ -25,6 +25,7 @@ export interface ServerFilter {
  */
 export class ComputeClient {
   private versionsP: Promise<ComputeVersions> | null = null;
+  private readonly serviceIds = new Map<string, string>();
 
   constructor(private readonly opts: ComputeClientOptions) {}
 
@@ -60,8 +61,7 @@ export class ComputeClient {
   async setForcedDown(host: string, forcedDown: boolean, signal?: AbortSignal): Promise<void> {
     const v = await this.versions(signal);
     if (v.servicesById) {
-      const svc = await this.requireService(host, signal);
-      await this.call({ method: 'PUT', path: `/os-services/${enc(svc.id)}`, mv: v.services, body: { forced_down: forcedDown }, signal });
+      await this.updateService(host, { forced_down: forcedDown }, v.services, signal);
     } else {
       await this.call({ method: 'PUT', path: '/os-services/force-down', mv: v.services, body: { host, binary: 'nova-compute', forced_down: forcedDown }, signal });
     }
@@ -71,9 +71,8 @@ export class ComputeClient {
   async setServiceEnabled(host: string, enabled: boolean, reason: string | undefined, signal?: AbortSignal): Promise<void> {
     const v = await this.versions(signal);
     if (v.servicesById) {
-      const svc = await this.requireService(host, signal);
       const body = enabled ? { status: 'enabled' } : { status: 'disabled', ...(reason ? { disabled_reason: reason } : {}) };
-      await this.call({ method: 'PUT', path: `/os-services/${enc(svc.id)}`, mv: v.services, body, signal });
+      await this.updateService(host, body, v.services, signal);
     } else if (enabled) {
       await this.call({ method: 'PUT', path: '/os-services/enable', mv: v.services, body: { host, binary: 'nova-compute' }, signal });
     } else {
@@ -170,9 +169,27 @@ export class ComputeClient {
     }
   }
 
-  private async requireService(host: string, signal?: AbortSignal): Promise<ComputeService> {
+  /** PUT /os-services/{id}; a 404 means the service was re-created: look its id up again once. */
+  private async updateService(host: string, body: unknown, mv: Microversion, signal?: AbortSignal): Promise<void> {
+    for (let i = 0; ; i++) {
+      const svc = await this.requireService(host, signal);
+      try {
+        await this.call({ method: 'PUT', path: `/os-services/${enc(svc.id)}`, mv, body, signal });
+        return;
+      } catch (err) {
+        if (i > 0 || !(err instanceof OpenStackApiError) || err.status !== 404) throw err;
+        this.serviceIds.delete(host);
+      }
+    }
+  }
+
+  /** The service's id, looked up once per host (force-down then disable need it back to back). */
+  private async requireService(host: string, signal?: AbortSignal): Promise<{ id: string }> {
+    const known = this.serviceIds.get(host);
+    if (known) return { id: known };
     const svc = await this.findService(host, signal);
     if (!svc) throw new OpenStackApiError('GET', '/os-services', 404, 'itemNotFound', `no nova-compute service on host ${host}`, undefined);
+    this.serviceIds.set(host, svc.id);
     return svc;
   }
 

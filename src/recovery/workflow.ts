@@ -164,7 +164,11 @@ export class NovaRecoverer implements Recoverer {
 
   private async select(host: HostId, signal: AbortSignal): Promise<Extract<JournalRecord, { t: 'selected' }>> {
     const { cfg, compute } = this.deps;
-    const listed = await compute.listServers({ host }, signal);
+    // Listing and the migration baseline are independent: ask for both at once.
+    const [listed, migrations] = await Promise.all([
+      compute.listServers({ host }, signal),
+      compute.listMigrations({ sourceCompute: host }, signal),
+    ]);
     // Nova silently ignores `host` for non-admin tokens: never act on servers of other hosts.
     const servers = listed.filter((s) => s.host === host);
     if (servers.length !== listed.length) {
@@ -180,7 +184,6 @@ export class NovaRecoverer implements Recoverer {
         images.set(id, await compute.getImageProperties(id, signal));
       }
     }
-    const migrations = await compute.listMigrations({ sourceCompute: host }, signal);
     const planned: PlannedServer[] = [];
     const notify: Array<{ ref: ServerRef; reason: string }> = [];
     for (const s of servers) {
