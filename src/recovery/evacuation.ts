@@ -157,6 +157,11 @@ async function track(p: PlannedServer, d: EvacuationDeps, knownFailed: Set<numbe
     await sleep(d.cfg.pollIntervalMs, d.signal);
     let obs: Observation;
     try {
+      // While a migration of ours is still moving, one call per poll is enough; the server is
+      // read only once it has settled one way or the other (halves the load on nova-api).
+      const moving = (await d.compute.listMigrations({ instanceUuid: p.ref.id, sourceCompute: d.host }, d.signal))
+        .some((m) => IN_FLIGHT_MIGRATION.has(m.status) && !knownFailed.has(m.id) && !p.baselineMigrationIds.includes(m.id));
+      if (moving) continue;
       obs = await observe(p, d, knownFailed);
     } catch (err) {
       if (d.signal.aborted) throw err;
