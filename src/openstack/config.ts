@@ -16,6 +16,21 @@ export interface ComputeConfig {
   minBackoffMs: number;
   maxBackoffMs: number;
   tokenRenewBeforeMs: number;
+  /** Inline credentials (instead of clouds.yaml / OS_*), the secret preferably from a file. */
+  auth?: InlineAuth;
+}
+
+export interface InlineAuth {
+  authUrl: string;
+  username?: string;
+  userId?: string;
+  password?: string;
+  userDomainName?: string;
+  projectName?: string;
+  projectId?: string;
+  projectDomainName?: string;
+  applicationCredentialId?: string;
+  applicationCredentialSecret?: string;
 }
 
 export const COMPUTE_DEFAULTS = {
@@ -39,6 +54,30 @@ export function readComputeConfig(r: ObjectReader): ComputeConfig {
     maxBackoffMs: r.durationMs('max_backoff', { default: COMPUTE_DEFAULTS.maxBackoffMs, min: 1 }),
     tokenRenewBeforeMs: r.durationMs('token_renew_before', { default: COMPUTE_DEFAULTS.tokenRenewBeforeMs, min: 0 }),
   };
+  if (r.has('auth')) cfg.auth = readInlineAuth(r.object('auth'));
+  if (cfg.auth && cfg.cloud) r.problem('auth', "and 'cloud' are mutually exclusive");
   r.finish();
   return cfg;
+}
+
+/** `compute.auth`: the usual clouds.yaml auth keys; `password_file` / `application_credential_secret_file` preferred. */
+function readInlineAuth(a: ObjectReader): InlineAuth {
+  const auth: InlineAuth = {
+    authUrl: a.requiredString('auth_url', { pattern: /^https?:\/\//, patternHint: 'an http(s) URL' }),
+    username: a.string('username'),
+    userId: a.string('user_id'),
+    userDomainName: a.string('user_domain_name'),
+    projectName: a.string('project_name'),
+    projectId: a.string('project_id'),
+    projectDomainName: a.string('project_domain_name'),
+    applicationCredentialId: a.string('application_credential_id'),
+  };
+  if (auth.applicationCredentialId) {
+    auth.applicationCredentialSecret = a.secret('application_credential_secret', { required: true });
+  } else {
+    if (!auth.username && !auth.userId) a.problem('username', "is required (or 'user_id', or 'application_credential_id')");
+    auth.password = a.secret('password', { required: true });
+  }
+  a.finish();
+  return auth;
 }

@@ -3,7 +3,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { Logger } from '../log.js';
 import type { ComputeConfig } from './config.js';
 import { ComputeClient } from './compute.js';
-import { loadCredentials } from './credentials.js';
+import { loadCredentials, normalizeInterface, type CloudCredentials } from './credentials.js';
 import type { FetchFn, HttpOptions } from './http.js';
 import { KeystoneSession } from './keystone.js';
 
@@ -18,7 +18,7 @@ export interface ComputeDeps {
 /** Builds the Keystone session and compute client from the `compute:` section and the environment. */
 export function createComputeClient(cfg: ComputeConfig, deps: ComputeDeps): ComputeClient {
   const log = deps.log.child({ component: 'openstack' });
-  const creds = loadCredentials({
+  const creds = cfg.auth ? inlineCredentials(cfg) : loadCredentials({
     cloud: cfg.cloud,
     file: cfg.cloudsFile,
     env: deps.env ?? process.env,
@@ -43,4 +43,24 @@ function fetchWithCa(cacert: string | undefined): FetchFn {
   if (!cacert) return fetch;
   const agent = new Agent({ connect: { ca: readFileSync(cacert, 'utf8') } });
   return ((url: string | URL, init?: RequestInit) => undiciFetch(url as string, { ...(init as object), dispatcher: agent } as never)) as unknown as FetchFn;
+}
+
+function inlineCredentials(cfg: ComputeConfig): CloudCredentials {
+  const a = cfg.auth!;
+  return {
+    authUrl: a.authUrl,
+    method: a.applicationCredentialId ? 'application_credential' : 'password',
+    username: a.username,
+    userId: a.userId,
+    password: a.password,
+    userDomainName: a.userDomainName,
+    projectName: a.projectName,
+    projectId: a.projectId,
+    projectDomainName: a.projectDomainName,
+    applicationCredentialId: a.applicationCredentialId,
+    applicationCredentialSecret: a.applicationCredentialSecret,
+    regionName: cfg.region,
+    interface: normalizeInterface(cfg.interface ?? 'public'),
+    cacert: cfg.cacert,
+  };
 }

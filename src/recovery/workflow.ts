@@ -73,7 +73,14 @@ export class NovaRecoverer implements Recoverer {
       log.error({ fenceError: fence.error }, 'refusing to recover a host whose fence was not verified');
       return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: 'fence not verified' };
     }
-    const journal = Journal.open(cfg.journalDir, host, { now: this.now(), onAppend: this.deps.onJournalAppend });
+    let journal: Journal;
+    try {
+      journal = Journal.open(cfg.journalDir, host, { now: this.now(), onAppend: this.deps.onJournalAppend });
+    } catch (err) {
+      // Without a durable journal a crash could evacuate twice: do not start.
+      log.error({ err, journalDir: cfg.journalDir }, 'cannot open the recovery journal');
+      return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: `journal: ${(err as Error).message}` };
+    }
     try {
       if (!journal.has('begin')) journal.append({ t: 'begin', at: this.now(), host, incident: randomUUID() });
       else log.info({ records: journal.records.length }, 'resuming an interrupted recovery from its journal');

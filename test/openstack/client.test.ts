@@ -212,3 +212,15 @@ describe('custom CA bundle', () => {
     await expect(untrusted.findService('c1')).rejects.toBeInstanceOf(OpenStackTransportError);
   });
 });
+
+describe('inline compute.auth', () => {
+  it('authenticates with credentials from the monitor config', async () => {
+    sim = await startNovaSim({ hosts: ['c1'] });
+    const { log } = capture();
+    const c = createComputeClient({
+      requestTimeoutMs: 2000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10, tokenRenewBeforeMs: 0,
+      auth: { authUrl: sim.authUrl, username: 'admin', password: 'admin', projectName: 'admin' },
+    }, { log, env: {} });
+    expect((await c.findService('c1'))?.host).toBe('c1');
+  });
+});

@@ -40,3 +40,21 @@ describe('readRecoveryConfig / readComputeConfig', () => {
     ]);
   });
 });
+
+describe('compute.auth (inline credentials)', () => {
+  it('reads the password from a 600 file and refuses a readable one', async () => {
+    const { mkdtempSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'iha-auth-'));
+    const file = join(dir, 'pw');
+    writeFileSync(file, 's3cret\n', { mode: 0o600 });
+    const problems: ConfigProblem[] = [];
+    const c = readComputeConfig(new ObjectReader({ auth: { auth_url: 'http://k:5000/v3', username: 'ha', password_file: file, project_name: 'admin' } }, 'compute', problems));
+    expect(problems).toEqual([]);
+    expect(c.auth).toMatchObject({ authUrl: 'http://k:5000/v3', username: 'ha', password: 's3cret' });
+    chmodSync(file, 0o644);
+    readComputeConfig(new ObjectReader({ cloud: 'x', auth: { auth_url: 'k', password_file: file } }, 'compute', problems));
+    expect(problems.map((p) => p.path).sort()).toEqual(['compute.auth', 'compute.auth.auth_url', 'compute.auth.password_file', 'compute.auth.username']);
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -68,6 +68,16 @@ describe('NovaRecoverer against the simulator', () => {
     const s = await recoverer.recover('compute-1', { ...FENCE, ok: false, error: 'bmc timeout' }, new AbortController().signal);
     expect(s.error).toBe('fence not verified');
     expect(sim.requests.some((r) => r.includes('os-services'))).toBe(false);
+  });
+
+  it('does not start without a writable journal', async () => {
+    const { sim, compute, journalDir } = await setup();
+    const notADir = join(journalDir, 'file');
+    writeFileSync(notADir, '');
+    const r = new NovaRecoverer({ compute, events: new EventLog(), log: silentLogger(), cfg: fastRecoveryConfig(join(notADir, 'journal')) });
+    const s = await r.recover('compute-1', FENCE, new AbortController().signal);
+    expect(s.error).toMatch(/^journal: /);
+    expect(sim.requests.some((q) => q.includes('os-services'))).toBe(false);
   });
 
   it('host mode notify: force-down only, every server reported', async () => {
