@@ -13,7 +13,7 @@ import { byPriority, decide } from './selection.js';
 
 export type RecoveryCompute = Pick<
   ComputeClient,
-  'setForcedDown' | 'setServiceEnabled' | 'listServers' | 'listMigrations' | 'listAggregates' | 'getImageProperties' | 'evacuate' | 'getServer' | 'resetState'
+  'versions' | 'setForcedDown' | 'setServiceEnabled' | 'listServers' | 'listMigrations' | 'listAggregates' | 'getImageProperties' | 'evacuate' | 'getServer' | 'resetState'
 >;
 
 export interface NovaRecovererDeps {
@@ -182,6 +182,10 @@ export class NovaRecoverer implements Recoverer {
       this.deps.log.error({ host, ignored: listed.length - servers.length }, 'server listing returned servers of other hosts: the credentials lack the admin role?');
     }
     const sel = cfg.select;
+    if (Object.keys(sel.flavorExtraSpecs).length && Number((await compute.versions(signal)).servers.split('.')[1]) < 47) {
+      // Embedded flavor extra specs need ≥2.47: the selector could never match on this cloud.
+      this.deps.log.error({ host }, 'select.flavor_extra_specs needs compute microversion 2.47 or later; that selector is ignored');
+    }
     const aggregates: Aggregate[] = Object.keys(sel.aggregateMetadata).length
       ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host))
       : [];

@@ -63,6 +63,14 @@ describe('NovaRecoverer against the simulator', () => {
     expect(events.ofType('instance.not_recovered')[0]!.reason).toMatch(/not selected/);
   });
 
+  it.each([['2.60'], ['2.40'], ['2.26']])('works on an older cloud (max microversion %s)', async (maxVersion) => {
+    const { sim, recoverer } = await setup({ maxVersion }, {}, 2, 1);
+    const s = await recoverer.recover('compute-1', FENCE, new AbortController().signal);
+    expect(s).toEqual({ selected: 2, evacuated: 2, failed: 0, notified: 1 });
+    expectExactlyOnce(sim, ['vm-1', 'vm-2']);
+    if (maxVersion !== '2.60') expect(sim.requests).toContain('PUT /compute/v2.1/os-services/force-down');
+  });
+
   it('refuses to recover a host whose fence was not verified', async () => {
     const { sim, recoverer } = await setup();
     const s = await recoverer.recover('compute-1', { ...FENCE, ok: false, error: 'bmc timeout' }, new AbortController().signal);
