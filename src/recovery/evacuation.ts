@@ -126,7 +126,8 @@ async function sendEvacuate(
       if (err.status === 404 && !obs.server) return { reason: 'server no longer exists', final: true };
       // 401/403: our credentials lack the admin role for evacuate; retrying cannot help.
       if (err.status === 401 || err.status === 403) return { reason: `Nova refused evacuate (${err.status}): ${err.faultMessage}`, final: true };
-      if (obs.ours.some((m) => IN_FLIGHT_MIGRATION.has(m.status)) || (obs.server?.host && obs.server.host !== d.host)) {
+      const movedAway = !!obs.server?.host && obs.server.host !== d.host && obs.server.vmState !== 'error';
+      if (obs.ours.some((m) => IN_FLIGHT_MIGRATION.has(m.status)) || movedAway) {
         // 409 conflictingRequest (or 400 "still in use" because it already moved): in flight, not a failure.
         d.journal.append({ t: 'accepted', at: d.now(), id, attempt, how: 'conflict' });
         log.info({ status: err.status, fault: err.faultMessage }, 'evacuation already in flight or done');
