@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../log.js';
 import { createComputeClient } from '../openstack/factory.js';
 import type { FetchFn } from '../openstack/http.js';
@@ -50,4 +51,22 @@ export async function unfenceCommand(args: UnfenceCommandArgs, io: UnfenceComman
     io.stderr.write(`unfence ${args.host}: ${err instanceof HaError ? err.message : String(err)}\n`);
     return 2;
   }
+}
+
+export const UNFENCE_USAGE = 'usage: instance-ha unfence HOST [--power-on] [--config FILE]\n';
+
+/** argv after `unfence`: `HOST [--power-on] [--config FILE]` (exit 64 on a usage error). */
+export async function runUnfenceCli(argv: string[], io: UnfenceCommandIo & { defaultConfigPath: string }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'power-on': { type: 'boolean', default: false }, config: { type: 'string' } } });
+  } catch (err) {
+    io.stderr.write(`${(err as Error).message}\n${UNFENCE_USAGE}`);
+    return 64;
+  }
+  if (parsed.positionals.length !== 1) {
+    io.stderr.write(UNFENCE_USAGE);
+    return 64;
+  }
+  return unfenceCommand({ host: parsed.positionals[0]!, configPath: parsed.values.config ?? io.defaultConfigPath, powerOn: parsed.values['power-on'] }, io);
 }

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
-import { unfenceCommand } from '../../src/recovery/cli.js';
+import { runUnfenceCli, unfenceCommand } from '../../src/recovery/cli.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';
 
@@ -58,5 +58,16 @@ describe('instance-ha unfence HOST', () => {
     const u = io({ OS_AUTH_URL: sim.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin' });
     expect(await unfenceCommand({ host: 'c1', configPath: config, powerOn: true }, u.io)).toBe(1);
     expect(u.err()).toContain('no fence device can power this host on');
+  });
+});
+
+describe('runUnfenceCli argv', () => {
+  it('usage errors exit 64', async () => {
+    const t = io({});
+    expect(await runUnfenceCli([], { ...t.io, defaultConfigPath: '/nonexistent' })).toBe(64);
+    expect(await runUnfenceCli(['a', 'b'], { ...t.io, defaultConfigPath: '/nonexistent' })).toBe(64);
+    expect(await runUnfenceCli(['a', '--bogus'], { ...t.io, defaultConfigPath: '/nonexistent' })).toBe(64);
+    expect(t.err()).toContain('usage: instance-ha unfence HOST');
+    expect(await runUnfenceCli(['a', '--power-on'], { ...t.io, defaultConfigPath: '/nonexistent' })).toBe(2);
   });
 });
