@@ -45,12 +45,13 @@ describe('microversion negotiation', () => {
 
 describe('Keystone session', () => {
   it('caches the token, renews it before expiry and after a 401', async () => {
-    sim = await startNovaSim({ hosts: ['c1'], tokenTtlMs: 400 });
-    const { compute, session } = simClient(sim, { renewBeforeMs: 200 });
+    // Generous margins: the machine running the suite may be loaded.
+    sim = await startNovaSim({ hosts: ['c1'], tokenTtlMs: 3_000 });
+    const { compute, session } = simClient(sim, { renewBeforeMs: 1_500 });
     await compute.findService('c1');
     await compute.findService('c1');
     expect(sim.keystone.issued).toBe(1);
-    await new Promise((r) => setTimeout(r, 250)); // inside the renew window
+    await new Promise((r) => setTimeout(r, 1_600)); // inside the renew window
     await compute.findService('c1');
     expect(sim.keystone.issued).toBe(2);
     sim.keystone.revokeAll();
@@ -105,8 +106,8 @@ describe('compute client', () => {
 
   it('times out a stalled call and retries it', async () => {
     sim = await startNovaSim({ hosts: ['c1'] });
-    const { compute } = simClient(sim, { http: { requestTimeoutMs: 200 } });
-    sim.injectFault({ kind: 'delay', delayMs: 400, path: '/os-services', count: 1 });
+    const { compute } = simClient(sim, { http: { requestTimeoutMs: 600 } });
+    sim.injectFault({ kind: 'delay', delayMs: 1_500, path: '/os-services', count: 1 });
     expect(await compute.findService('c1')).not.toBeNull();
   });
 
