@@ -22,6 +22,10 @@ export interface EvacuationDeps {
   now: () => number;
   /** Jitter source in [0, 1) (injected so tests can pin it). */
   random: () => number;
+  /** Position of a server in the priority order (0 = first): queue slots go by it. */
+  rankOf: (id: string) => number;
+  /** True for a server selected in this run, idle (no task, no evacuation in flight) when listed. */
+  freshlySelected: (id: string) => boolean;
   /** Picks the target for the next evacuate (reserved hosts round-robin) or undefined. */
   target: () => string | undefined;
   signal: AbortSignal;
@@ -54,10 +58,25 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
   const lastAccepted = [...past].reverse().find((r) => r.t === 'accepted');
   let startedAt = lastAccepted?.at ?? d.now();
 
-  const release = await d.inFlight.acquire(d.signal);
+  const release = await d.inFlight.acquire(d.signal, d.rankOf(id));
+  // A server selected moments ago in this run, idle then and never sent: the selection's own
+  // observation stands for the first round (so the first requests go out strictly by priority).
+  let first = past.length === 0 && d.freshlySelected(id);
   try {
     for (;;) {
-      const obs = await observe(p, d, knownFailed);
+      const obs: Observation = first ? { server: null, ours: [] } : await observe(p, d, knownFailed);
+      if (first) {
+        first = false;
+        attempt++;
+        startedAt = d.now();
+        const r = await sendEvacuate(p, d, attempt, knownFailed, log);
+        if (r === 'accepted') continue;
+        if (r.final) return fail(p, d, attempt, r.reason, true, []);
+        await fail(p, d, attempt, r.reason, attempt >= d.cfg.maxAttempts, []);
+        if (attempt >= d.cfg.maxAttempts) return { ok: false, reason: r.reason };
+        await backoff(attempt, d);
+        continue;
+      }
       if (!obs.server) return fail(p, d, attempt, 'server no longer exists (deleted?)', true, []);
       if (settled(p, obs, d.host)) {
         const target = obs.server.host!;
@@ -115,7 +134,7 @@ async function sendEvacuate(
   d.journal.append({ t: 'intent', at: d.now(), id, attempt, target: target ?? null });
   d.events.publish({ type: 'instance.evacuate_start', at: d.now(), host: d.host, server: p.ref, attempt });
   try {
-    const res = await d.requests.run(() => d.compute.evacuate(id, target, d.signal), d.signal);
+    const res = await d.requests.run(() => d.compute.evacuate(id, target, d.signal), d.signal, d.rankOf(id));
     d.journal.append({ t: 'accepted', at: d.now(), id, attempt, how: 'accepted' });
     log.info({ attempt, target, requestId: res.requestId }, 'evacuate accepted');
     return 'accepted';

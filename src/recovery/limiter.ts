@@ -1,29 +1,35 @@
 /**
- * A FIFO counting semaphore: waiters are served in the order they asked, so tasks started in
- * priority order get their slots in priority order.
+ * A counting semaphore whose waiters are served by rank (lower first), then in the order they
+ * asked: evacuations get their slots in priority order even when they became ready out of order.
  */
 export class Limiter {
   private active = 0;
-  private readonly queue: Array<() => void> = [];
+  private readonly queue: Array<{ wake: () => void; rank: number }> = [];
   /** Highest number of holders seen at once (tests check the bound). */
   peak = 0;
 
   constructor(readonly limit: number) {}
 
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  async acquire(signal?: AbortSignal, rank = 0): Promise<() => void> {
     if (this.active >= this.limit) {
       await new Promise<void>((resolve, reject) => {
-        const wake = (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
+        const entry = {
+          rank,
+          wake: (): void => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
         };
         const onAbort = (): void => {
-          const i = this.queue.indexOf(wake);
+          const i = this.queue.indexOf(entry);
           if (i >= 0) this.queue.splice(i, 1);
           reject(signal!.reason);
         };
         signal?.addEventListener('abort', onAbort, { once: true });
-        this.queue.push(wake);
+        // Insert after every waiter of the same or a better rank (stable).
+        let at = this.queue.length;
+        while (at > 0 && this.queue[at - 1]!.rank > rank) at--;
+        this.queue.splice(at, 0, entry);
       });
     } else {
       this.active++;
@@ -34,13 +40,13 @@ export class Limiter {
       if (released) return;
       released = true;
       const next = this.queue.shift();
-      if (next) next(); // the slot passes straight to the next waiter
+      if (next) next.wake(); // the slot passes straight to the next waiter
       else this.active--;
     };
   }
 
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal, rank = 0): Promise<T> {
+    const release = await this.acquire(signal, rank);
     try {
       return await fn();
     } finally {

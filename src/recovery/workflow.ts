@@ -102,8 +102,11 @@ export class NovaRecoverer implements Recoverer {
 
       // 2. Select once; the selection is frozen in the journal (evacuated servers leave the listing).
       let selected = journal.find('selected');
+      const idleNow = new Set<string>();
       if (!selected) {
-        selected = await this.select(host, signal);
+        const listed = await this.select(host, signal);
+        selected = listed.record;
+        listed.idle.forEach((id) => idleNow.add(id));
         journal.append(selected);
       }
       if (!journal.has('notified')) {
@@ -121,8 +124,12 @@ export class NovaRecoverer implements Recoverer {
         requests: new Limiter(cfg.concurrency),
         inFlight: new Limiter(cfg.maxInFlight),
         target: () => (targets.length ? targets[rr++ % targets.length] : undefined),
+        rankOf: () => 0,
+        freshlySelected: (id) => idleNow.has(id),
       };
       const planned = [...selected.planned].sort((a, b) => byPriority(key(a), key(b)));
+      const rank = new Map(planned.map((p, i) => [p.ref.id, i]));
+      d.rankOf = (id) => rank.get(id) ?? planned.length;
       // allSettled: no task may outlive this call and append to a closed journal.
       const results = await Promise.allSettled(planned.map((p) => this.recoverOne(p, d, log)));
       const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -169,7 +176,7 @@ export class NovaRecoverer implements Recoverer {
     }
   }
 
-  private async select(host: HostId, signal: AbortSignal): Promise<Extract<JournalRecord, { t: 'selected' }>> {
+  private async select(host: HostId, signal: AbortSignal): Promise<{ record: Extract<JournalRecord, { t: 'selected' }>; idle: string[] }> {
     const { cfg, compute } = this.deps;
     // Listing and the migration baseline are independent: ask for both at once.
     const [listed, migrations] = await Promise.all([
@@ -208,7 +215,11 @@ export class NovaRecoverer implements Recoverer {
         // Settled records from earlier incidents are history; one still in flight is tracked as ours.
         .filter((m) => m.instanceUuid === s.id && !IN_FLIGHT_MIGRATION.has(m.status)).map((m) => m.id) });
     }
-    return { t: 'selected', at: this.now(), planned, notify };
+    const idle = planned
+      .map((p) => servers.find((s) => s.id === p.ref.id)!)
+      .filter((s) => s.taskState === null && !migrations.some((m) => m.instanceUuid === s.id && IN_FLIGHT_MIGRATION.has(m.status)))
+      .map((s) => s.id);
+    return { record: { t: 'selected', at: this.now(), planned, notify }, idle };
   }
 }
 

@@ -23,6 +23,17 @@ describe('Limiter', () => {
     expect(order).toEqual([...Array(12).keys()]);
   });
 
+  it('serves waiters by rank, then arrival', async () => {
+    const lim = new Limiter(1);
+    const hold = await lim.acquire();
+    const order: string[] = [];
+    const waits = [['c', 5], ['a', 1], ['d', 5], ['b', 1]].map(([name, rank]) =>
+      lim.run(async () => void order.push(name as string), undefined, rank as number));
+    hold();
+    await Promise.all(waits);
+    expect(order).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('rejects a waiter whose signal aborts', async () => {
     const lim = new Limiter(1);
     const release = await lim.acquire();

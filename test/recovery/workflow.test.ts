@@ -115,6 +115,18 @@ describe('NovaRecoverer against the simulator', () => {
     expect(events.ofType('instance.evacuate_start').map((e) => e.server.name)).toEqual(['vm-6', 'vm-3', 'vm-1', 'vm-2', 'vm-4', 'vm-5']);
   });
 
+  it('sends evacuate requests in priority order even when many are ready at once', async () => {
+    const { sim, events, recoverer } = await setup({}, { concurrency: 1, maxInFlight: 32 }, 8, 0);
+    const byName = new Map([...sim.model.servers.values()].map((s) => [s.name, s]));
+    byName.get('vm-8')!.metadata['instance-ha:priority'] = '9';
+    byName.get('vm-5')!.metadata['instance-ha:priority'] = '3';
+    sim.injectFault({ kind: 'delay', delayMs: 40, method: 'POST', path: '/action', count: 2 }); // slow answers queue the rest
+    await recoverer.recover('compute-1', FENCE, new AbortController().signal);
+    const posts = sim.requests.filter((r) => r.startsWith('POST') && r.endsWith('/action')).map((r) => [...sim.model.servers.values()].find((s) => r.includes(s.id))!.name);
+    expect(posts).toEqual(['vm-8', 'vm-5', 'vm-1', 'vm-2', 'vm-3', 'vm-4', 'vm-6', 'vm-7']);
+    expect(events.ofType('instance.evacuate_end')).toHaveLength(8);
+  });
+
   it('evacuates onto configured target hosts', async () => {
     const { sim, recoverer } = await setup({}, { targetHosts: ['compute-3'] });
     await recoverer.recover('compute-1', FENCE, new AbortController().signal);
