@@ -8,6 +8,8 @@ import { createLogger, isLevel } from '../log.js';
 import { UsageError, parse } from './args.js';
 import { startFencing } from '../fence/index.js';
 import { notificationAlarms, startNotifications } from './notify-wiring.js';
+import { createNovaRecoverer } from '../recovery/index.js';
+import type { ClusterEvent } from '../core/events.js';
 
 function level(s: string): 'info' | 'fatal' | 'error' | 'warn' | 'debug' | 'trace' | 'silent' {
   return isLevel(s) ? s : 'info';
@@ -22,16 +24,21 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id }) : null;
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
   const notifier = await startNotifications(cfg, log);
+  // The recoverer reports per-instance steps; they reach the monitor once it exists.
+  let monitorRef: MonitorDaemon | null = null;
+  const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: { publish: (ev: ClusterEvent) => monitorRef?.edgeEvent(ev) } }) : null;
   const monitor = new MonitorDaemon({
     config: cfg,
     log,
     ...(fencing ? { fencer: fencing.fencer } : {}),
+    ...(recoverer ? { recoverer } : {}),
     sinks: notifier ? [notifier] : [],
     edgeStatus: () => {
       const n = notifier?.status();
       return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
     },
   });
+  monitorRef = monitor;
   await monitor.start();
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();

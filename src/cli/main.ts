@@ -6,6 +6,7 @@ import { ackMassFailureCommand, configCheckCommand, maintenanceCommand, statusCo
 import { beaconCommand, monitorCommand } from './daemons.js';
 import { agentsCommand, fenceCommand } from './fence-commands.js';
 import { eventsCommand } from './notify-wiring.js';
+import { demoCommand } from './demo-command.js';
 
 const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
 
@@ -14,6 +15,10 @@ Usage: instance-ha <command> [options]
 Daemons
   monitor --config FILE        run a monitor (one per controller; 3 is typical)
   beacon --config FILE         run a beacon (one per compute host)
+
+Try it
+  demo [--hosts N] [--servers N] [--scenario default|partition|mass-failure|fence-failure] [--keep]
+                               a whole cluster on 127.0.0.1: kill a host, watch it fenced and recovered
 
 Operator commands (talk to the local monitor's control socket)
   status [--json] [--watch]    cluster, quorum, coordinator, every host; exit 0 healthy, 1 degraded, 2 no quorum/unreachable
@@ -59,6 +64,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await agentsCommand(rest, io);
       case 'events':
         return await eventsCommand(rest);
+      case 'demo':
+        return await demoCommand(rest, io);
       case '--version':
       case 'version':
         io.out(VERSION);

@@ -5,6 +5,8 @@ import { checkClusterKey, readLogLevel } from './common.js';
 import type { ObjectReader } from './reader.js';
 import { readFencingConfig, type FencingConfig } from '../fence/config.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../notify/config.js';
+import { readComputeConfig, type ComputeConfig } from '../openstack/config.js';
+import { readRecoveryConfig, type RecoveryConfig } from '../recovery/config.js';
 
 export interface MonitorPeer {
   id: string;
@@ -27,8 +29,8 @@ export interface MonitorConfig {
   fencing: FencingConfig | null;
   /** Notifications on the OpenStack bus; null when there is no `notifications:` section. */
   notifications: NotificationsConfig | null;
-  /** Sections owned by recovery; it validates its own. */
-  sections: { compute: unknown; recovery: unknown };
+  /** Recovery through the compute API; null without a `recovery:` section (hosts are fenced only). */
+  recovery: { compute: ComputeConfig; recovery: RecoveryConfig } | null;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -99,9 +101,18 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   r.raw('fencing');
   const notifications = r.has('notifications') ? readNotificationsConfig(r.object('notifications')) : null;
   r.raw('notifications');
-  const sections = { compute: r.raw('compute'), recovery: r.raw('recovery') };
+  let recovery: MonitorConfig['recovery'] = null;
+  if (r.has('recovery')) {
+    if (!r.has('compute')) r.problem('compute', 'is required with a recovery section (how to reach the compute API)');
+    recovery = { compute: readComputeConfig(r.object('compute')), recovery: readRecoveryConfig(r.object('recovery')) };
+    if (!fencing) r.problem('recovery', 'needs a fencing section: a host that is not confirmed off is never recovered');
+  } else if (r.has('compute')) {
+    readComputeConfig(r.object('compute'));
+  }
+  r.raw('recovery');
+  r.raw('compute');
   core.fencing.enabled = fencing !== null;
-  core.recovery.enabled = core.fencing.enabled && sections.recovery !== undefined && sections.recovery !== null;
+  core.recovery.enabled = fencing !== null && recovery !== null;
 
   return {
     id,
@@ -116,6 +127,6 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     logLevel: readLogLevel(r),
     fencing,
     notifications,
-    sections,
+    recovery,
   };
 }

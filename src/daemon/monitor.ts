@@ -186,6 +186,11 @@ export class MonitorDaemon {
     }
   }
 
+  /** Events reported by an edge (the recoverer's per-instance steps): shown, logged and published. */
+  edgeEvent(ev: ClusterEvent): void {
+    this.onEvent(ev);
+  }
+
   private onEvent(ev: ClusterEvent): void {
     this.stateDirty = true;
     this.recent.push(ev);

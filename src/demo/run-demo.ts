@@ -51,18 +51,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const rabbit = await reachable('127.0.0.1', 5672);
     o.out(`instance-ha demo (${o.scenario}): ${hosts.length} compute hosts with ${bmcs.kind === 'ipmi_sim' ? "OpenIPMI's ipmi_sim" : 'simulated'} BMCs, ${o.servers} servers each on the Nova simulator, 3 monitors`);
     o.out(rabbit ? 'notifications: RabbitMQ on 127.0.0.1:5672, exchange openstack' : 'notifications: RabbitMQ not reachable on 127.0.0.1:5672: notifications wait in the outbox');
-    const layout = writeDemoCluster(dir, hosts, bmcs, compute, rabbit, o.scenario === 'fence-failure' ? victim : null);
+    const layout = writeDemoCluster(dir, hosts, bmcs, compute, o.scenario === 'fence-failure' ? victim : null);
     for (const m of layout.monitors) procs.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) procs.start(h.name, ['beacon', '--config', h.config]);
     const ready = await waitFor(layout, (s) => s.cluster.coordinator !== null && s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), READY_TIMEOUT_MS);
     if (!ready) throw new Error(`the demo cluster did not come up within ${READY_TIMEOUT_MS / 1000} s; logs in ${dir}`);
     o.out(`cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard\n`);
     // A host powered off by its BMC stops beating, as a real one would.
+    const loseHost = (h: string): void => {
+      procs.signal(h, 'SIGKILL');
+      compute!.powerLoss(h);
+    };
     const powerWatch = setInterval(() => {
-      for (const h of hosts) if (bmcs!.power(h) === 'off' && procs.alive(h)) procs.signal(h, 'SIGKILL');
+      for (const h of hosts) if (bmcs!.power(h) === 'off' && procs.alive(h)) loseHost(h);
     }, 50);
     try {
-      const result = await playScenario(o, layout, procs, hosts, victim);
+      const result = await playScenario(o, layout, procs, hosts, victim, loseHost);
       o.out('\n' + result.summary);
       if (o.keep) await keepRunning(o, layout, dir);
       return result;
@@ -77,7 +81,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute: DemoCompute, rabbit: boolean, wrongPasswordFor: string | null): ClusterLayout {
+function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute: DemoCompute, wrongPasswordFor: string | null): ClusterLayout {
   const devices: Record<string, unknown> = {};
   for (const [name, d] of bmcs.config.devices) {
     const pwFile = join(dir, `${name}.password`);
@@ -94,18 +98,19 @@ function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute:
     monitorExtra: (id) => ({
       fencing: { retries: 0, action_timeout: '5s', retry_min_delay: '500ms', devices, hosts: topology },
       ...compute.monitorSections(join(dir, `${id}-state`)),
-      notifications: { enabled: true, url: 'amqp://guest:guest@127.0.0.1:5672/', outbox: { dir: join(dir, `${id}-state`, 'outbox') }, connect_timeout: '2s', ...(rabbit ? {} : {}) },
+      // Without a broker the notifications wait in each monitor's outbox (the demo says so).
+      notifications: { enabled: true, url: 'amqp://guest:guest@127.0.0.1:5672/', outbox: { dir: join(dir, `${id}-state`, 'outbox') }, connect_timeout: '2s' },
     }),
   });
 }
 
-async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: ProcessGroup, hosts: string[], victim: string): Promise<DemoResult> {
+async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: ProcessGroup, hosts: string[], victim: string, loseHost: (h: string) => void): Promise<DemoResult> {
   const story = new Story(layout, o.out);
   switch (o.scenario) {
     case 'default':
     case 'fence-failure': {
       story.kill(`power loss of ${victim} (its beacon is SIGKILLed)`);
-      procs.signal(victim, 'SIGKILL');
+      loseHost(victim);
       const want = o.scenario === 'default' ? 'host.recovery_finished' : 'host.fence_failed';
       const ok = await story.until((e) => e.type === want && e.host === victim, STORY_TIMEOUT_MS);
       if (o.scenario === 'fence-failure') {
@@ -119,7 +124,7 @@ async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: Proces
     case 'mass-failure': {
       const victims = hosts.slice(0, Math.max(2, Math.ceil(hosts.length / 2)));
       story.kill(`${victims.length} hosts lose power at once (${victims.join(', ')}): what a top-of-rack switch failure looks like`);
-      for (const h of victims) procs.signal(h, 'SIGKILL');
+      for (const h of victims) loseHost(h);
       const held = await story.until((e) => e.type === 'cluster.mass_failure', STORY_TIMEOUT_MS);
       await new Promise((r) => setTimeout(r, 1500));
       const s = await statusOf(layout);
@@ -136,7 +141,7 @@ async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: Proces
       procs.signal('mon3', 'SIGSTOP');
       const lost = await story.until((e) => e.type === 'cluster.quorum_lost', 10_000);
       story.kill(`power loss of ${victim} while mon1 has no quorum`);
-      procs.signal(victim, 'SIGKILL');
+      loseHost(victim);
       await new Promise((r) => setTimeout(r, 4000));
       const s = await statusOf(layout, 'mon1');
       const state = s?.hosts.find((h) => h.host === victim);

@@ -1,0 +1,311 @@
+import type { Logger } from '../log.js';
+import { MicroversionError, OpenStackApiError } from './errors.js';
+import { httpJson, type HttpOptions, type HttpRequest, type HttpResponse } from './http.js';
+import type { KeystoneSession } from './keystone.js';
+import { mvHeaders, negotiate, type ComputeVersions, type Microversion } from './microversions.js';
+import type { Aggregate, ComputeService, Migration, Server } from './types.js';
+
+export interface ComputeClientOptions {
+  session: KeystoneSession;
+  http: HttpOptions;
+  log: Logger;
+}
+
+export interface ServerFilter {
+  host: string;
+  tags?: string[];
+  tagsAny?: string[];
+  notTags?: string[];
+}
+
+/**
+ * The compute (Nova) calls recovery needs, each at the microversion negotiated for it. Shapes and
+ * status codes: docs/openstack-reference.md and the Nova API reference (os-services, servers,
+ * os-migrations, evacuate).
+ */
+export class ComputeClient {
+  private versionsP: Promise<ComputeVersions> | null = null;
+  private readonly serviceIds = new Map<string, string>();
+
+  constructor(private readonly opts: ComputeClientOptions) {}
+
+  /** Reads the compute root's version document once (GET /v2.1/: `{"version": {min_version, version}}`). */
+  versions(signal?: AbortSignal): Promise<ComputeVersions> {
+    if (!this.versionsP) {
+      this.versionsP = this.fetchVersions(signal).catch((err) => {
+        this.versionsP = null;
+        throw err;
+      });
+    }
+    return this.versionsP;
+  }
+
+  private async fetchVersions(signal?: AbortSignal): Promise<ComputeVersions> {
+    const res = await this.call({ method: 'GET', path: '/', signal });
+    const b = res.body as { version?: VersionDoc; versions?: VersionDoc[] } | undefined;
+    const doc = b?.version ?? b?.versions?.find((v) => v.status === 'CURRENT');
+    if (!doc?.version) throw new MicroversionError('the compute root gave no microversion range: a v2.0-only endpoint? (need v2.1)');
+    const v = negotiate(doc.min_version || '2.1', doc.version);
+    this.opts.log.info({ min: v.min, max: v.max, services: v.services, evacuate: v.evacuate }, 'compute microversions negotiated');
+    return v;
+  }
+
+  async findService(host: string, signal?: AbortSignal): Promise<ComputeService | null> {
+    const v = await this.versions(signal);
+    const res = await this.call({ method: 'GET', path: `/os-services?binary=nova-compute&host=${enc(host)}`, mv: v.services, signal });
+    const list = ((res.body as { services?: RawService[] })?.services ?? []).map(toService);
+    return list.find((s) => s.host === host) ?? null;
+  }
+
+  /** forced_down true/false: PUT /os-services/{id} (≥2.53) or PUT /os-services/force-down (2.11). */
+  async setForcedDown(host: string, forcedDown: boolean, signal?: AbortSignal): Promise<void> {
+    const v = await this.versions(signal);
+    if (v.servicesById) {
+      await this.updateService(host, { forced_down: forcedDown }, v.services, signal);
+    } else {
+      await this.call({ method: 'PUT', path: '/os-services/force-down', mv: v.services, body: { host, binary: 'nova-compute', forced_down: forcedDown }, signal });
+    }
+  }
+
+  /** Disable with a reason, or enable (Nova refuses a reason with `enabled`). */
+  async setServiceEnabled(host: string, enabled: boolean, reason: string | undefined, signal?: AbortSignal): Promise<void> {
+    const v = await this.versions(signal);
+    if (v.servicesById) {
+      const body = enabled ? { status: 'enabled' } : { status: 'disabled', ...(reason ? { disabled_reason: reason } : {}) };
+      await this.updateService(host, body, v.services, signal);
+    } else if (enabled) {
+      await this.call({ method: 'PUT', path: '/os-services/enable', mv: v.services, body: { host, binary: 'nova-compute' }, signal });
+    } else {
+      await this.call({ method: 'PUT', path: '/os-services/disable-log-reason', mv: v.services, body: { host, binary: 'nova-compute', disabled_reason: reason ?? 'instance-ha' }, signal });
+    }
+  }
+
+  /** Every server on a host, all projects (admin: `host` is silently ignored for others). Follows paging. */
+  async listServers(f: ServerFilter, signal?: AbortSignal): Promise<Server[]> {
+    const v = await this.versions(signal);
+    const q = new URLSearchParams({ all_tenants: '1', host: f.host, limit: '1000' });
+    if (f.tags?.length) q.set('tags', f.tags.join(','));
+    if (f.tagsAny?.length) q.set('tags-any', f.tagsAny.join(','));
+    if (f.notTags?.length) q.set('not-tags', f.notTags.join(','));
+    const out: Server[] = [];
+    for (;;) {
+      const res = await this.call({ method: 'GET', path: `/servers/detail?${q}`, mv: v.servers, signal });
+      const page = (res.body as { servers?: RawServer[] })?.servers ?? [];
+      out.push(...page.map(toServer));
+      const more = (res.body as { servers_links?: Array<{ rel: string }> })?.servers_links?.some((l) => l.rel === 'next');
+      if (!more || page.length === 0) return out;
+      q.set('marker', page[page.length - 1]!.id);
+    }
+  }
+
+  /** null when Nova answers 404 (deleted). */
+  async getServer(id: string, signal?: AbortSignal): Promise<Server | null> {
+    const v = await this.versions(signal);
+    try {
+      const res = await this.call({ method: 'GET', path: `/servers/${enc(id)}`, mv: v.servers, signal });
+      return toServer((res.body as { server: RawServer }).server);
+    } catch (err) {
+      if (err instanceof OpenStackApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * POST /servers/{id}/action {"evacuate": {host?}}: 200 with no body from 2.14. Sent once, never
+   * retried here: a reset or 5xx leaves the outcome unknown and the caller must ask Nova.
+   */
+  async evacuate(id: string, target: string | undefined, signal?: AbortSignal): Promise<{ requestId: string | undefined }> {
+    const v = await this.versions(signal);
+    const body = { evacuate: target ? { host: target } : {} };
+    const res = await this.call({ method: 'POST', path: `/servers/${enc(id)}/action`, mv: v.evacuate, body, idempotent: false, signal });
+    return { requestId: res.requestId };
+  }
+
+  /** os-resetState: clears a stuck task_state (Nova accepts only `active` or `error`). 202. */
+  async resetState(id: string, state: 'active' | 'error', signal?: AbortSignal): Promise<void> {
+    const v = await this.versions(signal);
+    await this.call({ method: 'POST', path: `/servers/${enc(id)}/action`, mv: v.servers, body: { 'os-resetState': { state } }, signal });
+  }
+
+  async listMigrations(f: { instanceUuid?: string; sourceCompute?: string }, signal?: AbortSignal): Promise<Migration[]> {
+    const v = await this.versions(signal);
+    const q = new URLSearchParams({ migration_type: 'evacuation' });
+    if (f.instanceUuid) q.set('instance_uuid', f.instanceUuid);
+    if (f.sourceCompute) q.set('source_compute', f.sourceCompute);
+    // From 2.59 the list is paged (api max_limit, 1000 by default): follow migrations_links by uuid marker.
+    const out: Migration[] = [];
+    for (;;) {
+      const res = await this.call({ method: 'GET', path: `/os-migrations?${q}`, mv: v.migrations, signal });
+      const body = res.body as { migrations?: RawMigration[]; migrations_links?: Array<{ rel: string }> } | undefined;
+      const page = body?.migrations ?? [];
+      out.push(...page.map(toMigration).filter((m) => (m.migrationType ?? 'evacuation') === 'evacuation'));
+      const last = page[page.length - 1];
+      if (!body?.migrations_links?.some((l) => l.rel === 'next') || !last?.uuid) return out;
+      q.set('marker', last.uuid);
+    }
+  }
+
+  async listAggregates(signal?: AbortSignal): Promise<Aggregate[]> {
+    const v = await this.versions(signal);
+    const res = await this.call({ method: 'GET', path: '/os-aggregates', mv: v.servers, signal });
+    return ((res.body as { aggregates?: Array<{ name: string; hosts?: string[]; metadata?: Record<string, string> }> })?.aggregates ?? []).map((a) => ({
+      name: a.name,
+      hosts: a.hosts ?? [],
+      metadata: a.metadata ?? {},
+    }));
+  }
+
+  /** Glance v2 image properties are top-level fields of the image; null when the image is gone. */
+  async getImageProperties(imageId: string, signal?: AbortSignal): Promise<Record<string, string> | null> {
+    const base = await this.opts.session.endpoint('image', signal);
+    try {
+      const res = await this.authed({ method: 'GET', url: `${base}/v2/images/${enc(imageId)}`, signal });
+      const out: Record<string, string> = {};
+      for (const [k, val] of Object.entries((res.body ?? {}) as Record<string, unknown>)) if (typeof val === 'string') out[k] = val;
+      return out;
+    } catch (err) {
+      if (err instanceof OpenStackApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** PUT /os-services/{id}; a 404 means the service was re-created: look its id up again once. */
+  private async updateService(host: string, body: unknown, mv: Microversion, signal?: AbortSignal): Promise<void> {
+    for (let i = 0; ; i++) {
+      const svc = await this.requireService(host, signal);
+      try {
+        await this.call({ method: 'PUT', path: `/os-services/${enc(svc.id)}`, mv, body, signal });
+        return;
+      } catch (err) {
+        if (i > 0 || !(err instanceof OpenStackApiError) || err.status !== 404) throw err;
+        this.serviceIds.delete(host);
+      }
+    }
+  }
+
+  /** The service's id, looked up once per host (force-down then disable need it back to back). */
+  private async requireService(host: string, signal?: AbortSignal): Promise<{ id: string }> {
+    const known = this.serviceIds.get(host);
+    if (known) return { id: known };
+    const svc = await this.findService(host, signal);
+    if (!svc) throw new OpenStackApiError('GET', '/os-services', 404, 'itemNotFound', `no nova-compute service on host ${host}`, undefined);
+    this.serviceIds.set(host, svc.id);
+    return svc;
+  }
+
+  private async call(r: { method: HttpRequest['method']; path: string; mv?: Microversion; body?: unknown; idempotent?: boolean; signal?: AbortSignal }): Promise<HttpResponse> {
+    const base = await this.opts.session.endpoint('compute', r.signal);
+    return this.authed({
+      method: r.method,
+      url: r.path === '/' ? `${base}/` : base + r.path,
+      headers: r.mv ? mvHeaders(r.mv) : {},
+      body: r.body,
+      idempotent: r.idempotent,
+      signal: r.signal,
+    });
+  }
+
+  /** Adds the token; on 401 renews it once and repeats (a 401 means the call was not carried out). */
+  private async authed(req: HttpRequest): Promise<HttpResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.opts.session.getToken(req.signal);
+      try {
+        return await httpJson(this.opts.http, { ...req, headers: { ...req.headers, 'X-Auth-Token': token } });
+      } catch (err) {
+        if (attempt === 0 && err instanceof OpenStackApiError && err.status === 401) {
+          this.opts.log.info({ url: req.url.split('?')[0] }, 'token refused (401): renewing');
+          this.opts.session.invalidate(token);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+}
+
+interface VersionDoc {
+  id?: string;
+  status?: string;
+  version?: string;
+  min_version?: string;
+}
+interface RawService {
+  id: string | number;
+  host: string;
+  binary: string;
+  status: string;
+  state: string;
+  forced_down?: boolean;
+  disabled_reason?: string | null;
+}
+interface RawServer {
+  id: string;
+  name?: string;
+  status?: string;
+  tenant_id?: string;
+  user_id?: string;
+  tags?: string[];
+  metadata?: Record<string, string>;
+  image?: { id?: string } | string;
+  flavor?: { extra_specs?: Record<string, string> };
+  'OS-EXT-SRV-ATTR:host'?: string | null;
+  'OS-EXT-STS:vm_state'?: string | null;
+  'OS-EXT-STS:task_state'?: string | null;
+}
+interface RawMigration {
+  id: number;
+  uuid?: string;
+  instance_uuid: string;
+  source_compute?: string | null;
+  dest_compute?: string | null;
+  status: string;
+  migration_type?: string;
+  created_at: string;
+  updated_at?: string | null;
+}
+
+const enc = encodeURIComponent;
+
+function toService(s: RawService): ComputeService {
+  return {
+    id: String(s.id),
+    host: s.host,
+    binary: s.binary,
+    status: s.status === 'disabled' ? 'disabled' : 'enabled',
+    state: s.state === 'up' ? 'up' : 'down',
+    forcedDown: s.forced_down === true,
+    disabledReason: s.disabled_reason ?? null,
+  };
+}
+
+export function toServer(s: RawServer): Server {
+  const image = s.image && typeof s.image === 'object' ? (s.image.id ?? null) : null;
+  return {
+    id: s.id,
+    name: s.name ?? '',
+    status: s.status ?? 'UNKNOWN',
+    host: s['OS-EXT-SRV-ATTR:host'] ?? null,
+    vmState: s['OS-EXT-STS:vm_state'] ?? null,
+    taskState: s['OS-EXT-STS:task_state'] ?? null,
+    projectId: s.tenant_id ?? '',
+    userId: s.user_id ?? '',
+    tags: s.tags ?? [],
+    metadata: s.metadata ?? {},
+    imageId: image,
+    flavorExtraSpecs: s.flavor?.extra_specs ?? {},
+  };
+}
+
+function toMigration(m: RawMigration): Migration {
+  return {
+    id: m.id,
+    uuid: m.uuid,
+    instanceUuid: m.instance_uuid,
+    sourceCompute: m.source_compute ?? null,
+    destCompute: m.dest_compute ?? null,
+    status: m.status,
+    migrationType: m.migration_type,
+    createdAt: m.created_at,
+    updatedAt: m.updated_at ?? null,
+  };
+}

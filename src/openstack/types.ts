@@ -1,0 +1,53 @@
+/** Nova's view of objects, normalized to the fields recovery reads (docs/openstack-reference.md §1–4). */
+
+export interface ComputeService {
+  /** uuid from 2.53, integer before. */
+  id: string;
+  host: string;
+  binary: string;
+  status: 'enabled' | 'disabled';
+  state: 'up' | 'down';
+  forcedDown: boolean;
+  disabledReason: string | null;
+}
+
+export interface Server {
+  id: string;
+  name: string;
+  status: string;
+  /** OS-EXT-SRV-ATTR:host; null for shelved-offloaded servers. */
+  host: string | null;
+  vmState: string | null;
+  taskState: string | null;
+  projectId: string;
+  userId: string;
+  tags: string[];
+  metadata: Record<string, string>;
+  /** null for boot-from-volume servers (`image: ""`). */
+  imageId: string | null;
+  flavorExtraSpecs: Record<string, string>;
+}
+
+export interface Migration {
+  id: number;
+  uuid?: string;
+  instanceUuid: string;
+  sourceCompute: string | null;
+  destCompute: string | null;
+  status: string;
+  migrationType: string | undefined;
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+export interface Aggregate {
+  name: string;
+  hosts: string[];
+  metadata: Record<string, string>;
+}
+
+/** Evacuation migration statuses that mean "still moving": never re-issue while one exists. */
+export const IN_FLIGHT_MIGRATION = new Set(['accepted', 'pre-migrating', 'migrating', 'queued', 'preparing', 'running']);
+/** `done` when rebuilt on the destination; `completed` once the source compute restarted. */
+export const SUCCEEDED_MIGRATION = new Set(['done', 'completed']);
+export const FAILED_MIGRATION = new Set(['error', 'failed', 'cancelled']);

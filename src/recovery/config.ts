@@ -1,0 +1,156 @@
+import type { ObjectReader } from '../config/reader.js';
+
+export { readComputeConfig, COMPUTE_DEFAULTS, type ComputeConfig } from '../openstack/config.js';
+
+export type RecoveryMode = 'evacuate' | 'notify';
+
+/** Which servers of a failed host are evacuated (docs/recovery.md "Selection"). */
+export interface SelectionConfig {
+  /** Server tag that opts a server in (Nova tags, ≥2.26). */
+  tag: string;
+  /** Opt in when the embedded flavor's extra_specs hold any of these key=value pairs. */
+  flavorExtraSpecs: Record<string, string>;
+  /** Opt in when the image (Glance v2) has any of these property=value pairs. */
+  imageProperties: Record<string, string>;
+  /** Opt in every server of the host when one of the host's aggregates has any of these metadata pairs. */
+  aggregateMetadata: Record<string, string>;
+  /** Never evacuate servers of these project ids. */
+  excludeProjects: string[];
+  /** Never evacuate servers booted from these image ids. */
+  excludeImages: string[];
+  /** Never evacuate servers whose name matches one of these regular expressions. */
+  excludeNamePatterns: string[];
+}
+
+export interface UnfenceConfig {
+  /** Opt-in: unfence a returned host by itself once it has been healthy for quietPeriodMs. */
+  auto: boolean;
+  quietPeriodMs: number;
+  /** Wait between tries while Nova refuses to clear forced_down (400, `done` records remain). */
+  retryIntervalMs: number;
+  /** Give up (host stays forced down) after this long. */
+  timeoutMs: number;
+}
+
+export interface RecoveryConfig {
+  /** Default mode for every host. */
+  mode: RecoveryMode;
+  /** Per-host override, e.g. hyper-converged hosts set to notify. */
+  hostModes: Record<string, RecoveryMode>;
+  /** Server metadata key whose value (evacuate|notify) sets one server's mode. */
+  instanceModeKey: string;
+  select: SelectionConfig;
+  /** Server metadata key holding a number; higher evacuates first. */
+  priorityKey: string;
+  /** Reserved hosts to evacuate onto (round-robin); empty: the scheduler picks. */
+  targetHosts: string[];
+  /** Evacuate requests in flight at once. */
+  concurrency: number;
+  /** Evacuations accepted and not yet settled, at once. */
+  maxInFlight: number;
+  instanceTimeoutMs: number;
+  /** Evacuate attempts per server (first one included). */
+  maxAttempts: number;
+  retryBackoffMs: number;
+  maxRetryBackoffMs: number;
+  pollIntervalMs: number;
+  journalDir: string;
+  unfence: UnfenceConfig;
+}
+
+export const RECOVERY_DEFAULTS: RecoveryConfig = {
+  mode: 'evacuate',
+  hostModes: {},
+  instanceModeKey: 'instance-ha:mode',
+  select: {
+    tag: 'automatic-recovery',
+    flavorExtraSpecs: {},
+    imageProperties: {},
+    aggregateMetadata: {},
+    excludeProjects: [],
+    excludeImages: [],
+    excludeNamePatterns: [],
+  },
+  priorityKey: 'instance-ha:priority',
+  targetHosts: [],
+  concurrency: 8,
+  maxInFlight: 32,
+  instanceTimeoutMs: 600_000,
+  maxAttempts: 3,
+  retryBackoffMs: 5_000,
+  maxRetryBackoffMs: 60_000,
+  pollIntervalMs: 1_000,
+  journalDir: '/var/lib/instance-ha/recovery',
+  unfence: { auto: false, quietPeriodMs: 300_000, retryIntervalMs: 5_000, timeoutMs: 600_000 },
+};
+
+const MODES = ['evacuate', 'notify'] as const;
+/** Nova tag rules (2.26): 1–60 characters, no '/' or ','. */
+const TAG = /^[^/,]{1,60}$/;
+
+export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
+  const d = RECOVERY_DEFAULTS;
+  const s = r.object('select');
+  const ex = r.object('exclude');
+  const u = r.object('unfence');
+  const cfg: RecoveryConfig = {
+    mode: r.string('mode', { default: d.mode, oneOf: MODES }) as RecoveryMode,
+    hostModes: stringMap(r, 'host_modes', MODES) as Record<string, RecoveryMode>,
+    instanceModeKey: r.string('instance_mode_key', { default: d.instanceModeKey })!,
+    select: {
+      tag: s.string('tag', { default: d.select.tag, pattern: TAG, patternHint: 'a Nova tag (1-60 characters, no / or ,)' })!,
+      flavorExtraSpecs: stringMap(s, 'flavor_extra_specs'),
+      imageProperties: stringMap(s, 'image_properties'),
+      aggregateMetadata: stringMap(s, 'aggregate_metadata'),
+      excludeProjects: ex.stringList('projects'),
+      excludeImages: ex.stringList('images'),
+      excludeNamePatterns: ex.stringList('name_patterns'),
+    },
+    priorityKey: r.string('priority_key', { default: d.priorityKey })!,
+    targetHosts: r.stringList('target_hosts'),
+    concurrency: r.number('concurrency', { default: d.concurrency, min: 1, max: 256, integer: true }),
+    maxInFlight: r.number('max_in_flight', { default: d.maxInFlight, min: 1, max: 10_000, integer: true }),
+    instanceTimeoutMs: r.durationMs('instance_timeout', { default: d.instanceTimeoutMs, min: 1_000 }),
+    maxAttempts: r.number('max_attempts', { default: d.maxAttempts, min: 1, max: 20, integer: true }),
+    retryBackoffMs: r.durationMs('retry_backoff', { default: d.retryBackoffMs, min: 0 }),
+    maxRetryBackoffMs: r.durationMs('max_retry_backoff', { default: d.maxRetryBackoffMs, min: 0 }),
+    pollIntervalMs: r.durationMs('poll_interval', { default: d.pollIntervalMs, min: 10 }),
+    journalDir: r.string('journal_dir', { default: d.journalDir })!,
+    unfence: {
+      auto: u.boolean('auto', d.unfence.auto),
+      quietPeriodMs: u.durationMs('quiet_period', { default: d.unfence.quietPeriodMs, min: 0 }),
+      retryIntervalMs: u.durationMs('retry_interval', { default: d.unfence.retryIntervalMs, min: 10 }),
+      timeoutMs: u.durationMs('timeout', { default: d.unfence.timeoutMs, min: 1_000 }),
+    },
+  };
+  for (const [i, p] of cfg.select.excludeNamePatterns.entries()) {
+    try {
+      new RegExp(p);
+    } catch {
+      ex.problem(`name_patterns[${i}]`, `is not a valid regular expression: '${p}'`);
+    }
+  }
+  s.finish();
+  ex.finish();
+  u.finish();
+  r.finish();
+  return cfg;
+}
+
+/** A mapping of names to strings (optionally restricted to `oneOf`). */
+function stringMap(r: ObjectReader, key: string, oneOf?: readonly string[]): Record<string, string> {
+  const v = r.raw(key);
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    r.problem(key, 'must be a mapping of names to strings');
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    const ok = typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean';
+    if (!ok) r.problem(`${key}.${k}`, 'must be a string');
+    else if (oneOf && !oneOf.includes(String(val))) r.problem(`${key}.${k}`, `must be one of ${oneOf.join(', ')}, got '${String(val)}'`);
+    else out[k] = String(val);
+  }
+  return out;
+}
