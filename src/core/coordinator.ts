@@ -97,7 +97,7 @@ export class Coordinator {
     for (const h of this.clusterSuspect) hosts.add(h);
 
     const ready: HostId[] = [];
-    let quorumSuspect = 0;
+    const failing: HostId[] = [];
     for (const host of hosts) {
       const tally = tallyHost(host, voters);
       const d = this.decisions.get(host);
@@ -111,7 +111,7 @@ export class Coordinator {
         continue;
       }
       if (tally.suspectOrDead >= needed) {
-        quorumSuspect++;
+        failing.push(host);
         if (!this.clusterSuspect.has(host)) {
           this.clusterSuspect.add(host);
           const heard = lastHeardAt(host);
@@ -135,14 +135,14 @@ export class Coordinator {
     const windowStart = now - this.settings.massGuard.windowMs;
     this.recentFailures = this.recentFailures.filter((f) => f.atMs >= windowStart);
     const watched = watch.all.length - watch.maintenance.size;
-    const verdict = now < this.massAckUntil ? { hold: false as const } : massVerdict(this.recentFailures.length + quorumSuspect, watched, this.settings.massGuard);
+    const verdict = now < this.massAckUntil ? { hold: false as const } : massVerdict(this.recentFailures.length + failing.length, watched, this.settings.massGuard);
     if (verdict.hold) {
       if (!this.massHold) {
-        this.massHold = { sinceMs: now, hosts: ready, limit: verdict.limit };
-        emit(out, { type: 'cluster.mass_failure', at: now, hosts: ready, limit: verdict.limit });
-        out.push({ type: 'log', level: 'error', msg: 'mass failure: declaring none of these hosts failed; waiting for the operator (instance-ha ack-mass-failure)', fields: { hosts: ready, limit: verdict.limit } });
+        this.massHold = { sinceMs: now, hosts: failing, limit: verdict.limit };
+        emit(out, { type: 'cluster.mass_failure', at: now, hosts: failing, limit: verdict.limit });
+        out.push({ type: 'log', level: 'error', msg: 'mass failure: declaring none of these hosts failed; waiting for the operator (instance-ha ack-mass-failure)', fields: { hosts: failing, limit: verdict.limit } });
       } else {
-        this.massHold.hosts = ready;
+        this.massHold.hosts = failing;
       }
       return;
     }
@@ -158,6 +158,7 @@ export class Coordinator {
     if (this.massHold) {
       out.push({ type: 'log', level: 'warn', msg: 'mass failure acknowledged by operator: held hosts will be declared', fields: { by, hosts: this.massHold.hosts } });
       emit(out, { type: 'cluster.mass_failure_cleared', at: now, how: 'acknowledged' });
+      this.massHold = null;
     }
   }
 

@@ -27,6 +27,8 @@ export interface DemoOptions {
 export interface DemoResult {
   ok: boolean;
   steps: StoryStep[];
+  /** Every event the monitors reported after the first action, deduplicated, in order. */
+  events: ClusterEvent[];
   summary: string;
 }
 
@@ -159,6 +161,7 @@ async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: Proces
 class Story {
   private readonly seen = new Set<string>();
   readonly steps: StoryStep[] = [];
+  readonly events: ClusterEvent[] = [];
   private killAt = Date.now();
   private lastAt = Date.now();
 
@@ -188,7 +191,7 @@ class Story {
   }
 
   result(ok: boolean): DemoResult {
-    return { ok, steps: this.steps, summary: `SUMMARY (${ok ? 'as expected' : 'NOT as expected'})\n${formatTable(this.steps)}` };
+    return { ok, steps: this.steps, events: this.events, summary: `SUMMARY (${ok ? 'as expected' : 'NOT as expected'})\n${formatTable(this.steps)}` };
   }
 
   private poll(events: ClusterEvent[]): ClusterEvent[] {
@@ -196,6 +199,7 @@ class Story {
     for (const e of fresh) {
       this.seen.add(eventKey(e));
       if (e.at < this.killAt - 5) continue;
+      this.events.push(e);
       const d = describeEvent(e);
       if (!d) continue;
       this.add({ sinceKillMs: Math.max(0, e.at - this.killAt), stepMs: Math.max(0, e.at - this.lastAt), ...d });

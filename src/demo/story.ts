@@ -47,7 +47,7 @@ export function describeEvent(e: ClusterEvent): { what: string; detail: string }
     case 'cluster.quorum_lost':
       return { what: 'QUORUM LOST', detail: `hears ${e.votes} of ${e.needed} needed monitors: declaring nothing` };
     case 'cluster.quorum_regained':
-      return { what: 'quorum', detail: `${e.votes} of ${e.needed} needed monitors` };
+      return { what: 'quorum regained', detail: `hears ${e.votes} monitors, ${e.needed} needed` };
     default:
       return null;
   }
