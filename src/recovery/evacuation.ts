@@ -61,57 +61,47 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
   const release = await d.inFlight.acquire(d.signal, d.rankOf(id));
   // A server selected moments ago in this run, idle then and never sent: the selection's own
   // observation stands for the first round (so the first requests go out strictly by priority).
-  let first = past.length === 0 && d.freshlySelected(id);
+  let observed = !(past.length === 0 && d.freshlySelected(id));
   try {
     for (;;) {
-      const obs: Observation = first ? { server: null, ours: [] } : await observe(p, d, knownFailed);
-      if (first) {
-        first = false;
-        attempt++;
-        startedAt = d.now();
-        const r = await sendEvacuate(p, d, attempt, knownFailed, log);
-        if (r === 'accepted') continue;
-        if (r.final) return fail(p, d, attempt, r.reason, true, []);
-        await fail(p, d, attempt, r.reason, attempt >= d.cfg.maxAttempts, []);
-        if (attempt >= d.cfg.maxAttempts) return { ok: false, reason: r.reason };
-        await backoff(attempt, d);
-        continue;
+      if (observed) {
+        const obs = await observe(p, d, knownFailed);
+        if (!obs.server) return fail(p, d, attempt, 'server no longer exists (deleted?)', true, []);
+        if (settled(p, obs, d.host)) {
+          const target = obs.server.host!;
+          const durationMs = d.now() - startedAt;
+          d.journal.append({ t: 'done', at: d.now(), id, target, durationMs });
+          d.events.publish({ type: 'instance.evacuate_end', at: d.now(), host: d.host, server: p.ref, targetHost: target, durationMs });
+          log.info({ target, durationMs }, 'server evacuated');
+          return { ok: true, target };
+        }
+        const moving = obs.ours.some((m) => IN_FLIGHT_MIGRATION.has(m.status));
+        if (moving || (obs.server.taskState !== null && obs.ours.some((m) => SUCCEEDED_MIGRATION.has(m.status)))) {
+          // In flight (ours, or one a previous coordinator sent): track it, never re-issue.
+          const res = await track(p, d, knownFailed, startedAt);
+          if (res === 'timeout') return fail(p, d, attempt, `no end within ${d.cfg.instanceTimeoutMs}ms; evacuation still in flight, not re-issued`, true, []);
+          continue; // settled or failed: the next observation says which
+        }
+        const failedNow = obs.ours.filter((m) => FAILED_MIGRATION.has(m.status));
+        if (failedNow.length > 0) {
+          const ids = failedNow.map((m) => m.id);
+          ids.forEach((x) => knownFailed.add(x));
+          const final = attempt >= d.cfg.maxAttempts;
+          await fail(p, d, attempt, `evacuation migration ${failedNow.map((m) => `${m.id} ${m.status}`).join(', ')}`, final, ids);
+          if (final) return { ok: false, reason: 'evacuation failed' };
+          await backoff(attempt, d);
+          continue;
+        }
+        if (attempt >= d.cfg.maxAttempts) return fail(p, d, attempt, `gave up after ${attempt} attempt(s)`, true, []);
+        if (obs.server.taskState !== null || obs.server.vmState === 'error') {
+          // A stuck task state (no evacuation of ours in flight) makes Nova answer 409: reset first.
+          const state = p.vmState === 'active' ? 'active' : 'error';
+          d.journal.append({ t: 'reset', at: d.now(), id, state });
+          log.warn({ taskState: obs.server.taskState, vmState: obs.server.vmState, state }, 'resetting server state before evacuate');
+          await d.compute.resetState(id, state, d.signal);
+        }
       }
-      if (!obs.server) return fail(p, d, attempt, 'server no longer exists (deleted?)', true, []);
-      if (settled(p, obs, d.host)) {
-        const target = obs.server.host!;
-        const durationMs = d.now() - startedAt;
-        d.journal.append({ t: 'done', at: d.now(), id, target, durationMs });
-        d.events.publish({ type: 'instance.evacuate_end', at: d.now(), host: d.host, server: p.ref, targetHost: target, durationMs });
-        log.info({ target, durationMs }, 'server evacuated');
-        return { ok: true, target };
-      }
-      const moving = obs.ours.find((m) => IN_FLIGHT_MIGRATION.has(m.status));
-      if (moving || (obs.server.taskState !== null && obs.ours.some((m) => SUCCEEDED_MIGRATION.has(m.status)))) {
-        // In flight (ours, or one a previous coordinator sent): track it, never re-issue.
-        const res = await track(p, d, knownFailed, startedAt);
-        if (res === 'settled') continue;
-        if (res === 'timeout') return fail(p, d, attempt, `no end within ${d.cfg.instanceTimeoutMs}ms; evacuation still in flight, not re-issued`, true, []);
-        continue; // failed: the next observation records it
-      }
-      const failedNow = obs.ours.filter((m) => FAILED_MIGRATION.has(m.status));
-      if (failedNow.length > 0) {
-        const ids = failedNow.map((m) => m.id);
-        ids.forEach((x) => knownFailed.add(x));
-        const final = attempt >= d.cfg.maxAttempts;
-        await fail(p, d, attempt, `evacuation migration ${failedNow.map((m) => `${m.id} ${m.status}`).join(', ')}`, final, ids);
-        if (final) return { ok: false, reason: 'evacuation failed' };
-        await backoff(attempt, d);
-        continue;
-      }
-      if (attempt >= d.cfg.maxAttempts) return fail(p, d, attempt, `gave up after ${attempt} attempt(s)`, true, []);
-      if (obs.server.taskState !== null || obs.server.vmState === 'error') {
-        // A stuck task state (no evacuation of ours in flight) makes Nova answer 409: reset first.
-        const state = p.vmState === 'active' ? 'active' : 'error';
-        d.journal.append({ t: 'reset', at: d.now(), id, state });
-        log.warn({ taskState: obs.server.taskState, vmState: obs.server.vmState, state }, 'resetting server state before evacuate');
-        await d.compute.resetState(id, state, d.signal);
-      }
+      observed = true;
       attempt++;
       startedAt = d.now();
       const r = await sendEvacuate(p, d, attempt, knownFailed, log);
