@@ -116,8 +116,9 @@ async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: Proces
       const want = o.scenario === 'default' ? 'host.recovery_finished' : 'host.fence_failed';
       const ok = await story.until((e) => e.type === want && e.host === victim, STORY_TIMEOUT_MS);
       if (o.scenario === 'fence-failure') {
-        const s = await statusOf(layout);
-        const state = s?.hosts.find((h) => h.host === victim)?.state;
+        // Followers adopt the coordinator's decision with its next heartbeat.
+        const s = await waitFor(layout, (x) => x.hosts.find((h) => h.host === victim)?.state === 'fence_failed', 3000);
+        const state = s?.hosts.find((h) => h.host === victim)?.state ?? 'unknown';
         story.note(`${victim} is ${state}: never reported fenced, and none of its servers is evacuated`);
         return story.result(ok && state === 'fence_failed');
       }

@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runDemo, type Scenario } from '../../src/demo/run-demo.js';
 import type { ClusterEvent } from '../../src/core/events.js';
@@ -11,13 +10,26 @@ function types(events: ClusterEvent[], host?: string): string[] {
   return events.filter((e) => !host || ('host' in e && e.host === host)).map((e) => e.type);
 }
 
+/** Pids (other than ours) whose command line mentions `text`. */
+function processesMentioning(text: string): string {
+  const pids: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) pids.push(pid);
+    } catch {
+      // gone
+    }
+  }
+  return pids.join(' ');
+}
+
 async function demo(scenario: Scenario) {
   const dir = mkdtempSync(join(tmpdir(), 'iha-demo-test-'));
   try {
     const lines: string[] = [];
     const result = await runDemo({ hosts: 4, servers: 4, scenario, keep: false, dir, out: (l) => lines.push(l) });
     // Nothing left running from this demo.
-    const left = execFileSync('sh', ['-c', `pgrep -f '${dir}' || true`], { encoding: 'utf8' }).trim();
+    const left = processesMentioning(dir);
     return { result, lines, left };
   } finally {
     rmSync(dir, { recursive: true, force: true });
