@@ -7,6 +7,7 @@ import { beaconCommand, monitorCommand } from './daemons.js';
 import { agentsCommand, fenceCommand } from './fence-commands.js';
 import { eventsCommand } from './notify-wiring.js';
 import { demoCommand } from './demo-command.js';
+import { unfenceCommand } from './unfence-command.js';
 
 const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
 
@@ -28,6 +29,8 @@ Operator commands (talk to the local monitor's control socket)
                                validate a configuration file (and its fence agents' options) without starting anything
   fence HOST --config FILE [--action off|on|reboot|status] [--yes]
                                run the host's fencing topology by hand (asks first unless --yes)
+  unfence HOST [--power-on] [--config FILE]
+                               return a fenced, recovered host to service (Nova and the monitors)
   agents metadata AGENT        print a fence agent's metadata (native-ipmi, fence_ipmi, fence_ipmilan, …)
   events [--config FILE] [--follow] [--json] [--type PATTERN]
                                print instance-ha's notifications from the OpenStack bus
@@ -66,6 +69,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await eventsCommand(rest);
       case 'demo':
         return await demoCommand(rest, io);
+      case 'unfence':
+        return await unfenceCommand(rest, io);
       case '--version':
       case 'version':
         io.out(VERSION);
