@@ -42,8 +42,9 @@ describe('monitors and beacons as real processes', () => {
     const res = await waitForStatus(layout.monitors[1]!.socket, (s) => s.cluster.quorate && s.cluster.coordinator !== null && s.cluster.coordinator !== 'mon1' && s.cluster.votes === 2, 10_000);
     expect(before?.cluster.coordinator).toBe('mon1');
     expect(res.ok, JSON.stringify(res.snap?.cluster)).toBe(true);
-    const s3 = await status(layout.monitors[2]!.socket);
-    expect(s3?.cluster.coordinator).toBe(res.snap!.cluster.coordinator);
+    // The third monitor agrees once the new coordinator's first beat has reached it.
+    const s3 = await waitForStatus(layout.monitors[2]!.socket, (s) => s.cluster.coordinator === res.snap!.cluster.coordinator, 5000);
+    expect(s3.ok, JSON.stringify(s3.snap?.cluster)).toBe(true);
   });
 
   it('with a second monitor SIGKILLed, the survivor reports no quorum and declares nothing', async () => {
