@@ -10,8 +10,9 @@ const RETIRED_BOOTS_KEPT = 8;
 interface SenderState {
   bootId: string;
   highSeq: number;
-  /** Bit i set: highSeq - i was seen. */
-  seen: bigint;
+  /** Bit i set: highSeq - i was seen (i < 32 in `lo`, 32..63 in `hi`); numbers, not BigInt: hot path. */
+  lo: number;
+  hi: number;
   retired: string[];
 }
 
@@ -26,7 +27,7 @@ export class ReplayGuard {
     if (Math.abs(now - sentAtMs) > this.maxClockSkewMs) return 'clock_skew';
     const s = this.senders.get(sender);
     if (!s) {
-      this.senders.set(sender, { bootId, highSeq: seq, seen: 1n, retired: [] });
+      this.senders.set(sender, { bootId, highSeq: seq, lo: 1, hi: 0, retired: [] });
       return 'ok';
     }
     if (s.bootId !== bootId) {
@@ -35,20 +36,41 @@ export class ReplayGuard {
       if (s.retired.length > RETIRED_BOOTS_KEPT) s.retired.shift();
       s.bootId = bootId;
       s.highSeq = seq;
-      s.seen = 1n;
+      s.lo = 1;
+      s.hi = 0;
       return 'ok';
     }
     if (seq > s.highSeq) {
-      const shift = seq - s.highSeq;
-      s.seen = shift >= WINDOW ? 1n : ((s.seen << BigInt(shift)) | 1n) & ((1n << BigInt(WINDOW)) - 1n);
+      shiftWindow(s, seq - s.highSeq);
+      s.lo |= 1;
       s.highSeq = seq;
       return 'ok';
     }
     const age = s.highSeq - seq;
     if (age >= WINDOW) return 'replay';
-    const bit = 1n << BigInt(age);
-    if (s.seen & bit) return 'replay';
-    s.seen |= bit;
+    if (age < 32) {
+      const bit = (1 << age) >>> 0;
+      if ((s.lo & bit) !== 0) return 'replay';
+      s.lo = (s.lo | bit) >>> 0;
+    } else {
+      const bit = (1 << (age - 32)) >>> 0;
+      if ((s.hi & bit) !== 0) return 'replay';
+      s.hi = (s.hi | bit) >>> 0;
+    }
     return 'ok';
+  }
+}
+
+/** Shifts the 64-bit seen-window left by `n` (the newest sequence number moved up by n). */
+function shiftWindow(s: SenderState, n: number): void {
+  if (n >= WINDOW) {
+    s.lo = 0;
+    s.hi = 0;
+  } else if (n >= 32) {
+    s.hi = n === 32 ? s.lo : (s.lo << (n - 32)) >>> 0;
+    s.lo = 0;
+  } else {
+    s.hi = ((s.hi << n) | (s.lo >>> (32 - n))) >>> 0;
+    s.lo = (s.lo << n) >>> 0;
   }
 }

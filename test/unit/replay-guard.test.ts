@@ -42,3 +42,24 @@ describe('replay guard', () => {
     expect(g.check('b', 'b', 1, now, now)).toBe('ok');
   });
 });
+
+describe('replay guard window against a reference model', () => {
+  it('agrees with a set-based model on random sequences', () => {
+    let x = 12345;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) % 2147483648), x % n);
+    for (let round = 0; round < 50; round++) {
+      const g = new ReplayGuard(60_000);
+      const seen = new Set<number>();
+      let high = -1;
+      for (let i = 0; i < 500; i++) {
+        const seq = Math.max(0, (high < 0 ? 100 : high) + rnd(80) - 60);
+        const want = high >= 0 && (seq <= high - 64 || seen.has(seq)) ? 'replay' : 'ok';
+        expect(g.check('h', 'b', seq, now, now), `round ${round} step ${i} seq ${seq} high ${high}`).toBe(want);
+        if (want === 'ok') {
+          seen.add(seq);
+          high = Math.max(high, seq);
+        }
+      }
+    }
+  });
+});
