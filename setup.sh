@@ -11,6 +11,8 @@ command -v fence_ipmilan >/dev/null || packages+=(fence-agents)
 command -v rabbitmq-server >/dev/null || packages+=(rabbitmq-server)
 command -v systemd-analyze >/dev/null || packages+=(systemd)
 command -v ip >/dev/null || packages+=(iproute2)
+command -v openssl >/dev/null || packages+=(openssl)
+/usr/bin/python3 -c 'import oslo_messaging' 2>/dev/null || packages+=(python3-oslo.messaging)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup.sh: missing ${packages[*]}; run as root to install them (apt-get)" >&2
