@@ -1,4 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
+import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/demo/cluster-files.js';
 import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/ipmi/ipmi-sim-launcher.js';
 import { agentPath } from '../helpers/build.js';
@@ -6,11 +12,19 @@ import { haveTools } from '../helpers/require.js';
 import { Processes, hostState, randomBasePort, waitForStatus } from '../helpers/processes.js';
 
 /**
- * The detection-to-fence path on real processes: three monitors, three beacons, one ipmi_sim BMC per
- * host. A beacon SIGKILLed → failed by quorum → powered off through agents/fence_ipmi → `fenced`.
- * A host whose BMC rejects our password is never reported fenced: `fence_failed` with an alarm.
+ * The whole path on real processes: three monitors, three beacons, one ipmi_sim BMC per host, the
+ * Nova simulator, RabbitMQ. A beacon SIGKILLed → failed by quorum → powered off through
+ * agents/fence_ipmi → forced down → tagged servers ACTIVE elsewhere, untagged ones left in place with
+ * one instance_ha.instance.failed each on the bus. A host whose BMC rejects our password is never
+ * reported fenced: `fence_failed` with an alarm, and none of its servers moves.
  */
-const run = haveTools('detect-and-fence', ['ipmi_sim', 'ipmitool']);
+const rabbit = await rabbitReachable();
+if (!rabbit && requireServices) throw new Error('RabbitMQ is not reachable and INSTANCE_HA_REQUIRE_SERVICES=1 forbids skipping');
+const run = haveTools('detect-and-fence', ['ipmi_sim', 'ipmitool']) && rabbit;
+const exchange = `iha-e2e-${randomBytes(4).toString('hex')}`;
+let sim: NovaSim;
+let conn: amqp.ChannelModel;
+const bus: Array<{ event_type: string; payload: Record<string, unknown> }> = [];
 const hosts = ['cmp1', 'cmp2', 'cmp3'];
 let p: Processes;
 let layout: ClusterLayout;
@@ -20,6 +34,25 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
   beforeAll(async () => {
     p = new Processes();
     for (const h of hosts) bmcs.set(h, await startIpmiSim());
+    sim = await startNovaSim({
+      hosts,
+      servers: ['cmp2', 'cmp3'].flatMap((h) => Array.from({ length: 4 }, (_, i) => ({ name: `${h}-vm${i + 1}`, host: h, tags: i < 2 ? ['automatic-recovery'] : [] }))),
+      claimMs: 100,
+      rebuildMs: 500,
+    });
+    const pw = join(p.dir, 'keystone.password');
+    writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
+    // Our own consumer on the notification exchange, as a tenant's tooling would bind one.
+    conn = await amqp.connect(SHARED_RABBIT_URL);
+    const ch = await conn.createChannel();
+    await ch.assertExchange(exchange, 'topic', { durable: false });
+    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+    await ch.bindQueue(q.queue, exchange, 'notifications.*');
+    await ch.consume(q.queue, (m) => {
+      if (!m) return;
+      const outer = JSON.parse(m.content.toString()) as { 'oslo.message': string };
+      bus.push(JSON.parse(outer['oslo.message']) as { event_type: string; payload: Record<string, unknown> });
+    }, { noAck: true });
     const devices = Object.fromEntries(
       hosts.map((h) => [
         `bmc-${h}`,
@@ -31,26 +64,43 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
       ]),
     );
     const fencing = { retries: 0, action_timeout: '10s', devices, hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])) };
-    layout = writeClusterFiles(p.dir, { monitors: 3, hosts, basePort: randomBasePort(), monitorExtra: () => ({ fencing, mass_failure: { max_failed_fraction: 1 } }) });
+    layout = writeClusterFiles(p.dir, {
+      monitors: 3,
+      hosts,
+      basePort: randomBasePort(),
+      monitorExtra: (id) => ({
+        fencing,
+        mass_failure: { max_failed_fraction: 1 },
+        compute: { auth: { auth_url: sim.authUrl, username: 'admin', password_file: pw, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' } },
+        recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms' },
+        notifications: { enabled: true, url: SHARED_RABBIT_URL, exchange, outbox: { dir: join(p.dir, `${id}-state`, 'outbox') } },
+      }),
+    });
     for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) {
       const child = p.start(h.name, ['beacon', '--config', h.config]);
       // The BMC powering the host off ends its beacon, as a real power-off would.
       bmcs.get(h.name)!.setHook(`#!/bin/sh\n[ "$1" = 0 ] && kill -9 -${child.pid} 2>/dev/null\nexit 0\n`);
     }
-    const ok = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator !== null && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), 15_000);
-    expect(ok.ok).toBe(true);
+    for (const m of layout.monitors) {
+      const ok = await waitForStatus(m.socket, (s) => s.cluster.coordinator !== null && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), 15_000);
+      expect(ok.ok, `${m.id}: ${JSON.stringify(ok.snap?.hosts)}`).toBe(true);
+    }
   });
 
   afterAll(async () => {
     p?.cleanup();
+    await sim?.stop();
+    await conn?.close();
     await Promise.all([...bmcs.values()].map((b) => b.stop()));
   });
 
-  it('fences the host, verifies it off, and shows the record in status', async () => {
+  it('fences the host, verifies it off, recovers its tagged servers and reports the others on the bus', async () => {
     expect(bmcs.get('cmp2')!.power()).toBe('on');
     p.kill('cmp2');
-    const res = await waitForStatus(layout.monitors[2]!.socket, (s) => hostState(s, 'cmp2') === 'fenced', 20_000);
+    sim.model.killCompute('cmp2');
+    // It may be past `fenced` (recovering, recovered) by the time we look.
+    const res = await waitForStatus(layout.monitors[2]!.socket, (s) => ['fenced', 'recovering', 'recovered'].includes(hostState(s, 'cmp2') ?? ''), 20_000);
     expect(res.ok, JSON.stringify(res.snap?.hosts.find((h) => h.host === 'cmp2'))).toBe(true);
     expect(bmcs.get('cmp2')!.power()).toBe('off');
     const fence = res.snap!.hosts.find((h) => h.host === 'cmp2')!.fence as { ok: boolean; level: number; agent: string; durationMs: number; by: string };
@@ -60,10 +110,25 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     // The other hosts were left alone.
     expect(bmcs.get('cmp1')!.power()).toBe('on');
     expect(hostState(res.snap, 'cmp1')).toBe('up');
+
+    const recovered = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, 'cmp2') === 'recovered', 20_000);
+    expect(recovered.ok).toBe(true);
+    const service = [...sim.model.services.values()].find((s) => s.host === 'cmp2')!;
+    expect(service).toMatchObject({ forcedDown: true, status: 'disabled' });
+    const servers = [...sim.model.servers.values()].filter((s) => s.name.startsWith('cmp2-'));
+    for (const s of servers.filter((x) => x.tags.includes('automatic-recovery'))) expect([s.status, s.host !== 'cmp2']).toEqual(['ACTIVE', true]);
+    for (const s of servers.filter((x) => !x.tags.includes('automatic-recovery'))) expect(s.host).toBe('cmp2');
+    const deadline = Date.now() + 10_000;
+    while (bus.filter((n) => n.event_type === 'instance_ha.instance.failed').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const failedNotes = bus.filter((n) => n.event_type === 'instance_ha.instance.failed');
+    expect(failedNotes.map((n) => JSON.stringify(n.payload)).sort().join()).toMatch(/cmp2-vm3/);
+    expect(failedNotes).toHaveLength(2);
+    expect(bus.map((n) => n.event_type)).toEqual(expect.arrayContaining(['instance_ha.host.failed', 'instance_ha.host.fenced', 'instance_ha.instance.evacuate.end']));
   });
 
   it('never reports a host fenced when its BMC refuses us: fence_failed, with an alarm', async () => {
     p.kill('cmp3');
+    sim.model.killCompute('cmp3');
     const res = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, 'cmp3') === 'fence_failed', 20_000);
     expect(res.ok, JSON.stringify(res.snap?.hosts.find((h) => h.host === 'cmp3'))).toBe(true);
     expect(bmcs.get('cmp3')!.power()).toBe('on');
@@ -72,5 +137,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     const coordinator = layout.monitors.find((m) => m.id === res.snap!.cluster.coordinator)!;
     const s = await waitForStatus(coordinator.socket, (x) => x.recentEvents.some((e) => e.type === 'host.fence_failed' && e.host === 'cmp3'), 5000);
     expect(s.snap!.recentEvents.some((e) => e.type === 'host.fenced' && e.host === 'cmp3')).toBe(false);
+    const cmp3Servers = [...sim.model.servers.values()].filter((x) => x.name.startsWith('cmp3-'));
+    expect(cmp3Servers.every((x) => x.host === 'cmp3' && (sim.model.evacuateCalls.get(x.id) ?? 0) === 0)).toBe(true);
   });
 });
