@@ -99,33 +99,28 @@ export function recordHeartbeat(
   now: number,
   s: DetectorSettings,
 ): HeartbeatOutcome {
+  let outcome: HeartbeatOutcome = 'fresh';
   if (beat.bootId !== t.bootId) {
-    const outcome: HeartbeatOutcome = t.bootId === '' ? 'fresh' : 'new_boot';
+    // A new life: its loss history carries over (same path), its sequence numbers start afresh.
+    if (t.bootId !== '') outcome = 'new_boot';
     t.bootId = beat.bootId;
-    t.lastSeq = beat.seq;
-    t.lastHeardAt = now;
-    t.heard = true;
-    t.intervalMs = beat.intervalMs;
-    t.novaCompute = beat.novaCompute;
-    refreshThresholds(t, s);
-    return outcome;
+  } else {
+    if (beat.seq <= t.lastSeq) return 'stale';
+    const gap = beat.seq - t.lastSeq;
+    const decay = gap === 1 ? DECAY : Math.pow(DECAY, gap);
+    t.expected = t.expected * decay + gap;
+    t.lost = t.lost * decay + (gap - 1);
+    // Arrival jitter relative to where this heartbeat was due; a sample spanning losses is still fair.
+    const due = t.lastHeardAt + gap * t.intervalMs;
+    t.jitterMs = t.jitterMs * 0.9 + Math.min(Math.abs(now - due), t.intervalMs) * 0.1;
   }
-  if (beat.seq <= t.lastSeq) return 'stale';
-  const gap = beat.seq - t.lastSeq;
-  const missing = Math.max(0, gap - 1);
-  const decay = gap === 1 ? DECAY : Math.pow(DECAY, gap);
-  t.expected = t.expected * decay + gap;
-  t.lost = t.lost * decay + missing;
-  // Arrival jitter relative to where this heartbeat was due; a sample spanning losses is still fair.
-  const due = t.lastHeardAt + gap * t.intervalMs;
-  t.jitterMs = t.jitterMs * 0.9 + Math.min(Math.abs(now - due), t.intervalMs) * 0.1;
   t.lastSeq = beat.seq;
   t.lastHeardAt = now;
   t.heard = true;
   t.intervalMs = beat.intervalMs;
   t.novaCompute = beat.novaCompute;
   refreshThresholds(t, s);
-  return 'fresh';
+  return outcome;
 }
 
 export function lossEstimate(t: HostTrack): number {
