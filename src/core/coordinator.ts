@@ -85,7 +85,7 @@ export class Coordinator {
   decide(
     now: number,
     voters: readonly VoterView[],
-    watch: { all: readonly HostId[]; maintenance: ReadonlySet<HostId> },
+    watch: { count: number; maintenance: ReadonlySet<HostId> },
     out: Effect[],
     lastHeardAt: (host: HostId) => number | null = () => null,
   ): void {
@@ -134,7 +134,7 @@ export class Coordinator {
     if (ready.length === 0 && !this.massHold) return;
     const windowStart = now - this.settings.massGuard.windowMs;
     this.recentFailures = this.recentFailures.filter((f) => f.atMs >= windowStart);
-    const watched = watch.all.length - watch.maintenance.size;
+    const watched = watch.count - watch.maintenance.size;
     const verdict = now < this.massAckUntil ? { hold: false as const } : massVerdict(this.recentFailures.length + failing.length, watched, this.settings.massGuard);
     if (verdict.hold) {
       if (!this.massHold) {

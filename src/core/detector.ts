@@ -114,12 +114,15 @@ export function recordHeartbeat(
     const due = t.lastHeardAt + gap * t.intervalMs;
     t.jitterMs = t.jitterMs * 0.9 + Math.min(Math.abs(now - due), t.intervalMs) * 0.1;
   }
+  // Thresholds move only with loss, jitter or interval: a plain in-order heartbeat refreshes them one
+  // time in 16 (the loss window is ~1,000 long), any gap or change at once.
+  const refresh = outcome !== 'fresh' || beat.seq - t.lastSeq !== 1 || beat.intervalMs !== t.intervalMs || (beat.seq & 15) === 0;
   t.lastSeq = beat.seq;
   t.lastHeardAt = now;
   t.heard = true;
   t.intervalMs = beat.intervalMs;
   t.novaCompute = beat.novaCompute;
-  refreshThresholds(t, s);
+  if (refresh) refreshThresholds(t, s);
   return outcome;
 }
 

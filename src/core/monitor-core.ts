@@ -56,6 +56,8 @@ export class MonitorCore {
   private wasActing = false;
   private wasActingBroadcast = false;
   private readonly linkWarned = new Set<HostId>();
+  /** Hosts not up as of the last tick (normally a handful out of thousands). */
+  private nonUp: HostTrack[] = [];
   private out: Effect[] = [];
   private lastVote: MonitorId | null = null;
   private readonly detector: DetectorSettings;
@@ -211,8 +213,10 @@ export class MonitorCore {
     this.log('warn', 'this monitor stalled; judgements stretched and convictions suspended', { stalledMs: lateMs + this.settings.tickMs, graceMs: this.settings.pauseGraceMs });
   }
 
+  /** Judges every host; remembers the few that are not up, so the rest of the tick skips the many. */
   private judgeHosts(now: number): void {
     const paused = this.paused(now);
+    const nonUp: HostTrack[] = [];
     for (const t of this.tracks.values()) {
       let level: LocalLevel = judge(t, now);
       if (paused && level === 'dead') level = 'suspect';
@@ -220,7 +224,9 @@ export class MonitorCore {
         t.level = level;
         this.viewDirty = true;
       }
+      if (level !== 'up') nonUp.push(t);
     }
+    this.nonUp = nonUp;
   }
 
   private followMembership(now: number): void {
@@ -256,7 +262,8 @@ export class MonitorCore {
   private verdicts(now: number): HostVerdict[] {
     const out: HostVerdict[] = [];
     const paused = this.paused(now);
-    for (const t of this.tracks.values()) {
+    for (const t of this.nonUp) {
+      // A heartbeat may have brought it back since the tick judged it.
       if (t.level === 'up') continue;
       out.push({ host: t.host, level: paused ? 'suspect' : t.level, bootId: t.bootId });
     }
@@ -275,17 +282,17 @@ export class MonitorCore {
     return [self, ...peers];
   }
 
-  private hostsUnderWatch(): { all: HostId[]; maintenance: ReadonlySet<HostId> } {
+  private hostsUnderWatch(): { count: number; maintenance: ReadonlySet<HostId> } {
     const maintenance = new Set<HostId>();
     for (const m of this.maintenance.values()) if (m.on) maintenance.add(m.host);
-    return { all: [...this.tracks.keys()], maintenance };
+    return { count: this.tracks.size, maintenance };
   }
 
   /** A host this monitor cannot hear while its peers can points at this monitor's own link. */
   private warnAboutOwnLink(now: number): void {
     const live = this.membership.livePeers(now);
     if (live.length === 0) return;
-    for (const t of this.tracks.values()) {
+    for (const t of this.nonUp) {
       if (t.level !== 'dead' || this.linkWarned.has(t.host)) continue;
       const peersHearIt = live.filter((p) => !p.beat.verdicts.some((v) => v.host === t.host)).length;
       if (peersHearIt >= this.membership.needed - 1 && peersHearIt > 0) {

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hmacFor } from './hmac.js';
 import type { BeaconBeat, ComputeHealth, MonitorBeat } from '../core/messages.js';
 
 /**
@@ -50,7 +51,7 @@ function seal(kind: number, body: Buffer, key: Buffer): Buffer {
   out.writeUInt8(VERSION, 3);
   out.writeUInt8(kind, 4);
   body.copy(out, HEADER_BYTES);
-  createHmac('sha256', key).update(out.subarray(0, HEADER_BYTES + body.length)).digest().copy(out, HEADER_BYTES + body.length);
+  hmacFor(key).digest(out.subarray(0, HEADER_BYTES + body.length)).copy(out, HEADER_BYTES + body.length);
   return out;
 }
 
@@ -60,7 +61,7 @@ export function decode(buf: Buffer, key: Buffer): Decoded {
   if (buf.length < HEADER_BYTES + MAC_BYTES + 1) return { ok: false, reason: 'malformed' };
   if (buf[0] !== MAGIC[0] || buf[1] !== MAGIC[1] || buf[2] !== MAGIC[2] || buf[3] !== VERSION) return { ok: false, reason: 'malformed' };
   const macAt = buf.length - MAC_BYTES;
-  const want = createHmac('sha256', key).update(buf.subarray(0, macAt)).digest();
+  const want = hmacFor(key).digest(buf.subarray(0, macAt));
   if (!timingSafeEqual(want, buf.subarray(macAt))) return { ok: false, reason: 'bad_mac' };
   const body = buf.subarray(HEADER_BYTES, macAt);
   try {
