@@ -115,8 +115,8 @@ export function recordHeartbeat(
     t.jitterMs = t.jitterMs * 0.9 + Math.min(Math.abs(now - due), t.intervalMs) * 0.1;
   }
   // Thresholds move only with loss, jitter or interval: a plain in-order heartbeat refreshes them one
-  // time in 16 (the loss window is ~1,000 long), any gap or change at once.
-  const refresh = outcome !== 'fresh' || beat.seq - t.lastSeq !== 1 || beat.intervalMs !== t.intervalMs || (beat.seq & 15) === 0;
+  // time in 4 (the loss window is ~1,000 long), any gap or change at once.
+  const refresh = outcome !== 'fresh' || beat.seq - t.lastSeq !== 1 || beat.intervalMs !== t.intervalMs || (beat.seq & 3) === 0;
   t.lastSeq = beat.seq;
   t.lastHeardAt = now;
   t.heard = true;
