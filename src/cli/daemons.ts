@@ -9,6 +9,7 @@ import { UsageError, parse } from './args.js';
 import { startFencing } from '../fence/index.js';
 import { notificationAlarms, startNotifications } from './notify-wiring.js';
 import { createNovaRecoverer } from '../recovery/index.js';
+import { startAutoUnfence } from './auto-unfence-wiring.js';
 import type { ClusterEvent } from '../core/events.js';
 
 function level(s: string): 'info' | 'fatal' | 'error' | 'warn' | 'debug' | 'trace' | 'silent' {
@@ -40,10 +41,12 @@ export async function monitorCommand(args: string[]): Promise<number> {
   });
   monitorRef = monitor;
   await monitor.start();
+  const stopAutoUnfence = startAutoUnfence(cfg, monitor, log.child({ component: 'auto-unfence' }));
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();
   log.info({ controlSocket: cfg.controlSocket }, 'monitor ready');
   return waitForStop(log, async () => {
+    stopAutoUnfence();
     control.stop();
     monitor.stop();
     await fencing?.close();

@@ -1,57 +1,25 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeClusterFiles } from '../../src/demo/cluster-files.js';
-import { startDemoBmcs, type DemoBmcs } from '../../src/fence/index.js';
-import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
-import { Processes, hostState, randomBasePort, status, waitForStatus } from '../helpers/processes.js';
+import { hostState, status, waitForStatus } from '../helpers/processes.js';
+import { startRecoveryCluster, type RecoveryCluster } from '../helpers/recovery-cluster.js';
 
 /**
  * The coordinator SIGKILLed after each step of its recovery journal in turn: the next coordinator
  * (another monitor, with no copy of that journal) must finish the recovery from Nova's own state,
  * with every selected server evacuated exactly once and no other server touched.
  */
-const hosts = ['compute-1', 'compute-2', 'compute-3'];
 const victim = 'compute-1';
-let p: Processes | undefined;
-let sim: NovaSim | undefined;
-let bmcs: DemoBmcs | undefined;
+let c: RecoveryCluster | undefined;
 
 afterEach(async () => {
-  p?.cleanup();
-  await sim?.stop();
-  await bmcs?.stop();
+  await c?.stop();
+  c = undefined;
 });
 
 async function crashAfterStep(step: number): Promise<void> {
-  p = new Processes();
-  bmcs = await startDemoBmcs(hosts, { prefer: 'sim-bmc' });
-  sim = await startNovaSim({
-    hosts,
-    servers: Array.from({ length: 8 }, (_, i) => ({ name: `vm-${i + 1}`, host: victim, tags: i % 2 === 0 ? ['automatic-recovery'] : [] })),
-    claimMs: 100,
-    rebuildMs: 1500,
-  });
-  const pw = join(p.dir, 'keystone.password');
-  writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
-  const devices: Record<string, unknown> = {};
-  for (const [name, d] of bmcs.config.devices) devices[name] = { agent: d.agent, options: d.options, password: d.password };
-  const layout = writeClusterFiles(p.dir, {
-    monitors: 3,
-    hosts,
-    basePort: randomBasePort(),
-    monitorExtra: (id) => ({
-      fencing: { retries: 0, devices, hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])) },
-      compute: { auth: { auth_url: sim!.authUrl, username: 'admin', password_file: pw, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' } },
-      recovery: { journal_dir: join(p!.dir, `${id}-state`, 'recovery'), poll_interval: '200ms' },
-      mass_failure: { max_failed_fraction: 1 },
-    }),
-  });
-  for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
-  for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
-  const up = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator === 'mon1' && s.hosts.every((h) => h.lastHeartbeatAgeMs !== null), 15_000);
-  expect(up.ok).toBe(true);
-
+  c = await startRecoveryCluster({ hosts: ['compute-1', 'compute-2', 'compute-3'], victim, servers: 8 });
+  const { p, sim, layout } = c;
   p.kill(victim);
   sim.model.killCompute(victim);
   const journal = join(p.dir, 'mon1-state', 'recovery', `${victim}.jsonl`);

@@ -1,0 +1,60 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { writeClusterFiles, type ClusterLayout } from '../../src/demo/cluster-files.js';
+import { startDemoBmcs, type DemoBmcs } from '../../src/fence/index.js';
+import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
+import { Processes, randomBasePort, waitForStatus } from './processes.js';
+
+export interface RecoveryCluster {
+  p: Processes;
+  sim: NovaSim;
+  bmcs: DemoBmcs;
+  layout: ClusterLayout;
+  stop(): Promise<void>;
+}
+
+/**
+ * Three monitor processes with fencing (simulated BMCs), recovery against the Nova simulator, and a
+ * beacon per host; `servers` on `victim`, the odd-numbered ones tagged automatic-recovery.
+ */
+export async function startRecoveryCluster(o: { hosts: string[]; victim: string; servers: number; recovery?: Record<string, unknown> }): Promise<RecoveryCluster> {
+  const p = new Processes();
+  const bmcs = await startDemoBmcs(o.hosts, { prefer: 'sim-bmc' });
+  const sim = await startNovaSim({
+    hosts: o.hosts,
+    servers: Array.from({ length: o.servers }, (_, i) => ({ name: `vm-${i + 1}`, host: o.victim, tags: i % 2 === 0 ? ['automatic-recovery'] : [] })),
+    claimMs: 100,
+    rebuildMs: 1500,
+  });
+  const pw = join(p.dir, 'keystone.password');
+  writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
+  const devices: Record<string, unknown> = {};
+  for (const [name, d] of bmcs.config.devices) devices[name] = { agent: d.agent, options: d.options, password: d.password };
+  const layout = writeClusterFiles(p.dir, {
+    monitors: 3,
+    hosts: o.hosts,
+    basePort: randomBasePort(),
+    monitorExtra: (id) => ({
+      fencing: { retries: 0, devices, hosts: Object.fromEntries(o.hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])) },
+      compute: { auth: { auth_url: sim.authUrl, username: 'admin', password_file: pw, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' } },
+      recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms', ...o.recovery },
+      mass_failure: { max_failed_fraction: 1 },
+    }),
+  });
+  for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
+  for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
+  const up = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator === 'mon1' && s.hosts.every((h) => h.lastHeartbeatAgeMs !== null), 15_000);
+  expect(up.ok).toBe(true);
+  return {
+    p,
+    sim,
+    bmcs,
+    layout,
+    stop: async () => {
+      p.cleanup();
+      await sim.stop();
+      await bmcs.stop();
+    },
+  };
+}
