@@ -11,6 +11,8 @@ export interface RecoveryCluster {
   sim: NovaSim;
   bmcs: DemoBmcs;
   layout: ClusterLayout;
+  /** The monitor acting as coordinator once the cluster is up (whoever acted first keeps it). */
+  coordinator: string;
   stop(): Promise<void>;
 }
 
@@ -44,13 +46,14 @@ export async function startRecoveryCluster(o: { hosts: string[]; victim: string;
   });
   for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
   for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
-  const up = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator === 'mon1' && s.hosts.every((h) => h.lastHeartbeatAgeMs !== null), 15_000);
-  expect(up.ok).toBe(true);
+  const up = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator !== null && s.cluster.votes === 3 && s.hosts.every((h) => h.lastHeartbeatAgeMs !== null), 15_000);
+  expect(up.ok, JSON.stringify(up.snap?.cluster)).toBe(true);
   return {
     p,
     sim,
     bmcs,
     layout,
+    coordinator: up.snap!.cluster.coordinator!,
     stop: async () => {
       p.cleanup();
       await sim.stop();

@@ -19,10 +19,11 @@ afterEach(async () => {
 
 async function crashAfterStep(step: number): Promise<void> {
   c = await startRecoveryCluster({ hosts: ['compute-1', 'compute-2', 'compute-3'], victim, servers: 8 });
-  const { p, sim, layout } = c;
+  const { p, sim, layout, coordinator } = c;
+  const successor = layout.monitors.find((m) => m.id !== coordinator)!;
   p.kill(victim);
   sim.model.killCompute(victim);
-  const journal = join(p.dir, 'mon1-state', 'recovery', `${victim}.jsonl`);
+  const journal = join(p.dir, `${coordinator}-state`, 'recovery', `${victim}.jsonl`);
   const deadline = Date.now() + 30_000;
   let lines = 0;
   while (Date.now() < deadline) {
@@ -31,9 +32,9 @@ async function crashAfterStep(step: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
   expect(lines, 'the coordinator never got that far').toBeGreaterThanOrEqual(step);
-  p.kill('mon1');
+  p.kill(coordinator);
 
-  const done = await waitForStatus(layout.monitors[1]!.socket, (s) => hostState(s, victim) === 'recovered', 40_000);
+  const done = await waitForStatus(successor.socket, (s) => hostState(s, victim) === 'recovered', 40_000);
   expect(done.ok, JSON.stringify(done.snap?.hosts.find((h) => h.host === victim))).toBe(true);
   const servers = [...sim.model.servers.values()];
   for (const s of servers.filter((x) => x.tags.includes('automatic-recovery'))) {
@@ -45,8 +46,8 @@ async function crashAfterStep(step: number): Promise<void> {
     expect(sim.model.evacuateCalls.get(s.id) ?? 0, `${s.name} must not be evacuated`).toBe(0);
     expect(s.host).toBe(victim);
   }
-  const s2 = await status(layout.monitors[1]!.socket);
-  expect(s2!.cluster.coordinator).not.toBe('mon1');
+  const s2 = await status(successor.socket);
+  expect(s2!.cluster.coordinator).not.toBe(coordinator);
 }
 
 describe('coordinator SIGKILLed mid-recovery', () => {
