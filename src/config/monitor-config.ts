@@ -4,6 +4,7 @@ import { parseHostPort, type HostPort } from './address.js';
 import { checkClusterKey, readLogLevel } from './common.js';
 import type { ObjectReader } from './reader.js';
 import { readFencingConfig, type FencingConfig } from '../fence/config.js';
+import { readOpsConfig, type OpsConfig } from './ops-config.js'; // area/ops
 
 export interface MonitorPeer {
   id: string;
@@ -26,6 +27,8 @@ export interface MonitorConfig {
   fencing: FencingConfig | null;
   /** Sections owned by recovery and notifications; each validates its own. */
   sections: { compute: unknown; recovery: unknown; notifications: unknown };
+  /** area/ops: `status_api:` and `metrics:` sections (see ops-config.ts). */
+  ops: OpsConfig;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -111,5 +114,6 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     logLevel: readLogLevel(r),
     fencing,
     sections,
+    ops: readOpsConfig(r), // area/ops
   };
 }
