@@ -1,0 +1,140 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { formatHostPort, type HostPort } from '../config/address.js';
+import type { Logger } from '../log.js';
+import type { EventJournal } from './event-journal.js';
+import { parseSince, readHistory } from './history-file.js';
+import { scrubSecrets } from './scrub.js';
+import { listenHttp } from './listen.js';
+
+/** The dashboard's files, served as they are (no build step): dashboard/ at the package root. */
+const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+};
+const MAX_WAIT_MS = 30_000;
+
+export interface StatusApiOptions {
+  listen: HostPort;
+  /** Bearer token required on /api/* (required by config when not on loopback). */
+  token: string | null;
+  snapshot: () => unknown;
+  journal: EventJournal;
+  /** Where history.jsonl lives; null serves the in-memory events only. */
+  stateDir: string | null;
+  log: Logger;
+}
+
+/**
+ * The read-only status API and dashboard, over HTTP. Nothing here changes the monitor: operator
+ * actions stay on the 0600 control socket. Every JSON answer goes through scrubSecrets.
+ */
+export class StatusApiServer {
+  private server: Server | null = null;
+  private readonly aborts = new Set<AbortController>();
+  private readonly tokenDigest: Buffer | null;
+  address: HostPort | null = null;
+
+  constructor(private readonly o: StatusApiOptions) {
+    this.tokenDigest = o.token ? digest(o.token) : null;
+  }
+
+  async start(): Promise<HostPort> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.address = await listenHttp(server, this.o.listen);
+    this.server = server;
+    this.o.log.info({ listen: formatHostPort(this.address), auth: this.tokenDigest ? 'bearer' : 'none (loopback)' }, 'status API listening');
+    return this.address;
+  }
+
+  stop(): void {
+    for (const a of this.aborts) a.abort();
+    this.server?.close();
+    this.server?.closeAllConnections();
+  }
+
+  private authorized(req: IncomingMessage, url: URL): boolean {
+    if (!this.tokenDigest) return true;
+    const h = req.headers.authorization ?? '';
+    const given = h.startsWith('Bearer ') ? h.slice(7) : (url.searchParams.get('token') ?? '');
+    // Digests have equal length, so the comparison time says nothing about the token.
+    return timingSafeEqual(digest(given), this.tokenDigest);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://status');
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'read-only API: GET only' });
+      const asset = STATIC[url.pathname];
+      if (asset) return serveFile(res, asset.file, asset.type);
+      if (!url.pathname.startsWith('/api/')) return json(res, 404, { error: `no such page: ${url.pathname}` });
+      if (!this.authorized(req, url)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return json(res, 401, { error: 'bearer token required' });
+      }
+      switch (url.pathname) {
+        case '/api/status':
+          return json(res, 200, this.o.snapshot());
+        case '/api/events': {
+          const since = Number(url.searchParams.get('since') ?? '0');
+          const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(url.searchParams.get('wait') ?? '0') || 0));
+          if (!Number.isFinite(since) || since < 0) return json(res, 400, { error: 'since must be a sequence number ≥ 0' });
+          const ctl = new AbortController();
+          this.aborts.add(ctl);
+          res.on('close', () => ctl.abort());
+          const events = await this.o.journal.wait(since, waitMs, ctl.signal);
+          this.aborts.delete(ctl);
+          if (res.destroyed) return;
+          return json(res, 200, { lastSeq: this.o.journal.lastSeq, events });
+        }
+        case '/api/history': {
+          const sinceRaw = url.searchParams.get('since');
+          const sinceMs = sinceRaw ? parseSince(sinceRaw, Date.now()) : undefined;
+          if (sinceRaw && sinceMs === undefined) return json(res, 400, { error: `since must be a duration (90s, 2h, 3d) or an ISO date, got '${sinceRaw}'` });
+          const host = url.searchParams.get('host') ?? undefined;
+          const limit = Math.min(100_000, Number(url.searchParams.get('limit') ?? '10000') || 10_000);
+          const q = { ...(host ? { host } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}), limit };
+          const entries = this.o.stateDir ? readHistory(this.o.stateDir, q) : this.o.journal.since(0);
+          return json(res, 200, { entries });
+        }
+        default:
+          return json(res, 404, { error: `no such endpoint: ${url.pathname}` });
+      }
+    } catch (err) {
+      this.o.log.warn({ err }, 'status API request failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+    }
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+};
+
+function json(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(scrubSecrets(body));
+  res.writeHead(code, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function serveFile(res: ServerResponse, file: string, type: string): void {
+  let body: Buffer;
+  try {
+    body = readFileSync(DASHBOARD_DIR + file);
+  } catch {
+    return json(res, 404, { error: `dashboard file missing: ${file}` });
+  }
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': body.length });
+  res.end(body);
+}
