@@ -7,6 +7,10 @@ import { MonitorDaemon } from '../daemon/monitor.js';
 import { createLogger, isLevel } from '../log.js';
 import { UsageError, parse } from './args.js';
 import { startFencing } from '../fence/index.js';
+// area/ops: status API, history, metrics, systemd notify, SIGTERM grace.
+import { createMonitorOps } from '../ops/monitor-ops.js';
+import { runUntilSignal } from '../ops/lifecycle.js';
+import { SystemdNotifier } from '../systemd/notify.js';
 
 function level(s: string): 'info' | 'fatal' | 'error' | 'warn' | 'debug' | 'trace' | 'silent' {
   return isLevel(s) ? s : 'info';
@@ -20,15 +24,27 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const log = createLogger({ level: level(cfg.logLevel), base: { monitor: cfg.id } });
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id }) : null;
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
-  const monitor = new MonitorDaemon({ config: cfg, log, ...(fencing ? { fencer: fencing.fencer } : {}) });
+  const ops = createMonitorOps(cfg, log); // area/ops
+  const monitor = new MonitorDaemon({ config: cfg, log, ...(fencing ? { fencer: fencing.fencer } : {}), sinks: [...ops.sinks] });
   await monitor.start();
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();
-  log.info({ controlSocket: cfg.controlSocket }, 'monitor ready');
-  return waitForStop(log, () => {
-    control.stop();
-    monitor.stop();
-    void fencing?.close();
+  // area/ops: HTTP endpoints, then READY=1 only now that every socket is bound.
+  const endpoints = await ops.start(() => monitor.snapshot());
+  const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
+  log.info({ controlSocket: cfg.controlSocket, ...endpoints }, 'monitor ready');
+  await sd.ready(`monitoring; status API ${endpoints.statusApi ?? 'off'}`);
+  sd.startWatchdog();
+  return runUntilSignal({
+    log,
+    notifier: sd,
+    busy: () => monitor.inflightCount(),
+    stop: async () => {
+      ops.stop();
+      control.stop();
+      monitor.stop();
+      await fencing?.close();
+    },
   });
 }
 
@@ -39,18 +55,9 @@ export async function beaconCommand(args: string[]): Promise<number> {
   const log = createLogger({ level: level(cfg.logLevel), base: { host: cfg.host } });
   const beacon = new Beacon(cfg, log.child({ component: 'beacon' }));
   beacon.start();
-  return waitForStop(log, () => beacon.stop());
-}
-
-function waitForStop(log: ReturnType<typeof createLogger>, stop: () => void): Promise<number> {
-  return new Promise((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      log.info({ signal: sig }, 'stopping');
-      stop();
-      resolve(0);
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not supported yet; restart the service to apply changes'));
-  });
+  // area/ops: the beacon serves once its first heartbeats are sent (start() sends one at once).
+  const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
+  await sd.ready(`sending heartbeats to ${cfg.monitors.length} monitors`);
+  sd.startWatchdog();
+  return runUntilSignal({ log, notifier: sd, stop: () => beacon.stop() });
 }
