@@ -5,6 +5,7 @@ import { UsageError } from './args.js';
 import { ackMassFailureCommand, configCheckCommand, maintenanceCommand, statusCommand, type Io } from './commands.js';
 import { beaconCommand, monitorCommand } from './daemons.js';
 import { agentsCommand, fenceCommand } from './fence-commands.js';
+import { historyCommand } from './history-command.js'; // area/ops
 
 const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
 
@@ -17,6 +18,7 @@ Daemons
 Operator commands (talk to the local monitor's control socket)
   status [--json] [--watch]    cluster, quorum, coordinator, every host; exit 0 healthy, 1 degraded, 2 no quorum/unreachable
   maintenance HOST on|off      keep a host from ever being declared failed (planned work)
+  history [HOST] [--since D]   the monitor's journal of decisions (status API, or the state dir)
   ack-mass-failure             let the coordinator act on hosts held by the mass-failure guard
   config check FILE [--kind monitor|beacon]
                                validate a configuration file (and its fence agents' options) without starting anything
@@ -50,6 +52,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await ackMassFailureCommand(rest, io);
       case 'config':
         return await configCheckCommand(rest, io);
+      case 'history': // area/ops
+        return await historyCommand(rest, io);
       case 'fence':
         return await fenceCommand(rest, io);
       case 'agents':
