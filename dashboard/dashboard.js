@@ -33,7 +33,7 @@ function renderStatus(s) {
   v.textContent = ['HEALTHY', 'DEGRADED', 'NO QUORUM'][code];
   document.getElementById('updated').textContent = `monitor ${s.monitor.id} · v${s.monitor.version} · ${new Date().toLocaleTimeString()}`;
   document.getElementById('quorum').textContent =
-    `quorum ${s.cluster.votes}/${s.cluster.needed} needed of ${s.cluster.expectedVotes} · coordinator ${s.cluster.coordinator ?? 'none'} · epoch ${s.cluster.epoch}`;
+    `quorum: ${s.cluster.votes} votes heard, ${s.cluster.needed} needed, ${s.cluster.expectedVotes} expected · coordinator ${s.cluster.coordinator ?? 'none'} · epoch ${s.cluster.epoch}`;
   const mons = document.getElementById('monitors');
   mons.replaceChildren(...s.cluster.members.map((m) => {
     const li = el('li', `${m.live ? 'live' : 'down'}${m.id === s.cluster.coordinator ? ' coordinator' : ''}`,
@@ -63,7 +63,7 @@ function renderStatus(s) {
   }));
 }
 
-async function pollStatus() {
+async function refreshStatus() {
   try {
     renderStatus(await api('/api/status'));
   } catch (err) {
@@ -72,6 +72,10 @@ async function pollStatus() {
     v.dataset.code = '2';
     v.textContent = `UNREACHABLE (${err.message})`;
   }
+}
+
+async function pollStatus() {
+  await refreshStatus();
   setTimeout(pollStatus, 1000);
 }
 
@@ -100,6 +104,7 @@ function summary(e) {
     if (k === 'record' && typeof v === 'object') { parts.push(`${v.ok ? 'ok' : 'FAILED'}${v.level ? ` level ${v.level}` : ''} ${(v.agent ?? '').split('/').pop()} ${Math.round(v.durationMs)}ms${v.error ? ` (${v.error})` : ''}`); continue; }
     if (k === 'server' && typeof v === 'object') { parts.push(`${v.name} (${v.id})`); continue; }
     if (k === 'lastHeardAt' || k === 'bootId') continue;
+    if (typeof v === 'number' && k.endsWith('Ms')) { parts.push(`${k.slice(0, -2)} ${(v / 1000).toFixed(2)}s`); continue; }
     parts.push(`${k}=${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : v}`);
   }
   return parts.join(' ');
@@ -163,7 +168,8 @@ async function follow() {
       let changed = false;
       for (const entry of r.events) changed = addEntry(entry) || changed;
       since = r.lastSeq;
-      if (changed) renderIncidents();
+      // An event means a state changed: show it now rather than at the next 1 s poll.
+      if (changed) { renderIncidents(); void refreshStatus(); }
     } catch {
       await new Promise((res) => setTimeout(res, 2000));
     }

@@ -31,7 +31,7 @@ export interface OpsCluster {
  * fencing through agents/fence_fake (power state in a file per host). Beacons at 200 ms so a death
  * is declared within about a second.
  */
-export async function startOpsCluster(o: { monitors: number; hosts: string[]; fencing?: boolean }): Promise<OpsCluster> {
+export async function startOpsCluster(o: { monitors: number; hosts: string[]; fencing?: boolean; beaconIntervalMs?: number }): Promise<OpsCluster> {
   const p = new Processes('iha-ops-');
   const powerFile = (h: string): string => join(p.dir, `power-${h}`);
   for (const h of o.hosts) writeFileSync(powerFile(h), 'on\n');
@@ -47,7 +47,7 @@ export async function startOpsCluster(o: { monitors: number; hosts: string[]; fe
     monitors: o.monitors,
     hosts: o.hosts,
     basePort: randomBasePort(),
-    beaconIntervalMs: 200,
+    beaconIntervalMs: o.beaconIntervalMs ?? 200,
     monitorExtra: (_id, i) => ({
       ...(o.fencing === false ? {} : { fencing }),
       mass_failure: { max_failed_fraction: 1 },
