@@ -6,6 +6,7 @@ import { ackMassFailureCommand, configCheckCommand, maintenanceCommand, statusCo
 import { beaconCommand, monitorCommand } from './daemons.js';
 import { agentsCommand, fenceCommand } from './fence-commands.js';
 import { historyCommand } from './history-command.js'; // area/ops
+import { COMMAND_HELP } from './command-help.js'; // area/ops
 
 const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
 
@@ -30,6 +31,8 @@ Common options
   --socket PATH                control socket (default $INSTANCE_HA_SOCKET or /run/instance-ha/monitor.sock)
   --config FILE                read the control socket path from a monitor config
 
+Run 'instance-ha COMMAND --help' for a command's options, exit codes and examples.
+
 Examples
   instance-ha monitor --config /etc/instance-ha/monitor.yaml
   instance-ha status --json | jq '.hosts[] | select(.state != "up")'
@@ -38,6 +41,11 @@ Examples
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
+  // area/ops: `instance-ha COMMAND --help` for every command that has a help text.
+  if (cmd && COMMAND_HELP[cmd] && (rest.includes('--help') || rest.includes('-h'))) {
+    io.out(COMMAND_HELP[cmd]!);
+    return 0;
+  }
   try {
     switch (cmd) {
       case 'monitor':
@@ -89,7 +97,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), isTty: process.stdout.isTTY === true };
+const io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), isTty: process.stdout.isTTY === true && !process.env.NO_COLOR };
 main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;
