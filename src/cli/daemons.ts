@@ -33,9 +33,8 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const endpoints = await ops.start(() => monitor.snapshot());
   const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
   log.info({ controlSocket: cfg.controlSocket, ...endpoints }, 'monitor ready');
-  await sd.ready(`monitoring; status API ${endpoints.statusApi ?? 'off'}`);
-  sd.startWatchdog();
-  return runUntilSignal({
+  // Signal handlers first: a SIGTERM right after READY=1 must find them in place.
+  const stopped = runUntilSignal({
     log,
     notifier: sd,
     busy: () => monitor.inflightCount(),
@@ -46,6 +45,9 @@ export async function monitorCommand(args: string[]): Promise<number> {
       await fencing?.close();
     },
   });
+  await sd.ready(`monitoring; status API ${endpoints.statusApi ?? 'off'}`);
+  sd.startWatchdog();
+  return stopped;
 }
 
 export async function beaconCommand(args: string[]): Promise<number> {
@@ -57,7 +59,8 @@ export async function beaconCommand(args: string[]): Promise<number> {
   beacon.start();
   // area/ops: the beacon serves once its first heartbeats are sent (start() sends one at once).
   const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
+  const stopped = runUntilSignal({ log, notifier: sd, stop: () => beacon.stop() });
   await sd.ready(`sending heartbeats to ${cfg.monitors.length} monitors`);
   sd.startWatchdog();
-  return runUntilSignal({ log, notifier: sd, stop: () => beacon.stop() });
+  return stopped;
 }

@@ -16,6 +16,7 @@ export class SystemdNotifier {
   private readonly socket: string | undefined;
   private watchdog: NodeJS.Timeout | null = null;
   private inFlight = false;
+  private stopped = false;
   sent = 0;
 
   constructor(
@@ -53,7 +54,7 @@ export class SystemdNotifier {
    * loop sends nothing and systemd restarts us. A ping still in flight is not doubled.
    */
   startWatchdog(): void {
-    if (!this.enabled || this.watchdogUsec === 0 || this.watchdog) return;
+    if (!this.enabled || this.watchdogUsec === 0 || this.watchdog || this.stopped) return;
     const everyMs = Math.max(100, Math.floor(this.watchdogUsec / 2000));
     this.watchdog = setInterval(() => {
       if (this.inFlight) return;
@@ -64,6 +65,7 @@ export class SystemdNotifier {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
   }
