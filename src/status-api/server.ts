@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { formatHostPort, type HostPort } from '../config/address.js';
@@ -9,8 +9,11 @@ import { parseSince, readHistory } from './history-file.js';
 import { scrubSecrets } from './scrub.js';
 import { listenHttp } from './listen.js';
 
-/** The dashboard's files, served as they are (no build step): dashboard/ at the package root. */
-const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
+/**
+ * The dashboard's files, served as they are (no build step): dashboard/ at the package root, which
+ * is two levels up from src/status-api/ and three from dist/src/status-api/.
+ */
+const DASHBOARD_DIR = ['../../../dashboard/', '../../dashboard/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((d) => existsSync(d + 'index.html')) ?? '';
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
