@@ -60,10 +60,11 @@ export class StatusApiServer {
     this.server?.closeAllConnections();
   }
 
-  private authorized(req: IncomingMessage, url: URL): boolean {
+  private authorized(req: IncomingMessage): boolean {
     if (!this.tokenDigest) return true;
     const h = req.headers.authorization ?? '';
-    const given = h.startsWith('Bearer ') ? h.slice(7) : (url.searchParams.get('token') ?? '');
+    // Header only: a token in the query string would end up in proxy logs and browser history.
+    const given = h.startsWith('Bearer ') ? h.slice(7) : '';
     // Digests have equal length, so the comparison time says nothing about the token.
     return timingSafeEqual(digest(given), this.tokenDigest);
   }
@@ -75,7 +76,7 @@ export class StatusApiServer {
       const asset = STATIC[url.pathname];
       if (asset) return serveFile(res, asset.file, asset.type);
       if (!url.pathname.startsWith('/api/')) return json(res, 404, { error: `no such page: ${url.pathname}` });
-      if (!this.authorized(req, url)) {
+      if (!this.authorized(req)) {
         res.setHeader('www-authenticate', 'Bearer');
         return json(res, 401, { error: 'bearer token required' });
       }
