@@ -54,6 +54,8 @@ function renderStatus(s) {
     d.append(el('div', 'name', h.host), el('div', 'state', h.state + (h.maintenance ? ' (maint)' : '')));
     const f = h.fence;
     let detail = `heard ${age(h.lastHeartbeatAgeMs)} ago · loss ${h.lossPct}%`;
+    if (h.state === 'fence_failed' && !(f && typeof f === 'object')) detail = 'cannot be fenced: retrying; instances NOT recovered';
+    if (h.state === 'fencing') detail = 'powering off…';
     if (f && typeof f === 'object') detail = `${f.ok ? 'fenced' : 'fence failed'}${f.level ? ` L${f.level}` : ''} ${(f.agent ?? '').split('/').pop()} ${Math.round(f.durationMs ?? 0)}ms`;
     const r = h.recovery;
     if (r && typeof r === 'object') detail += ` · evac ${r.evacuated ?? 0}/${r.selected ?? 0}`;

@@ -27,7 +27,7 @@ let page: Page;
 describe.runIf(haveChromium)('dashboard in chromium', () => {
   beforeAll(async () => {
     ensureBuilt();
-    c = await startOpsCluster({ monitors: 3, hosts: ['cmp1', 'cmp2', 'cmp3', 'cmp4'], beaconIntervalMs: 500 });
+    c = await startOpsCluster({ monitors: 3, hosts: ['cmp1', 'cmp2', 'cmp3', 'cmp4'], beaconIntervalMs: 500, unfenceable: ['cmp3'] });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -83,6 +83,18 @@ describe.runIf(haveChromium)('dashboard in chromium', () => {
     expect(types.indexOf('host.fenced')).toBeGreaterThan(types.indexOf('host.fencing'));
     expect(await page.locator('.incident[data-host="cmp2"] li[data-type="host.fenced"]').textContent()).toContain('fence_fake');
     expect(errors).toEqual([]);
+  });
+
+  it('raises the fence_failed alarm and turns the verdict degraded when a host cannot be fenced', async () => {
+    c.p.kill('cmp3');
+    await page.waitForSelector('.host[data-host="cmp3"][data-state="fence_failed"]', { timeout: 20_000 });
+    await page.waitForSelector('#alarms li[data-kind="fence_failed"]', { timeout: 5000 });
+    expect(await page.locator('#alarms li[data-kind="fence_failed"]').textContent()).toContain('cmp3');
+    await page.waitForSelector('#verdict[data-code="1"]', { timeout: 5000 });
+    await page.waitForSelector('.incident[data-host="cmp3"] li[data-type="host.fence_failed"]', { timeout: 5000 });
+    expect(await page.locator('.incident[data-host="cmp3"] li[data-type="host.fenced"]').count()).toBe(0);
+    // cmp2 stays fenced, the rest up.
+    expect(await page.locator('.host[data-host="cmp2"]').getAttribute('data-state')).toBe('fenced');
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
