@@ -31,14 +31,14 @@ export interface OpsCluster {
  * fencing through agents/fence_fake (power state in a file per host). Beacons at 200 ms so a death
  * is declared within about a second.
  */
-export async function startOpsCluster(o: { monitors: number; hosts: string[]; fencing?: boolean; beaconIntervalMs?: number; /** Hosts whose fence device refuses to power off. */ unfenceable?: string[] }): Promise<OpsCluster> {
+export async function startOpsCluster(o: { monitors: number; hosts: string[]; fencing?: boolean; beaconIntervalMs?: number; /** Hosts whose fence device refuses to power off. */ unfenceable?: string[]; /** fence_fake waits this long before powering off. */ fenceDelaySeconds?: number }): Promise<OpsCluster> {
   const p = new Processes('iha-ops-');
   const powerFile = (h: string): string => join(p.dir, `power-${h}`);
   for (const h of o.hosts) writeFileSync(powerFile(h), 'on\n');
   const fencing = {
     retries: 0,
     action_timeout: '10s',
-    devices: Object.fromEntries(o.hosts.map((h) => [`fake-${h}`, { agent: agentPath('fence_fake'), options: { state_file: powerFile(h), ...(o.unfenceable?.includes(h) ? { fail_action: 'off' } : {}) } }])),
+    devices: Object.fromEntries(o.hosts.map((h) => [`fake-${h}`, { agent: agentPath('fence_fake'), options: { state_file: powerFile(h), ...(o.unfenceable?.includes(h) ? { fail_action: 'off' } : {}), ...(o.fenceDelaySeconds ? { delay: String(o.fenceDelaySeconds) } : {}) } }])),
     hosts: Object.fromEntries(o.hosts.map((h) => [h, { levels: [[`fake-${h}`]] }])),
   };
   const ports: Array<{ api: number; metrics: number }> = [];
