@@ -1,18 +1,24 @@
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { formatHostPort } from '../config/address.js';
 import { loadConfig } from '../config/load.js';
 import { readMonitorConfig } from '../config/monitor-config.js';
-import type { JournalEntry } from '../status-api/event-journal.js';
+import { DEFAULT_STATUS_API_LISTEN } from '../config/ops-config.js';
+import { HISTORY_FILE, type JournalEntry } from '../status-api/event-journal.js';
 import { parseSince, readHistory } from '../status-api/history-file.js';
 import { describeEvent } from '../status-api/describe-event.js';
 import type { Io } from './commands.js';
 import { UsageError, parse } from './args.js';
+
+const DEFAULT_STATE_DIR = '/var/lib/instance-ha';
 
 export const HISTORY_HELP = `Usage: instance-ha history [HOST] [--since DURATION|ISO] [--config FILE | --url URL | --state-dir DIR] [--json]
 
 The monitor's journal of decisions, oldest first: every detection, quorum change, fence attempt,
 recovery step and notification it recorded, with wall-clock times. Read from the monitor's status
 API, or straight from <state_dir>/history.jsonl when the monitor is down (or with --state-dir).
+Without --config/--url/--state-dir: http://127.0.0.1:7411, then /var/lib/instance-ha.
 
 Options
   HOST                  only events about this host (and mass-failure holds naming it)
@@ -59,7 +65,11 @@ export async function historyCommand(args: string[], io: Io): Promise<number> {
     if (cfg.ops.statusApi.enabled) url ??= `http://${formatHostPort(cfg.ops.statusApi.listen)}`;
     token ??= cfg.ops.statusApi.token ?? undefined;
   }
-  if (!url && !stateDir) throw new UsageError(`say where the history is: --config, --url or --state-dir\n\n${HISTORY_HELP}`);
+  if (!url && !stateDir) {
+    // Nothing said: the defaults of a packaged install (status API on loopback, then the state dir).
+    url = `http://${DEFAULT_STATUS_API_LISTEN}`;
+    stateDir = DEFAULT_STATE_DIR;
+  }
   if (url && !values['state-dir']) {
     const q = new URLSearchParams();
     if (host) q.set('host', host);
@@ -74,6 +84,10 @@ export async function historyCommand(args: string[], io: Io): Promise<number> {
       }
       io.err(`status API unreachable (${(err as Error).message}); reading ${stateDir}/history.jsonl`);
     }
+  }
+  if (!entries && !existsSync(join(stateDir!, HISTORY_FILE))) {
+    io.err(`no history at ${join(stateDir!, HISTORY_FILE)} (no monitor has run with this state_dir)`);
+    return 2;
   }
   entries ??= readHistory(stateDir!, { ...(host ? { host } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}) });
   if (values.json) {

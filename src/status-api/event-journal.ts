@@ -52,7 +52,9 @@ export class EventJournal implements EventSink {
     this.file = o.stateDir ? join(o.stateDir, HISTORY_FILE) : null;
     if (o.stateDir) {
       mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
-      this.size = existsSync(this.file!) ? statSync(this.file!).size : 0;
+      // Created empty at start, so "no file" means "no monitor ever ran here", not "nothing happened".
+      if (!existsSync(this.file!)) appendFileSync(this.file!, '', { mode: 0o640 });
+      this.size = statSync(this.file!).size;
     }
   }
 
