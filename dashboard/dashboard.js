@@ -72,7 +72,7 @@ async function refreshStatus() {
     const v = document.getElementById('verdict');
     v.className = 'verdict unreachable';
     v.dataset.code = '2';
-    v.textContent = `UNREACHABLE (${err.message})`;
+    v.textContent = /HTTP 401/.test(err.message) ? 'UNAUTHORIZED: open this page as …/#token=<status API token>' : `UNREACHABLE (${err.message})`;
   }
 }
 
