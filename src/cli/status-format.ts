@@ -39,8 +39,10 @@ function clock(wallMs: number): string {
 }
 
 /** Fencing state of one host: level, agent, when and how long (or how long so far). */
-export function fenceCell(h: Host, nowMs: number): string {
+export function fenceCell(h: Host, nowMs: number, lastFailure?: { record: unknown; at: number }): string {
   if (h.state === 'fencing') return h.decisionSinceMs !== null ? `in progress ${age(nowMs - h.decisionSinceMs)}` : 'in progress';
+  // The decision keeps a record only for a success; a failure's record is in its event.
+  if (h.state === 'fence_failed' && !h.fence && lastFailure) h = { ...h, fence: lastFailure.record, decisionSinceMs: h.decisionSinceMs ?? lastFailure.at };
   const r = h.fence as { ok?: boolean; level?: number; agent?: string; durationMs?: number; attempts?: Array<{ agent?: string }>; error?: string } | null;
   if (!r || typeof r !== 'object') return '-';
   const agent = (r.agent ?? r.attempts?.[r.attempts.length - 1]?.agent ?? '?').split('/').pop();
@@ -74,8 +76,10 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
     // Green: fine; yellow: watch it; blue: being handled; red: needs a human or is failing.
     const stateColor = (st: string): number => (st === 'up' || st === 'recovered' ? 32 : st === 'suspect' || st === 'maintenance' ? 33 : st === 'fencing' || st === 'fenced' || st === 'recovering' ? 36 : 31);
     const withRecovery = s.hosts.some((h) => recoveryCell(h) !== '-');
+    const failures = new Map<string, { record: unknown; at: number }>();
+    for (const e of s.recentEvents) if (e.type === 'host.fence_failed') failures.set(e.host, { record: e.record, at: e.at });
     // Padding is computed on the plain text, colour added after, so columns stay aligned on a TTY.
-    const rows = s.hosts.map((h) => [h.host, h.state, age(h.lastHeartbeatAgeMs), h.localLevel, h.novaCompute, `${h.lossPct}%`, `${(h.deadAfterMs / 1000).toFixed(1)}s`, h.maintenance ? 'yes' : '', fenceCell(h, nowMs), ...(withRecovery ? [recoveryCell(h)] : [])]);
+    const rows = s.hosts.map((h) => [h.host, h.state, age(h.lastHeartbeatAgeMs), h.localLevel, h.novaCompute, `${h.lossPct}%`, `${(h.deadAfterMs / 1000).toFixed(1)}s`, h.maintenance ? 'yes' : '', fenceCell(h, nowMs, failures.get(h.host)), ...(withRecovery ? [recoveryCell(h)] : [])]);
     const lines = table([['HOST', 'STATE', 'LAST HEARTBEAT', 'HERE', 'NOVA-COMPUTE', 'LOSS', 'DEAD AFTER', 'MAINT', 'FENCE', ...(withRecovery ? ['RECOVERY'] : [])], ...rows]).split('\n');
     out.push(lines[0]!);
     lines.slice(1).forEach((line, i) => {

@@ -66,6 +66,13 @@ describe('status output', () => {
     expect(row('up')).toMatch(/\s-\s+-$/);
   });
 
+  it('takes a failed fence record from its event when the decision has none', () => {
+    const h = host('fence_failed');
+    const ev: ClusterEvent = { type: 'host.fence_failed', at: NOW - 2000, host: h.host, record: badFence, retryInMs: 5000 };
+    const out = formatStatus(snapshot({ hosts: [h], events: [ev], alarms: [ALARMS[3]!] }), false, NOW);
+    expect(out.split('\n').find((l) => l.startsWith('cmp-fence_failed '))).toContain('FAILED fence_apc_snmp 30.0s at 03:00:08Z');
+  });
+
   it('shows recovery progress columns only when a host has them', () => {
     expect(text).toMatch(/^HOST .* FENCE\s+RECOVERY$/m);
     expect(row('recovering')).toContain('2/4 evacuated, 1 active, 0 failed, 1 notified');
