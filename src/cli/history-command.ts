@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { formatHostPort } from '../config/address.js';
 import { loadConfig } from '../config/load.js';
@@ -58,11 +59,14 @@ export async function historyCommand(args: string[], io: Io): Promise<number> {
   let stateDir = values['state-dir'];
   let url = values.url;
   let token: string | undefined;
+  let ca: string | undefined;
   if (values['token-file']) token = (await import('node:fs')).readFileSync(values['token-file'], 'utf8').trim();
   if (values.config) {
     const cfg = loadConfig(values.config, readMonitorConfig);
     stateDir ??= cfg.stateDir;
-    if (cfg.ops.statusApi.enabled) url ??= `http://${formatHostPort(cfg.ops.statusApi.listen)}`;
+    if (cfg.ops.statusApi.enabled) url ??= `${cfg.ops.statusApi.tls ? 'https' : 'http'}://${formatHostPort(cfg.ops.statusApi.listen)}`;
+    // The monitor's own certificate is trusted for its own API (it may well be self-signed).
+    ca = cfg.ops.statusApi.tls?.cert;
     token ??= cfg.ops.statusApi.token ?? undefined;
   }
   if (!url && !stateDir) {
@@ -75,7 +79,7 @@ export async function historyCommand(args: string[], io: Io): Promise<number> {
     if (host) q.set('host', host);
     if (values.since) q.set('since', values.since);
     try {
-      const body = (await getJson(`${url.replace(/\/$/, '')}/api/history?${q.toString()}`, token)) as { entries: JournalEntry[] };
+      const body = (await getJson(`${url.replace(/\/$/, '')}/api/history?${q.toString()}`, token, ca)) as { entries: JournalEntry[] };
       entries = body.entries;
     } catch (err) {
       if (!stateDir) {
@@ -102,9 +106,10 @@ export async function historyCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function getJson(url: string, token: string | undefined): Promise<unknown> {
+function getJson(url: string, token: string | undefined, ca: string | undefined): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 5000, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+    const opts = { timeout: 5000, headers: token ? { authorization: `Bearer ${token}` } : {}, ...(ca ? { ca } : {}) };
+    const req = (url.startsWith('https:') ? httpsRequest : request)(url, opts, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseHostPort, type HostPort } from './address.js';
 import type { ObjectReader } from './reader.js';
 
@@ -6,7 +7,7 @@ import type { ObjectReader } from './reader.js';
  * Prometheus metrics endpoint. Both default to loopback; anything else must be asked for.
  */
 export interface OpsConfig {
-  statusApi: { enabled: boolean; listen: HostPort; token: string | null; historyMaxBytes: number };
+  statusApi: { enabled: boolean; listen: HostPort; token: string | null; tls: { cert: string; key: string } | null; historyMaxBytes: number };
   metrics: { enabled: boolean; listen: HostPort };
 }
 
@@ -39,6 +40,7 @@ export function readOpsConfig(root: ObjectReader): OpsConfig {
   if (statusEnabled && !isLoopback(statusListen.host) && token === null) {
     s.problem('listen', `is ${statusListen.host}, not a loopback address: set token_file (a bearer token) or bind 127.0.0.1`);
   }
+  const tls = readTls(s.object('tls'), s.has('tls'));
   const historyMaxBytes = s.number('history_max_bytes', { default: 64 * 1024 * 1024, min: 64 * 1024, integer: true });
   s.finish();
 
@@ -47,7 +49,27 @@ export function readOpsConfig(root: ObjectReader): OpsConfig {
   const metricsListen = listenAddress(m, DEFAULT_METRICS_LISTEN);
   m.finish();
   return {
-    statusApi: { enabled: statusEnabled, listen: statusListen, token, historyMaxBytes },
+    statusApi: { enabled: statusEnabled, listen: statusListen, token, tls, historyMaxBytes },
     metrics: { enabled: metricsEnabled, listen: metricsListen },
   };
+}
+
+/** `status_api.tls`: a PEM certificate (chain) and its key (a secret: mode 0600, like every key). */
+function readTls(t: ObjectReader, present: boolean): { cert: string; key: string } | null {
+  const certFile = t.string('cert_file');
+  const key = t.secret('key');
+  t.finish();
+  if (!present) return null;
+  if (!certFile) t.problem('cert_file', 'is required with tls');
+  if (key === undefined && !t.problems.some((p) => p.path.startsWith(t.keyPath('key')))) t.problem('key_file', 'is required with tls');
+  let cert: string | undefined;
+  if (certFile) {
+    try {
+      cert = readFileSync(certFile, 'utf8');
+      if (!cert.includes('-----BEGIN CERTIFICATE-----')) t.problem('cert_file', `${certFile} holds no PEM certificate`);
+    } catch (err) {
+      t.problem('cert_file', `cannot read ${certFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  return cert && key ? { cert, key } : null;
 }

@@ -48,7 +48,7 @@ export function createMonitorOps(cfg: MonitorConfig, log: Logger): MonitorOps {
       notifierFn = notifier ?? null;
       const bound = { statusApi: null as string | null, metrics: null as string | null };
       if (cfg.ops.statusApi.enabled) {
-        api = new StatusApiServer({ listen: cfg.ops.statusApi.listen, token: cfg.ops.statusApi.token, snapshot, journal, stateDir: cfg.stateDir, log: log.child({ component: 'status-api' }) });
+        api = new StatusApiServer({ listen: cfg.ops.statusApi.listen, token: cfg.ops.statusApi.token, tls: cfg.ops.statusApi.tls, snapshot, journal, stateDir: cfg.stateDir, log: log.child({ component: 'status-api' }) });
         bound.statusApi = await bindOrWarn(() => api!.start(), 'status API', formatHostPort(cfg.ops.statusApi.listen), log);
       }
       if (metrics) {

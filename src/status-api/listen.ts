@@ -1,8 +1,7 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { HostPort } from '../config/address.js';
 
-/** Binds an HTTP server; resolves with the address actually bound (port 0 → the kernel's pick). */
+/** Binds an HTTP(S) server; resolves with the address actually bound (port 0 → the kernel's pick). */
 export function listenHttp(server: Server, at: HostPort): Promise<HostPort> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);

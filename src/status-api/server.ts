@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { formatHostPort, type HostPort } from '../config/address.js';
 import type { Logger } from '../log.js';
@@ -25,6 +26,8 @@ export interface StatusApiOptions {
   listen: HostPort;
   /** Bearer token required on /api/* (required by config when not on loopback). */
   token: string | null;
+  /** Serve HTTPS with this certificate and key instead of HTTP. */
+  tls?: { cert: string; key: string } | null;
   snapshot: () => unknown;
   journal: EventJournal;
   /** Where history.jsonl lives; null serves the in-memory events only. */
@@ -37,7 +40,7 @@ export interface StatusApiOptions {
  * actions stay on the 0600 control socket. Every JSON answer goes through scrubSecrets.
  */
 export class StatusApiServer {
-  private server: Server | null = null;
+  private server: ReturnType<typeof createServer> | ReturnType<typeof createHttpsServer> | null = null;
   private readonly aborts = new Set<AbortController>();
   private readonly tokenDigest: Buffer | null;
   address: HostPort | null = null;
@@ -47,10 +50,11 @@ export class StatusApiServer {
   }
 
   async start(): Promise<HostPort> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    const server = this.o.tls ? createHttpsServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : createServer(handler);
     this.address = await listenHttp(server, this.o.listen);
     this.server = server;
-    this.o.log.info({ listen: formatHostPort(this.address), auth: this.tokenDigest ? 'bearer' : 'none (loopback)' }, 'status API listening');
+    this.o.log.info({ listen: formatHostPort(this.address), tls: !!this.o.tls, auth: this.tokenDigest ? 'bearer' : 'none (loopback)' }, 'status API listening');
     return this.address;
   }
 
