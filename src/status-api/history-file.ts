@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { HISTORY_FILE, type JournalEntry } from './event-journal.js';
 
@@ -45,6 +46,34 @@ export function readHistory(stateDir: string, q: HistoryQuery = {}): JournalEntr
     }
   }
   return q.limit !== undefined && out.length > q.limit ? out.slice(out.length - q.limit) : out;
+}
+
+/**
+ * The same, streamed: what the monitor's status API uses, so that reading a large history yields to
+ * the event loop between chunks instead of stalling the monitor (a stall suspends convictions).
+ */
+export async function readHistoryAsync(stateDir: string, q: HistoryQuery = {}): Promise<JournalEntry[]> {
+  const file = join(stateDir, HISTORY_FILE);
+  const limit = q.limit ?? Infinity;
+  let out: JournalEntry[] = [];
+  for (const f of [`${file}.1`, file]) {
+    if (!existsSync(f)) continue;
+    const lines = createInterface({ input: createReadStream(f, { encoding: 'utf8' }), crlfDelay: Infinity });
+    for await (const line of lines) {
+      // Cheap pre-filter: a line about another host does not name this one at all.
+      if (!line || (q.host !== undefined && !line.includes(JSON.stringify(q.host)))) continue;
+      let entry: JournalEntry;
+      try {
+        entry = JSON.parse(line) as JournalEntry;
+      } catch {
+        continue;
+      }
+      if (!matches(entry, q)) continue;
+      out.push(entry);
+      if (out.length >= 2 * limit) out = out.slice(out.length - limit);
+    }
+  }
+  return out.length > limit ? out.slice(out.length - limit) : out;
 }
 
 /** `--since` as a duration back from now (`90s`, `2h`, `3d`) or an ISO date; ms since epoch. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { formatHostPort, type HostPort } from '../config/address.js';
 import type { Logger } from '../log.js';
 import type { EventJournal } from './event-journal.js';
-import { parseSince, readHistory } from './history-file.js';
+import { parseSince, readHistoryAsync } from './history-file.js';
 import { scrubSecrets } from './scrub.js';
 import { listenHttp } from './listen.js';
 
@@ -106,7 +106,7 @@ export class StatusApiServer {
           const host = url.searchParams.get('host') ?? undefined;
           const limit = Math.min(100_000, Number(url.searchParams.get('limit') ?? '10000') || 10_000);
           const q = { ...(host ? { host } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}), limit };
-          const entries = this.o.stateDir ? readHistory(this.o.stateDir, q) : this.o.journal.since(0);
+          const entries = this.o.stateDir ? await readHistoryAsync(this.o.stateDir, q) : this.o.journal.since(0);
           return json(res, 200, { entries });
         }
         default:

@@ -10,7 +10,7 @@ import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { MonitorMetrics } from '../../src/metrics/metrics.js';
 import { EventJournal } from '../../src/status-api/event-journal.js';
-import { parseSince, readHistory } from '../../src/status-api/history-file.js';
+import { parseSince, readHistory, readHistoryAsync } from '../../src/status-api/history-file.js';
 import { scrubSecrets } from '../../src/status-api/scrub.js';
 import { StatusApiServer } from '../../src/status-api/server.js';
 
@@ -69,6 +69,13 @@ describe('event journal and history file', () => {
     expect(readHistory(dir).map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(readHistory(dir, { host: 'a' }).map((e) => e.seq)).toEqual([1, 3]);
     expect(readHistory(dir, { sinceMs: Date.parse('2026-11-21T03:00:02Z') }).map((e) => e.seq)).toEqual([2, 3]);
+  });
+
+  it('reads the same entries streamed (as the status API does), newest kept under a limit', async () => {
+    expect((await readHistoryAsync(dir)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect((await readHistoryAsync(dir, { host: 'a' })).map((e) => e.seq)).toEqual([1, 3]);
+    expect((await readHistoryAsync(dir, { limit: 2 })).map((e) => e.seq)).toEqual([2, 3]);
+    expect((await readHistoryAsync(dir, { host: 'zz' }))).toEqual([]);
   });
 
   it('rotates at max size, and reads the rotated file first', () => {
