@@ -43,6 +43,8 @@ export class StatusApiServer {
   private server: ReturnType<typeof createServer> | ReturnType<typeof createHttpsServer> | null = null;
   private readonly aborts = new Set<AbortController>();
   private readonly tokenDigest: Buffer | null;
+  /** One serialised snapshot shared by every client for 250 ms: N open dashboards cost one. */
+  private cachedStatus: { atMs: number; text: string } | null = null;
   address: HostPort | null = null;
 
   constructor(private readonly o: StatusApiOptions) {
@@ -85,8 +87,11 @@ export class StatusApiServer {
         return json(res, 401, { error: 'bearer token required' });
       }
       switch (url.pathname) {
-        case '/api/status':
-          return json(res, 200, this.o.snapshot());
+        case '/api/status': {
+          const now = Date.now();
+          if (!this.cachedStatus || now - this.cachedStatus.atMs >= 250) this.cachedStatus = { atMs: now, text: JSON.stringify(scrubSecrets(this.o.snapshot())) };
+          return sendText(res, 200, this.cachedStatus.text);
+        }
         case '/api/events': {
           const since = Number(url.searchParams.get('since') ?? '0');
           const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(url.searchParams.get('wait') ?? '0') || 0));
@@ -131,7 +136,10 @@ const SECURITY_HEADERS = {
 };
 
 function json(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(scrubSecrets(body));
+  sendText(res, code, JSON.stringify(scrubSecrets(body)));
+}
+
+function sendText(res: ServerResponse, code: number, text: string): void {
   res.writeHead(code, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
