@@ -11,6 +11,10 @@ import { notificationAlarms, startNotifications } from './notify-wiring.js';
 import { createNovaRecoverer } from '../recovery/index.js';
 import { startAutoUnfence } from './auto-unfence-wiring.js';
 import type { ClusterEvent } from '../core/events.js';
+// area/ops: status API, history, metrics, systemd notify, SIGTERM grace.
+import { createMonitorOps } from '../ops/monitor-ops.js';
+import { runUntilSignal } from '../ops/lifecycle.js';
+import { SystemdNotifier } from '../systemd/notify.js';
 
 function level(s: string): 'info' | 'fatal' | 'error' | 'warn' | 'debug' | 'trace' | 'silent' {
   return isLevel(s) ? s : 'info';
@@ -25,6 +29,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id }) : null;
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
   const notifier = await startNotifications(cfg, log);
+  const ops = createMonitorOps(cfg, log); // area/ops: history and metrics sinks
   // The recoverer reports per-instance steps; they reach the monitor once it exists.
   let monitorRef: MonitorDaemon | null = null;
   const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: { publish: (ev: ClusterEvent) => monitorRef?.edgeEvent(ev) } }) : null;
@@ -33,7 +38,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     log,
     ...(fencing ? { fencer: fencing.fencer } : {}),
     ...(recoverer ? { recoverer } : {}),
-    sinks: notifier ? [notifier] : [],
+    sinks: [...(notifier ? [notifier] : []), ...ops.sinks],
     edgeStatus: () => {
       const n = notifier?.status();
       return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
@@ -44,16 +49,36 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const stopAutoUnfence = startAutoUnfence(cfg, monitor, log.child({ component: 'auto-unfence' }));
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();
-  log.info({ controlSocket: cfg.controlSocket }, 'monitor ready');
-  return waitForStop(log, async () => {
-    stopAutoUnfence();
-    control.stop();
-    monitor.stop();
-    await fencing?.close();
-    // Flush what the broker has not confirmed yet; the rest stays in the outbox for the next start.
-    const flushed = await notifier?.close();
-    if (flushed && !flushed.flushed) log.warn({ backlog: flushed.backlog }, 'notifications left in the outbox for the next start');
+  // area/ops: HTTP endpoints, then READY=1 only now that every socket is bound.
+  const endpoints = await ops.start(
+    () => monitor.snapshot(),
+    () => {
+      // The notifier's status in the shape the metrics take (published = confirmed + still queued).
+      const n = notifier?.status();
+      return n ? { published: n.confirmed + n.backlog, confirmed: n.confirmed, outboxDepth: n.backlog, connected: n.broker.connected } : null;
+    },
+  );
+  const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
+  log.info({ controlSocket: cfg.controlSocket, ...endpoints }, 'monitor ready');
+  // Signal handlers first: a SIGTERM right after READY=1 must find them in place.
+  const stopped = runUntilSignal({
+    log,
+    notifier: sd,
+    busy: () => monitor.inflightCount(),
+    stop: async () => {
+      stopAutoUnfence();
+      ops.stop();
+      control.stop();
+      monitor.stop();
+      await fencing?.close();
+      // Flush what the broker has not confirmed yet; the rest stays in the outbox for the next start.
+      const flushed = await notifier?.close();
+      if (flushed && !flushed.flushed) log.warn({ backlog: flushed.backlog }, 'notifications left in the outbox for the next start');
+    },
   });
+  await sd.ready(`monitoring; status API ${endpoints.statusApi ?? 'off'}`);
+  sd.startWatchdog();
+  return stopped;
 }
 
 export async function beaconCommand(args: string[]): Promise<number> {
@@ -63,23 +88,10 @@ export async function beaconCommand(args: string[]): Promise<number> {
   const log = createLogger({ level: level(cfg.logLevel), base: { host: cfg.host } });
   const beacon = new Beacon(cfg, log.child({ component: 'beacon' }));
   beacon.start();
-  return waitForStop(log, () => beacon.stop());
-}
-
-function waitForStop(log: ReturnType<typeof createLogger>, stop: () => void | Promise<void>): Promise<number> {
-  return new Promise((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      log.info({ signal: sig }, 'stopping');
-      void Promise.resolve(stop()).then(
-        () => resolve(0),
-        (err: unknown) => {
-          log.error({ err }, 'error while stopping');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not supported yet; restart the service to apply changes'));
-  });
+  // area/ops: the beacon serves once its first heartbeats are sent (start() sends one at once).
+  const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
+  const stopped = runUntilSignal({ log, notifier: sd, stop: () => beacon.stop() });
+  await sd.ready(`sending heartbeats to ${cfg.monitors.length} monitors`);
+  sd.startWatchdog();
+  return stopped;
 }

@@ -8,6 +8,8 @@ import { agentsCommand, fenceCommand } from './fence-commands.js';
 import { eventsCommand } from './notify-wiring.js';
 import { demoCommand } from './demo-command.js';
 import { unfenceCommand } from './unfence-command.js';
+import { historyCommand } from './history-command.js'; // area/ops
+import { COMMAND_HELP } from './command-help.js'; // area/ops
 
 const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
 
@@ -24,6 +26,7 @@ Try it
 Operator commands (talk to the local monitor's control socket)
   status [--json] [--watch]    cluster, quorum, coordinator, every host; exit 0 healthy, 1 degraded, 2 no quorum/unreachable
   maintenance HOST on|off      keep a host from ever being declared failed (planned work)
+  history [HOST] [--since D]   the monitor's journal of decisions (status API, or the state dir)
   ack-mass-failure             let the coordinator act on hosts held by the mass-failure guard
   config check FILE [--kind monitor|beacon]
                                validate a configuration file (and its fence agents' options) without starting anything
@@ -39,6 +42,8 @@ Common options
   --socket PATH                control socket (default $INSTANCE_HA_SOCKET or /run/instance-ha/monitor.sock)
   --config FILE                read the control socket path from a monitor config
 
+Run 'instance-ha COMMAND --help' for a command's options, exit codes and examples.
+
 Examples
   instance-ha monitor --config /etc/instance-ha/monitor.yaml
   instance-ha status --json | jq '.hosts[] | select(.state != "up")'
@@ -47,6 +52,11 @@ Examples
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
+  // area/ops: `instance-ha COMMAND --help` for every command that has a help text.
+  if (cmd && COMMAND_HELP[cmd] && (rest.includes('--help') || rest.includes('-h'))) {
+    io.out(COMMAND_HELP[cmd]!);
+    return 0;
+  }
   try {
     switch (cmd) {
       case 'monitor':
@@ -61,6 +71,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await ackMassFailureCommand(rest, io);
       case 'config':
         return await configCheckCommand(rest, io);
+      case 'history': // area/ops
+        return await historyCommand(rest, io);
       case 'fence':
         return await fenceCommand(rest, io);
       case 'agents':
@@ -102,7 +114,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), isTty: process.stdout.isTTY === true };
+const io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), isTty: process.stdout.isTTY === true && !process.env.NO_COLOR };
 main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;

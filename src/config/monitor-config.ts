@@ -7,6 +7,7 @@ import { readFencingConfig, type FencingConfig } from '../fence/config.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../notify/config.js';
 import { readComputeConfig, type ComputeConfig } from '../openstack/config.js';
 import { readRecoveryConfig, type RecoveryConfig } from '../recovery/config.js';
+import { readOpsConfig, type OpsConfig } from './ops-config.js'; // area/ops
 
 export interface MonitorPeer {
   id: string;
@@ -31,6 +32,7 @@ export interface MonitorConfig {
   notifications: NotificationsConfig | null;
   /** Recovery through the compute API; null without a `recovery:` section (hosts are fenced only). */
   recovery: { compute: ComputeConfig; recovery: RecoveryConfig } | null;
+  ops: OpsConfig;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -128,5 +130,6 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     fencing,
     notifications,
     recovery,
+    ops: readOpsConfig(r), // area/ops
   };
 }

@@ -95,6 +95,11 @@ export class MonitorDaemon {
     return this.now();
   }
 
+  /** area/ops: fences and recoveries still running (SIGTERM waits a grace for them). */
+  inflightCount(): number {
+    return this.inflight.size;
+  }
+
   acting(): boolean {
     return this.core.acting(this.now());
   }

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 
 export interface ClusterLayout {
   dir: string;
-  monitors: Array<{ id: string; port: number; config: string; socket: string; stateDir: string }>;
+  monitors: Array<{ id: string; port: number; config: string; socket: string; stateDir: string; statusApi: string; metrics: string }>;
   hosts: Array<{ name: string; config: string }>;
   keyFile: string;
 }
@@ -31,7 +31,10 @@ export function writeClusterFiles(dir: string, o: ClusterOptions): ClusterLayout
   writeFileSync(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
   const monitors = Array.from({ length: o.monitors }, (_, i) => {
     const id = `mon${i + 1}`;
-    return { id, port: o.basePort + i, config: join(dir, `${id}.yaml`), socket: join(dir, `${id}.sock`), stateDir: join(dir, `${id}-state`) };
+    // Each monitor its own TCP ports for the status API and metrics (the defaults would collide).
+    const statusApi = `127.0.0.1:${o.basePort + 100 + i}`;
+    const metrics = `127.0.0.1:${o.basePort + 200 + i}`;
+    return { id, port: o.basePort + i, config: join(dir, `${id}.yaml`), socket: join(dir, `${id}.sock`), stateDir: join(dir, `${id}-state`), statusApi, metrics };
   });
   const monitorList = monitors.map((m) => ({ id: m.id, address: `127.0.0.1:${m.port}` }));
   monitors.forEach((m, i) => {
@@ -44,6 +47,8 @@ export function writeClusterFiles(dir: string, o: ClusterOptions): ClusterLayout
       control_socket: m.socket,
       hosts: o.hosts,
       log_level: o.logLevel ?? 'info',
+      status_api: { listen: m.statusApi },
+      metrics: { listen: m.metrics },
       ...(o.monitorExtra?.(m.id, i) ?? {}),
     };
     writeFileSync(m.config, stringify(doc));

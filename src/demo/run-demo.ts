@@ -58,7 +58,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const h of layout.hosts) procs.start(h.name, ['beacon', '--config', h.config]);
     const ready = await waitFor(layout, (s) => s.cluster.coordinator !== null && s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), READY_TIMEOUT_MS);
     if (!ready) throw new Error(`the demo cluster did not come up within ${READY_TIMEOUT_MS / 1000} s; logs in ${dir}`);
-    o.out(`cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard\n`);
+    o.out(`cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard; dashboard http://${layout.monitors[0]!.statusApi}/\n`);
     // A host powered off by its BMC stops beating, as a real one would.
     const loseHost = (h: string): void => {
       procs.signal(h, 'SIGKILL');
@@ -264,6 +264,7 @@ function reachable(host: string, port: number): Promise<boolean> {
 
 async function keepRunning(o: DemoOptions, layout: ClusterLayout, dir: string): Promise<void> {
   o.out(`\nThe cluster stays up (--keep). Try, in another terminal:`);
+  o.out(`  the dashboard: http://${layout.monitors[0]!.statusApi}/   metrics: http://${layout.monitors[0]!.metrics}/metrics`);
   o.out(`  node dist/src/cli/main.js status --socket ${layout.monitors[0]!.socket}`);
   o.out(`  node dist/src/cli/main.js events --follow --config ${layout.monitors[0]!.config}`);
   o.out(`  node dist/src/cli/main.js fence compute-1 --action status --config ${layout.monitors[0]!.config}`);

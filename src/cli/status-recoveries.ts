@@ -1,0 +1,61 @@
+import type { ClusterEvent } from '../core/events.js';
+
+/** Short names of the steps of a failure's handling, by event type (unknown types keep their name). */
+const STEP: Record<string, string> = {
+  'host.suspect': 'suspect',
+  'host.failed': 'failed',
+  'host.fencing': 'fencing',
+  'host.fenced': 'fenced',
+  'host.fence_failed': 'FENCE FAILED',
+  'host.recovery_started': 'recovering',
+  'host.recovery_finished': 'recovery done',
+  'host.recovered': 'back up',
+  'instance.evacuate_start': 'evacuate',
+  'instance.evacuate_end': 'evacuated',
+  'instance.evacuate_error': 'EVACUATE ERROR',
+  'instance.not_recovered': 'NOT RECOVERED',
+};
+
+/**
+ * The recent failures in the snapshot's event list, one line each with every step and its time
+ * from the first sign of trouble: `cmp2  suspect +0.0s → failed +2.1s → fenced +2.2s (L1 fence_fake 96ms)`.
+ * Events of later kinds (force-down, notifications) appear under their own type name.
+ */
+export function recentRecoveries(events: readonly ClusterEvent[], limit = 5): string[] {
+  const incidents: Array<{ host: string; start: number; steps: string[]; extra: string[] }> = [];
+  const open = new Map<string, (typeof incidents)[number]>();
+  for (const e of events) {
+    const host = (e as { host?: unknown }).host;
+    if (typeof host !== 'string' || e.type === 'host.maintenance') continue;
+    let inc = open.get(host);
+    if (!inc) {
+      // Only a sign of failure opens an incident; a stray recovered/instance event alone does not.
+      if (e.type !== 'host.suspect' && e.type !== 'host.failed') continue;
+      inc = { host, start: e.at, steps: [], extra: [] };
+      incidents.push(inc);
+      open.set(host, inc);
+    }
+    const name = STEP[e.type] ?? e.type;
+    // Instance steps are many: counted per kind rather than listed one by one.
+    if (e.type.startsWith('instance.')) {
+      inc.extra.push(name);
+      continue;
+    }
+    inc.steps.push(`${name} +${((e.at - inc.start) / 1000).toFixed(1)}s`);
+    if (e.type === 'host.fenced' || e.type === 'host.fence_failed') {
+      const r = e.record;
+      inc.steps[inc.steps.length - 1] += ` (${r.ok ? `L${r.level ?? '?'} ` : ''}${(r.agent ?? r.attempts[r.attempts.length - 1]?.agent ?? 'no agent').split('/').pop()} ${Math.round(r.durationMs)}ms)`;
+    }
+    if (e.type === 'host.recovery_finished') {
+      const s = e.summary;
+      inc.steps[inc.steps.length - 1] += ` (selected ${s.selected}, evacuated ${s.evacuated}, failed ${s.failed}, notified ${s.notified})`;
+    }
+    if (e.type === 'host.recovered' || e.type === 'host.recovery_finished') open.delete(host);
+  }
+  return incidents.slice(-limit).map((i) => {
+    const counts = new Map<string, number>();
+    for (const x of i.extra) counts.set(x, (counts.get(x) ?? 0) + 1);
+    const extra = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
+    return `${i.host}  ${i.steps.join(' → ')}${extra ? `  [instances: ${extra}]` : ''}`;
+  });
+}

@@ -1,0 +1,74 @@
+import { formatHostPort } from '../config/address.js';
+import type { MonitorConfig } from '../config/monitor-config.js';
+import type { EventSink } from '../daemon/ports.js';
+import type { StatusSnapshot } from '../daemon/status.js';
+import type { Logger } from '../log.js';
+import { MonitorMetrics, type NotifierStatus } from '../metrics/metrics.js';
+import { MetricsServer } from '../metrics/server.js';
+import { EventJournal } from '../status-api/event-journal.js';
+import { StatusApiServer } from '../status-api/server.js';
+
+/**
+ * The monitor's operator surface, wired in two steps because the monitor needs the sinks before it
+ * exists and the servers need the monitor's snapshot after:
+ *
+ *   const ops = createMonitorOps(cfg, log);                     // history + metrics sinks
+ *   const monitor = new MonitorDaemon({ ..., sinks: [...ops.sinks] });
+ *   await monitor.start();
+ *   await ops.start(() => monitor.snapshot());                  // status API, dashboard, /metrics
+ *
+ * A port already taken (another monitor on this machine) is logged and skipped: the dashboard must
+ * never keep the monitor from watching hosts.
+ */
+export interface MonitorOps {
+  journal: EventJournal;
+  metrics: MonitorMetrics | null;
+  sinks: EventSink[];
+  start(snapshot: () => StatusSnapshot, notifier?: () => NotifierStatus | null): Promise<{ statusApi: string | null; metrics: string | null }>;
+  stop(): void;
+}
+
+export function createMonitorOps(cfg: MonitorConfig, log: Logger): MonitorOps {
+  const journal = new EventJournal({ monitorId: cfg.id, stateDir: cfg.stateDir, log: log.child({ component: 'history' }), maxBytes: cfg.ops.statusApi.historyMaxBytes });
+  let snapshotFn: (() => StatusSnapshot) | null = null;
+  let notifierFn: (() => NotifierStatus | null) | null = null;
+  const snapshot = (): StatusSnapshot => {
+    if (!snapshotFn) throw new Error('monitor not started');
+    return snapshotFn();
+  };
+  const metrics = cfg.ops.metrics.enabled ? new MonitorMetrics({ snapshot, notifier: () => notifierFn?.() ?? null }) : null;
+  let api: StatusApiServer | null = null;
+  let metricsServer: MetricsServer | null = null;
+  return {
+    journal,
+    metrics,
+    sinks: metrics ? [journal, metrics] : [journal],
+    async start(snap, notifier) {
+      snapshotFn = snap;
+      notifierFn = notifier ?? null;
+      const bound = { statusApi: null as string | null, metrics: null as string | null };
+      if (cfg.ops.statusApi.enabled) {
+        api = new StatusApiServer({ listen: cfg.ops.statusApi.listen, token: cfg.ops.statusApi.token, tls: cfg.ops.statusApi.tls, snapshot, journal, stateDir: cfg.stateDir, log: log.child({ component: 'status-api' }) });
+        bound.statusApi = await bindOrWarn(() => api!.start(), 'status API', formatHostPort(cfg.ops.statusApi.listen), log);
+      }
+      if (metrics) {
+        metricsServer = new MetricsServer(cfg.ops.metrics.listen, metrics, log.child({ component: 'metrics' }));
+        bound.metrics = await bindOrWarn(() => metricsServer!.start(), 'metrics', formatHostPort(cfg.ops.metrics.listen), log);
+      }
+      return bound;
+    },
+    stop() {
+      api?.stop();
+      metricsServer?.stop();
+    },
+  };
+}
+
+async function bindOrWarn(start: () => Promise<{ host: string; port: number }>, what: string, at: string, log: Logger): Promise<string | null> {
+  try {
+    return formatHostPort(await start());
+  } catch (err) {
+    log.error({ err, listen: at }, `${what} not started: cannot bind (set its listen address in the config); monitoring continues`);
+    return null;
+  }
+}

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeClusterFiles } from '../../src/demo/cluster-files.js';
+import { COMMAND_HELP } from '../../src/cli/command-help.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
+import { freeTcpPort } from '../helpers/ops-cluster.js';
+import { randomBasePort } from '../helpers/processes.js';
+
+/**
+ * `npm pack` → `npm install -g --prefix <tmp> <tarball>` (dependencies from the npm cache) → the
+ * installed commands work: help for every command, config check on the shipped examples, agents'
+ * metadata, and an installed monitor serving the dashboard from the package's own files.
+ */
+const run = promisify(execFile);
+let dir: string;
+let bin: string;
+let files: string[];
+
+describe('npm package', () => {
+  beforeAll(async () => {
+    ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'iha-pack-'));
+    await run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
+    const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+    files = (await run('tar', ['tzf', join(dir, tgz)])).stdout.trim().split('\n');
+    await run('npm', ['install', '-g', '--prefix', join(dir, 'prefix'), '--prefer-offline', '--no-audit', '--no-fund', join(dir, tgz)], { cwd: dir });
+    bin = join(dir, 'prefix', 'bin');
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ships compiled JS, launchers, dashboard, units and examples — no TypeScript, tests or maps', () => {
+    for (const f of ['package/dist/src/cli/main.js', 'package/agents/fence_ipmi', 'package/agents/fence_fake', 'package/dashboard/index.html', 'package/dashboard/dashboard.js', 'package/systemd/instance-ha-monitor.service', 'package/examples/monitor.yaml']) expect(files, f).toContain(f);
+    expect(files.filter((f) => f.endsWith('.ts') || f.endsWith('.map') || f.startsWith('package/test/') || f.startsWith('package/src/'))).toEqual([]);
+  });
+
+  it('installs instance-ha, fence_ipmi and fence_fake on PATH', async () => {
+    for (const b of ['instance-ha', 'fence_ipmi', 'fence_fake']) expect(existsSync(join(bin, b)), b).toBe(true);
+    const { stdout } = await run(join(bin, 'instance-ha'), ['--help']);
+    expect(stdout).toMatch(/^Usage: instance-ha <command>/m);
+    const meta = await run(join(bin, 'fence_ipmi'), ['-o', 'metadata']);
+    expect(meta.stdout).toContain('<resource-agent name="fence_ipmi"');
+  });
+
+  it('answers --help on every command, with examples', async () => {
+    for (const cmd of Object.keys(COMMAND_HELP)) {
+      const { stdout } = await run(join(bin, 'instance-ha'), [cmd, '--help']);
+      expect(stdout, cmd).toMatch(/^Usage: instance-ha /);
+      expect(stdout, cmd).toMatch(/Examples?\n {2}instance-ha |Example\n {2}/);
+    }
+  });
+
+  it('checks the shipped example configs', async () => {
+    const etc = join(dir, 'etc');
+    rmSync(etc, { recursive: true, force: true });
+    (await import('node:fs')).mkdirSync(etc);
+    writeFileSync(join(etc, 'cluster.key'), 'k'.repeat(44) + '\n', { mode: 0o600 });
+    writeFileSync(join(etc, 'ipmi.pw'), 'secret\n', { mode: 0o600 });
+    chmodSync(join(etc, 'cluster.key'), 0o600);
+    const pkg = join(dir, 'prefix', 'lib', 'node_modules', 'instance-ha');
+    for (const kind of ['monitor', 'beacon']) {
+      writeFileSync(join(etc, `${kind}.yaml`), readFileSync(join(pkg, 'examples', `${kind}.yaml`), 'utf8').replaceAll('/etc/instance-ha/', `${etc}/`));
+      const { stdout } = await run(join(bin, 'instance-ha'), ['config', 'check', join(etc, `${kind}.yaml`), '--kind', kind]);
+      expect(stdout).toContain(`valid ${kind} configuration`);
+    }
+  });
+
+  it('an installed monitor serves the dashboard and the status API', async () => {
+    const port = await freeTcpPort();
+    const metricsPort = await freeTcpPort();
+    const layout = writeClusterFiles(join(dir, 'cluster'), { monitors: 1, hosts: ['cmp1'], basePort: randomBasePort(), logLevel: 'warn', monitorExtra: () => ({ status_api: { listen: `127.0.0.1:${port}` }, metrics: { listen: `127.0.0.1:${metricsPort}` } }) });
+    const { spawn } = await import('node:child_process');
+    const child = spawn(join(bin, 'instance-ha'), ['monitor', '--config', layout.monitors[0]!.config], { stdio: 'ignore' });
+    try {
+      let page = '';
+      for (let i = 0; i < 100 && !page; i++) {
+        page = await fetch(`http://127.0.0.1:${port}/`).then((r) => (r.ok ? r.text() : ''), () => '');
+        if (!page) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(page).toContain('<script type="module" src="/dashboard.js">');
+      expect((await fetch(`http://127.0.0.1:${port}/dashboard.js`)).status).toBe(200);
+      const snap = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { monitor: { id: string } };
+      expect(snap.monitor.id).toBe('mon1');
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+});

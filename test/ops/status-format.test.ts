@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { ClusterEvent, HostClusterState } from '../../src/core/events.js';
+import type { StatusSnapshot } from '../../src/daemon/status.js';
+import { formatStatus, statusExitCode, verdictLine } from '../../src/cli/status-format.js';
+
+const NOW = Date.parse('2026-11-21T03:00:10Z');
+const STATES: HostClusterState[] = ['up', 'suspect', 'failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered', 'maintenance'];
+const okFence = { ok: true, level: 2, agent: '/usr/lib/instance-ha/agents/fence_ipmi', durationMs: 1840, attempts: [], by: 'mon1' };
+const badFence = { ok: false, agent: 'fence_apc_snmp', durationMs: 30_000, attempts: [], error: 'timed out', by: 'mon1' };
+
+function host(state: HostClusterState, extra: Partial<StatusSnapshot['hosts'][number]> & { recovery?: unknown } = {}): StatusSnapshot['hosts'][number] {
+  return { host: `cmp-${state}`, state, localLevel: state === 'up' || state === 'maintenance' ? 'up' : state === 'suspect' ? 'suspect' : 'dead', maintenance: state === 'maintenance', lastHeartbeatAgeMs: 300, bootId: 'b', novaCompute: 'up', lossPct: 0, deadAfterMs: 1600, decisionSinceMs: null, fence: null, ...extra };
+}
+
+function snapshot(o: { quorate?: boolean; alarms?: StatusSnapshot['alarms']; hosts?: StatusSnapshot['hosts']; events?: ClusterEvent[] } = {}): StatusSnapshot {
+  const quorate = o.quorate ?? true;
+  return {
+    monitor: { id: 'mon1', bootId: 'x', startedAt: '2026-11-21T02:00:00.000Z', version: '0.1.0' },
+    cluster: {
+      quorate, votes: quorate ? 3 : 1, needed: 2, expectedVotes: 3, coordinator: quorate ? 'mon1' : null, acting: quorate, paused: false, epoch: 4,
+      members: [
+        { id: 'mon1', address: '127.0.0.1:7400', self: true, live: true, lastSeenAgoMs: 0, acting: quorate, vote: 'mon1' },
+        { id: 'mon2', address: '127.0.0.1:7401', self: false, live: quorate, lastSeenAgoMs: quorate ? 120 : 9000, acting: false, vote: 'mon1' },
+      ],
+    },
+    hosts: o.hosts ?? [host('up')],
+    alarms: o.alarms ?? [],
+    counters: { received: 10, accepted: 9, dropped: { oversized: 0, malformed: 0, bad_mac: 1, replay: 0, clock_skew: 0, unknown_sender: 0 }, sent: 5, sendErrors: 0 },
+    recentEvents: o.events ?? [],
+  };
+}
+
+const ALARMS: StatusSnapshot['alarms'] = [
+  { kind: 'no_quorum', message: 'no quorum: hears 1 of 2 needed monitors; declaring nothing' },
+  { kind: 'local_pause', message: 'this monitor stalled recently' },
+  { kind: 'mass_failure', message: 'mass failure held (max_failed_hosts 5): a, b; run ack' },
+  { kind: 'fence_failed', message: 'cmp-fence_failed could not be fenced' },
+  // Kinds other edges will add: shown as they come, no code change needed here.
+  { kind: 'outbox_backlog', message: 'notification outbox holds 120 messages (broker unreachable)' },
+  { kind: 'compute_api_unreachable', message: 'compute API unreachable for 40s' },
+];
+
+describe('status output', () => {
+  const all = snapshot({
+    alarms: ALARMS.slice(1),
+    hosts: STATES.map((st) =>
+      host(st, {
+        ...(st === 'fencing' ? { decisionSinceMs: NOW - 3500 } : {}),
+        ...(st === 'fenced' || st === 'recovering' || st === 'recovered' ? { fence: okFence, decisionSinceMs: NOW - 60_000 } : {}),
+        ...(st === 'fence_failed' ? { fence: badFence, decisionSinceMs: NOW - 5000 } : {}),
+        ...(st === 'recovering' ? { recovery: { selected: 4, evacuated: 2, active: 1, failed: 0, notified: 1 } } : {}),
+      }),
+    ),
+  });
+  const text = formatStatus(all, false, NOW);
+  const row = (st: string): string => text.split('\n').find((l) => l.startsWith(`cmp-${st} `))!;
+
+  it('shows every host state on its own row', () => {
+    for (const st of STATES) expect(row(st), st).toMatch(new RegExp(`^cmp-${st}\\s+${st}\\s`));
+  });
+
+  it('shows fencing level, agent, when and how long; in-progress time; failures', () => {
+    expect(row('fenced')).toContain('L2 fence_ipmi 1.8s at 02:59:10Z');
+    expect(row('fencing')).toContain('in progress 3.5s');
+    expect(row('fence_failed')).toContain('FAILED fence_apc_snmp 30.0s at 03:00:05Z');
+    expect(row('up')).toMatch(/\s-\s+-$/);
+  });
+
+  it('takes a failed fence record from its event when the decision has none', () => {
+    const h = host('fence_failed');
+    const ev: ClusterEvent = { type: 'host.fence_failed', at: NOW - 2000, host: h.host, record: badFence, retryInMs: 5000 };
+    const out = formatStatus(snapshot({ hosts: [h], events: [ev], alarms: [ALARMS[3]!] }), false, NOW);
+    expect(out.split('\n').find((l) => l.startsWith('cmp-fence_failed '))).toContain('FAILED fence_apc_snmp 30.0s at 03:00:08Z');
+  });
+
+  it('shows recovery progress columns only when a host has them', () => {
+    expect(text).toMatch(/^HOST .* FENCE\s+RECOVERY$/m);
+    expect(row('recovering')).toContain('2/4 evacuated, 1 active, 0 failed, 1 notified');
+    expect(formatStatus(snapshot(), false, NOW)).not.toContain('RECOVERY');
+  });
+
+  it('lists every alarm by kind, known or new', () => {
+    for (const a of ALARMS.slice(1)) expect(text).toContain(`  ${a.kind}: ${a.message}`);
+    expect(formatStatus(snapshot({ quorate: false, alarms: [ALARMS[0]!] }), false, NOW)).toContain('  no_quorum: no quorum');
+  });
+
+  it('starts with a one-line verdict and exits 0 healthy, 1 degraded, 2 without quorum', () => {
+    expect(statusExitCode(snapshot())).toBe(0);
+    expect(formatStatus(snapshot(), false, NOW).split('\n')[0]).toMatch(/^HEALTHY: quorum 3\/2/);
+    for (const a of ALARMS.slice(1)) {
+      const s = snapshot({ alarms: [a] });
+      expect(statusExitCode(s), a.kind).toBe(1);
+      expect(verdictLine(s)).toMatch(/^DEGRADED/);
+    }
+    const nq = snapshot({ quorate: false, alarms: [ALARMS[0]!] });
+    expect(statusExitCode(nq)).toBe(2);
+    expect(verdictLine(nq)).toMatch(/^NO QUORUM/);
+  });
+
+  it('uses colour only when asked (a TTY), and keeps columns aligned with it', () => {
+    expect(text).not.toContain('\x1b[');
+    const tty = formatStatus(all, true, NOW);
+    expect(tty).toContain('\x1b[31mfence_failed\x1b[0m');
+    expect(tty).toContain('\x1b[32mup\x1b[0m');
+    const strip = (x: string): string => x.replace(/\x1b\[\d+m/g, '');
+    expect(strip(tty)).toBe(text);
+  });
+
+  it('shows recent failures with each step timed from the first sign', () => {
+    const t = 1_000_000;
+    const events: ClusterEvent[] = [
+      { type: 'host.suspect', at: t, host: 'cmp7', silentMs: 1000 },
+      { type: 'host.failed', at: t + 2100, host: 'cmp7', bootId: 'b', votes: ['mon1', 'mon2'], lastHeardAt: t - 1000 },
+      { type: 'host.fencing', at: t + 2110, host: 'cmp7', attempt: 1 },
+      { type: 'host.fenced', at: t + 4000, host: 'cmp7', record: okFence },
+      { type: 'host.recovery_started', at: t + 4010, host: 'cmp7' },
+      { type: 'instance.evacuate_end', at: t + 9000, host: 'cmp7', server: { id: 's1', name: 'db', projectId: 'p', userId: 'u', tags: [], host: 'cmp7' }, targetHost: 'cmp1', durationMs: 4000 },
+      { type: 'host.recovery_finished', at: t + 9100, host: 'cmp7', summary: { selected: 1, evacuated: 1, failed: 0, notified: 0 } },
+    ];
+    const out = formatStatus(snapshot({ events }), false, NOW);
+    expect(out).toContain('RECENT FAILURES');
+    expect(out).toContain('cmp7  suspect +0.0s → failed +2.1s → fencing +2.1s → fenced +4.0s (L2 fence_ipmi 1840ms) → recovering +4.0s → recovery done +9.1s (selected 1, evacuated 1, failed 0, notified 0)  [instances: 1 evacuated]');
+    expect(out).not.toContain('projectId');
+  });
+});
