@@ -12,6 +12,8 @@ command -v rabbitmq-server >/dev/null || packages+=(rabbitmq-server)
 command -v systemd-analyze >/dev/null || packages+=(systemd)
 command -v ip >/dev/null || packages+=(iproute2)
 command -v openssl >/dev/null || packages+=(openssl)
+command -v chromium >/dev/null || packages+=(chromium)   # the dashboard's browser test
+command -v python3 >/dev/null || packages+=(python3)
 /usr/bin/python3 -c 'import oslo_messaging' 2>/dev/null || packages+=(python3-oslo.messaging)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
