@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../../src/control/client.js';
 import type { StatusSnapshot } from '../../src/daemon/status.js';
-import { ProcessGroup } from '../../src/demo/processes.js';
+import { CLI_PATH, ProcessGroup } from '../../src/demo/processes.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The compiled CLI the daemons run from. */
+export const CLI = CLI_PATH;
 
 /** Children started by a test in a temporary directory, all killed and removed at the end. */
 export class Processes extends ProcessGroup {
