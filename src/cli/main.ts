@@ -8,8 +8,34 @@ import { agentsCommand, fenceCommand } from './fence-commands.js';
 import { eventsCommand } from './notify-wiring.js';
 import { demoCommand } from './demo-command.js';
 import { unfenceCommand } from './unfence-command.js';
+import { UNFENCE_USAGE } from '../recovery/index.js';
+import { EVENTS_USAGE } from '../notify/index.js';
+import { DEMO_USAGE } from './demo-command.js';
 import { historyCommand } from './history-command.js'; // area/ops
 import { COMMAND_HELP } from './command-help.js'; // area/ops
+
+/** Help for the commands whose handlers live in the recovery, notification and demo areas. */
+const EXTRA_HELP: Record<string, string> = {
+  unfence: `${UNFENCE_USAGE.trim()}
+
+Returns a fenced, recovered host to service: optionally powers it on through its own fence
+topology (--power-on), waits until its beacon is healthy on the local monitor, clears forced_down
+and re-enables its nova-compute service (retrying Nova's 400 while 'done' evacuation records
+remain, until recovery.unfence.timeout), then tells the monitors to watch it again.
+--config defaults to /etc/instance-ha/monitor.yaml.
+Exit codes: 0 returned, 1 Nova still refuses (or the monitor did not clear it), 2 configuration or API error, 64 usage.
+
+Example:
+  instance-ha unfence compute-17 --power-on`,
+  events: `${EVENTS_USAGE.trim()}
+
+The broker and exchange come from --config FILE (a monitor configuration's notifications section),
+else amqp://guest@127.0.0.1:5672/, exchange openstack.
+
+Example:
+  instance-ha events --follow --type 'instance_ha.host.*' --config /etc/instance-ha/monitor.yaml`,
+  demo: DEMO_USAGE,
+};
 
 const HELP = `instance-ha ${VERSION}: high availability for OpenStack compute instances
 
@@ -53,6 +79,10 @@ Examples
 export async function main(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   // area/ops: `instance-ha COMMAND --help` for every command that has a help text.
+  if (cmd && (rest.includes('--help') || rest.includes('-h')) && !COMMAND_HELP[cmd] && EXTRA_HELP[cmd]) {
+    io.out(EXTRA_HELP[cmd]!);
+    return 0;
+  }
   if (cmd && COMMAND_HELP[cmd] && (rest.includes('--help') || rest.includes('-h'))) {
     io.out(COMMAND_HELP[cmd]!);
     return 0;
