@@ -32,7 +32,11 @@ describe('monitors and beacons as real processes', () => {
     const failed = await waitForStatus(layout.monitors[1]!.socket, (s) => hostState(s, 'cmp3') === 'failed', bound + 5000);
     expect(failed.ok, `cmp3 not failed after ${Date.now() - killedAt}ms (bound ${bound}ms)`).toBe(true);
     // Decisions are made by the coordinator and shared: every monitor shows them.
-    for (const m of layout.monitors) expect(hostState(await status(m.socket), 'cmp3')).toBe('failed');
+    for (const m of layout.monitors) {
+      // Followers adopt the decision with the coordinator's next heartbeat (≤ 200 ms).
+      const seen = await waitForStatus(m.socket, (s) => hostState(s, 'cmp3') === 'failed', 3000);
+      expect(seen.ok, `${m.id} shows cmp3 ${hostState(seen.snap, 'cmp3')}`).toBe(true);
+    }
     const others = failed.snap!.hosts.filter((h) => h.host !== 'cmp3');
     expect(others.every((h) => h.state === 'up')).toBe(true);
   });
