@@ -35,7 +35,9 @@ const RECENT_EVENTS = 200;
 export class MonitorDaemon {
   readonly core: MonitorCore;
   private readonly transport: UdpTransport;
-  private readonly replay: ReplayGuard;
+  /** One guard per kind of sender: keyed by the bare name, no per-datagram string building. */
+  private readonly hostReplay: ReplayGuard;
+  private readonly peerReplay: ReplayGuard;
   private readonly store: StateStore;
   private readonly now: () => number;
   private readonly wallNow: () => number;
@@ -66,7 +68,8 @@ export class MonitorDaemon {
       decisions: restored?.decisions ?? [],
       epoch: restored?.epoch ?? 0,
     });
-    this.replay = new ReplayGuard(config.maxClockSkewMs);
+    this.hostReplay = new ReplayGuard(config.maxClockSkewMs);
+    this.peerReplay = new ReplayGuard(config.maxClockSkewMs);
     this.transport = new UdpTransport(this.log.child({ component: 'udp' }), this.now, (d) => this.onDatagram(d));
     this.peers = config.monitors.filter((m) => m.id !== config.id);
   }
@@ -125,7 +128,7 @@ export class MonitorDaemon {
     const msg = decode(d.buf, this.deps.config.clusterKey);
     if (!msg.ok) return this.drop(msg.reason, d);
     if (msg.kind === 'beacon') {
-      const v = this.replay.check(`host:${msg.beat.host}`, msg.beat.bootId, msg.beat.seq, msg.beat.sentAtMs, this.wallNow());
+      const v = this.hostReplay.check(msg.beat.host, msg.beat.bootId, msg.beat.seq, msg.beat.sentAtMs, this.wallNow());
       if (v !== 'ok') return this.drop(v, d);
       this.accepted++;
       const known = this.core.tracks.size;
@@ -134,7 +137,7 @@ export class MonitorDaemon {
       return;
     }
     if (!this.deps.config.monitors.some((m) => m.id === msg.beat.from) || msg.beat.from === this.deps.config.id) return this.drop('unknown_sender', d);
-    const v = this.replay.check(`monitor:${msg.beat.from}`, msg.beat.bootId, msg.beat.seq, msg.beat.sentAtMs, this.wallNow());
+    const v = this.peerReplay.check(msg.beat.from, msg.beat.bootId, msg.beat.seq, msg.beat.sentAtMs, this.wallNow());
     if (v !== 'ok') return this.drop(v, d);
     this.accepted++;
     this.step({ type: 'peer', at: d.receivedAt, beat: msg.beat });
