@@ -73,12 +73,7 @@ export async function startRabbitNode(opts: { timeoutS?: number } = {}): Promise
     port,
     nodeName,
     ctl,
-    stopApp: async () => void (await ctl('stop_app')),
-    startApp: async () => {
-      await ctl('start_app');
-      await ctl('await_startup', '--timeout', '60');
-    },
-    closeConnections: (nameContains) => closeMatching(ctl, nameContains),
+    ...appControls(ctl),
     stop: async () => {
       await ctl('stop').catch(() => {});
       rmSync(base, { recursive: true, force: true });
@@ -117,6 +112,18 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The broker-app operations both kinds of node share, over `rabbitmqctl -n <node>`. */
+function appControls(ctl: (...args: string[]) => Promise<string>): Pick<RabbitNode, 'stopApp' | 'startApp' | 'closeConnections'> {
+  return {
+    stopApp: async () => void (await ctl('stop_app')),
+    startApp: async () => {
+      await ctl('start_app');
+      await ctl('await_startup', '--timeout', '60');
+    },
+    closeConnections: (nameContains) => closeMatching(ctl, nameContains),
+  };
+}
+
 /** The machine's own broker (rabbit@localhost by default): stop() leaves it running. */
 export function sharedRabbitNode(url: string, nodeName = process.env.RABBITMQ_NODENAME ?? 'rabbit@localhost'): RabbitNode {
   const ctl = async (...args: string[]): Promise<string> => (await run('rabbitmqctl', ['-n', nodeName, ...args], { timeout: 60_000 })).stdout;
@@ -125,12 +132,7 @@ export function sharedRabbitNode(url: string, nodeName = process.env.RABBITMQ_NO
     port: Number(new URL(url).port || 5672),
     nodeName,
     ctl,
-    stopApp: async () => void (await ctl('stop_app')),
-    startApp: async () => {
-      await ctl('start_app');
-      await ctl('await_startup', '--timeout', '60');
-    },
-    closeConnections: (nameContains) => closeMatching(ctl, nameContains),
+    ...appControls(ctl),
     stop: async () => {},
   };
 }
