@@ -42,9 +42,21 @@ export async function unfenceCommand(args: string[], io: Io): Promise<number> {
     });
     if (code !== 0 || !host) return code;
     const res = await controlRequest(cfg.controlSocket, 'POST', '/clear', { host, by: process.env.SUDO_USER ?? process.env.USER ?? 'operator' });
-    if (res.status !== 200) {
-      io.err(`${host}: returned to service in Nova, but the monitor did not clear its decision: ${String(res.body.error)}${res.body.coordinator ? `; run 'instance-ha unfence ${host}' on ${String(res.body.coordinator)}` : ''}`);
+    if (res.status !== 200 && res.status !== 202) {
+      io.err(`${host}: returned to service in Nova, but the monitor refused to clear its decision: ${String(res.body.error)}`);
       return 1;
+    }
+    // The request reaches the coordinator with this monitor's next heartbeat; wait to see it applied.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const s = (await controlRequest(cfg.controlSocket, 'GET', '/status')).body as unknown as StatusSnapshot;
+      const state = s.hosts.find((x) => x.host === host)?.state;
+      if (state === 'up' || state === 'suspect' || state === 'maintenance') break;
+      if (Date.now() > deadline) {
+        io.err(`${host}: returned to service in Nova, but the coordinator has not cleared its decision yet (state ${state}); check 'instance-ha status'`);
+        return 1;
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
     io.out(`${host}: watched again by the monitors`);
     return 0;

@@ -62,9 +62,10 @@ export class ControlServer {
           return send(res, 200, { ok: true });
         case '/clear': {
           if (typeof body.host !== 'string' || !body.host) return send(res, 400, { error: 'body must be {"host": "<name>"}' });
-          if (!this.monitor.acting()) return send(res, 409, { error: 'this monitor is not the acting coordinator', coordinator: this.monitor.snapshot().cluster.coordinator });
+          // Any monitor takes it: a non-coordinator carries it to the coordinator in its heartbeats.
+          const acting = this.monitor.acting();
           this.monitor.command({ type: 'clear', at: this.monitor.nowMs(), host: body.host, by });
-          return send(res, 200, { ok: true, host: body.host });
+          return send(res, acting ? 200 : 202, { ok: true, host: body.host, forwarded: !acting });
         }
         default:
           return send(res, 404, { error: `no such endpoint: POST ${url.pathname}` });

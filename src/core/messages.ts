@@ -61,4 +61,15 @@ export interface MonitorBeat {
   /** The non-up decisions it holds: its own when acting, else those it adopted (with `epoch`). */
   decisions: HostDecision[];
   maintenance: MaintenanceMark[];
+  /**
+   * Operator requests to return a host to watch (`instance-ha unfence` on any monitor), carried to
+   * whoever acts as coordinator. Absent from older monitors' beats.
+   */
+  clears?: ClearRequest[];
+}
+
+export interface ClearRequest {
+  host: HostId;
+  atMs: number;
+  by: string;
 }

@@ -2,7 +2,7 @@ import { IllegalStateError } from '../errors.js';
 import { judge, newTrack, recordHeartbeat, type HostTrack, type LocalLevel } from './detector.js';
 import type { ClusterEvent, FenceRecord, HostId, MonitorId, RecoverySummary } from './events.js';
 import { Membership } from './membership.js';
-import type { BeaconBeat, HostDecision, HostVerdict, MaintenanceMark, MonitorBeat } from './messages.js';
+import type { BeaconBeat, ClearRequest, HostDecision, HostVerdict, MaintenanceMark, MonitorBeat } from './messages.js';
 import { monitorDetector, type CoreSettings } from './settings.js';
 import type { DetectorSettings } from './detector.js';
 import { Coordinator } from './coordinator.js';
@@ -56,6 +56,8 @@ export class MonitorCore {
   private wasActing = false;
   private wasActingBroadcast = false;
   private readonly linkWarned = new Set<HostId>();
+  /** Clear requests taken here while not coordinator, until the coordinator has acted on them. */
+  private readonly pendingClears = new Map<HostId, ClearRequest>();
   /** Hosts not up as of the last tick (normally a handful out of thousands). */
   private nonUp: HostTrack[] = [];
   private out: Effect[] = [];
@@ -113,7 +115,9 @@ export class MonitorCore {
         this.viewDirty = true;
         break;
       case 'clear':
-        this.coordinator.clear(input.host, input.at, input.by, this.out);
+        // The coordinator clears at once; any other monitor carries the request to it.
+        if (this.acting(input.at)) this.coordinator.clear(input.host, input.at, input.by, this.out);
+        else this.pendingClears.set(input.host, { host: input.host, atMs: input.at, by: input.by });
         this.viewDirty = true;
         break;
       default: {
@@ -169,6 +173,16 @@ export class MonitorCore {
     // A host a peer watches is one this monitor should watch too; never heard means silent since now.
     for (const v of beat.verdicts) this.track(v.host, now);
     if (beat.acting) this.coordinator.adopt(beat, this.acting(now));
+    if (beat.clears && this.acting(now)) {
+      // A clear asked of a peer applies to the decision it was asked about, not to a newer one.
+      for (const c of beat.clears) {
+        const d = this.coordinator.decision(c.host);
+        if (d && d.sinceMs <= c.atMs) {
+          this.coordinator.clear(c.host, now, c.by, this.out);
+          this.viewDirty = true;
+        }
+      }
+    }
     // A peer's new dead verdict may complete a quorum: decide now rather than at the next tick.
     if (beat.verdicts.length > 0 && this.acting(now)) this.decide(now);
   }
@@ -304,6 +318,10 @@ export class MonitorCore {
 
   private broadcast(now: number, acting: boolean): void {
     this.viewDirty = false;
+    // Done once the coordinator holds no decision for the host any more (or after a minute).
+    for (const [host, c] of this.pendingClears) {
+      if (!this.coordinator.decision(host) || now - c.atMs > 60_000) this.pendingClears.delete(host);
+    }
     this.lastBroadcastAt = now;
     const beat: MonitorBeat = {
       from: this.settings.self,
@@ -318,6 +336,7 @@ export class MonitorCore {
       verdicts: this.verdicts(now),
       decisions: this.coordinator.decisionList(),
       maintenance: [...this.maintenance.values()],
+      ...(this.pendingClears.size > 0 ? { clears: [...this.pendingClears.values()] } : {}),
     };
     this.out.push({ type: 'broadcast', beat });
   }

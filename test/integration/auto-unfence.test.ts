@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { controlRequest } from '../../src/control/client.js';
 import { hostState, status, waitForStatus } from '../helpers/processes.js';
 import { startRecoveryCluster, type RecoveryCluster } from '../helpers/recovery-cluster.js';
 
@@ -10,6 +11,7 @@ import { startRecoveryCluster, type RecoveryCluster } from '../helpers/recovery-
 let c: RecoveryCluster | undefined;
 afterEach(async () => {
   await c?.stop();
+  c = undefined;
 });
 
 describe('recovery.unfence.auto', () => {
@@ -33,5 +35,27 @@ describe('recovery.unfence.auto', () => {
     const back = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, 'compute-1') === 'up', 20_000);
     expect(back.ok, JSON.stringify(back.snap?.hosts.find((h) => h.host === 'compute-1'))).toBe(true);
     expect(service()).toMatchObject({ forcedDown: false, status: 'enabled' });
+  });
+});
+
+describe('returning a host through any monitor', () => {
+  it('a clear asked of a monitor that is not the coordinator reaches the coordinator and applies everywhere', async () => {
+    c = await startRecoveryCluster({ hosts: ['compute-1', 'compute-2', 'compute-3'], victim: 'compute-1', servers: 2 });
+    const { p, sim, layout, coordinator } = c;
+    p.kill('compute-1');
+    sim.model.killCompute('compute-1');
+    for (const m of layout.monitors) {
+      const r = await waitForStatus(m.socket, (s) => hostState(s, 'compute-1') === 'recovered', 30_000);
+      expect(r.ok, m.id).toBe(true);
+    }
+    const follower = layout.monitors.find((m) => m.id !== coordinator)!;
+    const res = await controlRequest(follower.socket, 'POST', '/clear', { host: 'compute-1', by: 'test' });
+    expect(res.status).toBe(202);
+    for (const m of layout.monitors) {
+      const r = await waitForStatus(m.socket, (s) => hostState(s, 'compute-1') !== 'recovered', 5000);
+      expect(r.ok, `${m.id} still shows compute-1 ${hostState(r.snap, 'compute-1')}`).toBe(true);
+    }
+    const coord = await status(layout.monitors.find((m) => m.id === coordinator)!.socket);
+    expect(coord!.recentEvents.some((e) => e.type === 'host.recovered' && e.host === 'compute-1')).toBe(true);
   });
 });
