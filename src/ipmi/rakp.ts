@@ -118,19 +118,30 @@ export interface Rakp2 {
   authCode: Buffer;
 }
 
+/** RAKP 2–4 open with: message tag, status code, 2 reserved bytes, a session id (IPMI v2.0 §13.21–13.23). */
+function rakpHeader(tag: number, status: number, sessionId: number): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = tag;
+  h[1] = status;
+  h.writeUInt32LE(sessionId >>> 0, 4);
+  return h;
+}
+
+function parseRakpHeader(b: Buffer, what: string): { tag: number; status: number; sessionId: number } {
+  need(b, 8, what);
+  return { tag: b[0]!, status: b[1]!, sessionId: b.readUInt32LE(4) };
+}
+
 export function parseRakp2(b: Buffer): Rakp2 {
-  need(b, 8, 'RAKP 2');
-  const head = { tag: b[0]!, status: b[1]!, consoleSessionId: b.readUInt32LE(4) };
+  const { tag, status, sessionId } = parseRakpHeader(b, 'RAKP 2');
+  const head = { tag, status, consoleSessionId: sessionId };
   if (head.status !== 0) return { ...head, rc: Buffer.alloc(0), guid: Buffer.alloc(0), authCode: Buffer.alloc(0) };
   need(b, 60, 'RAKP 2');
   return { ...head, rc: Buffer.from(b.subarray(8, 24)), guid: Buffer.from(b.subarray(24, 40)), authCode: Buffer.from(b.subarray(40, 60)) };
 }
 
 export function buildRakp2(r: Rakp2): Buffer {
-  const h = Buffer.alloc(8);
-  h[0] = r.tag;
-  h[1] = r.status;
-  h.writeUInt32LE(r.consoleSessionId >>> 0, 4);
+  const h = rakpHeader(r.tag, r.status, r.consoleSessionId);
   return r.status !== 0 ? h : Buffer.concat([h, r.rc, r.guid, r.authCode]);
 }
 
@@ -142,16 +153,12 @@ export interface Rakp3 {
 }
 
 export function buildRakp3(r: Rakp3): Buffer {
-  const h = Buffer.alloc(8);
-  h[0] = r.tag;
-  h[1] = r.status;
-  h.writeUInt32LE(r.bmcSessionId >>> 0, 4);
-  return Buffer.concat([h, r.authCode]);
+  return Buffer.concat([rakpHeader(r.tag, r.status, r.bmcSessionId), r.authCode]);
 }
 
 export function parseRakp3(b: Buffer): Rakp3 {
-  need(b, 8, 'RAKP 3');
-  return { tag: b[0]!, status: b[1]!, bmcSessionId: b.readUInt32LE(4), authCode: Buffer.from(b.subarray(8, 28)) };
+  const { tag, status, sessionId } = parseRakpHeader(b, 'RAKP 3');
+  return { tag, status, bmcSessionId: sessionId, authCode: Buffer.from(b.subarray(8, 28)) };
 }
 
 export interface Rakp4 {
@@ -162,8 +169,8 @@ export interface Rakp4 {
 }
 
 export function parseRakp4(b: Buffer): Rakp4 {
-  need(b, 8, 'RAKP 4');
-  const head = { tag: b[0]!, status: b[1]!, consoleSessionId: b.readUInt32LE(4) };
+  const { tag, status, sessionId } = parseRakpHeader(b, 'RAKP 4');
+  const head = { tag, status, consoleSessionId: sessionId };
   if (head.status !== 0) return { ...head, icv: Buffer.alloc(0) };
   need(b, 20, 'RAKP 4');
   return { ...head, icv: Buffer.from(b.subarray(8, 20)) };
