@@ -156,10 +156,7 @@ export class NovaModel {
       const dest = target ?? this.schedule(srv.host!);
       if (!dest) {
         // NoValidHost in the conductor: migration error, instance ERROR (conductor rebuild_instance).
-        this.setMigration(m, 'error');
-        srv.vmState = 'error';
-        srv.taskState = null;
-        srv.status = 'ERROR';
+        this.failEvacuation(srv, m, 'error');
         return;
       }
       m.destCompute = dest;
@@ -170,10 +167,7 @@ export class NovaModel {
         if (toFail > 0) {
           // A rebuild failure on the destination: migration `failed`, instance ERROR, task cleared.
           this.failRebuilds.set(id, toFail - 1);
-          this.setMigration(m, 'failed');
-          srv.vmState = 'error';
-          srv.taskState = null;
-          srv.status = 'ERROR';
+          this.failEvacuation(srv, m, 'failed');
           return;
         }
         srv.host = dest;
@@ -213,6 +207,14 @@ export class NovaModel {
   private setMigration(m: SimMigration, status: string): void {
     m.status = status;
     m.updatedAt = new Date(this.now()).toISOString();
+  }
+
+  /** An evacuation that ends badly: the migration says how, the instance is ERROR, its task cleared. */
+  private failEvacuation(srv: SimServer, m: SimMigration, status: 'error' | 'failed'): void {
+    this.setMigration(m, status);
+    srv.vmState = 'error';
+    srv.taskState = null;
+    srv.status = 'ERROR';
   }
 
   mustService(host: string): SimService {
