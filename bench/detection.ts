@@ -4,7 +4,7 @@
  * keep beating through the same loss, and any of them declared failed is a false failure.
  *   npm run bench:detection [-- --loss 0.2 --failures 200 --seed 1]
  */
-import { World, type Scenario } from '../src/sim/world.js';
+import { World, type Scenario } from '../src/testbed/sim/world.js';
 import { arg, percentile } from './stats.js';
 
 const loss = arg('loss', 0.05);

@@ -12,7 +12,7 @@ import { resolveAgent } from '../src/fence/agents.js';
 import type { FenceDeviceConfig, FencingConfig } from '../src/fence/config.js';
 import { FENCING_DEFAULTS } from '../src/fence/config.js';
 import { TopologyFencer } from '../src/fence/fencer.js';
-import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../src/ipmi/ipmi-sim-launcher.js';
+import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../src/testbed/bmc/ipmi-sim-launcher.js';
 import { silentLogger } from '../src/log.js';
 
 const RUNS = Number(process.env.BENCH_FENCE_RUNS ?? 21);

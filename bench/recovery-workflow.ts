@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../src/log.js';
-import { startNovaSim } from '../src/nova-sim/server.js';
+import { startNovaSim } from '../src/testbed/nova-sim/server.js';
 import { ComputeClient } from '../src/openstack/compute.js';
 import { COMPUTE_DEFAULTS } from '../src/openstack/config.js';
 import { KeystoneSession } from '../src/openstack/keystone.js';

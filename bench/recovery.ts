@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controlRequest } from '../src/control/client.js';
 import type { ClusterEvent } from '../src/core/events.js';
-import type { StatusSnapshot } from '../src/daemon/status.js';
-import { writeClusterFiles } from '../src/demo/cluster-files.js';
-import { ProcessGroup } from '../src/demo/processes.js';
-import { startDemoBmcs } from '../src/fence/index.js';
-import { SIM_ADMIN, startNovaSim } from '../src/nova-sim/server.js';
+import type { StatusSnapshot } from '../src/core/status-snapshot.js';
+import { writeClusterFiles } from '../src/testbed/demo/cluster-files.js';
+import { ProcessGroup } from '../src/testbed/demo/processes.js';
+import { startDemoBmcs } from '../src/testbed/demo/bmcs.js';
+import { SIM_ADMIN, startNovaSim } from '../src/testbed/nova-sim/server.js';
 import { arg, percentile } from './stats.js';
 
 const SERVERS = 50;

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../src/control/client.js';
-import { writeClusterFiles } from '../src/demo/cluster-files.js';
-import type { StatusSnapshot } from '../src/daemon/status.js';
+import { writeClusterFiles } from '../src/testbed/demo/cluster-files.js';
+import type { StatusSnapshot } from '../src/core/status-snapshot.js';
 import { arg } from './stats.js';
 
 const hosts = arg('hosts', 10_000);

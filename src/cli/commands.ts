@@ -3,7 +3,7 @@ import { readBeaconConfig } from '../config/beacon-config.js';
 import { readMonitorConfig } from '../config/monitor-config.js';
 import { ControlUnreachableError, controlRequest } from '../control/client.js';
 import { ConfigError } from '../errors.js';
-import type { StatusSnapshot } from '../daemon/status.js';
+import type { StatusSnapshot } from '../core/status-snapshot.js';
 import { DEFAULT_SOCKET, UsageError, parse } from './args.js';
 import { formatStatus, statusExitCode } from './status-format.js';
 import { parse as parseYaml } from 'yaml';

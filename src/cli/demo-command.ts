@@ -1,4 +1,4 @@
-import { runDemo, SCENARIOS, type Scenario } from '../demo/run-demo.js';
+import { runDemo, SCENARIOS, type Scenario } from '../testbed/demo/run-demo.js';
 import { UsageError, parse } from './args.js';
 import type { Io } from './commands.js';
 

@@ -1,4 +1,4 @@
-import type { StatusSnapshot } from '../daemon/status.js';
+import type { StatusSnapshot } from '../core/status-snapshot.js';
 import { recentRecoveries } from './status-recoveries.js';
 
 type Host = StatusSnapshot['hosts'][number];

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { readMonitorConfig } from '../config/monitor-config.js';
 import { controlRequest } from '../control/client.js';
-import type { StatusSnapshot } from '../daemon/status.js';
+import type { StatusSnapshot } from '../core/status-snapshot.js';
 import { startFencing } from '../fence/index.js';
 import { createLogger } from '../log.js';
 import { runUnfenceCli } from '../recovery/index.js';

@@ -2,7 +2,7 @@ import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './event
 import { massVerdict } from './guard.js';
 import type { Membership } from './membership.js';
 import type { HostDecision, MonitorBeat } from './messages.js';
-import type { Effect } from './monitor-core.js';
+import type { Effect } from './effects.js';
 import type { CoreSettings } from './settings.js';
 import { tallyHost, type VoterView } from './tally.js';
 

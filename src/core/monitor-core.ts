@@ -1,41 +1,13 @@
 import { IllegalStateError } from '../errors.js';
 import { judge, newTrack, recordHeartbeat, type HostTrack, type LocalLevel } from './detector.js';
-import type { ClusterEvent, FenceRecord, HostId, MonitorId, RecoverySummary } from './events.js';
+import type { ClusterEvent, HostId, MonitorId } from './events.js';
+import type { Effect, Input, PersistedState } from './effects.js';
 import { Membership } from './membership.js';
-import type { BeaconBeat, ClearRequest, HostDecision, HostVerdict, MaintenanceMark, MonitorBeat } from './messages.js';
+import type { BeaconBeat, ClearRequest, HostVerdict, MaintenanceMark, MonitorBeat } from './messages.js';
 import { monitorDetector, type CoreSettings } from './settings.js';
 import type { DetectorSettings } from './detector.js';
 import { Coordinator } from './coordinator.js';
 import type { VoterView } from './tally.js';
-
-/** What the core tells its driver to do. The driver only carries these out. */
-export type Effect =
-  | { type: 'emit'; event: ClusterEvent }
-  | { type: 'broadcast'; beat: MonitorBeat }
-  | { type: 'fence'; host: HostId; bootId: string }
-  | { type: 'recover'; host: HostId; record: FenceRecord }
-  /** Stop work in flight for a host (this monitor no longer acts); a successor resumes it. */
-  | { type: 'abandon'; host: HostId }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };
-
-export type Input =
-  | { type: 'tick'; at: number }
-  | { type: 'beacon'; at: number; beat: BeaconBeat }
-  | { type: 'peer'; at: number; beat: MonitorBeat }
-  | { type: 'maintenance'; at: number; host: HostId; on: boolean; by: string }
-  | { type: 'ack_mass_failure'; at: number; by: string }
-  | { type: 'fence_done'; at: number; host: HostId; record: FenceRecord }
-  | { type: 'recovery_done'; at: number; host: HostId; summary: RecoverySummary }
-  /** Operator returned a fenced host to service: forget the decision, watch it again. */
-  | { type: 'clear'; at: number; host: HostId; by: string };
-
-/** State a monitor keeps on disk across restarts. */
-export interface PersistedState {
-  knownHosts: HostId[];
-  maintenance: MaintenanceMark[];
-  decisions: HostDecision[];
-  epoch: number;
-}
 
 /**
  * The decision core of one monitor: deterministic, no I/O, time only from inputs. The driver feeds it

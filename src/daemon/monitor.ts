@@ -2,15 +2,17 @@ import { randomBytes } from 'node:crypto';
 import type { MonitorConfig } from '../config/monitor-config.js';
 import { formatHostPort } from '../config/address.js';
 import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';
-import { MonitorCore, type Effect, type Input } from '../core/monitor-core.js';
+import type { Effect, Input } from '../core/effects.js';
+import { MonitorCore } from '../core/monitor-core.js';
 import type { Logger } from '../log.js';
 import { decode, encodeMonitor, type DropReason } from '../wire/codec.js';
 import { ReplayGuard } from '../wire/replay-guard.js';
 import { UdpTransport, type Datagram } from '../wire/udp-transport.js';
 import { monotonicNowMs } from './clock.js';
-import type { EventSink, Fencer, Recoverer } from './ports.js';
+import type { EventSink, Fencer, Recoverer } from '../core/ports.js';
 import { StateStore } from './state-store.js';
-import { buildSnapshot, type StatusSnapshot } from './status.js';
+import { buildSnapshot } from './status.js';
+import type { StatusSnapshot } from '../core/status-snapshot.js';
 import { VERSION } from '../version.js';
 
 export interface MonitorDeps {

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { PersistedState } from '../core/monitor-core.js';
+import type { PersistedState } from '../core/effects.js';
 
 /**
  * The monitor's small durable state (known hosts, maintenance marks, decisions): written whole to a

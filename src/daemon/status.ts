@@ -1,40 +1,8 @@
 import type { ClusterEvent, HostClusterState } from '../core/events.js';
+import type { StatusSnapshot } from '../core/status-snapshot.js';
 import type { MonitorCore } from '../core/monitor-core.js';
 import { deadAfterMs, lossEstimate } from '../core/detector.js';
 import { monitorDetector } from '../core/settings.js';
-import type { DropReason } from '../wire/codec.js';
-
-/** What `instance-ha status` shows; no secrets, ever (no keys, no passwords, no tokens). */
-export interface StatusSnapshot {
-  monitor: { id: string; bootId: string; startedAt: string; version: string };
-  cluster: {
-    quorate: boolean;
-    votes: number;
-    needed: number;
-    expectedVotes: number;
-    coordinator: string | null;
-    acting: boolean;
-    paused: boolean;
-    epoch: number;
-    members: Array<{ id: string; address: string; self: boolean; live: boolean; lastSeenAgoMs: number | null; acting: boolean; vote: string | null }>;
-  };
-  hosts: Array<{
-    host: string;
-    state: HostClusterState;
-    localLevel: 'up' | 'suspect' | 'dead';
-    maintenance: boolean;
-    lastHeartbeatAgeMs: number | null;
-    bootId: string;
-    novaCompute: string;
-    lossPct: number;
-    deadAfterMs: number;
-    decisionSinceMs: number | null;
-    fence: unknown;
-  }>;
-  alarms: Array<{ kind: string; message: string; since?: string }>;
-  counters: { received: number; accepted: number; dropped: Record<DropReason, number>; sent: number; sendErrors: number };
-  recentEvents: ClusterEvent[];
-}
 
 export interface SnapshotInput {
   core: MonitorCore;

@@ -7,7 +7,7 @@
  */
 import pRetry from 'p-retry';
 import type { FenceAttempt, FenceRecord, HostId, MonitorId } from '../core/events.js';
-import type { Fencer } from '../daemon/ports.js';
+import type { Fencer } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { FencingConfig } from './config.js';
 import { createDevice, type DeviceAction, type DeviceResult, type FenceDevice } from './devices.js';

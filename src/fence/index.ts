@@ -25,4 +25,3 @@ export async function startFencing(deps: { config: FencingConfig; log: Logger; m
   const fencer = new TopologyFencer({ ...deps, kdump });
   return { fencer, close: async () => kdump?.close() };
 }
-export { startDemoBmcs, type DemoBmcs } from './demo.js';

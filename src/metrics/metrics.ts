@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterEvent, FenceRecord } from '../core/events.js';
-import type { EventSink } from '../daemon/ports.js';
-import type { StatusSnapshot } from '../daemon/status.js';
+import type { EventSink } from '../core/ports.js';
+import type { StatusSnapshot } from '../core/status-snapshot.js';
 
 /** What a notifier may expose (the notifications edge plugs in here when it exists). */
 export interface NotifierStatus {

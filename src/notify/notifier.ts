@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterEvent } from '../core/events.js';
-import type { EventSink } from '../daemon/ports.js';
+import type { EventSink } from '../core/ports.js';
 import { IllegalStateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactUrl, type NotificationsConfig } from './config.js';

@@ -1,7 +1,7 @@
 import { formatHostPort } from '../config/address.js';
 import type { MonitorConfig } from '../config/monitor-config.js';
-import type { EventSink } from '../daemon/ports.js';
-import type { StatusSnapshot } from '../daemon/status.js';
+import type { EventSink } from '../core/ports.js';
+import type { StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
 import { MonitorMetrics, type NotifierStatus } from '../metrics/metrics.js';
 import { MetricsServer } from '../metrics/server.js';

@@ -1,5 +1,5 @@
 import type { ServerRef } from '../core/events.js';
-import type { EventSink } from '../daemon/ports.js';
+import type { EventSink } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { ComputeClient } from '../openstack/compute.js';

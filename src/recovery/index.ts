@@ -4,7 +4,7 @@
  *   const recoverer = createNovaRecoverer({ compute, recovery }, { log, events });
  *   await recoverer.recover(host, fenceRecord, signal);
  */
-import type { EventSink } from '../daemon/ports.js';
+import type { EventSink } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { ComputeConfig } from '../openstack/config.js';
 import { createComputeClient } from '../openstack/factory.js';

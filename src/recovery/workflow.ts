@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { FenceRecord, HostId, RecoverySummary, ServerRef } from '../core/events.js';
-import type { EventSink, Recoverer } from '../daemon/ports.js';
+import type { EventSink, Recoverer } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { ComputeClient } from '../openstack/compute.js';
 import { IN_FLIGHT_MIGRATION, type Aggregate, type Server } from '../openstack/types.js';

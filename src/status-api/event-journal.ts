@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterEvent } from '../core/events.js';
-import type { EventSink } from '../daemon/ports.js';
+import type { EventSink } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { scrubSecrets } from './scrub.js';
 

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { hmacFor } from './hmac.js';
 import type { BeaconBeat, ComputeHealth, MonitorBeat } from '../core/messages.js';
+import type { DropReason } from '../core/status-snapshot.js';
 
 /**
  * Datagram format (all integers big-endian):
@@ -21,7 +22,7 @@ export type Decoded =
   | { ok: true; kind: 'monitor'; beat: MonitorBeat }
   | { ok: false; reason: DropReason };
 
-export type DropReason = 'oversized' | 'malformed' | 'bad_mac' | 'replay' | 'clock_skew' | 'unknown_sender';
+export type { DropReason };
 
 export function encodeBeacon(beat: BeaconBeat, key: Buffer): Buffer {
   const host = Buffer.from(beat.host, 'utf8');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fenceIpmi } from '../../src/fence-agent/ipmi-agent.js';
 import { metadataXml } from '../../src/fence-agent/options.js';
 import { agentPath, ensureBuilt } from '../helpers/build.js';
-import { freeUdpPort, startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/ipmi/ipmi-sim-launcher.js';
+import { freeUdpPort, startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { haveTools } from '../helpers/require.js';
 
 const execFileP = promisify(execFile);

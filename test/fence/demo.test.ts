@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startDemoBmcs } from '../../src/fence/demo.js';
+import { startDemoBmcs } from '../../src/testbed/demo/bmcs.js';
 import { TopologyFencer } from '../../src/fence/fencer.js';
 import { silentLogger } from '../../src/log.js';
 import { which } from '../helpers/require.js';

@@ -9,7 +9,7 @@ import { TopologyFencer } from '../../src/fence/fencer.js';
 import { startFencing } from '../../src/fence/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureBuilt } from '../helpers/build.js';
-import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/ipmi/ipmi-sim-launcher.js';
+import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { haveTools } from '../helpers/require.js';
 
 const execFileP = promisify(execFile);

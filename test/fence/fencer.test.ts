@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FenceDeviceConfig, FencingConfig } from '../../src/fence/config.js';
 import { FENCING_DEFAULTS } from '../../src/fence/config.js';
 import { TopologyFencer } from '../../src/fence/fencer.js';
-import { SimBmc } from '../../src/ipmi/sim-bmc.js';
+import { SimBmc } from '../../src/testbed/bmc/sim-bmc.js';
 import { silentLogger } from '../../src/log.js';
 import { agentPath, ensureBuilt } from '../helpers/build.js';
 import { memoryLogger } from '../helpers/logs.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { writeClusterFiles, type ClusterLayout } from '../../src/demo/cluster-files.js';
+import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { agentPath } from './build.js';
 import { Processes, randomBasePort, waitForStatus } from './processes.js';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../../src/control/client.js';
-import type { StatusSnapshot } from '../../src/daemon/status.js';
-import { CLI_PATH, ProcessGroup } from '../../src/demo/processes.js';
+import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
+import { CLI_PATH, ProcessGroup } from '../../src/testbed/demo/processes.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The compiled CLI the daemons run from. */

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { writeClusterFiles, type ClusterLayout } from '../../src/demo/cluster-files.js';
-import { startDemoBmcs, type DemoBmcs } from '../../src/fence/index.js';
-import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
+import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
+import { startDemoBmcs, type DemoBmcs } from '../../src/testbed/demo/bmcs.js';
+import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { Processes, randomBasePort, waitForStatus } from './processes.js';
 
 export interface RecoveryCluster {

@@ -2,7 +2,7 @@ import { silentLogger, type Logger } from '../../src/log.js';
 import { ComputeClient } from '../../src/openstack/compute.js';
 import type { HttpOptions } from '../../src/openstack/http.js';
 import { KeystoneSession } from '../../src/openstack/keystone.js';
-import type { NovaSim } from '../../src/nova-sim/server.js';
+import type { NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { RECOVERY_DEFAULTS, type RecoveryConfig } from '../../src/recovery/config.js';
 import type { ClusterEvent } from '../../src/core/events.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeClusterFiles, type ClusterLayout } from '../../src/demo/cluster-files.js';
+import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { defaultCoreSettings, detectionBoundMs } from '../../src/core/settings.js';
 import { Processes, hostState, randomBasePort, status, waitForStatus } from '../helpers/processes.js';
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeClusterFiles, type ClusterLayout } from '../../src/demo/cluster-files.js';
+import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { encodeBeacon, encodeMonitor } from '../../src/wire/codec.js';
-import { Rng } from '../../src/sim/rng.js';
+import { Rng } from '../../src/testbed/sim/rng.js';
 import { Processes, randomBasePort, status, waitForStatus } from '../helpers/processes.js';
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDemo, type Scenario } from '../../src/demo/run-demo.js';
+import { runDemo, type Scenario } from '../../src/testbed/demo/run-demo.js';
 import type { ClusterEvent } from '../../src/core/events.js';
 
 /** The demo is what a newcomer runs first: every scenario must show the behaviour it promises. */

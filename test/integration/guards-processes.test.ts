@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { writeClusterFiles } from '../../src/demo/cluster-files.js';
+import { writeClusterFiles } from '../../src/testbed/demo/cluster-files.js';
 import { defaultCoreSettings, detectionBoundMs } from '../../src/core/settings.js';
-import { CLI_PATH } from '../../src/demo/processes.js';
+import { CLI_PATH } from '../../src/testbed/demo/processes.js';
 import { Processes, hostState, randomBasePort, status, waitForStatus } from '../helpers/processes.js';
 
 /**

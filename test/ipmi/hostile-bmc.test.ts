@@ -5,7 +5,7 @@ import { buildResponse } from '../../src/ipmi/message.js';
 import { sealSecure } from '../../src/ipmi/packet.js';
 import { getPower, chassisControl, withIpmiSession } from '../../src/ipmi/power.js';
 import { IpmiSession, type IpmiSessionOptions } from '../../src/ipmi/session.js';
-import { SimBmc, type SimBmcOptions } from '../../src/ipmi/sim-bmc.js';
+import { SimBmc, type SimBmcOptions } from '../../src/testbed/bmc/sim-bmc.js';
 import { silentLogger } from '../../src/log.js';
 
 let bmc: SimBmc | undefined;

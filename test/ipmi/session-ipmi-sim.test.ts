@@ -6,7 +6,7 @@ import { POWER_LOOP_DEFAULTS as POWER_DEFAULTS, runPowerAction } from '../../src
 import { chassisControl, getPower, ipmiPowerDevice, withIpmiSession } from '../../src/ipmi/power.js';
 import { IpmiSession, type IpmiSessionOptions } from '../../src/ipmi/session.js';
 import { silentLogger } from '../../src/log.js';
-import { startIpmiSim, freeUdpPort, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/ipmi/ipmi-sim-launcher.js';
+import { startIpmiSim, freeUdpPort, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { haveTools } from '../helpers/require.js';
 
 const run = promisify(execFile);

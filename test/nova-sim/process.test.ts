@@ -16,7 +16,7 @@ afterAll(() => {
 
 describe('nova-sim process', () => {
   it('prints its URLs, serves, is controlled over /_sim/ and stops on SIGTERM', async () => {
-    child = spawn(process.execPath, [join(ROOT, 'dist/src/nova-sim/main.js'), '--port', '0', '--hosts', 'c1,c2', '--servers', 'c1:4:2', '--rebuild-ms', '50'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(process.execPath, [join(ROOT, 'dist/src/testbed/nova-sim/main.js'), '--port', '0', '--hosts', 'c1,c2', '--servers', 'c1:4:2', '--rebuild-ms', '50'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const first = await new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once('line', resolve));
     const info = JSON.parse(first) as { url: string; authUrl: string };
     expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

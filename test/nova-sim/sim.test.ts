@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
+import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 
 /**
  * The simulator against what a real Nova Zed answered (test/fixtures/nova-zed, captured from the

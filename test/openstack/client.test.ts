@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
+import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { loadCredentials } from '../../src/openstack/credentials.js';
 import { KeystoneError, MicroversionError, OpenStackApiError, OpenStackTransportError } from '../../src/openstack/errors.js';
 import { createComputeClient } from '../../src/openstack/factory.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { COMPUTE_DEFAULTS } from '../../src/openstack/config.js';
 import { createComputeClient } from '../../src/openstack/factory.js';
-import { writeClusterFiles } from '../../src/demo/cluster-files.js';
+import { writeClusterFiles } from '../../src/testbed/demo/cluster-files.js';
 import { CLI, Processes, hostState, randomBasePort, waitForStatus } from '../helpers/processes.js';
 import { agentPath } from '../helpers/build.js';
 

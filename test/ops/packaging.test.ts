@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeClusterFiles } from '../../src/demo/cluster-files.js';
+import { writeClusterFiles } from '../../src/testbed/demo/cluster-files.js';
 import { COMMAND_HELP } from '../../src/cli/command-help.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { freeTcpPort } from '../helpers/ops-cluster.js';

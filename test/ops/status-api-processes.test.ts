@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StatusSnapshot } from '../../src/daemon/status.js';
+import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
 import type { JournalEntry } from '../../src/status-api/event-journal.js';
 import { isSecretName } from '../../src/status-api/scrub.js';
 import { ensureBuilt } from '../helpers/build.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { readMonitorConfig } from '../../src/config/monitor-config.js';
 import type { ClusterEvent } from '../../src/core/events.js';
-import type { StatusSnapshot } from '../../src/daemon/status.js';
+import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
 import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { MonitorMetrics } from '../../src/metrics/metrics.js';

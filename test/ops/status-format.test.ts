@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterEvent, HostClusterState } from '../../src/core/events.js';
-import type { StatusSnapshot } from '../../src/daemon/status.js';
+import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
 import { formatStatus, statusExitCode, verdictLine } from '../../src/cli/status-format.js';
 
 const NOW = Date.parse('2026-11-21T03:00:10Z');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeClusterFiles, type ClusterLayout } from '../../src/demo/cluster-files.js';
+import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { NotifySocket } from '../helpers/notify-socket.js';
 import { freeTcpPort } from '../helpers/ops-cluster.js';

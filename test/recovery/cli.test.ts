@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
+import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { runUnfenceCli, unfenceCommand } from '../../src/recovery/cli.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';

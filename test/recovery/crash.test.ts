@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNovaSim, type NovaSim } from '../../src/nova-sim/server.js';
+import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { readRecords } from '../../src/recovery/journal.js';
 
 /**

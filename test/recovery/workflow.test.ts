@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { startNovaSim, type NovaSim, type NovaSimOptions } from '../../src/nova-sim/server.js';
+import { startNovaSim, type NovaSim, type NovaSimOptions } from '../../src/testbed/nova-sim/server.js';
 import type { FenceRecord } from '../../src/core/events.js';
 import type { RecoveryConfig } from '../../src/recovery/config.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { World } from '../../src/sim/world.js';
-import { randomScenario } from '../../src/sim/scenario.js';
-import { checkInvariants } from '../../src/sim/invariants.js';
+import { World } from '../../src/testbed/sim/world.js';
+import { randomScenario } from '../../src/testbed/sim/scenario.js';
+import { checkInvariants } from '../../src/testbed/sim/invariants.js';
 
 /**
  * Seeded failure schedules against the decision core. A failing seed is printed; replay it alone with

@@ -1,4 +1,4 @@
-import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from '../core/events.js';
+import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
 
 /**
  * The edges the monitor drives on the coordinator's decisions. Each is optional: a monitor with no

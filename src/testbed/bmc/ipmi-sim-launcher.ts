@@ -9,18 +9,18 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildRequest } from './message.js';
-import { encodeV15 } from './packet.js';
+import { buildRequest } from '../../ipmi/message.js';
+import { encodeV15 } from '../../ipmi/packet.js';
 
 /** The shell script next to this module's source (also when running from dist/). */
 function chassisControlScript(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    const p = join(dir, 'src', 'ipmi', 'ipmi-sim-chassis-control.sh');
+    const p = join(dir, 'src', 'testbed', 'bmc', 'ipmi-sim-chassis-control.sh');
     if (existsSync(p)) return p;
     dir = dirname(dir);
   }
-  throw new Error('src/ipmi/ipmi-sim-chassis-control.sh not found');
+  throw new Error('src/testbed/bmc/ipmi-sim-chassis-control.sh not found');
 }
 
 export const SIM_USER = 'admin';

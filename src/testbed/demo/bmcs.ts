@@ -6,9 +6,9 @@
  * it off (with ipmi_sim, power changes go to its chassis-control script and `power()` reads them).
  */
 import { execFileSync } from 'node:child_process';
-import { SimBmc } from '../ipmi/sim-bmc.js';
-import { SIM_PASSWORD, SIM_USER, startIpmiSim, type IpmiSim } from '../ipmi/ipmi-sim-launcher.js';
-import { FENCING_DEFAULTS, type FenceDeviceConfig, type FencingConfig } from './config.js';
+import { SimBmc } from '../bmc/sim-bmc.js';
+import { SIM_PASSWORD, SIM_USER, startIpmiSim, type IpmiSim } from '../bmc/ipmi-sim-launcher.js';
+import { FENCING_DEFAULTS, type FenceDeviceConfig, type FencingConfig } from '../../fence/config.js';
 
 export interface DemoBmcs {
   config: FencingConfig;

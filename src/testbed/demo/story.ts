@@ -1,4 +1,4 @@
-import type { ClusterEvent } from '../core/events.js';
+import type { ClusterEvent } from '../../core/events.js';
 
 /** One narrated step of the demo: what happened, when (since the host was killed), and how long it took. */
 export interface StoryStep {

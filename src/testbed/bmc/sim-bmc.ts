@@ -7,11 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { Cmd, NetFn } from './commands.js';
-import { deriveK, passwordKey, sameBytes } from './crypto.js';
-import { buildResponse, parseRequest, type IpmiRequest } from './message.js';
-import { PayloadType, decodePacket, encodeV15, encodeV20, openSecure, sealSecure, type SessionKeys } from './packet.js';
-import * as rakp from './rakp.js';
+import { Cmd, NetFn } from '../../ipmi/commands.js';
+import { deriveK, passwordKey, sameBytes } from '../../ipmi/crypto.js';
+import { buildResponse, parseRequest, type IpmiRequest } from '../../ipmi/message.js';
+import { PayloadType, decodePacket, encodeV15, encodeV20, openSecure, sealSecure, type SessionKeys } from '../../ipmi/packet.js';
+import * as rakp from '../../ipmi/rakp.js';
 
 export type SimStage = 'caps' | 'open' | 'rakp2' | 'rakp4' | 'ipmi';
 

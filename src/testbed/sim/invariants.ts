@@ -1,4 +1,4 @@
-import { detectionBoundMs } from '../core/settings.js';
+import { detectionBoundMs } from '../../core/settings.js';
 import type { World } from './world.js';
 
 /**

@@ -3,10 +3,11 @@
  * partitions, crashes, stalls and a fencer, all on simulated time driven by one seeded RNG.
  * Nothing here touches a socket or a real clock, so a failing seed replays exactly.
  */
-import { MonitorCore, type Effect, type PersistedState } from '../core/monitor-core.js';
-import { defaultCoreSettings, type CoreSettings } from '../core/settings.js';
-import type { ClusterEvent } from '../core/events.js';
-import type { MonitorBeat } from '../core/messages.js';
+import type { Effect, PersistedState } from '../../core/effects.js';
+import { MonitorCore } from '../../core/monitor-core.js';
+import { defaultCoreSettings, type CoreSettings } from '../../core/settings.js';
+import type { ClusterEvent } from '../../core/events.js';
+import type { MonitorBeat } from '../../core/messages.js';
 import { Rng } from './rng.js';
 import { EventQueue } from './queue.js';
 

@@ -1,0 +1,36 @@
+import type { ClusterEvent, HostClusterState } from './events.js';
+
+/** Why the wire layer refused a datagram; counted per reason in status and metrics. */
+export type DropReason = 'oversized' | 'malformed' | 'bad_mac' | 'replay' | 'clock_skew' | 'unknown_sender';
+
+/** What `instance-ha status` shows; no secrets, ever (no keys, no passwords, no tokens). */
+export interface StatusSnapshot {
+  monitor: { id: string; bootId: string; startedAt: string; version: string };
+  cluster: {
+    quorate: boolean;
+    votes: number;
+    needed: number;
+    expectedVotes: number;
+    coordinator: string | null;
+    acting: boolean;
+    paused: boolean;
+    epoch: number;
+    members: Array<{ id: string; address: string; self: boolean; live: boolean; lastSeenAgoMs: number | null; acting: boolean; vote: string | null }>;
+  };
+  hosts: Array<{
+    host: string;
+    state: HostClusterState;
+    localLevel: 'up' | 'suspect' | 'dead';
+    maintenance: boolean;
+    lastHeartbeatAgeMs: number | null;
+    bootId: string;
+    novaCompute: string;
+    lossPct: number;
+    deadAfterMs: number;
+    decisionSinceMs: number | null;
+    fence: unknown;
+  }>;
+  alarms: Array<{ kind: string; message: string; since?: string }>;
+  counters: { received: number; accepted: number; dropped: Record<DropReason, number>; sent: number; sendErrors: number };
+  recentEvents: ClusterEvent[];
+}
