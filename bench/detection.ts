@@ -37,7 +37,7 @@ const lastSent = new Map<string, number>();
 world.onHostDeath = (host, lastSentAt) => {
   if (lastSentAt !== null) lastSent.set(host, lastSentAt);
 };
-world.run();
+await world.run();
 
 const latencies: number[] = [];
 let falseFailures = 0;

@@ -9,10 +9,13 @@ import { UsageError, parse } from './args.js';
 import { startFencing } from '../fence/index.js';
 import { notificationAlarms, startNotifications } from './notify-wiring.js';
 import { createNovaRecoverer } from '../recovery/index.js';
-import { startAutoUnfence } from './auto-unfence-wiring.js';
-import type { ClusterEvent } from '../core/events.js';
-// area/ops: status API, history, metrics, systemd notify, SIGTERM grace.
+import { createUnfencer } from './auto-unfence-wiring.js';
 import { createMonitorOps } from '../ops/monitor-ops.js';
+import { systemClock } from '../daemon/clock.js';
+import { EventBus } from '../daemon/event-bus.js';
+import { HealthCheck } from '../daemon/health-check.js';
+import { FileStateStore } from '../daemon/state-store.js';
+import { UdpTransport } from '../wire/udp-transport.js';
 import { runUntilSignal } from '../ops/lifecycle.js';
 import { SystemdNotifier } from '../systemd/notify.js';
 
@@ -20,36 +23,44 @@ function level(s: string): 'info' | 'fatal' | 'error' | 'warn' | 'debug' | 'trac
   return isLevel(s) ? s : 'info';
 }
 
-/** Runs until SIGTERM/SIGINT; resolves with the exit code. */
+/**
+ * The monitor's composition root, the one place it is assembled: the configuration is read once, the
+ * event bus is created first and every sink subscribes to it before anything can publish, then the
+ * edges, then the driver. Runs until SIGTERM/SIGINT; resolves with the exit code.
+ */
 export async function monitorCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' } });
   if (!values.config) throw new UsageError('usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
   const cfg = loadConfig(values.config, readMonitorConfig);
   const log = createLogger({ level: level(cfg.logLevel), base: { monitor: cfg.id } });
+  const bus = new EventBus(log.child({ component: 'events' }));
+  const notifier = await startNotifications(cfg, log);
+  if (notifier) bus.subscribe('notifications', notifier);
+  const ops = createMonitorOps(cfg, log);
+  for (const { name, sink } of ops.sinks) bus.subscribe(name, sink);
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id }) : null;
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
-  const notifier = await startNotifications(cfg, log);
-  const ops = createMonitorOps(cfg, log); // area/ops: history and metrics sinks
-  // The recoverer reports per-instance steps; they reach the monitor once it exists.
-  let monitorRef: MonitorDaemon | null = null;
-  const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: { publish: (ev: ClusterEvent) => monitorRef?.edgeEvent(ev) } }) : null;
+  const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: bus }) : null;
+  const unfencer = createUnfencer(cfg, log.child({ component: 'auto-unfence' }));
   const monitor = new MonitorDaemon({
-    config: cfg,
+    settings: cfg,
+    clock: systemClock,
+    transport: new UdpTransport(log.child({ component: 'udp' }), systemClock.now),
+    store: new FileStateStore(cfg.stateDir),
+    bus,
     log,
     ...(fencing ? { fencer: fencing.fencer } : {}),
     ...(recoverer ? { recoverer } : {}),
-    sinks: [...(notifier ? [notifier] : []), ...ops.sinks],
+    ...(unfencer ? { unfencer } : {}),
     edgeStatus: () => {
       const n = notifier?.status();
       return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
     },
   });
-  monitorRef = monitor;
   await monitor.start();
-  const stopAutoUnfence = startAutoUnfence(cfg, monitor, log.child({ component: 'auto-unfence' }));
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();
-  // area/ops: HTTP endpoints, then READY=1 only now that every socket is bound.
+  // HTTP endpoints, then READY=1 only now that every socket is bound.
   const endpoints = await ops.start(
     () => monitor.snapshot(),
     () => {
@@ -66,7 +77,6 @@ export async function monitorCommand(args: string[]): Promise<number> {
     notifier: sd,
     busy: () => monitor.inflightCount(),
     stop: async () => {
-      stopAutoUnfence();
       ops.stop();
       control.stop();
       monitor.stop();
@@ -86,9 +96,16 @@ export async function beaconCommand(args: string[]): Promise<number> {
   if (!values.config) throw new UsageError('usage: instance-ha beacon --config /etc/instance-ha/beacon.yaml');
   const cfg = loadConfig(values.config, readBeaconConfig);
   const log = createLogger({ level: level(cfg.logLevel), base: { host: cfg.host } });
-  const beacon = new Beacon(cfg, log.child({ component: 'beacon' }));
+  const beaconLog = log.child({ component: 'beacon' });
+  const beacon = new Beacon({
+    settings: cfg,
+    clock: systemClock,
+    transport: new UdpTransport(beaconLog.child({ component: 'udp' }), systemClock.now),
+    health: new HealthCheck(cfg.health, beaconLog.child({ component: 'health' })),
+    log: beaconLog,
+  });
   beacon.start();
-  // area/ops: the beacon serves once its first heartbeats are sent (start() sends one at once).
+  // The beacon serves once its first heartbeats are sent (start() sends one at once).
   const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
   const stopped = runUntilSignal({ log, notifier: sd, stop: () => beacon.stop() });
   await sd.ready(`sending heartbeats to ${cfg.monitors.length} monitors`);

@@ -7,7 +7,7 @@ import { readFencingConfig, type FencingConfig } from '../fence/config.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../notify/config.js';
 import { readComputeConfig, type ComputeConfig } from '../openstack/config.js';
 import { readRecoveryConfig, type RecoveryConfig } from '../recovery/config.js';
-import { readOpsConfig, type OpsConfig } from './ops-config.js'; // area/ops
+import { readOpsConfig, type OpsConfig } from './ops-config.js';
 
 export interface MonitorPeer {
   id: string;
@@ -115,6 +115,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   r.raw('compute');
   core.fencing.enabled = fencing !== null;
   core.recovery.enabled = fencing !== null && recovery !== null;
+  if (core.recovery.enabled && recovery) core.recovery.autoUnfence = { enabled: recovery.recovery.unfence.auto, quietPeriodMs: recovery.recovery.unfence.quietPeriodMs };
 
   return {
     id,
@@ -130,6 +131,6 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     fencing,
     notifications,
     recovery,
-    ops: readOpsConfig(r), // area/ops
+    ops: readOpsConfig(r),
   };
 }

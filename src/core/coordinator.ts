@@ -18,6 +18,8 @@ interface Candidate {
  */
 export class Coordinator {
   epoch = 0;
+  /** Bumped on every change to the decisions or the epoch: tells the core when to persist them. */
+  version = 0;
   private readonly decisions = new Map<HostId, HostDecision>();
   private readonly candidates = new Map<HostId, Candidate>();
   private readonly clusterSuspect = new Set<HostId>();
@@ -33,6 +35,7 @@ export class Coordinator {
   restore(decisions: readonly HostDecision[], epoch: number): void {
     for (const d of decisions) this.decisions.set(d.host, { ...d });
     this.epoch = epoch;
+    this.version++;
   }
 
   decisionList(): HostDecision[] {
@@ -46,9 +49,12 @@ export class Coordinator {
   /** Takes the acting coordinator's decisions; while acting too (a brief overlap) the later epoch wins. */
   adopt(beat: MonitorBeat, selfActing: boolean): void {
     if (beat.epoch < this.epoch || (selfActing && beat.epoch === this.epoch)) return;
+    // The coordinator repeats its decisions in every heartbeat: most of the time nothing is new.
+    if (beat.epoch === this.epoch && sameDecisions(this.decisions, beat.decisions)) return;
     this.epoch = beat.epoch;
     this.decisions.clear();
     for (const d of beat.decisions) this.decisions.set(d.host, { ...d });
+    this.version++;
   }
 
   /**
@@ -63,6 +69,7 @@ export class Coordinator {
       for (const d of newest.decisions) this.decisions.set(d.host, { ...d });
     }
     this.epoch = Math.max(this.epoch, this.membership.maxEpoch()) + 1;
+    this.version++;
     this.recentFailures = [...this.decisions.values()].map((d) => ({ host: d.host, atMs: Math.min(d.sinceMs, now) }));
     const out: Effect[] = [];
     for (const d of this.decisions.values()) {
@@ -169,6 +176,7 @@ export class Coordinator {
       return;
     }
     d.sinceMs = now;
+    this.version++;
     if (!record.ok) {
       d.state = 'fence_failed';
       emit(out, { type: 'host.fence_failed', at: now, host, record, retryInMs: this.fenceBackoffMs(d.fenceAttempts) });
@@ -192,6 +200,7 @@ export class Coordinator {
     }
     d.state = 'recovered';
     d.sinceMs = now;
+    this.version++;
     emit(out, { type: 'host.recovery_finished', at: now, host, summary });
   }
 
@@ -199,6 +208,7 @@ export class Coordinator {
     const d = this.decisions.get(host);
     if (!d) return;
     this.decisions.delete(host);
+    this.version++;
     out.push({ type: 'log', level: 'info', msg: 'host returned to service by operator', fields: { host, by, previous: d.state } });
     emit(out, { type: 'host.recovered', at: now, host, bootId: d.bootId, previous: d.state });
   }
@@ -209,6 +219,7 @@ export class Coordinator {
     this.clusterSuspect.delete(host);
     const d: HostDecision = { host, state: 'failed', bootId: c?.bootId ?? '', sinceMs: now, fenceAttempts: 0 };
     this.decisions.set(host, d);
+    this.version++;
     this.recentFailures.push({ host, atMs: now });
     emit(out, { type: 'host.failed', at: now, host, bootId: d.bootId, votes, lastHeardAt });
     if (this.settings.fencing.enabled) this.startFence(d, now, out);
@@ -218,6 +229,7 @@ export class Coordinator {
     d.state = 'fencing';
     d.fenceAttempts++;
     d.sinceMs = now;
+    this.version++;
     emit(out, { type: 'host.fencing', at: now, host: d.host, attempt: d.fenceAttempts });
     out.push({ type: 'fence', host: d.host, bootId: d.bootId });
   }
@@ -226,6 +238,7 @@ export class Coordinator {
   private reviewDecided(d: HostDecision, quorumHearsIt: boolean, now: number, out: Effect[]): void {
     if ((d.state === 'failed' || d.state === 'fence_failed') && quorumHearsIt) {
       this.decisions.delete(d.host);
+      this.version++;
       emit(out, { type: 'host.recovered', at: now, host: d.host, bootId: d.bootId, previous: d.state });
       return;
     }
@@ -236,6 +249,15 @@ export class Coordinator {
     const { retryBaseMs, retryMaxMs } = this.settings.fencing;
     return Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, attempts - 1));
   }
+}
+
+function sameDecisions(held: ReadonlyMap<HostId, HostDecision>, got: readonly HostDecision[]): boolean {
+  if (held.size !== got.length) return false;
+  for (const g of got) {
+    const h = held.get(g.host);
+    if (!h || h.state !== g.state || h.bootId !== g.bootId || h.sinceMs !== g.sinceMs || h.fenceAttempts !== g.fenceAttempts || !h.fence !== !g.fence) return false;
+  }
+  return true;
 }
 
 function emit(out: Effect[], event: ClusterEvent): void {

@@ -1,3 +1,5 @@
+import { freshness } from './freshness.js';
+
 /**
  * Per-host failure detector: an adaptive, loss-aware equivalent of phi accrual with a closed-form bound.
  *
@@ -100,12 +102,13 @@ export function recordHeartbeat(
   s: DetectorSettings,
 ): HeartbeatOutcome {
   let outcome: HeartbeatOutcome = 'fresh';
-  if (beat.bootId !== t.bootId) {
+  const f = freshness(t.heard ? { bootId: t.bootId, seq: t.lastSeq } : undefined, beat.bootId, beat.seq);
+  if (f === 'stale') return 'stale';
+  if (f !== 'newer') {
     // A new life: its loss history carries over (same path), its sequence numbers start afresh.
-    if (t.bootId !== '') outcome = 'new_boot';
+    if (f === 'new_boot') outcome = 'new_boot';
     t.bootId = beat.bootId;
   } else {
-    if (beat.seq <= t.lastSeq) return 'stale';
     const gap = beat.seq - t.lastSeq;
     const decay = gap === 1 ? DECAY : Math.pow(DECAY, gap);
     t.expected = t.expected * decay + gap;

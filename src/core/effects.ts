@@ -14,6 +14,14 @@ export type Effect =
   | { type: 'recover'; host: HostId; record: FenceRecord }
   /** Stop work in flight for a host (this monitor no longer acts); a successor resumes it. */
   | { type: 'abandon'; host: HostId }
+  /** Return a fenced, recovered host to service in Nova (opt-in automatic unfence); answer: unfence_done. */
+  | { type: 'unfence'; host: HostId }
+  /**
+   * The state in `persisted()` changed and must reach the disk. With mustSync (a decision, an epoch or
+   * a maintenance mark changed) before anything else is acted on; without (only newly learned hosts,
+   * which 10,000 beacons arriving at once would otherwise turn into 10,000 writes) when convenient.
+   */
+  | { type: 'persist'; mustSync: boolean }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };
 
 export type Input =
@@ -25,7 +33,8 @@ export type Input =
   | { type: 'fence_done'; at: number; host: HostId; record: FenceRecord }
   | { type: 'recovery_done'; at: number; host: HostId; summary: RecoverySummary }
   /** Operator returned a fenced host to service: forget the decision, watch it again. */
-  | { type: 'clear'; at: number; host: HostId; by: string };
+  | { type: 'clear'; at: number; host: HostId; by: string }
+  | { type: 'unfence_done'; at: number; host: HostId; ok: boolean; reason?: string };
 
 /** State a monitor keeps on disk across restarts. */
 export interface PersistedState {

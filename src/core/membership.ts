@@ -1,5 +1,6 @@
 import type { MonitorId } from './events.js';
 import type { MonitorBeat } from './messages.js';
+import { freshness } from './freshness.js';
 
 /**
  * Monitor membership, quorum and coordinator choice.
@@ -42,7 +43,7 @@ export class Membership {
   receive(beat: MonitorBeat, now: number): boolean {
     if (beat.from === this.settings.self || !this.settings.monitors.includes(beat.from)) return false;
     const prev = this.peers.get(beat.from);
-    if (prev && prev.bootId === beat.bootId && beat.seq <= prev.lastSeq) return false;
+    if (freshness(prev && { bootId: prev.bootId, seq: prev.lastSeq }, beat.bootId, beat.seq) === 'stale') return false;
     this.peers.set(beat.from, { id: beat.from, bootId: beat.bootId, lastSeq: beat.seq, lastHeardAt: now, beat });
     return true;
   }

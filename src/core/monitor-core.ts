@@ -7,6 +7,7 @@ import type { BeaconBeat, ClearRequest, HostVerdict, MaintenanceMark, MonitorBea
 import { monitorDetector, type CoreSettings } from './settings.js';
 import type { DetectorSettings } from './detector.js';
 import { Coordinator } from './coordinator.js';
+import { AutoUnfence } from './auto-unfence.js';
 import type { VoterView } from './tally.js';
 
 /**
@@ -35,6 +36,11 @@ export class MonitorCore {
   private out: Effect[] = [];
   private lastVote: MonitorId | null = null;
   private readonly detector: DetectorSettings;
+  private readonly autoUnfence: AutoUnfence;
+  /** What was last handed to the driver to persist: the host count and the rest as one string. */
+  private persistedHosts: number;
+  private persistedRest: string;
+  private maintenanceVersion = 0;
 
   constructor(
     readonly settings: CoreSettings,
@@ -57,6 +63,9 @@ export class MonitorCore {
     for (const m of restored?.maintenance ?? []) this.maintenance.set(m.host, m);
     if (restored) this.coordinator.restore(restored.decisions, restored.epoch);
     this.lastTickAt = startAt;
+    this.autoUnfence = new AutoUnfence(settings.recovery.autoUnfence);
+    this.persistedHosts = this.tracks.size;
+    this.persistedRest = this.durableFingerprint();
   }
 
   step(input: Input): Effect[] {
@@ -92,12 +101,40 @@ export class MonitorCore {
         else this.pendingClears.set(input.host, { host: input.host, atMs: input.at, by: input.by });
         this.viewDirty = true;
         break;
+      case 'unfence_done':
+        if (this.autoUnfence.done(input.host, input.ok, input.at) && this.acting(input.at)) {
+          this.coordinator.clear(input.host, input.at, 'auto-unfence', this.out);
+          this.viewDirty = true;
+        } else if (!input.ok) {
+          this.log('warn', 'automatic unfence did not complete; trying again after another quiet period', { host: input.host, reason: input.reason ?? '' });
+        }
+        break;
       default: {
         const never: never = input;
         throw new IllegalStateError(`unknown input ${JSON.stringify(never)}`);
       }
     }
+    this.askToPersist(input.type === 'beacon');
     return this.out;
+  }
+
+  /**
+   * Tells the driver when the durable state changed. A heartbeat can only add a host, so it is
+   * checked by count alone (the hot path: 10,000 a second); anything else compares the rest.
+   */
+  private askToPersist(onlyHostsCanChange: boolean): void {
+    const hostsChanged = this.tracks.size !== this.persistedHosts;
+    const rest = onlyHostsCanChange ? this.persistedRest : this.durableFingerprint();
+    const restChanged = rest !== this.persistedRest;
+    if (!hostsChanged && !restChanged) return;
+    this.persistedHosts = this.tracks.size;
+    this.persistedRest = rest;
+    // First, so the driver has it on disk before it acts on the rest (raft's Ready.MustSync).
+    this.out.unshift({ type: 'persist', mustSync: restChanged });
+  }
+
+  private durableFingerprint(): string {
+    return `${this.coordinator.epoch}:${this.coordinator.version}:${this.maintenanceVersion}`;
   }
 
   /** A monitor that just stalled does not act on views it has not refreshed since. */
@@ -167,6 +204,7 @@ export class MonitorCore {
     const prev = this.maintenance.get(mark.host);
     if (prev && prev.atMs >= mark.atMs) return;
     this.maintenance.set(mark.host, mark);
+    this.maintenanceVersion++;
     this.track(mark.host, now);
     if (!prev || prev.on !== mark.on) {
       this.emit({ type: 'host.maintenance', at: now, host: mark.host, on: mark.on, by: mark.by });
@@ -181,6 +219,9 @@ export class MonitorCore {
     const acting = this.acting(now);
     if (acting) {
       this.decide(now);
+      if (this.settings.recovery.autoUnfence.enabled) {
+        this.autoUnfence.review(now, this.coordinator.decisionList().filter((d) => d.state === 'recovered'), (h) => this.tracks.get(h), this.out);
+      }
     }
     this.warnAboutOwnLink(now);
     if (this.viewDirty || now - this.lastBroadcastAt >= this.settings.peerIntervalMs) this.broadcast(now, acting);
@@ -230,6 +271,7 @@ export class MonitorCore {
       this.log('info', 'acting as coordinator', { epoch: this.coordinator.epoch });
     } else if (!acting && this.wasActing) {
       for (const e of this.coordinator.stepDown()) this.out.push(e);
+      this.autoUnfence.reset(this.out);
       this.log('warn', 'no longer coordinator', {});
     }
     this.wasActing = acting;

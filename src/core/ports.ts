@@ -18,3 +18,8 @@ export interface Recoverer {
 export interface EventSink {
   publish(event: ClusterEvent): void;
 }
+
+/** Returns a fenced and recovered host to service in the compute API (clear forced-down, enable). */
+export interface Unfencer {
+  unfence(host: HostId, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }>;
+}

@@ -1,6 +1,7 @@
 import { DEFAULT_DETECTOR, maxDeadAfterMs, type DetectorSettings } from './detector.js';
 import { DEFAULT_MASS_GUARD, type MassGuardSettings } from './guard.js';
 import type { MonitorId } from './events.js';
+import type { AutoUnfenceSettings } from './auto-unfence.js';
 
 export interface CoreSettings {
   self: MonitorId;
@@ -27,7 +28,11 @@ export interface CoreSettings {
   /** After a stall, no conviction for this long (queued heartbeats get processed first). */
   pauseGraceMs: number;
   fencing: { enabled: boolean; retryBaseMs: number; retryMaxMs: number };
-  recovery: { enabled: boolean };
+  recovery: {
+    enabled: boolean;
+    /** Opt-in: return a recovered host to service once it has been healthy again for quietPeriodMs. */
+    autoUnfence: AutoUnfenceSettings;
+  };
 }
 
 export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorId[]): CoreSettings {
@@ -45,7 +50,7 @@ export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorI
     pauseThresholdMs: 400,
     pauseGraceMs: 1500,
     fencing: { enabled: false, retryBaseMs: 5000, retryMaxMs: 60_000 },
-    recovery: { enabled: false },
+    recovery: { enabled: false, autoUnfence: { enabled: false, quietPeriodMs: 300_000 } },
   };
 }
 

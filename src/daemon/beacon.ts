@@ -1,53 +1,77 @@
 import { randomBytes } from 'node:crypto';
 import type { BeaconConfig } from '../config/beacon-config.js';
+import type { ComputeHealth } from '../core/messages.js';
 import type { Logger } from '../log.js';
 import { encodeBeacon } from '../wire/codec.js';
-import { UdpTransport } from '../wire/udp-transport.js';
-import { HealthCheck } from './health-check.js';
+import type { DatagramTransport } from '../wire/transport.js';
+import type { Clock } from './clock.js';
+
+/** The part of the beacon's configuration the beacon itself uses (the health check takes its own). */
+export type BeaconSettings = Pick<BeaconConfig, 'host' | 'monitors' | 'intervalMs' | 'clusterKey'>;
+
+/** A cached verdict on the local nova-compute (health-check.ts in production). */
+export interface HealthSource {
+  readonly current: ComputeHealth;
+  start(): void;
+  stop(): void;
+}
+
+export interface BeaconDeps {
+  settings: BeaconSettings;
+  clock: Clock;
+  transport: DatagramTransport;
+  health: HealthSource;
+  log: Logger;
+  /** A fixed boot id (the simulation's, for replayable runs); random otherwise. */
+  bootId?: string;
+}
 
 /**
  * The compute host's beacon: one authenticated heartbeat to every monitor each interval. A fresh
  * boot id per start tells monitors "this is a new life" (after a reboot or a beacon restart).
  */
 export class Beacon {
-  readonly bootId = randomBytes(16).toString('hex');
+  readonly bootId: string;
   private seq = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly transport: UdpTransport;
-  private readonly health: HealthCheck;
+  private cancelTimer: (() => void) | null = null;
+  private encodeErrors = 0;
 
-  constructor(
-    private readonly cfg: BeaconConfig,
-    private readonly log: Logger,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.transport = new UdpTransport(log.child({ component: 'udp' }), now);
-    this.health = new HealthCheck(cfg.health, log.child({ component: 'health' }));
+  constructor(private readonly deps: BeaconDeps) {
+    this.bootId = deps.bootId ?? randomBytes(16).toString('hex');
   }
 
   start(): void {
-    this.health.start();
+    const s = this.deps.settings;
+    this.deps.health.start();
     this.beat();
-    this.timer = setInterval(() => this.beat(), this.cfg.intervalMs);
-    this.log.info({ host: this.cfg.host, bootId: this.bootId, monitors: this.cfg.monitors.length, intervalMs: this.cfg.intervalMs }, 'beacon started');
+    this.cancelTimer = this.deps.clock.every(s.intervalMs, () => this.beat());
+    this.deps.log.info({ host: s.host, bootId: this.bootId, monitors: s.monitors.length, intervalMs: s.intervalMs }, 'beacon started');
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.health.stop();
-    this.transport.close();
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.deps.health.stop();
+    this.deps.transport.close();
   }
 
-  get counters(): { sent: number; sendErrors: number; seq: number } {
-    return { ...this.transport.counters, seq: this.seq };
+  get counters(): { sent: number; sendErrors: number; seq: number; encodeErrors: number } {
+    const t = this.deps.transport.counters;
+    return { sent: t.sent, sendErrors: t.sendErrors, seq: this.seq, encodeErrors: this.encodeErrors };
   }
 
   private beat(): void {
+    const s = this.deps.settings;
     this.seq = (this.seq + 1) >>> 0;
-    const buf = encodeBeacon(
-      { host: this.cfg.host, bootId: this.bootId, seq: this.seq, sentAtMs: this.now(), intervalMs: this.cfg.intervalMs, novaCompute: this.health.current },
-      this.cfg.clusterKey,
-    );
-    for (const m of this.cfg.monitors) this.transport.send(buf, m);
+    let buf: Buffer;
+    try {
+      buf = encodeBeacon({ host: s.host, bootId: this.bootId, seq: this.seq, sentAtMs: this.deps.clock.wallNow(), intervalMs: s.intervalMs, novaCompute: this.deps.health.current }, s.clusterKey);
+    } catch (err) {
+      // The configuration is checked at start, so this is a bug: report it, keep the timer running.
+      this.encodeErrors++;
+      if ((this.encodeErrors & (this.encodeErrors - 1)) === 0) this.deps.log.error({ err, count: this.encodeErrors }, 'could not encode a heartbeat');
+      return;
+    }
+    for (const m of s.monitors) this.deps.transport.send(buf, m);
   }
 }

@@ -1,93 +1,108 @@
 import { randomBytes } from 'node:crypto';
 import type { MonitorConfig } from '../config/monitor-config.js';
 import { formatHostPort } from '../config/address.js';
-import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';
 import type { Effect, Input } from '../core/effects.js';
+import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';
 import { MonitorCore } from '../core/monitor-core.js';
+import type { Fencer, Recoverer, Unfencer } from '../core/ports.js';
+import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
-import { decode, encodeMonitor, type DropReason } from '../wire/codec.js';
-import { ReplayGuard } from '../wire/replay-guard.js';
-import { UdpTransport, type Datagram } from '../wire/udp-transport.js';
-import { monotonicNowMs } from './clock.js';
-import type { EventSink, Fencer, Recoverer } from '../core/ports.js';
-import { StateStore } from './state-store.js';
-import { buildSnapshot } from './status.js';
-import type { StatusSnapshot } from '../core/status-snapshot.js';
 import { VERSION } from '../version.js';
+import { Admission } from '../wire/admission.js';
+import { encodeMonitor } from '../wire/codec.js';
+import type { Datagram, DatagramTransport } from '../wire/transport.js';
+import type { Clock } from './clock.js';
+import type { EventBus } from './event-bus.js';
+import type { StateStore } from './state-store.js';
+import { buildSnapshot } from './status.js';
+
+/** The part of the monitor's configuration the driver itself uses; the edges take their own sections. */
+export type MonitorSettings = Pick<MonitorConfig, 'id' | 'listen' | 'monitors' | 'clusterKey' | 'hosts' | 'maxClockSkewMs' | 'core'>;
 
 export interface MonitorDeps {
-  config: MonitorConfig;
+  settings: MonitorSettings;
+  clock: Clock;
+  transport: DatagramTransport;
+  store: StateStore;
+  /** Every event goes here; the monitor subscribes its own recent-events list and log to it. */
+  bus: EventBus;
   log: Logger;
+  /** Optional edges: a monitor with no fencer declares failures and stops there (it never recovers an unfenced host). */
   fencer?: Fencer;
   recoverer?: Recoverer;
-  sinks?: EventSink[];
-  /** Monotonic ms for the core; wall-clock ms for replay windows and display. */
-  now?: () => number;
-  wallNow?: () => number;
+  unfencer?: Unfencer;
+  /** A fixed boot id (the simulation's, for replayable runs); random otherwise. */
+  bootId?: string;
   /** Status of the edges (notifications, recovery): shown in status, with their alarms. */
   edgeStatus?: () => { alarms: Array<{ kind: string; message: string }>; sections: Record<string, unknown> };
 }
 
 const RECENT_EVENTS = 200;
+/** Learned hosts (no decision changed) are written at most this often: 10,000 may arrive at once. */
+const LAZY_PERSIST_MS = 1000;
+
+type Alarm = StatusSnapshot['alarms'][number];
 
 /**
- * The monitor daemon: a thin driver around MonitorCore. It owns the sockets, the tick, the state
- * file and the edges, feeds the core inputs one at a time, and carries out the effects it returns.
+ * The monitor daemon: a thin driver around MonitorCore, built from injected parts (clock, datagram
+ * transport, state store, edges, event bus), so the simulation runs this very class on virtual time
+ * and an in-memory network. It feeds the core one input at a time and carries out the effects it
+ * returns. Nothing thrown by an effect, a codec or a sink escapes its loop: it is contained, counted
+ * and shown as an alarm, and heartbeating goes on.
  */
 export class MonitorDaemon {
   readonly core: MonitorCore;
-  private readonly transport: UdpTransport;
-  /** One guard per kind of sender: keyed by the bare name, no per-datagram string building. */
-  private readonly hostReplay: ReplayGuard;
-  private readonly peerReplay: ReplayGuard;
-  private readonly store: StateStore;
-  private readonly now: () => number;
-  private readonly wallNow: () => number;
+  private readonly admission: Admission;
+  private readonly settings: MonitorSettings;
+  private readonly clock: Clock;
   private readonly log: Logger;
   private readonly peers: Array<{ id: string; address: { host: string; port: number } }>;
   private readonly inflight = new Map<HostId, AbortController>();
   private readonly recent: ClusterEvent[] = [];
   private readonly dropped: Record<DropReason, number> = { oversized: 0, malformed: 0, bad_mac: 0, replay: 0, clock_skew: 0, unknown_sender: 0 };
   private accepted = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private stateDirty = true;
-  private lastPersistAt = -Infinity;
+  private cancelTick: (() => void) | null = null;
+  private persistDue = false;
+  private lastPersistAttemptAt = -Infinity;
+  private persistFailure: { since: number; error: string; count: number } | null = null;
+  /** Failures contained in the loop, by where they happened (e.g. `broadcast`, `core`). */
+  private readonly loopFailures = new Map<string, { count: number; lastError: string }>();
   private readonly startedAt: number;
   boundAddresses: string[] = [];
 
   constructor(private readonly deps: MonitorDeps) {
-    const { config } = deps;
-    this.now = deps.now ?? monotonicNowMs;
-    this.wallNow = deps.wallNow ?? Date.now;
+    const { settings, clock } = deps;
+    this.settings = settings;
+    this.clock = clock;
     this.log = deps.log.child({ component: 'monitor' });
-    this.store = new StateStore(config.stateDir);
-    const restored = this.store.load();
-    const bootId = randomBytes(16).toString('hex');
-    this.startedAt = this.wallNow();
-    this.core = new MonitorCore(config.core, bootId, this.now(), {
-      knownHosts: [...new Set([...(restored?.knownHosts ?? []), ...config.hosts])],
+    const restored = deps.store.load();
+    this.startedAt = clock.wallNow();
+    this.core = new MonitorCore(settings.core, deps.bootId ?? randomBytes(16).toString('hex'), clock.now(), {
+      knownHosts: [...new Set([...(restored?.knownHosts ?? []), ...settings.hosts])],
       maintenance: restored?.maintenance ?? [],
       decisions: restored?.decisions ?? [],
       epoch: restored?.epoch ?? 0,
     });
-    this.hostReplay = new ReplayGuard(config.maxClockSkewMs);
-    this.peerReplay = new ReplayGuard(config.maxClockSkewMs);
-    this.transport = new UdpTransport(this.log.child({ component: 'udp' }), this.now, (d) => this.onDatagram(d));
-    this.peers = config.monitors.filter((m) => m.id !== config.id);
+    this.admission = new Admission({ self: settings.id, monitors: settings.monitors.map((m) => m.id), clusterKey: settings.clusterKey, maxClockSkewMs: settings.maxClockSkewMs });
+    this.peers = settings.monitors.filter((m) => m.id !== settings.id);
+    deps.bus.subscribe('monitor', { publish: (ev) => this.record(ev) });
   }
 
   async start(): Promise<void> {
-    const bound = await this.transport.listen(this.deps.config.listen);
+    const bound = await this.deps.transport.listen(this.settings.listen, (d) => this.onDatagram(d));
     this.boundAddresses = bound.map(formatHostPort);
-    this.timer = setInterval(() => this.step({ type: 'tick', at: this.now() }), this.deps.config.core.tickMs);
-    this.log.info({ listen: this.boundAddresses, monitors: this.deps.config.monitors.map((m) => m.id), expectedVotes: this.deps.config.core.expectedVotes, fencing: !!this.deps.fencer, recovery: !!this.deps.recoverer }, 'monitor started');
+    this.cancelTick = this.clock.every(this.settings.core.tickMs, () => this.onTick());
+    this.log.info(
+      { listen: this.boundAddresses, monitors: this.settings.monitors.map((m) => m.id), expectedVotes: this.settings.core.expectedVotes, fencing: !!this.deps.fencer, recovery: !!this.deps.recoverer },
+      'monitor started',
+    );
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.cancelTick?.();
+    this.cancelTick = null;
     for (const c of this.inflight.values()) c.abort();
-    this.transport.close();
+    this.deps.transport.close();
     this.persist();
   }
 
@@ -97,52 +112,65 @@ export class MonitorDaemon {
   }
 
   nowMs(): number {
-    return this.now();
+    return this.clock.now();
   }
 
-  /** area/ops: fences and recoveries still running (SIGTERM waits a grace for them). */
+  /** Fences, recoveries and unfences still running (SIGTERM waits a grace for them). */
   inflightCount(): number {
     return this.inflight.size;
   }
 
   acting(): boolean {
-    return this.core.acting(this.now());
+    return this.core.acting(this.clock.now());
   }
 
   snapshot(): StatusSnapshot {
-    const addresses = new Map(this.deps.config.monitors.map((m) => [m.id, formatHostPort(m.address)]));
+    const addresses = new Map(this.settings.monitors.map((m) => [m.id, formatHostPort(m.address)]));
     const edges = this.deps.edgeStatus?.() ?? { alarms: [], sections: {} };
+    const t = this.deps.transport.counters;
     const snap = buildSnapshot({
       core: this.core,
-      now: this.now(),
-      wallNow: this.wallNow(),
+      now: this.clock.now(),
+      wallNow: this.clock.wallNow(),
       startedAt: this.startedAt,
       version: VERSION,
       addresses,
-      counters: { received: this.transport.counters.received, accepted: this.accepted, dropped: { ...this.dropped }, sent: this.transport.counters.sent, sendErrors: this.transport.counters.sendErrors },
+      counters: { received: t.received, accepted: this.accepted, dropped: { ...this.dropped }, sent: t.sent, sendErrors: t.sendErrors },
       recentEvents: this.recent,
-      extraAlarms: edges.alarms,
+      extraAlarms: [...this.ownAlarms(), ...edges.alarms],
     });
     return { ...snap, ...edges.sections };
   }
 
-  private onDatagram(d: Datagram): void {
-    const msg = decode(d.buf, this.deps.config.clusterKey);
-    if (!msg.ok) return this.drop(msg.reason, d);
-    if (msg.kind === 'beacon') {
-      const v = this.hostReplay.check(msg.beat.host, msg.beat.bootId, msg.beat.seq, msg.beat.sentAtMs, this.wallNow());
-      if (v !== 'ok') return this.drop(v, d);
-      this.accepted++;
-      const known = this.core.tracks.size;
-      this.step({ type: 'beacon', at: d.receivedAt, beat: msg.beat });
-      if (this.core.tracks.size !== known) this.stateDirty = true;
-      return;
+  private ownAlarms(): Alarm[] {
+    const alarms: Alarm[] = [];
+    const f = this.persistFailure;
+    if (f) {
+      alarms.push({
+        kind: 'state_write_failed',
+        message: `cannot write the monitor state to ${this.deps.store.where} (${f.count} tries): ${f.error}; retrying every ${LAZY_PERSIST_MS / 1000}s`,
+        since: new Date(f.since).toISOString(),
+      });
     }
-    if (!this.deps.config.monitors.some((m) => m.id === msg.beat.from) || msg.beat.from === this.deps.config.id) return this.drop('unknown_sender', d);
-    const v = this.peerReplay.check(msg.beat.from, msg.beat.bootId, msg.beat.seq, msg.beat.sentAtMs, this.wallNow());
-    if (v !== 'ok') return this.drop(v, d);
-    this.accepted++;
-    this.step({ type: 'peer', at: d.receivedAt, beat: msg.beat });
+    for (const [where, l] of this.loopFailures) alarms.push({ kind: 'loop_error', message: `${l.count} failure(s) contained in ${where}: ${l.lastError}` });
+    for (const s of this.deps.bus.sinkFailures()) alarms.push({ kind: 'event_sink_failed', message: `event sink '${s.sink}' failed ${s.count} time(s): ${s.lastError}` });
+    return alarms;
+  }
+
+  private onTick(): void {
+    this.step({ type: 'tick', at: this.clock.now() });
+    if ((this.persistDue || this.persistFailure) && this.clock.now() - this.lastPersistAttemptAt >= LAZY_PERSIST_MS) this.persist();
+  }
+
+  private onDatagram(d: Datagram): void {
+    try {
+      const a = this.admission.admit(d.buf, d.receivedAt, this.clock.wallNow());
+      if (!a.ok) return this.drop(a.reason, d);
+      this.accepted++;
+      this.step(a.input);
+    } catch (err) {
+      this.contain('receive', err);
+    }
   }
 
   private drop(reason: DropReason, d: Datagram): void {
@@ -158,34 +186,46 @@ export class MonitorDaemon {
       effects = this.core.step(input);
     } catch (err) {
       // A bug in the core must not kill the monitor; the input is dropped and the bug reported.
-      this.log.error({ err, input: input.type }, 'decision core rejected an input');
+      this.contain('core', err, { input: input.type });
       return;
     }
-    let decided = false;
     for (const e of effects) {
-      if (e.type === 'emit') decided = true;
-      this.apply(e);
+      try {
+        this.apply(e);
+      } catch (err) {
+        this.contain(e.type, err);
+      }
     }
-    // Decisions are written at once; newly learned hosts at most once a second (10,000 may arrive).
-    if (this.stateDirty && (decided || this.now() - this.lastPersistAt >= 1000)) this.persist();
+  }
+
+  private contain(where: string, err: unknown, fields: Record<string, unknown> = {}): void {
+    const l = this.loopFailures.get(where) ?? { count: 0, lastError: '' };
+    l.count++;
+    l.lastError = err instanceof Error ? err.message : String(err);
+    this.loopFailures.set(where, l);
+    if ((l.count & (l.count - 1)) === 0) this.log.error({ err, where, count: l.count, ...fields }, 'failure contained in the monitor loop');
   }
 
   private apply(e: Effect): void {
     switch (e.type) {
       case 'broadcast': {
-        const buf = encodeMonitor({ ...e.beat, sentAtMs: this.wallNow() }, this.deps.config.clusterKey);
-        for (const p of this.peers) this.transport.send(buf, p.address);
+        const buf = encodeMonitor({ ...e.beat, sentAtMs: this.clock.wallNow() }, this.settings.clusterKey);
+        for (const p of this.peers) this.deps.transport.send(buf, p.address);
         return;
       }
       case 'emit':
-        this.onEvent(e.event);
+        this.deps.bus.publish(e.event);
+        return;
+      case 'persist':
+        if (e.mustSync) this.persist();
+        else this.persistDue = true;
         return;
       case 'fence':
-        this.runFence(e.host);
-        return;
+        return this.runFence(e.host);
       case 'recover':
-        this.runRecovery(e.host, e.record);
-        return;
+        return this.runRecovery(e.host, e.record);
+      case 'unfence':
+        return this.runUnfence(e.host);
       case 'abandon':
         this.inflight.get(e.host)?.abort();
         this.inflight.delete(e.host);
@@ -193,27 +233,35 @@ export class MonitorDaemon {
       case 'log':
         this.log[e.level](e.fields, e.msg);
         return;
+      default: {
+        const never: never = e;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
     }
   }
 
-  /** Events reported by an edge (the recoverer's per-instance steps): shown, logged and published. */
-  edgeEvent(ev: ClusterEvent): void {
-    this.onEvent(ev);
-  }
-
-  private onEvent(ev: ClusterEvent): void {
-    this.stateDirty = true;
+  /** Events of the bus, this monitor's own and the edges': kept for status, and logged. */
+  private record(ev: ClusterEvent): void {
     this.recent.push(ev);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
     const level = ev.type === 'host.failed' || ev.type === 'host.fence_failed' || ev.type === 'cluster.mass_failure' || ev.type === 'cluster.quorum_lost' ? 'warn' : 'info';
     this.log[level]({ event: ev }, ev.type);
-    for (const s of this.deps.sinks ?? []) {
-      try {
-        s.publish(ev);
-      } catch (err) {
-        this.log.error({ err, event: ev.type }, 'event sink failed');
-      }
-    }
+  }
+
+  /**
+   * Runs one piece of edge work for a host, at most one at a time per host, and feeds its outcome
+   * back as an input. Work abandoned (this monitor stopped acting) reports nothing: a successor
+   * carries the decision on.
+   */
+  private runEdge(host: HostId, work: (signal: AbortSignal) => Promise<Input>, reportWhenAborted: boolean): void {
+    if (this.inflight.has(host)) return;
+    const ctl = new AbortController();
+    this.inflight.set(host, ctl);
+    void work(ctl.signal).then((input) => {
+      if (this.inflight.get(host) === ctl) this.inflight.delete(host);
+      if (ctl.signal.aborted && !reportWhenAborted) return;
+      this.step(input);
+    });
   }
 
   private runFence(host: HostId): void {
@@ -222,42 +270,65 @@ export class MonitorDaemon {
       this.log.error({ host }, 'fence requested but no fencer configured');
       return;
     }
-    if (this.inflight.has(host)) return;
-    const ctl = new AbortController();
-    this.inflight.set(host, ctl);
-    const started = this.now();
-    void fencer
-      .fence(host, ctl.signal)
-      .catch((err: unknown): FenceRecord => ({ ok: false, durationMs: this.now() - started, attempts: [], error: `fencer error: ${String(err)}`, by: this.deps.config.id }))
-      .then((record) => {
-        if (this.inflight.get(host) === ctl) this.inflight.delete(host);
-        this.step({ type: 'fence_done', at: this.now(), host, record });
-      });
+    const started = this.clock.now();
+    // A fence result always goes back to the core, which ignores it if this monitor no longer acts.
+    this.runEdge(
+      host,
+      (signal) =>
+        fencer
+          .fence(host, signal)
+          .catch((err: unknown): FenceRecord => ({ ok: false, durationMs: this.clock.now() - started, attempts: [], error: `fencer error: ${String(err)}`, by: this.settings.id }))
+          .then((record): Input => ({ type: 'fence_done', at: this.clock.now(), host, record })),
+      true,
+    );
   }
 
   private runRecovery(host: HostId, record: FenceRecord): void {
     const recoverer = this.deps.recoverer;
     if (!recoverer) return;
-    if (this.inflight.has(host)) return;
-    const ctl = new AbortController();
-    this.inflight.set(host, ctl);
-    void recoverer
-      .recover(host, record, ctl.signal)
-      .catch((err: unknown) => ({ selected: 0, evacuated: 0, failed: 0, notified: 0, error: String(err) }))
-      .then((summary) => {
-        if (this.inflight.get(host) === ctl) this.inflight.delete(host);
-        if (ctl.signal.aborted) return;
-        this.step({ type: 'recovery_done', at: this.now(), host, summary });
-      });
+    this.runEdge(
+      host,
+      (signal) =>
+        recoverer
+          .recover(host, record, signal)
+          .catch((err: unknown) => ({ selected: 0, evacuated: 0, failed: 0, notified: 0, error: String(err) }))
+          .then((summary): Input => ({ type: 'recovery_done', at: this.clock.now(), host, summary })),
+      false,
+    );
   }
 
+  private runUnfence(host: HostId): void {
+    const unfencer = this.deps.unfencer;
+    if (!unfencer) {
+      this.log.error({ host }, 'automatic unfence requested but no unfencer configured');
+      return;
+    }
+    this.runEdge(
+      host,
+      (signal) =>
+        unfencer
+          .unfence(host, signal)
+          .catch((err: unknown) => ({ ok: false as const, reason: String(err) }))
+          .then((r): Input => ({ type: 'unfence_done', at: this.clock.now(), host, ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) })),
+      false,
+    );
+  }
+
+  /** Writes the core's durable state; a failure keeps it due (retried each second) and raises an alarm. */
   private persist(): void {
-    this.stateDirty = false;
-    this.lastPersistAt = this.now();
+    this.lastPersistAttemptAt = this.clock.now();
     try {
-      this.store.save(this.core.persisted());
+      this.deps.store.save(this.core.persisted());
+      this.persistDue = false;
+      if (this.persistFailure) this.log.info({ file: this.deps.store.where, tries: this.persistFailure.count }, 'monitor state written again');
+      this.persistFailure = null;
     } catch (err) {
-      this.log.error({ err, file: this.store.file }, 'could not write monitor state');
+      this.persistDue = true;
+      const f = this.persistFailure ?? { since: this.clock.wallNow(), error: '', count: 0 };
+      f.count++;
+      f.error = err instanceof Error ? err.message : String(err);
+      this.persistFailure = f;
+      if ((f.count & (f.count - 1)) === 0) this.log.error({ err, file: this.deps.store.where, count: f.count }, 'could not write monitor state');
     }
   }
 }

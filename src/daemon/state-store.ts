@@ -2,16 +2,28 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { dirname, join } from 'node:path';
 import type { PersistedState } from '../core/effects.js';
 
+/** Where a monitor keeps its small durable state. `save` throws when the write did not happen. */
+export interface StateStore {
+  /** Shown in logs and alarms (a path for the file store). */
+  readonly where: string;
+  load(): PersistedState | undefined;
+  save(state: PersistedState): void;
+}
+
 /**
  * The monitor's small durable state (known hosts, maintenance marks, decisions): written whole to a
  * temporary file, fsync'd, then renamed over the old one, so a crash leaves either version intact.
  */
-export class StateStore {
+export class FileStateStore implements StateStore {
   readonly file: string;
   private lastWritten = '';
 
   constructor(stateDir: string) {
     this.file = join(stateDir, 'monitor-state.json');
+  }
+
+  get where(): string {
+    return this.file;
   }
 
   load(): PersistedState | undefined {

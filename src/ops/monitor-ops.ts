@@ -9,11 +9,12 @@ import { EventJournal } from '../status-api/event-journal.js';
 import { StatusApiServer } from '../status-api/server.js';
 
 /**
- * The monitor's operator surface, wired in two steps because the monitor needs the sinks before it
- * exists and the servers need the monitor's snapshot after:
+ * The monitor's operator surface, wired in two steps because the event bus needs the sinks before
+ * the monitor exists and the servers need the monitor's snapshot after:
  *
  *   const ops = createMonitorOps(cfg, log);                     // history + metrics sinks
- *   const monitor = new MonitorDaemon({ ..., sinks: [...ops.sinks] });
+ *   for (const { name, sink } of ops.sinks) bus.subscribe(name, sink);
+ *   const monitor = new MonitorDaemon({ ..., bus });
  *   await monitor.start();
  *   await ops.start(() => monitor.snapshot());                  // status API, dashboard, /metrics
  *
@@ -23,7 +24,7 @@ import { StatusApiServer } from '../status-api/server.js';
 export interface MonitorOps {
   journal: EventJournal;
   metrics: MonitorMetrics | null;
-  sinks: EventSink[];
+  sinks: Array<{ name: string; sink: EventSink }>;
   start(snapshot: () => StatusSnapshot, notifier?: () => NotifierStatus | null): Promise<{ statusApi: string | null; metrics: string | null }>;
   stop(): void;
 }
@@ -42,7 +43,7 @@ export function createMonitorOps(cfg: MonitorConfig, log: Logger): MonitorOps {
   return {
     journal,
     metrics,
-    sinks: metrics ? [journal, metrics] : [journal],
+    sinks: [{ name: 'history', sink: journal }, ...(metrics ? [{ name: 'metrics', sink: metrics }] : [])],
     async start(snap, notifier) {
       snapshotFn = snap;
       notifierFn = notifier ?? null;

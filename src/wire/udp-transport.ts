@@ -2,36 +2,28 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../log.js';
 import type { HostPort } from '../config/address.js';
+import type { Datagram, DatagramTransport, TransportCounters } from './transport.js';
 
-export interface Datagram {
-  buf: Buffer;
-  from: string;
-  /** Taken right after the read, before any processing (memberlist does the same). */
-  receivedAt: number;
-}
-
-export interface TransportCounters {
-  received: number;
-  sent: number;
-  sendErrors: number;
-}
+export type { Datagram, DatagramTransport, TransportCounters };
 
 /**
  * UDP sockets for one daemon: listening ones (monitor) or only sending ones (beacon). A send never
  * throws or blocks: an unreachable peer is a counted error, not a reason to stop heartbeating.
  */
-export class UdpTransport {
+export class UdpTransport implements DatagramTransport {
   private readonly sockets = new Map<'udp4' | 'udp6', Socket>();
   readonly counters: TransportCounters = { received: 0, sent: 0, sendErrors: 0 };
+
+  private onDatagram: ((d: Datagram) => void) | null = null;
 
   constructor(
     private readonly log: Logger,
     private readonly now: () => number,
-    private readonly onDatagram?: (d: Datagram) => void,
   ) {}
 
   /** Binds the listening sockets; resolves with the bound addresses (port 0 picks a free one). */
-  async listen(addresses: readonly HostPort[]): Promise<HostPort[]> {
+  async listen(addresses: readonly HostPort[], onDatagram: (d: Datagram) => void): Promise<HostPort[]> {
+    this.onDatagram = onDatagram;
     const bound: HostPort[] = [];
     for (const a of addresses) {
       const family = isIPv6(a.host) ? 'udp6' : 'udp4';

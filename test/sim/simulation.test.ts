@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { World } from '../../src/testbed/sim/world.js';
-import { randomScenario } from '../../src/testbed/sim/scenario.js';
+import { massSilenceScenario, randomScenario } from '../../src/testbed/sim/scenario.js';
 import { checkInvariants } from '../../src/testbed/sim/invariants.js';
+import { DATAGRAM_BUDGET_BYTES } from '../../src/testbed/net/memory-network.js';
 
 /**
- * Seeded failure schedules against the decision core. A failing seed is printed; replay it alone with
+ * Seeded failure schedules against real MonitorDaemon and Beacon instances on the in-memory network
+ * (src/testbed). A failing seed is printed; replay it alone with
  *   SIM_SEED=<seed> npx vitest run test/sim
  * SIM_SEEDS sets how many seeds run (CI: the default below), SIM_SEED_START the first one.
  */
@@ -12,45 +14,70 @@ const replay = process.env.SIM_SEED ? [Number(process.env.SIM_SEED)] : null;
 const count = Number(process.env.SIM_SEEDS ?? 1500);
 const first = Number(process.env.SIM_SEED_START ?? 1);
 
-function runSeed(seed: number, opts?: { maxHosts?: number; durationMs?: number }): string[] {
+async function runSeed(seed: number, opts?: { maxHosts?: number; durationMs?: number }): Promise<string[]> {
   const w = new World(randomScenario(seed, opts));
-  w.run();
+  await w.run();
   return checkInvariants(w).map((v) => `seed ${seed}: ${v}`);
 }
 
-describe('decision core under seeded failure schedules', () => {
-  it(`keeps the invariants on ${replay ? 'the replayed seed' : `${count} seeds`}`, () => {
+describe('the monitor daemon under seeded failure schedules', () => {
+  it(`keeps the invariants on ${replay ? 'the replayed seed' : `${count} seeds`}, and exercises failures`, async () => {
     const seeds = replay ?? Array.from({ length: count }, (_, i) => first + i);
     const failures: string[] = [];
+    const seen = { declared: 0, fenced: 0, recovered: 0, quorumLost: 0 };
     for (const seed of seeds) {
-      failures.push(...runSeed(seed));
-      if (failures.length > 20) break;
-    }
-    expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
-  }, 120_000 + count * 100);
-
-  it('keeps the invariants with up to 200 hosts', () => {
-    const failures: string[] = [];
-    for (let seed = 100_001; seed <= 100_030; seed++) failures.push(...runSeed(seed, { maxHosts: 200, durationMs: 30_000 }));
-    expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
-  });
-
-  it('actually exercises failures: hosts are declared, fenced and recovered across the seeds', () => {
-    let declared = 0;
-    let fenced = 0;
-    let recovered = 0;
-    let quorumLost = 0;
-    for (let seed = 1; seed <= 200; seed++) {
       const w = new World(randomScenario(seed));
-      w.run();
-      declared += w.declarations.length;
-      fenced += w.events.filter((e) => e.event.type === 'host.fenced').length;
-      recovered += w.events.filter((e) => e.event.type === 'host.recovery_finished').length;
-      quorumLost += w.events.filter((e) => e.event.type === 'cluster.quorum_lost').length;
+      await w.run();
+      failures.push(...checkInvariants(w).map((v) => `seed ${seed}: ${v}`));
+      if (failures.length > 20) break;
+      if (seed - first >= 200) continue;
+      seen.declared += w.declarations.length;
+      seen.fenced += w.events.filter((e) => e.event.type === 'host.fenced').length;
+      seen.recovered += w.events.filter((e) => e.event.type === 'host.recovery_finished').length;
+      seen.quorumLost += w.events.filter((e) => e.event.type === 'cluster.quorum_lost').length;
     }
-    expect(declared).toBeGreaterThan(100);
-    expect(fenced).toBeGreaterThan(50);
-    expect(recovered).toBeGreaterThan(50);
-    expect(quorumLost).toBeGreaterThan(10);
-  });
+    expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
+    // The seeds must actually reach the rules: hosts declared, fenced and recovered, quorum lost.
+    if (!replay && count >= 200) {
+      expect(seen.declared).toBeGreaterThan(100);
+      expect(seen.fenced).toBeGreaterThan(50);
+      expect(seen.recovered).toBeGreaterThan(50);
+      expect(seen.quorumLost).toBeGreaterThan(10);
+    }
+  }, 120_000 + count * 1000);
+
+  it('keeps the invariants with up to 200 hosts', async () => {
+    const failures: string[] = [];
+    for (let seed = 100_001; seed <= 100_030; seed++) failures.push(...(await runSeed(seed, { maxHosts: 200, durationMs: 30_000 })));
+    expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
+  }, 300_000);
+});
+
+describe('a rack row lost at once', () => {
+  it('holds 20 of 60 hosts going silent together until the operator acknowledges, then declares exactly them', async () => {
+    const w = new World(massSilenceScenario(7, { hosts: 60, silent: 20, atMs: 8000, ackAtMs: 20_000 }));
+    await w.run();
+    expect(checkInvariants(w)).toEqual([]);
+    const held = w.events.find((e) => e.event.type === 'cluster.mass_failure');
+    expect(held, 'a mass failure was raised').toBeDefined();
+    expect(w.declarations.filter((d) => d.at < 20_000)).toEqual([]);
+    const declared = new Set(w.declarations.map((d) => d.host));
+    expect([...declared].sort()).toEqual(w.sc.hostDeaths.map(([h]) => h).sort());
+    expect(w.events.some((e) => e.event.type === 'cluster.mass_failure_cleared' && e.event.how === 'acknowledged')).toBe(true);
+  }, 120_000);
+
+  // Known to fail until the monitor-to-monitor heartbeat is bounded (issue: the worst hour). About 740
+  // silent hosts make a monitor heartbeat larger than the codec accepts: every monitor's broadcast
+  // throws (contained now, but its peers stop hearing it), and long before that each heartbeat is
+  // larger than one unfragmented datagram. Flip to `it` when it passes.
+  it.fails('1,000 hosts, 800 silent at once: monitors keep quorum, hold the mass failure, and every datagram fits 1,400 bytes', async () => {
+    const w = new World(massSilenceScenario(11, { hosts: 1000, silent: 800, atMs: 6000, durationMs: 16_000 }));
+    await w.run();
+    const contained = [...w.collectContained()];
+    expect(contained, 'failures contained in the monitor loops').toEqual([]);
+    expect(w.net.stats.largestBytes).toBeLessThanOrEqual(DATAGRAM_BUDGET_BYTES);
+    expect(w.events.some((e) => e.event.type === 'cluster.mass_failure')).toBe(true);
+    expect(w.events.filter((e) => e.event.type === 'cluster.quorum_lost' && e.event.at > 6000)).toEqual([]);
+    expect(checkInvariants(w)).toEqual([]);
+  }, 300_000);
 });

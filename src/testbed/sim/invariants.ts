@@ -6,7 +6,12 @@ import type { World } from './world.js';
  * "declared without quorum" and "recovered without fence" as they happen).
  */
 export function checkInvariants(w: World): string[] {
-  return [...w.violations, ...noFalseFailure(w), ...detectedInBound(w), ...singleCoordinator(w)];
+  return [...w.violations, ...noFalseFailure(w), ...detectedInBound(w), ...singleCoordinator(w), ...nothingContained(w)];
+}
+
+/** 5. No daemon had to contain a failure in its loop (each is a bug the simulation found). */
+function nothingContained(w: World): string[] {
+  return [...w.collectContained()].flatMap(([m, msgs]) => msgs.map((msg) => `${m} contained: ${msg}`));
 }
 
 const STEP_MS = 50;

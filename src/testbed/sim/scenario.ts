@@ -71,3 +71,29 @@ export function randomScenario(seed: number, opts: { maxHosts?: number; duration
   for (let i = 0; i < deaths; i++) sc.hostDeaths.push([r.pick(hostNames), 1000 + r.int(durationMs - 12_000)]);
   return sc;
 }
+
+/**
+ * A rack row lost at once: `silent` of `hosts` hosts stop at `atMs` on a clean network, with 3
+ * monitors. The mass-failure guard must hold them all (no fencing a rack for what is more likely a
+ * switch); an operator's ack at `ackAtMs` (if given) releases them.
+ */
+export function massSilenceScenario(seed: number, opts: { hosts: number; silent: number; atMs?: number; ackAtMs?: number; durationMs?: number }): Scenario {
+  const atMs = opts.atMs ?? 8000;
+  const names = Array.from({ length: opts.hosts }, (_, i) => `h${String(i + 1).padStart(3, '0')}`);
+  return {
+    seed,
+    monitors: 3,
+    hosts: opts.hosts,
+    durationMs: opts.durationMs ?? 30_000,
+    beaconIntervalMs: 500,
+    net: { loss: 0.01, duplicate: 0, minDelayMs: 0, maxDelayMs: 5 },
+    cuts: [],
+    hostDeaths: names.slice(0, opts.silent).map((h) => [h, atMs]),
+    hostReboots: [],
+    monitorCrashes: [],
+    monitorStalls: [],
+    ...(opts.ackAtMs !== undefined ? { massFailureAcks: [opts.ackAtMs] } : {}),
+    fenceFailProbability: 0,
+    settings: () => {},
+  };
+}

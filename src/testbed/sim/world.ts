@@ -1,22 +1,27 @@
 /**
- * A simulated cluster for the decision core: N monitors, M hosts' beacons, a lossy network with
- * partitions, crashes, stalls and a fencer, all on simulated time driven by one seeded RNG.
- * Nothing here touches a socket or a real clock, so a failing seed replays exactly.
+ * A simulated cluster that runs the product: N real MonitorDaemon instances and M real Beacons (real
+ * codec, admission, replay guard, state store interface, monitor-to-monitor encoding) on virtual time
+ * and an in-memory network, with partitions, crashes, stalls and a flaky fencer, all driven by one
+ * seeded RNG. Nothing here touches a socket or a real clock, so a failing seed replays exactly.
+ *
+ * The world only schedules faults and observes: it has no effect loop of its own. What it checks as
+ * things happen (and invariants.ts after the run) is recorded in `violations`.
  */
-import type { Effect, PersistedState } from '../../core/effects.js';
-import { MonitorCore } from '../../core/monitor-core.js';
+import { createHash } from 'node:crypto';
+import { Beacon } from '../../daemon/beacon.js';
+import { EventBus } from '../../daemon/event-bus.js';
+import { MonitorDaemon, type MonitorSettings } from '../../daemon/monitor.js';
+import type { PersistedState } from '../../core/effects.js';
+import type { ClusterEvent, FenceRecord, RecoverySummary } from '../../core/events.js';
+import { quorumNeeded } from '../../core/membership.js';
 import { defaultCoreSettings, type CoreSettings } from '../../core/settings.js';
-import type { ClusterEvent } from '../../core/events.js';
-import type { MonitorBeat } from '../../core/messages.js';
+import type { StateStore } from '../../daemon/state-store.js';
+import { silentLogger } from '../../log.js';
+import { SimProcess, VirtualTime } from '../clock/virtual-time.js';
+import { MemoryNetwork, type LinkFaults } from '../net/memory-network.js';
 import { Rng } from './rng.js';
-import { EventQueue } from './queue.js';
 
-export interface NetFaults {
-  loss: number;
-  duplicate: number;
-  minDelayMs: number;
-  maxDelayMs: number;
-}
+export type NetFaults = LinkFaults;
 
 export interface Scenario {
   seed: number;
@@ -34,6 +39,8 @@ export interface Scenario {
   monitorCrashes: Array<[string, number, number]>;
   /** Monitor event loop stalls: no tick, no delivery from start to end. */
   monitorStalls: Array<[string, number, number]>;
+  /** Times at which the operator runs `ack-mass-failure` on whichever monitor acts then. */
+  massFailureAcks?: number[];
   fenceFailProbability: number;
   settings: (s: CoreSettings) => void;
 }
@@ -44,30 +51,56 @@ export interface Declaration {
   host: string;
 }
 
+/** A monitor's disk: what the daemon last saved survives its crash, and nothing more. */
+class MemoryStateStore implements StateStore {
+  readonly where = 'memory';
+  state: PersistedState | undefined;
+
+  load(): PersistedState | undefined {
+    return this.state && structuredClone(this.state);
+  }
+
+  save(state: PersistedState): void {
+    this.state = structuredClone(state);
+  }
+}
+
 interface MonitorNode {
   id: string;
-  core: MonitorCore | null;
-  disk: PersistedState | undefined;
-  stalledUntil: number;
+  proc: SimProcess;
+  daemon: MonitorDaemon | null;
+  store: MemoryStateStore;
   boot: number;
-  /** Last time a message from each peer was delivered to this monitor. */
+  /** Last time a datagram from each peer was handed to this monitor. */
   heardFrom: Map<string, number>;
-  pending: Array<() => void>;
+  /** Inside a mass-failure hold this monitor itself raised, and has not yet cleared or stepped down from. */
+  holding: boolean;
 }
 
 interface HostNode {
   name: string;
-  bootId: string;
-  seq: number;
+  proc: SimProcess;
+  beacon: Beacon | null;
+  boot: number;
   alive: boolean;
   lastSentAt: number | null;
   poweredOffAt: number | null;
   deadForGood: boolean;
 }
 
+const CLUSTER_KEY = Buffer.from('simulation-cluster-key-of-32-bytes!!', 'utf8');
+/** One logger for every simulated process: the simulation reads events, not logs. */
+const QUIET = silentLogger();
+
+/** Boot ids are 16 bytes on the wire: a stable hash of the node and its boot count. */
+function bootIdFor(node: string, boot: number): string {
+  return createHash('sha256').update(`${node}#${boot}`).digest('hex').slice(0, 32);
+}
+
 export class World {
   readonly rng: Rng;
-  readonly q = new EventQueue();
+  readonly time = new VirtualTime();
+  readonly net: MemoryNetwork;
   readonly monitors = new Map<string, MonitorNode>();
   readonly hosts = new Map<string, HostNode>();
   readonly monitorIds: string[];
@@ -75,248 +108,255 @@ export class World {
   readonly events: Array<{ by: string; event: ClusterEvent }> = [];
   readonly declarations: Declaration[] = [];
   readonly violations: string[] = [];
-  /** Per monitor, intervals during which it was acting coordinator. */
+  /** Per monitor, since when it has been acting coordinator. */
   readonly actingSince = new Map<string, number>();
   readonly overlaps: Array<{ at: number; actors: string[] }> = [];
   readonly fenced = new Set<string>();
-  now = 0;
+  /** Failures the daemons contained in their loops (an encode that threw, a sink, …), by monitor. */
+  readonly contained = new Map<string, string[]>();
+  /** Set when a callback resolved a promise: the run loop lets the microtasks run before going on. */
+  private asyncWork = false;
 
   constructor(readonly sc: Scenario) {
     this.rng = new Rng(sc.seed);
+    this.net = new MemoryNetwork(this.time, this.rng, sc.net, (from, to, at) => this.cut(from, to, at));
     this.monitorIds = Array.from({ length: sc.monitors }, (_, i) => `m${i + 1}`);
     this.settings = defaultCoreSettings('m1', this.monitorIds);
     this.settings.fencing = { enabled: true, retryBaseMs: 2000, retryMaxMs: 8000 };
-    this.settings.recovery = { enabled: true };
+    this.settings.recovery = { enabled: true, autoUnfence: { enabled: false, quietPeriodMs: 0 } };
     sc.settings(this.settings);
     for (const id of this.monitorIds) {
-      this.monitors.set(id, { id, core: null, disk: undefined, stalledUntil: 0, boot: 0, heardFrom: new Map(), pending: [] });
+      const proc = new SimProcess(id, this.time, () => this.rng.int(5));
+      this.monitors.set(id, { id, proc, daemon: null, store: new MemoryStateStore(), boot: 0, heardFrom: new Map(), holding: false });
+      proc.afterRun = () => this.checkActing(id);
     }
     for (let i = 1; i <= sc.hosts; i++) {
       const name = `h${String(i).padStart(3, '0')}`;
-      this.hosts.set(name, { name, bootId: `${name}-b0`, seq: 0, alive: true, lastSentAt: null, poweredOffAt: null, deadForGood: false });
+      this.hosts.set(name, { name, proc: new SimProcess(name, this.time), beacon: null, boot: 0, alive: false, lastSentAt: null, poweredOffAt: null, deadForGood: false });
     }
   }
 
-  run(): void {
+  async run(): Promise<void> {
     const sc = this.sc;
-    for (const id of this.monitorIds) this.startMonitor(id, 0);
-    for (const h of this.hosts.values()) {
-      const phase = this.rng.int(sc.beaconIntervalMs);
-      this.q.at(phase, () => this.beacon(h));
-    }
+    for (const id of this.monitorIds) this.time.at(this.rng.int(this.settings.tickMs), () => this.startMonitor(id));
+    for (const h of this.hosts.values()) this.time.at(this.rng.int(sc.beaconIntervalMs), () => this.bootHost(h.name, true));
     for (const [host, at] of sc.hostDeaths) {
-      this.q.at(at, () => {
+      this.time.at(at, () => {
         this.hosts.get(host)!.deadForGood = true;
         this.killHost(host);
       });
     }
     for (const [host, start, end] of sc.hostReboots) {
-      this.q.at(start, () => this.killHost(host));
-      this.q.at(end, () => this.bootHost(host));
+      this.time.at(start, () => this.killHost(host));
+      this.time.at(end, () => this.bootHost(host, false));
     }
     for (const [id, start, end] of sc.monitorCrashes) {
-      this.q.at(start, () => this.crashMonitor(id));
-      this.q.at(end, () => this.startMonitor(id, end));
+      this.time.at(start, () => this.crashMonitor(id));
+      this.time.at(end, () => this.startMonitor(id));
     }
     for (const [id, start, end] of sc.monitorStalls) {
-      this.q.at(start, () => {
+      this.time.at(start, () => {
         const m = this.monitors.get(id)!;
-        m.stalledUntil = Math.max(m.stalledUntil, end);
+        m.proc.stall(end);
         this.actingSince.delete(id); // a frozen process acts on nothing
       });
-      this.q.at(end, () => this.unstall(id));
     }
-    while (!this.q.empty()) {
-      const next = this.q.pop()!;
-      if (next.at > sc.durationMs) break;
-      this.now = next.at;
-      next.run();
+    for (const at of sc.massFailureAcks ?? []) this.time.at(at, () => this.ackMassFailure());
+    while (this.time.runNext(sc.durationMs)) {
+      if (this.asyncWork) {
+        this.asyncWork = false;
+        // Promise callbacks (a fence result, a daemon's start) run now, at the same virtual time.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
-  }
-
-  private startMonitor(id: string, at: number): void {
-    const m = this.monitors.get(id)!;
-    const settings = { ...this.settings, self: id };
-    m.boot++;
-    // Like a configured `hosts:` list: every monitor watches every host from its first start.
-    const disk = m.disk ?? { knownHosts: [...this.hosts.keys()], maintenance: [], decisions: [], epoch: 0 };
-    m.core = new MonitorCore(settings, `${id}-boot${m.boot}`, at, disk);
-    m.heardFrom.clear();
-    m.pending = [];
-    const boot = m.boot;
-    // Like node's timers: a stalled loop skips ticks, and the first thing it runs after is a tick.
-    const tick = (): void => {
-      if (m.boot !== boot || !m.core) return;
-      if (this.now >= m.stalledUntil) this.apply(m, m.core.step({ type: 'tick', at: this.now }));
-      this.q.at(this.now + this.settings.tickMs + this.rng.int(5), tick);
-    };
-    this.q.at(at + this.rng.int(this.settings.tickMs), tick);
-  }
-
-  private crashMonitor(id: string): void {
-    const m = this.monitors.get(id)!;
-    if (m.core) m.disk = m.core.persisted();
-    m.core = null;
-    m.boot++;
-    this.actingSince.delete(id);
-  }
-
-  /** A stalled monitor does nothing; its inbox piles up and is processed when it resumes. */
-  private whenRunning(m: MonitorNode, fn: () => void): void {
-    if (this.now < m.stalledUntil) {
-      if (m.pending.length < 100_000) m.pending.push(fn);
-      return;
-    }
-    fn();
-  }
-
-  private unstall(id: string): void {
-    const m = this.monitors.get(id)!;
-    if (this.now < m.stalledUntil) return;
-    const pending = m.pending;
-    m.pending = [];
-    if (m.core) this.apply(m, m.core.step({ type: 'tick', at: this.now }));
-    for (const fn of pending) fn();
-  }
-
-  /** Called when a host dies, with the time of its last heartbeat (for latency measurements). */
-  onHostDeath: (host: string, lastSentAt: number | null) => void = () => {};
-
-  private killHost(name: string): void {
-    const h = this.hosts.get(name)!;
-    if (h.alive) this.onHostDeath(name, h.lastSentAt);
-    h.alive = false;
-  }
-
-  private bootHost(name: string): void {
-    const h = this.hosts.get(name)!;
-    if (h.poweredOffAt !== null || h.deadForGood) return; // fenced or dead hosts stay off in this world
-    if (h.alive) return;
-    h.alive = true;
-    h.bootId = `${name}-b${this.now}`;
-    h.seq = 0;
-    this.q.at(this.now + this.rng.int(this.sc.beaconIntervalMs), () => this.beacon(h));
-  }
-
-  private beacon(h: HostNode): void {
-    if (!h.alive) return;
-    const bootId = h.bootId;
-    h.seq++;
-    h.lastSentAt = this.now;
-    const beat = { host: h.name, bootId, seq: h.seq, sentAtMs: this.now, intervalMs: this.sc.beaconIntervalMs, novaCompute: 'up' as const };
-    for (const id of this.monitorIds) {
-      this.send(h.name, id, () => {
-        const m = this.monitors.get(id)!;
-        const core = m.core;
-        if (!core) return;
-        this.whenRunning(m, () => {
-          if (m.core === core) this.apply(m, core.step({ type: 'beacon', at: this.now, beat }));
-        });
-      });
-    }
-    this.q.at(this.now + this.sc.beaconIntervalMs, () => {
-      if (h.bootId === bootId) this.beacon(h);
-    });
   }
 
   cut(from: string, to: string, at: number): boolean {
     return this.sc.cuts.some(([f, t, s, e]) => f === from && t === to && at >= s && at < e);
   }
 
-  private send(from: string, to: string, deliver: () => void): void {
-    const { loss, duplicate, minDelayMs, maxDelayMs } = this.sc.net;
-    if (this.cut(from, to, this.now)) return;
-    if (this.rng.chance(loss)) return;
-    const copies = this.rng.chance(duplicate) ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      this.q.at(this.now + minDelayMs + this.rng.int(maxDelayMs - minDelayMs + 1), deliver);
-    }
+  /** Called when a host dies, with the time of its last heartbeat (for latency measurements). */
+  onHostDeath: (host: string, lastSentAt: number | null) => void = () => {};
+
+  private monitorSettings(id: string): MonitorSettings {
+    return {
+      id,
+      listen: [MemoryNetwork.address(id)],
+      monitors: this.monitorIds.map((m) => ({ id: m, address: MemoryNetwork.address(m) })),
+      clusterKey: CLUSTER_KEY,
+      // Like a configured `hosts:` list: every monitor watches every host from its first start.
+      hosts: [...this.hosts.keys()],
+      maxClockSkewMs: 60_000,
+      core: { ...this.settings, self: id },
+    };
   }
 
-  private broadcast(m: MonitorNode, beat: MonitorBeat): void {
-    for (const id of this.monitorIds) {
-      if (id === m.id) continue;
-      this.send(m.id, id, () => {
-        const peer = this.monitors.get(id)!;
-        const core = peer.core;
-        if (!core) return;
-        this.whenRunning(peer, () => {
-          if (peer.core !== core) return;
-          peer.heardFrom.set(m.id, this.now);
-          this.apply(peer, core.step({ type: 'peer', at: this.now, beat }));
-        });
-      });
-    }
+  private startMonitor(id: string): void {
+    const m = this.monitors.get(id)!;
+    m.boot++;
+    m.proc.restart();
+    m.heardFrom.clear();
+    m.holding = false;
+    const endpoint = this.net.endpoint(id, (deliver) => m.proc.run(deliver));
+    endpoint.onHeard = (from) => m.heardFrom.set(from, this.time.now);
+    const bus = new EventBus(QUIET);
+    bus.subscribe('world', { publish: (ev) => this.onEvent(m, ev) });
+    const daemon = new MonitorDaemon({
+      settings: this.monitorSettings(id),
+      clock: m.proc.clock(),
+      transport: endpoint,
+      store: m.store,
+      bus,
+      log: QUIET,
+      bootId: bootIdFor(id, m.boot),
+      fencer: { fence: (host) => this.fence(m, host) },
+      recoverer: { recover: (host, record) => this.recover(m, host, record) },
+    });
+    m.daemon = daemon;
+    this.asyncWork = true;
+    void daemon.start();
   }
 
-  private apply(m: MonitorNode, effects: Effect[]): void {
-    const core = m.core!;
-    this.checkActing(m.id, core.acting(this.now));
-    for (const e of effects) {
-      switch (e.type) {
-        case 'broadcast':
-          this.broadcast(m, e.beat);
-          break;
-        case 'emit':
-          this.events.push({ by: m.id, event: e.event });
-          if (e.event.type === 'host.failed') this.onDeclared(m, e.event.host);
-          break;
-        case 'fence':
-          this.onFence(m, e.host);
-          break;
-        case 'recover':
-          this.onRecover(m, e.host);
-          break;
-        case 'abandon':
-        case 'log':
-          break;
+  private crashMonitor(id: string): void {
+    const m = this.monitors.get(id)!;
+    if (m.daemon) this.noteContained(m);
+    m.proc.crash();
+    m.daemon = null;
+    this.actingSince.delete(id);
+  }
+
+  private ackMassFailure(): void {
+    for (const m of this.monitors.values()) {
+      if (m.daemon && !m.proc.stalled() && m.daemon.acting()) {
+        const d = m.daemon;
+        m.proc.run(() => d.command({ type: 'ack_mass_failure', at: this.time.now, by: 'sim-operator' }));
       }
     }
   }
 
-  private checkActing(id: string, acting: boolean): void {
-    if (acting && !this.actingSince.has(id)) this.actingSince.set(id, this.now);
-    if (!acting) this.actingSince.delete(id);
-    if (this.actingSince.size > 1) this.overlaps.push({ at: this.now, actors: [...this.actingSince.keys()] });
+  private killHost(name: string): void {
+    const h = this.hosts.get(name)!;
+    if (h.alive) this.onHostDeath(name, h.lastSentAt);
+    this.powerOff(h);
   }
 
-  private onDeclared(m: MonitorNode, host: string): void {
-    this.declarations.push({ at: this.now, by: m.id, host });
-    // Invariant 2: a monitor without quorum declares nothing (ground truth: peers actually heard).
-    const needed = Math.floor(this.settings.expectedVotes / 2) + 1;
+  private powerOff(h: HostNode): void {
+    h.alive = false;
+    h.proc.crash();
+    h.beacon = null;
+  }
+
+  private bootHost(name: string, first: boolean): void {
+    const h = this.hosts.get(name)!;
+    if (h.poweredOffAt !== null || h.deadForGood) return; // fenced or dead hosts stay off in this world
+    if (h.alive) return;
+    h.alive = true;
+    h.boot++;
+    h.proc.restart();
+    const endpoint = this.net.endpoint(name, (deliver) => h.proc.run(deliver));
+    const clock = h.proc.clock();
+    const beacon = new Beacon({
+      settings: { host: name, monitors: this.monitorIds.map((m) => MemoryNetwork.address(m)), intervalMs: this.sc.beaconIntervalMs, clusterKey: CLUSTER_KEY },
+      clock: { ...clock, wallNow: () => (h.lastSentAt = this.time.now) + h.proc.wallOffsetMs },
+      transport: endpoint,
+      health: { current: 'up', start() {}, stop() {} },
+      log: QUIET,
+      bootId: bootIdFor(name, h.boot),
+    });
+    h.beacon = beacon;
+    // A rebooted host's beacon starts at a random point of its interval, like a real boot.
+    if (first) beacon.start();
+    else this.time.after(this.rng.int(this.sc.beaconIntervalMs), () => h.beacon === beacon && h.proc.run(() => beacon.start()));
+  }
+
+  private onEvent(m: MonitorNode, event: ClusterEvent): void {
+    this.events.push({ by: m.id, event });
+    if (event.type === 'cluster.mass_failure') m.holding = true;
+    if (event.type === 'cluster.mass_failure_cleared') m.holding = false;
+    if (event.type === 'host.failed') this.onDeclared(m, event.host, event.votes);
+  }
+
+  private checkActing(id: string): void {
+    const m = this.monitors.get(id)!;
+    const acting = !!m.daemon && m.daemon.acting();
+    if (acting && !this.actingSince.has(id)) this.actingSince.set(id, this.time.now);
+    if (!acting) {
+      this.actingSince.delete(id);
+      m.holding = false; // a monitor that steps down drops its hold; a successor judges afresh
+    }
+    if (this.actingSince.size > 1) this.overlaps.push({ at: this.time.now, actors: [...this.actingSince.keys()] });
+  }
+
+  /**
+   * Checked at the moment of each declaration, against ground truth and against the declaring
+   * monitor's own view (the rules of coordinator.ts, restated):
+   *  - it heard a quorum of monitors (datagrams actually handed to it);
+   *  - a quorum of monitors voted the host dead;
+   *  - no live monitor still heard the host (it is non-up here, and listed by every live peer);
+   *  - it was not inside a mass-failure hold of its own.
+   */
+  private onDeclared(m: MonitorNode, host: string, votes: string[]): void {
+    const now = this.time.now;
+    this.declarations.push({ at: now, by: m.id, host });
+    const needed = quorumNeeded(this.settings.expectedVotes);
     let heard = 1;
-    for (const [, at] of m.heardFrom) if (this.now - at <= this.settings.peerTimeoutMs) heard++;
-    if (heard < needed) this.violations.push(`t=${this.now} ${m.id} declared ${host} failed hearing only ${heard}/${needed} monitors`);
+    for (const [, at] of m.heardFrom) if (now - at <= this.settings.peerTimeoutMs) heard++;
+    if (heard < needed) this.violations.push(`t=${now} ${m.id} declared ${host} failed hearing only ${heard}/${needed} monitors`);
+    if (new Set(votes).size < needed) this.violations.push(`t=${now} ${m.id} declared ${host} failed on ${votes.length} dead vote(s) (${votes.join(',')}); quorum is ${needed}`);
+    const core = m.daemon!.core;
+    if (core.tracks.get(host)?.level === 'up') this.violations.push(`t=${now} ${m.id} declared ${host} failed while it hears the host itself`);
+    for (const p of core.membership.livePeers(now)) {
+      if (!p.beat.verdicts.some((v) => v.host === host)) this.violations.push(`t=${now} ${m.id} declared ${host} failed while live peer ${p.id} still hears it`);
+    }
+    if (m.holding) this.violations.push(`t=${now} ${m.id} declared ${host} failed inside its own mass-failure hold`);
   }
 
-  private onFence(m: MonitorNode, host: string): void {
-    const core = m.core!;
+  private noteContained(m: MonitorNode): void {
+    const alarms = m.daemon!.snapshot().alarms.filter((a) => a.kind === 'loop_error' || a.kind === 'event_sink_failed');
+    if (alarms.length) this.contained.set(m.id, [...(this.contained.get(m.id) ?? []), ...alarms.map((a) => a.message)]);
+  }
+
+  /** Failures the daemons contained, crashed incarnations' and running ones' (bugs, to the simulation). */
+  collectContained(): Map<string, string[]> {
+    const all = new Map([...this.contained].map(([id, msgs]) => [id, [...msgs]]));
+    for (const m of this.monitors.values()) {
+      if (!m.daemon) continue;
+      const alarms = m.daemon.snapshot().alarms.filter((a) => a.kind === 'loop_error' || a.kind === 'event_sink_failed');
+      if (alarms.length) all.set(m.id, [...(all.get(m.id) ?? []), ...alarms.map((a) => a.message)]);
+    }
+    return all;
+  }
+
+  /** The simulated fence devices: power off after a while, or fail; the answer reaches the daemon when it runs. */
+  private fence(m: MonitorNode, host: string): Promise<FenceRecord> {
     const h = this.hosts.get(host)!;
     const fails = this.rng.chance(this.sc.fenceFailProbability);
     const delay = 50 + this.rng.int(500);
-    this.q.at(this.now + delay, () => {
-      if (!fails) {
-        h.alive = false;
-        if (h.poweredOffAt === null) h.poweredOffAt = this.now;
-        this.fenced.add(host);
-      }
-      if (m.core !== core) return;
-      const record = { ok: !fails, durationMs: delay, attempts: [], by: m.id, ...(fails ? { error: 'simulated BMC failure' } : {}) };
-      this.whenRunning(m, () => {
-        if (m.core === core) this.apply(m, core.step({ type: 'fence_done', at: this.now, host, record }));
+    return new Promise((resolve) => {
+      this.time.after(delay, () => {
+        if (!fails) {
+          this.powerOff(h);
+          if (h.poweredOffAt === null) h.poweredOffAt = this.time.now;
+          this.fenced.add(host);
+        }
+        m.proc.run(() => {
+          this.asyncWork = true;
+          resolve({ ok: !fails, durationMs: delay, attempts: [], by: m.id, ...(fails ? { error: 'simulated BMC failure' } : {}) });
+        });
       });
     });
   }
 
-  private onRecover(m: MonitorNode, host: string): void {
+  private recover(m: MonitorNode, host: string, _record: FenceRecord): Promise<RecoverySummary> {
     // Never recover a host that is not confirmed off.
-    if (!this.fenced.has(host)) this.violations.push(`t=${this.now} ${m.id} recovers ${host} which was never fenced`);
-    const core = m.core!;
-    this.q.at(this.now + 100 + this.rng.int(1000), () => {
-      if (m.core !== core) return;
-      this.whenRunning(m, () => {
-        if (m.core === core) this.apply(m, core.step({ type: 'recovery_done', at: this.now, host, summary: { selected: 1, evacuated: 1, failed: 0, notified: 0 } }));
-      });
+    if (!this.fenced.has(host)) this.violations.push(`t=${this.time.now} ${m.id} recovers ${host} which was never fenced`);
+    return new Promise((resolve) => {
+      this.time.after(100 + this.rng.int(1000), () =>
+        m.proc.run(() => {
+          this.asyncWork = true;
+          resolve({ selected: 1, evacuated: 1, failed: 0, notified: 0 });
+        }),
+      );
     });
   }
 }

@@ -22,6 +22,10 @@ export class EventQueue {
     }
   }
 
+  peek(): Item | undefined {
+    return this.heap[0];
+  }
+
   empty(): boolean {
     return this.heap.length === 0;
   }
