@@ -3,13 +3,16 @@
  * (src/ipmi), option-compatible with fence_ipmilan so an operator can swap one for the other.
  * Shared by the agents/fence_ipmi executable and the fencer's in-process `native-ipmi` device,
  * so both read and validate the same options.
+ *
+ * The one file that knows both the IPMI client and the agent framework: it turns agent options into
+ * session options and a session into a PowerDevice. Neither side imports the other.
  */
-import { ipmiPowerDevice, withIpmiSession } from '../ipmi/power.js';
-import { SESSION_DEFAULTS, type IpmiSessionOptions } from '../ipmi/session.js';
-import type { Logger } from '../log.js';
+import { chassisControl, getPower, withIpmiSession } from '../ipmi/power.js';
+import { SESSION_DEFAULTS, type IpmiLogger, type IpmiSession, type IpmiSessionOptions } from '../ipmi/session.js';
 import { ACTIONS, COMMON_OPTIONS } from './common-options.js';
 import type { AgentDefinition } from './main.js';
 import { secondsMs, type AgentOption, type ParsedOptions } from './options.js';
+import type { PowerDevice } from './power-loop.js';
 
 const IPMI_OPTIONS: readonly AgentOption[] = [
   { name: 'ip', short: 'a', valueHint: '[ip]', type: 'string', aliases: ['ipaddr'], required: true, shortdesc: 'IP address or hostname of fencing device' },
@@ -52,15 +55,35 @@ export const fenceIpmi: AgentDefinition = {
   },
   withDevice: (opts, log, fn) => {
     log(`connecting to ${opts.get('ip')}:${opts.get('ipport')} as ${opts.get('username')} (cipher ${opts.get('cipher')})`);
-    return withIpmiSession(ipmiSessionOptions(opts, NO_LOG), (s) => fn(ipmiPowerDevice(s)));
+    return withIpmiPowerDevice(opts, NO_LOG, undefined, fn);
   },
 };
 
 /** The agent logs through stderr lines, not pino (and a short-lived process should not load pino). */
-const NO_LOG: Pick<Logger, 'debug'> = { debug: () => {} };
+const NO_LOG: IpmiLogger = { debug: () => {} };
 
-/** Session settings from validated agent options (defaults applied by `validate`). */
-export function ipmiSessionOptions(opts: ParsedOptions, log: Pick<Logger, 'debug'>, signal?: AbortSignal): IpmiSessionOptions {
+/**
+ * Opens one session from validated agent options (defaults applied by `validate`), runs fn on it
+ * as a PowerDevice and closes it, also on failure.
+ */
+export function withIpmiPowerDevice<T>(
+  opts: ParsedOptions,
+  log: IpmiLogger,
+  signal: AbortSignal | undefined,
+  fn: (dev: PowerDevice) => Promise<T>,
+): Promise<T> {
+  return withIpmiSession(ipmiSessionOptions(opts, log, signal), (s) => fn(ipmiPowerDevice(s)));
+}
+
+function ipmiPowerDevice(s: IpmiSession): PowerDevice {
+  return {
+    getPower: () => getPower(s),
+    setPower: (state) => chassisControl(s, state),
+    cycle: () => chassisControl(s, 'cycle'),
+  };
+}
+
+function ipmiSessionOptions(opts: ParsedOptions, log: IpmiLogger, signal?: AbortSignal): IpmiSessionOptions {
   const shellMs = secondsMs(opts, 'shell_timeout');
   return {
     host: opts.get('ip') ?? '',

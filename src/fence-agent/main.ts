@@ -3,6 +3,9 @@
  * then run the action through the shared power loop and map the outcome to the ClusterLabs exit
  * codes (0 success or status ON, 2 status OFF, 1 failure). An agent supplies only its option
  * table and a way to reach its PowerDevice.
+ *
+ * The framework (this file, options, common-options, power-loop) knows no protocol, and no protocol
+ * client imports it: a device file such as ipmi-agent.ts is the only place that knows both.
  */
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';

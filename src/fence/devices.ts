@@ -4,9 +4,8 @@
  * spares the monitor a process start per fence.
  */
 import { runPowerAction, type PowerState } from '../fence-agent/power-loop.js';
-import { fenceIpmi, ipmiSessionOptions } from '../fence-agent/ipmi-agent.js';
+import { fenceIpmi, withIpmiPowerDevice } from '../fence-agent/ipmi-agent.js';
 import { secondsMs, validate } from '../fence-agent/options.js';
-import { ipmiPowerDevice, withIpmiSession } from '../ipmi/power.js';
 import type { Logger } from '../log.js';
 import { NATIVE_IPMI } from './agents.js';
 import type { FenceDeviceConfig } from './config.js';
@@ -84,9 +83,9 @@ export class NativeIpmiDevice implements FenceDevice {
     const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
     const both = AbortSignal.any([signal, timeout]);
     try {
-      const r = await withIpmiSession(ipmiSessionOptions(this.opts, this.log, both), (s) =>
+      const r = await withIpmiPowerDevice(this.opts, this.log, both, (dev) =>
         runPowerAction(
-          ipmiPowerDevice(s),
+          dev,
           action,
           {
             method: this.opts.get('method') === 'cycle' ? 'cycle' : 'onoff',

@@ -1,9 +1,11 @@
 /**
- * Chassis power over one IPMI session (Get Chassis Status §28.2, Chassis Control §28.3), as the
- * PowerDevice the shared fence loop drives. Used by the fence_ipmi agent and by the fencer's
- * in-process IPMI device alike.
+ * Chassis power over one IPMI session (Get Chassis Status §28.2, Chassis Control §28.3).
+ *
+ * src/ipmi is a protocol client and nothing else: it imports only node:*, its own files and the
+ * shared error type (../errors.js), and logs through its own IpmiLogger port. Fencing depends on it,
+ * never the reverse: src/fence-agent/ipmi-agent.ts is the one place that adapts a session to the
+ * agent framework's PowerDevice (for the fence_ipmi agent and the fencer's native-ipmi device alike).
  */
-import type { PowerDevice } from '../fence-agent/power-loop.js';
 import { ChassisControl, Cmd, NetFn, parseChassisStatus, type ChassisOp, type PowerState } from './commands.js';
 import { IpmiSession, type IpmiSessionOptions } from './session.js';
 
@@ -20,14 +22,6 @@ export async function getPower(s: IpmiSession): Promise<PowerState> {
 export async function chassisControl(s: IpmiSession, op: ChassisOp): Promise<void> {
   const idempotent = op === 'off' || op === 'on' || op === 'soft';
   await s.command(`Chassis Control (${op})`, NetFn.chassis, Cmd.chassisControl, Buffer.from([ChassisControl[op]]), undefined, idempotent);
-}
-
-export function ipmiPowerDevice(s: IpmiSession): PowerDevice {
-  return {
-    getPower: () => getPower(s),
-    setPower: (state) => chassisControl(s, state),
-    cycle: () => chassisControl(s, 'cycle'),
-  };
 }
 
 export async function withIpmiSession<T>(opts: IpmiSessionOptions, fn: (s: IpmiSession) => Promise<T>): Promise<T> {

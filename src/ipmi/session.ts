@@ -4,7 +4,6 @@
  * authenticated and encrypted requests with sequence numbers and retransmission, Close Session.
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../log.js';
 import { Cmd, NetFn, channelAuthCapabilitiesRequest, closeSessionRequest, parseChannelAuthCapabilities } from './commands.js';
 import { deriveK, passwordKey, sameBytes } from './crypto.js';
 import { IpmiAuthError, IpmiCompletionError, IpmiError, IpmiProtocolError, IpmiUnsupportedError } from './errors.js';
@@ -13,6 +12,14 @@ import { buildRequest, parseResponse, type IpmiResponse } from './message.js';
 import { PayloadType, decodePacket, encodeV15, encodeV20, openSecure, sealSecure, type SessionKeys } from './packet.js';
 import * as rakp from './rakp.js';
 import { connectUdp, type DatagramTransport } from './transport.js';
+
+/**
+ * The client's own logging port, so src/ipmi needs no app logger: a pino Logger (or a child) fits as
+ * it is, and the fence_ipmi agent passes a no-op so a short-lived process does not load pino.
+ */
+export interface IpmiLogger {
+  debug(fields: object, msg: string): void;
+}
 
 export interface IpmiSessionOptions {
   host: string;
@@ -28,8 +35,7 @@ export interface IpmiSessionOptions {
   requestTimeoutMs: number;
   /** First retransmission interval; grows ×1.5 per resend. */
   retransmitMs: number;
-  /** Only debug is used; a full pino Logger fits (the agent passes a no-op to avoid loading pino). */
-  log: Pick<Logger, 'debug'>;
+  log: IpmiLogger;
   signal?: AbortSignal;
   /** Injected for tests; a connected UDP socket otherwise. */
   transport?: DatagramTransport;

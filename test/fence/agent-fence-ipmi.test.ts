@@ -2,8 +2,9 @@ import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fenceIpmi } from '../../src/fence-agent/ipmi-agent.js';
-import { metadataXml } from '../../src/fence-agent/options.js';
+import { fenceIpmi, withIpmiPowerDevice } from '../../src/fence-agent/ipmi-agent.js';
+import { metadataXml, validate, type ParsedOptions } from '../../src/fence-agent/options.js';
+import { POWER_LOOP_DEFAULTS, runPowerAction } from '../../src/fence-agent/power-loop.js';
 import { agentPath, ensureBuilt } from '../helpers/build.js';
 import { freeUdpPort, startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { haveTools } from '../helpers/require.js';
@@ -120,5 +121,34 @@ describe.runIf(enabled)('fence_ipmi executable against ipmi_sim, agreeing with i
   it('method=cycle reboots with one chassis power cycle', async () => {
     expect(await runAgent(argv('--method=cycle', '-o', 'reboot'))).toMatchObject({ code: 0, stdout: 'Success: Rebooted' });
     expect(sim.events()).toContain('power 0');
+  });
+});
+
+describe.runIf(enabled)('fence_ipmi in-process (the native-ipmi device path) against ipmi_sim', () => {
+  let sim: IpmiSim;
+  beforeAll(async () => {
+    sim = await startIpmiSim();
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+  const agentOptions = (): ParsedOptions => {
+    const o: ParsedOptions = new Map([['ip', sim.host], ['ipport', String(sim.port)], ['username', SIM_USER], ['password', SIM_PASSWORD]]);
+    expect(validate(o, fenceIpmi.options)).toEqual([]);
+    return o;
+  };
+
+  it('runs off / status / on / reboot through the power loop over one session', async () => {
+    await withIpmiPowerDevice(agentOptions(), { debug: () => {} }, undefined, async (dev) => {
+      expect(await runPowerAction(dev, 'off', POWER_LOOP_DEFAULTS)).toEqual({ state: 'off', already: false });
+      expect(await runPowerAction(dev, 'off', POWER_LOOP_DEFAULTS)).toEqual({ state: 'off', already: true });
+      expect(await runPowerAction(dev, 'status', POWER_LOOP_DEFAULTS)).toEqual({ state: 'off', already: true });
+      expect(await runPowerAction(dev, 'on', POWER_LOOP_DEFAULTS)).toEqual({ state: 'on', already: false });
+      expect(await runPowerAction(dev, 'reboot', POWER_LOOP_DEFAULTS)).toEqual({ state: 'on', already: false });
+    });
+    expect(sim.events().slice(-4)).toEqual(['power 0', 'power 1', 'power 0', 'power 1']);
+    const auth = ['-H', sim.host, '-p', String(sim.port), '-U', SIM_USER, '-P', SIM_PASSWORD];
+    const ipmitool = await execFileP('ipmitool', ['-I', 'lanplus', '-C', '3', ...auth, 'chassis', 'power', 'status']);
+    expect(ipmitool.stdout.trim()).toBe('Chassis Power is on');
   });
 });

@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IpmiAuthError, IpmiTimeoutError, IpmiUnreachableError, IpmiUnsupportedError } from '../../src/ipmi/errors.js';
-import { POWER_LOOP_DEFAULTS as POWER_DEFAULTS, runPowerAction } from '../../src/fence-agent/power-loop.js';
-import { chassisControl, getPower, ipmiPowerDevice, withIpmiSession } from '../../src/ipmi/power.js';
+import { chassisControl, getPower, withIpmiSession } from '../../src/ipmi/power.js';
 import { IpmiSession, type IpmiSessionOptions } from '../../src/ipmi/session.js';
 import { silentLogger } from '../../src/log.js';
 import { startIpmiSim, freeUdpPort, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
@@ -47,18 +46,6 @@ describe.runIf(enabled)('IpmiSession against OpenIPMI ipmi_sim (cipher suite 3)'
     expect(sim.power()).toBe('off');
     await ipmitool('chassis', 'power', 'on');
     await withIpmiSession(opts(), async (s) => expect(await getPower(s)).toBe('on'));
-  });
-
-  it('runs off / status / on / reboot through the power loop', async () => {
-    await withIpmiSession(opts(), async (s) => {
-      expect(await runPowerAction(ipmiPowerDevice(s), 'off', POWER_DEFAULTS)).toEqual({ state: 'off', already: false });
-      expect(await runPowerAction(ipmiPowerDevice(s), 'off', POWER_DEFAULTS)).toEqual({ state: 'off', already: true });
-      expect(await runPowerAction(ipmiPowerDevice(s), 'status', POWER_DEFAULTS)).toEqual({ state: 'off', already: true });
-      expect(await runPowerAction(ipmiPowerDevice(s), 'on', POWER_DEFAULTS)).toEqual({ state: 'on', already: false });
-      expect(await runPowerAction(ipmiPowerDevice(s), 'reboot', POWER_DEFAULTS)).toEqual({ state: 'on', already: false });
-    });
-    expect(sim.events().slice(-4)).toEqual(['power 0', 'power 1', 'power 0', 'power 1']);
-    expect(await ipmitool('chassis', 'power', 'status')).toBe('Chassis Power is on');
   });
 
   it('fails a wrong password with a clear error, fast, and leaves no half-open session behind', async () => {
