@@ -35,6 +35,9 @@ describe('npm package', () => {
   it('ships compiled JS, launchers, dashboard, units and examples — no TypeScript, tests or maps', () => {
     for (const f of ['package/dist/src/cli/main.js', 'package/agents/fence_ipmi', 'package/agents/fence_fake', 'package/dashboard/index.html', 'package/dashboard/dashboard.js', 'package/systemd/instance-ha-monitor.service', 'package/examples/monitor.yaml']) expect(files, f).toContain(f);
     expect(files.filter((f) => f.endsWith('.ts') || f.endsWith('.map') || f.startsWith('package/test/') || f.startsWith('package/src/'))).toEqual([]);
+    // The demo's simulators ship (the demo runs from an installed package); the simulation's world does not.
+    expect(files).toContain('package/dist/src/testbed/nova-sim/main.js');
+    expect(files.filter((f) => /^package\/dist\/src\/testbed\/(sim|net|clock)\//.test(f))).toEqual([]);
   });
 
   it('installs instance-ha, fence_ipmi and fence_fake on PATH', async () => {
