@@ -42,7 +42,7 @@ export type HostClusterState =
   | 'recovered'
   | 'maintenance';
 
-/** One try of one fence device, as recorded by the fencer (issue: fencing). */
+/** One try of one fence device, as recorded by the fencer. */
 export interface FenceAttempt {
   level: number;
   device: string;

@@ -66,7 +66,7 @@ describe('a rack row lost at once', () => {
     expect(w.events.some((e) => e.event.type === 'cluster.mass_failure_cleared' && e.event.how === 'acknowledged')).toBe(true);
   }, 120_000);
 
-  // Known to fail until the monitor-to-monitor heartbeat is bounded (issue: the worst hour). About 740
+  // Known to fail until the monitor-to-monitor heartbeat is bounded (the worst-hour issue). About 740
   // silent hosts make a monitor heartbeat larger than the codec accepts: every monitor's broadcast
   // throws (contained now, but its peers stop hearing it), and long before that each heartbeat is
   // larger than one unfragmented datagram. Flip to `it` when it passes.
