@@ -16,7 +16,6 @@ export { NovaRecoverer, type NovaRecovererDeps } from './workflow.js';
 export { readComputeConfig, readRecoveryConfig, RECOVERY_DEFAULTS, COMPUTE_DEFAULTS, type RecoveryConfig, type ComputeConfig } from './config.js';
 export { unfenceHost, type UnfenceDeps, type UnfenceResult } from './unfence.js';
 export { AutoUnfencer } from './auto-unfence.js';
-export { archiveJournal } from './journal.js';
 
 export function createNovaRecoverer(
   cfg: { compute: ComputeConfig; recovery: RecoveryConfig },

@@ -8,7 +8,8 @@ import { startFencing } from '../../fence/index.js';
 import { createLogger, type Logger } from '../../log.js';
 import { createComputeClient } from '../../openstack/factory.js';
 import type { FetchFn } from '../../openstack/http.js';
-import { archiveJournal, readComputeConfig, readRecoveryConfig, unfenceHost, type UnfenceDeps } from '../../recovery/index.js';
+import { readComputeConfig, readRecoveryConfig, unfenceHost, type UnfenceDeps } from '../../recovery/index.js';
+import { archiveJournal } from '../../recovery/journal.js';
 import type { Io } from '../command.js';
 import { operatorName } from '../control-socket.js';
 
