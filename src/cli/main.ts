@@ -36,7 +36,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), isTty: process.stdout.isTTY === true && !process.env.NO_COLOR };
+const io: Io = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+  isTty: process.stdout.isTTY === true && !process.env.NO_COLOR,
+};
 main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;

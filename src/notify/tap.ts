@@ -26,7 +26,11 @@ export type TapEnd =
  * `<topic>.<priority>` queues, so it takes nothing away from other consumers, and sees only what is
  * published while it runs.
  */
-export async function tapNotifications(c: NotificationsConfig, onNotification: (n: OsloNotification) => void, opts: TapOptions): Promise<TapEnd> {
+export async function tapNotifications(
+  c: NotificationsConfig,
+  onNotification: (n: OsloNotification) => void,
+  opts: TapOptions,
+): Promise<TapEnd> {
   let conn: amqp.ChannelModel;
   try {
     conn = await connectBroker(c, 'instance-ha events');

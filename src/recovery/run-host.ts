@@ -12,7 +12,9 @@ import { NovaRecoverer } from './workflow.js';
  * For the crash tests, INSTANCE_HA_CRASH_AFTER_STEP=N makes the process SIGKILL itself right
  * after its N-th durable journal append.
  */
-const { values } = parseArgs({ options: { config: { type: 'string' }, host: { type: 'string' }, by: { type: 'string', default: 'run-host' } } });
+const { values } = parseArgs({
+  options: { config: { type: 'string' }, host: { type: 'string' }, by: { type: 'string', default: 'run-host' } },
+});
 if (!values.config || !values.host) {
   process.stderr.write('usage: run-host --config FILE --host HOST\n');
   process.exit(64);

@@ -35,11 +35,17 @@ function io(env: NodeJS.ProcessEnv = {}) {
   return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTty: false, env, log: silentLogger() }, out, err };
 }
 
-const simEnv = (s: NovaSim): NodeJS.ProcessEnv => ({ OS_AUTH_URL: s.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin' });
+const simEnv = (s: NovaSim): NodeJS.ProcessEnv => ({
+  OS_AUTH_URL: s.authUrl,
+  OS_USERNAME: 'admin',
+  OS_PASSWORD: 'admin',
+  OS_PROJECT_NAME: 'admin',
+});
 
 describe('instance-ha unfence HOST', () => {
   it('returns the host once Nova accepts, and closes the incident journal (settings from the monitor config)', async () => {
-    sim = await startNovaSim({ hosts: ['c1', 'c2'], servers: [{ name: 'a', host: 'c1', tags: ['automatic-recovery'] }], claimMs: 5, rebuildMs: 20, initHostMs: 50 });
+    const servers = [{ name: 'a', host: 'c1', tags: ['automatic-recovery'] }];
+    sim = await startNovaSim({ hosts: ['c1', 'c2'], servers, claimMs: 5, rebuildMs: 20, initHostMs: 50 });
     sim.model.killCompute('c1');
     const dir = tempDir();
     const journalDir = join(dir, 'journal');
@@ -47,7 +53,8 @@ describe('instance-ha unfence HOST', () => {
     await new NovaRecoverer({ compute, events: new EventLog(), log: silentLogger(), cfg: fastRecoveryConfig(journalDir) })
       .recover('c1', { ok: true, durationMs: 1, attempts: [], by: 'm1' }, new AbortController().signal);
     const config = join(dir, 'monitor.yaml');
-    writeFileSync(config, `${MONITOR}fencing: {}\ncompute:\n  retries: 1\nrecovery:\n  journal_dir: ${journalDir}\n  unfence:\n    retry_interval: 30ms\n    timeout: 5s\n`);
+    const recovery = `recovery:\n  journal_dir: ${journalDir}\n  unfence:\n    retry_interval: 30ms\n    timeout: 5s\n`;
+    writeFileSync(config, `${MONITOR}fencing: {}\ncompute:\n  retries: 1\n${recovery}`);
     setTimeout(() => sim!.model.restartCompute('c1'), 100);
     const t = io(simEnv(sim));
     expect(await returnToServiceInNova('c1', {}, loadConfig(config, readMonitorConfig).recovery!, t.io)).toBe(0);
@@ -66,7 +73,10 @@ describe('instance-ha unfence HOST', () => {
     await expect(refused).rejects.toThrow(ConfigError);
     await expect(refused).rejects.toThrow("'recovery.concurrency' must be a number");
     sim = await startNovaSim({ hosts: ['c1'] });
-    const defaults = parseConfig('{}', 'defaults', (r) => ({ compute: readComputeConfig(r.object('compute')), recovery: readRecoveryConfig(r.object('recovery')) }));
+    const defaults = parseConfig('{}', 'defaults', (r) => ({
+      compute: readComputeConfig(r.object('compute')),
+      recovery: readRecoveryConfig(r.object('recovery')),
+    }));
     const u = io(simEnv(sim));
     expect(await returnToServiceInNova('c1', { powerOn: true }, defaults, u.io)).toBe(1);
     expect(u.err.join('\n')).toContain('no fence device can power this host on');

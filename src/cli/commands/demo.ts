@@ -15,7 +15,13 @@ Nova simulator, RabbitMQ when it answers), kills a host and narrates every step,
   --keep           stay up afterwards so you can try status, events, fence (Ctrl-C ends it)`;
 
 export async function runDemoCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, { hosts: { type: 'string' }, servers: { type: 'string' }, scenario: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const { values } = parse(args, {
+    hosts: { type: 'string' },
+    servers: { type: 'string' },
+    scenario: { type: 'string' },
+    keep: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     io.out(DEMO_HELP);
     return 0;
@@ -23,8 +29,12 @@ export async function runDemoCommand(args: string[], io: Io): Promise<number> {
   const hosts = Number(values.hosts ?? 4);
   const servers = Number(values.servers ?? 4);
   const scenario = (values.scenario ?? 'default') as Scenario;
-  if (!Number.isInteger(hosts) || hosts < 2 || hosts > 50) throw new UsageError(`--hosts must be a whole number from 2 to 50, got '${values.hosts}'`);
-  if (!Number.isInteger(servers) || servers < 0 || servers > 200) throw new UsageError(`--servers must be a whole number from 0 to 200, got '${values.servers}'`);
+  if (!Number.isInteger(hosts) || hosts < 2 || hosts > 50) {
+    throw new UsageError(`--hosts must be a whole number from 2 to 50, got '${values.hosts}'`);
+  }
+  if (!Number.isInteger(servers) || servers < 0 || servers > 200) {
+    throw new UsageError(`--servers must be a whole number from 0 to 200, got '${values.servers}'`);
+  }
   if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}, got '${values.scenario}'`);
   const result = await runDemo({ hosts, servers, scenario, keep: values.keep ?? false, out: io.out });
   return result.ok ? 0 : 1;

@@ -44,7 +44,8 @@ export async function runEventsCommand(args: string[], io: Io): Promise<number> 
   const stop = (): void => ctl.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  return printEvents(rest, { out: io.out, err: io.err, log: createLogger({ level: 'warn', destination: process.stderr }), config, signal: ctl.signal });
+  const log = createLogger({ level: 'warn', destination: process.stderr });
+  return printEvents(rest, { out: io.out, err: io.err, log, config, signal: ctl.signal });
 }
 
 export interface PrintEventsDeps extends Pick<Io, 'out' | 'err'> {

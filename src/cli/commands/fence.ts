@@ -23,7 +23,9 @@ const USAGE = 'usage: instance-ha fence HOST [--action off|on|reboot|status] [--
 export async function runFenceCommand(args: string[], io: Io): Promise<number> {
   const i = args.findIndex((a) => a === '--config' || a === '-c');
   const file = i >= 0 ? args[i + 1] : undefined;
-  if (!file) throw new UsageError('usage: instance-ha fence HOST --config /etc/instance-ha/monitor.yaml [--action off|on|reboot|status] [--yes]');
+  if (!file) {
+    throw new UsageError('usage: instance-ha fence HOST --config /etc/instance-ha/monitor.yaml [--action off|on|reboot|status] [--yes]');
+  }
   const rest = args.filter((_, j) => j !== i && j !== i + 1);
   const cfg = loadConfig(file, readMonitorConfig);
   if (!cfg.fencing) {
@@ -72,7 +74,8 @@ export function parseFenceArgs(argv: readonly string[]): { host: string; action:
 
 function attemptLine(a: FenceAttempt): string {
   const code = a.exitCode === null ? '-' : String(a.exitCode);
-  return `  level ${a.level} ${a.device} (${a.agent}) ${a.action}: ${a.ok ? 'ok' : 'FAILED'} exit=${code} ${a.durationMs}ms${a.detail ? ` — ${a.detail}` : ''}`;
+  const detail = a.detail ? ` — ${a.detail}` : '';
+  return `  level ${a.level} ${a.device} (${a.agent}) ${a.action}: ${a.ok ? 'ok' : 'FAILED'} exit=${code} ${a.durationMs}ms${detail}`;
 }
 
 /** argv after `fence` (the --config pair removed), run against a built fencer. Exit 0 verified, 1 failed or not confirmed, 2 usage. */

@@ -53,7 +53,9 @@ export async function runHistoryCommand(args: string[], io: Io): Promise<number>
   if (positionals.length > 1) throw new UsageError(HISTORY_HELP);
   const host = positionals[0];
   const sinceMs = values.since ? parseSince(values.since, Date.now()) : undefined;
-  if (values.since && sinceMs === undefined) throw new UsageError(`--since must be a duration (90s, 15m, 2h, 3d) or an ISO time, got '${values.since}'`);
+  if (values.since && sinceMs === undefined) {
+    throw new UsageError(`--since must be a duration (90s, 15m, 2h, 3d) or an ISO time, got '${values.since}'`);
+  }
 
   let entries: JournalEntry[] | null = null;
   let stateDir = values['state-dir'];

@@ -31,7 +31,12 @@ Examples
 
 /** `instance-ha status`: one snapshot from the control socket (or one a second with --watch). */
 export async function runStatusCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' }, socket: { type: 'string' }, config: { type: 'string' }, watch: { type: 'boolean' } });
+  const { values } = parse(args, {
+    json: { type: 'boolean' },
+    socket: { type: 'string' },
+    config: { type: 'string' },
+    watch: { type: 'boolean' },
+  });
   const socket = controlSocketOf(values);
   const once = async (): Promise<number> => {
     let snap: StatusSnapshot;

@@ -42,7 +42,11 @@ export async function runUnfenceCommand(args: string[], io: Io): Promise<number>
   const cfg = loadConfig(file, readMonitorConfig);
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { 'power-on': { type: 'boolean', default: false }, config: { type: 'string' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { 'power-on': { type: 'boolean', default: false }, config: { type: 'string' } },
+    });
   } catch (err) {
     io.err(`${(err as Error).message}\n${USAGE}`);
     return 64;
@@ -56,7 +60,8 @@ export async function runUnfenceCommand(args: string[], io: Io): Promise<number>
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log, monitorId: `${cfg.id}/unfence` }) : null;
   try {
     const code = await returnToServiceInNova(host, { powerOn: parsed.values['power-on'] }, recoverySections(cfg, file), {
-      ...io,
+      out: io.out,
+      err: io.err,
       log,
       ...(fencing
         ? {
@@ -80,7 +85,11 @@ export async function runUnfenceCommand(args: string[], io: Io): Promise<number>
 
 /** The monitor config's compute and recovery sections; without a recovery section, their defaults (Nova from OS_* variables). */
 function recoverySections(cfg: MonitorConfig, file: string): NonNullable<MonitorConfig['recovery']> {
-  return cfg.recovery ?? parseConfig('{}', file, (r) => ({ compute: readComputeConfig(r.object('compute')), recovery: readRecoveryConfig(r.object('recovery')) }));
+  if (cfg.recovery) return cfg.recovery;
+  return parseConfig('{}', file, (r) => ({
+    compute: readComputeConfig(r.object('compute')),
+    recovery: readRecoveryConfig(r.object('recovery')),
+  }));
 }
 
 export interface ReturnToServiceDeps extends Pick<Io, 'out' | 'err'> {
