@@ -17,7 +17,7 @@ export { readFencingConfig, FENCING_DEFAULTS, type FencingConfig, type FenceDevi
 export { checkFencingAgents, readAgentMetadata } from './check.js';
 export { TopologyFencer, type FencerDeps, type HostActionResult, type KdumpWaiter } from './fencer.js';
 export { KdumpListener } from './kdump.js';
-export { runFenceCommand, runAgentsMetadataCommand, ttyConfirm, FENCE_USAGE, AGENTS_USAGE } from './cli.js';
+export type { DeviceAction } from './devices.js';
 
 /** Builds the fencer; starts the fence_kdump listener when `fencing.kdump.enabled`. */
 export async function startFencing(deps: { config: FencingConfig; log: Logger; monitorId: MonitorId }): Promise<{ fencer: TopologyFencer; close: () => Promise<void> }> {

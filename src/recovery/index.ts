@@ -15,8 +15,6 @@ import { NovaRecoverer } from './workflow.js';
 export { NovaRecoverer, type NovaRecovererDeps } from './workflow.js';
 export { readComputeConfig, readRecoveryConfig, RECOVERY_DEFAULTS, COMPUTE_DEFAULTS, type RecoveryConfig, type ComputeConfig } from './config.js';
 export { unfenceHost, type UnfenceDeps, type UnfenceResult } from './unfence.js';
-export { unfenceCommand, runUnfenceCli, UNFENCE_USAGE, type UnfenceCommandArgs, type UnfenceCommandIo } from './cli.js';
-export { loadRecoverySections } from './load.js';
 
 export function createNovaRecoverer(
   cfg: { compute: ComputeConfig; recovery: RecoveryConfig },

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { readMonitorConfig } from '../config/monitor-config.js';
 import { createLogger } from '../log.js';
 import { createComputeClient } from '../openstack/factory.js';
-import { loadRecoverySections } from './load.js';
 import { NovaRecoverer } from './workflow.js';
 
 /**
@@ -11,12 +12,19 @@ import { NovaRecoverer } from './workflow.js';
  * For the crash tests, INSTANCE_HA_CRASH_AFTER_STEP=N makes the process SIGKILL itself right
  * after its N-th durable journal append.
  */
-const { values } = parseArgs({ options: { config: { type: 'string' }, host: { type: 'string' }, by: { type: 'string', default: 'run-host' } } });
+const { values } = parseArgs({
+  options: { config: { type: 'string' }, host: { type: 'string' }, by: { type: 'string', default: 'run-host' } },
+});
 if (!values.config || !values.host) {
   process.stderr.write('usage: run-host --config FILE --host HOST\n');
   process.exit(64);
 }
-const { compute, recovery } = loadRecoverySections(values.config);
+const sections = loadConfig(values.config, readMonitorConfig).recovery;
+if (!sections) {
+  process.stderr.write(`${values.config}: no recovery section: nothing to recover with\n`);
+  process.exit(78);
+}
+const { compute, recovery } = sections;
 const log = createLogger({ destination: process.stderr, base: { tool: 'run-host' } });
 const crashAfter = Number(process.env.INSTANCE_HA_CRASH_AFTER_STEP ?? 0);
 let appends = 0;

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFenceArgs, runAgentsMetadataCommand, runFenceCommand } from '../../src/fence/cli.js';
+import { runAgentsCommand } from '../../src/cli/commands/agents.js';
+import { parseFenceArgs, runFenceAction } from '../../src/cli/commands/fence.js';
 import { FENCING_DEFAULTS, type FencingConfig } from '../../src/fence/config.js';
 import { TopologyFencer } from '../../src/fence/fencer.js';
 import { silentLogger } from '../../src/log.js';
@@ -15,7 +16,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function setup(confirmAnswer: boolean): { deps: Parameters<typeof runFenceCommand>[1]; out: string[]; err: string[]; asked: string[]; state: () => string } {
+function setup(confirmAnswer: boolean): { deps: Parameters<typeof runFenceAction>[1]; out: string[]; err: string[]; asked: string[]; state: () => string } {
   const stateFile = join(dir, 'cli.state');
   writeFileSync(stateFile, 'on\n');
   const config: FencingConfig = {
@@ -52,14 +53,14 @@ describe('instance-ha fence', () => {
 
   it('asks before powering off, and does nothing when not confirmed', async () => {
     const t = setup(false);
-    expect(await runFenceCommand(['compute-1'], t.deps)).toBe(1);
+    expect(await runFenceAction(['compute-1'], t.deps)).toBe(1);
     expect(t.asked).toEqual(["power OFF (fence) host 'compute-1'? [y/N] "]);
     expect(t.state()).toBe('on');
   });
 
   it('--yes fences without asking and prints the attempts', async () => {
     const t = setup(false);
-    expect(await runFenceCommand(['compute-1', '--yes'], t.deps)).toBe(0);
+    expect(await runFenceAction(['compute-1', '--yes'], t.deps)).toBe(0);
     expect(t.asked).toEqual([]);
     expect(t.state()).toBe('off');
     expect(t.out[0]).toMatch(/^compute-1: fenced \(verified off\) by level 1 \[fake\] in \d+ms$/);
@@ -68,31 +69,31 @@ describe('instance-ha fence', () => {
 
   it('status needs no confirmation; unknown host fails cleanly; usage errors exit 2', async () => {
     const t = setup(false);
-    expect(await runFenceCommand(['compute-1', '--action', 'status'], t.deps)).toBe(0);
+    expect(await runFenceAction(['compute-1', '--action', 'status'], t.deps)).toBe(0);
     expect(t.out).toEqual(['compute-1: fake: power ON']);
-    expect(await runFenceCommand(['nowhere', '--action', 'status'], t.deps)).toBe(1);
-    expect(await runFenceCommand(['--bogus'], t.deps)).toBe(2);
+    expect(await runFenceAction(['nowhere', '--action', 'status'], t.deps)).toBe(1);
+    expect(await runFenceAction(['--bogus'], t.deps)).toBe(2);
   });
 });
 
 describe('instance-ha agents metadata', () => {
-  const io = (): { out: string[]; err: string[]; deps: Parameters<typeof runAgentsMetadataCommand>[1] } => {
+  const io = (): { out: string[]; err: string[]; deps: Parameters<typeof runAgentsCommand>[1] } => {
     const out: string[] = [];
     const err: string[] = [];
-    return { out, err, deps: { out: (l) => out.push(l), err: (l) => err.push(l), log: silentLogger() } };
+    return { out, err, deps: { out: (l) => out.push(l), err: (l) => err.push(l) } };
   };
   it('prints the metadata of native-ipmi and of an agent executable', async () => {
     const a = io();
-    expect(await runAgentsMetadataCommand(['metadata', 'native-ipmi'], a.deps)).toBe(0);
+    expect(await runAgentsCommand(['metadata', 'native-ipmi'], a.deps, silentLogger())).toBe(0);
     expect(a.out.join('\n')).toContain('<resource-agent name="native-ipmi"');
     const b = io();
-    expect(await runAgentsMetadataCommand(['metadata', 'fence_fake'], b.deps)).toBe(0);
+    expect(await runAgentsCommand(['metadata', 'fence_fake'], b.deps, silentLogger())).toBe(0);
     expect(b.out.join('\n')).toContain('<parameter name="state_file"');
   });
   it('fails clearly for an unknown agent or bad usage', async () => {
     const a = io();
-    expect(await runAgentsMetadataCommand(['metadata', 'fence_nope'], a.deps)).toBe(1);
+    expect(await runAgentsCommand(['metadata', 'fence_nope'], a.deps, silentLogger())).toBe(1);
     expect(a.err[0]).toMatch(/'fence_nope' not found/);
-    expect(await runAgentsMetadataCommand(['list'], a.deps)).toBe(2);
+    expect(await runAgentsCommand(['list'], a.deps, silentLogger())).toBe(2);
   });
 });

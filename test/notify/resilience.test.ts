@@ -8,8 +8,7 @@ const dbg = process.env.IHA_DEBUG ? createLogger({ level: 'debug', destination: 
 import type { NotificationsConfig } from '../../src/notify/config.js';
 import { decodeEnvelope } from '../../src/notify/envelope.js';
 import { Notifier } from '../../src/notify/notifier.js';
-import { runEventsCommand } from '../../src/notify/events-cli.js';
-import { PassThrough } from 'node:stream';
+import { printEvents } from '../../src/cli/commands/events.js';
 import { disruptableRabbit, rabbitReachable, requireServices } from '../helpers/services.js';
 import { counterIds, notRecovered } from './fixtures.js';
 import { drained, drainQueue, testConfig } from './harness.js';
@@ -170,11 +169,9 @@ describe.skipIf(!tlsNode)('amqps:// with a CA and a client certificate', () => {
     await n.close();
     await expectAllArrived(cfg, 3);
 
-    const stderr = new PassThrough();
     let err = '';
-    stderr.on('data', (d) => (err += String(d)));
     const noCert = { ...cfg, tls: { ...cfg.tls, certFile: undefined, keyFile: undefined } };
-    const code = await runEventsCommand([], { stdout: new PassThrough(), stderr, log: dbg, config: noCert });
+    const code = await printEvents([], { out: () => {}, err: (l) => (err += l + '\n'), log: dbg, config: noCert });
     expect(code).toBe(1);
     expect(err).toContain('cannot connect to amqps://guest:***@localhost');
   });

@@ -1,11 +1,10 @@
-import { PassThrough } from 'node:stream';
 import amqp from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterEvent } from '../../src/core/events.js';
 import { silentLogger } from '../../src/log.js';
 import type { NotificationsConfig } from '../../src/notify/config.js';
 import { encodeEnvelope, toNotification } from '../../src/notify/envelope.js';
-import { runEventsCommand } from '../../src/notify/events-cli.js';
+import { printEvents } from '../../src/cli/commands/events.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import { rabbitReachable, SHARED_RABBIT_URL } from '../helpers/services.js';
 import { AT, counterIds, FENCE, fixedDeps, hostFailed, notRecovered, SERVER } from './fixtures.js';
@@ -72,11 +71,9 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     const n = new Notifier({ config: cfg, monitorHost: 'ctl1', log: silentLogger(), now: () => AT, newId: counterIds() });
     await n.start();
     const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
-      const stdout = new PassThrough();
       let out = '';
-      stdout.on('data', (d) => (out += String(d)));
-      const code = await runEventsCommand([...argv, '--idle', '300ms'], {
-        stdout, stderr: new PassThrough(), log: silentLogger(), config: cfg,
+      const code = await printEvents([...argv, '--idle', '300ms'], {
+        out: (l) => (out += l + '\n'), err: () => {}, log: silentLogger(), config: cfg,
         onReady: () => {
           n.publish(hostFailed('cmp1'));
           n.publish(notRecovered(5));
@@ -107,11 +104,9 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     await n.start();
     const untagged = [1, 2, 3].map((i) => notRecovered(i));
     const tagged = { ...SERVER, id: 'srv-tagged', tags: ['automatic-recovery'] };
-    const stdout = new PassThrough();
     let out = '';
-    stdout.on('data', (d) => (out += String(d)));
-    const code = await runEventsCommand(['--json', '--idle', '300ms'], {
-      stdout, stderr: new PassThrough(), log: silentLogger(), config: cfg,
+    const code = await printEvents(['--json', '--idle', '300ms'], {
+      out: (l) => (out += l + '\n'), err: () => {}, log: silentLogger(), config: cfg,
       onReady: () => {
         n.publish(hostFailed('cmp1'));
         n.publish({ type: 'host.fenced', at: AT, host: 'cmp1', record: FENCE });

@@ -1,73 +1,97 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { returnToServiceInNova, runUnfenceCommand } from '../../src/cli/commands/unfence.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { readMonitorConfig } from '../../src/config/monitor-config.js';
+import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
+import { readComputeConfig, readRecoveryConfig } from '../../src/recovery/config.js';
 import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
-import { runUnfenceCli, unfenceCommand } from '../../src/recovery/cli.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';
 
+/** The part of a monitor config every file here needs; the rest is what a test is about. */
+const MONITOR = `id: m1\nmonitors: [{ id: m1, address: 127.0.0.1:7400 }]\ncluster_key: ${'k'.repeat(32)}\n`;
+
 let sim: NovaSim | null = null;
+const dirs: string[] = [];
 afterEach(async () => {
   await sim?.stop();
   sim = null;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function io(env: NodeJS.ProcessEnv) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  return { io: { stdout, stderr, env, log: silentLogger() }, out: () => out, err: () => err };
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'iha-cli-'));
+  dirs.push(dir);
+  return dir;
 }
 
+function io(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTty: false, env, log: silentLogger() }, out, err };
+}
+
+const simEnv = (s: NovaSim): NodeJS.ProcessEnv => ({
+  OS_AUTH_URL: s.authUrl,
+  OS_USERNAME: 'admin',
+  OS_PASSWORD: 'admin',
+  OS_PROJECT_NAME: 'admin',
+});
+
 describe('instance-ha unfence HOST', () => {
-  it('returns the host once Nova accepts, and closes the incident journal', async () => {
-    sim = await startNovaSim({ hosts: ['c1', 'c2'], servers: [{ name: 'a', host: 'c1', tags: ['automatic-recovery'] }], claimMs: 5, rebuildMs: 20, initHostMs: 50 });
+  it('returns the host once Nova accepts, and closes the incident journal (settings from the monitor config)', async () => {
+    const servers = [{ name: 'a', host: 'c1', tags: ['automatic-recovery'] }];
+    sim = await startNovaSim({ hosts: ['c1', 'c2'], servers, claimMs: 5, rebuildMs: 20, initHostMs: 50 });
     sim.model.killCompute('c1');
-    const dir = mkdtempSync(join(tmpdir(), 'iha-cli-'));
+    const dir = tempDir();
     const journalDir = join(dir, 'journal');
     const { compute } = simClient(sim);
     await new NovaRecoverer({ compute, events: new EventLog(), log: silentLogger(), cfg: fastRecoveryConfig(journalDir) })
       .recover('c1', { ok: true, durationMs: 1, attempts: [], by: 'm1' }, new AbortController().signal);
     const config = join(dir, 'monitor.yaml');
-    writeFileSync(config, `compute:\n  retries: 1\nrecovery:\n  journal_dir: ${journalDir}\n  unfence:\n    retry_interval: 30ms\n    timeout: 5s\n`);
-    const env = { OS_AUTH_URL: sim.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin' };
+    const recovery = `recovery:\n  journal_dir: ${journalDir}\n  unfence:\n    retry_interval: 30ms\n    timeout: 5s\n`;
+    writeFileSync(config, `${MONITOR}fencing: {}\ncompute:\n  retries: 1\n${recovery}`);
     setTimeout(() => sim!.model.restartCompute('c1'), 100);
-    const t = io(env);
-    expect(await unfenceCommand({ host: 'c1', configPath: config }, t.io)).toBe(0);
-    expect(t.out()).toMatch(/^c1: forced_down cleared and service enabled \(\d+ attempt\(s\)/);
+    const t = io(simEnv(sim));
+    expect(await returnToServiceInNova('c1', {}, loadConfig(config, readMonitorConfig).recovery!, t.io)).toBe(0);
+    expect(t.out[0]).toMatch(/^c1: forced_down cleared and service enabled \(\d+ attempt\(s\)/);
     expect(sim.model.services.get('c1')).toMatchObject({ forcedDown: false, status: 'enabled' });
     expect(existsSync(join(journalDir, 'c1.jsonl'))).toBe(false);
     expect(readdirSync(journalDir).some((f) => /^c1\.\d+\.done\.jsonl$/.test(f))).toBe(true);
   });
 
-  it('exit 2 with the key path on a bad config; --power-on without a fence device refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iha-cli-'));
+  it('a bad recovery section is one ConfigError naming the key (the CLI exits 78); --power-on without a fence device refused', async () => {
+    const dir = tempDir();
     const config = join(dir, 'monitor.yaml');
-    writeFileSync(config, 'recovery:\n  concurrency: lots\n');
-    const t = io({});
-    expect(await unfenceCommand({ host: 'c1', configPath: config }, t.io)).toBe(2);
-    expect(t.err()).toContain("'recovery.concurrency' must be a number");
+    writeFileSync(config, `${MONITOR}fencing: {}\ncompute: {}\nrecovery:\n  concurrency: lots\n`);
+    const t = io();
+    const refused = runUnfenceCommand(['c1', '--config', config], t.io);
+    await expect(refused).rejects.toThrow(ConfigError);
+    await expect(refused).rejects.toThrow("'recovery.concurrency' must be a number");
     sim = await startNovaSim({ hosts: ['c1'] });
-    writeFileSync(config, 'recovery: {}\n');
-    const u = io({ OS_AUTH_URL: sim.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin' });
-    expect(await unfenceCommand({ host: 'c1', configPath: config, powerOn: true }, u.io)).toBe(1);
-    expect(u.err()).toContain('no fence device can power this host on');
+    const defaults = parseConfig('{}', 'defaults', (r) => ({
+      compute: readComputeConfig(r.object('compute')),
+      recovery: readRecoveryConfig(r.object('recovery')),
+    }));
+    const u = io(simEnv(sim));
+    expect(await returnToServiceInNova('c1', { powerOn: true }, defaults, u.io)).toBe(1);
+    expect(u.err.join('\n')).toContain('no fence device can power this host on');
   });
 });
 
-describe('runUnfenceCli argv', () => {
-  it('usage errors exit 64', async () => {
-    const t = io({});
-    expect(await runUnfenceCli([], { ...t.io, defaultConfigPath: '/nonexistent' })).toBe(64);
-    expect(await runUnfenceCli(['a', 'b'], { ...t.io, defaultConfigPath: '/nonexistent' })).toBe(64);
-    expect(await runUnfenceCli(['a', '--bogus'], { ...t.io, defaultConfigPath: '/nonexistent' })).toBe(64);
-    expect(t.err()).toContain('usage: instance-ha unfence HOST');
-    expect(await runUnfenceCli(['a', '--power-on'], { ...t.io, defaultConfigPath: '/nonexistent' })).toBe(2);
+describe('instance-ha unfence arguments', () => {
+  it('usage errors exit 64, once the config file has been read', async () => {
+    const config = join(tempDir(), 'monitor.yaml');
+    writeFileSync(config, MONITOR);
+    const t = io();
+    expect(await runUnfenceCommand(['--config', config], t.io)).toBe(64);
+    expect(await runUnfenceCommand(['a', 'b', '--config', config], t.io)).toBe(64);
+    expect(await runUnfenceCommand(['a', '--bogus', '--config', config], t.io)).toBe(64);
+    expect(t.err.every((l) => l.includes('usage: instance-ha unfence HOST'))).toBe(true);
+    await expect(runUnfenceCommand(['a', 'b', '--config', join(tempDir(), 'none.yaml')], t.io)).rejects.toThrow(ConfigError);
   });
 });

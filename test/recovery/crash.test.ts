@@ -40,6 +40,7 @@ async function scenario(): Promise<{ sim: NovaSim; config: string; journalDir: s
   const journalDir = join(dir, 'journal');
   const config = join(dir, 'monitor.yaml');
   writeFileSync(config, [
+    'id: m1', 'monitors: [{ id: m1, address: 127.0.0.1:7400 }]', `cluster_key: ${'k'.repeat(32)}`, 'fencing: {}',
     'compute:', '  cloud: sim', `  clouds_file: ${clouds}`, '  min_backoff: 10ms', '  max_backoff: 50ms',
     'recovery:', `  journal_dir: ${journalDir}`, '  poll_interval: 30ms', '  retry_backoff: 20ms', '  instance_timeout: 20s', '',
   ].join('\n'));

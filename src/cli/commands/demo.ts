@@ -1,8 +1,8 @@
-import { runDemo, SCENARIOS, type Scenario } from '../testbed/demo/run-demo.js';
-import { UsageError, parse } from './args.js';
-import type { Io } from './commands.js';
+import { runDemo, SCENARIOS, type Scenario } from '../../testbed/demo/run-demo.js';
+import { UsageError, parse } from '../args.js';
+import type { Io } from '../command.js';
 
-export const DEMO_USAGE = `usage: instance-ha demo [--hosts N] [--servers N] [--scenario ${SCENARIOS.join('|')}] [--keep]
+export const DEMO_HELP = `usage: instance-ha demo [--hosts N] [--servers N] [--scenario ${SCENARIOS.join('|')}] [--keep]
 
 Starts a complete deployment on 127.0.0.1 (3 monitors, N compute hosts with beacons and BMCs, the
 Nova simulator, RabbitMQ when it answers), kills a host and narrates every step, then cleans up.
@@ -14,17 +14,27 @@ Nova simulator, RabbitMQ when it answers), kills a host and narrates every step,
                    fence-failure: the victim's BMC refuses us; it is never recovered
   --keep           stay up afterwards so you can try status, events, fence (Ctrl-C ends it)`;
 
-export async function demoCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, { hosts: { type: 'string' }, servers: { type: 'string' }, scenario: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+export async function runDemoCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    hosts: { type: 'string' },
+    servers: { type: 'string' },
+    scenario: { type: 'string' },
+    keep: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
-    io.out(DEMO_USAGE);
+    io.out(DEMO_HELP);
     return 0;
   }
   const hosts = Number(values.hosts ?? 4);
   const servers = Number(values.servers ?? 4);
   const scenario = (values.scenario ?? 'default') as Scenario;
-  if (!Number.isInteger(hosts) || hosts < 2 || hosts > 50) throw new UsageError(`--hosts must be a whole number from 2 to 50, got '${values.hosts}'`);
-  if (!Number.isInteger(servers) || servers < 0 || servers > 200) throw new UsageError(`--servers must be a whole number from 0 to 200, got '${values.servers}'`);
+  if (!Number.isInteger(hosts) || hosts < 2 || hosts > 50) {
+    throw new UsageError(`--hosts must be a whole number from 2 to 50, got '${values.hosts}'`);
+  }
+  if (!Number.isInteger(servers) || servers < 0 || servers > 200) {
+    throw new UsageError(`--servers must be a whole number from 0 to 200, got '${values.servers}'`);
+  }
   if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}, got '${values.scenario}'`);
   const result = await runDemo({ hosts, servers, scenario, keep: values.keep ?? false, out: io.out });
   return result.ok ? 0 : 1;

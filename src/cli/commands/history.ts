@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { formatHostPort } from '../config/address.js';
-import { loadConfig } from '../config/load.js';
-import { readMonitorConfig } from '../config/monitor-config.js';
-import { DEFAULT_STATUS_API_LISTEN } from '../config/ops-config.js';
-import { HISTORY_FILE, type JournalEntry } from '../status-api/event-journal.js';
-import { parseSince, readHistory } from '../status-api/history-file.js';
-import { describeEvent } from '../status-api/describe-event.js';
-import type { Io } from './commands.js';
-import { UsageError, parse } from './args.js';
+import { formatHostPort } from '../../config/address.js';
+import { loadConfig } from '../../config/load.js';
+import { readMonitorConfig } from '../../config/monitor-config.js';
+import { DEFAULT_STATUS_API_LISTEN } from '../../config/ops-config.js';
+import { HISTORY_FILE, type JournalEntry } from '../../status-api/event-journal.js';
+import { parseSince, readHistory } from '../../status-api/history-file.js';
+import { describeEvent } from '../../status-api/describe-event.js';
+import { UsageError, parse } from '../args.js';
+import type { Io } from '../command.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/instance-ha';
 
@@ -36,7 +36,7 @@ Examples
   instance-ha history --state-dir /var/lib/instance-ha --since 2026-11-21T03:00:00Z --json
 `;
 
-export async function historyCommand(args: string[], io: Io): Promise<number> {
+export async function runHistoryCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     since: { type: 'string' },
     config: { type: 'string', short: 'c' },
@@ -53,7 +53,9 @@ export async function historyCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length > 1) throw new UsageError(HISTORY_HELP);
   const host = positionals[0];
   const sinceMs = values.since ? parseSince(values.since, Date.now()) : undefined;
-  if (values.since && sinceMs === undefined) throw new UsageError(`--since must be a duration (90s, 15m, 2h, 3d) or an ISO time, got '${values.since}'`);
+  if (values.since && sinceMs === undefined) {
+    throw new UsageError(`--since must be a duration (90s, 15m, 2h, 3d) or an ISO time, got '${values.since}'`);
+  }
 
   let entries: JournalEntry[] | null = null;
   let stateDir = values['state-dir'];

@@ -1,30 +1,47 @@
-/**
- * Operator commands, for the lead to wire into the CLI (they share the monitor's fencing code):
- *   instance-ha fence HOST [--action off|on|reboot|status] [--yes]
- *   instance-ha agents metadata AGENT
- * Both return the process exit code and never throw for expected failures.
- */
 import { createInterface } from 'node:readline/promises';
-import type { FenceAttempt, FenceRecord } from '../core/events.js';
-import { fenceIpmi } from '../fence-agent/ipmi-agent.js';
-import { metadataXml } from '../fence-agent/options.js';
-import type { Logger } from '../log.js';
-import { NATIVE_IPMI, resolveAgent } from './agents.js';
-import { METADATA_TIMEOUT_MS } from './check.js';
-import { parseAgentMetadata } from './metadata.js';
-import { runAgentProcess } from './runner.js';
-import type { DeviceAction } from './devices.js';
-import type { HostActionResult } from './fencer.js';
+import { loadConfig } from '../../config/load.js';
+import { readMonitorConfig } from '../../config/monitor-config.js';
+import type { FenceAttempt, FenceRecord } from '../../core/events.js';
+import { startFencing, type DeviceAction, type HostActionResult } from '../../fence/index.js';
+import { createLogger } from '../../log.js';
+import { UsageError } from '../args.js';
+import type { Io } from '../command.js';
 
-export const FENCE_USAGE = 'usage: instance-ha fence HOST [--action off|on|reboot|status] [--yes]';
-export const AGENTS_USAGE = 'usage: instance-ha agents metadata AGENT   (AGENT: native-ipmi, fence_ipmi, fence_ipmilan, … or a path)';
+export const FENCE_HELP = `Usage: instance-ha fence HOST --config FILE [--action off|on|reboot|status] [--yes]
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
+Runs the host's fencing topology from the monitor config by hand (asks for confirmation unless
+--yes). Exit 0 when the action was verified.
+
+Examples
+  instance-ha fence cmp-17 --config /etc/instance-ha/monitor.yaml --action status
+  instance-ha fence cmp-17 --config /etc/instance-ha/monitor.yaml --action on --yes
+`;
+
+const USAGE = 'usage: instance-ha fence HOST [--action off|on|reboot|status] [--yes]';
+
+/** `instance-ha fence HOST --config FILE [--action ..] [--yes]`: the monitor's own fencing code, run by hand. */
+export async function runFenceCommand(args: string[], io: Io): Promise<number> {
+  const i = args.findIndex((a) => a === '--config' || a === '-c');
+  const file = i >= 0 ? args[i + 1] : undefined;
+  if (!file) {
+    throw new UsageError('usage: instance-ha fence HOST --config /etc/instance-ha/monitor.yaml [--action off|on|reboot|status] [--yes]');
+  }
+  const rest = args.filter((_, j) => j !== i && j !== i + 1);
+  const cfg = loadConfig(file, readMonitorConfig);
+  if (!cfg.fencing) {
+    io.err(`${file}: no fencing section: nothing to fence with`);
+    return 1;
+  }
+  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const { fencer, close } = await startFencing({ config: cfg.fencing, log, monitorId: `${cfg.id}/cli` });
+  try {
+    return await runFenceAction(rest, { fencer, confirm: ttyConfirm, out: io.out, err: io.err });
+  } finally {
+    await close();
+  }
 }
 
-export interface FenceCommandDeps extends CliIo {
+export interface FenceActionDeps extends Pick<Io, 'out' | 'err'> {
   /** A TopologyFencer built from the loaded configuration. */
   fencer: {
     fence(host: string, signal: AbortSignal): Promise<FenceRecord>;
@@ -57,14 +74,16 @@ export function parseFenceArgs(argv: readonly string[]): { host: string; action:
 
 function attemptLine(a: FenceAttempt): string {
   const code = a.exitCode === null ? '-' : String(a.exitCode);
-  return `  level ${a.level} ${a.device} (${a.agent}) ${a.action}: ${a.ok ? 'ok' : 'FAILED'} exit=${code} ${a.durationMs}ms${a.detail ? ` — ${a.detail}` : ''}`;
+  const detail = a.detail ? ` — ${a.detail}` : '';
+  return `  level ${a.level} ${a.device} (${a.agent}) ${a.action}: ${a.ok ? 'ok' : 'FAILED'} exit=${code} ${a.durationMs}ms${detail}`;
 }
 
-export async function runFenceCommand(argv: readonly string[], deps: FenceCommandDeps): Promise<number> {
+/** argv after `fence` (the --config pair removed), run against a built fencer. Exit 0 verified, 1 failed or not confirmed, 2 usage. */
+export async function runFenceAction(argv: readonly string[], deps: FenceActionDeps): Promise<number> {
   const args = parseFenceArgs(argv);
   if ('error' in args) {
     deps.err(`instance-ha fence: ${args.error}`);
-    deps.err(FENCE_USAGE);
+    deps.err(USAGE);
     return 2;
   }
   const { host, action, yes } = args;
@@ -90,35 +109,8 @@ export async function runFenceCommand(argv: readonly string[], deps: FenceComman
   return r.ok ? 0 : 1;
 }
 
-export async function runAgentsMetadataCommand(argv: readonly string[], deps: CliIo & { log: Logger }): Promise<number> {
-  if (argv[0] !== 'metadata' || argv.length !== 2) {
-    deps.err(AGENTS_USAGE);
-    return 2;
-  }
-  const agent = argv[1]!;
-  if (agent === NATIVE_IPMI) {
-    deps.out(metadataXml({ ...fenceIpmi.docs, name: NATIVE_IPMI }, fenceIpmi.options).trimEnd());
-    return 0;
-  }
-  const path = resolveAgent(agent);
-  if (!path) {
-    deps.err(`instance-ha agents: '${agent}' not found (looked in agents/, PATH, /usr/sbin, /sbin)`);
-    return 1;
-  }
-  try {
-    const r = await runAgentProcess({ path, action: 'metadata', options: {}, secrets: [], timeoutMs: METADATA_TIMEOUT_MS }, deps.log);
-    if (r.outcome !== 'ok') throw new Error(`${path} -o metadata failed (${r.outcome}, exit ${r.exitCode}): ${r.stderr}`);
-    parseAgentMetadata(r.stdout); // refuses output that is not fence-agent metadata
-    deps.out(r.stdout.trimEnd());
-    return 0;
-  } catch (err) {
-    deps.err(`instance-ha agents: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
-}
-
 /** A y/N question on the terminal; false when stdin is not a terminal (scripts must pass --yes). */
-export async function ttyConfirm(question: string): Promise<boolean> {
+async function ttyConfirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

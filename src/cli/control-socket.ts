@@ -1,0 +1,15 @@
+import { loadConfig } from '../config/load.js';
+import { readMonitorConfig } from '../config/monitor-config.js';
+import { DEFAULT_SOCKET } from './args.js';
+
+/** The local monitor's control socket: --socket, else the one a --config monitor file names, else the default. */
+export function controlSocketOf(values: { socket?: string; config?: string }): string {
+  if (values.socket) return values.socket;
+  if (values.config) return loadConfig(values.config, readMonitorConfig).controlSocket;
+  return DEFAULT_SOCKET;
+}
+
+/** Who asked, as the monitors record it (the user behind sudo when there is one). */
+export function operatorName(): string {
+  return process.env.SUDO_USER ?? process.env.USER ?? 'operator';
+}
