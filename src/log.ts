@@ -18,6 +18,11 @@ export function isLevel(s: string): s is LevelWithSilent {
   return ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(s);
 }
 
+/** A configured log level, or info for anything else (the config reader has already said what is wrong). */
+export function levelOrInfo(s: string): LevelWithSilent {
+  return isLevel(s) ? s : 'info';
+}
+
 /** One root logger per process; components take `log.child({component})`. */
 export function createLogger(opts: LogOptions = {}): Logger {
   const envLevel = process.env.INSTANCE_HA_LOG_LEVEL;

@@ -1,8 +1,7 @@
 import type { Command } from '../command.js';
-import { beaconCommand, monitorCommand } from '../daemons.js';
 import { ACK_MASS_FAILURE_HELP, runAckMassFailureCommand } from './ack-mass-failure.js';
 import { AGENTS_HELP, runAgentsCommand } from './agents.js';
-import { BEACON_HELP } from './beacon.js';
+import { BEACON_HELP, beaconCommand } from './beacon.js';
 import { CONFIG_HELP, runConfigCommand } from './config.js';
 import { DEMO_HELP, runDemoCommand } from './demo.js';
 import { EVENTS_HELP, runEventsCommand } from './events.js';
@@ -10,7 +9,7 @@ import { FENCE_HELP, runFenceCommand } from './fence.js';
 import { runHelpCommand } from './help.js';
 import { HISTORY_HELP, runHistoryCommand } from './history.js';
 import { MAINTENANCE_HELP, runMaintenanceCommand } from './maintenance.js';
-import { MONITOR_HELP } from './monitor.js';
+import { MONITOR_HELP, monitorCommand } from './monitor.js';
 import { STATUS_HELP, runStatusCommand } from './status.js';
 import { UNFENCE_HELP, runUnfenceCommand } from './unfence.js';
 import { runVersionCommand } from './version.js';
