@@ -245,6 +245,14 @@ export class Coordinator {
     if (d.state === 'fence_failed' && now - d.sinceMs >= this.fenceBackoffMs(d.fenceAttempts)) this.startFence(d, now, out);
   }
 
+  /**
+   * Who retries a fence (docs/fencing.md "Who retries a fence"): the fencer retries each device a few
+   * times inside ONE attempt (a lost packet, a busy BMC) and falls through to the next level; only
+   * here is a NEW attempt decided, after this backoff (retryBaseMs doubled per attempt, capped at
+   * retryMaxMs, no limit). It is the core's because it depends on the cluster: the host must still be
+   * quorum-dead (reviewDecided returns a host heard again to up, unfenced), this monitor must still
+   * act, and fenceAttempts travels in the shared decision, so a new coordinator continues the backoff.
+   */
   private fenceBackoffMs(attempts: number): number {
     const { retryBaseMs, retryMaxMs } = this.settings.fencing;
     return Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, attempts - 1));

@@ -62,6 +62,11 @@ export class TopologyFencer implements Fencer {
       const k = await kdump.waitWhileDumping(host, topo.kdumpAddresses, signal);
       attempts.push({ level: 0, device: 'kdump', agent: 'fence_kdump', action: 'wait', exitCode: null, ok: true, durationMs: k.waitedMs, detail: !k.dumping ? 'no crash dump in progress' : k.gaveUp ? 'crash dump still running at max_wait; fencing anyway' : 'waited for the crash dump to finish' });
     }
+    // Who retries a fence (docs/fencing.md "Who retries a fence"): inside this one attempt, each device
+    // gets `retries` more tries with a short backoff (offVerified) for faults a second try fixes, and a
+    // failed level hands over to the next. A fault that outlasts all that is reported as one failed
+    // record; whether and when to fence again is the core's decision (its backoff between attempts,
+    // Coordinator.fenceBackoffMs), taken with the cluster's view of the host. Never loop here.
     const errors: string[] = [];
     for (const [i, names] of topo.levels.entries()) {
       const level = i + 1;

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EvacuationEntry } from '../core/evacuation-step.js';
 import type { ServerRef } from '../core/events.js';
 import type { RecoverySummary } from '../core/events.js';
 import { IllegalStateError } from '../errors.js';
@@ -14,6 +15,9 @@ export interface PlannedServer {
   baselineMigrationIds: number[];
 }
 
+/** A step of one server's evacuation (intent, accepted, reset, done, failed): the core's entry, with the server's id. */
+export type ServerRecord = EvacuationEntry & { id: string };
+
 /** One durable step of a host's recovery. `at` is epoch ms of this monitor. */
 export type JournalRecord =
   | { t: 'begin'; at: number; host: string; incident: string }
@@ -21,11 +25,7 @@ export type JournalRecord =
   | { t: 'disabled'; at: number }
   | { t: 'selected'; at: number; planned: PlannedServer[]; notify: Array<{ ref: ServerRef; reason: string }> }
   | { t: 'notified'; at: number }
-  | { t: 'intent'; at: number; id: string; attempt: number; target: string | null }
-  | { t: 'accepted'; at: number; id: string; attempt: number; how: 'accepted' | 'conflict' | 'found' }
-  | { t: 'reset'; at: number; id: string; state: 'active' | 'error' }
-  | { t: 'done'; at: number; id: string; target: string; durationMs: number }
-  | { t: 'failed'; at: number; id: string; attempt: number; reason: string; final: boolean; migrationIds: number[] }
+  | ServerRecord
   | { t: 'finished'; at: number; summary: RecoverySummary };
 
 /**
@@ -75,8 +75,8 @@ export class Journal {
     return this.records.find((r) => r.t === t) as Extract<JournalRecord, { t: T }> | undefined;
   }
 
-  forServer(id: string): JournalRecord[] {
-    return this.records.filter((r) => 'id' in r && r.id === id);
+  forServer(id: string): ServerRecord[] {
+    return this.records.filter((r): r is ServerRecord => 'id' in r && r.id === id);
   }
 
   close(): void {

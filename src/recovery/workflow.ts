@@ -102,11 +102,11 @@ export class NovaRecoverer implements Recoverer {
 
       // 2. Select once; the selection is frozen in the journal (evacuated servers leave the listing).
       let selected = journal.find('selected');
-      const idleNow = new Set<string>();
+      const idleNow = new Map<string, Server>();
       if (!selected) {
         const listed = await this.select(host, signal);
         selected = listed.record;
-        listed.idle.forEach((id) => idleNow.add(id));
+        listed.idle.forEach((s) => idleNow.set(s.id, s));
         journal.append(selected);
       }
       if (!journal.has('notified')) {
@@ -125,7 +125,7 @@ export class NovaRecoverer implements Recoverer {
         inFlight: new Limiter(cfg.maxInFlight),
         target: () => (targets.length ? targets[rr++ % targets.length] : undefined),
         rankOf: () => 0,
-        freshlySelected: (id) => idleNow.has(id),
+        listedIdle: (id) => idleNow.get(id),
       };
       const planned = [...selected.planned].sort((a, b) => byPriority(key(a), key(b)));
       const rank = new Map(planned.map((p, i) => [p.ref.id, i]));
@@ -176,7 +176,7 @@ export class NovaRecoverer implements Recoverer {
     }
   }
 
-  private async select(host: HostId, signal: AbortSignal): Promise<{ record: Extract<JournalRecord, { t: 'selected' }>; idle: string[] }> {
+  private async select(host: HostId, signal: AbortSignal): Promise<{ record: Extract<JournalRecord, { t: 'selected' }>; idle: Server[] }> {
     const { cfg, compute } = this.deps;
     // Listing and the migration baseline are independent: ask for both at once.
     const [listed, migrations] = await Promise.all([
@@ -217,8 +217,7 @@ export class NovaRecoverer implements Recoverer {
     }
     const idle = planned
       .map((p) => servers.find((s) => s.id === p.ref.id)!)
-      .filter((s) => s.taskState === null && !migrations.some((m) => m.instanceUuid === s.id && IN_FLIGHT_MIGRATION.has(m.status)))
-      .map((s) => s.id);
+      .filter((s) => s.taskState === null && !migrations.some((m) => m.instanceUuid === s.id && IN_FLIGHT_MIGRATION.has(m.status)));
     return { record: { t: 'selected', at: this.now(), planned, notify }, idle };
   }
 }

@@ -149,7 +149,8 @@ describe('NovaRecoverer against the simulator', () => {
   });
 
   it('treats 409 conflictingRequest as "already in flight" and tracks it', async () => {
-    const { sim, recoverer, compute } = await setup({}, {}, 1, 0);
+    // A rebuild long enough to still be in flight when the recovery looks, even on a loaded machine.
+    const { sim, recoverer, compute } = await setup({ rebuildMs: 1_000 }, {}, 1, 0);
     const srv = [...sim.model.servers.values()][0]!;
     sim.model.services.get('compute-1')!.forcedDown = true;
     await compute.evacuate(srv.id, undefined); // someone else's evacuate, in flight
