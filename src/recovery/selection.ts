@@ -4,7 +4,7 @@ import type { RecoveryMode, SelectionConfig } from './config.js';
 /** Nova evacuates only servers in these vm_states (nova/compute/api.py evacuate: check_instance_state). */
 const EVACUABLE_VM_STATES = new Set(['active', 'stopped', 'error']);
 
-export type Decision = { action: 'evacuate'; priority: number } | { action: 'notify'; reason: string };
+export type Selection = { action: 'evacuate'; priority: number } | { action: 'notify'; reason: string };
 
 export interface SelectionInput {
   server: Server;
@@ -23,7 +23,7 @@ export interface SelectionInput {
  * have lost load balancers to over-eager evacuation); then opt-in by tag or a selector; then modes;
  * then what Nova would refuse anyway.
  */
-export function decide(i: SelectionInput): Decision {
+export function selectServer(i: SelectionInput): Selection {
   const { server: s, select: sel } = i;
   if (sel.excludeProjects.includes(s.projectId)) return { action: 'notify', reason: `excluded: project ${s.projectId}` };
   if (s.imageId && sel.excludeImages.includes(s.imageId)) return { action: 'notify', reason: `excluded: image ${s.imageId}` };

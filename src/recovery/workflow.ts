@@ -9,7 +9,7 @@ import type { RecoveryConfig, RecoveryMode } from './config.js';
 import { recoverServer, type EvacuationDeps } from './evacuation.js';
 import { Journal, type JournalRecord, type PlannedServer } from './journal.js';
 import { Limiter, sleep } from './limiter.js';
-import { byPriority, decide } from './selection.js';
+import { byPriority, selectServer } from './selection.js';
 
 export type RecoveryCompute = Pick<
   ComputeClient,
@@ -205,7 +205,7 @@ export class NovaRecoverer implements Recoverer {
     const planned: PlannedServer[] = [];
     const notify: Array<{ ref: ServerRef; reason: string }> = [];
     for (const s of servers) {
-      const dec = decide({
+      const dec = selectServer({
         server: s, hostMode: this.modeOf(host), hostAggregates: aggregates, imageProperties: images, select: sel,
         instanceModeKey: cfg.instanceModeKey, priorityKey: cfg.priorityKey,
       });

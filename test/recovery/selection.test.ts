@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECOVERY_DEFAULTS, type SelectionConfig } from '../../src/recovery/config.js';
-import { byPriority, decide, matchesAny, type SelectionInput } from '../../src/recovery/selection.js';
+import { byPriority, selectServer, matchesAny, type SelectionInput } from '../../src/recovery/selection.js';
 import type { Server } from '../../src/openstack/types.js';
 
 const server = (over: Partial<Server> = {}): Server => ({
@@ -12,7 +12,7 @@ const input = (s: Partial<Server>, sel: Partial<SelectionConfig> = {}, over: Par
   select: { ...RECOVERY_DEFAULTS.select, ...sel }, instanceModeKey: 'instance-ha:mode', priorityKey: 'instance-ha:priority', ...over,
 });
 
-describe('decide', () => {
+describe('selectServer', () => {
   const table: Array<[string, SelectionInput, string]> = [
     ['tagged server is evacuated', input({ tags: ['automatic-recovery'] }), 'evacuate'],
     ['untagged server is only notified', input({}), 'notify:not selected'],
@@ -31,15 +31,15 @@ describe('decide', () => {
     ['error server is evacuated', input({ tags: ['automatic-recovery'], vmState: 'error' }), 'evacuate'],
   ];
   it.each(table)('%s', (_name, i, want) => {
-    const d = decide(i);
+    const d = selectServer(i);
     const got = d.action === 'evacuate' ? 'evacuate' : `notify:${d.reason}`;
     expect(got.startsWith(want)).toBe(true);
   });
 
   it('reads the priority from metadata', () => {
-    const d = decide(input({ tags: ['automatic-recovery'], metadata: { 'instance-ha:priority': '7' } }));
+    const d = selectServer(input({ tags: ['automatic-recovery'], metadata: { 'instance-ha:priority': '7' } }));
     expect(d).toEqual({ action: 'evacuate', priority: 7 });
-    expect(decide(input({ tags: ['automatic-recovery'], metadata: { 'instance-ha:priority': 'high' } }))).toEqual({ action: 'evacuate', priority: 0 });
+    expect(selectServer(input({ tags: ['automatic-recovery'], metadata: { 'instance-ha:priority': 'high' } }))).toEqual({ action: 'evacuate', priority: 0 });
   });
 });
 
