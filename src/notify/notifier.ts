@@ -233,7 +233,7 @@ export class Notifier implements EventSink {
         failures++;
         this.lastError = safeMessage(err, passwordOf(this.deps.config));
         this.lastErrorAt = this.now();
-        const waitMs = backoffMs(failures, this.deps.config.reconnect, this.random);
+        const waitMs = reconnectDelayMs(failures, this.deps.config.reconnect, this.random);
         this.log.warn({ reason: this.lastError, failures, retryInMs: waitMs, backlog: box.stats().records }, 'notification send failed; retrying');
         await sleep(waitMs, signal);
       }
@@ -246,7 +246,7 @@ export class Notifier implements EventSink {
 }
 
 /** Exponential backoff with ±20 % jitter, capped: attempt 1 → ~initial, doubling up to max. */
-export function backoffMs(attempt: number, o: { initialMs: number; maxMs: number }, random: () => number): number {
+export function reconnectDelayMs(attempt: number, o: { initialMs: number; maxMs: number }, random: () => number): number {
   const base = Math.min(o.maxMs, o.initialMs * 2 ** Math.min(attempt - 1, 30));
   return Math.round(Math.min(o.maxMs, base * (0.8 + 0.4 * random())));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { backoffMs, Notifier } from '../../src/notify/notifier.js';
+import { reconnectDelayMs, Notifier } from '../../src/notify/notifier.js';
 import type { PutRecord } from '../../src/notify/outbox-codec.js';
 import type { BrokerLink } from '../../src/notify/publisher.js';
 import { capturingLogger } from '../helpers/logs.js';
@@ -105,8 +105,8 @@ describe('Notifier (scripted broker)', () => {
 
   it('backoff doubles from initial up to max, with ±20 % jitter', () => {
     const o = { initialMs: 100, maxMs: 1000 };
-    expect([1, 2, 3, 4, 5, 6].map((a) => backoffMs(a, o, () => 0.5))).toEqual([100, 200, 400, 800, 1000, 1000]);
-    expect(backoffMs(1, o, () => 0)).toBe(80);
-    expect(backoffMs(10, o, () => 0.999)).toBeLessThanOrEqual(1000);
+    expect([1, 2, 3, 4, 5, 6].map((a) => reconnectDelayMs(a, o, () => 0.5))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(reconnectDelayMs(1, o, () => 0)).toBe(80);
+    expect(reconnectDelayMs(10, o, () => 0.999)).toBeLessThanOrEqual(1000);
   });
 });

@@ -8,7 +8,7 @@ import type { StatusSnapshot } from '../../core/status-snapshot.js';
 import { startDemoBmcs, type DemoBmcs } from './bmcs.js';
 import { writeClusterFiles, type ClusterLayout } from './cluster-files.js';
 import { ProcessGroup } from './processes.js';
-import { describeEvent, eventKey, formatTable, type StoryStep } from './story.js';
+import { storyStep, eventKey, formatTable, type StoryStep } from './story.js';
 import { startDemoCompute, type DemoCompute } from './compute.js';
 
 export type Scenario = 'default' | 'partition' | 'mass-failure' | 'fence-failure';
@@ -201,7 +201,7 @@ class Story {
       this.seen.add(eventKey(e));
       if (e.at < this.killAt - 5) continue;
       this.events.push(e);
-      const d = describeEvent(e);
+      const d = storyStep(e);
       if (!d) continue;
       this.add({ sinceKillMs: Math.max(0, e.at - this.killAt), stepMs: Math.max(0, e.at - this.lastAt), ...d });
       this.lastAt = Math.max(this.lastAt, e.at);

@@ -16,7 +16,7 @@ export function eventKey(e: ClusterEvent): string {
 }
 
 /** The events a person watching the demo cares about, in words. Others return null. */
-export function describeEvent(e: ClusterEvent): { what: string; detail: string } | null {
+export function storyStep(e: ClusterEvent): { what: string; detail: string } | null {
   switch (e.type) {
     case 'host.suspect':
       return { what: 'suspect', detail: `${e.host}: a quorum of monitors stopped hearing it` };
