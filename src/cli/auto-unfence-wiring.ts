@@ -1,4 +1,4 @@
-import type { MonitorConfig } from '../config/monitor-config.js';
+import type { MonitorConfig } from '../daemon/monitor-config.js';
 import type { Unfencer } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { createComputeClient } from '../openstack/factory.js';

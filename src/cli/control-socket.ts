@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.js';
-import { readMonitorConfig } from '../config/monitor-config.js';
+import { readMonitorConfig } from '../daemon/monitor-config.js';
 import { DEFAULT_SOCKET } from './args.js';
 
 /** The local monitor's control socket: --socket, else the one a --config monitor file names, else the default. */

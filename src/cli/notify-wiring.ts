@@ -1,4 +1,4 @@
-import type { MonitorConfig } from '../config/monitor-config.js';
+import type { MonitorConfig } from '../daemon/monitor-config.js';
 import { Notifier, type NotifierStatus } from '../notify/index.js';
 import type { Logger } from '../log.js';
 

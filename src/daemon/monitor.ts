@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { MonitorConfig } from '../config/monitor-config.js';
+import type { MonitorConfig } from './monitor-config.js';
 import { formatHostPort } from '../config/address.js';
 import type { Effect, Input } from '../core/effects.js';
 import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';

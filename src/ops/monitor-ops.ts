@@ -1,5 +1,5 @@
 import { formatHostPort } from '../config/address.js';
-import type { MonitorConfig } from '../config/monitor-config.js';
+import type { MonitorConfig } from '../daemon/monitor-config.js';
 import type { EventSink } from '../core/ports.js';
 import type { StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { readMonitorConfig } from '../../src/config/monitor-config.js';
+import { readMonitorConfig } from '../../src/daemon/monitor-config.js';
 import { silentLogger } from '../../src/log.js';
 import { EventJournal } from '../../src/status-api/event-journal.js';
 import { StatusApiServer } from '../../src/status-api/server.js';

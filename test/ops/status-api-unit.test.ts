@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { readMonitorConfig } from '../../src/config/monitor-config.js';
+import { readMonitorConfig } from '../../src/daemon/monitor-config.js';
 import type { ClusterEvent } from '../../src/core/events.js';
 import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
 import { ConfigError } from '../../src/errors.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { returnToServiceInNova, runUnfenceCommand } from '../../src/cli/commands/unfence.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
-import { readMonitorConfig } from '../../src/config/monitor-config.js';
+import { readMonitorConfig } from '../../src/daemon/monitor-config.js';
 import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { readComputeConfig, readRecoveryConfig } from '../../src/recovery/config.js';

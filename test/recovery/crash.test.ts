@@ -12,7 +12,7 @@ import { readRecords } from '../../src/recovery/journal.js';
  * (which accepts a second evacuate during a rebuild), so exactly-once is our guarantee, not Nova's.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
-const RUN_HOST = join(ROOT, 'dist', 'src', 'recovery', 'run-host.js');
+const RUN_HOST = join(ROOT, 'dist', 'src', 'testbed', 'run-host.js');
 const TAGGED = ['vm-1', 'vm-2', 'vm-3'];
 
 beforeAll(() => {

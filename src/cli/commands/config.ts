@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { readBeaconConfig } from '../../config/beacon-config.js';
 import { loadConfig } from '../../config/load.js';
-import { readMonitorConfig } from '../../config/monitor-config.js';
+import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import { ConfigError } from '../../errors.js';
 import { checkFencingAgents } from '../../fence/index.js';
 import { createLogger } from '../../log.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, parseConfig } from '../../config/load.js';
-import { readMonitorConfig } from '../../config/monitor-config.js';
+import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import { parseDurationMs } from '../../config/reader.js';
 import { createLogger, type Logger } from '../../log.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../../notify/config.js';

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../../config/load.js';
-import { readMonitorConfig } from '../../config/monitor-config.js';
+import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import type { FenceAttempt, FenceRecord } from '../../core/events.js';
 import { startFencing, type DeviceAction, type HostActionResult } from '../../fence/index.js';
 import { createLogger } from '../../log.js';

@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { formatHostPort } from '../../config/address.js';
 import { loadConfig } from '../../config/load.js';
-import { readMonitorConfig } from '../../config/monitor-config.js';
+import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import { DEFAULT_STATUS_API_LISTEN } from '../../config/ops-config.js';
 import { HISTORY_FILE, type JournalEntry } from '../../status-api/event-journal.js';
 import { parseSince, readHistory } from '../../status-api/history-file.js';

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { readMonitorConfig } from '../../config/monitor-config.js';
+import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import { ControlServer } from '../../control/server.js';
 import { MonitorDaemon } from '../../daemon/monitor.js';
 import { createLogger, levelOrInfo } from '../../log.js';

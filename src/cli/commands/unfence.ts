@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, parseConfig } from '../../config/load.js';
-import { readMonitorConfig, type MonitorConfig } from '../../config/monitor-config.js';
+import { readMonitorConfig, type MonitorConfig } from '../../daemon/monitor-config.js';
 import { controlRequest } from '../../control/client.js';
 import type { StatusSnapshot } from '../../core/status-snapshot.js';
 import { HaError } from '../../errors.js';

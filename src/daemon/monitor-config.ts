@@ -1,13 +1,13 @@
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import { defaultCoreSettings, type CoreSettings } from '../core/settings.js';
-import { parseHostPort, type HostPort } from './address.js';
-import { checkClusterKey, readLogLevel } from './common.js';
-import type { ObjectReader } from './reader.js';
+import { parseHostPort, type HostPort } from '../config/address.js';
+import { checkClusterKey, readLogLevel } from '../config/common.js';
+import type { ObjectReader } from '../config/reader.js';
 import { readFencingConfig, type FencingConfig } from '../fence/config.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../notify/config.js';
 import { readComputeConfig, type ComputeConfig } from '../openstack/config.js';
 import { readRecoveryConfig, type RecoveryConfig } from '../recovery/config.js';
-import { readOpsConfig, type OpsConfig } from './ops-config.js';
+import { readOpsConfig, type OpsConfig } from '../config/ops-config.js';
 
 export interface MonitorPeer {
   id: string;

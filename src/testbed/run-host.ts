@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import { readMonitorConfig } from '../config/monitor-config.js';
+import { readMonitorConfig } from '../daemon/monitor-config.js';
 import { createLogger } from '../log.js';
 import { createComputeClient } from '../openstack/factory.js';
-import { NovaRecoverer } from './workflow.js';
+import { NovaRecoverer } from '../recovery/workflow.js';
 
 /**
- * Runs the recovery of one (already fenced) host and exits: `node dist/src/recovery/run-host.js
+ * Runs the recovery of one (already fenced) host and exits: `node dist/src/testbed/run-host.js
  * --config monitor.yaml --host compute-1`. Events go to stdout as JSON lines, logs to stderr.
  * For the crash tests, INSTANCE_HA_CRASH_AFTER_STEP=N makes the process SIGKILL itself right
  * after its N-th durable journal append.
