@@ -10,19 +10,10 @@ import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { NotifySocket } from '../helpers/notify-socket.js';
 import { freeTcpPort } from '../helpers/ops-cluster.js';
 import { CLI, Processes, randomBasePort } from '../helpers/processes.js';
-import { REQUIRE_SERVICES, which } from '../helpers/require.js';
+import { haveTools } from '../helpers/require.js';
 
 const run = promisify(execFile);
 const UNITS = ['instance-ha-monitor.service', 'instance-ha-beacon.service'];
-
-function need(what: string, tools: string[], hint: string): boolean {
-  const missing = tools.filter((t) => !which(t));
-  if (missing.length === 0) return true;
-  const msg = `${what}: ${missing.join(', ')} not installed (${hint})`;
-  if (REQUIRE_SERVICES) throw new Error(`${msg}; INSTANCE_HA_REQUIRE_SERVICES=1 forbids skipping`);
-  console.warn(`SKIP ${msg}`);
-  return false;
-}
 
 function unitText(name: string): string {
   return readFileSync(join(ROOT, 'systemd', name), 'utf8');
@@ -60,7 +51,7 @@ describe('systemd units', () => {
     expect(directives(unitText('instance-ha-beacon.service')).get('ReadWritePaths')).toBeUndefined();
   });
 
-  describe.runIf(need('systemd-analyze', ['systemd-analyze'], 'apt-get install -y systemd'))('systemd-analyze', () => {
+  describe.runIf(haveTools('systemd-analyze', ['systemd-analyze'], 'apt-get install -y systemd'))('systemd-analyze', () => {
     let dir: string;
     beforeAll(() => {
       // The units name /usr/bin/instance-ha, which the package install provides; verify copies whose
@@ -107,7 +98,7 @@ function socketAnswers(socketPath: string): Promise<boolean> {
   });
 }
 
-describe.runIf(need('sd_notify', ['python3', 'systemd-notify'], 'apt-get install -y python3 systemd'))('sd_notify from real daemons', () => {
+describe.runIf(haveTools('sd_notify', ['python3', 'systemd-notify'], 'apt-get install -y python3 systemd'))('sd_notify from real daemons', () => {
   let p: Processes;
   let layout: ClusterLayout;
   let apiPort: number;
