@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The compiled CLI: next to this file in dist/, or in dist/ when this file runs from source (tests). */
 export const CLI_PATH = import.meta.url.endsWith('.ts')
-  ? fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
-  : fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  ? fileURLToPath(new URL('../../../dist/src/cli/main.js', import.meta.url))
+  : fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
 /**
  * Daemons started as real child processes (each its own process group, output to `<logDir>/<name>.log`),
