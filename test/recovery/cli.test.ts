@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +7,9 @@ import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js
 import { runUnfenceCli, unfenceCommand } from '../../src/recovery/cli.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
+const tempDir = tempDirs();
 let sim: NovaSim | null = null;
 afterEach(async () => {
   await sim?.stop();
@@ -29,7 +30,7 @@ describe('instance-ha unfence HOST', () => {
   it('returns the host once Nova accepts, and closes the incident journal', async () => {
     sim = await startNovaSim({ hosts: ['c1', 'c2'], servers: [{ name: 'a', host: 'c1', tags: ['automatic-recovery'] }], claimMs: 5, rebuildMs: 20, initHostMs: 50 });
     sim.model.killCompute('c1');
-    const dir = mkdtempSync(join(tmpdir(), 'iha-cli-'));
+    const dir = tempDir('iha-cli-');
     const journalDir = join(dir, 'journal');
     const { compute } = simClient(sim);
     await new NovaRecoverer({ compute, events: new EventLog(), log: silentLogger(), cfg: fastRecoveryConfig(journalDir) })
@@ -47,7 +48,7 @@ describe('instance-ha unfence HOST', () => {
   });
 
   it('exit 2 with the key path on a bad config; --power-on without a fence device refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iha-cli-'));
+    const dir = tempDir('iha-cli-');
     const config = join(dir, 'monitor.yaml');
     writeFileSync(config, 'recovery:\n  concurrency: lots\n');
     const t = io({});
