@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { defaultCoreSettings, detectionBoundMs } from '../../src/core/settings.js';
-import { Processes, hostState, randomBasePort, status, waitForStatus } from '../helpers/processes.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { Processes, hostState, status, waitForStatus } from '../helpers/processes.js';
 
 /**
  * Three monitors and ten beacons as real processes on 127.0.0.1: a killed beacon is declared failed
@@ -16,14 +17,14 @@ const killedMonitors: string[] = [];
 
 beforeAll(async () => {
   p = new Processes();
-  layout = writeClusterFiles(p.dir, { monitors: 3, hosts, basePort: randomBasePort() });
+  layout = writeClusterFiles(p.dir, { monitors: 3, hosts, basePort: await clusterBasePort(3) });
   for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
   for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
   const ready = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator !== null && s.hosts.filter((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null).length === 10, 15_000);
   expect(ready.ok, 'cluster did not come up').toBe(true);
 });
 
-afterAll(() => p.cleanup());
+afterAll(() => p?.cleanup());
 
 describe('monitors and beacons as real processes', () => {
   it('declares a SIGKILLed beacon\'s host failed within the detection bound, on every monitor', async () => {

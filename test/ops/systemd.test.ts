@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { NotifySocket } from '../helpers/notify-socket.js';
-import { freeTcpPort } from '../helpers/ops-cluster.js';
-import { CLI, Processes, randomBasePort } from '../helpers/processes.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { CLI, Processes } from '../helpers/processes.js';
 import { haveTools } from '../helpers/require.js';
 
 const run = promisify(execFile);
@@ -101,14 +101,11 @@ function socketAnswers(socketPath: string): Promise<boolean> {
 describe.runIf(haveTools('sd_notify', ['python3', 'systemd-notify'], 'apt-get install -y python3 systemd'))('sd_notify from real daemons', () => {
   let p: Processes;
   let layout: ClusterLayout;
-  let apiPort: number;
 
   beforeAll(async () => {
     ensureBuilt();
     p = new Processes('iha-notify-');
-    apiPort = await freeTcpPort();
-    const metricsPort = await freeTcpPort();
-    layout = writeClusterFiles(p.dir, { monitors: 1, hosts: ['cmp1'], basePort: randomBasePort(), monitorExtra: () => ({ status_api: { listen: `127.0.0.1:${apiPort}` }, metrics: { listen: `127.0.0.1:${metricsPort}` } }) });
+    layout = writeClusterFiles(p.dir, { monitors: 1, hosts: ['cmp1'], basePort: await clusterBasePort(1) });
   });
   afterAll(() => p?.cleanup());
 
@@ -119,7 +116,7 @@ describe.runIf(haveTools('sd_notify', ['python3', 'systemd-notify'], 'apt-get in
       const child = p.start('mon1', ['monitor', '--config', m.config], { NOTIFY_SOCKET: ns.path, WATCHDOG_USEC: '300000' });
       const ready = await ns.waitFor((t) => t.includes('READY=1'), 15_000);
       // At the moment READY=1 arrived, everything the unit promises is serving.
-      const [control, api] = await Promise.all([socketAnswers(m.socket), httpOk(`http://127.0.0.1:${apiPort}/api/status`)]);
+      const [control, api] = await Promise.all([socketAnswers(m.socket), httpOk(`http://${m.statusApi}/api/status`)]);
       expect(control).toBe(true);
       expect(api).toBe(true);
       expect(ready.text).toMatch(/STATUS=monitoring/);
@@ -132,7 +129,7 @@ describe.runIf(haveTools('sd_notify', ['python3', 'systemd-notify'], 'apt-get in
       await ns.waitFor((t) => t === 'STOPPING=1', 5000);
       expect(await exited).toBe(0);
     } finally {
-      ns.close();
+      await ns.close();
     }
   });
 
@@ -147,7 +144,7 @@ describe.runIf(haveTools('sd_notify', ['python3', 'systemd-notify'], 'apt-get in
       // Without WATCHDOG_USEC no pings were sent.
       expect(ns.messages.some((x) => x.text === 'WATCHDOG=1')).toBe(false);
     } finally {
-      ns.close();
+      await ns.close();
     }
   });
 });
