@@ -32,7 +32,7 @@ export class Processes extends ProcessGroup {
    */
   override async killAll(timeoutMs = 5000): Promise<void> {
     super.killAll();
-    const groups = [...this.children.values()].flatMap((c) => (c.pid ? [c.pid] : []));
+    const groups = [...this.children.values()].flatMap((c) => (c.pid ? [{ id: c.pid, leaderReaped: () => c.exitCode !== null || c.signalCode !== null }] : []));
     await waitUntilGone(groups, timeoutMs);
   }
 
@@ -45,32 +45,45 @@ export class Processes extends ProcessGroup {
   }
 }
 
-/**
- * Processes (not zombies) whose process group is one of `groups`. A zombie has exited: it only
- * waits to be reaped, which PID 1 in a container may do late.
- */
-function liveMembers(groups: ReadonlySet<number>): number[] {
-  const pids: number[] = [];
+/** A process group we started: its id is its leader's pid, and whether we have reaped that leader. */
+interface Group {
+  id: number;
+  leaderReaped: () => boolean;
+}
+
+/** State and process group of every process, from /proc/<pid>/stat. */
+function processTable(): Map<number, { state: string; pgrp: number }> {
+  const table = new Map<number, { state: string; pgrp: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && groups.has(Number(pgrp))) pids.push(Number(entry));
+      table.set(Number(entry), { state: state!, pgrp: Number(pgrp) });
     } catch {
       // exited while we looked
     }
   }
-  return pids;
+  return table;
+}
+
+/**
+ * Live processes (zombies have exited; PID 1 in a container may reap them late) left in `groups`.
+ * A group whose leader we reaped and whose id is now a live process's pid is someone else's: the
+ * kernel reuses a pid only once no process is in the group of that id (pid_max is 32768 here).
+ */
+function liveMembers(groups: readonly Group[]): number[] {
+  const table = processTable();
+  const ours = new Set(groups.filter((g) => !(g.leaderReaped() && table.has(g.id) && table.get(g.id)!.state !== 'Z')).map((g) => g.id));
+  return [...table].filter(([, p]) => p.state !== 'Z' && ours.has(p.pgrp)).map(([pid]) => pid);
 }
 
 /** Waits until no live process is left in `groups`; throws, naming them, after `timeoutMs`. */
-export async function waitUntilGone(groups: readonly number[], timeoutMs: number): Promise<void> {
-  const set = new Set(groups);
+async function waitUntilGone(groups: readonly Group[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const left = liveMembers(set);
+    const left = liveMembers(groups);
     if (left.length === 0) return;
     if (Date.now() >= deadline) throw new Error(`processes ${left.join(', ')} still running ${timeoutMs} ms after SIGKILL`);
     await new Promise((r) => setTimeout(r, 20));
