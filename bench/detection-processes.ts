@@ -50,7 +50,12 @@ const latencies: number[] = [];
 let falseFailures = 0;
 try {
   const hosts = Array.from({ length: hostCount }, (_, i) => `cmp${i + 1}`);
-  const needs = MONITORS.flatMap((_, i) => [{ offset: i, kind: 'udp' as const }, { offset: 100 + i, kind: 'tcp' as const }, { offset: 200 + i, kind: 'tcp' as const }]);
+  // writeClusterFiles: monitor i on UDP base + i, its status API on base + 100 + i, metrics on base + 200 + i.
+  const needs = MONITORS.flatMap((_, i) => [
+    { offset: i, kind: 'udp' as const },
+    { offset: 100 + i, kind: 'tcp' as const },
+    { offset: 200 + i, kind: 'tcp' as const },
+  ]);
   const layout = writeClusterFiles(dir, {
     monitors: MONITORS.length,
     hosts,
@@ -62,12 +67,16 @@ try {
   });
   for (const m of layout.monitors) procs.start(m.id, ['monitor', '--config', m.config]);
   for (const h of layout.hosts) procs.start(h.name, ['beacon', '--config', h.config]);
-  const up = await until(layout, (s) => s.cluster.coordinator !== null && s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up'), 30_000);
+  const allUp = (s: StatusSnapshot): boolean =>
+    s.cluster.coordinator !== null && s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up');
+  const up = await until(layout, allUp, 30_000);
   if (!up) throw new Error('the cluster did not come up within 30 s');
   for (const victim of hosts.slice(0, failures)) {
     procs.signal(victim, 'SIGKILL');
-    const s = await until(layout, (x) => x.cluster.coordinator === x.monitor.id && x.recentEvents.some((e) => e.type === 'host.failed' && e.host === victim), bound + 30_000);
-    const failed = s?.recentEvents.find((e): e is Extract<ClusterEvent, { type: 'host.failed' }> => e.type === 'host.failed' && e.host === victim);
+    const declared = (e: ClusterEvent): e is Extract<ClusterEvent, { type: 'host.failed' }> =>
+      e.type === 'host.failed' && e.host === victim;
+    const s = await until(layout, (x) => x.cluster.coordinator === x.monitor.id && x.recentEvents.some(declared), bound + 30_000);
+    const failed = s?.recentEvents.find(declared);
     if (failed?.lastHeardAt != null) latencies.push(Math.round(failed.at - failed.lastHeardAt));
     else console.log(`${victim}: not declared failed`);
   }
@@ -78,4 +87,8 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(`latency ms (last heartbeat heard → host.failed): ${latencies.join(' ')}; bound ${bound}`);
-console.log(`detection_processes p50_ms=${percentile(latencies, 50)} max_ms=${Math.max(...latencies)} bound_ms=${bound} within_bound=${latencies.filter((l) => l <= bound).length}/${failures} false_failures=${falseFailures}`);
+const within = latencies.filter((l) => l <= bound).length;
+console.log(
+  `detection_processes p50_ms=${percentile(latencies, 50)} max_ms=${Math.max(...latencies)} bound_ms=${bound} ` +
+    `within_bound=${within}/${failures} false_failures=${falseFailures}`,
+);

@@ -7,7 +7,11 @@ import { killedAfterEach } from '../helpers/processes.js';
 import { findTool } from '../helpers/require.js';
 
 /** Decided at collection: missing, it is a skip with a message, or a failure under INSTANCE_HA_REQUIRE_SERVICES=1. */
-const sender = findTool('listening to the real fence_kdump_send', ['fence_kdump_send', '/usr/libexec/fence-agents/fence_kdump_send'], 'apt-get install -y fence-agents');
+const sender = findTool(
+  'listening to the real fence_kdump_send',
+  ['fence_kdump_send', '/usr/libexec/fence-agents/fence_kdump_send'],
+  'apt-get install -y fence-agents',
+);
 const MSG = Buffer.from('402a301b01000000', 'hex'); // as fence_kdump_send sends it from x86
 
 let listener: KdumpListener | undefined;

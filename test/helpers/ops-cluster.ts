@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { agentPath } from './build.js';
 import { clusterBasePort } from './ports.js';
@@ -27,7 +28,14 @@ export async function startOpsCluster(o: { monitors: number; hosts: string[]; fe
     const fencing = {
       retries: 0,
       action_timeout: '10s',
-      devices: Object.fromEntries(o.hosts.map((h) => [`fake-${h}`, { agent: agentPath('fence_fake'), options: { state_file: powerFile(h), ...(o.unfenceable?.includes(h) ? { fail_action: 'off' } : {}), ...(o.fenceDelaySeconds ? { delay: String(o.fenceDelaySeconds) } : {}) } }])),
+      devices: Object.fromEntries(o.hosts.map((h) => {
+        const options = {
+          state_file: powerFile(h),
+          ...(o.unfenceable?.includes(h) ? { fail_action: 'off' } : {}),
+          ...(o.fenceDelaySeconds ? { delay: String(o.fenceDelaySeconds) } : {}),
+        };
+        return [`fake-${h}`, { agent: agentPath('fence_fake'), options }];
+      })),
       hosts: Object.fromEntries(o.hosts.map((h) => [h, { levels: [[`fake-${h}`]] }])),
     };
     // Each monitor's status API and metrics listen where the layout puts them (checked free with its UDP port).
@@ -40,7 +48,11 @@ export async function startOpsCluster(o: { monitors: number; hosts: string[]; fe
     });
     for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
-    const ok = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator !== null && s.hosts.length === o.hosts.length && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), 20_000);
+    const allUp = (s: StatusSnapshot): boolean =>
+      s.cluster.coordinator !== null &&
+      s.hosts.length === o.hosts.length &&
+      s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null);
+    const ok = await waitForStatus(layout.monitors[0]!.socket, allUp, 20_000);
     if (!ok.ok) throw new Error(`cluster did not come up: ${JSON.stringify(ok.snap?.cluster)}`);
     const api = Object.fromEntries(layout.monitors.map((m) => [m.id, `http://${m.statusApi}`]));
     const metrics = Object.fromEntries(layout.monitors.map((m) => [m.id, `http://${m.metrics}/metrics`]));

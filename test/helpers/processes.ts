@@ -32,7 +32,9 @@ export class Processes extends ProcessGroup {
    */
   override async killAll(timeoutMs = 5000): Promise<void> {
     super.killAll();
-    const groups = [...this.children.values()].flatMap((c) => (c.pid ? [{ id: c.pid, leaderReaped: () => c.exitCode !== null || c.signalCode !== null }] : []));
+    const groups = [...this.children.values()].flatMap((c) =>
+      c.pid ? [{ id: c.pid, leaderReaped: () => c.exitCode !== null || c.signalCode !== null }] : [],
+    );
     await waitUntilGone(groups, timeoutMs);
   }
 

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { startDemoBmcs, type DemoBmcs } from '../../src/testbed/demo/bmcs.js';
 import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
@@ -34,7 +35,11 @@ export async function startRecoveryCluster(o: { hosts: string[]; victim: string;
     bmcs = await startDemoBmcs(o.hosts, { prefer: 'sim-bmc' });
     sim = await startNovaSim({
       hosts: o.hosts,
-      servers: Array.from({ length: o.servers }, (_, i) => ({ name: `vm-${i + 1}`, host: o.victim, tags: i % 2 === 0 ? ['automatic-recovery'] : [] })),
+      servers: Array.from({ length: o.servers }, (_, i) => ({
+        name: `vm-${i + 1}`,
+        host: o.victim,
+        tags: i % 2 === 0 ? ['automatic-recovery'] : [],
+      })),
       claimMs: 100,
       rebuildMs: 1500,
     });
@@ -49,14 +54,21 @@ export async function startRecoveryCluster(o: { hosts: string[]; victim: string;
       basePort: await clusterBasePort(3),
       monitorExtra: (id) => ({
         fencing: { retries: 0, devices, hosts: Object.fromEntries(o.hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])) },
-        compute: { auth: { auth_url: authUrl, username: 'admin', password_file: pw, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' } },
+        compute: {
+          auth: {
+            auth_url: authUrl, username: 'admin', password_file: pw,
+            project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default',
+          },
+        },
         recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms', ...o.recovery },
         mass_failure: { max_failed_fraction: 1 },
       }),
     });
     for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
-    const up = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator !== null && s.cluster.votes === 3 && s.hosts.every((h) => h.lastHeartbeatAgeMs !== null), 15_000);
+    const allHeard = (s: StatusSnapshot): boolean =>
+      s.cluster.coordinator !== null && s.cluster.votes === 3 && s.hosts.every((h) => h.lastHeartbeatAgeMs !== null);
+    const up = await waitForStatus(layout.monitors[0]!.socket, allHeard, 15_000);
     expect(up.ok, JSON.stringify(up.snap?.cluster)).toBe(true);
     return { p, sim, bmcs, layout, coordinator: up.snap!.cluster.coordinator!, stop };
   } catch (err) {

@@ -63,9 +63,17 @@ describe('instance-ha demo', () => {
     expect(left).toBe('');
     expect(leftFiles).toEqual([]);
     // What the person running it reads: the cluster, then the story in order, then the verdict.
-    expect(lines[0]).toMatch(/^instance-ha demo \(default\): 4 compute hosts with .* BMCs, 4 servers each on the Nova simulator, 3 monitors$/);
-    expect(lineOf(lines, /^cluster up: coordinator mon\d, quorum 3\/3, 4 hosts heard; dashboard http:\/\/127\.0\.0\.1:\d+\/$/)).toBeGreaterThan(0);
-    const story = [/ACTION\s+power loss of compute-2/, /FAILED \(quorum\)\s+compute-2: dead for /, /fenced\s+compute-2: level 1, native-ipmi/, /recovery\s+compute-2: compute service forced down/, /recovery complete\s+compute-2: 2\/2 evacuated, 0 failed, 2 notified/];
+    const banner = /^instance-ha demo \(default\): 4 compute hosts with .* BMCs, 4 servers each on the Nova simulator, 3 monitors$/;
+    expect(lines[0]).toMatch(banner);
+    const clusterUp = /^cluster up: coordinator mon\d, quorum 3\/3, 4 hosts heard; dashboard http:\/\/127\.0\.0\.1:\d+\/$/;
+    expect(lineOf(lines, clusterUp)).toBeGreaterThan(0);
+    const story = [
+      /ACTION\s+power loss of compute-2/,
+      /FAILED \(quorum\)\s+compute-2: dead for /,
+      /fenced\s+compute-2: level 1, native-ipmi/,
+      /recovery\s+compute-2: compute service forced down/,
+      /recovery complete\s+compute-2: 2\/2 evacuated, 0 failed, 2 notified/,
+    ];
     const at = story.map((re) => lineOf(lines, re));
     expect(at.every((i) => i > 0), story.filter((_, i) => at[i]! < 0).join(', ')).toBe(true);
     expect(at).toEqual([...at].sort((a, b) => a - b));

@@ -97,7 +97,8 @@ describe('nova-sim vs real Nova (Zed)', () => {
 
   it('evacuate: refusals with real Nova\'s messages, then accepted -> pre-migrating -> done, ACTIVE elsewhere', async () => {
     // A rebuild long enough for the checks made while it runs (REBUILD, 409, pre-migrating) on a busy machine.
-    sim = await startNovaSim({ hosts: ['compute-1', 'compute-2'], servers: [{ name: 'vm', host: 'compute-2' }], claimMs: 20, rebuildMs: 1000 });
+    const servers = [{ name: 'vm', host: 'compute-2' }];
+    sim = await startNovaSim({ hosts: ['compute-1', 'compute-2'], servers, claimMs: 20, rebuildMs: 1000 });
     const id = [...sim.model.servers.keys()][0]!;
     const inUse = await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} });
     expect(inUse.status).toBe(400);
@@ -145,7 +146,8 @@ describe('nova-sim vs real Nova (Zed)', () => {
     expect((await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} })).status).toBe(200);
     expect((await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} })).status).toBe(200);
     // Both rebuilds over: one migration left in each end state.
-    const ends = async (): Promise<string[]> => (await call('GET', `/os-migrations?instance_uuid=${id}`, '2.80')).body.migrations.map((m: { status: string }) => m.status);
+    const ends = async (): Promise<string[]> =>
+      (await call('GET', `/os-migrations?instance_uuid=${id}`, '2.80')).body.migrations.map((m: { status: string }) => m.status);
     await expect.poll(ends, POLL).toEqual(['done', 'failed']);
     const s = (await call('GET', `/servers/${id}`, '2.93')).body.server;
     // verify-transcript.txt: status REBUILD, vm_state error, task_state rebuild_block_device_mapping, migrations done + failed.
@@ -163,7 +165,8 @@ describe('nova-sim vs real Nova (Zed)', () => {
     sim.model.killCompute('compute-1');
     await call('PUT', '/os-services/force-down', '2.11', { host: 'compute-1', binary: 'nova-compute', forced_down: true });
     await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} });
-    const migration = async (): Promise<string> => (await call('GET', `/os-migrations?instance_uuid=${id}`, '2.80')).body.migrations[0].status;
+    const migration = async (): Promise<string> =>
+      (await call('GET', `/os-migrations?instance_uuid=${id}`, '2.80')).body.migrations[0].status;
     await expect.poll(migration, POLL).toBe('done');
     const refused = await call('PUT', '/os-services/force-down', '2.11', { host: 'compute-1', binary: 'nova-compute', forced_down: false });
     expect(refused.status).toBe(400);

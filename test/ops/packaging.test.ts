@@ -70,7 +70,8 @@ describe('npm package', () => {
   });
 
   it('an installed monitor serves the dashboard and the status API', async () => {
-    const layout = writeClusterFiles(join(dir, 'cluster'), { monitors: 1, hosts: ['cmp1'], basePort: await clusterBasePort(1), logLevel: 'warn' });
+    const basePort = await clusterBasePort(1);
+    const layout = writeClusterFiles(join(dir, 'cluster'), { monitors: 1, hosts: ['cmp1'], basePort, logLevel: 'warn' });
     const api = `http://${layout.monitors[0]!.statusApi}`;
     const { spawn } = await import('node:child_process');
     const child = track(spawn(join(bin, 'instance-ha'), ['monitor', '--config', layout.monitors[0]!.config], { stdio: 'ignore' }));

@@ -27,7 +27,8 @@ describe('SIGTERM during an in-flight fence', () => {
     expect(fencing.ok).toBe(true);
     const child = c.p.children.get('mon1')!;
     // The power state at the moment the monitor exits: the fence must have finished by then.
-    const exited = new Promise<{ code: number | null; power: string }>((r) => child.once('exit', (code) => r({ code, power: readFileSync(c.powerFile('cmp1'), 'utf8').trim() })));
+    const power = (): string => readFileSync(c.powerFile('cmp1'), 'utf8').trim();
+    const exited = new Promise<{ code: number | null; power: string }>((r) => child.once('exit', (code) => r({ code, power: power() })));
     c.p.kill('mon1', 'SIGTERM');
     expect(await exited).toEqual({ code: 0, power: 'off' });
     // In its log, in this order: the signal, a wait for the fence in flight, the fence's success;

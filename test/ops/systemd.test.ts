@@ -98,7 +98,8 @@ function socketAnswers(socketPath: string): Promise<boolean> {
   });
 }
 
-describe.runIf(haveTools('sd_notify', ['python3', 'systemd-notify'], 'apt-get install -y python3 systemd'))('sd_notify from real daemons', () => {
+const haveNotifyTools = haveTools('sd_notify', ['python3', 'systemd-notify'], 'apt-get install -y python3 systemd');
+describe.runIf(haveNotifyTools)('sd_notify from real daemons', () => {
   let p: Processes;
   let layout: ClusterLayout;
 
