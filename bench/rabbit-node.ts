@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../src/testbed/loopback-ports.js';
 import { makeTestCerts, type TestCerts } from './test-certs.js';
 
 /**
@@ -29,8 +29,8 @@ export interface RabbitNode {
 }
 
 export async function startRabbitNode(opts: { timeoutS?: number } = {}): Promise<RabbitNode> {
-  const port = await freePort();
-  const distPort = await freePort();
+  const port = await freePort('tcp');
+  const distPort = await freePort('tcp');
   const nodeName = `iha-test-${process.pid}-${port}@localhost`;
   const base = mkdtempSync(join(tmpdir(), 'iha-rmq-'));
   // rabbitmq-server drops to the rabbitmq user, which must own its directories.
@@ -39,7 +39,7 @@ export async function startRabbitNode(opts: { timeoutS?: number } = {}): Promise
   let tls: RabbitNode['tls'];
   const certs = await makeTestCerts(base).catch(() => null);
   if (certs) {
-    const tlsPort = await freePort();
+    const tlsPort = await freePort('tcp');
     text +=
       `listeners.ssl.1 = 127.0.0.1:${tlsPort}\nssl_options.cacertfile = ${certs.caFile}\n` +
       `ssl_options.certfile = ${certs.serverCert}\nssl_options.keyfile = ${certs.serverKey}\n` +
@@ -59,8 +59,8 @@ export async function startRabbitNode(opts: { timeoutS?: number } = {}): Promise
     RABBITMQ_ENABLED_PLUGINS_FILE: join(base, 'enabled_plugins'),
   };
   const ctl = async (...args: string[]): Promise<string> => (await run('rabbitmqctl', ['-n', nodeName, ...args], { timeout: 60_000 })).stdout;
-  await run('rabbitmq-server', ['-detached'], { env, cwd: base, timeout: 30_000 });
   try {
+    await run('rabbitmq-server', ['-detached'], { env, cwd: base, timeout: 30_000 });
     await ctl('wait', join(base, 'pid'), '--timeout', String(opts.timeoutS ?? 45));
   } catch (err) {
     await ctl('stop').catch(() => {});
@@ -99,17 +99,6 @@ function rabbitmqIds(): { uid: number; gid: number } | null {
   } catch {
     return null;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** The broker-app operations both kinds of node share, over `rabbitmqctl -n <node>`. */

@@ -7,9 +7,11 @@ import { metadataXml, validate, type ParsedOptions } from '../../src/fence-agent
 import { POWER_LOOP_DEFAULTS, runPowerAction } from '../../src/fence-agent/power-loop.js';
 import { agentPath, ensureBuilt } from '../helpers/build.js';
 import { freeUdpPort, startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
+import { killedAfterEach } from '../helpers/processes.js';
 import { haveTools } from '../helpers/require.js';
 
 const execFileP = promisify(execFile);
+const track = killedAfterEach();
 
 interface Run {
   code: number;
@@ -19,7 +21,7 @@ interface Run {
 
 function runAgent(args: string[], stdin?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(agentPath('fence_ipmi'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = track(spawn(agentPath('fence_ipmi'), args, { stdio: ['pipe', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -10,9 +10,11 @@ import { startFencing } from '../../src/fence/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
+import { killedAfterEach } from '../helpers/processes.js';
 import { haveTools } from '../helpers/require.js';
 
 const execFileP = promisify(execFile);
+const track = killedAfterEach();
 const enabled = haveTools('fencer against ipmi_sim with fence_ipmilan, fence_ipmi and native-ipmi', ['ipmi_sim', 'ipmitool', 'fence_ipmilan']);
 
 describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
@@ -61,7 +63,7 @@ describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
 
   it('the BMC power-off kills the simulated host (its beacon process) through the power hook', async () => {
     sim.setPower('on');
-    const beacon = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
+    const beacon = track(spawn('sleep', ['1000'], { stdio: 'ignore', detached: true }));
     const gone = new Promise((resolve) => beacon.on('exit', (_code, sig) => resolve(sig)));
     sim.setHook(`#!/bin/sh\n[ "$1" = 0 ] && kill -KILL ${beacon.pid}\nexit 0\n`);
     try {

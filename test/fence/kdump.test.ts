@@ -3,11 +3,19 @@ import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KdumpListener, isKdumpMessage } from '../../src/fence/kdump.js';
 import { silentLogger } from '../../src/log.js';
-import { which } from '../helpers/require.js';
+import { killedAfterEach } from '../helpers/processes.js';
+import { findTool } from '../helpers/require.js';
 
+/** Decided at collection: missing, it is a skip with a message, or a failure under INSTANCE_HA_REQUIRE_SERVICES=1. */
+const sender = findTool(
+  'listening to the real fence_kdump_send',
+  ['fence_kdump_send', '/usr/libexec/fence-agents/fence_kdump_send'],
+  'apt-get install -y fence-agents',
+);
 const MSG = Buffer.from('402a301b01000000', 'hex'); // as fence_kdump_send sends it from x86
 
 let listener: KdumpListener | undefined;
+const track = killedAfterEach();
 afterEach(async () => {
   await listener?.close();
   listener = undefined;
@@ -66,10 +74,9 @@ describe('KdumpListener', () => {
     expect(await l.waitWhileDumping('h', ['127.0.0.1'], new AbortController().signal)).toMatchObject({ dumping: true, gaveUp: true });
   });
 
-  const sender = which('fence_kdump_send') ?? (which('/usr/libexec/fence-agents/fence_kdump_send') ? '/usr/libexec/fence-agents/fence_kdump_send' : undefined);
   it.runIf(sender !== undefined)('hears the real fence_kdump_send (fence-agents)', async () => {
     const l = await start(5000, 5000);
-    const child = spawn(sender!, ['-p', String(l.port), '-c', '1', '-i', '1', '127.0.0.1'], { stdio: 'ignore' });
+    const child = track(spawn(sender!, ['-p', String(l.port), '-c', '1', '-i', '1', '127.0.0.1'], { stdio: 'ignore' }));
     await new Promise((resolve) => child.on('close', resolve));
     await expect.poll(() => l.isDumping(['127.0.0.1'])).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/log.js';
 
@@ -21,3 +22,14 @@ export function capturingLogger(): { log: Logger; lines: () => Array<Record<stri
   return { log, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
 }
 
+
+/** The `msg` of each complete JSON line a daemon has written to its log file so far, in order. */
+export function daemonLogMessages(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').flatMap((l) => {
+    try {
+      return [(JSON.parse(l) as { msg: string }).msg];
+    } catch {
+      return []; // empty, or the last line still being written
+    }
+  });
+}

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { exitOf } from './processes.js';
 
 /**
  * An AF_UNIX datagram socket standing in for systemd's NOTIFY_SOCKET (node cannot bind one): a
@@ -49,7 +50,9 @@ export class NotifySocket {
     });
   }
 
-  close(): void {
+  /** Ends the listener and waits for its exit, so that no python3 outlives the test. */
+  async close(): Promise<void> {
     this.child.kill('SIGKILL');
+    await exitOf(this.child, 5000);
   }
 }

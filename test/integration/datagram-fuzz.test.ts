@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { encodeBeacon, encodeMonitor } from '../../src/wire/codec.js';
 import { Rng } from '../../src/testbed/sim/rng.js';
-import { Processes, randomBasePort, status, waitForStatus } from '../helpers/processes.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { Processes, status, waitForStatus } from '../helpers/processes.js';
 
 /**
  * Thousands of hostile datagrams at a live monitor: random, truncated, oversized, bit-flipped,
@@ -19,7 +20,7 @@ const sock = createSocket('udp4');
 
 beforeAll(async () => {
   p = new Processes();
-  layout = writeClusterFiles(p.dir, { monitors: 1, hosts: ['cmp1', 'cmp2'], basePort: randomBasePort() });
+  layout = writeClusterFiles(p.dir, { monitors: 1, hosts: ['cmp1', 'cmp2'], basePort: await clusterBasePort(1) });
   key = Buffer.from(readFileSync(layout.keyFile, 'utf8').replace(/\n$/, ''), 'utf8');
   p.start('mon1', ['monitor', '--config', layout.monitors[0]!.config]);
   for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
@@ -27,9 +28,9 @@ beforeAll(async () => {
   expect(ok.ok).toBe(true);
 });
 
-afterAll(() => {
+afterAll(async () => {
   sock.close();
-  p.cleanup();
+  await p?.cleanup();
 });
 
 function send(buf: Buffer): Promise<void> {

@@ -9,7 +9,8 @@ import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cl
 import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { agentPath } from '../helpers/build.js';
 import { haveTools } from '../helpers/require.js';
-import { Processes, hostState, randomBasePort, waitForStatus } from '../helpers/processes.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { Processes, hostState, waitForStatus } from '../helpers/processes.js';
 
 /**
  * The whole path on real processes: three monitors, three beacons, one ipmi_sim BMC per host, the
@@ -67,7 +68,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     layout = writeClusterFiles(p.dir, {
       monitors: 3,
       hosts,
-      basePort: randomBasePort(),
+      basePort: await clusterBasePort(3),
       monitorExtra: (id) => ({
         fencing,
         mass_failure: { max_failed_fraction: 1 },
@@ -89,7 +90,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
   });
 
   afterAll(async () => {
-    p?.cleanup();
+    await p?.cleanup();
     await sim?.stop();
     await conn?.close();
     await Promise.all([...bmcs.values()].map((b) => b.stop()));

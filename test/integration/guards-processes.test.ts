@@ -5,7 +5,8 @@ import { parse, stringify } from 'yaml';
 import { writeClusterFiles } from '../../src/testbed/demo/cluster-files.js';
 import { defaultCoreSettings, detectionBoundMs } from '../../src/core/settings.js';
 import { CLI_PATH } from '../../src/testbed/demo/processes.js';
-import { Processes, hostState, randomBasePort, status, waitForStatus } from '../helpers/processes.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { Processes, hostState, status, waitForStatus } from '../helpers/processes.js';
 
 /**
  * Operator-facing guards on real processes: maintenance keeps a dead host from being declared; a
@@ -18,7 +19,7 @@ afterEach(() => p?.cleanup());
 
 async function up(hosts: string[], edit?: (dir: string) => void) {
   p = new Processes();
-  const layout = writeClusterFiles(p.dir, { monitors: 1, hosts, basePort: randomBasePort() });
+  const layout = writeClusterFiles(p.dir, { monitors: 1, hosts, basePort: await clusterBasePort(1) });
   edit?.(p.dir);
   p.start('mon1', ['monitor', '--config', layout.monitors[0]!.config]);
   for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);

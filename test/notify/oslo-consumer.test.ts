@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/log.js';
 import type { NotificationsConfig } from '../../src/notify/config.js';
 import { encodeEnvelope, toNotification, type OsloNotification } from '../../src/notify/envelope.js';
 import { Notifier } from '../../src/notify/notifier.js';
+import { killedAfterEach } from '../helpers/processes.js';
 import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 import { AT, counterIds, FENCE, fixedDeps, hostFailed, notRecovered } from './fixtures.js';
 import { cleanup, drained, testConfig } from './harness.js';
@@ -30,6 +31,7 @@ const hasOslo = (() => {
 })();
 const up = hasOslo && (await rabbitReachable());
 const configs: NotificationsConfig[] = [];
+const track = killedAfterEach();
 afterAll(async () => {
   for (const c of configs) await cleanup(SHARED_RABBIT_URL, c).catch(() => {});
 });
@@ -49,7 +51,7 @@ describe.skipIf(!up)('a stock oslo.messaging notification listener', () => {
     const sentinel = toNotification({ type: 'host.recovered', at: AT, host: 'cmp1', bootId: 'b2', previous: 'fenced' }, deps)!;
 
     const rabbitUrl = SHARED_RABBIT_URL.replace(/^amqp:/, 'rabbit:');
-    const py = spawn(PY, ['test/notify/py/oslo_consumer.py', rabbitUrl, cfg.exchange, cfg.topic, '4', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const py = track(spawn(PY, ['test/notify/py/oslo_consumer.py', rabbitUrl, cfg.exchange, cfg.topic, '4', '30'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     py.stderr!.on('data', (d) => (stderr += String(d)));
     const got: Array<Record<string, unknown>> = [];

@@ -9,6 +9,7 @@ import type { NotificationsConfig } from '../../src/notify/config.js';
 import { decodeEnvelope } from '../../src/notify/envelope.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import { printEvents } from '../../src/cli/commands/events.js';
+import { killedAfterEach } from '../helpers/processes.js';
 import { disruptableRabbit, rabbitReachable, requireServices } from '../helpers/services.js';
 import { counterIds, notRecovered } from './fixtures.js';
 import { drained, drainQueue, testConfig } from './harness.js';
@@ -29,6 +30,7 @@ const available = await (async () => {
     return false;
   }
 })();
+const track = killedAfterEach();
 afterAll(async () => {
   if (!process.env.IHA_KEEP_NODE) await node?.stop();
 });
@@ -133,10 +135,10 @@ describe.skipIf(!available)('no notification lost when the broker misbehaves', (
       enabled: true, url: node!.url, exchange: cfg.exchange, topic: cfg.topic, durable: true, max_in_flight: 20,
       outbox: { dir: cfg.outbox.dir },
     };
-    const child = spawn(process.execPath, ['dist/bench/notify-proc.js'], {
+    const child = track(spawn(process.execPath, ['dist/bench/notify-proc.js'], {
       env: { ...process.env, IHA_NOTIFY_PROC: JSON.stringify({ config: raw, count: 3000, idBase: 0 }) },
       stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    }));
     let durable = false;
     for await (const line of createInterface({ input: child.stdout! })) {
       if (line.startsWith('durable')) durable = true;

@@ -11,6 +11,8 @@ const FIX = join(import.meta.dirname, '..', 'fixtures', 'nova-zed');
 const transcript = readFileSync(join(FIX, 'evacuation-transcript.txt'), 'utf8');
 
 let sim: NovaSim;
+/** Waits for a state of the simulator: polled until it holds, failing after the deadline. */
+const POLL = { timeout: 5000, interval: 10 };
 afterEach(async () => sim?.stop());
 
 async function token(user = 'admin', password = 'admin'): Promise<string> {
@@ -94,7 +96,9 @@ describe('nova-sim vs real Nova (Zed)', () => {
   });
 
   it('evacuate: refusals with real Nova\'s messages, then accepted -> pre-migrating -> done, ACTIVE elsewhere', async () => {
-    sim = await startNovaSim({ hosts: ['compute-1', 'compute-2'], servers: [{ name: 'vm', host: 'compute-2' }], claimMs: 20, rebuildMs: 80 });
+    // A rebuild long enough for the checks made while it runs (REBUILD, 409, pre-migrating) on a busy machine.
+    const servers = [{ name: 'vm', host: 'compute-2' }];
+    sim = await startNovaSim({ hosts: ['compute-1', 'compute-2'], servers, claimMs: 20, rebuildMs: 1000 });
     const id = [...sim.model.servers.keys()][0]!;
     const inUse = await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} });
     expect(inUse.status).toBe(400);
@@ -117,11 +121,15 @@ describe('nova-sim vs real Nova (Zed)', () => {
     const conflict = await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} });
     expect(conflict.status).toBe(409);
     expect(conflict.body.conflictingRequest.message).toBe(`Cannot 'evacuate' instance ${id} while it is in task_state rebuilding`);
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await call('GET', `/os-migrations?instance_uuid=${id}`, '2.80')).body.migrations[0]).toMatchObject({ status: 'pre-migrating', dest_compute: 'compute-1', migration_type: 'evacuation' });
-    await new Promise((r) => setTimeout(r, 100));
-    const after = (await call('GET', `/servers/${id}`, '2.93')).body.server;
-    expect([after.status, after['OS-EXT-STS:task_state'], after['OS-EXT-SRV-ATTR:host']]).toEqual(['ACTIVE', null, 'compute-1']);
+    // The destination claimed (accepted -> pre-migrating), then the rebuild done: waited for, state by state.
+    await expect.poll(async () => (await call('GET', `/os-migrations?instance_uuid=${id}`, '2.80')).body.migrations[0], POLL)
+      .toMatchObject({ status: 'pre-migrating', dest_compute: 'compute-1', migration_type: 'evacuation' });
+    const server = async (): Promise<unknown[]> => {
+      const s = (await call('GET', `/servers/${id}`, '2.93')).body.server;
+      return [s.status, s['OS-EXT-STS:task_state'], s['OS-EXT-SRV-ATTR:host']];
+    };
+    await expect.poll(server, POLL).not.toEqual(['REBUILD', 'rebuilding', 'compute-2']);
+    expect(await server()).toEqual(['ACTIVE', null, 'compute-1']);
     const mig = (await call('GET', `/os-migrations?instance_uuid=${id}&migration_type=evacuation`, '2.80')).body.migrations[0];
     const realMig = JSON.parse(/\{"migrations": .*\}/.exec(transcript)![0]).migrations[0];
     expect(Object.keys(mig).sort()).toEqual(Object.keys(realMig).sort());
@@ -137,7 +145,10 @@ describe('nova-sim vs real Nova (Zed)', () => {
     sim.model.mustService('compute-1').forcedDown = true;
     expect((await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} })).status).toBe(200);
     expect((await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    // Both rebuilds over: one migration left in each end state.
+    const ends = async (): Promise<string[]> =>
+      (await call('GET', `/os-migrations?instance_uuid=${id}`, '2.80')).body.migrations.map((m: { status: string }) => m.status);
+    await expect.poll(ends, POLL).toEqual(['done', 'failed']);
     const s = (await call('GET', `/servers/${id}`, '2.93')).body.server;
     // verify-transcript.txt: status REBUILD, vm_state error, task_state rebuild_block_device_mapping, migrations done + failed.
     expect([s.status, s['OS-EXT-STS:vm_state'], s['OS-EXT-STS:task_state'], s['OS-EXT-SRV-ATTR:host']]).toEqual(['REBUILD', 'error', 'rebuild_block_device_mapping', 'compute-2']);
@@ -154,13 +165,15 @@ describe('nova-sim vs real Nova (Zed)', () => {
     sim.model.killCompute('compute-1');
     await call('PUT', '/os-services/force-down', '2.11', { host: 'compute-1', binary: 'nova-compute', forced_down: true });
     await call('POST', `/servers/${id}/action`, '2.93', { evacuate: {} });
-    await new Promise((r) => setTimeout(r, 60));
+    const migration = async (): Promise<string> =>
+      (await call('GET', `/os-migrations?instance_uuid=${id}`, '2.80')).body.migrations[0].status;
+    await expect.poll(migration, POLL).toBe('done');
     const refused = await call('PUT', '/os-services/force-down', '2.11', { host: 'compute-1', binary: 'nova-compute', forced_down: false });
     expect(refused.status).toBe(400);
     expect(refused.body.badRequest.message).toMatch(/^Unable to force up host compute-1 as `done` evacuation migration records remain/);
     sim.model.restartCompute('compute-1');
-    await new Promise((r) => setTimeout(r, 60));
+    // Its init_host moves the record to `completed`; then forcing it up is allowed.
+    await expect.poll(migration, POLL).toBe('completed');
     expect((await call('PUT', '/os-services/force-down', '2.11', { host: 'compute-1', binary: 'nova-compute', forced_down: false })).status).toBe(200);
-    expect(sim.model.migrations[0]!.status).toBe('completed');
   });
 });

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +10,9 @@ import { createComputeClient } from '../../src/openstack/factory.js';
 import { identityBase, KeystoneSession } from '../../src/openstack/keystone.js';
 import { negotiate } from '../../src/openstack/microversions.js';
 import { simClient, simHttp } from '../helpers/sim-client.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
+const tempDir = tempDirs();
 let sim: NovaSim | null = null;
 afterEach(async () => {
   await sim?.stop();
@@ -155,7 +156,7 @@ describe('compute client', () => {
 
 describe('credentials', () => {
   it('reads a clouds.yaml cloud (password and application credential)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iha-clouds-'));
+    const dir = tempDir('iha-clouds-');
     const file = join(dir, 'clouds.yaml');
     writeFileSync(file, [
       'clouds:',
@@ -200,7 +201,7 @@ describe('custom CA bundle', () => {
   it('trusts the configured cacert (and refuses the server without it)', async () => {
     const { execFileSync } = await import('node:child_process');
     const { readFileSync } = await import('node:fs');
-    const dir = mkdtempSync(join(tmpdir(), 'iha-tls-'));
+    const dir = tempDir('iha-tls-');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
       '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
     sim = await startNovaSim({ hosts: ['c1'], tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') } });

@@ -4,7 +4,8 @@ import { createLogger } from '../../src/log.js';
 import { COMPUTE_DEFAULTS } from '../../src/openstack/config.js';
 import { createComputeClient } from '../../src/openstack/factory.js';
 import { writeClusterFiles } from '../../src/testbed/demo/cluster-files.js';
-import { CLI, Processes, hostState, randomBasePort, waitForStatus } from '../helpers/processes.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { CLI, Processes, hostState, waitForStatus } from '../helpers/processes.js';
 import { agentPath } from '../helpers/build.js';
 
 /**
@@ -36,7 +37,7 @@ describe.skipIf(!enabled)('the monitors against a real cloud (OS_CLOUD)', () => 
       const layout = writeClusterFiles(p.dir, {
         monitors: 3,
         hosts,
-        basePort: randomBasePort(),
+        basePort: await clusterBasePort(3),
         monitorExtra: (id) => ({
           fencing: { devices, hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`fake-${h}`]] }])) },
           compute: { cloud: env.OS_CLOUD },
@@ -72,7 +73,7 @@ describe.skipIf(!enabled)('the monitors against a real cloud (OS_CLOUD)', () => 
         expect(back.ok).toBe(true);
       }
     } finally {
-      p.cleanup();
+      await p.cleanup();
     }
   }, 600_000);
 });

@@ -1,7 +1,4 @@
 import { execSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { COMPUTE_DEFAULTS } from '../../src/openstack/config.js';
@@ -10,6 +7,7 @@ import { RECOVERY_DEFAULTS } from '../../src/recovery/config.js';
 import { unfenceHost } from '../../src/recovery/unfence.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
 import { EventLog } from '../helpers/sim-client.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 /**
  * End-to-end against a real cloud: `OS_CLOUD=name npm run test:openstack` (the script sets
@@ -19,6 +17,7 @@ import { EventLog } from '../helpers/sim-client.js';
  *                       absent: the host is assumed already dead
  *   IHA_E2E_REVIVE_CMD  command that brings it back (then `unfence` is exercised too)
  */
+const tempDir = tempDirs();
 const env = process.env;
 const enabled = env.IHA_REAL_CLOUD === '1' && !!env.OS_CLOUD;
 if (!enabled) {
@@ -45,7 +44,7 @@ describe.skipIf(!enabled)('real cloud (OS_CLOUD)', () => {
     const started = Date.now();
     const recoverer = new NovaRecoverer({
       compute, events, log,
-      cfg: { ...RECOVERY_DEFAULTS, journalDir: mkdtempSync(join(tmpdir(), 'iha-e2e-')), pollIntervalMs: 500, instanceTimeoutMs: 300_000 },
+      cfg: { ...RECOVERY_DEFAULTS, journalDir: tempDir('iha-e2e-'), pollIntervalMs: 500, instanceTimeoutMs: 300_000 },
     });
     const summary = await recoverer.recover(host!, { ok: true, durationMs: 0, attempts: [], by: 'test:openstack' }, new AbortController().signal);
     console.log(`recovered ${host} in ${Date.now() - started} ms: ${JSON.stringify(summary)}`);

@@ -36,7 +36,7 @@ describe.runIf(haveChromium)('dashboard in chromium', () => {
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    c?.p.cleanup();
+    await c?.p.cleanup();
   });
 
   it('shows the cluster, then a killed host going suspect → failed → fenced, live', async () => {

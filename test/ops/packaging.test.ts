@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeClusterFiles } from '../../src/testbed/demo/cluster-files.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
-import { freeTcpPort } from '../helpers/ops-cluster.js';
-import { randomBasePort } from '../helpers/processes.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { killedAfterEach } from '../helpers/processes.js';
 
 /**
  * `npm pack` → `npm install -g --prefix <tmp> <tarball>` (dependencies from the npm cache) → the
@@ -19,6 +19,7 @@ const run = promisify(execFile);
 let dir: string;
 let bin: string;
 let files: string[];
+const track = killedAfterEach();
 
 describe('npm package', () => {
   beforeAll(async () => {
@@ -76,20 +77,20 @@ describe('npm package', () => {
   });
 
   it('an installed monitor serves the dashboard and the status API', async () => {
-    const port = await freeTcpPort();
-    const metricsPort = await freeTcpPort();
-    const layout = writeClusterFiles(join(dir, 'cluster'), { monitors: 1, hosts: ['cmp1'], basePort: randomBasePort(), logLevel: 'warn', monitorExtra: () => ({ status_api: { listen: `127.0.0.1:${port}` }, metrics: { listen: `127.0.0.1:${metricsPort}` } }) });
+    const basePort = await clusterBasePort(1);
+    const layout = writeClusterFiles(join(dir, 'cluster'), { monitors: 1, hosts: ['cmp1'], basePort, logLevel: 'warn' });
+    const api = `http://${layout.monitors[0]!.statusApi}`;
     const { spawn } = await import('node:child_process');
-    const child = spawn(join(bin, 'instance-ha'), ['monitor', '--config', layout.monitors[0]!.config], { stdio: 'ignore' });
+    const child = track(spawn(join(bin, 'instance-ha'), ['monitor', '--config', layout.monitors[0]!.config], { stdio: 'ignore' }));
     try {
       let page = '';
       for (let i = 0; i < 100 && !page; i++) {
-        page = await fetch(`http://127.0.0.1:${port}/`).then((r) => (r.ok ? r.text() : ''), () => '');
+        page = await fetch(`${api}/`).then((r) => (r.ok ? r.text() : ''), () => '');
         if (!page) await new Promise((r) => setTimeout(r, 100));
       }
       expect(page).toContain('<script type="module" src="/dashboard.js">');
-      expect((await fetch(`http://127.0.0.1:${port}/dashboard.js`)).status).toBe(200);
-      const snap = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { monitor: { id: string } };
+      expect((await fetch(`${api}/dashboard.js`)).status).toBe(200);
+      const snap = (await (await fetch(`${api}/api/status`)).json()) as { monitor: { id: string } };
       expect(snap.monitor.id).toBe('mon1');
     } finally {
       const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));

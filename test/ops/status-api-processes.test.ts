@@ -8,6 +8,7 @@ import type { JournalEntry } from '../../src/status-api/event-journal.js';
 import { isSecretName } from '../../src/status-api/scrub.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { getJson, startOpsCluster, type OpsCluster } from '../helpers/ops-cluster.js';
+import { daemonLogMessages } from '../helpers/logs.js';
 import { CLI, hostState, waitForStatus } from '../helpers/processes.js';
 
 /**
@@ -53,11 +54,11 @@ describe('status API, history and metrics on real processes', () => {
   it('wakes a long poll with the failure, fences, and journals every step', async () => {
     const coord = (await getJson<StatusSnapshot>(`${c.api.mon1}/api/status`)).body.cluster.coordinator!;
     const first = await getJson<{ lastSeq: number }>(`${c.api[coord]}/api/events?since=0`);
-    const t0 = Date.now();
     const poll = getJson<{ lastSeq: number; events: JournalEntry[] }>(`${c.api[coord]}/api/events?since=${first.body.lastSeq}&wait=20000`);
+    const killedAt = Date.now();
     c.p.kill('cmp2');
     const woke = await poll;
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    // Woken by the failure, not by the wait running out (which answers with no events).
     expect(woke.body.events.length).toBeGreaterThan(0);
     expect(woke.body.events[0]!.event).toMatchObject({ host: 'cmp2' });
     expect(woke.body.events[0]!.seq).toBe(first.body.lastSeq + 1);
@@ -77,7 +78,7 @@ describe('status API, history and metrics on real processes', () => {
     const stateDir = c.layout.monitors.find((m) => m.id === coord)!.stateDir;
     expect(existsSync(join(stateDir, 'history.jsonl'))).toBe(true);
     const fenced = h.body.entries.find((e) => e.event.type === 'host.fenced')!;
-    expect(Date.parse(fenced.time)).toBeGreaterThanOrEqual(t0);
+    expect(Date.parse(fenced.time)).toBeGreaterThanOrEqual(killedAt); // this incident's, not an older one
     const future = await getJson<{ entries: JournalEntry[] }>(`${c.api[coord]}/api/history?host=cmp2&since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
     expect(future.body.entries).toEqual([]);
   });
@@ -117,11 +118,13 @@ describe('status API, history and metrics on real processes', () => {
     for (const name of ['mon3', 'cmp1']) {
       const child = c.p.children.get(name)!;
       const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-      const t0 = Date.now();
       c.p.kill(name, 'SIGTERM');
       const res = await exited;
       expect(res, name).toEqual({ code: 0, signal: null });
-      expect(Date.now() - t0).toBeLessThan(5000);
+      // It left on the signal at once: nothing in flight to wait for, no grace running out.
+      const log = join(c.p.dir, `${name}.log`);
+      await expect.poll(() => daemonLogMessages(log), { timeout: 5000 }).toContain('stopping');
+      expect(daemonLogMessages(log).filter((m) => /^(waiting for in-flight work|grace over|second signal)/.test(m)), name).toEqual([]);
     }
     // The control socket is removed on the way out.
     expect(existsSync(c.layout.monitors[2]!.socket)).toBe(false);

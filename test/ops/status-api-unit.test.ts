@@ -80,11 +80,14 @@ describe('event journal and history file', () => {
 
   it('rotates at max size, and reads the rotated file first', () => {
     const d2 = mkdtempSync(join(tmpdir(), 'iha-journal-'));
-    const j = new EventJournal({ monitorId: 'm1', stateDir: d2, log: silentLogger(), maxBytes: 400 });
-    for (let i = 0; i < 6; i++) j.publish(ev(`h${i}`));
-    expect(readFileSync(join(d2, 'history.jsonl.1'), 'utf8').length).toBeGreaterThan(0);
-    expect(readHistory(d2).map((e) => e.seq).slice(-3)).toEqual([4, 5, 6]);
-    rmSync(d2, { recursive: true, force: true });
+    try {
+      const j = new EventJournal({ monitorId: 'm1', stateDir: d2, log: silentLogger(), maxBytes: 400 });
+      for (let i = 0; i < 6; i++) j.publish(ev(`h${i}`));
+      expect(readFileSync(join(d2, 'history.jsonl.1'), 'utf8').length).toBeGreaterThan(0);
+      expect(readHistory(d2).map((e) => e.seq).slice(-3)).toEqual([4, 5, 6]);
+    } finally {
+      rmSync(d2, { recursive: true, force: true });
+    }
   });
 
   it('wakes a waiter on the next event, or times out empty', async () => {

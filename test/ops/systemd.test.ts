@@ -8,21 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { NotifySocket } from '../helpers/notify-socket.js';
-import { freeTcpPort } from '../helpers/ops-cluster.js';
-import { CLI, Processes, randomBasePort } from '../helpers/processes.js';
-import { REQUIRE_SERVICES, which } from '../helpers/require.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { CLI, Processes } from '../helpers/processes.js';
+import { haveTools } from '../helpers/require.js';
 
 const run = promisify(execFile);
 const UNITS = ['instance-ha-monitor.service', 'instance-ha-beacon.service'];
-
-function need(what: string, tools: string[], hint: string): boolean {
-  const missing = tools.filter((t) => !which(t));
-  if (missing.length === 0) return true;
-  const msg = `${what}: ${missing.join(', ')} not installed (${hint})`;
-  if (REQUIRE_SERVICES) throw new Error(`${msg}; INSTANCE_HA_REQUIRE_SERVICES=1 forbids skipping`);
-  console.warn(`SKIP ${msg}`);
-  return false;
-}
 
 function unitText(name: string): string {
   return readFileSync(join(ROOT, 'systemd', name), 'utf8');
@@ -60,7 +51,7 @@ describe('systemd units', () => {
     expect(directives(unitText('instance-ha-beacon.service')).get('ReadWritePaths')).toBeUndefined();
   });
 
-  describe.runIf(need('systemd-analyze', ['systemd-analyze'], 'apt-get install -y systemd'))('systemd-analyze', () => {
+  describe.runIf(haveTools('systemd-analyze', ['systemd-analyze'], 'apt-get install -y systemd'))('systemd-analyze', () => {
     let dir: string;
     beforeAll(() => {
       // The units name /usr/bin/instance-ha, which the package install provides; verify copies whose
@@ -107,17 +98,15 @@ function socketAnswers(socketPath: string): Promise<boolean> {
   });
 }
 
-describe.runIf(need('sd_notify', ['python3', 'systemd-notify'], 'apt-get install -y python3 systemd'))('sd_notify from real daemons', () => {
+const haveNotifyTools = haveTools('sd_notify', ['python3', 'systemd-notify'], 'apt-get install -y python3 systemd');
+describe.runIf(haveNotifyTools)('sd_notify from real daemons', () => {
   let p: Processes;
   let layout: ClusterLayout;
-  let apiPort: number;
 
   beforeAll(async () => {
     ensureBuilt();
     p = new Processes('iha-notify-');
-    apiPort = await freeTcpPort();
-    const metricsPort = await freeTcpPort();
-    layout = writeClusterFiles(p.dir, { monitors: 1, hosts: ['cmp1'], basePort: randomBasePort(), monitorExtra: () => ({ status_api: { listen: `127.0.0.1:${apiPort}` }, metrics: { listen: `127.0.0.1:${metricsPort}` } }) });
+    layout = writeClusterFiles(p.dir, { monitors: 1, hosts: ['cmp1'], basePort: await clusterBasePort(1) });
   });
   afterAll(() => p?.cleanup());
 
@@ -128,7 +117,7 @@ describe.runIf(need('sd_notify', ['python3', 'systemd-notify'], 'apt-get install
       const child = p.start('mon1', ['monitor', '--config', m.config], { NOTIFY_SOCKET: ns.path, WATCHDOG_USEC: '300000' });
       const ready = await ns.waitFor((t) => t.includes('READY=1'), 15_000);
       // At the moment READY=1 arrived, everything the unit promises is serving.
-      const [control, api] = await Promise.all([socketAnswers(m.socket), httpOk(`http://127.0.0.1:${apiPort}/api/status`)]);
+      const [control, api] = await Promise.all([socketAnswers(m.socket), httpOk(`http://${m.statusApi}/api/status`)]);
       expect(control).toBe(true);
       expect(api).toBe(true);
       expect(ready.text).toMatch(/STATUS=monitoring/);
@@ -141,7 +130,7 @@ describe.runIf(need('sd_notify', ['python3', 'systemd-notify'], 'apt-get install
       await ns.waitFor((t) => t === 'STOPPING=1', 5000);
       expect(await exited).toBe(0);
     } finally {
-      ns.close();
+      await ns.close();
     }
   });
 
@@ -156,7 +145,7 @@ describe.runIf(need('sd_notify', ['python3', 'systemd-notify'], 'apt-get install
       // Without WATCHDOG_USEC no pings were sent.
       expect(ns.messages.some((x) => x.text === 'WATCHDOG=1')).toBe(false);
     } finally {
-      ns.close();
+      await ns.close();
     }
   });
 });

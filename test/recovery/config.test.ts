@@ -1,7 +1,12 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ObjectReader } from '../../src/config/reader.js';
 import type { ConfigProblem } from '../../src/errors.js';
 import { readComputeConfig, readRecoveryConfig, RECOVERY_DEFAULTS } from '../../src/recovery/config.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 describe('readRecoveryConfig / readComputeConfig', () => {
   it('gives the defaults for an empty section', () => {
@@ -42,11 +47,8 @@ describe('readRecoveryConfig / readComputeConfig', () => {
 });
 
 describe('compute.auth (inline credentials)', () => {
-  it('reads the password from a 600 file and refuses a readable one', async () => {
-    const { mkdtempSync, writeFileSync, chmodSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'iha-auth-'));
+  it('reads the password from a 600 file and refuses a readable one', () => {
+    const dir = tempDir('iha-auth-');
     const file = join(dir, 'pw');
     writeFileSync(file, 's3cret\n', { mode: 0o600 });
     const problems: ConfigProblem[] = [];

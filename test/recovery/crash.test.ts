@@ -1,10 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { readRecords } from '../../src/recovery/journal.js';
+import { killedAfterEach } from '../helpers/processes.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 /**
  * Crash at every step: a real child process runs the recovery and SIGKILLs itself right after its
@@ -14,6 +15,8 @@ import { readRecords } from '../../src/recovery/journal.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const RUN_HOST = join(ROOT, 'dist', 'src', 'testbed', 'run-host.js');
 const TAGGED = ['vm-1', 'vm-2', 'vm-3'];
+const track = killedAfterEach();
+const tempDir = tempDirs();
 
 beforeAll(() => {
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'inherit' });
@@ -34,7 +37,7 @@ async function scenario(): Promise<{ sim: NovaSim; config: string; journalDir: s
   });
   sims.push(sim);
   sim.model.killCompute('compute-1');
-  const dir = mkdtempSync(join(tmpdir(), 'iha-crash-'));
+  const dir = tempDir('iha-crash-');
   const clouds = join(dir, 'clouds.yaml');
   writeFileSync(clouds, `clouds:\n  sim:\n    auth:\n      auth_url: ${sim.authUrl}\n      username: admin\n      password: admin\n      project_name: admin\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n`, { mode: 0o600 });
   const journalDir = join(dir, 'journal');
@@ -50,7 +53,7 @@ async function scenario(): Promise<{ sim: NovaSim; config: string; journalDir: s
 function runHost(config: string, crashAfter: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, INSTANCE_HA_LOG_LEVEL: 'warn', INSTANCE_HA_CRASH_AFTER_STEP: String(crashAfter) };
-    const child = spawn(process.execPath, [RUN_HOST, '--config', config, '--host', 'compute-1'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = track(spawn(process.execPath, [RUN_HOST, '--config', config, '--host', 'compute-1'], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
     let stdout = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.on('exit', (code, signal) => resolve({ code, signal, stdout }));

@@ -1,10 +1,11 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, readRecords } from '../../src/recovery/journal.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'iha-journal-'));
+const tempDir = tempDirs();
+const dir = (): string => tempDir('iha-journal-');
 
 describe('Journal', () => {
   it('appends records that a new instance reads back', () => {

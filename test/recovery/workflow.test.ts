@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
@@ -9,10 +8,12 @@ import type { RecoveryConfig } from '../../src/recovery/config.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
 import { unfenceHost } from '../../src/recovery/unfence.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const FENCE: FenceRecord = { ok: true, durationMs: 1, attempts: [], by: 'ctl1' };
 const HOSTS = ['compute-1', 'compute-2', 'compute-3'];
 
+const tempDir = tempDirs();
 let sim: NovaSim | null = null;
 afterEach(async () => {
   await sim?.stop();
@@ -28,7 +29,7 @@ async function setup(opts: Partial<NovaSimOptions> = {}, cfg: Partial<RecoveryCo
   sim.model.killCompute('compute-1');
   const events = new EventLog();
   const { compute } = simClient(sim);
-  const journalDir = mkdtempSync(join(tmpdir(), 'iha-wf-'));
+  const journalDir = tempDir('iha-wf-');
   const recoverer = new NovaRecoverer({ compute, events, log: silentLogger(), cfg: fastRecoveryConfig(journalDir, cfg) });
   return { sim, events, compute, recoverer, journalDir };
 }

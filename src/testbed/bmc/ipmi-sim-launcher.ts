@@ -1,7 +1,7 @@
 /**
  * Starts OpenIPMI's ipmi_sim on 127.0.0.1 with a project-owned LAN config (lanplus, user admin)
  * whose chassis power control writes a state file (and can run a hook): for the tests, the fence
- * benchmark and the demo. Self-contained: temp dir, random free port, clean stop.
+ * benchmark and the demo. Self-contained: temp dir, free port, clean stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRequest } from '../../ipmi/message.js';
 import { encodeV15 } from '../../ipmi/packet.js';
+import { freePort } from '../loopback-ports.js';
 
 /** The shell script next to this module's source (also when running from dist/). */
 function chassisControlScript(): string {
@@ -39,18 +40,9 @@ export interface IpmiSim {
   stop(): Promise<void>;
 }
 
-/** A UDP port from 16230+ that is free right now (random, so parallel suites rarely clash). */
-export async function freeUdpPort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 16230 + Math.floor(Math.random() * 3000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free UDP port in 16230..19229');
+/** A UDP port free right now, outside the kernel's ephemeral range (see loopback-ports.ts). */
+export function freeUdpPort(): Promise<number> {
+  return freePort('udp');
 }
 
 export async function startIpmiSim(opts: { initialPower?: 'on' | 'off' } = {}): Promise<IpmiSim> {
