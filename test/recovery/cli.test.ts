@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { tempDirs } from '../helpers/temp-dirs.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { returnToServiceInNova, runUnfenceCommand } from '../../src/cli/commands/unfence.js';
@@ -16,18 +16,12 @@ import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.j
 const MONITOR = `id: m1\nmonitors: [{ id: m1, address: 127.0.0.1:7400 }]\ncluster_key: ${'k'.repeat(32)}\n`;
 
 let sim: NovaSim | null = null;
-const dirs: string[] = [];
+const newTempDir = tempDirs();
+const tempDir = (): string => newTempDir('iha-cli-');
 afterEach(async () => {
   await sim?.stop();
   sim = null;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'iha-cli-'));
-  dirs.push(dir);
-  return dir;
-}
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
