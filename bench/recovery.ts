@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { controlRequest } from '../src/control/client.js';
 import type { ClusterEvent } from '../src/core/events.js';
 import type { StatusSnapshot } from '../src/core/status-snapshot.js';
-import { writeClusterFiles } from '../src/testbed/demo/cluster-files.js';
+import { clusterBasePort, writeClusterFiles } from '../src/testbed/demo/cluster-files.js';
 import { ProcessGroup } from '../src/testbed/demo/processes.js';
 import { startDemoBmcs } from '../src/testbed/demo/bmcs.js';
 import { SIM_ADMIN, startNovaSim } from '../src/testbed/nova-sim/server.js';
@@ -44,7 +44,7 @@ async function once(): Promise<{ acceptedMs: number; activeMs: number; bmc: stri
     const layout = writeClusterFiles(dir, {
       monitors: 3,
       hosts,
-      basePort: 36_000 + Math.floor(Math.random() * 1000) * 3,
+      basePort: await clusterBasePort(3),
       logLevel: 'warn',
       monitorExtra: (id) => ({
         fencing: { devices, hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])) },

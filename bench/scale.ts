@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../src/control/client.js';
-import { writeClusterFiles } from '../src/testbed/demo/cluster-files.js';
+import { clusterBasePort, writeClusterFiles } from '../src/testbed/demo/cluster-files.js';
 import type { StatusSnapshot } from '../src/core/status-snapshot.js';
 import { arg } from './stats.js';
 
@@ -17,7 +17,7 @@ const hosts = arg('hosts', 10_000);
 const seconds = arg('seconds', 60);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'iha-scale-'));
-const port = 30_000 + Math.floor(Math.random() * 5000);
+const port = await clusterBasePort(1);
 const layout = writeClusterFiles(dir, { monitors: 1, hosts: [], basePort: port, logLevel: 'warn' });
 const clkTck = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 

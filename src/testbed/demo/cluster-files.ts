@@ -1,3 +1,4 @@
+import { freePortBlock, type PortKind } from '../loopback-ports.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,4 +68,17 @@ export function writeClusterFiles(dir: string, o: ClusterOptions): ClusterLayout
     return { name, config };
   });
   return { dir, monitors, hosts, keyFile };
+}
+
+/** Where writeClusterFiles puts monitor i: UDP on base + i, its status API on base + 100 + i, metrics on base + 200 + i. */
+const CLUSTER_SPAN = 300;
+
+/** A base port for writeClusterFiles whose every port is free now, below the kernel's ephemeral range. */
+export function clusterBasePort(monitors: number): Promise<number> {
+  const needs = Array.from({ length: monitors }, (_, i): Array<{ offset: number; kind: PortKind }> => [
+    { offset: i, kind: 'udp' },
+    { offset: 100 + i, kind: 'tcp' },
+    { offset: 200 + i, kind: 'tcp' },
+  ]).flat();
+  return freePortBlock(CLUSTER_SPAN, needs);
 }

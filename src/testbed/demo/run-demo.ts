@@ -6,7 +6,7 @@ import { controlRequest } from '../../control/client.js';
 import type { ClusterEvent } from '../../core/events.js';
 import type { StatusSnapshot } from '../../core/status-snapshot.js';
 import { startDemoBmcs, type DemoBmcs } from './bmcs.js';
-import { writeClusterFiles, type ClusterLayout } from './cluster-files.js';
+import { clusterBasePort, writeClusterFiles, type ClusterLayout } from './cluster-files.js';
 import { ProcessGroup } from './processes.js';
 import { storyStep, eventKey, formatTable, type StoryStep } from './story.js';
 import { startDemoCompute, type DemoCompute } from './compute.js';
@@ -53,7 +53,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const rabbit = await reachable('127.0.0.1', 5672);
     o.out(`instance-ha demo (${o.scenario}): ${hosts.length} compute hosts with ${bmcs.kind === 'ipmi_sim' ? "OpenIPMI's ipmi_sim" : 'simulated'} BMCs, ${o.servers} servers each on the Nova simulator, 3 monitors`);
     o.out(rabbit ? 'notifications: RabbitMQ on 127.0.0.1:5672, exchange openstack' : 'notifications: RabbitMQ not reachable on 127.0.0.1:5672: notifications wait in the outbox');
-    const layout = writeDemoCluster(dir, hosts, bmcs, compute, o.scenario === 'fence-failure' ? victim : null);
+    const layout = writeDemoCluster(dir, hosts, bmcs, compute, o.scenario === 'fence-failure' ? victim : null, await clusterBasePort(3));
     for (const m of layout.monitors) procs.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) procs.start(h.name, ['beacon', '--config', h.config]);
     const ready = await waitFor(layout, (s) => s.cluster.coordinator !== null && s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), READY_TIMEOUT_MS);
@@ -83,7 +83,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute: DemoCompute, wrongPasswordFor: string | null): ClusterLayout {
+function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute: DemoCompute, wrongPasswordFor: string | null, basePort: number): ClusterLayout {
   const devices: Record<string, unknown> = {};
   for (const [name, d] of bmcs.config.devices) {
     const pwFile = join(dir, `${name}.password`);
@@ -95,7 +95,7 @@ function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute:
   return writeClusterFiles(dir, {
     monitors: 3,
     hosts,
-    basePort: 27_000 + Math.floor(Math.random() * 3000) * 3,
+    basePort,
     logLevel: 'info',
     monitorExtra: (id) => ({
       fencing: { retries: 0, action_timeout: '5s', retry_min_delay: '500ms', devices, hosts: topology },
