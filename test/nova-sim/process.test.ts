@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { killedAfterEach } from '../helpers/processes.js';
 
-/** The simulator as a process (what the demo and the lead's end-to-end tests start). */
+/** The simulator as a process (what the demo and the end-to-end tests start). */
 const ROOT = join(import.meta.dirname, '..', '..');
 const track = killedAfterEach();
 
