@@ -11,7 +11,7 @@ export interface AutoUnfenceSettings {
 /** What the core knows of a host's beacon now. */
 export interface BeaconHealth {
   heard: boolean;
-  level: 'up' | 'suspect' | 'dead';
+  verdict: 'up' | 'suspect' | 'dead';
   bootId: string;
   novaCompute: 'up' | 'down' | 'unknown';
 }
@@ -81,5 +81,5 @@ export class AutoUnfence {
 }
 
 function healthyAgain(h: BeaconHealth | undefined, failedBootId: string): boolean {
-  return !!h && h.heard && h.level === 'up' && h.novaCompute === 'up' && h.bootId !== failedBootId;
+  return !!h && h.heard && h.verdict === 'up' && h.novaCompute === 'up' && h.bootId !== failedBootId;
 }

@@ -33,7 +33,8 @@ export const DEFAULT_DETECTOR: DetectorSettings = {
   minMarginMs: 100,
 };
 
-export type LocalLevel = 'up' | 'suspect' | 'dead';
+/** What one monitor makes of a host's silence. ("Level" is kept for fencing topology levels.) */
+export type LocalVerdict = 'up' | 'suspect' | 'dead';
 
 export interface HostTrack {
   host: string;
@@ -48,7 +49,7 @@ export interface HostTrack {
   lost: number;
   /** Decayed mean of |arrival - expected arrival|. */
   jitterMs: number;
-  level: LocalLevel;
+  verdict: LocalVerdict;
   novaCompute: 'up' | 'down' | 'unknown';
   /** Thresholds cached at each heartbeat: a tick over 10,000 hosts only compares numbers. */
   suspectAfterMs: number;
@@ -75,7 +76,7 @@ export function newTrack(host: string, now: number, s: DetectorSettings): HostTr
     expected: 0,
     lost: 0,
     jitterMs: 0,
-    level: 'up',
+    verdict: 'up',
     novaCompute: 'unknown',
     suspectAfterMs: 0,
     deadAfterMs: 0,
@@ -167,8 +168,8 @@ export function maxDeadAfterMs(intervalMs: number, s: DetectorSettings): number 
   return s.maxMissed * intervalMs + Math.max(s.minMarginMs, 4 * intervalMs);
 }
 
-/** The level implied by the silence so far (thresholds as of the last heartbeat). */
-export function judge(t: HostTrack, now: number): LocalLevel {
+/** The verdict implied by the silence so far (thresholds as of the last heartbeat). */
+export function judge(t: HostTrack, now: number): LocalVerdict {
   const silentMs = now - t.lastHeardAt;
   if (silentMs > t.deadAfterMs) return 'dead';
   if (silentMs > t.suspectAfterMs) return 'suspect';

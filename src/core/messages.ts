@@ -18,6 +18,7 @@ export interface BeaconBeat {
 /** How one monitor sees one host that is not plainly up. */
 export interface HostVerdict {
   host: HostId;
+  /** The monitor's verdict; `level` is its name on the wire (the datagram format is unchanged). */
   level: 'suspect' | 'dead';
   bootId: string;
 }

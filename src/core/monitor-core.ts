@@ -1,5 +1,5 @@
 import { IllegalStateError } from '../errors.js';
-import { judge, newTrack, recordHeartbeat, type HostTrack, type LocalLevel } from './detector.js';
+import { judge, newTrack, recordHeartbeat, type HostTrack, type LocalVerdict } from './detector.js';
 import type { ClusterEvent, HostId, MonitorId } from './events.js';
 import type { Effect, Input, PersistedState } from './effects.js';
 import { Membership } from './membership.js';
@@ -168,8 +168,8 @@ export class MonitorCore {
     const t = this.track(beat.host, now);
     const outcome = recordHeartbeat(t, beat, now, this.detector);
     if (outcome === 'stale') return;
-    if (t.level !== 'up') {
-      t.level = 'up';
+    if (t.verdict !== 'up') {
+      t.verdict = 'up';
       this.viewDirty = true;
       this.linkWarned.delete(beat.host);
     }
@@ -245,13 +245,13 @@ export class MonitorCore {
     const paused = this.paused(now);
     const nonUp: HostTrack[] = [];
     for (const t of this.tracks.values()) {
-      let level: LocalLevel = judge(t, now);
-      if (paused && level === 'dead') level = 'suspect';
-      if (level !== t.level) {
-        t.level = level;
+      let verdict: LocalVerdict = judge(t, now);
+      if (paused && verdict === 'dead') verdict = 'suspect';
+      if (verdict !== t.verdict) {
+        t.verdict = verdict;
         this.viewDirty = true;
       }
-      if (level !== 'up') nonUp.push(t);
+      if (verdict !== 'up') nonUp.push(t);
     }
     this.nonUp = nonUp;
   }
@@ -292,8 +292,8 @@ export class MonitorCore {
     const paused = this.paused(now);
     for (const t of this.nonUp) {
       // A heartbeat may have brought it back since the tick judged it.
-      if (t.level === 'up') continue;
-      out.push({ host: t.host, level: paused ? 'suspect' : t.level, bootId: t.bootId });
+      if (t.verdict === 'up') continue;
+      out.push({ host: t.host, level: paused ? 'suspect' : t.verdict, bootId: t.bootId });
     }
     return out;
   }
@@ -321,7 +321,7 @@ export class MonitorCore {
     const live = this.membership.livePeers(now);
     if (live.length === 0) return;
     for (const t of this.nonUp) {
-      if (t.level !== 'dead' || this.linkWarned.has(t.host)) continue;
+      if (t.verdict !== 'dead' || this.linkWarned.has(t.host)) continue;
       const peersHearIt = live.filter((p) => !p.beat.verdicts.some((v) => v.host === t.host)).length;
       if (peersHearIt >= this.membership.needed - 1 && peersHearIt > 0) {
         this.linkWarned.add(t.host);

@@ -40,12 +40,12 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
     .sort((a, b) => a.host.localeCompare(b.host))
     .map((t) => {
       const d = core.coordinator.decision(t.host);
-      const quorumSuspect = t.level !== 'up';
+      const quorumSuspect = t.verdict !== 'up';
       const state: HostClusterState = d ? d.state : maintenance.has(t.host) ? 'maintenance' : quorumSuspect ? 'suspect' : 'up';
       return {
         host: t.host,
         state,
-        localLevel: t.level,
+        localLevel: t.verdict,
         maintenance: maintenance.has(t.host),
         lastHeartbeatAgeMs: t.heard ? Math.round(now - t.lastHeardAt) : null,
         bootId: t.bootId,

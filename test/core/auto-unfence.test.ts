@@ -5,7 +5,7 @@ import type { HostDecision } from '../../src/core/messages.js';
 
 /** The automatic-unfence rule of the acting coordinator, one behaviour per case. */
 const recovered = (host: string, bootId = 'old'): HostDecision => ({ host, state: 'recovered', bootId, sinceMs: 0, fenceAttempts: 1 });
-const healthy: BeaconHealth = { heard: true, level: 'up', bootId: 'new', novaCompute: 'up' };
+const healthy: BeaconHealth = { heard: true, verdict: 'up', bootId: 'new', novaCompute: 'up' };
 
 function review(a: AutoUnfence, now: number, decisions: HostDecision[], health: Record<string, BeaconHealth | undefined>): Effect[] {
   const out: Effect[] = [];
@@ -36,8 +36,8 @@ describe('automatic unfence', () => {
   it.each<[string, BeaconHealth | undefined]>([
     ['never heard', { ...healthy, heard: false }],
     ['still beating in the boot that failed', { ...healthy, bootId: 'old' }],
-    ['suspect', { ...healthy, level: 'suspect' }],
-    ['dead', { ...healthy, level: 'dead' }],
+    ['suspect', { ...healthy, verdict: 'suspect' }],
+    ['dead', { ...healthy, verdict: 'dead' }],
     ['nova-compute unknown', { ...healthy, novaCompute: 'unknown' }],
     ['not tracked', undefined],
   ])('never unfences a host that is %s', (_why, h) => {
@@ -56,7 +56,7 @@ describe('automatic unfence', () => {
     const a = new AutoUnfence(on);
     review(a, 0, [recovered('c1')], { c1: healthy });
     review(a, 1000, [recovered('c1')], { c1: healthy });
-    expect(review(a, 1100, [recovered('c1')], { c1: { ...healthy, level: 'suspect' } })).toEqual([{ type: 'abandon', host: 'c1' }]);
+    expect(review(a, 1100, [recovered('c1')], { c1: { ...healthy, verdict: 'suspect' } })).toEqual([{ type: 'abandon', host: 'c1' }]);
     expect(a.done('c1', true, 1200)).toBe(false); // the stopped attempt's answer clears nothing
   });
 

@@ -304,7 +304,7 @@ export class World {
     if (heard < needed) this.violations.push(`t=${now} ${m.id} declared ${host} failed hearing only ${heard}/${needed} monitors`);
     if (new Set(votes).size < needed) this.violations.push(`t=${now} ${m.id} declared ${host} failed on ${votes.length} dead vote(s) (${votes.join(',')}); quorum is ${needed}`);
     const core = m.daemon!.core;
-    if (core.tracks.get(host)?.level === 'up') this.violations.push(`t=${now} ${m.id} declared ${host} failed while it hears the host itself`);
+    if (core.tracks.get(host)?.verdict === 'up') this.violations.push(`t=${now} ${m.id} declared ${host} failed while it hears the host itself`);
     for (const p of core.membership.livePeers(now)) {
       if (!p.beat.verdicts.some((v) => v.host === host)) this.violations.push(`t=${now} ${m.id} declared ${host} failed while live peer ${p.id} still hears it`);
     }
