@@ -187,6 +187,9 @@ describe('handing work between coordinators', () => {
     c.takeOver(1000, [older, newer]);
     expect(c.decisionList().map((d) => d.host)).toEqual(['h3']);
     expect(c.epoch).toBe(8);
+    const d = new Coordinator(s, m);
+    d.takeOver(1000, [newer, older]);
+    expect(d.decisionList().map((x) => x.host)).toEqual(['h3']);
   });
 
   it('keeps its own decisions when no peer holds a newer epoch', () => {
