@@ -12,6 +12,7 @@ describe('mass-failure guard', () => {
     [4, 10, true],
     [5, 100, false],
     [6, 100, true],
+    [2, 0, false],
   ])('%i failing of %i hosts → hold %s', (failing, total, hold) => {
     expect(massVerdict(failing, total, s).hold).toBe(hold);
   });
