@@ -28,7 +28,7 @@ function beat(t: HostTrack, seq: number, at: number, bootId = 'b', intervalMs = 
 describe('a host never heard from', () => {
   it('is judged on the prior alone: 5 % loss, so 7 missed heartbeats', () => {
     const t = newTrack('h', 1000, s);
-    expect(t).toMatchObject({ host: 'h', bootId: '', lastSeq: -1, lastHeardAt: 1000, heard: false, intervalMs: 500, level: 'up', novaCompute: 'unknown' });
+    expect(t).toMatchObject({ host: 'h', bootId: '', lastSeq: -1, lastHeardAt: 1000, heard: false, intervalMs: 500, verdict: 'up', novaCompute: 'unknown' });
     expect(lossEstimate(t)).toBeCloseTo(0.05, 12);
     expect(lossUpperBound(t)).toBeCloseTo(0.18784, 5);
     expect(missedToConvict(t, s)).toBe(7);

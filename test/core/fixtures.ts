@@ -62,9 +62,16 @@ export function eventTypes(out: readonly Effect[]): string[] {
   return events(out).map((e) => e.type);
 }
 
-/** Effects other than emitted events and logs, as `type host`. */
+/** Effects on the world (fence, recover, abandon, unfence), as `type host`: not events, logs, broadcasts or persistence. */
 export function actions(out: readonly Effect[]): string[] {
-  return out.flatMap((e) => (e.type === 'emit' || e.type === 'log' || e.type === 'broadcast' ? [] : [`${e.type} ${'host' in e ? e.host : ''}`.trim()]));
+  return out.flatMap((e) =>
+    e.type === 'emit' || e.type === 'log' || e.type === 'broadcast' || e.type === 'persist' ? [] : [`${e.type} ${'host' in e ? e.host : ''}`.trim()],
+  );
+}
+
+/** What the core asked to persist: 'sync' (before acting), 'lazy' (learned hosts only), or nothing. */
+export function persistence(out: readonly Effect[]): Array<'sync' | 'lazy'> {
+  return out.flatMap((e) => (e.type === 'persist' ? [e.mustSync ? ('sync' as const) : ('lazy' as const)] : []));
 }
 
 export function logs(out: readonly Effect[]): string[] {

@@ -3,7 +3,7 @@ import { IllegalStateError } from '../../src/errors.js';
 import type { Input } from '../../src/core/effects.js';
 import { MonitorCore } from '../../src/core/monitor-core.js';
 import { CoreRig } from './core-rig.js';
-import { actions, coreSettings, decision, events, eventTypes, logs } from './fixtures.js';
+import { actions, coreSettings, decision, events, eventTypes, logs, persistence } from './fixtures.js';
 
 /** How one monitor's core takes each kind of input (m1 of three, peers scripted). */
 describe('a monitor core', () => {
@@ -37,7 +37,7 @@ describe('beacon heartbeats', () => {
     const r = new CoreRig({ hosts: [] });
     r.now = 700;
     r.beacon('h7');
-    expect(r.core.tracks.get('h7')).toMatchObject({ host: 'h7', heard: true, lastHeardAt: 700, level: 'up' });
+    expect(r.core.tracks.get('h7')).toMatchObject({ host: 'h7', heard: true, lastHeardAt: 700, verdict: 'up' });
   });
 
   it('bring a host judged silent back to up at once, and say so at the next tick', () => {
@@ -45,10 +45,10 @@ describe('beacon heartbeats', () => {
     r.untilActing();
     r.beating.delete('h1');
     r.run(6000);
-    expect(r.core.tracks.get('h1')?.level).toBe('dead');
+    expect(r.core.tracks.get('h1')?.verdict).toBe('dead');
     r.now += 10;
     r.beacon('h1', 'h1-b1');
-    expect(r.core.tracks.get('h1')?.level).toBe('up');
+    expect(r.core.tracks.get('h1')?.verdict).toBe('up');
     r.now += 10;
     const [beat] = r.broadcasts(r.tick());
     expect(beat?.verdicts.map((v) => v.host)).toEqual([]);
@@ -70,13 +70,26 @@ describe('beacon heartbeats', () => {
   });
 });
 
+describe('persistence', () => {
+  it('asks to persist before acting when durable state changes, lazily when only hosts were learned, never otherwise', () => {
+    const r = new CoreRig({ hosts: [] });
+    expect(persistence(r.beacon('h1'))).toEqual(['lazy']);
+    expect(persistence(r.beacon('h1'))).toEqual([]);
+    const mark = r.step({ type: 'maintenance', at: 10, host: 'h1', on: true, by: 'alice' });
+    expect(persistence(mark)).toEqual(['sync']);
+    expect(mark[0]).toEqual({ type: 'persist', mustSync: true });
+    expect(persistence(r.step({ type: 'tick', at: r.now }))).toEqual([]);
+  });
+});
+
 describe('operator inputs', () => {
   it('maintenance on and off: an event and a log each time it changes, nothing when it does not', () => {
     const r = new CoreRig();
     const on = r.step({ type: 'maintenance', at: 10, host: 'h1', on: true, by: 'alice' });
     expect(events(on)).toEqual([{ type: 'host.maintenance', at: 10, host: 'h1', on: true, by: 'alice' }]);
     expect(logs(on)).toEqual(['info: host in maintenance']);
-    expect(r.step({ type: 'maintenance', at: 20, host: 'h1', on: true, by: 'bob' })).toEqual([]);
+    // The same mark again: no event, no log; only its newer time and author are written down.
+    expect(r.step({ type: 'maintenance', at: 20, host: 'h1', on: true, by: 'bob' })).toEqual([{ type: 'persist', mustSync: true }]);
     expect(r.core.maintenance.get('h1')).toEqual({ host: 'h1', on: true, atMs: 20, by: 'bob' });
     const off = r.step({ type: 'maintenance', at: 30, host: 'h1', on: false, by: 'alice' });
     expect(eventTypes(off)).toEqual(['host.maintenance']);

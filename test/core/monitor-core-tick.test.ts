@@ -154,13 +154,13 @@ describe('a stall of this monitor itself', () => {
     r.run(1000);
     r.beating.delete('h1');
     r.run(10_000);
-    expect(r.core.tracks.get('h1')?.level).toBe('dead');
+    expect(r.core.tracks.get('h1')?.verdict).toBe('dead');
     r.now += 50 + 1000;
     const [beat] = r.broadcasts(r.tick());
-    expect(r.core.tracks.get('h1')?.level).toBe('suspect');
+    expect(r.core.tracks.get('h1')?.verdict).toBe('suspect');
     expect(beat?.verdicts).toEqual([{ host: 'h1', level: 'suspect', bootId: 'h1-b1' }]);
     const after = r.broadcasts(r.run(1600)).at(-1);
-    expect(r.core.tracks.get('h1')?.level).toBe('dead');
+    expect(r.core.tracks.get('h1')?.verdict).toBe('dead');
     expect(after?.verdicts).toEqual([{ host: 'h1', level: 'dead', bootId: 'h1-b1' }]);
   });
 });

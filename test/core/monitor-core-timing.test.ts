@@ -10,9 +10,9 @@ describe('what counts at once', () => {
     r.run(1000);
     r.beating.delete('h1');
     r.run(6000);
-    expect(r.core.tracks.get('h1')?.level).toBe('dead');
+    expect(r.core.tracks.get('h1')?.verdict).toBe('dead');
     r.step({ type: 'beacon', at: r.now, beat: { host: 'h1', bootId: 'h1-b1', seq: 1, sentAtMs: 0, intervalMs: 500, novaCompute: 'up' } });
-    expect(r.core.tracks.get('h1')?.level).toBe('dead');
+    expect(r.core.tracks.get('h1')?.verdict).toBe('dead');
   });
 
   it('a heartbeat since the last tick makes this monitor one that hears the host, before the next tick', () => {
@@ -22,7 +22,7 @@ describe('what counts at once', () => {
     r.beating.delete('h1');
     r.peers.set('m3', { vote: 'm1', verdicts: [{ host: 'h1', level: 'dead', bootId: 'h1-b1' }] });
     r.run(2000);
-    expect(r.core.tracks.get('h1')?.level).toBe('suspect');
+    expect(r.core.tracks.get('h1')?.verdict).toBe('suspect');
     r.now += 10;
     r.beacon('h1');
     // m2 and m3 now say dead, but this monitor has just heard h1.

@@ -199,7 +199,7 @@ function printState(c: TraceCluster, m: SimMonitor): void {
     hears: ms.hears(now),
   });
   c.print(`${m.id}${m.stalled ? ` stalled until=${m.stalledUntil}` : ''} ${head}`);
-  const hosts = [...core.tracks.values()].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true })).map((t) => `${t.host}=${t.level}`);
+  const hosts = [...core.tracks.values()].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true })).map((t) => `${t.host}=${t.verdict}`);
   if (hosts.length > 0) c.print(`  hosts ${hosts.join(' ')}`);
   const decisions = core.coordinator.decisionList().sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }));
   if (decisions.length > 0) c.print(`  decisions ${decisions.map((d) => `${d.host}=${formatValue({ state: d.state, attempts: d.fenceAttempts })}`).join(' ')}`);
