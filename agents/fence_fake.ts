@@ -11,7 +11,14 @@ import type { AgentOption } from '../src/fence-agent/options.js';
 
 const FAKE_OPTIONS: readonly AgentOption[] = [
   { name: 'state_file', valueHint: '[path]', type: 'string', required: true, shortdesc: 'File holding the power state (on/off)' },
-  { name: 'password', short: 'p', valueHint: '[password]', type: 'string', secret: true, shortdesc: 'Password (checked only against expect_password)' },
+  {
+    name: 'password',
+    short: 'p',
+    valueHint: '[password]',
+    type: 'string',
+    secret: true,
+    shortdesc: 'Password (checked only against expect_password)',
+  },
   { name: 'expect_password', valueHint: '[password]', type: 'string', shortdesc: 'Fail the login unless password equals this' },
   { name: 'fail_action', valueHint: '[action]', type: 'string', shortdesc: 'Test hook: this action fails' },
   { name: 'hang', type: 'boolean', shortdesc: 'Test hook: never answer' },
@@ -20,13 +27,19 @@ const FAKE_OPTIONS: readonly AgentOption[] = [
 ];
 
 export const fenceFake: AgentDefinition = {
-  docs: { name: 'fence_fake', shortdesc: 'Fake fence agent (power state in a file)', longdesc: 'fence_fake keeps the power state of one pretend host in a file. For tests and demos only.', actions: ACTIONS },
+  docs: {
+    name: 'fence_fake',
+    shortdesc: 'Fake fence agent (power state in a file)',
+    longdesc: 'fence_fake keeps the power state of one pretend host in a file. For tests and demos only.',
+    actions: ACTIONS,
+  },
   options: [...COMMON_OPTIONS, ...FAKE_OPTIONS],
   withDevice: async (opts, log, fn) => {
     const file = opts.get('state_file')!;
     if (opts.get('stderr_echo')) process.stderr.write(`${opts.get('stderr_echo')}\n`);
     if (opts.get('hang') === '1') await new Promise<never>(() => setInterval(() => {}, 60_000));
-    if (opts.has('expect_password') && opts.get('password') !== opts.get('expect_password')) throw new Error('login denied: wrong password');
+    if (opts.has('expect_password') && opts.get('password') !== opts.get('expect_password'))
+      throw new Error('login denied: wrong password');
     if (opts.get('fail_action') === opts.get('action')) throw new Error(`simulated failure of ${opts.get('action')}`);
     const read = (): 'on' | 'off' => {
       try {

@@ -51,6 +51,10 @@ for (const d of world.declarations) {
   if (sent !== undefined && !latencies[victims.indexOf(d.host)]) latencies[victims.indexOf(d.host)] = d.at - sent;
 }
 const measured = latencies.filter((x) => x !== undefined);
-console.log(`simulated ${(sc.durationMs / 1000).toFixed(0)} s with ${sc.hosts} hosts, loss ${loss * 100}%, in ${((Date.now() - started) / 1000).toFixed(1)} s; ${measured.length}/${failures} failures detected`);
-console.log(`latency ms: min ${Math.min(...measured)} p50 ${percentile(measured, 50)} p90 ${percentile(measured, 90)} p99 ${percentile(measured, 99)} max ${Math.max(...measured)}`);
+console.log(
+  `simulated ${(sc.durationMs / 1000).toFixed(0)} s with ${sc.hosts} hosts, loss ${loss * 100}%, in ${((Date.now() - started) / 1000).toFixed(1)} s; ${measured.length}/${failures} failures detected`,
+);
+console.log(
+  `latency ms: min ${Math.min(...measured)} p50 ${percentile(measured, 50)} p90 ${percentile(measured, 90)} p99 ${percentile(measured, 99)} max ${Math.max(...measured)}`,
+);
 console.log(`detection p50_ms=${percentile(measured, 50)} p99_ms=${percentile(measured, 99)} false_failures=${falseFailures}`);

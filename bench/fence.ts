@@ -84,14 +84,20 @@ async function main(): Promise<void> {
       }
     }
     const med: Record<string, number> = {};
-    console.log(`# ipmi_sim 127.0.0.1:${sim.port}, ${RUNS} interleaved runs each (+${WARMUP} warm-up), verified fence = off then status OFF`);
+    console.log(
+      `# ipmi_sim 127.0.0.1:${sim.port}, ${RUNS} interleaved runs each (+${WARMUP} warm-up), verified fence = off then status OFF`,
+    );
     for (const [name, t] of times) {
       const s = [...t].sort((a, b) => a - b);
       med[name] = quantile(s, 0.5);
-      console.log(`${name.padEnd(14)} median ${med[name]!.toFixed(1)} ms  p99 ${quantile(s, 0.99).toFixed(1)} ms  min ${s[0]!.toFixed(1)}  max ${s[s.length - 1]!.toFixed(1)}`);
+      console.log(
+        `${name.padEnd(14)} median ${med[name]!.toFixed(1)} ms  p99 ${quantile(s, 0.99).toFixed(1)} ms  min ${s[0]!.toFixed(1)}  max ${s[s.length - 1]!.toFixed(1)}`,
+      );
     }
     const r = (x: number): string => x.toFixed(1);
-    console.log(`fence ipmi_ms=${r(med.ipmi!)} agent_ms=${r(med.agent!)} fence_ipmilan_ms=${r(med.fence_ipmilan!)} ratio=${(med.fence_ipmilan! / med.ipmi!).toFixed(1)}`);
+    console.log(
+      `fence ipmi_ms=${r(med.ipmi!)} agent_ms=${r(med.agent!)} fence_ipmilan_ms=${r(med.fence_ipmilan!)} ratio=${(med.fence_ipmilan! / med.ipmi!).toFixed(1)}`,
+    );
   } finally {
     await sim.stop();
   }

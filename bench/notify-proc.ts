@@ -22,7 +22,11 @@ await notifier.start();
 notifier.onConfirmed(() => process.stdout.write(`confirmed ${notifier.status().confirmed}\n`));
 for (let i = 1; i <= spec.count; i++) {
   const e: ClusterEvent = {
-    type: 'instance.not_recovered', at: Date.now(), host: 'cmp1', reason: 'untagged', fence: null,
+    type: 'instance.not_recovered',
+    at: Date.now(),
+    host: 'cmp1',
+    reason: 'untagged',
+    fence: null,
     server: { id: `srv-${i}`, name: `vm-${i}`, projectId: 'p', userId: 'u', tags: [], host: 'cmp1' },
   };
   notifier.publish(e);

@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     await phase(node, 'paced_500_per_s', { msgs: 2000, ratePerS: 500 });
     const normal = await phase(node, 'normal', { msgs: MSGS });
     let restart: Result | null = null;
-    if (dedicated || process.env.IHA_BENCH_RESTART_SHARED === '1') restart = await phase(node, 'broker_restart', { msgs: MSGS, restartMidway: true });
+    if (dedicated || process.env.IHA_BENCH_RESTART_SHARED === '1')
+      restart = await phase(node, 'broker_restart', { msgs: MSGS, restartMidway: true });
     else console.log('notify phase=broker_restart skipped (shared broker; set IHA_BENCH_RESTART_SHARED=1 to allow)');
     const lost = normal.lost + (restart?.lost ?? 0);
     console.log(`notify msgs=${MSGS} per_s=${Math.round(normal.perS)} p99_ms=${normal.p99Ms.toFixed(1)} lost=${lost}`);
@@ -139,7 +140,11 @@ async function phase(node: RabbitNode, name: string, o: PhaseOptions): Promise<R
 
 function event(i: number): ClusterEvent {
   return {
-    type: 'instance.not_recovered', at: Date.now(), host: 'cmp1', reason: 'not tagged for automatic recovery', fence: null,
+    type: 'instance.not_recovered',
+    at: Date.now(),
+    host: 'cmp1',
+    reason: 'not tagged for automatic recovery',
+    fence: null,
     server: { id: `srv-${i}`, name: `vm-${i}`, projectId: 'p-bench', userId: 'u-bench', tags: [], host: 'cmp1' },
   };
 }
@@ -150,8 +155,14 @@ function benchConfig(url: string): NotificationsConfig {
   const cfg = readNotificationsConfig(
     new ObjectReader(
       {
-        enabled: true, url, exchange: tag, topic: `${tag}-notifications`, durable: true, max_in_flight: 500,
-        reconnect: { initial: '100ms', max: '1s' }, outbox: { dir: mkdtempSync(join(tmpdir(), 'iha-bench-')) },
+        enabled: true,
+        url,
+        exchange: tag,
+        topic: `${tag}-notifications`,
+        durable: true,
+        max_in_flight: 500,
+        reconnect: { initial: '100ms', max: '1s' },
+        outbox: { dir: mkdtempSync(join(tmpdir(), 'iha-bench-')) },
       },
       'notifications',
       problems,

@@ -58,7 +58,8 @@ export async function startRabbitNode(opts: { timeoutS?: number } = {}): Promise
     RABBITMQ_PID_FILE: join(base, 'pid'),
     RABBITMQ_ENABLED_PLUGINS_FILE: join(base, 'enabled_plugins'),
   };
-  const ctl = async (...args: string[]): Promise<string> => (await run('rabbitmqctl', ['-n', nodeName, ...args], { timeout: 60_000 })).stdout;
+  const ctl = async (...args: string[]): Promise<string> =>
+    (await run('rabbitmqctl', ['-n', nodeName, ...args], { timeout: 60_000 })).stdout;
   try {
     await run('rabbitmq-server', ['-detached'], { env, cwd: base, timeout: 30_000 });
     await ctl('wait', join(base, 'pid'), '--timeout', String(opts.timeoutS ?? 45));
@@ -92,7 +93,9 @@ function chownTree(...paths: string[]): void {
 /** uid/gid of the rabbitmq user from /etc/passwd (name:x:uid:gid:...). */
 function rabbitmqIds(): { uid: number; gid: number } | null {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('rabbitmq:'));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('rabbitmq:'));
     if (!line) return null;
     const f = line.split(':');
     return { uid: Number(f[2]), gid: Number(f[3]) };
@@ -115,7 +118,8 @@ function appControls(ctl: (...args: string[]) => Promise<string>): Pick<RabbitNo
 
 /** The machine's own broker (rabbit@localhost by default): stop() leaves it running. */
 export function sharedRabbitNode(url: string, nodeName = process.env.RABBITMQ_NODENAME ?? 'rabbit@localhost'): RabbitNode {
-  const ctl = async (...args: string[]): Promise<string> => (await run('rabbitmqctl', ['-n', nodeName, ...args], { timeout: 60_000 })).stdout;
+  const ctl = async (...args: string[]): Promise<string> =>
+    (await run('rabbitmqctl', ['-n', nodeName, ...args], { timeout: 60_000 })).stdout;
   return {
     url,
     port: Number(new URL(url).port || 5672),

@@ -21,7 +21,9 @@ const TAGGED = 25;
 const sim = await startNovaSim({
   hosts: ['compute-1', 'compute-2', 'compute-3', 'compute-4'],
   servers: Array.from({ length: SERVERS }, (_, i) => ({
-    name: `vm-${String(i + 1).padStart(2, '0')}`, host: 'compute-1', tags: i % 2 === 0 ? ['automatic-recovery'] : [],
+    name: `vm-${String(i + 1).padStart(2, '0')}`,
+    host: 'compute-1',
+    tags: i % 2 === 0 ? ['automatic-recovery'] : [],
   })),
   computeLatencyMs: 50,
   claimMs: 100,
@@ -29,10 +31,26 @@ const sim = await startNovaSim({
 });
 sim.model.killCompute('compute-1');
 const log = silentLogger();
-const http = { fetch, log, requestTimeoutMs: COMPUTE_DEFAULTS.requestTimeoutMs, retries: COMPUTE_DEFAULTS.retries, minBackoffMs: COMPUTE_DEFAULTS.minBackoffMs, maxBackoffMs: COMPUTE_DEFAULTS.maxBackoffMs };
+const http = {
+  fetch,
+  log,
+  requestTimeoutMs: COMPUTE_DEFAULTS.requestTimeoutMs,
+  retries: COMPUTE_DEFAULTS.retries,
+  minBackoffMs: COMPUTE_DEFAULTS.minBackoffMs,
+  maxBackoffMs: COMPUTE_DEFAULTS.maxBackoffMs,
+};
 const session = new KeystoneSession({
-  credentials: { authUrl: sim.authUrl, method: 'password', username: 'admin', password: 'admin', projectName: 'admin', interface: 'public' },
-  http, log, renewBeforeMs: COMPUTE_DEFAULTS.tokenRenewBeforeMs,
+  credentials: {
+    authUrl: sim.authUrl,
+    method: 'password',
+    username: 'admin',
+    password: 'admin',
+    projectName: 'admin',
+    interface: 'public',
+  },
+  http,
+  log,
+  renewBeforeMs: COMPUTE_DEFAULTS.tokenRenewBeforeMs,
 });
 const journalDir = mkdtempSync(join(tmpdir(), 'iha-bench-'));
 let accepted = 0;
@@ -54,7 +72,9 @@ const summary = await recoverer.recover('compute-1', { ok: true, durationMs: 0, 
 await sim.stop();
 rmSync(journalDir, { recursive: true, force: true });
 const onceEach = [...sim.model.evacuateAccepted.values()].every((n) => n === 1);
-console.log(`summary ${JSON.stringify(summary)} evacuate_calls=${[...sim.model.evacuateCalls.values()].reduce((a, b) => a + b, 0)} exactly_once=${onceEach}`);
+console.log(
+  `summary ${JSON.stringify(summary)} evacuate_calls=${[...sim.model.evacuateCalls.values()].reduce((a, b) => a + b, 0)} exactly_once=${onceEach}`,
+);
 if (summary.evacuated !== TAGGED || !acceptedAt || !activeAt) {
   console.error('bench: not every tagged server was evacuated');
   process.exit(1);

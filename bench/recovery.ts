@@ -28,7 +28,11 @@ async function once(): Promise<{ acceptedMs: number; activeMs: number; bmc: stri
   const bmcs = await startDemoBmcs(hosts, { prefer: 'ipmi_sim' });
   const sim = await startNovaSim({
     hosts,
-    servers: Array.from({ length: SERVERS }, (_, i) => ({ name: `vm-${String(i + 1).padStart(2, '0')}`, host: victim, tags: i % 2 === 0 ? ['automatic-recovery'] : [] })),
+    servers: Array.from({ length: SERVERS }, (_, i) => ({
+      name: `vm-${String(i + 1).padStart(2, '0')}`,
+      host: victim,
+      tags: i % 2 === 0 ? ['automatic-recovery'] : [],
+    })),
     computeLatencyMs: 50,
     rebuildMs: 2_000,
   });
@@ -48,7 +52,16 @@ async function once(): Promise<{ acceptedMs: number; activeMs: number; bmc: stri
       logLevel: 'warn',
       monitorExtra: (id) => ({
         fencing: { devices, hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])) },
-        compute: { auth: { auth_url: sim.authUrl, username: SIM_ADMIN.name, password_file: pw, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' } },
+        compute: {
+          auth: {
+            auth_url: sim.authUrl,
+            username: SIM_ADMIN.name,
+            password_file: pw,
+            project_name: 'admin',
+            user_domain_name: 'Default',
+            project_domain_name: 'Default',
+          },
+        },
         recovery: { journal_dir: join(dir, `${id}-state`, 'recovery') },
       }),
     });
@@ -62,17 +75,23 @@ async function once(): Promise<{ acceptedMs: number; activeMs: number; bmc: stri
     await new Promise((r) => setTimeout(r, 5000));
     procs.signal(victim, 'SIGKILL');
     sim.model.killCompute(victim);
-    const tagged = new Set([...sim.model.servers.values()].filter((s) => s.host === victim && s.tags.includes('automatic-recovery')).map((s) => s.id));
+    const tagged = new Set(
+      [...sim.model.servers.values()].filter((s) => s.host === victim && s.tags.includes('automatic-recovery')).map((s) => s.id),
+    );
     let acceptedAt = 0;
     let activeAt = 0;
     const end = Date.now() + 60_000;
     while ((!acceptedAt || !activeAt) && Date.now() < end) {
       const migrated = new Set(sim.model.migrations.filter((m) => m.sourceCompute === victim).map((m) => m.instanceUuid));
       if (!acceptedAt && [...tagged].every((id) => migrated.has(id))) acceptedAt = Date.now();
-      if (!activeAt && [...tagged].every((id) => {
-        const s = sim.model.servers.get(id)!;
-        return s.status === 'ACTIVE' && s.host !== victim;
-      })) activeAt = Date.now();
+      if (
+        !activeAt &&
+        [...tagged].every((id) => {
+          const s = sim.model.servers.get(id)!;
+          return s.status === 'ACTIVE' && s.host !== victim;
+        })
+      )
+        activeAt = Date.now();
       await new Promise((r) => setTimeout(r, 10));
     }
     if (!acceptedAt || !activeAt) throw new Error(`not all ${TAGGED} servers recovered within 60 s; logs in ${dir}`);
@@ -113,6 +132,10 @@ for (let i = 0; i < runs; i++) {
   const r = await once();
   accepted.push(r.acceptedMs);
   active.push(r.activeMs);
-  console.log(`run ${i + 1}/${runs} (${r.bmc}): accepted ${Math.round(r.acceptedMs)} ms, active ${Math.round(r.activeMs)} ms after the last heartbeat`);
+  console.log(
+    `run ${i + 1}/${runs} (${r.bmc}): accepted ${Math.round(r.acceptedMs)} ms, active ${Math.round(r.activeMs)} ms after the last heartbeat`,
+  );
 }
-console.log(`recovery instances=${TAGGED} accepted_ms=${Math.round(percentile(accepted, 50))} active_ms=${Math.round(percentile(active, 50))}`);
+console.log(
+  `recovery instances=${TAGGED} accepted_ms=${Math.round(percentile(accepted, 50))} active_ms=${Math.round(percentile(active, 50))}`,
+);

@@ -26,7 +26,10 @@ function batch(): void {
   const to = Math.floor(((slice + 1) * hosts) / slices);
   const now = Date.now();
   for (let i = from; i < to; i++) {
-    const buf = encodeBeacon({ host: `load-${i}`, bootId: bootIds[i]!, seq: seq + 1, sentAtMs: now, intervalMs: 1000, novaCompute: 'up' }, key);
+    const buf = encodeBeacon(
+      { host: `load-${i}`, bootId: bootIds[i]!, seq: seq + 1, sentAtMs: now, intervalMs: 1000, novaCompute: 'up' },
+      key,
+    );
     sock.send(buf, Number(port), '127.0.0.1', (err) => (err ? errors++ : sent++));
   }
   slice++;

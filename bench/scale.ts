@@ -37,13 +37,25 @@ async function snapshot(): Promise<StatusSnapshot> {
   return (await controlRequest(layout.monitors[0]!.socket, 'GET', '/status', undefined, 10_000)).body as unknown as StatusSnapshot;
 }
 function udpRcvbufErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Udp:'));
   const names = lines[0]!.split(/\s+/);
   const values = lines[1]!.split(/\s+/);
   return Number(values[names.indexOf('RcvbufErrors')]);
 }
 
-const monitor = spawn(process.execPath, [...(process.env.SCALE_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.SCALE_PROFILE] : []), join(root, 'dist/src/cli/main.js'), 'monitor', '--config', layout.monitors[0]!.config], { stdio: ['ignore', 'ignore', 'inherit'] });
+const monitor = spawn(
+  process.execPath,
+  [
+    ...(process.env.SCALE_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.SCALE_PROFILE] : []),
+    join(root, 'dist/src/cli/main.js'),
+    'monitor',
+    '--config',
+    layout.monitors[0]!.config,
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 try {
   for (let i = 0; i < 100; i++) {
     try {
@@ -58,7 +70,11 @@ try {
   const cpuBefore = cpuTicks(monitor.pid!);
   const splitBefore = cpuSplit(monitor.pid!);
   const t0 = Date.now();
-  const load = spawn(process.execPath, [join(root, 'dist/bench/scale-load.js'), String(port), layout.keyFile, String(hosts), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const load = spawn(
+    process.execPath,
+    [join(root, 'dist/bench/scale-load.js'), String(port), layout.keyFile, String(hosts), String(seconds)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   load.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise((r) => load.on('exit', r));
@@ -73,7 +89,9 @@ try {
   const dropped = sent - received + appDropped;
   const cpuPct = ((cpuAfter - cpuBefore) / clkTck / elapsedS) * 100;
   const rss = peakRssMb(monitor.pid!);
-  console.log(`${hosts} hosts at 1 Hz for ${seconds} s: sent ${sent}, received ${received}, dropped by app ${appDropped}, kernel RcvbufErrors +${udpRcvbufErrors() - kernelBefore} (machine-wide), hosts tracked ${after.hosts.length}; cpu user ${(((splitAfter[0] - splitBefore[0]) / clkTck / elapsedS) * 100).toFixed(1)}% system ${(((splitAfter[1] - splitBefore[1]) / clkTck / elapsedS) * 100).toFixed(1)}%`);
+  console.log(
+    `${hosts} hosts at 1 Hz for ${seconds} s: sent ${sent}, received ${received}, dropped by app ${appDropped}, kernel RcvbufErrors +${udpRcvbufErrors() - kernelBefore} (machine-wide), hosts tracked ${after.hosts.length}; cpu user ${(((splitAfter[0] - splitBefore[0]) / clkTck / elapsedS) * 100).toFixed(1)}% system ${(((splitAfter[1] - splitBefore[1]) / clkTck / elapsedS) * 100).toFixed(1)}%`,
+  );
   console.log(`scale hosts=${hosts} cpu_pct=${cpuPct.toFixed(1)} rss_mb=${rss.toFixed(0)} dropped=${dropped}`);
 } finally {
   monitor.kill(process.env.SCALE_PROFILE ? 'SIGINT' : 'SIGKILL');

@@ -4,7 +4,10 @@
 
 const token = (() => {
   const m = /token=([^&]+)/.exec(location.hash);
-  if (m) { sessionStorage.setItem('iha-token', decodeURIComponent(m[1])); history.replaceState(null, '', location.pathname); }
+  if (m) {
+    sessionStorage.setItem('iha-token', decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname);
+  }
   return sessionStorage.getItem('iha-token');
 })();
 
@@ -35,34 +38,58 @@ function renderStatus(s) {
   document.getElementById('quorum').textContent =
     `quorum: ${s.cluster.votes} votes heard, ${s.cluster.needed} needed, ${s.cluster.expectedVotes} expected · coordinator ${s.cluster.coordinator ?? 'none'} · epoch ${s.cluster.epoch}`;
   const mons = document.getElementById('monitors');
-  mons.replaceChildren(...s.cluster.members.map((m) => {
-    const li = el('li', `${m.live ? 'live' : 'down'}${m.id === s.cluster.coordinator ? ' coordinator' : ''}`,
-      `${m.id}${m.self ? ' (this)' : ''} ${m.address} · ${m.live ? 'live' : 'unreachable'}${m.id === s.cluster.coordinator ? ' ★' : ''}`);
-    li.dataset.monitor = m.id;
-    return li;
-  }));
+  mons.replaceChildren(
+    ...s.cluster.members.map((m) => {
+      const li = el(
+        'li',
+        `${m.live ? 'live' : 'down'}${m.id === s.cluster.coordinator ? ' coordinator' : ''}`,
+        `${m.id}${m.self ? ' (this)' : ''} ${m.address} · ${m.live ? 'live' : 'unreachable'}${m.id === s.cluster.coordinator ? ' ★' : ''}`,
+      );
+      li.dataset.monitor = m.id;
+      return li;
+    }),
+  );
   const alarms = document.getElementById('alarms');
-  alarms.replaceChildren(...(s.alarms.length ? s.alarms.map((a) => { const li = el('li', 'alarm', `${a.kind}: ${a.message}`); li.dataset.kind = a.kind; return li; }) : [el('li', 'muted', 'none')]));
+  alarms.replaceChildren(
+    ...(s.alarms.length
+      ? s.alarms.map((a) => {
+          const li = el('li', 'alarm', `${a.kind}: ${a.message}`);
+          li.dataset.kind = a.kind;
+          return li;
+        })
+      : [el('li', 'muted', 'none')]),
+  );
   const counts = {};
   for (const h of s.hosts) counts[h.state] = (counts[h.state] ?? 0) + 1;
-  document.getElementById('host-counts').textContent = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(' · ');
+  document.getElementById('host-counts').textContent = Object.entries(counts)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(' · ');
   const grid = document.getElementById('hosts');
-  grid.replaceChildren(...s.hosts.map((h) => {
-    const d = el('div', `host s-${h.state}`);
-    d.dataset.host = h.host;
-    d.dataset.state = h.state;
-    d.append(el('div', 'name', h.host), el('div', 'state', h.state + (h.maintenance ? ' (maint)' : '')));
-    const f = h.fence;
-    let detail = `heard ${age(h.lastHeartbeatAgeMs)} ago · loss ${h.lossPct}%`;
-    if (h.state === 'fence_failed' && !(f && typeof f === 'object')) detail = 'cannot be fenced: retrying; instances NOT recovered';
-    if (h.state === 'fencing') detail = 'powering off…';
-    if (f && typeof f === 'object') detail = `${f.ok ? 'fenced' : 'fence failed'}${f.level ? ` L${f.level}` : ''} ${(f.agent ?? '').split('/').pop()} ${Math.round(f.durationMs ?? 0)}ms`;
-    const r = h.recovery;
-    if (r && typeof r === 'object') detail += ` · evac ${r.evacuated ?? 0}/${r.selected ?? 0}`;
-    d.append(el('div', 'detail', detail));
-    d.title = JSON.stringify({ state: h.state, here: h.localLevel, novaCompute: h.novaCompute, deadAfterMs: h.deadAfterMs, fence: h.fence ?? null });
-    return d;
-  }));
+  grid.replaceChildren(
+    ...s.hosts.map((h) => {
+      const d = el('div', `host s-${h.state}`);
+      d.dataset.host = h.host;
+      d.dataset.state = h.state;
+      d.append(el('div', 'name', h.host), el('div', 'state', h.state + (h.maintenance ? ' (maint)' : '')));
+      const f = h.fence;
+      let detail = `heard ${age(h.lastHeartbeatAgeMs)} ago · loss ${h.lossPct}%`;
+      if (h.state === 'fence_failed' && !(f && typeof f === 'object')) detail = 'cannot be fenced: retrying; instances NOT recovered';
+      if (h.state === 'fencing') detail = 'powering off…';
+      if (f && typeof f === 'object')
+        detail = `${f.ok ? 'fenced' : 'fence failed'}${f.level ? ` L${f.level}` : ''} ${(f.agent ?? '').split('/').pop()} ${Math.round(f.durationMs ?? 0)}ms`;
+      const r = h.recovery;
+      if (r && typeof r === 'object') detail += ` · evac ${r.evacuated ?? 0}/${r.selected ?? 0}`;
+      d.append(el('div', 'detail', detail));
+      d.title = JSON.stringify({
+        state: h.state,
+        here: h.localLevel,
+        novaCompute: h.novaCompute,
+        deadAfterMs: h.deadAfterMs,
+        fence: h.fence ?? null,
+      });
+      return d;
+    }),
+  );
 }
 
 async function refreshStatus() {
@@ -72,7 +99,9 @@ async function refreshStatus() {
     const v = document.getElementById('verdict');
     v.className = 'verdict unreachable';
     v.dataset.code = '2';
-    v.textContent = /HTTP 401/.test(err.message) ? 'UNAUTHORIZED: open this page as …/#token=<status API token>' : `UNREACHABLE (${err.message})`;
+    v.textContent = /HTTP 401/.test(err.message)
+      ? 'UNAUTHORIZED: open this page as …/#token=<status API token>'
+      : `UNREACHABLE (${err.message})`;
   }
 }
 
@@ -103,10 +132,21 @@ function summary(e) {
   const parts = [];
   for (const [k, v] of Object.entries(e)) {
     if (['type', 'at', 'host'].includes(k) || v === null || v === undefined) continue;
-    if (k === 'record' && typeof v === 'object') { parts.push(`${v.ok ? 'ok' : 'FAILED'}${v.level ? ` level ${v.level}` : ''} ${(v.agent ?? '').split('/').pop()} ${Math.round(v.durationMs)}ms${v.error ? ` (${v.error})` : ''}`); continue; }
-    if (k === 'server' && typeof v === 'object') { parts.push(`${v.name} (${v.id})`); continue; }
+    if (k === 'record' && typeof v === 'object') {
+      parts.push(
+        `${v.ok ? 'ok' : 'FAILED'}${v.level ? ` level ${v.level}` : ''} ${(v.agent ?? '').split('/').pop()} ${Math.round(v.durationMs)}ms${v.error ? ` (${v.error})` : ''}`,
+      );
+      continue;
+    }
+    if (k === 'server' && typeof v === 'object') {
+      parts.push(`${v.name} (${v.id})`);
+      continue;
+    }
     if (k === 'lastHeardAt' || k === 'bootId') continue;
-    if (typeof v === 'number' && k.endsWith('Ms')) { parts.push(`${k.slice(0, -2)} ${(v / 1000).toFixed(2)}s`); continue; }
+    if (typeof v === 'number' && k.endsWith('Ms')) {
+      parts.push(`${k.slice(0, -2)} ${(v / 1000).toFixed(2)}s`);
+      continue;
+    }
     parts.push(`${k}=${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : v}`);
   }
   return parts.join(' ');
@@ -137,23 +177,34 @@ function renderIncidents() {
   const all = [...incidents.values()].flat().filter((i) => i.events.some((x) => x.e.type !== 'host.recovered' || i.events.length > 1));
   all.sort((a, b) => b.start - a.start);
   const box = document.getElementById('incidents');
-  if (all.length === 0) { box.replaceChildren(el('p', 'muted', 'no failures recorded')); return; }
-  box.replaceChildren(...all.slice(0, 50).map((i) => {
-    const d = el('div', `incident${i.done ? ' done' : ''}`);
-    d.dataset.host = i.host;
-    const last = i.events[i.events.length - 1];
-    d.append(el('h3', '', `${i.host} — ${new Date(i.start).toLocaleString()} — ${last.e.type} after ${((last.t - i.start) / 1000).toFixed(1)}s`));
-    const ul = el('ul', 'steps');
-    for (const x of i.events) {
-      const li = el('li', '');
-      li.dataset.type = x.e.type;
-      li.append(el('span', 't', `+${((x.t - i.start) / 1000).toFixed(2)}s`), el('span', 'phase', phase(x.e.type)),
-        el('span', `what ${BAD.test(x.e.type) ? 'bad' : GOOD.test(x.e.type) ? 'good' : ''}`, x.e.type), el('span', 'summary', summary(x.e)));
-      ul.append(li);
-    }
-    d.append(ul);
-    return d;
-  }));
+  if (all.length === 0) {
+    box.replaceChildren(el('p', 'muted', 'no failures recorded'));
+    return;
+  }
+  box.replaceChildren(
+    ...all.slice(0, 50).map((i) => {
+      const d = el('div', `incident${i.done ? ' done' : ''}`);
+      d.dataset.host = i.host;
+      const last = i.events[i.events.length - 1];
+      d.append(
+        el('h3', '', `${i.host} — ${new Date(i.start).toLocaleString()} — ${last.e.type} after ${((last.t - i.start) / 1000).toFixed(1)}s`),
+      );
+      const ul = el('ul', 'steps');
+      for (const x of i.events) {
+        const li = el('li', '');
+        li.dataset.type = x.e.type;
+        li.append(
+          el('span', 't', `+${((x.t - i.start) / 1000).toFixed(2)}s`),
+          el('span', 'phase', phase(x.e.type)),
+          el('span', `what ${BAD.test(x.e.type) ? 'bad' : GOOD.test(x.e.type) ? 'good' : ''}`, x.e.type),
+          el('span', 'summary', summary(x.e)),
+        );
+        ul.append(li);
+      }
+      d.append(ul);
+      return d;
+    }),
+  );
 }
 
 async function follow() {
@@ -162,7 +213,9 @@ async function follow() {
     const h = await api('/api/history?limit=5000');
     for (const entry of h.entries) addEntry(entry);
     renderIncidents();
-  } catch { /* history is optional: live events still show */ }
+  } catch {
+    /* history is optional: live events still show */
+  }
   for (;;) {
     try {
       const r = await api(`/api/events?since=${since}&wait=25000`);
@@ -171,7 +224,10 @@ async function follow() {
       for (const entry of r.events) changed = addEntry(entry) || changed;
       since = r.lastSeq;
       // An event means a state changed: show it now rather than at the next 1 s poll.
-      if (changed) { renderIncidents(); void refreshStatus(); }
+      if (changed) {
+        renderIncidents();
+        void refreshStatus();
+      }
     } catch {
       await new Promise((res) => setTimeout(res, 2000));
     }

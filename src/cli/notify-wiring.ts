@@ -12,8 +12,16 @@ export async function startNotifications(cfg: MonitorConfig, log: Logger): Promi
 
 export function notificationAlarms(s: NotifierStatus): Array<{ kind: string; message: string }> {
   const alarms: Array<{ kind: string; message: string }> = [];
-  if (s.full) alarms.push({ kind: 'outbox_full', message: `notification outbox full: ${s.refused} notification(s) refused; see the log, fix the broker` });
-  if (!s.broker.connected) alarms.push({ kind: 'broker_unreachable', message: `notification broker ${s.broker.url} unreachable${s.lastError ? `: ${s.lastError}` : ''}; ${s.backlog} waiting in the outbox` });
+  if (s.full)
+    alarms.push({
+      kind: 'outbox_full',
+      message: `notification outbox full: ${s.refused} notification(s) refused; see the log, fix the broker`,
+    });
+  if (!s.broker.connected)
+    alarms.push({
+      kind: 'broker_unreachable',
+      message: `notification broker ${s.broker.url} unreachable${s.lastError ? `: ${s.lastError}` : ''}; ${s.backlog} waiting in the outbox`,
+    });
   else if (s.backlog > 1000) alarms.push({ kind: 'outbox_backlog', message: `${s.backlog} notifications waiting to be confirmed` });
   return alarms;
 }

@@ -26,7 +26,14 @@ export function verdictLine(s: StatusSnapshot): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function age(ms: number | null): string {
@@ -42,8 +49,16 @@ function clock(wallMs: number): string {
 export function fenceCell(h: Host, nowMs: number, lastFailure?: { record: unknown; at: number }): string {
   if (h.state === 'fencing') return h.decisionSinceMs !== null ? `in progress ${age(nowMs - h.decisionSinceMs)}` : 'in progress';
   // The decision keeps a record only for a success; a failure's record is in its event.
-  if (h.state === 'fence_failed' && !h.fence && lastFailure) h = { ...h, fence: lastFailure.record, decisionSinceMs: h.decisionSinceMs ?? lastFailure.at };
-  const r = h.fence as { ok?: boolean; level?: number; agent?: string; durationMs?: number; attempts?: Array<{ agent?: string }>; error?: string } | null;
+  if (h.state === 'fence_failed' && !h.fence && lastFailure)
+    h = { ...h, fence: lastFailure.record, decisionSinceMs: h.decisionSinceMs ?? lastFailure.at };
+  const r = h.fence as {
+    ok?: boolean;
+    level?: number;
+    agent?: string;
+    durationMs?: number;
+    attempts?: Array<{ agent?: string }>;
+    error?: string;
+  } | null;
   if (!r || typeof r !== 'object') return '-';
   const agent = (r.agent ?? r.attempts?.[r.attempts.length - 1]?.agent ?? '?').split('/').pop();
   const dur = typeof r.durationMs === 'number' ? `${(r.durationMs / 1000).toFixed(1)}s` : '?';
@@ -62,25 +77,66 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
   const paint = (code: number, text: string): string => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const code = statusExitCode(s);
   const out: string[] = [paint(code === 0 ? 32 : code === 1 ? 33 : 31, verdictLine(s)), ''];
-  out.push(`monitor ${s.monitor.id} (v${s.monitor.version}, up since ${s.monitor.startedAt})${s.cluster.acting ? ' — acting coordinator' : ''}${s.cluster.paused ? ' — recovering from a stall' : ''}`);
+  out.push(
+    `monitor ${s.monitor.id} (v${s.monitor.version}, up since ${s.monitor.startedAt})${s.cluster.acting ? ' — acting coordinator' : ''}${s.cluster.paused ? ' — recovering from a stall' : ''}`,
+  );
   out.push('');
   out.push(
     table([
       ['MONITOR', 'ADDRESS', 'STATE', 'LAST SEEN', 'VOTES FOR', 'ROLE'],
-      ...s.cluster.members.map((m) => [m.id + (m.self ? ' (self)' : ''), m.address, m.live ? 'live' : 'unreachable', m.self ? '-' : age(m.lastSeenAgoMs), m.vote ?? '-', m.acting ? 'coordinator' : '']),
+      ...s.cluster.members.map((m) => [
+        m.id + (m.self ? ' (self)' : ''),
+        m.address,
+        m.live ? 'live' : 'unreachable',
+        m.self ? '-' : age(m.lastSeenAgoMs),
+        m.vote ?? '-',
+        m.acting ? 'coordinator' : '',
+      ]),
     ]),
   );
   out.push('');
   if (s.hosts.length === 0) out.push('no hosts heard yet');
   else {
     // Green: fine; yellow: watch it; blue: being handled; red: needs a human or is failing.
-    const stateColor = (st: string): number => (st === 'up' || st === 'recovered' ? 32 : st === 'suspect' || st === 'maintenance' ? 33 : st === 'fencing' || st === 'fenced' || st === 'recovering' ? 36 : 31);
+    const stateColor = (st: string): number =>
+      st === 'up' || st === 'recovered'
+        ? 32
+        : st === 'suspect' || st === 'maintenance'
+          ? 33
+          : st === 'fencing' || st === 'fenced' || st === 'recovering'
+            ? 36
+            : 31;
     const withRecovery = s.hosts.some((h) => recoveryCell(h) !== '-');
     const failures = new Map<string, { record: unknown; at: number }>();
     for (const e of s.recentEvents) if (e.type === 'host.fence_failed') failures.set(e.host, { record: e.record, at: e.at });
     // Padding is computed on the plain text, colour added after, so columns stay aligned on a TTY.
-    const rows = s.hosts.map((h) => [h.host, h.state, age(h.lastHeartbeatAgeMs), h.localLevel, h.novaCompute, `${h.lossPct}%`, `${(h.deadAfterMs / 1000).toFixed(1)}s`, h.maintenance ? 'yes' : '', fenceCell(h, nowMs, failures.get(h.host)), ...(withRecovery ? [recoveryCell(h)] : [])]);
-    const lines = table([['HOST', 'STATE', 'LAST HEARTBEAT', 'HERE', 'NOVA-COMPUTE', 'LOSS', 'DEAD AFTER', 'MAINT', 'FENCE', ...(withRecovery ? ['RECOVERY'] : [])], ...rows]).split('\n');
+    const rows = s.hosts.map((h) => [
+      h.host,
+      h.state,
+      age(h.lastHeartbeatAgeMs),
+      h.localLevel,
+      h.novaCompute,
+      `${h.lossPct}%`,
+      `${(h.deadAfterMs / 1000).toFixed(1)}s`,
+      h.maintenance ? 'yes' : '',
+      fenceCell(h, nowMs, failures.get(h.host)),
+      ...(withRecovery ? [recoveryCell(h)] : []),
+    ]);
+    const lines = table([
+      [
+        'HOST',
+        'STATE',
+        'LAST HEARTBEAT',
+        'HERE',
+        'NOVA-COMPUTE',
+        'LOSS',
+        'DEAD AFTER',
+        'MAINT',
+        'FENCE',
+        ...(withRecovery ? ['RECOVERY'] : []),
+      ],
+      ...rows,
+    ]).split('\n');
     out.push(lines[0]!);
     lines.slice(1).forEach((line, i) => {
       const h = s.hosts[i]!;
@@ -99,6 +155,16 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
   }
   const d = s.counters.dropped;
   const droppedTotal = Object.values(d).reduce((a, b) => a + b, 0);
-  out.push('', `datagrams: ${s.counters.received} received, ${s.counters.accepted} accepted, ${droppedTotal} dropped${droppedTotal ? ` (${Object.entries(d).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
+  out.push(
+    '',
+    `datagrams: ${s.counters.received} received, ${s.counters.accepted} accepted, ${droppedTotal} dropped${
+      droppedTotal
+        ? ` (${Object.entries(d)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
+  );
   return out.join('\n');
 }

@@ -20,9 +20,14 @@ export interface BeaconConfig {
 }
 
 export function readBeaconConfig(r: ObjectReader): BeaconConfig {
-  const host = r.string('host', { default: hostname().split('.')[0]!, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, patternHint: 'a host name as Nova knows it' })!;
+  const host = r.string('host', {
+    default: hostname().split('.')[0]!,
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/,
+    patternHint: 'a host name as Nova knows it',
+  })!;
   const monitors = readAddresses(r, 'monitors');
-  if (monitors.length === 0 && !r.problems.some((p) => p.path === r.keyPath('monitors'))) r.problem('monitors', 'must list at least one monitor address (host:port)');
+  if (monitors.length === 0 && !r.problems.some((p) => p.path === r.keyPath('monitors')))
+    r.problem('monitors', 'must list at least one monitor address (host:port)');
   const intervalMs = r.durationMs('interval', { default: 500, min: 50, max: 10_000 });
   const key = r.secret('cluster_key', { required: true });
   checkClusterKey(r, key);

@@ -11,5 +11,6 @@ export function readLogLevel(r: ObjectReader): string {
 
 /** The cluster key must be long enough to be a key, not a password someone might guess. */
 export function checkClusterKey(r: ObjectReader, key: string | undefined): void {
-  if (key !== undefined && Buffer.byteLength(key) < 16) r.problem('cluster_key', 'must be at least 16 bytes (use: head -c 32 /dev/urandom | base64)');
+  if (key !== undefined && Buffer.byteLength(key) < 16)
+    r.problem('cluster_key', 'must be at least 16 bytes (use: head -c 32 /dev/urandom | base64)');
 }

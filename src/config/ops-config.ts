@@ -7,7 +7,13 @@ import type { ObjectReader } from './reader.js';
  * Prometheus metrics endpoint. Both default to loopback; anything else must be asked for.
  */
 export interface OpsConfig {
-  statusApi: { enabled: boolean; listen: HostPort; token: string | null; tls: { cert: string; key: string } | null; historyMaxBytes: number };
+  statusApi: {
+    enabled: boolean;
+    listen: HostPort;
+    token: string | null;
+    tls: { cert: string; key: string } | null;
+    historyMaxBytes: number;
+  };
   metrics: { enabled: boolean; listen: HostPort };
 }
 

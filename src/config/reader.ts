@@ -46,7 +46,10 @@ export class ObjectReader {
     this.problems.push({ path: this.keyPath(key), reason });
   }
 
-  string(key: string, opts: { default?: string; oneOf?: readonly string[]; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
+  string(
+    key: string,
+    opts: { default?: string; oneOf?: readonly string[]; pattern?: RegExp; patternHint?: string } = {},
+  ): string | undefined {
     const v = this.raw(key);
     if (v === undefined || v === null) {
       if (opts.default === undefined) return undefined;

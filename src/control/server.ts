@@ -51,13 +51,18 @@ export class ControlServer {
       const by = typeof body.by === 'string' ? body.by : 'operator';
       switch (url.pathname) {
         case '/maintenance': {
-          if (typeof body.host !== 'string' || !body.host || typeof body.on !== 'boolean') return send(res, 400, { error: 'body must be {"host": "<name>", "on": true|false}' });
+          if (typeof body.host !== 'string' || !body.host || typeof body.on !== 'boolean')
+            return send(res, 400, { error: 'body must be {"host": "<name>", "on": true|false}' });
           // Maintenance marks merge across monitors by wall-clock time (last writer wins).
           this.monitor.command({ type: 'maintenance', at: this.monitor.nowMs(), host: body.host, on: body.on, by });
           return send(res, 200, { ok: true, host: body.host, maintenance: body.on });
         }
         case '/ack-mass-failure':
-          if (!this.monitor.acting()) return send(res, 409, { error: 'this monitor is not the acting coordinator', coordinator: this.monitor.snapshot().cluster.coordinator });
+          if (!this.monitor.acting())
+            return send(res, 409, {
+              error: 'this monitor is not the acting coordinator',
+              coordinator: this.monitor.snapshot().cluster.coordinator,
+            });
           this.monitor.command({ type: 'ack_mass_failure', at: this.monitor.nowMs(), by });
           return send(res, 200, { ok: true });
         case '/clear': {

@@ -48,7 +48,12 @@ export class AutoUnfence {
       w.healthySince ??= now;
       if (!w.running && now - w.healthySince >= this.s.quietPeriodMs) {
         w.running = true;
-        out.push({ type: 'log', level: 'info', msg: 'host healthy again for the quiet period: returning it to service', fields: { host: d.host, quietPeriodMs: this.s.quietPeriodMs } });
+        out.push({
+          type: 'log',
+          level: 'info',
+          msg: 'host healthy again for the quiet period: returning it to service',
+          fields: { host: d.host, quietPeriodMs: this.s.quietPeriodMs },
+        });
         out.push({ type: 'unfence', host: d.host });
       }
     }

@@ -142,12 +142,20 @@ export class Coordinator {
     const windowStart = now - this.settings.massGuard.windowMs;
     this.recentFailures = this.recentFailures.filter((f) => f.atMs >= windowStart);
     const watched = watch.count - watch.maintenance.size;
-    const verdict = now < this.massAckUntil ? { hold: false as const } : massVerdict(this.recentFailures.length + failing.length, watched, this.settings.massGuard);
+    const verdict =
+      now < this.massAckUntil
+        ? { hold: false as const }
+        : massVerdict(this.recentFailures.length + failing.length, watched, this.settings.massGuard);
     if (verdict.hold) {
       if (!this.massHold) {
         this.massHold = { sinceMs: now, hosts: failing, limit: verdict.limit };
         emit(out, { type: 'cluster.mass_failure', at: now, hosts: failing, limit: verdict.limit });
-        out.push({ type: 'log', level: 'error', msg: 'mass failure: declaring none of these hosts failed; waiting for the operator (instance-ha ack-mass-failure)', fields: { hosts: failing, limit: verdict.limit } });
+        out.push({
+          type: 'log',
+          level: 'error',
+          msg: 'mass failure: declaring none of these hosts failed; waiting for the operator (instance-ha ack-mass-failure)',
+          fields: { hosts: failing, limit: verdict.limit },
+        });
       } else {
         this.massHold.hosts = failing;
       }
@@ -163,7 +171,12 @@ export class Coordinator {
   acknowledgeMassFailure(now: number, by: string, out: Effect[]): void {
     this.massAckUntil = now + this.settings.massGuard.windowMs;
     if (this.massHold) {
-      out.push({ type: 'log', level: 'warn', msg: 'mass failure acknowledged by operator: held hosts will be declared', fields: { by, hosts: this.massHold.hosts } });
+      out.push({
+        type: 'log',
+        level: 'warn',
+        msg: 'mass failure acknowledged by operator: held hosts will be declared',
+        fields: { by, hosts: this.massHold.hosts },
+      });
       emit(out, { type: 'cluster.mass_failure_cleared', at: now, how: 'acknowledged' });
       this.massHold = null;
     }
@@ -172,7 +185,12 @@ export class Coordinator {
   fenceDone(host: HostId, record: FenceRecord, now: number, acting: boolean, out: Effect[]): void {
     const d = this.decisions.get(host);
     if (!acting || !d || d.state !== 'fencing') {
-      out.push({ type: 'log', level: 'warn', msg: 'fence result ignored: no longer this monitor\'s to act on', fields: { host, ok: record.ok, acting, state: d?.state ?? 'none' } });
+      out.push({
+        type: 'log',
+        level: 'warn',
+        msg: "fence result ignored: no longer this monitor's to act on",
+        fields: { host, ok: record.ok, acting, state: d?.state ?? 'none' },
+      });
       return;
     }
     d.sinceMs = now;
@@ -195,7 +213,12 @@ export class Coordinator {
   recoveryDone(host: HostId, summary: RecoverySummary, now: number, acting: boolean, out: Effect[]): void {
     const d = this.decisions.get(host);
     if (!acting || !d || d.state !== 'recovering') {
-      out.push({ type: 'log', level: 'warn', msg: 'recovery result ignored: no longer this monitor\'s to act on', fields: { host, acting, state: d?.state ?? 'none' } });
+      out.push({
+        type: 'log',
+        level: 'warn',
+        msg: "recovery result ignored: no longer this monitor's to act on",
+        fields: { host, acting, state: d?.state ?? 'none' },
+      });
       return;
     }
     d.state = 'recovered';
@@ -263,7 +286,15 @@ function sameDecisions(held: ReadonlyMap<HostId, HostDecision>, got: readonly Ho
   if (held.size !== got.length) return false;
   for (const g of got) {
     const h = held.get(g.host);
-    if (!h || h.state !== g.state || h.bootId !== g.bootId || h.sinceMs !== g.sinceMs || h.fenceAttempts !== g.fenceAttempts || !h.fence !== !g.fence) return false;
+    if (
+      !h ||
+      h.state !== g.state ||
+      h.bootId !== g.bootId ||
+      h.sinceMs !== g.sinceMs ||
+      h.fenceAttempts !== g.fenceAttempts ||
+      !h.fence !== !g.fence
+    )
+      return false;
   }
   return true;
 }

@@ -4,8 +4,8 @@ import { freshness } from './freshness.js';
  * Per-host failure detector: an adaptive, loss-aware equivalent of phi accrual with a closed-form bound.
  *
  * Heartbeats come every `intervalMs`; the detector estimates the datagram loss rate p from gaps in the
- * sequence numbers (taking an upper confidence bound, see lossUpperBound) and convicts a host once k consecutive expected heartbeats are missing, with k the
- * smallest count for which p^k < ε = `falseSuspicionProbability` (clamped to [minMissed, maxMissed]).
+ * sequence numbers (taking an upper confidence bound, see lossUpperBound) and convicts a host once k
+ * consecutive expected heartbeats are missing, with k the smallest count for which p^k < ε = `falseSuspicionProbability` (clamped to [minMissed, maxMissed]).
  * So a live host is wrongly judged dead by one monitor with probability < ε per window, and the cluster
  * needs a quorum of independent monitors to agree (ε^quorum; see settings.ts monitorDetector). The
  * bound on detection is

@@ -124,7 +124,10 @@ function failures(journal: readonly EvacuationEntry[]): Array<Extract<Evacuation
  * "Ours": not in the plan's baseline and not a migration already journaled as failed.
  */
 export function nextStep(
-  plan: EvacuationPlan, journal: readonly EvacuationEntry[], obs: EvacuationObservation, now: number,
+  plan: EvacuationPlan,
+  journal: readonly EvacuationEntry[],
+  obs: EvacuationObservation,
+  now: number,
 ): EvacuationStep {
   const recorded = recordedOutcome(journal);
   if (recorded) return { terminal: recorded };
@@ -142,9 +145,10 @@ export function nextStep(
     const final = attempt >= p.maxAttempts;
     return failed(attempt, reason, final, migrationIds, forceDown, final ? 0 : backoffMs(attempt, p, obs.jitter));
   };
-  const waitOrGiveUp = (): EvacuationStep => now - sentAt > p.instanceTimeoutMs
-    ? giveUp(`no end within ${p.instanceTimeoutMs}ms; evacuation still in flight, not re-issued`)
-    : { action: { type: 'wait' }, requeueAfterMs: p.pollIntervalMs };
+  const waitOrGiveUp = (): EvacuationStep =>
+    now - sentAt > p.instanceTimeoutMs
+      ? giveUp(`no end within ${p.instanceTimeoutMs}ms; evacuation still in flight, not re-issued`)
+      : { action: { type: 'wait' }, requeueAfterMs: p.pollIntervalMs };
   const moving = ours.some((m) => m.phase === 'moving');
   const server = obs.server;
 
@@ -174,7 +178,11 @@ export function nextStep(
   if (server.taskState !== null && ours.some((m) => m.phase === 'succeeded')) return waitOrGiveUp();
   const failedNow = ours.filter((m) => m.phase === 'failed');
   if (failedNow.length > 0) {
-    return retry(`evacuation migration ${failedNow.map((m) => `${m.id} ${m.status}`).join(', ')}`, failedNow.map((m) => m.id), false);
+    return retry(
+      `evacuation migration ${failedNow.map((m) => `${m.id} ${m.status}`).join(', ')}`,
+      failedNow.map((m) => m.id),
+      false,
+    );
   }
   // Accepted and nothing conclusive yet: an accepted evacuation is tracked to its end, never re-issued.
   if (last?.t === 'accepted') return waitOrGiveUp();
@@ -199,7 +207,12 @@ export function backoffMs(attempt: number, p: EvacuationPolicy, jitter: number):
 }
 
 function failed(
-  attempt: number, reason: string, final: boolean, migrationIds: number[], forceDown: boolean, requeueAfterMs: number,
+  attempt: number,
+  reason: string,
+  final: boolean,
+  migrationIds: number[],
+  forceDown: boolean,
+  requeueAfterMs: number,
 ): EvacuationStep {
   return { action: { type: 'fail', attempt, reason, final, migrationIds, forceDown }, requeueAfterMs };
 }

@@ -32,15 +32,7 @@ export type ClusterEventType = ClusterEvent['type'];
  * detector's; the rest are decisions, shared by the coordinator with the other monitors.
  */
 export type HostClusterState =
-  | 'up'
-  | 'suspect'
-  | 'failed'
-  | 'fencing'
-  | 'fenced'
-  | 'fence_failed'
-  | 'recovering'
-  | 'recovered'
-  | 'maintenance';
+  'up' | 'suspect' | 'failed' | 'fencing' | 'fenced' | 'fence_failed' | 'recovering' | 'recovered' | 'maintenance';
 
 /** One try of one fence device, as recorded by the fencer. */
 export interface FenceAttempt {

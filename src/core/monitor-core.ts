@@ -106,7 +106,10 @@ export class MonitorCore {
           this.coordinator.clear(input.host, input.at, 'auto-unfence', this.out);
           this.viewDirty = true;
         } else if (!input.ok) {
-          this.log('warn', 'automatic unfence did not complete; trying again after another quiet period', { host: input.host, reason: input.reason ?? '' });
+          this.log('warn', 'automatic unfence did not complete; trying again after another quiet period', {
+            host: input.host,
+            reason: input.reason ?? '',
+          });
         }
         break;
       default: {
@@ -220,7 +223,12 @@ export class MonitorCore {
     if (acting) {
       this.decide(now);
       if (this.settings.recovery.autoUnfence.enabled) {
-        this.autoUnfence.review(now, this.coordinator.decisionList().filter((d) => d.state === 'recovered'), (h) => this.tracks.get(h), this.out);
+        this.autoUnfence.review(
+          now,
+          this.coordinator.decisionList().filter((d) => d.state === 'recovered'),
+          (h) => this.tracks.get(h),
+          this.out,
+        );
       }
     }
     this.warnAboutOwnLink(now);
@@ -237,7 +245,10 @@ export class MonitorCore {
     for (const p of this.membership.peers.values()) p.lastHeardAt = Math.min(now, p.lastHeardAt + lateMs);
     this.pausedUntil = now + this.settings.pauseGraceMs;
     this.viewDirty = true;
-    this.log('warn', 'this monitor stalled; judgements stretched and convictions suspended', { stalledMs: lateMs + this.settings.tickMs, graceMs: this.settings.pauseGraceMs });
+    this.log('warn', 'this monitor stalled; judgements stretched and convictions suspended', {
+      stalledMs: lateMs + this.settings.tickMs,
+      graceMs: this.settings.pauseGraceMs,
+    });
   }
 
   /** Judges every host; remembers the few that are not up, so the rest of the tick skips the many. */
@@ -262,12 +273,19 @@ export class MonitorCore {
     if (quorate !== this.wasQuorate) {
       const ev = { at: now, votes: votes.length, needed: this.membership.needed, members: votes };
       this.emit(quorate ? { type: 'cluster.quorum_regained', ...ev } : { type: 'cluster.quorum_lost', ...ev });
-      this.log(quorate ? 'info' : 'warn', quorate ? 'quorum regained' : 'quorum lost: declaring nothing until it returns', { votes: votes.length, needed: this.membership.needed });
+      this.log(quorate ? 'info' : 'warn', quorate ? 'quorum regained' : 'quorum lost: declaring nothing until it returns', {
+        votes: votes.length,
+        needed: this.membership.needed,
+      });
       this.wasQuorate = quorate;
     }
     const acting = this.acting(now);
     if (acting && !this.wasActing) {
-      for (const e of this.coordinator.takeOver(now, this.membership.livePeers(now).map((p) => p.beat))) this.out.push(e);
+      for (const e of this.coordinator.takeOver(
+        now,
+        this.membership.livePeers(now).map((p) => p.beat),
+      ))
+        this.out.push(e);
       this.log('info', 'acting as coordinator', { epoch: this.coordinator.epoch });
     } else if (!acting && this.wasActing) {
       for (const e of this.coordinator.stepDown()) this.out.push(e);
@@ -325,7 +343,7 @@ export class MonitorCore {
       const peersHearIt = live.filter((p) => !p.beat.verdicts.some((v) => v.host === t.host)).length;
       if (peersHearIt >= this.membership.needed - 1 && peersHearIt > 0) {
         this.linkWarned.add(t.host);
-        this.log('warn', 'host silent here but heard by peers: check this monitor\'s network link', { host: t.host, peersHearIt });
+        this.log('warn', "host silent here but heard by peers: check this monitor's network link", { host: t.host, peersHearIt });
       }
     }
   }

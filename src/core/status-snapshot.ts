@@ -15,7 +15,15 @@ export interface StatusSnapshot {
     acting: boolean;
     paused: boolean;
     epoch: number;
-    members: Array<{ id: string; address: string; self: boolean; live: boolean; lastSeenAgoMs: number | null; acting: boolean; vote: string | null }>;
+    members: Array<{
+      id: string;
+      address: string;
+      self: boolean;
+      live: boolean;
+      lastSeenAgoMs: number | null;
+      acting: boolean;
+      vote: string | null;
+    }>;
   };
   hosts: Array<{
     host: string;

@@ -65,11 +65,22 @@ export class Beacon {
     this.seq = (this.seq + 1) >>> 0;
     let buf: Buffer;
     try {
-      buf = encodeBeacon({ host: s.host, bootId: this.bootId, seq: this.seq, sentAtMs: this.deps.clock.wallNow(), intervalMs: s.intervalMs, novaCompute: this.deps.health.current }, s.clusterKey);
+      buf = encodeBeacon(
+        {
+          host: s.host,
+          bootId: this.bootId,
+          seq: this.seq,
+          sentAtMs: this.deps.clock.wallNow(),
+          intervalMs: s.intervalMs,
+          novaCompute: this.deps.health.current,
+        },
+        s.clusterKey,
+      );
     } catch (err) {
       // The configuration is checked at start, so this is a bug: report it, keep the timer running.
       this.encodeErrors++;
-      if ((this.encodeErrors & (this.encodeErrors - 1)) === 0) this.deps.log.error({ err, count: this.encodeErrors }, 'could not encode a heartbeat');
+      if ((this.encodeErrors & (this.encodeErrors - 1)) === 0)
+        this.deps.log.error({ err, count: this.encodeErrors }, 'could not encode a heartbeat');
       return;
     }
     for (const m of s.monitors) this.deps.transport.send(buf, m);

@@ -32,7 +32,11 @@ export class HealthCheck {
     if (this.running) return;
     this.running = true;
     try {
-      const next = this.cfg.command ? await runCommand(this.cfg.command, this.cfg.timeoutMs) : this.cfg.process ? await processRunning(this.cfg.process) : 'unknown';
+      const next = this.cfg.command
+        ? await runCommand(this.cfg.command, this.cfg.timeoutMs)
+        : this.cfg.process
+          ? await processRunning(this.cfg.process)
+          : 'unknown';
       if (next !== this.current) this.log.info({ novaCompute: next, previous: this.current }, 'nova-compute health changed');
       this.current = next;
     } catch (err) {

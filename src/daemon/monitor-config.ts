@@ -49,7 +49,8 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     m.finish();
     if (address) monitors.push({ id: mid, address });
   }
-  if (monitors.length === 0 && !r.problems.some((p) => p.path.startsWith('monitors'))) r.problem('monitors', 'must list the monitors (id and address), this one included');
+  if (monitors.length === 0 && !r.problems.some((p) => p.path.startsWith('monitors')))
+    r.problem('monitors', 'must list the monitors (id and address), this one included');
   const self = monitors.find((m) => m.id === id);
   if (id && monitors.length > 0 && !self) r.problem('id', `'${id}' is not among the configured monitors`);
 
@@ -65,10 +66,16 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   checkClusterKey(r, key);
   const expectedVotes = r.number('expected_votes', { default: Math.max(1, monitors.length), min: 1, max: 99, integer: true });
   if (monitors.length > 0 && expectedVotes < Math.floor(monitors.length / 2) + 1) {
-    r.problem('expected_votes', `is ${expectedVotes}: fewer than a majority of the ${monitors.length} monitors would let two partitions both act`);
+    r.problem(
+      'expected_votes',
+      `is ${expectedVotes}: fewer than a majority of the ${monitors.length} monitors would let two partitions both act`,
+    );
   }
 
-  const core = defaultCoreSettings(id || 'unset', monitors.map((m) => m.id));
+  const core = defaultCoreSettings(
+    id || 'unset',
+    monitors.map((m) => m.id),
+  );
   core.expectedVotes = expectedVotes;
   const d = r.object('detection');
   core.detector = {
@@ -79,11 +86,13 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     suspectMissed: d.number('suspect_missed', { default: DEFAULT_DETECTOR.suspectMissed, min: 1, max: 50, integer: true }),
     minMarginMs: d.durationMs('min_margin', { default: DEFAULT_DETECTOR.minMarginMs, max: 10_000 }),
   };
-  if (core.detector.maxMissed < core.detector.minMissed) d.problem('max_missed', `must be at least min_missed (${core.detector.minMissed})`);
+  if (core.detector.maxMissed < core.detector.minMissed)
+    d.problem('max_missed', `must be at least min_missed (${core.detector.minMissed})`);
   core.falseFailureProbability = d.number('false_failure_probability', { default: core.falseFailureProbability, min: 1e-15, max: 0.01 });
   core.peerIntervalMs = d.durationMs('peer_interval', { default: core.peerIntervalMs, min: 20, max: 10_000 });
   core.peerTimeoutMs = d.durationMs('peer_timeout', { default: core.peerTimeoutMs, min: 100, max: 60_000 });
-  if (core.peerTimeoutMs < 2 * core.peerIntervalMs) d.problem('peer_timeout', `must be at least twice peer_interval (${core.peerIntervalMs}ms)`);
+  if (core.peerTimeoutMs < 2 * core.peerIntervalMs)
+    d.problem('peer_timeout', `must be at least twice peer_interval (${core.peerIntervalMs}ms)`);
   core.tickMs = d.durationMs('tick', { default: core.tickMs, min: 5, max: 1000 });
   core.stabilityWindowMs = d.durationMs('stability_window', { default: core.stabilityWindowMs, max: 60_000 });
   core.pauseThresholdMs = d.durationMs('pause_threshold', { default: core.pauseThresholdMs, min: 50, max: 60_000 });
@@ -115,7 +124,8 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   r.raw('compute');
   core.fencing.enabled = fencing !== null;
   core.recovery.enabled = fencing !== null && recovery !== null;
-  if (core.recovery.enabled && recovery) core.recovery.autoUnfence = { enabled: recovery.recovery.unfence.auto, quietPeriodMs: recovery.recovery.unfence.quietPeriodMs };
+  if (core.recovery.enabled && recovery)
+    core.recovery.autoUnfence = { enabled: recovery.recovery.unfence.auto, quietPeriodMs: recovery.recovery.unfence.quietPeriodMs };
 
   return {
     id,

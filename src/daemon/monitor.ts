@@ -59,7 +59,14 @@ export class MonitorDaemon {
   private readonly peers: Array<{ id: string; address: { host: string; port: number } }>;
   private readonly inflight = new Map<HostId, AbortController>();
   private readonly recent: ClusterEvent[] = [];
-  private readonly dropped: Record<DropReason, number> = { oversized: 0, malformed: 0, bad_mac: 0, replay: 0, clock_skew: 0, unknown_sender: 0 };
+  private readonly dropped: Record<DropReason, number> = {
+    oversized: 0,
+    malformed: 0,
+    bad_mac: 0,
+    replay: 0,
+    clock_skew: 0,
+    unknown_sender: 0,
+  };
   private accepted = 0;
   private cancelTick: (() => void) | null = null;
   private persistDue = false;
@@ -83,7 +90,12 @@ export class MonitorDaemon {
       decisions: restored?.decisions ?? [],
       epoch: restored?.epoch ?? 0,
     });
-    this.admission = new Admission({ self: settings.id, monitors: settings.monitors.map((m) => m.id), clusterKey: settings.clusterKey, maxClockSkewMs: settings.maxClockSkewMs });
+    this.admission = new Admission({
+      self: settings.id,
+      monitors: settings.monitors.map((m) => m.id),
+      clusterKey: settings.clusterKey,
+      maxClockSkewMs: settings.maxClockSkewMs,
+    });
     this.peers = settings.monitors.filter((m) => m.id !== settings.id);
     deps.bus.subscribe('monitor', { publish: (ev) => this.record(ev) });
   }
@@ -93,7 +105,13 @@ export class MonitorDaemon {
     this.boundAddresses = bound.map(formatHostPort);
     this.cancelTick = this.clock.every(this.settings.core.tickMs, () => this.onTick());
     this.log.info(
-      { listen: this.boundAddresses, monitors: this.settings.monitors.map((m) => m.id), expectedVotes: this.settings.core.expectedVotes, fencing: !!this.deps.fencer, recovery: !!this.deps.recoverer },
+      {
+        listen: this.boundAddresses,
+        monitors: this.settings.monitors.map((m) => m.id),
+        expectedVotes: this.settings.core.expectedVotes,
+        fencing: !!this.deps.fencer,
+        recovery: !!this.deps.recoverer,
+      },
       'monitor started',
     );
   }
@@ -152,8 +170,10 @@ export class MonitorDaemon {
         since: new Date(f.since).toISOString(),
       });
     }
-    for (const [where, l] of this.loopFailures) alarms.push({ kind: 'loop_error', message: `${l.count} failure(s) contained in ${where}: ${l.lastError}` });
-    for (const s of this.deps.bus.sinkFailures()) alarms.push({ kind: 'event_sink_failed', message: `event sink '${s.sink}' failed ${s.count} time(s): ${s.lastError}` });
+    for (const [where, l] of this.loopFailures)
+      alarms.push({ kind: 'loop_error', message: `${l.count} failure(s) contained in ${where}: ${l.lastError}` });
+    for (const s of this.deps.bus.sinkFailures())
+      alarms.push({ kind: 'event_sink_failed', message: `event sink '${s.sink}' failed ${s.count} time(s): ${s.lastError}` });
     return alarms;
   }
 
@@ -244,7 +264,13 @@ export class MonitorDaemon {
   private record(ev: ClusterEvent): void {
     this.recent.push(ev);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
-    const level = ev.type === 'host.failed' || ev.type === 'host.fence_failed' || ev.type === 'cluster.mass_failure' || ev.type === 'cluster.quorum_lost' ? 'warn' : 'info';
+    const level =
+      ev.type === 'host.failed' ||
+      ev.type === 'host.fence_failed' ||
+      ev.type === 'cluster.mass_failure' ||
+      ev.type === 'cluster.quorum_lost'
+        ? 'warn'
+        : 'info';
     this.log[level]({ event: ev }, ev.type);
   }
 
@@ -277,7 +303,13 @@ export class MonitorDaemon {
       (signal) =>
         fencer
           .fence(host, signal)
-          .catch((err: unknown): FenceRecord => ({ ok: false, durationMs: this.clock.now() - started, attempts: [], error: `fencer error: ${String(err)}`, by: this.settings.id }))
+          .catch((err: unknown): FenceRecord => ({
+            ok: false,
+            durationMs: this.clock.now() - started,
+            attempts: [],
+            error: `fencer error: ${String(err)}`,
+            by: this.settings.id,
+          }))
           .then((record): Input => ({ type: 'fence_done', at: this.clock.now(), host, record })),
       true,
     );
@@ -320,7 +352,8 @@ export class MonitorDaemon {
     try {
       this.deps.store.save(this.core.persisted());
       this.persistDue = false;
-      if (this.persistFailure) this.log.info({ file: this.deps.store.where, tries: this.persistFailure.count }, 'monitor state written again');
+      if (this.persistFailure)
+        this.log.info({ file: this.deps.store.where, tries: this.persistFailure.count }, 'monitor state written again');
       this.persistFailure = null;
     } catch (err) {
       this.persistDue = true;
@@ -328,7 +361,8 @@ export class MonitorDaemon {
       f.count++;
       f.error = err instanceof Error ? err.message : String(err);
       this.persistFailure = f;
-      if ((f.count & (f.count - 1)) === 0) this.log.error({ err, file: this.deps.store.where, count: f.count }, 'could not write monitor state');
+      if ((f.count & (f.count - 1)) === 0)
+        this.log.error({ err, file: this.deps.store.where, count: f.count }, 'could not write monitor state');
     }
   }
 }

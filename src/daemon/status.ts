@@ -57,11 +57,22 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
       };
     });
   const alarms: StatusSnapshot['alarms'] = [...(x.extraAlarms ?? [])];
-  if (!m.quorate(now)) alarms.push({ kind: 'no_quorum', message: `no quorum: hears ${m.hears(now).length} of ${m.needed} needed monitors; declaring nothing` });
-  if (core.paused(now)) alarms.push({ kind: 'local_pause', message: 'this monitor stalled recently; convictions suspended for a grace period' });
+  if (!m.quorate(now))
+    alarms.push({
+      kind: 'no_quorum',
+      message: `no quorum: hears ${m.hears(now).length} of ${m.needed} needed monitors; declaring nothing`,
+    });
+  if (core.paused(now))
+    alarms.push({ kind: 'local_pause', message: 'this monitor stalled recently; convictions suspended for a grace period' });
   const hold = core.coordinator.massHold;
-  if (hold) alarms.push({ kind: 'mass_failure', message: `mass failure held (${hold.limit}): ${hold.hosts.join(', ')}; run 'instance-ha ack-mass-failure' to proceed` });
-  for (const h of hosts) if (h.state === 'fence_failed') alarms.push({ kind: 'fence_failed', message: `${h.host} could not be fenced; its instances are NOT recovered until it is` });
+  if (hold)
+    alarms.push({
+      kind: 'mass_failure',
+      message: `mass failure held (${hold.limit}): ${hold.hosts.join(', ')}; run 'instance-ha ack-mass-failure' to proceed`,
+    });
+  for (const h of hosts)
+    if (h.state === 'fence_failed')
+      alarms.push({ kind: 'fence_failed', message: `${h.host} could not be fenced; its instances are NOT recovered until it is` });
   return {
     monitor: { id: core.settings.self, bootId: core.bootId, startedAt: new Date(x.startedAt).toISOString(), version: x.version },
     cluster: {

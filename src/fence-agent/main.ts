@@ -11,7 +11,19 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { runPowerAction, type PowerAction, type PowerDevice } from './power-loop.js';
-import { OptionError, isTrue, metadataXml, parseArgv, parseStdin, secondsMs, usageText, validate, type AgentDocs, type AgentOption, type ParsedOptions } from './options.js';
+import {
+  OptionError,
+  isTrue,
+  metadataXml,
+  parseArgv,
+  parseStdin,
+  secondsMs,
+  usageText,
+  validate,
+  type AgentDocs,
+  type AgentOption,
+  type ParsedOptions,
+} from './options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -75,7 +87,8 @@ export async function runAgent(def: AgentDefinition, io: AgentIo): Promise<numbe
     for (const p of problems) if (!quiet) io.err(`ERROR: ${p}`);
     return EXIT_ERROR;
   }
-  for (const o of def.options) if (o.ignored && opts.has(o.name) && o.default === undefined) log(`option ${o.name} is accepted for compatibility and ignored`);
+  for (const o of def.options)
+    if (o.ignored && opts.has(o.name) && o.default === undefined) log(`option ${o.name} is accepted for compatibility and ignored`);
   if (action === 'validate-all') return EXIT_OK;
   if (action === 'list') {
     io.out('N/A');

@@ -97,7 +97,11 @@ export function parseArgv(argv: readonly string[], table: readonly AgentOption[]
 }
 
 /** Applies defaults and checks types, choices and required options; returns every problem. */
-export function validate(opts: ParsedOptions, table: readonly AgentOption[], requiredFor: (o: AgentOption) => boolean = (o) => o.required === true): string[] {
+export function validate(
+  opts: ParsedOptions,
+  table: readonly AgentOption[],
+  requiredFor: (o: AgentOption) => boolean = (o) => o.required === true,
+): string[] {
   const problems: string[] = [];
   for (const o of table) {
     if (!opts.has(o.name) && o.default !== undefined) opts.set(o.name, o.default);
@@ -108,7 +112,8 @@ export function validate(opts: ParsedOptions, table: readonly AgentOption[], req
     }
     if (o.type === 'integer' && !/^\d+$/.test(v)) problems.push(`Failed: ${o.name} must be a whole number, got '${v}'`);
     if (o.type === 'second' && !/^\d+(\.\d+)?$/.test(v)) problems.push(`Failed: ${o.name} must be a number of seconds, got '${v}'`);
-    if (o.type === 'select' && o.choices && !o.choices.includes(v.toLowerCase())) problems.push(`Failed: ${o.name} must be one of ${o.choices.join(', ')}, got '${v}'`);
+    if (o.type === 'select' && o.choices && !o.choices.includes(v.toLowerCase()))
+      problems.push(`Failed: ${o.name} must be one of ${o.choices.join(', ')}, got '${v}'`);
   }
   return problems;
 }
@@ -135,7 +140,13 @@ export interface AgentDocs {
 
 /** ClusterLabs fence-agent metadata (the `resource-agent` XML Pacemaker's stonithd reads). */
 export function metadataXml(docs: AgentDocs, table: readonly AgentOption[]): string {
-  const lines = ['<?xml version="1.0" ?>', `<resource-agent name="${xml(docs.name)}" shortdesc="${xml(docs.shortdesc)}" >`, `<longdesc>${xml(docs.longdesc)}</longdesc>`, '<vendor-url></vendor-url>', '<parameters>'];
+  const lines = [
+    '<?xml version="1.0" ?>',
+    `<resource-agent name="${xml(docs.name)}" shortdesc="${xml(docs.shortdesc)}" >`,
+    `<longdesc>${xml(docs.longdesc)}</longdesc>`,
+    '<vendor-url></vendor-url>',
+    '<parameters>',
+  ];
   const param = (name: string, o: AgentOption, deprecated: boolean): void => {
     const extra = deprecated ? ' deprecated="1"' : o.aliases?.length ? ` obsoletes="${o.aliases[0]}"` : '';
     lines.push(`\t<parameter name="${name}" unique="0" required="${o.required && !deprecated ? 1 : 0}"${extra}>`);
@@ -162,6 +173,8 @@ export function metadataXml(docs: AgentDocs, table: readonly AgentOption[]): str
 }
 
 export function usageText(docs: AgentDocs, table: readonly AgentOption[]): string {
-  const rows = table.map((o) => `   ${getoptMixed(o).padEnd(42)} ${o.shortdesc}${o.default !== undefined ? ` (default ${o.default})` : ''}`);
+  const rows = table.map(
+    (o) => `   ${getoptMixed(o).padEnd(42)} ${o.shortdesc}${o.default !== undefined ? ` (default ${o.default})` : ''}`,
+  );
   return `Usage:\n\t${docs.name} [options]\nOptions:\n${rows.join('\n')}\n`;
 }

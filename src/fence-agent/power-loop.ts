@@ -35,14 +35,23 @@ export interface PowerLoopResult {
 }
 
 export class PowerTimeoutError extends Error {
-  constructor(readonly want: PowerState, readonly timeoutMs: number) {
+  constructor(
+    readonly want: PowerState,
+    readonly timeoutMs: number,
+  ) {
     super(`power did not reach ${want.toUpperCase()} within ${timeoutMs}ms`);
     this.name = 'PowerTimeoutError';
   }
 }
 
 /** Polls until the power state is `want`; false when timeoutMs passes first. */
-export async function waitForPower(dev: PowerDevice, want: PowerState, timeoutMs: number, pollMs: number, signal?: AbortSignal): Promise<boolean> {
+export async function waitForPower(
+  dev: PowerDevice,
+  want: PowerState,
+  timeoutMs: number,
+  pollMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if ((await dev.getPower()) === want) return true;
@@ -52,7 +61,12 @@ export async function waitForPower(dev: PowerDevice, want: PowerState, timeoutMs
   }
 }
 
-export async function runPowerAction(dev: PowerDevice, action: PowerAction, o: PowerLoopOptions, signal?: AbortSignal): Promise<PowerLoopResult> {
+export async function runPowerAction(
+  dev: PowerDevice,
+  action: PowerAction,
+  o: PowerLoopOptions,
+  signal?: AbortSignal,
+): Promise<PowerLoopResult> {
   const before = await dev.getPower();
   if (action === 'status') return { state: before, already: true };
   if (action === 'off' || action === 'on') {

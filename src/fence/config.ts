@@ -107,12 +107,19 @@ function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): F
   const password = dr.secret('password');
   const options: Record<string, string> = {};
   const rawOptions = dr.raw('options');
-  if (rawOptions !== undefined && rawOptions !== null && (typeof rawOptions !== 'object' || Array.isArray(rawOptions))) dr.problem('options', 'must be a mapping of agent option names to values');
-  const entries = rawOptions && typeof rawOptions === 'object' && !Array.isArray(rawOptions) ? Object.entries(rawOptions as Record<string, unknown>) : [];
+  if (rawOptions !== undefined && rawOptions !== null && (typeof rawOptions !== 'object' || Array.isArray(rawOptions)))
+    dr.problem('options', 'must be a mapping of agent option names to values');
+  const entries =
+    rawOptions && typeof rawOptions === 'object' && !Array.isArray(rawOptions) ? Object.entries(rawOptions as Record<string, unknown>) : [];
   for (const [key, v] of entries) {
     const path = `options.${key}`;
     if (['action', 'password', 'passwd'].includes(key)) {
-      dr.problem(path, key === 'action' ? 'is chosen by the fencer, not configured' : `is a secret: set the device's 'password' or 'password_file' instead`);
+      dr.problem(
+        path,
+        key === 'action'
+          ? 'is chosen by the fencer, not configured'
+          : `is a secret: set the device's 'password' or 'password_file' instead`,
+      );
     } else if (typeof v === 'string' || typeof v === 'number') {
       if (/[\r\n]/.test(String(v))) dr.problem(path, 'must be a single line');
       else options[key.replace(/-/g, '_')] = String(v);
@@ -137,7 +144,8 @@ function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): F
     parsed.set('action', 'off');
     const unknown = Object.keys(options).filter((k) => !fenceIpmi.options.some((o) => o.name === k || o.aliases?.includes(k)));
     for (const k of unknown) dr.problem(`options.${k}`, `is not an option of ${NATIVE_IPMI} (see fence_ipmi -o metadata)`);
-    for (const p of [...validate(parsed, fenceIpmi.options), ...(fenceIpmi.check?.(parsed) ?? [])]) dr.problem('options', p.replace(/^Failed: /, ''));
+    for (const p of [...validate(parsed, fenceIpmi.options), ...(fenceIpmi.check?.(parsed) ?? [])])
+      dr.problem('options', p.replace(/^Failed: /, ''));
   } else if (agent) {
     dev.agentPath = resolveAgent(agent);
     if (!dev.agentPath) dr.problem('agent', `'${agent}' not found (looked in agents/, PATH, /usr/sbin, /sbin; or give an absolute path)`);
@@ -159,7 +167,8 @@ function readLevels(hr: ObjectReader, devices: Map<string, FenceDeviceConfig>): 
       hr.problems.push({ path: `${key}[${i}]`, reason: 'must be a device name or a non-empty list of device names' });
       return [];
     }
-    for (const n of names as string[]) if (!devices.has(n)) hr.problems.push({ path: `${key}[${i}]`, reason: `names unknown device '${n}'` });
+    for (const n of names as string[])
+      if (!devices.has(n)) hr.problems.push({ path: `${key}[${i}]`, reason: `names unknown device '${n}'` });
     return names as string[];
   });
 }

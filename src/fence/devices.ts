@@ -49,13 +49,28 @@ export class AgentDevice implements FenceDevice {
   async run(action: DeviceAction, signal: AbortSignal): Promise<DeviceResult> {
     const options = this.cfg.password !== undefined ? { ...this.cfg.options, password: this.cfg.password } : this.cfg.options;
     const secrets = this.cfg.password !== undefined ? [this.cfg.password] : [];
-    const r = await runAgentProcess({ path: this.cfg.agentPath ?? this.cfg.agent, action, options, secrets, timeoutMs: this.cfg.timeoutMs, signal }, this.log);
-    const detail = [r.stderr, r.outcome === 'timeout' ? `timed out after ${this.cfg.timeoutMs}ms (process group killed)` : ''].filter(Boolean).join('; ') || r.stdout.trim() || undefined;
+    const r = await runAgentProcess(
+      { path: this.cfg.agentPath ?? this.cfg.agent, action, options, secrets, timeoutMs: this.cfg.timeoutMs, signal },
+      this.log,
+    );
+    const detail =
+      [r.stderr, r.outcome === 'timeout' ? `timed out after ${this.cfg.timeoutMs}ms (process group killed)` : '']
+        .filter(Boolean)
+        .join('; ') ||
+      r.stdout.trim() ||
+      undefined;
     if (action === 'status') {
       const power = r.outcome === 'ok' ? 'on' : r.outcome === 'off' ? 'off' : undefined;
       return { ok: power !== undefined, exitCode: r.exitCode, power, timedOut: r.outcome === 'timeout', detail, durationMs: r.durationMs };
     }
-    return { ok: r.outcome === 'ok', exitCode: r.exitCode, power: r.outcome === 'ok' && (action === 'off' || action === 'on') ? action : undefined, timedOut: r.outcome === 'timeout', detail, durationMs: r.durationMs };
+    return {
+      ok: r.outcome === 'ok',
+      exitCode: r.exitCode,
+      power: r.outcome === 'ok' && (action === 'off' || action === 'on') ? action : undefined,
+      timedOut: r.outcome === 'timeout',
+      detail,
+      durationMs: r.durationMs,
+    };
   }
 }
 
@@ -97,10 +112,22 @@ export class NativeIpmiDevice implements FenceDevice {
         ),
       );
       const exitCode = action === 'status' && r.state === 'off' ? 2 : 0;
-      return { ok: true, exitCode, power: r.state, durationMs: ms(), detail: r.already && action !== 'status' ? `already ${r.state}` : undefined };
+      return {
+        ok: true,
+        exitCode,
+        power: r.state,
+        durationMs: ms(),
+        detail: r.already && action !== 'status' ? `already ${r.state}` : undefined,
+      };
     } catch (err) {
       const secrets = this.cfg.password !== undefined ? [this.cfg.password] : [];
-      return { ok: false, exitCode: 1, timedOut: timeout.aborted, durationMs: ms(), detail: excerpt(err instanceof Error ? err.message : String(err), secrets) };
+      return {
+        ok: false,
+        exitCode: 1,
+        timedOut: timeout.aborted,
+        durationMs: ms(),
+        detail: excerpt(err instanceof Error ? err.message : String(err), secrets),
+      };
     }
   }
 }

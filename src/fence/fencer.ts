@@ -14,7 +14,11 @@ import { createDevice, type DeviceAction, type DeviceResult, type FenceDevice } 
 
 /** Gives a host writing a crash dump bounded time before it is powered off (see kdump.ts). */
 export interface KdumpWaiter {
-  waitWhileDumping(host: HostId, addresses: readonly string[], signal: AbortSignal): Promise<{ dumping: boolean; waitedMs: number; gaveUp?: boolean }>;
+  waitWhileDumping(
+    host: HostId,
+    addresses: readonly string[],
+    signal: AbortSignal,
+  ): Promise<{ dumping: boolean; waitedMs: number; gaveUp?: boolean }>;
 }
 
 export interface FencerDeps {
@@ -60,7 +64,20 @@ export class TopologyFencer implements Fencer {
     const { kdump } = this.deps;
     if (kdump && this.deps.config.kdump.enabled && topo.kdumpAddresses.length > 0) {
       const k = await kdump.waitWhileDumping(host, topo.kdumpAddresses, signal);
-      attempts.push({ level: 0, device: 'kdump', agent: 'fence_kdump', action: 'wait', exitCode: null, ok: true, durationMs: k.waitedMs, detail: !k.dumping ? 'no crash dump in progress' : k.gaveUp ? 'crash dump still running at max_wait; fencing anyway' : 'waited for the crash dump to finish' });
+      attempts.push({
+        level: 0,
+        device: 'kdump',
+        agent: 'fence_kdump',
+        action: 'wait',
+        exitCode: null,
+        ok: true,
+        durationMs: k.waitedMs,
+        detail: !k.dumping
+          ? 'no crash dump in progress'
+          : k.gaveUp
+            ? 'crash dump still running at max_wait; fencing anyway'
+            : 'waited for the crash dump to finish',
+      });
     }
     // Who retries a fence (docs/fencing.md "Who retries a fence"): inside this one attempt, each device
     // gets `retries` more tries with a short backoff (offVerified) for faults a second try fixes, and a
@@ -92,7 +109,13 @@ export class TopologyFencer implements Fencer {
   }
 
   /** Off, then verify; retried with backoff. Returns undefined on success, else the last reason. */
-  private async offVerified(host: HostId, level: number, d: FenceDevice, attempts: FenceAttempt[], signal: AbortSignal): Promise<string | undefined> {
+  private async offVerified(
+    host: HostId,
+    level: number,
+    d: FenceDevice,
+    attempts: FenceAttempt[],
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
     const { retries, retryMinDelayMs, retryMaxDelayMs } = this.deps.config;
     const run = (action: DeviceAction): Promise<DeviceResult> => this.runRecorded(host, level, d, action, attempts, signal);
     try {
@@ -105,8 +128,11 @@ export class TopologyFencer implements Fencer {
           }
           const st = await run('status');
           if (st.ok && st.power === 'off') return;
-          if (!off.ok) throw new DeviceFailed(`off failed (exit ${off.exitCode}${off.timedOut ? ', timed out' : ''}): ${off.detail ?? ''}`.trim());
-          throw new DeviceFailed(`power not verified off after off: status ${st.power ?? `failed (exit ${st.exitCode})`}${st.detail ? `: ${st.detail}` : ''}`);
+          if (!off.ok)
+            throw new DeviceFailed(`off failed (exit ${off.exitCode}${off.timedOut ? ', timed out' : ''}): ${off.detail ?? ''}`.trim());
+          throw new DeviceFailed(
+            `power not verified off after off: status ${st.power ?? `failed (exit ${st.exitCode})`}${st.detail ? `: ${st.detail}` : ''}`,
+          );
         },
         { retries, minTimeout: retryMinDelayMs, maxTimeout: retryMaxDelayMs, factor: 2, randomize: false, signal },
       );
@@ -116,12 +142,33 @@ export class TopologyFencer implements Fencer {
     }
   }
 
-  private async runRecorded(host: HostId, level: number, d: FenceDevice, action: DeviceAction, attempts: FenceAttempt[], signal: AbortSignal): Promise<DeviceResult> {
+  private async runRecorded(
+    host: HostId,
+    level: number,
+    d: FenceDevice,
+    action: DeviceAction,
+    attempts: FenceAttempt[],
+    signal: AbortSignal,
+  ): Promise<DeviceResult> {
     const r = await d.run(action, signal);
     const a: FenceAttempt = { level, device: d.name, agent: d.agent, action, exitCode: r.exitCode, ok: r.ok, durationMs: r.durationMs };
     if (r.detail) a.detail = r.detail;
     attempts.push(a);
-    this.log[r.ok ? 'info' : 'warn']({ host, level, device: d.name, agent: d.agent, action, exitCode: r.exitCode, ok: r.ok, power: r.power, durationMs: r.durationMs, detail: r.detail }, 'fence attempt');
+    this.log[r.ok ? 'info' : 'warn'](
+      {
+        host,
+        level,
+        device: d.name,
+        agent: d.agent,
+        action,
+        exitCode: r.exitCode,
+        ok: r.ok,
+        power: r.power,
+        durationMs: r.durationMs,
+        detail: r.detail,
+      },
+      'fence attempt',
+    );
     return r;
   }
 
@@ -146,6 +193,16 @@ export class TopologyFencer implements Fencer {
       if (r.power) power[name] = r.power;
       ok &&= r.ok;
     }
-    return { ok, power, attempts, error: ok ? undefined : attempts.filter((a) => !a.ok).map((a) => `${a.device}: ${a.detail ?? `exit ${a.exitCode}`}`).join('; ') };
+    return {
+      ok,
+      power,
+      attempts,
+      error: ok
+        ? undefined
+        : attempts
+            .filter((a) => !a.ok)
+            .map((a) => `${a.device}: ${a.detail ?? `exit ${a.exitCode}`}`)
+            .join('; '),
+    };
   }
 }

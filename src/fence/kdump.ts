@@ -20,7 +20,10 @@ export const FENCE_KDUMP_VERSION = 1;
 /** True for a fence_kdump message in either byte order (the sender's order is not fixed). */
 export function isKdumpMessage(m: Buffer): boolean {
   if (m.length < 8) return false;
-  return (m.readUInt32LE(0) === FENCE_KDUMP_MAGIC && m.readUInt32LE(4) === FENCE_KDUMP_VERSION) || (m.readUInt32BE(0) === FENCE_KDUMP_MAGIC && m.readUInt32BE(4) === FENCE_KDUMP_VERSION);
+  return (
+    (m.readUInt32LE(0) === FENCE_KDUMP_MAGIC && m.readUInt32LE(4) === FENCE_KDUMP_VERSION) ||
+    (m.readUInt32BE(0) === FENCE_KDUMP_MAGIC && m.readUInt32BE(4) === FENCE_KDUMP_VERSION)
+  );
 }
 
 export class KdumpListener implements KdumpWaiter {
@@ -72,7 +75,11 @@ export class KdumpListener implements KdumpWaiter {
    * Resolves once the host has been silent for messageTimeoutMs (dump done), or at maxWaitMs (the
    * fence goes ahead anyway), or on abort. Decided from elapsed time, since timers fire late.
    */
-  async waitWhileDumping(host: HostId, addresses: readonly string[], signal: AbortSignal): Promise<{ dumping: boolean; waitedMs: number; gaveUp?: boolean }> {
+  async waitWhileDumping(
+    host: HostId,
+    addresses: readonly string[],
+    signal: AbortSignal,
+  ): Promise<{ dumping: boolean; waitedMs: number; gaveUp?: boolean }> {
     const started = Date.now();
     if (!this.isDumping(addresses)) return { dumping: false, waitedMs: 0 };
     this.log.warn({ host, maxWaitMs: this.cfg.maxWaitMs }, 'fence_kdump: waiting for the crash dump before power-off');

@@ -26,7 +26,11 @@ function attr(tag: string, name: string): string | undefined {
 }
 
 function unescapeXml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 export function parseAgentMetadata(xml: string): AgentMetadata {
@@ -66,13 +70,16 @@ export function checkOptions(meta: AgentMetadata, options: Readonly<Record<strin
     }
     const v = options[name];
     if (v === undefined) continue;
-    if (p.choices.length > 0 && !p.choices.includes(v.toLowerCase())) problems.push(`option '${name}' must be one of ${p.choices.join(', ')}, got '${v}'`);
+    if (p.choices.length > 0 && !p.choices.includes(v.toLowerCase()))
+      problems.push(`option '${name}' must be one of ${p.choices.join(', ')}, got '${v}'`);
     if (p.type === 'integer' && !/^-?\d+$/.test(v)) problems.push(`option '${name}' must be a whole number, got '${v}'`);
     if (p.type === 'second' && !/^\d+(\.\d+)?$/.test(v)) problems.push(`option '${name}' must be a number of seconds, got '${v}'`);
   }
   for (const p of meta.parameters.values()) {
-    if (p.required && p.name !== 'action' && !given.has(p.name) && !(p.obsoletes && given.has(p.obsoletes))) problems.push(`option '${p.name}' is required by ${meta.name || 'the agent'}`);
+    if (p.required && p.name !== 'action' && !given.has(p.name) && !(p.obsoletes && given.has(p.obsoletes)))
+      problems.push(`option '${p.name}' is required by ${meta.name || 'the agent'}`);
   }
-  for (const a of ['off', 'status']) if (meta.actions.size > 0 && !meta.actions.has(a)) problems.push(`the agent does not support the '${a}' action`);
+  for (const a of ['off', 'status'])
+    if (meta.actions.size > 0 && !meta.actions.has(a)) problems.push(`the agent does not support the '${a}' action`);
   return problems;
 }

@@ -50,7 +50,8 @@ function agentEnv(): NodeJS.ProcessEnv {
 export function stdinFor(action: string, options: Readonly<Record<string, string>>): string {
   const lines = [`action=${action}`];
   for (const [k, v] of Object.entries(options)) {
-    if (/[\r\n]/.test(k) || /[\r\n]/.test(v) || k.includes('=')) throw new Error(`fence option '${k.replace(/[\r\n]/g, ' ')}' contains a newline or '='`);
+    if (/[\r\n]/.test(k) || /[\r\n]/.test(v) || k.includes('='))
+      throw new Error(`fence option '${k.replace(/[\r\n]/g, ' ')}' contains a newline or '='`);
     lines.push(`${k}=${v}`);
   }
   return lines.join('\n') + '\n';
@@ -75,8 +76,15 @@ export function runAgentProcess(req: AgentRunRequest, log: Logger): Promise<Agen
       settled = true;
       for (const t of timers) clearTimeout(t);
       req.signal?.removeEventListener('abort', onAbort);
-      const o: AgentOutcome = outcome ?? (timedOut ? 'timeout' : exitCode === 0 ? 'ok' : exitCode === 2 && req.action === 'status' ? 'off' : 'failed');
-      resolve({ outcome: o, exitCode, durationMs: Date.now() - started, stdout: redact(stdout, req.secrets), stderr: excerpt(stderr, req.secrets) });
+      const o: AgentOutcome =
+        outcome ?? (timedOut ? 'timeout' : exitCode === 0 ? 'ok' : exitCode === 2 && req.action === 'status' ? 'off' : 'failed');
+      resolve({
+        outcome: o,
+        exitCode,
+        durationMs: Date.now() - started,
+        stdout: redact(stdout, req.secrets),
+        stderr: excerpt(stderr, req.secrets),
+      });
     };
     let child: ReturnType<typeof spawn>;
     try {

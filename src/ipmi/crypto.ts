@@ -43,7 +43,8 @@ export function aesEncrypt(key16: Uint8Array, iv: Uint8Array, data: Uint8Array):
 
 /** Reverses aesEncrypt, rejecting a payload whose length or confidentiality pad is wrong. */
 export function aesDecrypt(key16: Uint8Array, payload: Buffer): Buffer {
-  if (payload.length < 32 || payload.length % 16 !== 0) throw new IpmiProtocolError(`encrypted payload of ${payload.length} bytes is not IV + n×16`);
+  if (payload.length < 32 || payload.length % 16 !== 0)
+    throw new IpmiProtocolError(`encrypted payload of ${payload.length} bytes is not IV + n×16`);
   const d = createDecipheriv('aes-128-cbc', key16, payload.subarray(0, 16)).setAutoPadding(false);
   const plain = Buffer.concat([d.update(payload.subarray(16)), d.final()]);
   const padLen = plain[plain.length - 1]!;

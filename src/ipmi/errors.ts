@@ -13,7 +13,10 @@ export class IpmiTimeoutError extends IpmiError {
     readonly waitedMs: number,
     readonly lastRejection?: string,
   ) {
-    super(`no valid answer from the BMC to ${what} within ${waitedMs}ms` + (lastRejection ? ` (dropped invalid replies: ${lastRejection})` : ''));
+    super(
+      `no valid answer from the BMC to ${what} within ${waitedMs}ms` +
+        (lastRejection ? ` (dropped invalid replies: ${lastRejection})` : ''),
+    );
   }
 }
 

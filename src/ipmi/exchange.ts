@@ -70,7 +70,8 @@ export class Exchanger {
       this.onError = (e) => {
         // Loopback (and many routers) answer a closed port with ICMP port unreachable; waiting for the
         // deadline would only delay the same conclusion. It cannot fake a success, only a failure.
-        if (e.code === 'ECONNREFUSED') finish(new IpmiUnreachableError(`${opts.what}: nothing listens at ${this.peer} (ICMP port unreachable)`));
+        if (e.code === 'ECONNREFUSED')
+          finish(new IpmiUnreachableError(`${opts.what}: nothing listens at ${this.peer} (ICMP port unreachable)`));
       };
       try {
         send();

@@ -32,7 +32,16 @@ export function checksum(bytes: Uint8Array, start: number, end: number): number 
   return (0x100 - sum) & 0xff;
 }
 
-function frame(rsSA: number, netFn: number, rsLun: number, rqSA: number, rqSeq: number, rqLun: number, cmd: number, body: Uint8Array): Buffer {
+function frame(
+  rsSA: number,
+  netFn: number,
+  rsLun: number,
+  rqSA: number,
+  rqSeq: number,
+  rqLun: number,
+  cmd: number,
+  body: Uint8Array,
+): Buffer {
   const b = Buffer.alloc(7 + body.length);
   b[0] = rsSA;
   b[1] = ((netFn & 0x3f) << 2) | (rsLun & 3);

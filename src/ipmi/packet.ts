@@ -88,7 +88,13 @@ export function decodePacket(b: Buffer): Decoded {
 }
 
 /** An in-session IPMI message, encrypted then authenticated (§13.6 trailer, §13.28.4, §13.29). */
-export function sealSecure(keys: SessionKeys, sessionId: number, seq: number, message: Uint8Array, iv: Uint8Array = randomBytes(16)): Buffer {
+export function sealSecure(
+  keys: SessionKeys,
+  sessionId: number,
+  seq: number,
+  message: Uint8Array,
+  iv: Uint8Array = randomBytes(16),
+): Buffer {
   const payload = aesEncrypt(keys.aesKey, iv, message);
   const h = Buffer.alloc(12);
   h[0] = AUTHTYPE_RMCPP;
@@ -126,6 +132,7 @@ export function openSecure(keys: SessionKeys, b: Buffer): { sessionId: number; s
   }
   const signed = b.subarray(4, b.length - AUTHCODE_LEN);
   const expected = hmacSha1(keys.k1, signed).subarray(0, AUTHCODE_LEN);
-  if (!sameBytes(expected, b.subarray(b.length - AUTHCODE_LEN))) throw new IpmiProtocolError('AuthCode mismatch (forged or corrupted packet)');
+  if (!sameBytes(expected, b.subarray(b.length - AUTHCODE_LEN)))
+    throw new IpmiProtocolError('AuthCode mismatch (forged or corrupted packet)');
   return { sessionId: d.sessionId, seq: d.seq, message: aesDecrypt(keys.aesKey, d.payload) };
 }

@@ -58,7 +58,14 @@ export function buildOpenSessionRequest(r: OpenSessionRequest): Buffer {
 
 export function parseOpenSessionRequest(b: Buffer): OpenSessionRequest {
   need(b, 32, 'Open Session Request');
-  return { tag: b[0]!, maxPrivilege: b[1]! & 0x0f, consoleSessionId: b.readUInt32LE(4), auth: readAlg(b, 8, 0), integrity: readAlg(b, 16, 1), confidentiality: readAlg(b, 24, 2) };
+  return {
+    tag: b[0]!,
+    maxPrivilege: b[1]! & 0x0f,
+    consoleSessionId: b.readUInt32LE(4),
+    auth: readAlg(b, 8, 0),
+    integrity: readAlg(b, 16, 1),
+    confidentiality: readAlg(b, 24, 2),
+  };
 }
 
 /** A non-zero status carries only tag, status, privilege and console session ID (§13.18). */
@@ -67,7 +74,13 @@ export function parseOpenSessionResponse(b: Buffer): OpenSessionResponse {
   const head = { tag: b[0]!, status: b[1]!, maxPrivilege: b[2]! & 0x0f, consoleSessionId: b.readUInt32LE(4) };
   if (head.status !== 0) return { ...head, bmcSessionId: 0, auth: 0, integrity: 0, confidentiality: 0 };
   need(b, 36, 'Open Session Response');
-  return { ...head, bmcSessionId: b.readUInt32LE(8), auth: readAlg(b, 12, 0), integrity: readAlg(b, 20, 1), confidentiality: readAlg(b, 28, 2) };
+  return {
+    ...head,
+    bmcSessionId: b.readUInt32LE(8),
+    auth: readAlg(b, 12, 0),
+    integrity: readAlg(b, 20, 1),
+    confidentiality: readAlg(b, 28, 2),
+  };
 }
 
 export function buildOpenSessionResponse(r: OpenSessionResponse): Buffer {
@@ -106,7 +119,13 @@ export function parseRakp1(b: Buffer): Rakp1 {
   need(b, 28, 'RAKP 1');
   const len = b[27]!;
   need(b, 28 + len, 'RAKP 1 user name');
-  return { tag: b[0]!, bmcSessionId: b.readUInt32LE(4), rm: Buffer.from(b.subarray(8, 24)), role: b[24]!, username: b.subarray(28, 28 + len).toString('utf8') };
+  return {
+    tag: b[0]!,
+    bmcSessionId: b.readUInt32LE(4),
+    rm: Buffer.from(b.subarray(8, 24)),
+    role: b[24]!,
+    username: b.subarray(28, 28 + len).toString('utf8'),
+  };
 }
 
 export interface Rakp2 {
@@ -229,13 +248,21 @@ export function rakp4Icv(sik: Buffer, c: RakpContext): Buffer {
 /** RAKP status codes worth a clear message (§13.24, Table 13-15). */
 export function describeRakpStatus(status: number): string {
   switch (status) {
-    case 0x01: return 'insufficient resources to create a session (the BMC session table is full)';
-    case 0x02: return 'invalid session ID';
-    case 0x0d: return 'unauthorized name (unknown user, or privilege not allowed for it)';
-    case 0x09: return 'unauthorized role or privilege level requested';
-    case 0x0f: return 'invalid integrity check value';
-    case 0x11: return 'no cipher suite match with proposed security algorithms';
-    case 0x12: return 'illegal or unrecognized parameter';
-    default: return `status 0x${status.toString(16).padStart(2, '0')}`;
+    case 0x01:
+      return 'insufficient resources to create a session (the BMC session table is full)';
+    case 0x02:
+      return 'invalid session ID';
+    case 0x0d:
+      return 'unauthorized name (unknown user, or privilege not allowed for it)';
+    case 0x09:
+      return 'unauthorized role or privilege level requested';
+    case 0x0f:
+      return 'invalid integrity check value';
+    case 0x11:
+      return 'no cipher suite match with proposed security algorithms';
+    case 0x12:
+      return 'illegal or unrecognized parameter';
+    default:
+      return `status 0x${status.toString(16).padStart(2, '0')}`;
   }
 }

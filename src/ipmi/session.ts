@@ -41,14 +41,23 @@ export interface IpmiSessionOptions {
   transport?: DatagramTransport;
 }
 
-export const SESSION_DEFAULTS = { cipherSuite: 3, privilege: 'administrator', loginTimeoutMs: 5000, requestTimeoutMs: 5000, retransmitMs: 500 } as const;
+export const SESSION_DEFAULTS = {
+  cipherSuite: 3,
+  privilege: 'administrator',
+  loginTimeoutMs: 5000,
+  requestTimeoutMs: 5000,
+  retransmitMs: 500,
+} as const;
 
 /** Refuses, with a reason, every cipher suite this client does not implement and test. */
 export function checkCipherSuite(suite: number): void {
   if (suite === 3) return;
-  if (suite === 0) throw new IpmiUnsupportedError('cipher suite 0 authenticates nothing (any password is accepted); refusing it for fencing');
+  if (suite === 0)
+    throw new IpmiUnsupportedError('cipher suite 0 authenticates nothing (any password is accepted); refusing it for fencing');
   if (suite === 17) {
-    throw new IpmiUnsupportedError('cipher suite 17 (HMAC-SHA256 / HMAC-SHA256-128 / AES-CBC-128) is not implemented: there are no trusted test vectors for it (ipmi_sim 2.0.33 lacks the SHA-256 suites); use cipher 3 or fence_ipmilan');
+    throw new IpmiUnsupportedError(
+      'cipher suite 17 (HMAC-SHA256 / HMAC-SHA256-128 / AES-CBC-128) is not implemented: there are no trusted test vectors for it (ipmi_sim 2.0.33 lacks the SHA-256 suites); use cipher 3 or fence_ipmilan',
+    );
   }
   throw new IpmiUnsupportedError(`cipher suite ${suite} is not implemented; only 3 (HMAC-SHA1 / HMAC-SHA1-96 / AES-CBC-128) is`);
 }
@@ -82,12 +91,26 @@ export class IpmiSession {
   }
 
   /** @internal used by login() only. */
-  static fromLogin(ex: Exchanger, transport: DatagramTransport, opts: IpmiSessionOptions, keys: SessionKeys, consoleSid: number, bmcSid: number): IpmiSession {
+  static fromLogin(
+    ex: Exchanger,
+    transport: DatagramTransport,
+    opts: IpmiSessionOptions,
+    keys: SessionKeys,
+    consoleSid: number,
+    bmcSid: number,
+  ): IpmiSession {
     return new IpmiSession(ex, transport, opts, keys, consoleSid, bmcSid);
   }
 
   /** Sends one in-session request; resolves with the response (completion code not checked). */
-  async request(what: string, netFn: number, cmd: number, data: Uint8Array, timeoutMs = this.opts.requestTimeoutMs, retransmit = true): Promise<IpmiResponse> {
+  async request(
+    what: string,
+    netFn: number,
+    cmd: number,
+    data: Uint8Array,
+    timeoutMs = this.opts.requestTimeoutMs,
+    retransmit = true,
+  ): Promise<IpmiResponse> {
     if (this.closed) throw new IpmiError(`${what}: session is closed`);
     this.rqSeq = (this.rqSeq % 63) + 1;
     const rqSeq = this.rqSeq;
@@ -102,12 +125,14 @@ export class IpmiSession {
       build: () => sealSecure(this.keys, this.bmcSessionId, ++this.sendSeq, msg),
       accept: (p) => {
         const s = openSecure(this.keys, p);
-        if (s.sessionId !== this.consoleSessionId) throw new IpmiProtocolError(`packet for session 0x${s.sessionId.toString(16)}, not ours`);
+        if (s.sessionId !== this.consoleSessionId)
+          throw new IpmiProtocolError(`packet for session 0x${s.sessionId.toString(16)}, not ours`);
         // Replay protection (IPMI v2.0 §6.12, session sequence numbers): answers only move forward, so a
         // replayed older packet, however authentic, is dropped.
         if (s.seq <= this.lastRecvSeq) throw new IpmiProtocolError(`replayed or stale session sequence number ${s.seq}`);
         const res = parseResponse(s.message);
-        if (res.netFn !== (netFn | 1) || res.cmd !== cmd || res.rqSeq !== rqSeq) throw new IpmiProtocolError(`answer to another request (netFn ${res.netFn} cmd ${res.cmd} rqSeq ${res.rqSeq})`);
+        if (res.netFn !== (netFn | 1) || res.cmd !== cmd || res.rqSeq !== rqSeq)
+          throw new IpmiProtocolError(`answer to another request (netFn ${res.netFn} cmd ${res.cmd} rqSeq ${res.rqSeq})`);
         this.lastRecvSeq = s.seq;
         return res;
       },
@@ -125,7 +150,13 @@ export class IpmiSession {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.command('Close Session', NetFn.app, Cmd.closeSession, closeSessionRequest(this.bmcSessionId), Math.min(this.opts.requestTimeoutMs, 1000));
+      await this.command(
+        'Close Session',
+        NetFn.app,
+        Cmd.closeSession,
+        closeSessionRequest(this.bmcSessionId),
+        Math.min(this.opts.requestTimeoutMs, 1000),
+      );
     } catch (err) {
       this.opts.log.debug({ err }, 'ipmi close session failed');
     } finally {
@@ -153,12 +184,16 @@ async function login(ex: Exchanger, transport: DatagramTransport, opts: IpmiSess
     ...common,
     what: 'Get Channel Authentication Capabilities',
     timeoutMs: left(),
-    build: () => encodeV15(buildRequest({ netFn: NetFn.app, cmd: Cmd.getChannelAuthCapabilities, rqSeq: 0, data: channelAuthCapabilitiesRequest(priv) })),
+    build: () =>
+      encodeV15(
+        buildRequest({ netFn: NetFn.app, cmd: Cmd.getChannelAuthCapabilities, rqSeq: 0, data: channelAuthCapabilitiesRequest(priv) }),
+      ),
     accept: (p) => {
       const d = decodePacket(p);
       if (d.kind !== 'v15' || d.sessionId !== 0) throw new IpmiProtocolError('expected a session-less IPMI v1.5 answer');
       const res = parseResponse(d.message);
-      if (res.cmd !== Cmd.getChannelAuthCapabilities || res.netFn !== (NetFn.app | 1)) throw new IpmiProtocolError('answer to another command');
+      if (res.cmd !== Cmd.getChannelAuthCapabilities || res.netFn !== (NetFn.app | 1))
+        throw new IpmiProtocolError('answer to another command');
       if (res.completionCode !== 0) throw new IpmiCompletionError('Get Channel Authentication Capabilities', res.completionCode);
       return parseChannelAuthCapabilities(res.data);
     },
@@ -175,7 +210,14 @@ async function login(ex: Exchanger, transport: DatagramTransport, opts: IpmiSess
     build: () =>
       encodeV20(
         PayloadType.openSessionRequest,
-        rakp.buildOpenSessionRequest({ tag: 0, maxPrivilege: priv, consoleSessionId: consoleSid, auth: rakp.Alg.authHmacSha1, integrity: rakp.Alg.integrityHmacSha1_96, confidentiality: rakp.Alg.confAesCbc128 }),
+        rakp.buildOpenSessionRequest({
+          tag: 0,
+          maxPrivilege: priv,
+          consoleSessionId: consoleSid,
+          auth: rakp.Alg.authHmacSha1,
+          integrity: rakp.Alg.integrityHmacSha1_96,
+          confidentiality: rakp.Alg.confAesCbc128,
+        }),
       ),
     accept: (p) => {
       const r = rakp.parseOpenSessionResponse(v20Payload(p, PayloadType.openSessionResponse));
@@ -184,10 +226,15 @@ async function login(ex: Exchanger, transport: DatagramTransport, opts: IpmiSess
       return r;
     },
   });
-  if (open.auth !== rakp.Alg.authHmacSha1 || open.integrity !== rakp.Alg.integrityHmacSha1_96 || open.confidentiality !== rakp.Alg.confAesCbc128) {
+  if (
+    open.auth !== rakp.Alg.authHmacSha1 ||
+    open.integrity !== rakp.Alg.integrityHmacSha1_96 ||
+    open.confidentiality !== rakp.Alg.confAesCbc128
+  ) {
     throw new IpmiUnsupportedError('the BMC negotiated other algorithms than cipher suite 3');
   }
-  if (open.maxPrivilege !== 0 && open.maxPrivilege < priv) throw new IpmiAuthError(`the BMC grants at most privilege ${open.maxPrivilege}, ${opts.privilege} needed`);
+  if (open.maxPrivilege !== 0 && open.maxPrivilege < priv)
+    throw new IpmiAuthError(`the BMC grants at most privilege ${open.maxPrivilege}, ${opts.privilege} needed`);
   if (open.bmcSessionId === 0) throw new IpmiProtocolError('BMC session ID 0 is reserved');
 
   const rm = randomBytes(16);
@@ -196,7 +243,8 @@ async function login(ex: Exchanger, transport: DatagramTransport, opts: IpmiSess
     ...common,
     what: 'RAKP 1',
     timeoutMs: left(),
-    build: () => encodeV20(PayloadType.rakp1, rakp.buildRakp1({ tag: 0, bmcSessionId: open.bmcSessionId, rm, role, username: opts.username })),
+    build: () =>
+      encodeV20(PayloadType.rakp1, rakp.buildRakp1({ tag: 0, bmcSessionId: open.bmcSessionId, rm, role, username: opts.username })),
     accept: (p) => {
       const r = rakp.parseRakp2(v20Payload(p, PayloadType.rakp2));
       if (r.consoleSessionId !== consoleSid) throw new IpmiProtocolError('RAKP 2 for another console session');
@@ -204,10 +252,20 @@ async function login(ex: Exchanger, transport: DatagramTransport, opts: IpmiSess
       return r;
     },
   });
-  const ctx: rakp.RakpContext = { consoleSessionId: consoleSid, bmcSessionId: open.bmcSessionId, rm, rc: rakp2.rc, guid: rakp2.guid, role, username: opts.username };
+  const ctx: rakp.RakpContext = {
+    consoleSessionId: consoleSid,
+    bmcSessionId: open.bmcSessionId,
+    rm,
+    rc: rakp2.rc,
+    guid: rakp2.guid,
+    role,
+    username: opts.username,
+  };
   if (!sameBytes(rakp.rakp2AuthCode(kuid, ctx), rakp2.authCode)) {
     // Tell the BMC at once so it frees the half-open session (ipmi_sim's table has 63 slots, quirk 5).
-    transport.send(encodeV20(PayloadType.rakp3, rakp.buildRakp3({ tag: 0, status: 0x0f, bmcSessionId: open.bmcSessionId, authCode: Buffer.alloc(0) })));
+    transport.send(
+      encodeV20(PayloadType.rakp3, rakp.buildRakp3({ tag: 0, status: 0x0f, bmcSessionId: open.bmcSessionId, authCode: Buffer.alloc(0) })),
+    );
     throw new IpmiAuthError(`login as '${opts.username}' failed: wrong password (RAKP 2 auth code does not match)`);
   }
   const sik = rakp.sessionIntegrityKey(kuid, ctx);
@@ -215,7 +273,11 @@ async function login(ex: Exchanger, transport: DatagramTransport, opts: IpmiSess
     ...common,
     what: 'RAKP 3',
     timeoutMs: left(),
-    build: () => encodeV20(PayloadType.rakp3, rakp.buildRakp3({ tag: 0, status: 0, bmcSessionId: open.bmcSessionId, authCode: rakp.rakp3AuthCode(kuid, ctx) })),
+    build: () =>
+      encodeV20(
+        PayloadType.rakp3,
+        rakp.buildRakp3({ tag: 0, status: 0, bmcSessionId: open.bmcSessionId, authCode: rakp.rakp3AuthCode(kuid, ctx) }),
+      ),
     accept: (p) => {
       const r = rakp.parseRakp4(v20Payload(p, PayloadType.rakp4));
       if (r.consoleSessionId !== consoleSid) throw new IpmiProtocolError('RAKP 4 for another console session');
@@ -225,7 +287,14 @@ async function login(ex: Exchanger, transport: DatagramTransport, opts: IpmiSess
     },
   });
   const k2 = deriveK(sik, 2);
-  const session = IpmiSession.fromLogin(ex, transport, opts, { k1: deriveK(sik, 1), aesKey: k2.subarray(0, 16) }, consoleSid, open.bmcSessionId);
+  const session = IpmiSession.fromLogin(
+    ex,
+    transport,
+    opts,
+    { k1: deriveK(sik, 1), aesKey: k2.subarray(0, 16) },
+    consoleSid,
+    open.bmcSessionId,
+  );
   // RMCP+ sessions start at USER privilege (§22.18; ipmi_sim quirk 2): raise it before any control.
   try {
     await session.command('Set Session Privilege Level', NetFn.app, Cmd.setSessionPrivilegeLevel, Buffer.from([priv]), left());

@@ -40,12 +40,43 @@ export class MonitorMetrics implements EventSink {
   constructor(o: MetricsOptions) {
     const r = [this.registry];
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'instance_ha_' });
-    this.detection = new Histogram({ name: 'instance_ha_detection_latency_seconds', help: 'From the last heartbeat heard to host.failed', buckets: [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 20, 30], registers: r });
-    this.fenceDuration = new Histogram({ name: 'instance_ha_fence_duration_seconds', help: 'Fencing one host (all levels tried), by agent and outcome', labelNames: ['agent', 'outcome'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120], registers: r });
-    this.fences = new Counter({ name: 'instance_ha_fence_total', help: 'Fence operations by agent and outcome (success, failure)', labelNames: ['agent', 'outcome'], registers: r });
-    this.evacuations = new Counter({ name: 'instance_ha_evacuations_total', help: 'Instance evacuations by outcome (success, error, retrying, not_recovered)', labelNames: ['outcome'], registers: r });
-    this.evacuationDuration = new Histogram({ name: 'instance_ha_evacuation_duration_seconds', help: 'Successful evacuations, from request to ACTIVE', buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600], registers: r });
-    this.events = new Counter({ name: 'instance_ha_events_total', help: 'Cluster events emitted, by type', labelNames: ['type'], registers: r });
+    this.detection = new Histogram({
+      name: 'instance_ha_detection_latency_seconds',
+      help: 'From the last heartbeat heard to host.failed',
+      buckets: [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 20, 30],
+      registers: r,
+    });
+    this.fenceDuration = new Histogram({
+      name: 'instance_ha_fence_duration_seconds',
+      help: 'Fencing one host (all levels tried), by agent and outcome',
+      labelNames: ['agent', 'outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
+      registers: r,
+    });
+    this.fences = new Counter({
+      name: 'instance_ha_fence_total',
+      help: 'Fence operations by agent and outcome (success, failure)',
+      labelNames: ['agent', 'outcome'],
+      registers: r,
+    });
+    this.evacuations = new Counter({
+      name: 'instance_ha_evacuations_total',
+      help: 'Instance evacuations by outcome (success, error, retrying, not_recovered)',
+      labelNames: ['outcome'],
+      registers: r,
+    });
+    this.evacuationDuration = new Histogram({
+      name: 'instance_ha_evacuation_duration_seconds',
+      help: 'Successful evacuations, from request to ACTIVE',
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+      registers: r,
+    });
+    this.events = new Counter({
+      name: 'instance_ha_events_total',
+      help: 'Cluster events emitted, by type',
+      labelNames: ['type'],
+      registers: r,
+    });
 
     // Scrape-time gauges from the snapshot: one snapshot per scrape, shared by all of them.
     let cached: { at: number; snap: StatusSnapshot } | null = null;
@@ -90,15 +121,20 @@ export class MonitorMetrics implements EventSink {
     });
     if (o.notifier) {
       const notifier = o.notifier;
-      gauge('instance_ha_notifications', 'Notifier: published, confirmed (counts since start), outbox depth and capacity, connected (0/1)', ['kind'], (g) => {
-        const n = notifier();
-        if (!n) return;
-        g.set({ kind: 'published' }, n.published);
-        g.set({ kind: 'confirmed' }, n.confirmed);
-        g.set({ kind: 'outbox_depth' }, n.outboxDepth);
-        if (n.outboxCapacity !== undefined) g.set({ kind: 'outbox_capacity' }, n.outboxCapacity);
-        g.set({ kind: 'connected' }, n.connected ? 1 : 0);
-      });
+      gauge(
+        'instance_ha_notifications',
+        'Notifier: published, confirmed (counts since start), outbox depth and capacity, connected (0/1)',
+        ['kind'],
+        (g) => {
+          const n = notifier();
+          if (!n) return;
+          g.set({ kind: 'published' }, n.published);
+          g.set({ kind: 'confirmed' }, n.confirmed);
+          g.set({ kind: 'outbox_depth' }, n.outboxDepth);
+          if (n.outboxCapacity !== undefined) g.set({ kind: 'outbox_capacity' }, n.outboxCapacity);
+          g.set({ kind: 'connected' }, n.connected ? 1 : 0);
+        },
+      );
     }
   }
 

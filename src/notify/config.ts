@@ -122,8 +122,22 @@ export function readNotificationsConfig(r: ObjectReader): NotificationsConfig {
   const closeTimeoutMs = r.durationMs('close_timeout', { default: d.closeTimeoutMs, min: 0, max: 600_000 });
   r.finish();
   return {
-    enabled, url, password, vhost, exchange, topic, durable, heartbeatS: Math.round(heartbeatMs / 1000), connectTimeoutMs,
-    tls, reconnect, priorities, outbox, maxInFlight, confirmTimeoutMs, closeTimeoutMs,
+    enabled,
+    url,
+    password,
+    vhost,
+    exchange,
+    topic,
+    durable,
+    heartbeatS: Math.round(heartbeatMs / 1000),
+    connectTimeoutMs,
+    tls,
+    reconnect,
+    priorities,
+    outbox,
+    maxInFlight,
+    confirmTimeoutMs,
+    closeTimeoutMs,
   };
 }
 

@@ -7,10 +7,7 @@ import type { NotificationsConfig } from './config.js';
  * password (from password_file) and vhost overrides applied, heartbeats, connect timeout and TLS
  * files. Certificates are read at every connect so a rotated cert is picked up on reconnect.
  */
-export type BrokerConfig = Pick<
-  NotificationsConfig,
-  'url' | 'password' | 'vhost' | 'heartbeatS' | 'connectTimeoutMs' | 'tls'
->;
+export type BrokerConfig = Pick<NotificationsConfig, 'url' | 'password' | 'vhost' | 'heartbeatS' | 'connectTimeoutMs' | 'tls'>;
 
 export interface ConnectArgs {
   url: amqp.Options.Connect;

@@ -62,48 +62,88 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
   switch (e.type) {
     case 'host.failed':
       return m('host.failed', 'ERROR', 'HostFailurePayload', {
-        host: e.host, failed_at: iso(e.at), boot_id: e.bootId, votes: e.votes, last_heard_at: isoOrNull(e.lastHeardAt),
+        host: e.host,
+        failed_at: iso(e.at),
+        boot_id: e.bootId,
+        votes: e.votes,
+        last_heard_at: isoOrNull(e.lastHeardAt),
       });
     case 'host.fenced':
       return m('host.fenced', 'INFO', 'HostFencePayload', { host: e.host, fenced_at: iso(e.at), fence: fence(e.record) });
     case 'host.fence_failed':
       return m('host.fence_failed', 'ERROR', 'HostFencePayload', {
-        host: e.host, failed_at: iso(e.at), fence: fence(e.record), retry_in_ms: e.retryInMs,
+        host: e.host,
+        failed_at: iso(e.at),
+        fence: fence(e.record),
+        retry_in_ms: e.retryInMs,
       });
     case 'host.recovered':
       return m('host.recovered', 'INFO', 'HostRecoveredPayload', {
-        host: e.host, recovered_at: iso(e.at), boot_id: e.bootId, previous_state: e.previous,
+        host: e.host,
+        recovered_at: iso(e.at),
+        boot_id: e.bootId,
+        previous_state: e.previous,
       });
     case 'host.recovery_started':
       return m('host.recovery.start', 'INFO', 'HostRecoveryPayload', { host: e.host, started_at: iso(e.at) });
     case 'host.recovery_finished':
       return m('host.recovery.end', e.summary.failed > 0 || e.summary.error ? 'WARN' : 'INFO', 'HostRecoveryPayload', {
-        host: e.host, finished_at: iso(e.at), selected: e.summary.selected, evacuated: e.summary.evacuated,
-        failed: e.summary.failed, notified: e.summary.notified, error: e.summary.error ?? null,
+        host: e.host,
+        finished_at: iso(e.at),
+        selected: e.summary.selected,
+        evacuated: e.summary.evacuated,
+        failed: e.summary.failed,
+        notified: e.summary.notified,
+        error: e.summary.error ?? null,
       });
     case 'host.maintenance':
       return m('host.maintenance', 'INFO', 'HostMaintenancePayload', { host: e.host, at: iso(e.at), on: e.on, by: e.by });
     case 'instance.evacuate_start':
       return m('instance.evacuate.start', 'INFO', 'InstanceEvacuatePayload', {
-        ...server(e.server), failed_host: e.host, at: iso(e.at), attempt: e.attempt,
+        ...server(e.server),
+        failed_host: e.host,
+        at: iso(e.at),
+        attempt: e.attempt,
       });
     case 'instance.evacuate_end':
       return m('instance.evacuate.end', 'INFO', 'InstanceEvacuatePayload', {
-        ...server(e.server), failed_host: e.host, at: iso(e.at), target_host: e.targetHost, duration_ms: e.durationMs,
+        ...server(e.server),
+        failed_host: e.host,
+        at: iso(e.at),
+        target_host: e.targetHost,
+        duration_ms: e.durationMs,
       });
     case 'instance.evacuate_error':
       return m('instance.evacuate.error', 'ERROR', 'InstanceEvacuatePayload', {
-        ...server(e.server), failed_host: e.host, at: iso(e.at), reason: e.reason, attempt: e.attempt, final: e.final,
+        ...server(e.server),
+        failed_host: e.host,
+        at: iso(e.at),
+        reason: e.reason,
+        attempt: e.attempt,
+        final: e.final,
       });
     case 'instance.not_recovered':
       // The custom-recovery hand-off: the tenant's tooling acts on this one.
       return m('instance.failed', 'ERROR', 'InstanceFailedPayload', {
-        ...server(e.server), failed_at: iso(e.at), reason: e.reason, fence: e.fence ? fence(e.fence) : null,
+        ...server(e.server),
+        failed_at: iso(e.at),
+        reason: e.reason,
+        fence: e.fence ? fence(e.fence) : null,
       });
     case 'cluster.quorum_lost':
-      return m('cluster.quorum.lost', 'CRITICAL', 'ClusterQuorumPayload', { at: iso(e.at), votes: e.votes, needed: e.needed, members: e.members });
+      return m('cluster.quorum.lost', 'CRITICAL', 'ClusterQuorumPayload', {
+        at: iso(e.at),
+        votes: e.votes,
+        needed: e.needed,
+        members: e.members,
+      });
     case 'cluster.quorum_regained':
-      return m('cluster.quorum.regained', 'INFO', 'ClusterQuorumPayload', { at: iso(e.at), votes: e.votes, needed: e.needed, members: e.members });
+      return m('cluster.quorum.regained', 'INFO', 'ClusterQuorumPayload', {
+        at: iso(e.at),
+        votes: e.votes,
+        needed: e.needed,
+        members: e.members,
+      });
     case 'cluster.mass_failure':
       return m('cluster.mass_failure', 'CRITICAL', 'ClusterMassFailurePayload', { at: iso(e.at), hosts: e.hosts, limit: e.limit });
     case 'cluster.mass_failure_cleared':
@@ -119,9 +159,21 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
 
 /** Every event type we may publish (docs and the events command's filters use it). */
 export const EVENT_TYPES: readonly string[] = [
-  'host.failed', 'host.fenced', 'host.fence_failed', 'host.recovered', 'host.recovery.start', 'host.recovery.end',
-  'host.maintenance', 'instance.evacuate.start', 'instance.evacuate.end', 'instance.evacuate.error', 'instance.failed',
-  'cluster.quorum.lost', 'cluster.quorum.regained', 'cluster.mass_failure', 'cluster.mass_failure.cleared',
+  'host.failed',
+  'host.fenced',
+  'host.fence_failed',
+  'host.recovered',
+  'host.recovery.start',
+  'host.recovery.end',
+  'host.maintenance',
+  'instance.evacuate.start',
+  'instance.evacuate.end',
+  'instance.evacuate.error',
+  'instance.failed',
+  'cluster.quorum.lost',
+  'cluster.quorum.regained',
+  'cluster.mass_failure',
+  'cluster.mass_failure.cleared',
 ].map((t) => `${EVENT_TYPE_PREFIX}.${t}`);
 
 export function toNotification(e: ClusterEvent, deps: EnvelopeDeps): OsloNotification | null {
@@ -200,11 +252,22 @@ function server(s: ServerRef): { [key: string]: JsonValue } {
 
 function fence(r: FenceRecord): JsonValue {
   return {
-    ok: r.ok, level: r.level ?? null, devices: r.devices ?? [], agent: r.agent ?? null, duration_ms: r.durationMs,
-    error: r.error ?? null, by: r.by,
+    ok: r.ok,
+    level: r.level ?? null,
+    devices: r.devices ?? [],
+    agent: r.agent ?? null,
+    duration_ms: r.durationMs,
+    error: r.error ?? null,
+    by: r.by,
     attempts: r.attempts.map((a) => ({
-      level: a.level, device: a.device, agent: a.agent, action: a.action, exit_code: a.exitCode, ok: a.ok,
-      duration_ms: a.durationMs, detail: a.detail ?? null,
+      level: a.level,
+      device: a.device,
+      agent: a.agent,
+      action: a.action,
+      exit_code: a.exitCode,
+      ok: a.ok,
+      duration_ms: a.durationMs,
+      detail: a.detail ?? null,
     })),
   };
 }

@@ -2,7 +2,10 @@ import { EVENT_TYPE_PREFIX, payloadData, type OsloNotification } from './envelop
 
 /** How `instance-ha events` shows one notification (pure). */
 
-/** `--type` patterns: `*` matches any run of characters, e.g. `instance_ha.instance.*`. A bare suffix like `host.failed` is taken under our prefix. */
+/**
+ * `--type` patterns: `*` matches any run of characters, e.g. `instance_ha.instance.*`. A bare suffix
+ * like `host.failed` is taken under our prefix.
+ */
 export function typeMatcher(pattern: string | undefined): (eventType: string) => boolean {
   if (!pattern) return (t) => t.startsWith(`${EVENT_TYPE_PREFIX}.`);
   const full = pattern.startsWith(`${EVENT_TYPE_PREFIX}.`) || pattern.startsWith('*') ? pattern : `${EVENT_TYPE_PREFIX}.${pattern}`;

@@ -72,9 +72,7 @@ export class Notifier implements EventSink {
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? randomUUID;
     this.random = deps.random ?? Math.random;
-    this.link =
-      deps.link ??
-      new AmqpLink({ ...c, log: this.log, connectionName: `instance-ha-notify ${deps.monitorHost}` });
+    this.link = deps.link ?? new AmqpLink({ ...c, log: this.log, connectionName: `instance-ha-notify ${deps.monitorHost}` });
   }
 
   /**
@@ -111,7 +109,10 @@ export class Notifier implements EventSink {
         return;
       }
       const n = toNotification(event, {
-        monitorHost: this.deps.monitorHost, now: this.now, newId: this.newId, priorities: this.deps.config.priorities,
+        monitorHost: this.deps.monitorHost,
+        now: this.now,
+        newId: this.newId,
+        priorities: this.deps.config.priorities,
       });
       if (!n) return;
       const res = this.outbox.enqueue({ id: n.message_id, priority: n.priority, body: encodeEnvelope(n) });
@@ -234,7 +235,10 @@ export class Notifier implements EventSink {
         this.lastError = safeMessage(err, passwordOf(this.deps.config));
         this.lastErrorAt = this.now();
         const waitMs = reconnectDelayMs(failures, this.deps.config.reconnect, this.random);
-        this.log.warn({ reason: this.lastError, failures, retryInMs: waitMs, backlog: box.stats().records }, 'notification send failed; retrying');
+        this.log.warn(
+          { reason: this.lastError, failures, retryInMs: waitMs, backlog: box.stats().records },
+          'notification send failed; retrying',
+        );
         await sleep(waitMs, signal);
       }
     }

@@ -150,7 +150,10 @@ export class Outbox {
       this.refused++;
       if (!this.full) {
         this.full = true;
-        this.opts.log.error({ records: count, bytes: this.liveBytes, maxRecords, maxBytes }, 'outbox full: refusing new notifications until the broker confirms some');
+        this.opts.log.error(
+          { records: count, bytes: this.liveBytes, maxRecords, maxBytes },
+          'outbox full: refusing new notifications until the broker confirms some',
+        );
       }
       return { ok: false, reason: 'full' };
     }

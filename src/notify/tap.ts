@@ -16,9 +16,7 @@ export interface TapOptions {
 
 /** How a tap ended; every message is already scrubbed of the broker password. */
 export type TapEnd =
-  | { ok: true }
-  | { ok: false; stage: 'connect'; url: string; message: string }
-  | { ok: false; stage: 'session' | 'lost'; message: string };
+  { ok: true } | { ok: false; stage: 'connect'; url: string; message: string } | { ok: false; stage: 'session' | 'lost'; message: string };
 
 /**
  * A live tap on the bus: binds its own exclusive, auto-delete queue to the exchange for `<topic>.*`

@@ -63,7 +63,13 @@ export class ComputeClient {
     if (v.servicesById) {
       await this.updateService(host, { forced_down: forcedDown }, v.services, signal);
     } else {
-      await this.call({ method: 'PUT', path: '/os-services/force-down', mv: v.services, body: { host, binary: 'nova-compute', forced_down: forcedDown }, signal });
+      await this.call({
+        method: 'PUT',
+        path: '/os-services/force-down',
+        mv: v.services,
+        body: { host, binary: 'nova-compute', forced_down: forcedDown },
+        signal,
+      });
     }
   }
 
@@ -76,7 +82,13 @@ export class ComputeClient {
     } else if (enabled) {
       await this.call({ method: 'PUT', path: '/os-services/enable', mv: v.services, body: { host, binary: 'nova-compute' }, signal });
     } else {
-      await this.call({ method: 'PUT', path: '/os-services/disable-log-reason', mv: v.services, body: { host, binary: 'nova-compute', disabled_reason: reason ?? 'instance-ha' }, signal });
+      await this.call({
+        method: 'PUT',
+        path: '/os-services/disable-log-reason',
+        mv: v.services,
+        body: { host, binary: 'nova-compute', disabled_reason: reason ?? 'instance-ha' },
+        signal,
+      });
     }
   }
 
@@ -148,7 +160,9 @@ export class ComputeClient {
   async listAggregates(signal?: AbortSignal): Promise<Aggregate[]> {
     const v = await this.versions(signal);
     const res = await this.call({ method: 'GET', path: '/os-aggregates', mv: v.servers, signal });
-    return ((res.body as { aggregates?: Array<{ name: string; hosts?: string[]; metadata?: Record<string, string> }> })?.aggregates ?? []).map((a) => ({
+    return (
+      (res.body as { aggregates?: Array<{ name: string; hosts?: string[]; metadata?: Record<string, string> }> })?.aggregates ?? []
+    ).map((a) => ({
       name: a.name,
       hosts: a.hosts ?? [],
       metadata: a.metadata ?? {},
@@ -193,7 +207,14 @@ export class ComputeClient {
     return svc;
   }
 
-  private async call(r: { method: HttpRequest['method']; path: string; mv?: Microversion; body?: unknown; idempotent?: boolean; signal?: AbortSignal }): Promise<HttpResponse> {
+  private async call(r: {
+    method: HttpRequest['method'];
+    path: string;
+    mv?: Microversion;
+    body?: unknown;
+    idempotent?: boolean;
+    signal?: AbortSignal;
+  }): Promise<HttpResponse> {
     const base = await this.opts.session.endpoint('compute', r.signal);
     return this.authed({
       method: r.method,

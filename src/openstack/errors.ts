@@ -14,7 +14,9 @@ export class OpenStackApiError extends HaError {
     readonly faultMessage: string,
     readonly requestId: string | undefined,
   ) {
-    super(`${method} ${redactUrl(url)} -> ${status}${faultName ? ` ${faultName}` : ''}: ${faultMessage}${requestId ? ` (request ${requestId})` : ''}`);
+    super(
+      `${method} ${redactUrl(url)} -> ${status}${faultName ? ` ${faultName}` : ''}: ${faultMessage}${requestId ? ` (request ${requestId})` : ''}`,
+    );
   }
 
   get isClientError(): boolean {

@@ -18,14 +18,16 @@ export interface ComputeDeps {
 /** Builds the Keystone session and compute client from the `compute:` section and the environment. */
 export function createComputeClient(cfg: ComputeConfig, deps: ComputeDeps): ComputeClient {
   const log = deps.log.child({ component: 'openstack' });
-  const creds = cfg.auth ? inlineCredentials(cfg) : loadCredentials({
-    cloud: cfg.cloud,
-    file: cfg.cloudsFile,
-    env: deps.env ?? process.env,
-    cacert: cfg.cacert,
-    region: cfg.region,
-    interface: cfg.interface,
-  });
+  const creds = cfg.auth
+    ? inlineCredentials(cfg)
+    : loadCredentials({
+        cloud: cfg.cloud,
+        file: cfg.cloudsFile,
+        env: deps.env ?? process.env,
+        cacert: cfg.cacert,
+        region: cfg.region,
+        interface: cfg.interface,
+      });
   const http: HttpOptions = {
     fetch: deps.fetch ?? fetchWithCa(creds.cacert),
     log,
@@ -42,7 +44,8 @@ export function createComputeClient(cfg: ComputeConfig, deps: ComputeDeps): Comp
 function fetchWithCa(cacert: string | undefined): FetchFn {
   if (!cacert) return fetch;
   const agent = new Agent({ connect: { ca: readFileSync(cacert, 'utf8') } });
-  return ((url: string | URL, init?: RequestInit) => undiciFetch(url as string, { ...(init as object), dispatcher: agent } as never)) as unknown as FetchFn;
+  return ((url: string | URL, init?: RequestInit) =>
+    undiciFetch(url as string, { ...(init as object), dispatcher: agent } as never)) as unknown as FetchFn;
 }
 
 function inlineCredentials(cfg: ComputeConfig): CloudCredentials {

@@ -51,7 +51,10 @@ export async function httpJson(opts: HttpOptions, req: HttpRequest): Promise<Htt
     randomize: true,
     signal: req.signal,
     onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-      opts.log.warn({ err: error, method: req.method, url: stripQuery(req.url), attempt: attemptNumber, retriesLeft }, 'openstack call failed');
+      opts.log.warn(
+        { err: error, method: req.method, url: stripQuery(req.url), attempt: attemptNumber, retriesLeft },
+        'openstack call failed',
+      );
     },
   });
 }
@@ -79,12 +82,18 @@ async function attempt(opts: HttpOptions, req: HttpRequest): Promise<HttpRespons
   }
   const requestId = res.headers.get('x-openstack-request-id') ?? res.headers.get('x-compute-request-id') ?? undefined;
   // Every call is logged with the service's request id so it can be found in nova-api's log.
-  opts.log.debug({ method: req.method, url: stripQuery(req.url), status: res.status, requestId, ms: Date.now() - started }, 'openstack call');
+  opts.log.debug(
+    { method: req.method, url: stripQuery(req.url), status: res.status, requestId, ms: Date.now() - started },
+    'openstack call',
+  );
   const body = parseBody(text);
   if (res.status >= 200 && res.status < 300) return { status: res.status, headers: res.headers, body, requestId };
   const fault = extractFault(body, text);
   const apiErr = new OpenStackApiError(req.method, req.url, res.status, fault.name, fault.message, requestId);
-  opts.log.info({ method: req.method, url: stripQuery(req.url), status: res.status, requestId, fault: fault.message }, 'openstack call refused');
+  opts.log.info(
+    { method: req.method, url: stripQuery(req.url), status: res.status, requestId, fault: fault.message },
+    'openstack call refused',
+  );
   if (res.status >= 500) {
     if (req.idempotent === false) throw new AbortError(apiErr);
     throw apiErr;

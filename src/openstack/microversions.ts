@@ -34,9 +34,14 @@ export function negotiate(minVersion: string, maxVersion: string): ComputeVersio
   const lo = mvMinor(minVersion);
   const hi = mvMinor(maxVersion);
   const within = (want: number): number => Math.max(lo, Math.min(hi, want));
-  if (hi < 11) throw new MicroversionError(`compute API maximum microversion ${maxVersion} is older than 2.11: no service force-down, refusing to evacuate`);
-  if (hi < 26) throw new MicroversionError(`compute API maximum microversion ${maxVersion} is older than 2.26: no server tags to select instances by`);
-  if (lo > 94) throw new MicroversionError(`compute API minimum microversion ${minVersion} is above 2.94: evacuated servers would come back stopped`);
+  if (hi < 11)
+    throw new MicroversionError(
+      `compute API maximum microversion ${maxVersion} is older than 2.11: no service force-down, refusing to evacuate`,
+    );
+  if (hi < 26)
+    throw new MicroversionError(`compute API maximum microversion ${maxVersion} is older than 2.26: no server tags to select instances by`);
+  if (lo > 94)
+    throw new MicroversionError(`compute API minimum microversion ${minVersion} is above 2.94: evacuated servers would come back stopped`);
   const servicesById = hi >= 53;
   // Below 2.68 the 2.29 body (force defaults to false) is still safe; below 2.14 onSharedStorage would be required.
   const evacuate = hi >= 68 ? within(94) : hi;

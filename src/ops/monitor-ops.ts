@@ -25,12 +25,20 @@ export interface MonitorOps {
   journal: EventJournal;
   metrics: MonitorMetrics | null;
   sinks: Array<{ name: string; sink: EventSink }>;
-  start(snapshot: () => StatusSnapshot, notifier?: () => NotifierStatus | null): Promise<{ statusApi: string | null; metrics: string | null }>;
+  start(
+    snapshot: () => StatusSnapshot,
+    notifier?: () => NotifierStatus | null,
+  ): Promise<{ statusApi: string | null; metrics: string | null }>;
   stop(): void;
 }
 
 export function createMonitorOps(cfg: MonitorConfig, log: Logger): MonitorOps {
-  const journal = new EventJournal({ monitorId: cfg.id, stateDir: cfg.stateDir, log: log.child({ component: 'history' }), maxBytes: cfg.ops.statusApi.historyMaxBytes });
+  const journal = new EventJournal({
+    monitorId: cfg.id,
+    stateDir: cfg.stateDir,
+    log: log.child({ component: 'history' }),
+    maxBytes: cfg.ops.statusApi.historyMaxBytes,
+  });
   let snapshotFn: (() => StatusSnapshot) | null = null;
   let notifierFn: (() => NotifierStatus | null) | null = null;
   const snapshot = (): StatusSnapshot => {
@@ -49,7 +57,15 @@ export function createMonitorOps(cfg: MonitorConfig, log: Logger): MonitorOps {
       notifierFn = notifier ?? null;
       const bound = { statusApi: null as string | null, metrics: null as string | null };
       if (cfg.ops.statusApi.enabled) {
-        api = new StatusApiServer({ listen: cfg.ops.statusApi.listen, token: cfg.ops.statusApi.token, tls: cfg.ops.statusApi.tls, snapshot, journal, stateDir: cfg.stateDir, log: log.child({ component: 'status-api' }) });
+        api = new StatusApiServer({
+          listen: cfg.ops.statusApi.listen,
+          token: cfg.ops.statusApi.token,
+          tls: cfg.ops.statusApi.tls,
+          snapshot,
+          journal,
+          stateDir: cfg.stateDir,
+          log: log.child({ component: 'status-api' }),
+        });
         bound.statusApi = await bindOrWarn(() => api!.start(), 'status API', formatHostPort(cfg.ops.statusApi.listen), log);
       }
       if (metrics) {
@@ -65,7 +81,12 @@ export function createMonitorOps(cfg: MonitorConfig, log: Logger): MonitorOps {
   };
 }
 
-async function bindOrWarn(start: () => Promise<{ host: string; port: number }>, what: string, at: string, log: Logger): Promise<string | null> {
+async function bindOrWarn(
+  start: () => Promise<{ host: string; port: number }>,
+  what: string,
+  at: string,
+  log: Logger,
+): Promise<string | null> {
   try {
     return formatHostPort(await start());
   } catch (err) {

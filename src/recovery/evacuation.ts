@@ -1,7 +1,14 @@
 import {
-  nextStep, recordedOutcome,
-  type EvacuateError, type EvacuationAction, type EvacuationObservation, type EvacuationOutcome, type EvacuationPlan, type MigrationPhase,
-  type MigrationView, type ServerView,
+  nextStep,
+  recordedOutcome,
+  type EvacuateError,
+  type EvacuationAction,
+  type EvacuationObservation,
+  type EvacuationOutcome,
+  type EvacuationPlan,
+  type MigrationPhase,
+  type MigrationView,
+  type ServerView,
 } from '../core/evacuation-step.js';
 import type { EventSink } from '../core/ports.js';
 import { assertNever } from '../errors.js';
@@ -53,7 +60,11 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
   const recorded = recordedOutcome(d.journal.forServer(id));
   if (recorded) return recorded;
   const plan: EvacuationPlan = {
-    sourceHost: d.host, vmState: p.vmState, baselineMigrationIds: p.baselineMigrationIds, sinceMs: d.now(), policy: d.cfg,
+    sourceHost: d.host,
+    vmState: p.vmState,
+    baselineMigrationIds: p.baselineMigrationIds,
+    sinceMs: d.now(),
+    policy: d.cfg,
   };
   const log = d.log.child({ server: id, name: p.ref.name });
   const release = await d.inFlight.acquire(d.signal, d.rankOf(id));
@@ -82,7 +93,12 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
         case 'finish':
           d.journal.append({ t: 'done', at: d.now(), id, target: a.target, durationMs: a.durationMs });
           d.events.publish({
-            type: 'instance.evacuate_end', at: d.now(), host: d.host, server: p.ref, targetHost: a.target, durationMs: a.durationMs,
+            type: 'instance.evacuate_end',
+            at: d.now(),
+            host: d.host,
+            server: p.ref,
+            targetHost: a.target,
+            durationMs: a.durationMs,
           });
           log.info({ target: a.target, durationMs: a.durationMs }, 'server evacuated');
           break;
@@ -132,9 +148,10 @@ async function evacuate(p: PlannedServer, d: EvacuationDeps, a: Action<'evacuate
   } catch (err) {
     if (d.signal.aborted) throw err;
     // A refusal (4xx) or an answer lost (reset, timeout, 5xx): the step reads it together with Nova's state.
-    evacuateError = err instanceof OpenStackApiError && err.isClientError
-      ? { kind: 'refused', status: err.status, fault: err.faultMessage, serviceInUse: err.isServiceInUse }
-      : { kind: 'lost', message: (err as Error).message };
+    evacuateError =
+      err instanceof OpenStackApiError && err.isClientError
+        ? { kind: 'refused', status: err.status, fault: err.faultMessage, serviceInUse: err.isServiceInUse }
+        : { kind: 'lost', message: (err as Error).message };
     log.info({ attempt: a.attempt, err }, 'evacuate not plainly accepted: asking Nova');
   }
   return { ...(await observe(p, d)), evacuateError };
@@ -177,4 +194,3 @@ function phaseOf(status: string): MigrationPhase {
   if (SUCCEEDED_MIGRATION.has(status)) return 'succeeded';
   return FAILED_MIGRATION.has(status) ? 'failed' : 'other';
 }
-

@@ -13,7 +13,14 @@ import type { RecoveryConfig } from './config.js';
 import { NovaRecoverer } from './workflow.js';
 
 export { NovaRecoverer, type NovaRecovererDeps } from './workflow.js';
-export { readComputeConfig, readRecoveryConfig, RECOVERY_DEFAULTS, COMPUTE_DEFAULTS, type RecoveryConfig, type ComputeConfig } from './config.js';
+export {
+  readComputeConfig,
+  readRecoveryConfig,
+  RECOVERY_DEFAULTS,
+  COMPUTE_DEFAULTS,
+  type RecoveryConfig,
+  type ComputeConfig,
+} from './config.js';
 export { unfenceHost, type UnfenceDeps, type UnfenceResult } from './unfence.js';
 
 export function createNovaRecoverer(

@@ -40,7 +40,8 @@ export class Limiter {
       if (released) return;
       released = true;
       const next = this.queue.shift();
-      if (next) next.wake(); // the slot passes straight to the next waiter
+      if (next)
+        next.wake(); // the slot passes straight to the next waiter
       else this.active--;
     };
   }

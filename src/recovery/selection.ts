@@ -35,7 +35,8 @@ export function selectServer(i: SelectionInput): Selection {
   const mode = s.metadata[i.instanceModeKey];
   if (mode === 'notify') return { action: 'notify', reason: `server metadata ${i.instanceModeKey}=notify` };
   if (!s.host) return { action: 'notify', reason: 'server has no host (shelved offloaded?)' };
-  if (s.vmState && !EVACUABLE_VM_STATES.has(s.vmState)) return { action: 'notify', reason: `vm_state ${s.vmState}: Nova refuses to evacuate it` };
+  if (s.vmState && !EVACUABLE_VM_STATES.has(s.vmState))
+    return { action: 'notify', reason: `vm_state ${s.vmState}: Nova refuses to evacuate it` };
   return { action: 'evacuate', priority: priorityOf(s, i.priorityKey) };
 }
 

@@ -18,9 +18,7 @@ export interface UnfenceDeps {
   now?: () => number;
 }
 
-export type UnfenceResult =
-  | { ok: true; attempts: number; durationMs: number }
-  | { ok: false; reason: string; attempts: number };
+export type UnfenceResult = { ok: true; attempts: number; durationMs: number } | { ok: false; reason: string; attempts: number };
 
 /**
  * Returns a host to service: optional power-on, wait for health, clear forced_down, enable.
@@ -60,7 +58,8 @@ async function tryOnce(host: string, d: UnfenceDeps, signal: AbortSignal): Promi
   try {
     await d.compute.setForcedDown(host, false, signal);
   } catch (err) {
-    if (err instanceof OpenStackApiError && err.isDoneMigrationsRemain) return 'Nova: done evacuation records remain (compute not restarted yet)';
+    if (err instanceof OpenStackApiError && err.isDoneMigrationsRemain)
+      return 'Nova: done evacuation records remain (compute not restarted yet)';
     throw err;
   }
   // Enable only after forced_down is cleared: an enabled service that is forced down gets nothing,

@@ -13,7 +13,16 @@ import { byPriority, selectServer } from './selection.js';
 
 export type RecoveryCompute = Pick<
   ComputeClient,
-  'versions' | 'setForcedDown' | 'setServiceEnabled' | 'listServers' | 'listMigrations' | 'listAggregates' | 'getImageProperties' | 'evacuate' | 'getServer' | 'resetState'
+  | 'versions'
+  | 'setForcedDown'
+  | 'setServiceEnabled'
+  | 'listServers'
+  | 'listMigrations'
+  | 'listAggregates'
+  | 'getImageProperties'
+  | 'evacuate'
+  | 'getServer'
+  | 'resetState'
 >;
 
 export interface NovaRecovererDeps {
@@ -120,7 +129,15 @@ export class NovaRecoverer implements Recoverer {
       const targets = cfg.targetHosts.filter((h) => h !== host);
       let rr = 0;
       const d: EvacuationDeps = {
-        host, compute, journal, events: this.deps.events, log, cfg, signal, now: this.now, random: this.deps.random ?? Math.random,
+        host,
+        compute,
+        journal,
+        events: this.deps.events,
+        log,
+        cfg,
+        signal,
+        now: this.now,
+        random: this.deps.random ?? Math.random,
         requests: new Limiter(cfg.concurrency),
         inFlight: new Limiter(cfg.maxInFlight),
         target: () => (targets.length ? targets[rr++ % targets.length] : undefined),
@@ -167,7 +184,15 @@ export class NovaRecoverer implements Recoverer {
         if (this.now() > deadline) {
           const reason = `gave up: ${(err as Error).message}`;
           d.journal.append({ t: 'failed', at: this.now(), id: p.ref.id, attempt: 0, reason, final: true, migrationIds: [] });
-          this.deps.events.publish({ type: 'instance.evacuate_error', at: this.now(), host: d.host, server: p.ref, reason, attempt: 0, final: true });
+          this.deps.events.publish({
+            type: 'instance.evacuate_error',
+            at: this.now(),
+            host: d.host,
+            server: p.ref,
+            reason,
+            attempt: 0,
+            final: true,
+          });
           return { ok: false };
         }
         log.warn({ err, server: p.ref.id }, 'server recovery hit an error; re-deriving its state from Nova');
@@ -186,7 +211,10 @@ export class NovaRecoverer implements Recoverer {
     // Nova silently ignores `host` for non-admin tokens: never act on servers of other hosts.
     const servers = listed.filter((s) => s.host === host);
     if (servers.length !== listed.length) {
-      this.deps.log.error({ host, ignored: listed.length - servers.length }, 'server listing returned servers of other hosts: the credentials lack the admin role?');
+      this.deps.log.error(
+        { host, ignored: listed.length - servers.length },
+        'server listing returned servers of other hosts: the credentials lack the admin role?',
+      );
     }
     const sel = cfg.select;
     if (Object.keys(sel.flavorExtraSpecs).length && Number((await compute.versions(signal)).servers.split('.')[1]) < 47) {
@@ -206,14 +234,26 @@ export class NovaRecoverer implements Recoverer {
     const notify: Array<{ ref: ServerRef; reason: string }> = [];
     for (const s of servers) {
       const dec = selectServer({
-        server: s, hostMode: this.modeOf(host), hostAggregates: aggregates, imageProperties: images, select: sel,
-        instanceModeKey: cfg.instanceModeKey, priorityKey: cfg.priorityKey,
+        server: s,
+        hostMode: this.modeOf(host),
+        hostAggregates: aggregates,
+        imageProperties: images,
+        select: sel,
+        instanceModeKey: cfg.instanceModeKey,
+        priorityKey: cfg.priorityKey,
       });
       const ref = toRef(s, host);
       if (dec.action === 'notify') notify.push({ ref, reason: dec.reason });
-      else planned.push({ ref, priority: dec.priority, vmState: s.vmState, baselineMigrationIds: migrations
-        // Settled records from earlier incidents are history; one still in flight is tracked as ours.
-        .filter((m) => m.instanceUuid === s.id && !IN_FLIGHT_MIGRATION.has(m.status)).map((m) => m.id) });
+      else
+        planned.push({
+          ref,
+          priority: dec.priority,
+          vmState: s.vmState,
+          baselineMigrationIds: migrations
+            // Settled records from earlier incidents are history; one still in flight is tracked as ours.
+            .filter((m) => m.instanceUuid === s.id && !IN_FLIGHT_MIGRATION.has(m.status))
+            .map((m) => m.id),
+        });
     }
     const idle = planned
       .map((p) => servers.find((s) => s.id === p.ref.id)!)

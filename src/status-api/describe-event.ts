@@ -24,7 +24,15 @@ function summarise(key: string, v: unknown): string {
     // A fence record: outcome, level, agent, duration (attempts are in --json).
     if ('attempts' in o && 'ok' in o) {
       const agent = typeof o.agent === 'string' ? o.agent.split('/').pop() : undefined;
-      return [o.ok ? 'ok' : 'FAILED', o.level !== undefined ? `level ${String(o.level)}` : '', agent ?? '', typeof o.durationMs === 'number' ? `${Math.round(o.durationMs)}ms` : '', typeof o.error === 'string' ? `(${o.error})` : ''].filter(Boolean).join('/');
+      return [
+        o.ok ? 'ok' : 'FAILED',
+        o.level !== undefined ? `level ${String(o.level)}` : '',
+        agent ?? '',
+        typeof o.durationMs === 'number' ? `${Math.round(o.durationMs)}ms` : '',
+        typeof o.error === 'string' ? `(${o.error})` : '',
+      ]
+        .filter(Boolean)
+        .join('/');
     }
     // A server: its name and id only.
     if ('id' in o && 'name' in o) return `${String(o.name)}(${String(o.id)})`;

@@ -59,7 +59,12 @@ export class EventJournal implements EventSink {
   }
 
   publish(event: ClusterEvent): void {
-    const entry: JournalEntry = { seq: ++this.seq, time: new Date(this.wallNow()).toISOString(), monitor: this.o.monitorId, event: scrubSecrets(event) };
+    const entry: JournalEntry = {
+      seq: ++this.seq,
+      time: new Date(this.wallNow()).toISOString(),
+      monitor: this.o.monitorId,
+      event: scrubSecrets(event),
+    };
     this.recent.push(entry);
     if (this.recent.length > this.keep) this.recent.shift();
     this.append(entry);

@@ -3,7 +3,8 @@
  * it is a secret ever leaves the monitor, whatever a future event or status section carries.
  * (Names are matched, not values: the producers already keep secrets out; this catches mistakes.)
  */
-const SECRET_NAME = /(^|_)(password|passwd|secret|token|authorization|credentials?)$|^(cluster_?key|api_?key|private_?key|key)$|(Password|Passwd|Secret|Token|Key|Credentials?)$/;
+const SECRET_NAME =
+  /(^|_)(password|passwd|secret|token|authorization|credentials?)$|^(cluster_?key|api_?key|private_?key|key)$|(Password|Passwd|Secret|Token|Key|Credentials?)$/;
 
 /** Names that end in "Key"/"key" yet are not secrets (they identify, they do not authenticate). */
 const ALLOWED = new Set(['routingKey', 'routing_key']);

@@ -14,7 +14,10 @@ import { listenHttp } from './listen.js';
  * The dashboard's files, served as they are (no build step): dashboard/ at the package root, which
  * is two levels up from src/status-api/ and three from dist/src/status-api/.
  */
-const DASHBOARD_DIR = ['../../../dashboard/', '../../dashboard/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((d) => existsSync(d + 'index.html')) ?? '';
+const DASHBOARD_DIR =
+  ['../../../dashboard/', '../../dashboard/']
+    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+    .find((d) => existsSync(d + 'index.html')) ?? '';
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
@@ -56,7 +59,10 @@ export class StatusApiServer {
     const server = this.o.tls ? createHttpsServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : createServer(handler);
     this.address = await listenHttp(server, this.o.listen);
     this.server = server;
-    this.o.log.info({ listen: formatHostPort(this.address), tls: !!this.o.tls, auth: this.tokenDigest ? 'bearer' : 'none (loopback)' }, 'status API listening');
+    this.o.log.info(
+      { listen: formatHostPort(this.address), tls: !!this.o.tls, auth: this.tokenDigest ? 'bearer' : 'none (loopback)' },
+      'status API listening',
+    );
     return this.address;
   }
 
@@ -89,7 +95,8 @@ export class StatusApiServer {
       switch (url.pathname) {
         case '/api/status': {
           const now = Date.now();
-          if (!this.cachedStatus || now - this.cachedStatus.atMs >= 250) this.cachedStatus = { atMs: now, text: JSON.stringify(scrubSecrets(this.o.snapshot())) };
+          if (!this.cachedStatus || now - this.cachedStatus.atMs >= 250)
+            this.cachedStatus = { atMs: now, text: JSON.stringify(scrubSecrets(this.o.snapshot())) };
           return sendText(res, 200, this.cachedStatus.text);
         }
         case '/api/events': {
@@ -107,7 +114,8 @@ export class StatusApiServer {
         case '/api/history': {
           const sinceRaw = url.searchParams.get('since');
           const sinceMs = sinceRaw ? parseSince(sinceRaw, Date.now()) : undefined;
-          if (sinceRaw && sinceMs === undefined) return json(res, 400, { error: `since must be a duration (90s, 2h, 3d) or an ISO date, got '${sinceRaw}'` });
+          if (sinceRaw && sinceMs === undefined)
+            return json(res, 400, { error: `since must be a duration (90s, 2h, 3d) or an ISO date, got '${sinceRaw}'` });
           const host = url.searchParams.get('host') ?? undefined;
           const limit = Math.min(100_000, Number(url.searchParams.get('limit') ?? '10000') || 10_000);
           const q = { ...(host ? { host } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}), limit };

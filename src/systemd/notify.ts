@@ -74,7 +74,10 @@ export class SystemdNotifier {
     if (!this.socket) return Promise.resolve(false);
     this.inFlight = true;
     return new Promise((resolve) => {
-      const child = spawn(this.tool, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NOTIFY_SOCKET: this.socket! } });
+      const child = spawn(this.tool, args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NOTIFY_SOCKET: this.socket! },
+      });
       let err = '';
       child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

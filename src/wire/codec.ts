@@ -18,9 +18,7 @@ export const MAX_DATAGRAM_BYTES = 60_000;
 const HEALTH: readonly ComputeHealth[] = ['unknown', 'up', 'down'];
 
 export type Decoded =
-  | { ok: true; kind: 'beacon'; beat: BeaconBeat }
-  | { ok: true; kind: 'monitor'; beat: MonitorBeat }
-  | { ok: false; reason: DropReason };
+  { ok: true; kind: 'beacon'; beat: BeaconBeat } | { ok: true; kind: 'monitor'; beat: MonitorBeat } | { ok: false; reason: DropReason };
 
 export type { DropReason };
 
@@ -52,7 +50,9 @@ function seal(kind: number, body: Buffer, key: Buffer): Buffer {
   out.writeUInt8(VERSION, 3);
   out.writeUInt8(kind, 4);
   body.copy(out, HEADER_BYTES);
-  hmacFor(key).digest(out.subarray(0, HEADER_BYTES + body.length)).copy(out, HEADER_BYTES + body.length);
+  hmacFor(key)
+    .digest(out.subarray(0, HEADER_BYTES + body.length))
+    .copy(out, HEADER_BYTES + body.length);
   return out;
 }
 
@@ -115,9 +115,16 @@ function isMonitorBeat(v: unknown): v is MonitorBeat {
   const arr = (x: unknown, each: (e: Record<string, unknown>) => boolean): boolean =>
     Array.isArray(x) && x.every((e) => typeof e === 'object' && e !== null && each(e as Record<string, unknown>));
   return (
-    str(b.from) && str(b.bootId) && num(b.seq) && num(b.sentAtMs) && num(b.epoch) &&
-    Array.isArray(b.hears) && b.hears.every(str) &&
-    (b.vote === null || str(b.vote)) && typeof b.acting === 'boolean' && typeof b.paused === 'boolean' &&
+    str(b.from) &&
+    str(b.bootId) &&
+    num(b.seq) &&
+    num(b.sentAtMs) &&
+    num(b.epoch) &&
+    Array.isArray(b.hears) &&
+    b.hears.every(str) &&
+    (b.vote === null || str(b.vote)) &&
+    typeof b.acting === 'boolean' &&
+    typeof b.paused === 'boolean' &&
     arr(b.verdicts, (e) => str(e.host) && (e.level === 'suspect' || e.level === 'dead') && str(e.bootId)) &&
     arr(b.decisions, (e) => str(e.host) && str(e.state) && str(e.bootId) && num(e.sinceMs) && num(e.fenceAttempts)) &&
     arr(b.maintenance, (e) => str(e.host) && typeof e.on === 'boolean' && num(e.atMs) && str(e.by)) &&

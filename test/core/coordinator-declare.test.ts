@@ -16,7 +16,13 @@ function coordinator(edit?: (s: CoreSettings) => void): Coordinator {
 
 const noMaintenance = { count: 10, maintenance: new Set<string>() };
 
-function decide(c: Coordinator, now: number, voters: VoterView[], watch = noMaintenance, lastHeardAt?: (h: string) => number | null): Effect[] {
+function decide(
+  c: Coordinator,
+  now: number,
+  voters: VoterView[],
+  watch = noMaintenance,
+  lastHeardAt?: (h: string) => number | null,
+): Effect[] {
   const out: Effect[] = [];
   c.decide(now, voters, watch, out, lastHeardAt);
   return out;
@@ -138,7 +144,9 @@ describe('announcing a host suspect', () => {
     const c = coordinator();
     const suspect = [voter('m1', { h1: 'suspect' }), voter('m2', { h1: 'suspect' })];
     const heard = [voter('m1', { h1: 'suspect' }), voter('m2', {})];
-    expect(events(decide(c, 1000, suspect, noMaintenance, () => 400))).toEqual([{ type: 'host.suspect', at: 1000, host: 'h1', silentMs: 600 }]);
+    expect(events(decide(c, 1000, suspect, noMaintenance, () => 400))).toEqual([
+      { type: 'host.suspect', at: 1000, host: 'h1', silentMs: 600 },
+    ]);
     expect(decide(c, 1050, suspect)).toEqual([]);
     decide(c, 1100, heard);
     expect(events(decide(c, 1150, suspect))).toEqual([{ type: 'host.suspect', at: 1150, host: 'h1', silentMs: 0 }]);

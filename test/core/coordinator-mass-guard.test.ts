@@ -63,14 +63,21 @@ describe('mass-failure guard in the coordinator', () => {
   it('counts hosts a quorum sees merely suspect among the failing', () => {
     const c = coordinator();
     const out = settle(c, 0, views({ h1: 'dead', h2: 'dead', h3: 'suspect', h4: 'suspect' }));
-    expect(events(out)).toContainEqual({ type: 'cluster.mass_failure', at: 100, hosts: ['h1', 'h2', 'h3', 'h4'], limit: 'max_failed_fraction=0.3 (4/10 failing)' });
+    expect(events(out)).toContainEqual({
+      type: 'cluster.mass_failure',
+      at: 100,
+      hosts: ['h1', 'h2', 'h3', 'h4'],
+      limit: 'max_failed_fraction=0.3 (4/10 failing)',
+    });
   });
 
   it('holds once, with one event and one error log, and keeps the held list current', () => {
     const c = coordinator();
     const out = settle(c, 0, dead(...hosts(4)));
     expect(eventTypes(out)).toEqual(['cluster.mass_failure']);
-    expect(logs(out)).toEqual(['error: mass failure: declaring none of these hosts failed; waiting for the operator (instance-ha ack-mass-failure)']);
+    expect(logs(out)).toEqual([
+      'error: mass failure: declaring none of these hosts failed; waiting for the operator (instance-ha ack-mass-failure)',
+    ]);
     expect(c.massHold).toEqual({ sinceMs: 100, hosts: ['h1', 'h2', 'h3', 'h4'], limit: 'max_failed_fraction=0.3 (4/10 failing)' });
     expect(eventTypes(decide(c, 150, dead(...hosts(5))))).toEqual(['host.suspect']);
     expect(c.massHold).toMatchObject({ sinceMs: 100, hosts: hosts(5) });
@@ -128,7 +135,10 @@ describe('mass-failure guard in the coordinator', () => {
   it('counts a decision a new coordinator took over from the moment it was made, or now if that is later', () => {
     const s = coreSettings();
     const c = new Coordinator(s, membershipOf(s));
-    const beat = { decisions: hosts(3).map((h) => ({ host: h, state: 'failed' as const, bootId: `${h}-b1`, sinceMs: 1_000_000, fenceAttempts: 0 })), epoch: 3 };
+    const beat = {
+      decisions: hosts(3).map((h) => ({ host: h, state: 'failed' as const, bootId: `${h}-b1`, sinceMs: 1_000_000, fenceAttempts: 0 })),
+      epoch: 3,
+    };
     c.takeOver(10_000, [{ ...peer(), ...beat }]);
     // The peer's clock is ahead: the three count as declared at 10,000, so until 70,000.
     expect(eventTypes(settle(c, 69_800, dead('h1', 'h2', 'h3', 'h4')))).toContain('cluster.mass_failure');
@@ -139,5 +149,18 @@ describe('mass-failure guard in the coordinator', () => {
 });
 
 function peer() {
-  return { from: 'm2', bootId: 'm2-1', seq: 1, sentAtMs: 0, hears: ['m1', 'm2', 'm3'], vote: 'm2', acting: true, epoch: 0, paused: false, verdicts: [], decisions: [], maintenance: [] };
+  return {
+    from: 'm2',
+    bootId: 'm2-1',
+    seq: 1,
+    sentAtMs: 0,
+    hears: ['m1', 'm2', 'm3'],
+    vote: 'm2',
+    acting: true,
+    epoch: 0,
+    paused: false,
+    verdicts: [],
+    decisions: [],
+    maintenance: [],
+  };
 }

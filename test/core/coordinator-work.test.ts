@@ -53,7 +53,15 @@ describe('fence results', () => {
 
   it('a verified power-off makes the host fenced, keeping the last four device attempts', () => {
     const c = coordinator([decision('h1', 'fencing', { fenceAttempts: 1 })]);
-    const attempt = (n: number): FenceAttempt => ({ level: 1, device: `d${n}`, agent: 'fence_ipmi', action: 'off', exitCode: 0, ok: n === 6, durationMs: 1 });
+    const attempt = (n: number): FenceAttempt => ({
+      level: 1,
+      device: `d${n}`,
+      agent: 'fence_ipmi',
+      action: 'off',
+      exitCode: 0,
+      ok: n === 6,
+      durationMs: 1,
+    });
     const record = { ...okFence, attempts: [1, 2, 3, 4, 5, 6].map(attempt) };
     const out = run((o) => c.fenceDone('h1', record, 500, true, o));
     expect(events(out)).toEqual([{ type: 'host.fenced', at: 500, host: 'h1', record }]);

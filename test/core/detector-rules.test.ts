@@ -28,7 +28,16 @@ function beat(t: HostTrack, seq: number, at: number, bootId = 'b', intervalMs = 
 describe('a host never heard from', () => {
   it('is judged on the prior alone: 5 % loss, so 7 missed heartbeats', () => {
     const t = newTrack('h', 1000, s);
-    expect(t).toMatchObject({ host: 'h', bootId: '', lastSeq: -1, lastHeardAt: 1000, heard: false, intervalMs: 500, verdict: 'up', novaCompute: 'unknown' });
+    expect(t).toMatchObject({
+      host: 'h',
+      bootId: '',
+      lastSeq: -1,
+      lastHeardAt: 1000,
+      heard: false,
+      intervalMs: 500,
+      verdict: 'up',
+      novaCompute: 'unknown',
+    });
     expect(lossEstimate(t)).toBeCloseTo(0.05, 12);
     expect(lossUpperBound(t)).toBeCloseTo(0.18784, 5);
     expect(missedToConvict(t, s)).toBe(7);
@@ -80,7 +89,15 @@ describe('heartbeats', () => {
 
   it('refresh the cached thresholds at every fourth sequence number, or at once after a gap', () => {
     const t = newTrack('h', 0, s);
-    for (const [seq, at] of [[1, 0], [2, 500], [4, 1500], [5, 2100], [6, 3100], [7, 3600]] as const) beat(t, seq, at);
+    for (const [seq, at] of [
+      [1, 0],
+      [2, 500],
+      [4, 1500],
+      [5, 2100],
+      [6, 3100],
+      [7, 3600],
+    ] as const)
+      beat(t, seq, at);
     // Loss and jitter moved since seq 4, but the cache still holds seq 4's thresholds.
     expect(t.deadAfterMs).toBe(4600);
     expect(t.suspectAfterMs).toBe(1100);

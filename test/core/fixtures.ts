@@ -8,7 +8,11 @@ import type { VoterView } from '../../src/core/tally.js';
 
 export const MONITORS = ['m1', 'm2', 'm3'] as const;
 
-export function coreSettings(edit: (s: CoreSettings) => void = () => {}, self = 'm1', monitors: readonly string[] = MONITORS): CoreSettings {
+export function coreSettings(
+  edit: (s: CoreSettings) => void = () => {},
+  self = 'm1',
+  monitors: readonly string[] = MONITORS,
+): CoreSettings {
   const s = defaultCoreSettings(self, monitors);
   edit(s);
   return s;
@@ -65,7 +69,9 @@ export function eventTypes(out: readonly Effect[]): string[] {
 /** Effects on the world (fence, recover, abandon, unfence), as `type host`: not events, logs, broadcasts or persistence. */
 export function actions(out: readonly Effect[]): string[] {
   return out.flatMap((e) =>
-    e.type === 'emit' || e.type === 'log' || e.type === 'broadcast' || e.type === 'persist' ? [] : [`${e.type} ${'host' in e ? e.host : ''}`.trim()],
+    e.type === 'emit' || e.type === 'log' || e.type === 'broadcast' || e.type === 'persist'
+      ? []
+      : [`${e.type} ${'host' in e ? e.host : ''}`.trim()],
   );
 }
 

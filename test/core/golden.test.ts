@@ -11,7 +11,9 @@ import { TraceCluster } from './trace-cluster.js';
  *   UPDATE_GOLDEN=1 npx vitest run test/core/golden.test.ts
  */
 const dir = new URL('./testdata/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.txt'))
+  .sort();
 
 describe('golden core traces', () => {
   it('has traces to check', () => expect(files.length).toBeGreaterThan(0));

@@ -41,8 +41,18 @@ describe('the vote', () => {
     ['no quorum: nobody', [], false, null],
     ['no quorum even while acting', [], true, null],
     ['acting keeps its own vote', [peerBeat('m2', { acting: true, epoch: 9, hears: ['m1', 'm2'] })], true, 'm1'],
-    ['the acting peer with the highest epoch', [peerBeat('m2', { acting: true, epoch: 3 }), peerBeat('m3', { acting: true, epoch: 4 })], false, 'm3'],
-    ['the lower id of two acting peers in the same epoch', [peerBeat('m3', { acting: true, epoch: 4 }), peerBeat('m2', { acting: true, epoch: 4 })], false, 'm2'],
+    [
+      'the acting peer with the highest epoch',
+      [peerBeat('m2', { acting: true, epoch: 3 }), peerBeat('m3', { acting: true, epoch: 4 })],
+      false,
+      'm3',
+    ],
+    [
+      'the lower id of two acting peers in the same epoch',
+      [peerBeat('m3', { acting: true, epoch: 4 }), peerBeat('m2', { acting: true, epoch: 4 })],
+      false,
+      'm2',
+    ],
     ['not an acting peer that hears no quorum', [peerBeat('m2', { acting: true, epoch: 4, hears: ['m2'] }), peerBeat('m3')], false, 'm1'],
     ['the lowest id among quorate monitors', [peerBeat('m2'), peerBeat('m3')], false, 'm1'],
   ])('%s', (_name, beats, selfActing, vote) => {
@@ -95,8 +105,18 @@ describe('the coordinator as this monitor sees it', () => {
   it.each<[string, MonitorBeat[], boolean, string | null]>([
     ['itself while acting', [peerBeat('m2', { acting: true, epoch: 9 })], true, 'm1'],
     ['nobody when no peer acts', [peerBeat('m2'), peerBeat('m3')], false, null],
-    ['the acting peer with the highest epoch', [peerBeat('m2', { acting: true, epoch: 5 }), peerBeat('m3', { acting: true, epoch: 6 })], false, 'm3'],
-    ['the lower id in the same epoch', [peerBeat('m3', { acting: true, epoch: 6 }), peerBeat('m2', { acting: true, epoch: 6 })], false, 'm2'],
+    [
+      'the acting peer with the highest epoch',
+      [peerBeat('m2', { acting: true, epoch: 5 }), peerBeat('m3', { acting: true, epoch: 6 })],
+      false,
+      'm3',
+    ],
+    [
+      'the lower id in the same epoch',
+      [peerBeat('m3', { acting: true, epoch: 6 }), peerBeat('m2', { acting: true, epoch: 6 })],
+      false,
+      'm2',
+    ],
   ])('%s', (_name, beats, selfActing, coordinator) => {
     expect(heard(membership(), 0, ...beats).coordinator(10, selfActing)).toBe(coordinator);
   });

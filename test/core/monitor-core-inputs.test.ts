@@ -8,8 +8,22 @@ import { actions, coreSettings, decision, events, eventTypes, logs, persistence 
 /** How one monitor's core takes each kind of input (m1 of three, peers scripted). */
 describe('a monitor core', () => {
   it('refuses to run as a monitor that is not configured', () => {
-    expect(() => new MonitorCore(coreSettings(() => {}, 'm9'), 'b', 0)).toThrow(IllegalStateError);
-    expect(() => new MonitorCore(coreSettings(() => {}, 'm9'), 'b', 0)).toThrow("monitor 'm9' is not in the configured monitors");
+    expect(
+      () =>
+        new MonitorCore(
+          coreSettings(() => {}, 'm9'),
+          'b',
+          0,
+        ),
+    ).toThrow(IllegalStateError);
+    expect(
+      () =>
+        new MonitorCore(
+          coreSettings(() => {}, 'm9'),
+          'b',
+          0,
+        ),
+    ).toThrow("monitor 'm9' is not in the configured monitors");
   });
 
   it('refuses an input it does not know', () => {
@@ -116,7 +130,8 @@ describe('operator inputs', () => {
     const r = new CoreRig({ hosts: ['h1', 'h2', 'h3', 'h4'] });
     r.untilActing();
     for (const h of ['h1', 'h2']) r.beating.delete(h);
-    for (const p of ['m2', 'm3']) r.peers.set(p, { vote: 'm1', verdicts: ['h1', 'h2'].map((host) => ({ host, level: 'dead', bootId: `${host}-b1` })) });
+    for (const p of ['m2', 'm3'])
+      r.peers.set(p, { vote: 'm1', verdicts: ['h1', 'h2'].map((host) => ({ host, level: 'dead', bootId: `${host}-b1` })) });
     const held = r.run(8000);
     expect(eventTypes(held)).toContain('cluster.mass_failure');
     expect(eventTypes(r.step({ type: 'ack_mass_failure', at: r.now, by: 'alice' }))).toEqual(['cluster.mass_failure_cleared']);
@@ -159,17 +174,25 @@ describe('operator inputs', () => {
 
 describe('results of fencing and recovery', () => {
   it('a fence result is refused before this monitor acts, and taken while it acts', () => {
-    const r = new CoreRig({ restored: { decisions: [decision('h1', 'fencing', { fenceAttempts: 1 }), decision('h2', 'fencing', { fenceAttempts: 1 })] } });
+    const r = new CoreRig({
+      restored: { decisions: [decision('h1', 'fencing', { fenceAttempts: 1 }), decision('h2', 'fencing', { fenceAttempts: 1 })] },
+    });
     const record = { ok: true, durationMs: 1, attempts: [], by: 'm1' };
-    expect(logs(r.step({ type: 'fence_done', at: 0, host: 'h1', record }))).toEqual(["warn: fence result ignored: no longer this monitor's to act on"]);
+    expect(logs(r.step({ type: 'fence_done', at: 0, host: 'h1', record }))).toEqual([
+      "warn: fence result ignored: no longer this monitor's to act on",
+    ]);
     r.untilActing();
     expect(eventTypes(r.step({ type: 'fence_done', at: r.now, host: 'h1', record }))).toEqual(['host.fenced']);
   });
 
   it('a recovery result is refused before this monitor acts, and taken while it acts', () => {
-    const r = new CoreRig({ restored: { decisions: [decision('h1', 'recovering', { fence: { ok: true, durationMs: 1, attempts: [], by: 'm1' } })] } });
+    const r = new CoreRig({
+      restored: { decisions: [decision('h1', 'recovering', { fence: { ok: true, durationMs: 1, attempts: [], by: 'm1' } })] },
+    });
     const summary = { selected: 1, evacuated: 1, failed: 0, notified: 1 };
-    expect(logs(r.step({ type: 'recovery_done', at: 0, host: 'h1', summary }))).toEqual(["warn: recovery result ignored: no longer this monitor's to act on"]);
+    expect(logs(r.step({ type: 'recovery_done', at: 0, host: 'h1', summary }))).toEqual([
+      "warn: recovery result ignored: no longer this monitor's to act on",
+    ]);
     const started = r.untilActing();
     expect(actions(started)).toEqual(['recover h1']);
     expect(eventTypes(r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary }))).toEqual(['host.recovery_finished']);

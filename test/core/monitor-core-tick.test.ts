@@ -34,7 +34,8 @@ describe('quorum and the coordinator role', () => {
     const r = new CoreRig({ restored: { decisions: [decision('h1', 'fencing', { fenceAttempts: 1 })] } });
     r.untilActing();
     // m2 took over elsewhere with a newer epoch; both peers now vote for it.
-    for (const p of ['m2', 'm3']) r.peers.set(p, { vote: 'm2', acting: p === 'm2', epoch: 9, decisions: [decision('h1', 'fencing', { fenceAttempts: 1 })] });
+    for (const p of ['m2', 'm3'])
+      r.peers.set(p, { vote: 'm2', acting: p === 'm2', epoch: 9, decisions: [decision('h1', 'fencing', { fenceAttempts: 1 })] });
     const out = r.run(250);
     expect(actions(out)).toEqual(['abandon h1']);
     expect(logs(out)).toContain('warn: no longer coordinator');
@@ -226,10 +227,18 @@ describe('peer heartbeats', () => {
     expect(r.peer('m3', { vote: 'm2', verdicts: [{ host: 'h1', level: 'dead', bootId: 'h1-b1' }] })).toEqual([]);
   });
 
-  it("carry clears to the coordinator, for the decision they were asked about only", () => {
-    const r = new CoreRig({ restored: { decisions: [decision('h1', 'fenced', { sinceMs: 0 }), decision('h2', 'fenced', { sinceMs: 500 })] } });
+  it('carry clears to the coordinator, for the decision they were asked about only', () => {
+    const r = new CoreRig({
+      restored: { decisions: [decision('h1', 'fenced', { sinceMs: 0 }), decision('h2', 'fenced', { sinceMs: 500 })] },
+    });
     r.untilActing();
-    const out = r.peer('m3', { vote: 'm1', clears: [{ host: 'h1', atMs: 0, by: 'alice' }, { host: 'h2', atMs: 499, by: 'alice' }] });
+    const out = r.peer('m3', {
+      vote: 'm1',
+      clears: [
+        { host: 'h1', atMs: 0, by: 'alice' },
+        { host: 'h2', atMs: 499, by: 'alice' },
+      ],
+    });
     expect(events(out)).toEqual([{ type: 'host.recovered', at: r.now, host: 'h1', bootId: 'h1-b1', previous: 'fenced' }]);
     expect(r.core.coordinator.decisionList().map((d) => d.host)).toEqual(['h2']);
     r.now += 10;

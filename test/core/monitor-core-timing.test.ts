@@ -33,7 +33,9 @@ describe('what counts at once', () => {
   it('logs a reboot with the host and its new boot id', () => {
     const r = new CoreRig();
     r.beacon('h1', 'b1');
-    expect(r.beacon('h1', 'b2')).toEqual([{ type: 'log', level: 'info', msg: 'host rebooted (new boot id)', fields: { host: 'h1', bootId: 'b2' } }]);
+    expect(r.beacon('h1', 'b2')).toEqual([
+      { type: 'log', level: 'info', msg: 'host rebooted (new boot id)', fields: { host: 'h1', bootId: 'b2' } },
+    ]);
   });
 });
 

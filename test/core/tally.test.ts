@@ -8,7 +8,12 @@ describe('tally of one host', () => {
     ['all hear it', ['up', 'up', 'up'], [], { dead: [], suspectOrDead: 0, up: 3 }],
     ['two dead, one suspect', ['dead', 'suspect', 'dead'], [], { dead: ['m1', 'm3'], suspectOrDead: 3, up: 0 }],
     ['a voter that never heard of it says nothing', ['dead', 'unknown', 'up'], [], { dead: ['m1'], suspectOrDead: 1, up: 1 }],
-    ['a stalled voter is no dead vote, but does not hear it either', ['dead', 'dead', 'up'], [false, true], { dead: ['m1'], suspectOrDead: 2, up: 1 }],
+    [
+      'a stalled voter is no dead vote, but does not hear it either',
+      ['dead', 'dead', 'up'],
+      [false, true],
+      { dead: ['m1'], suspectOrDead: 2, up: 1 },
+    ],
   ])('%s', (_name, views, paused, expected) => {
     const voters = views.map((seen, i) => voter(`m${i + 1}`, { h1: seen }, paused[i] ?? false));
     expect(tallyHost('h1', voters)).toMatchObject(expected);
@@ -18,7 +23,11 @@ describe('tally of one host', () => {
     const a = voter('m1', { h1: 'suspect' });
     const b = voter('m2', { h1: 'dead' });
     const c = voter('m3', { h1: 'dead' });
-    (b.verdicts as Map<string, { host: string; level: 'dead' | 'suspect'; bootId: string }>).set('h1', { host: 'h1', level: 'dead', bootId: '' });
+    (b.verdicts as Map<string, { host: string; level: 'dead' | 'suspect'; bootId: string }>).set('h1', {
+      host: 'h1',
+      level: 'dead',
+      bootId: '',
+    });
     expect(tallyHost('h1', [a, b, c]).bootId).toBe('h1-boot-m3');
     expect(tallyHost('h1', [c, b]).bootId).toBe('h1-boot-m3');
     expect(tallyHost('h1', [a]).bootId).toBe('');

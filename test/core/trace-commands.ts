@@ -127,13 +127,24 @@ function dispatch(c: TraceCluster, p: Parsed): void {
       const [host, outcome] = need(args, 2, verb);
       if (outcome !== 'ok' && outcome !== 'fail') throw new Error(`fence-done ${host} ${outcome}: say ok or fail`);
       const m = worker(c, host!, opts);
-      const record: FenceRecord = { ok: outcome === 'ok', durationMs: 0, attempts: [], by: m.id, ...(outcome === 'fail' ? { error: 'power still on' } : {}) };
+      const record: FenceRecord = {
+        ok: outcome === 'ok',
+        durationMs: 0,
+        attempts: [],
+        by: m.id,
+        ...(outcome === 'fail' ? { error: 'power still on' } : {}),
+      };
       return c.input(m, { type: 'fence_done', at: c.now, host: host!, record });
     }
     case 'recovery-done': {
       const host = one(args, verb);
       const count = (k: string): number => num(opts.get(k) ?? '0');
-      const summary: RecoverySummary = { selected: count('selected'), evacuated: count('evacuated'), failed: count('failed'), notified: count('notified') };
+      const summary: RecoverySummary = {
+        selected: count('selected'),
+        evacuated: count('evacuated'),
+        failed: count('failed'),
+        notified: count('notified'),
+      };
       return c.input(worker(c, host, opts), { type: 'recovery_done', at: c.now, host, summary });
     }
     case 'state':
@@ -199,11 +210,17 @@ function printState(c: TraceCluster, m: SimMonitor): void {
     hears: ms.hears(now),
   });
   c.print(`${m.id}${m.stalled ? ` stalled until=${m.stalledUntil}` : ''} ${head}`);
-  const hosts = [...core.tracks.values()].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true })).map((t) => `${t.host}=${t.verdict}`);
+  const hosts = [...core.tracks.values()]
+    .sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }))
+    .map((t) => `${t.host}=${t.verdict}`);
   if (hosts.length > 0) c.print(`  hosts ${hosts.join(' ')}`);
   const decisions = core.coordinator.decisionList().sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }));
-  if (decisions.length > 0) c.print(`  decisions ${decisions.map((d) => `${d.host}=${formatValue({ state: d.state, attempts: d.fenceAttempts })}`).join(' ')}`);
-  const maintenance = [...core.maintenance.values()].filter((x) => x.on).map((x) => x.host).sort();
+  if (decisions.length > 0)
+    c.print(`  decisions ${decisions.map((d) => `${d.host}=${formatValue({ state: d.state, attempts: d.fenceAttempts })}`).join(' ')}`);
+  const maintenance = [...core.maintenance.values()]
+    .filter((x) => x.on)
+    .map((x) => x.host)
+    .sort();
   if (maintenance.length > 0) c.print(`  maintenance ${formatValue(maintenance)}`);
   const hold = core.coordinator.massHold;
   if (hold) c.print(`  mass-hold ${formatFields(hold)}`);
@@ -218,7 +235,8 @@ function setPath(s: CoreSettings, path: string, raw: string): void {
   }
   const last = keys.at(-1)!;
   if (!(last in obj)) throw new Error(`no setting '${path}'`);
-  obj[last] = raw === 'true' || raw === 'on' ? true : raw === 'false' || raw === 'off' ? false : Number.isNaN(Number(raw)) ? raw : Number(raw);
+  obj[last] =
+    raw === 'true' || raw === 'on' ? true : raw === 'false' || raw === 'off' ? false : Number.isNaN(Number(raw)) ? raw : Number(raw);
 }
 
 function need(args: string[], n: number, verb: string): string[] {

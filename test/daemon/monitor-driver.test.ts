@@ -36,7 +36,15 @@ function oneMonitor(store: StateStore, bus = new EventBus(silentLogger())) {
     maxClockSkewMs: 60_000,
     core: defaultCoreSettings('m1', ['m1']),
   };
-  const daemon = new MonitorDaemon({ settings, clock: proc.clock(), transport: net.endpoint('m1', (d) => proc.run(d)), store, bus, log: silentLogger(), bootId: 'a'.repeat(32) });
+  const daemon = new MonitorDaemon({
+    settings,
+    clock: proc.clock(),
+    transport: net.endpoint('m1', (d) => proc.run(d)),
+    store,
+    bus,
+    log: silentLogger(),
+    bootId: 'a'.repeat(32),
+  });
   const runUntil = (ms: number): void => {
     while (time.runNext(ms));
   };

@@ -40,7 +40,27 @@ describe('fence_ipmi metadata', () => {
   });
   it('names every option fence_ipmilan users set', () => {
     const xml = metadataXml(fenceIpmi.docs, fenceIpmi.options);
-    for (const n of ['ip', 'ipaddr', 'ipport', 'username', 'login', 'password', 'passwd', 'password_script', 'lanplus', 'cipher', 'privlvl', 'method', 'power_wait', 'power_timeout', 'login_timeout', 'verbose', 'action', 'plug', 'delay']) {
+    for (const n of [
+      'ip',
+      'ipaddr',
+      'ipport',
+      'username',
+      'login',
+      'password',
+      'passwd',
+      'password_script',
+      'lanplus',
+      'cipher',
+      'privlvl',
+      'method',
+      'power_wait',
+      'power_timeout',
+      'login_timeout',
+      'verbose',
+      'action',
+      'plug',
+      'delay',
+    ]) {
       expect(xml).toContain(`<parameter name="${n}"`);
     }
     expect(xml).toMatch(/<parameter name="power_wait"[^]*?default="0"/);
@@ -51,9 +71,35 @@ const enabled = haveTools('fence_ipmi against ipmi_sim', ['ipmi_sim', 'ipmitool'
 
 describe.runIf(enabled)('fence_ipmi executable against ipmi_sim, agreeing with ipmitool -C 3', () => {
   let sim: IpmiSim;
-  const argv = (...extra: string[]): string[] => [`--ip=${sim.host}`, `--ipport=${sim.port}`, `--username=${SIM_USER}`, `--password=${SIM_PASSWORD}`, '--lanplus', '--cipher=3', ...extra];
+  const argv = (...extra: string[]): string[] => [
+    `--ip=${sim.host}`,
+    `--ipport=${sim.port}`,
+    `--username=${SIM_USER}`,
+    `--password=${SIM_PASSWORD}`,
+    '--lanplus',
+    '--cipher=3',
+    ...extra,
+  ];
   const ipmitoolStatus = async (): Promise<string> =>
-    (await execFileP('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', sim.host, '-p', String(sim.port), '-U', SIM_USER, '-P', SIM_PASSWORD, 'chassis', 'power', 'status'])).stdout.trim();
+    (
+      await execFileP('ipmitool', [
+        '-I',
+        'lanplus',
+        '-C',
+        '3',
+        '-H',
+        sim.host,
+        '-p',
+        String(sim.port),
+        '-U',
+        SIM_USER,
+        '-P',
+        SIM_PASSWORD,
+        'chassis',
+        'power',
+        'status',
+      ])
+    ).stdout.trim();
 
   beforeAll(async () => {
     ensureBuilt();
@@ -82,7 +128,10 @@ describe.runIf(enabled)('fence_ipmi executable against ipmi_sim, agreeing with i
     const r = await runAgent([], stdin);
     expect(r).toMatchObject({ code: 0, stdout: 'Status: ON' });
     expect(r.stderr).toContain("Ignoring unknown option 'nodename'");
-    const script = await runAgent([], `ip=${sim.host}\nipport=${sim.port}\nusername=${SIM_USER}\npassword_script=echo ${SIM_PASSWORD}\naction=status\n`);
+    const script = await runAgent(
+      [],
+      `ip=${sim.host}\nipport=${sim.port}\nusername=${SIM_USER}\npassword_script=echo ${SIM_PASSWORD}\naction=status\n`,
+    );
     expect(script).toMatchObject({ code: 0, stdout: 'Status: ON' });
   });
 
@@ -96,7 +145,17 @@ describe.runIf(enabled)('fence_ipmi executable against ipmi_sim, agreeing with i
 
   it('no BMC: a clear error, exit 1', async () => {
     const port = await freeUdpPort();
-    const r = await runAgent([`--ip=127.0.0.1`, `--ipport=${port}`, '-l', SIM_USER, '-p', SIM_PASSWORD, '--login-timeout=1', '-o', 'status']);
+    const r = await runAgent([
+      `--ip=127.0.0.1`,
+      `--ipport=${port}`,
+      '-l',
+      SIM_USER,
+      '-p',
+      SIM_PASSWORD,
+      '--login-timeout=1',
+      '-o',
+      'status',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nothing listens|no valid answer/);
   });
@@ -135,7 +194,12 @@ describe.runIf(enabled)('fence_ipmi in-process (the native-ipmi device path) aga
     await sim?.stop();
   });
   const agentOptions = (): ParsedOptions => {
-    const o: ParsedOptions = new Map([['ip', sim.host], ['ipport', String(sim.port)], ['username', SIM_USER], ['password', SIM_PASSWORD]]);
+    const o: ParsedOptions = new Map([
+      ['ip', sim.host],
+      ['ipport', String(sim.port)],
+      ['username', SIM_USER],
+      ['password', SIM_PASSWORD],
+    ]);
     expect(validate(o, fenceIpmi.options)).toEqual([]);
     return o;
   };

@@ -16,14 +16,32 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function setup(confirmAnswer: boolean): { deps: Parameters<typeof runFenceAction>[1]; out: string[]; err: string[]; asked: string[]; state: () => string } {
+function setup(confirmAnswer: boolean): {
+  deps: Parameters<typeof runFenceAction>[1];
+  out: string[];
+  err: string[];
+  asked: string[];
+  state: () => string;
+} {
   const stateFile = join(dir, 'cli.state');
   writeFileSync(stateFile, 'on\n');
   const config: FencingConfig = {
     ...FENCING_DEFAULTS,
     kdump: { ...FENCING_DEFAULTS.kdump },
     retries: 0,
-    devices: new Map([['fake', { name: 'fake', agent: 'fence_fake', agentPath: agentPath('fence_fake'), options: { state_file: stateFile }, timeoutMs: 10_000, verify: true }]]),
+    devices: new Map([
+      [
+        'fake',
+        {
+          name: 'fake',
+          agent: 'fence_fake',
+          agentPath: agentPath('fence_fake'),
+          options: { state_file: stateFile },
+          timeoutMs: 10_000,
+          verify: true,
+        },
+      ],
+    ]),
     hosts: new Map([['compute-1', { host: 'compute-1', levels: [['fake']], kdumpAddresses: [] }]]),
   };
   const out: string[] = [];
@@ -64,7 +82,10 @@ describe('instance-ha fence', () => {
     expect(t.asked).toEqual([]);
     expect(t.state()).toBe('off');
     expect(t.out[0]).toMatch(/^compute-1: fenced \(verified off\) by level 1 \[fake\] in \d+ms$/);
-    expect(t.out.slice(1).map((l) => l.replace(/\d+ms/, 'Nms'))).toEqual(['  level 1 fake (fence_fake) off: ok exit=0 Nms — Success: Powered OFF', '  level 1 fake (fence_fake) status: ok exit=2 Nms — Status: OFF']);
+    expect(t.out.slice(1).map((l) => l.replace(/\d+ms/, 'Nms'))).toEqual([
+      '  level 1 fake (fence_fake) off: ok exit=0 Nms — Success: Powered OFF',
+      '  level 1 fake (fence_fake) status: ok exit=2 Nms — Status: OFF',
+    ]);
   });
 
   it('status needs no confirmation; unknown host fails cleanly; usage errors exit 2', async () => {

@@ -44,7 +44,12 @@ fencing:
     expect(cfg.retries).toBe(1);
     expect(cfg.actionTimeoutMs).toBe(FENCING_DEFAULTS.actionTimeoutMs);
     expect(cfg.kdump).toEqual(FENCING_DEFAULTS.kdump);
-    expect(cfg.devices.get('ipmi-c1')).toMatchObject({ agent: 'native-ipmi', password: 'hunter2', options: { ip: '127.0.0.1', ipport: '16230', lanplus: '1' }, verify: true });
+    expect(cfg.devices.get('ipmi-c1')).toMatchObject({
+      agent: 'native-ipmi',
+      password: 'hunter2',
+      options: { ip: '127.0.0.1', ipport: '16230', lanplus: '1' },
+      verify: true,
+    });
     expect(cfg.devices.get('fake')).toMatchObject({ agentPath: agentPath('fence_fake'), timeoutMs: 5000 });
     expect(cfg.hosts.get('compute-1')).toEqual({ host: 'compute-1', levels: [['ipmi-c1'], ['fake']], kdumpAddresses: ['10.0.0.5'] });
   });

@@ -15,7 +15,11 @@ import { haveTools } from '../helpers/require.js';
 
 const execFileP = promisify(execFile);
 const track = killedAfterEach();
-const enabled = haveTools('fencer against ipmi_sim with fence_ipmilan, fence_ipmi and native-ipmi', ['ipmi_sim', 'ipmitool', 'fence_ipmilan']);
+const enabled = haveTools('fencer against ipmi_sim with fence_ipmilan, fence_ipmi and native-ipmi', [
+  'ipmi_sim',
+  'ipmitool',
+  'fence_ipmilan',
+]);
 
 describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
   let sim: IpmiSim;
@@ -27,7 +31,14 @@ describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
     await sim?.stop();
   });
 
-  const ipmiOptions = (): Record<string, string> => ({ ip: sim.host, ipport: String(sim.port), username: SIM_USER, lanplus: '1', cipher: '3', power_wait: '0' });
+  const ipmiOptions = (): Record<string, string> => ({
+    ip: sim.host,
+    ipport: String(sim.port),
+    username: SIM_USER,
+    lanplus: '1',
+    cipher: '3',
+    power_wait: '0',
+  });
   const device = (name: string, agent: string, o: Partial<FenceDeviceConfig> = {}): FenceDeviceConfig => ({
     name,
     agent,
@@ -46,7 +57,25 @@ describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
     hosts: new Map([['compute-1', { host: 'compute-1', levels: [[d.name]], kdumpAddresses: [] }]]),
   });
   const ipmitoolStatus = async (): Promise<string> =>
-    (await execFileP('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', sim.host, '-p', String(sim.port), '-U', SIM_USER, '-P', SIM_PASSWORD, 'chassis', 'power', 'status'])).stdout.trim();
+    (
+      await execFileP('ipmitool', [
+        '-I',
+        'lanplus',
+        '-C',
+        '3',
+        '-H',
+        sim.host,
+        '-p',
+        String(sim.port),
+        '-U',
+        SIM_USER,
+        '-P',
+        SIM_PASSWORD,
+        'chassis',
+        'power',
+        'status',
+      ])
+    ).stdout.trim();
 
   for (const agent of ['fence_ipmilan', 'fence_ipmi', 'native-ipmi']) {
     it(`fences through ${agent}: off, verified off by status, agreeing with ipmitool; on again`, async () => {
@@ -67,7 +96,11 @@ describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
     const gone = new Promise((resolve) => beacon.on('exit', (_code, sig) => resolve(sig)));
     sim.setHook(`#!/bin/sh\n[ "$1" = 0 ] && kill -KILL ${beacon.pid}\nexit 0\n`);
     try {
-      const { fencer, close } = await startFencing({ config: config(device('bmc', 'native-ipmi')), log: silentLogger(), monitorId: 'ctl1' });
+      const { fencer, close } = await startFencing({
+        config: config(device('bmc', 'native-ipmi')),
+        log: silentLogger(),
+        monitorId: 'ctl1',
+      });
       const rec = await fencer.fence('compute-1', new AbortController().signal);
       await close();
       expect(rec.ok).toBe(true);
@@ -81,12 +114,22 @@ describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
   it('validates options against fence_ipmilan metadata at config-check time', async () => {
     const good = await checkFencingAgents(config(device('bmc', 'fence_ipmilan')), silentLogger());
     expect(good).toEqual([]);
-    const bad = await checkFencingAgents(config(device('bmc', 'fence_ipmilan', { options: { ...ipmiOptions(), ip_address: 'x', method: 'yank' } })), silentLogger());
-    expect(bad.map((p) => p.reason)).toEqual(["option 'ip_address' is not a parameter of fence_ipmilan", "option 'method' must be one of onoff, cycle, got 'yank'"]);
+    const bad = await checkFencingAgents(
+      config(device('bmc', 'fence_ipmilan', { options: { ...ipmiOptions(), ip_address: 'x', method: 'yank' } })),
+      silentLogger(),
+    );
+    expect(bad.map((p) => p.reason)).toEqual([
+      "option 'ip_address' is not a parameter of fence_ipmilan",
+      "option 'method' must be one of onoff, cycle, got 'yank'",
+    ]);
   });
 
   it('fence_ipmilan with a wrong password: a failed fence whose record carries no password', async () => {
-    const f = new TopologyFencer({ config: config(device('bmc', 'fence_ipmilan', { password: 'Wrong-Pw-123' })), log: silentLogger(), monitorId: 'ctl1' });
+    const f = new TopologyFencer({
+      config: config(device('bmc', 'fence_ipmilan', { password: 'Wrong-Pw-123' })),
+      log: silentLogger(),
+      monitorId: 'ctl1',
+    });
     const rec = await f.fence('compute-1', new AbortController().signal);
     expect(rec.ok).toBe(false);
     expect(rec.attempts[0]).toMatchObject({ agent: 'fence_ipmilan', action: 'off', exitCode: 1, ok: false });

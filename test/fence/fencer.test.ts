@@ -18,7 +18,15 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function fake(name: string, options: Record<string, string> = {}, extra: Partial<FenceDeviceConfig> = {}): FenceDeviceConfig {
-  return { name, agent: 'fence_fake', agentPath: agentPath('fence_fake'), options: { state_file: join(dir, `${name}.state`), ...options }, timeoutMs: 10_000, verify: true, ...extra };
+  return {
+    name,
+    agent: 'fence_fake',
+    agentPath: agentPath('fence_fake'),
+    options: { state_file: join(dir, `${name}.state`), ...options },
+    timeoutMs: 10_000,
+    verify: true,
+    ...extra,
+  };
 }
 
 function config(devices: FenceDeviceConfig[], levels: string[][], o: Partial<FencingConfig> = {}): FencingConfig {
@@ -65,7 +73,11 @@ describe('TopologyFencer with fence_fake agents', () => {
 
   it('a failed off on a host already off counts, after status confirms OFF (BMCs answer 409)', async () => {
     writeFileSync(join(dir, 'already.state'), 'off\n');
-    const f = new TopologyFencer({ config: config([fake('already', { fail_action: 'off' })], [['already']]), log: silentLogger(), monitorId: 'ctl1' });
+    const f = new TopologyFencer({
+      config: config([fake('already', { fail_action: 'off' })], [['already']]),
+      log: silentLogger(),
+      monitorId: 'ctl1',
+    });
     const rec = await f.fence('compute-1', signal());
     expect(rec).toMatchObject({ ok: true, level: 1 });
     expect(rec.attempts.map((a) => `${a.action}:${a.ok}`)).toEqual(['off:false', 'status:true']);
@@ -74,14 +86,22 @@ describe('TopologyFencer with fence_fake agents', () => {
   it('an agent whose off "succeeds" while status still reads ON is not a fence', async () => {
     const liar = join(dir, 'fence_liar');
     writeFileSync(liar, '#!/bin/sh\ncat >/dev/null\necho "Success: Powered OFF"\nexit 0\n', { mode: 0o755 });
-    const f = new TopologyFencer({ config: config([{ ...fake('liar'), agentPath: liar }], [['liar']]), log: silentLogger(), monitorId: 'ctl1' });
+    const f = new TopologyFencer({
+      config: config([{ ...fake('liar'), agentPath: liar }], [['liar']]),
+      log: silentLogger(),
+      monitorId: 'ctl1',
+    });
     const rec = await f.fence('compute-1', signal());
     expect(rec.ok).toBe(false);
     expect(rec.error).toMatch(/power not verified off after off: status on/);
   });
 
   it('fence_fake itself polls and fails an off whose power never goes off (power_timeout)', async () => {
-    const f = new TopologyFencer({ config: config([fake('noop', { power_off_noop: '1', power_timeout: '0.3' })], [['noop']], { retries: 0 }), log: silentLogger(), monitorId: 'ctl1' });
+    const f = new TopologyFencer({
+      config: config([fake('noop', { power_off_noop: '1', power_timeout: '0.3' })], [['noop']], { retries: 0 }),
+      log: silentLogger(),
+      monitorId: 'ctl1',
+    });
     const rec = await f.fence('compute-1', signal());
     expect(rec.ok).toBe(false);
     expect(rec.error).toMatch(/power did not reach OFF within 300ms/);
@@ -100,7 +120,11 @@ describe('TopologyFencer with fence_fake agents', () => {
   });
 
   it('no topology, or no level succeeding: ok false with the reasons, never a throw', async () => {
-    const f = new TopologyFencer({ config: config([fake('bad', { fail_action: 'off' })], [['bad']], { retries: 0 }), log: silentLogger(), monitorId: 'ctl1' });
+    const f = new TopologyFencer({
+      config: config([fake('bad', { fail_action: 'off' })], [['bad']], { retries: 0 }),
+      log: silentLogger(),
+      monitorId: 'ctl1',
+    });
     expect(await f.fence('compute-9', signal())).toMatchObject({ ok: false, error: "no fencing topology for host 'compute-9'" });
     const rec = await f.fence('compute-1', signal());
     expect(rec.ok).toBe(false);
@@ -109,7 +133,11 @@ describe('TopologyFencer with fence_fake agents', () => {
 
   it('a password printed by an agent on stderr is redacted in the record and the logs', async () => {
     const { log, text } = memoryLogger();
-    const dev = fake('leaky', { fail_action: 'off', stderr_echo: 'connecting with password Hunter2-Secret' }, { password: 'Hunter2-Secret' });
+    const dev = fake(
+      'leaky',
+      { fail_action: 'off', stderr_echo: 'connecting with password Hunter2-Secret' },
+      { password: 'Hunter2-Secret' },
+    );
     const f = new TopologyFencer({ config: config([dev], [['leaky']], { retries: 0 }), log, monitorId: 'ctl1' });
     const rec = await f.fence('compute-1', signal());
     expect(JSON.stringify(rec)).not.toContain('Hunter2-Secret');
@@ -132,7 +160,14 @@ describe('TopologyFencer with fence_fake agents', () => {
     const rec = await new TopologyFencer({ config: cfg, log: silentLogger(), monitorId: 'ctl1', kdump }).fence('compute-1', signal());
     expect(calls).toEqual(['compute-1:10.0.0.5']);
     expect(rec.ok).toBe(true);
-    expect(rec.attempts[0]).toMatchObject({ level: 0, device: 'kdump', action: 'wait', ok: true, durationMs: 1234, detail: 'waited for the crash dump to finish' });
+    expect(rec.attempts[0]).toMatchObject({
+      level: 0,
+      device: 'kdump',
+      action: 'wait',
+      ok: true,
+      durationMs: 1234,
+      detail: 'waited for the crash dump to finish',
+    });
     expect(rec.attempts[1]).toMatchObject({ level: 1, action: 'off' });
   });
 
@@ -149,7 +184,14 @@ describe('TopologyFencer with the in-process native-ipmi device (simulated BMC)'
   it('fences: off then status confirming off, one process, no agent started', async () => {
     const bmc = await SimBmc.start();
     try {
-      const dev: FenceDeviceConfig = { name: 'bmc', agent: 'native-ipmi', options: { ip: bmc.host, ipport: String(bmc.port), username: 'admin', cipher: '3' }, password: 'password', timeoutMs: 5000, verify: true };
+      const dev: FenceDeviceConfig = {
+        name: 'bmc',
+        agent: 'native-ipmi',
+        options: { ip: bmc.host, ipport: String(bmc.port), username: 'admin', cipher: '3' },
+        password: 'password',
+        timeoutMs: 5000,
+        verify: true,
+      };
       const f = new TopologyFencer({ config: config([dev], [['bmc']]), log: silentLogger(), monitorId: 'ctl1' });
       const rec = await f.fence('compute-1', signal());
       expect(rec).toMatchObject({ ok: true, level: 1, agent: 'native-ipmi' });
@@ -167,8 +209,19 @@ describe('TopologyFencer with the in-process native-ipmi device (simulated BMC)'
   it('a wrong password is a failed fence with a clear, secret-free reason', async () => {
     const bmc = await SimBmc.start({ password: 'the-real-one' });
     try {
-      const dev: FenceDeviceConfig = { name: 'bmc', agent: 'native-ipmi', options: { ip: bmc.host, ipport: String(bmc.port), username: 'admin' }, password: 'Wr0ng-Pass', timeoutMs: 5000, verify: true };
-      const rec = await new TopologyFencer({ config: config([dev], [['bmc']], { retries: 0 }), log: silentLogger(), monitorId: 'ctl1' }).fence('compute-1', signal());
+      const dev: FenceDeviceConfig = {
+        name: 'bmc',
+        agent: 'native-ipmi',
+        options: { ip: bmc.host, ipport: String(bmc.port), username: 'admin' },
+        password: 'Wr0ng-Pass',
+        timeoutMs: 5000,
+        verify: true,
+      };
+      const rec = await new TopologyFencer({
+        config: config([dev], [['bmc']], { retries: 0 }),
+        log: silentLogger(),
+        monitorId: 'ctl1',
+      }).fence('compute-1', signal());
       expect(rec.ok).toBe(false);
       expect(rec.error).toMatch(/wrong password/);
       expect(JSON.stringify(rec)).not.toContain('Wr0ng-Pass');

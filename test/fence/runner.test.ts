@@ -50,7 +50,10 @@ describe('agent runner', () => {
   it('passes options on stdin only: not in argv, not in the environment', async () => {
     const out = join(dir, 'seen');
     const agent = script('fence_probe', `cat > ${out}.stdin; echo "$0 $*" > ${out}.argv; env > ${out}.env; exit 0`);
-    const r = await runAgentProcess({ path: agent, action: 'off', options: { ip: '10.0.0.1', password: 'hunter2' }, secrets: ['hunter2'], timeoutMs: 5000 }, log);
+    const r = await runAgentProcess(
+      { path: agent, action: 'off', options: { ip: '10.0.0.1', password: 'hunter2' }, secrets: ['hunter2'], timeoutMs: 5000 },
+      log,
+    );
     expect(r).toMatchObject({ outcome: 'ok', exitCode: 0 });
     expect(readFileSync(`${out}.stdin`, 'utf8')).toBe('action=off\nip=10.0.0.1\npassword=hunter2\n');
     expect(readFileSync(`${out}.argv`, 'utf8')).not.toContain('hunter2');
@@ -59,19 +62,32 @@ describe('agent runner', () => {
 
   it('refuses option values that would inject stdin lines', async () => {
     expect(() => stdinFor('off', { ip: '1.2.3.4\naction=on' })).toThrow(/newline/);
-    await expect(runAgentProcess({ path: '/bin/true', action: 'off', options: { ip: 'a\nb' }, secrets: [], timeoutMs: 1000 }, log)).rejects.toThrow(/newline/);
+    await expect(
+      runAgentProcess({ path: '/bin/true', action: 'off', options: { ip: 'a\nb' }, secrets: [], timeoutMs: 1000 }, log),
+    ).rejects.toThrow(/newline/);
   });
 
   it('maps exit codes: status 0 = on, 2 = off, 1 = failed; a missing agent is a spawn error', async () => {
     const st = join(dir, 'fake.state');
     const fake = agentPath('fence_fake');
-    expect((await runAgentProcess({ path: fake, action: 'status', options: { state_file: st }, secrets: [], timeoutMs: 10_000 }, log)).outcome).toBe('ok');
-    expect((await runAgentProcess({ path: fake, action: 'off', options: { state_file: st }, secrets: [], timeoutMs: 10_000 }, log)).outcome).toBe('ok');
-    expect((await runAgentProcess({ path: fake, action: 'status', options: { state_file: st }, secrets: [], timeoutMs: 10_000 }, log)).outcome).toBe('off');
-    const failed = await runAgentProcess({ path: fake, action: 'on', options: { state_file: st, fail_action: 'on' }, secrets: [], timeoutMs: 10_000 }, log);
+    expect(
+      (await runAgentProcess({ path: fake, action: 'status', options: { state_file: st }, secrets: [], timeoutMs: 10_000 }, log)).outcome,
+    ).toBe('ok');
+    expect(
+      (await runAgentProcess({ path: fake, action: 'off', options: { state_file: st }, secrets: [], timeoutMs: 10_000 }, log)).outcome,
+    ).toBe('ok');
+    expect(
+      (await runAgentProcess({ path: fake, action: 'status', options: { state_file: st }, secrets: [], timeoutMs: 10_000 }, log)).outcome,
+    ).toBe('off');
+    const failed = await runAgentProcess(
+      { path: fake, action: 'on', options: { state_file: st, fail_action: 'on' }, secrets: [], timeoutMs: 10_000 },
+      log,
+    );
     expect(failed).toMatchObject({ outcome: 'failed', exitCode: 1 });
     expect(failed.stderr).toMatch(/simulated failure of on/);
-    expect((await runAgentProcess({ path: join(dir, 'nope'), action: 'off', options: {}, secrets: [], timeoutMs: 1000 }, log)).outcome).toBe('spawn_error');
+    expect(
+      (await runAgentProcess({ path: join(dir, 'nope'), action: 'off', options: {}, secrets: [], timeoutMs: 1000 }, log)).outcome,
+    ).toBe('spawn_error');
   });
 
   it('kills the whole process group of a hanging agent on timeout, even one ignoring SIGTERM', async () => {
@@ -95,7 +111,10 @@ describe('agent runner', () => {
   it('redacts a password the agent prints on stderr, in the result and in our logs', async () => {
     const { log: mlog, text } = memoryLogger();
     const agent = script('fence_leaky', 'read -r a; read -r p; echo "debug: running ipmitool -P ${p#password=} and $p" >&2; exit 1');
-    const r = await runAgentProcess({ path: agent, action: 'off', options: { password: 'Sup3r-Secret' }, secrets: ['Sup3r-Secret'], timeoutMs: 5000 }, mlog);
+    const r = await runAgentProcess(
+      { path: agent, action: 'off', options: { password: 'Sup3r-Secret' }, secrets: ['Sup3r-Secret'], timeoutMs: 5000 },
+      mlog,
+    );
     expect(r.outcome).toBe('failed');
     expect(r.stderr).toContain('[redacted]');
     expect(r.stderr).not.toContain('Sup3r-Secret');
@@ -106,7 +125,10 @@ describe('agent runner', () => {
 
 describe('agent metadata', () => {
   it('parses our own agent metadata and checks options against it', async () => {
-    const r = await runAgentProcess({ path: agentPath('fence_ipmi'), action: 'metadata', options: {}, secrets: [], timeoutMs: 10_000 }, log);
+    const r = await runAgentProcess(
+      { path: agentPath('fence_ipmi'), action: 'metadata', options: {}, secrets: [], timeoutMs: 10_000 },
+      log,
+    );
     const meta = parseAgentMetadata(r.stdout);
     expect(meta.name).toBe('fence_ipmi');
     expect(meta.actions.has('off') && meta.actions.has('status')).toBe(true);

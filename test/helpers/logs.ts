@@ -19,17 +19,26 @@ export function capturingLogger(): { log: Logger; lines: () => Array<Record<stri
   const chunks: string[] = [];
   const sink = new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) });
   const log = createLogger({ level: 'debug', destination: sink });
-  return { log, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    log,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+  };
 }
-
 
 /** The `msg` of each complete JSON line a daemon has written to its log file so far, in order. */
 export function daemonLogMessages(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').flatMap((l) => {
-    try {
-      return [(JSON.parse(l) as { msg: string }).msg];
-    } catch {
-      return []; // empty, or the last line still being written
-    }
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return [(JSON.parse(l) as { msg: string }).msg];
+      } catch {
+        return []; // empty, or the last line still being written
+      }
+    });
 }

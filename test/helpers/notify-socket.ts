@@ -14,7 +14,14 @@ export class NotifySocket {
   private readonly listeners = new Set<() => void>();
 
   private constructor(readonly path: string) {
-    const py = ['import socket, sys, json', 's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)', 's.bind(sys.argv[1])', 'print(json.dumps("BOUND"), flush=True)', 'while True:', '    print(json.dumps(s.recv(65536).decode()), flush=True)'].join('\n');
+    const py = [
+      'import socket, sys, json',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      's.bind(sys.argv[1])',
+      'print(json.dumps("BOUND"), flush=True)',
+      'while True:',
+      '    print(json.dumps(s.recv(65536).decode()), flush=True)',
+    ].join('\n');
     this.child = spawn('python3', ['-c', py, path], { stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       this.messages.push({ at: Date.now(), text: JSON.parse(line) as string });

@@ -20,7 +20,14 @@ export interface OpsCluster {
  * fencing through agents/fence_fake (power state in a file per host). Beacons at 200 ms so a death
  * is declared within about a second.
  */
-export async function startOpsCluster(o: { monitors: number; hosts: string[]; fencing?: boolean; beaconIntervalMs?: number; /** Hosts whose fence device refuses to power off. */ unfenceable?: string[]; /** fence_fake waits this long before powering off. */ fenceDelaySeconds?: number }): Promise<OpsCluster> {
+export async function startOpsCluster(o: {
+  monitors: number;
+  hosts: string[];
+  fencing?: boolean;
+  beaconIntervalMs?: number;
+  /** Hosts whose fence device refuses to power off. */ unfenceable?: string[];
+  /** fence_fake waits this long before powering off. */ fenceDelaySeconds?: number;
+}): Promise<OpsCluster> {
   const p = new Processes('iha-ops-');
   try {
     const powerFile = (h: string): string => join(p.dir, `power-${h}`);
@@ -28,14 +35,16 @@ export async function startOpsCluster(o: { monitors: number; hosts: string[]; fe
     const fencing = {
       retries: 0,
       action_timeout: '10s',
-      devices: Object.fromEntries(o.hosts.map((h) => {
-        const options = {
-          state_file: powerFile(h),
-          ...(o.unfenceable?.includes(h) ? { fail_action: 'off' } : {}),
-          ...(o.fenceDelaySeconds ? { delay: String(o.fenceDelaySeconds) } : {}),
-        };
-        return [`fake-${h}`, { agent: agentPath('fence_fake'), options }];
-      })),
+      devices: Object.fromEntries(
+        o.hosts.map((h) => {
+          const options = {
+            state_file: powerFile(h),
+            ...(o.unfenceable?.includes(h) ? { fail_action: 'off' } : {}),
+            ...(o.fenceDelaySeconds ? { delay: String(o.fenceDelaySeconds) } : {}),
+          };
+          return [`fake-${h}`, { agent: agentPath('fence_fake'), options }];
+        }),
+      ),
       hosts: Object.fromEntries(o.hosts.map((h) => [h, { levels: [[`fake-${h}`]] }])),
     };
     // Each monitor's status API and metrics listen where the layout puts them (checked free with its UDP port).

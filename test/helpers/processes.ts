@@ -140,7 +140,11 @@ export async function status(socket: string): Promise<StatusSnapshot | null> {
 }
 
 /** Polls until `pred` holds or `timeoutMs` passes; returns the last snapshot and how long it took. */
-export async function waitForStatus(socket: string, pred: (s: StatusSnapshot) => boolean, timeoutMs: number): Promise<{ snap: StatusSnapshot | null; ms: number; ok: boolean }> {
+export async function waitForStatus(
+  socket: string,
+  pred: (s: StatusSnapshot) => boolean,
+  timeoutMs: number,
+): Promise<{ snap: StatusSnapshot | null; ms: number; ok: boolean }> {
   const start = Date.now();
   let snap: StatusSnapshot | null = null;
   while (Date.now() - start < timeoutMs) {

@@ -22,7 +22,12 @@ export interface RecoveryCluster {
  * Three monitor processes with fencing (simulated BMCs), recovery against the Nova simulator, and a
  * beacon per host; `servers` on `victim`, the odd-numbered ones tagged automatic-recovery.
  */
-export async function startRecoveryCluster(o: { hosts: string[]; victim: string; servers: number; recovery?: Record<string, unknown> }): Promise<RecoveryCluster> {
+export async function startRecoveryCluster(o: {
+  hosts: string[];
+  victim: string;
+  servers: number;
+  recovery?: Record<string, unknown>;
+}): Promise<RecoveryCluster> {
   const p = new Processes();
   let bmcs: DemoBmcs | undefined;
   let sim: NovaSim | undefined;
@@ -56,8 +61,12 @@ export async function startRecoveryCluster(o: { hosts: string[]; victim: string;
         fencing: { retries: 0, devices, hosts: Object.fromEntries(o.hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])) },
         compute: {
           auth: {
-            auth_url: authUrl, username: 'admin', password_file: pw,
-            project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default',
+            auth_url: authUrl,
+            username: 'admin',
+            password_file: pw,
+            project_name: 'admin',
+            user_domain_name: 'Default',
+            project_domain_name: 'Default',
           },
         },
         recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms', ...o.recovery },

@@ -10,18 +10,39 @@ export function simHttp(log: Logger = silentLogger(), over: Partial<HttpOptions>
   return { fetch, log, requestTimeoutMs: 2_000, retries: 4, minBackoffMs: 5, maxBackoffMs: 30, ...over };
 }
 
-export function simClient(sim: NovaSim, opts: { log?: Logger; http?: Partial<HttpOptions>; user?: string; password?: string; renewBeforeMs?: number } = {}): { compute: ComputeClient; session: KeystoneSession } {
+export function simClient(
+  sim: NovaSim,
+  opts: { log?: Logger; http?: Partial<HttpOptions>; user?: string; password?: string; renewBeforeMs?: number } = {},
+): { compute: ComputeClient; session: KeystoneSession } {
   const log = opts.log ?? silentLogger();
   const http = simHttp(log, opts.http);
   const session = new KeystoneSession({
-    credentials: { authUrl: sim.authUrl, method: 'password', username: opts.user ?? 'admin', password: opts.password ?? 'admin', projectName: 'admin', interface: 'public', regionName: 'RegionOne' },
-    http, log, renewBeforeMs: opts.renewBeforeMs ?? 0,
+    credentials: {
+      authUrl: sim.authUrl,
+      method: 'password',
+      username: opts.user ?? 'admin',
+      password: opts.password ?? 'admin',
+      projectName: 'admin',
+      interface: 'public',
+      regionName: 'RegionOne',
+    },
+    http,
+    log,
+    renewBeforeMs: opts.renewBeforeMs ?? 0,
   });
   return { compute: new ComputeClient({ session, http, log }), session };
 }
 
 export function fastRecoveryConfig(journalDir: string, over: Partial<RecoveryConfig> = {}): RecoveryConfig {
-  return { ...RECOVERY_DEFAULTS, journalDir, pollIntervalMs: 20, retryBackoffMs: 20, maxRetryBackoffMs: 100, instanceTimeoutMs: 10_000, ...over };
+  return {
+    ...RECOVERY_DEFAULTS,
+    journalDir,
+    pollIntervalMs: 20,
+    retryBackoffMs: 20,
+    maxRetryBackoffMs: 100,
+    instanceTimeoutMs: 10_000,
+    ...over,
+  };
 }
 
 export class EventLog {

@@ -18,7 +18,12 @@ export interface Capture {
 /** A capture of ipmitool ↔ ipmi_sim (cipher suite 3), from test/fixtures/ipmi (see extract.py there). */
 export function loadCapture(name: 'c3-chassis-power-off' | 'c3-chassis-power-status' | 'c3-wrong-password'): Capture {
   const path = fileURLToPath(new URL(`../fixtures/ipmi/${name}.json`, import.meta.url));
-  const j = JSON.parse(readFileSync(path, 'utf8')) as { username: string; password: string; keys: Record<string, string>; frames: Array<{ n: number; dir: 'rq' | 'rs'; raw: string; plaintext?: string }> };
+  const j = JSON.parse(readFileSync(path, 'utf8')) as {
+    username: string;
+    password: string;
+    keys: Record<string, string>;
+    frames: Array<{ n: number; dir: 'rq' | 'rs'; raw: string; plaintext?: string }>;
+  };
   const hex = (s: string | undefined): Buffer | undefined => (s === undefined ? undefined : Buffer.from(s, 'hex'));
   return {
     username: j.username,

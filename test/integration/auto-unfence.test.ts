@@ -16,7 +16,12 @@ afterEach(async () => {
 
 describe('recovery.unfence.auto', () => {
   it('returns a recovered host to service once it has been healthy for the quiet period', async () => {
-    c = await startRecoveryCluster({ hosts: ['compute-1', 'compute-2', 'compute-3'], victim: 'compute-1', servers: 2, recovery: { unfence: { auto: true, quiet_period: '1s', retry_interval: '300ms' } } });
+    c = await startRecoveryCluster({
+      hosts: ['compute-1', 'compute-2', 'compute-3'],
+      victim: 'compute-1',
+      servers: 2,
+      recovery: { unfence: { auto: true, quiet_period: '1s', retry_interval: '300ms' } },
+    });
     const { p, sim, layout } = c;
     p.kill('compute-1');
     sim.model.killCompute('compute-1');

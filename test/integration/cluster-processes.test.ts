@@ -24,14 +24,18 @@ beforeAll(async () => {
   layout = writeClusterFiles(p.dir, { monitors: 3, hosts, basePort: await clusterBasePort(3) });
   for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
   for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
-  const ready = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator !== null && s.hosts.filter((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null).length === 10, 15_000);
+  const ready = await waitForStatus(
+    layout.monitors[0]!.socket,
+    (s) => s.cluster.coordinator !== null && s.hosts.filter((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null).length === 10,
+    15_000,
+  );
   expect(ready.ok, 'cluster did not come up').toBe(true);
 });
 
 afterAll(() => p?.cleanup());
 
 describe('monitors and beacons as real processes', () => {
-  it('declares a SIGKILLed beacon\'s host failed, suspect first and by a quorum, on every monitor', async () => {
+  it("declares a SIGKILLed beacon's host failed, suspect first and by a quorum, on every monitor", async () => {
     p.kill('cmp3');
     // A deadline for the wait, far above the detection bound: not a measure of detection time.
     const failed = await waitForStatus(layout.monitors[1]!.socket, (s) => hostState(s, 'cmp3') === 'failed', WAIT_MS);
@@ -61,7 +65,11 @@ describe('monitors and beacons as real processes', () => {
     expect(first).not.toBeNull();
     p.kill(first);
     const survivors = layout.monitors.filter((m) => m.id !== first);
-    const res = await waitForStatus(survivors[0]!.socket, (s) => s.cluster.quorate && s.cluster.coordinator !== null && s.cluster.coordinator !== first && s.cluster.votes === 2, 10_000);
+    const res = await waitForStatus(
+      survivors[0]!.socket,
+      (s) => s.cluster.quorate && s.cluster.coordinator !== null && s.cluster.coordinator !== first && s.cluster.votes === 2,
+      10_000,
+    );
     expect(res.ok, JSON.stringify(res.snap?.cluster)).toBe(true);
     // The other survivor agrees once the new coordinator's first beat has reached it.
     const other = await waitForStatus(survivors[1]!.socket, (s) => s.cluster.coordinator === res.snap!.cluster.coordinator, 5000);

@@ -24,7 +24,11 @@ beforeAll(async () => {
   key = Buffer.from(readFileSync(layout.keyFile, 'utf8').replace(/\n$/, ''), 'utf8');
   p.start('mon1', ['monitor', '--config', layout.monitors[0]!.config]);
   for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
-  const ok = await waitForStatus(layout.monitors[0]!.socket, (s) => s.hosts.every((h) => h.lastHeartbeatAgeMs !== null && h.state === 'up') && s.hosts.length === 2, 10_000);
+  const ok = await waitForStatus(
+    layout.monitors[0]!.socket,
+    (s) => s.hosts.every((h) => h.lastHeartbeatAgeMs !== null && h.state === 'up') && s.hosts.length === 2,
+    10_000,
+  );
   expect(ok.ok).toBe(true);
 });
 
@@ -41,7 +45,8 @@ describe('hostile datagrams', () => {
   it('are counted and dropped without crashing the monitor or changing any state', async () => {
     const rng = new Rng(20261121);
     const bootId = randomBytes(16).toString('hex');
-    const genuine = (seq: number, host = 'cmp1') => encodeBeacon({ host, bootId, seq, sentAtMs: Date.now(), intervalMs: 500, novaCompute: 'up' }, key);
+    const genuine = (seq: number, host = 'cmp1') =>
+      encodeBeacon({ host, bootId, seq, sentAtMs: Date.now(), intervalMs: 500, novaCompute: 'up' }, key);
     const otherKey = randomBytes(32);
     const sent = { malformed: 0, bad_mac: 0, oversized: 0, replay: 0 };
     // One genuine heartbeat from a host that does not exist yet, which we then replay many times.
@@ -67,11 +72,31 @@ describe('hostile datagrams', () => {
           break;
         }
         case 3:
-          await send(encodeBeacon({ host: 'ghost-forged', bootId, seq: i, sentAtMs: Date.now(), intervalMs: 500, novaCompute: 'up' }, otherKey));
+          await send(
+            encodeBeacon({ host: 'ghost-forged', bootId, seq: i, sentAtMs: Date.now(), intervalMs: 500, novaCompute: 'up' }, otherKey),
+          );
           sent.bad_mac++;
           break;
         case 4:
-          await send(encodeMonitor({ from: 'mon1', bootId: 'x', seq: i, sentAtMs: Date.now(), hears: [], vote: null, acting: true, epoch: 99, paused: false, verdicts: [{ host: 'cmp1', level: 'dead', bootId: 'x' }], decisions: [{ host: 'cmp2', state: 'fenced', bootId: 'x', sinceMs: 0, fenceAttempts: 1 }], maintenance: [] }, otherKey));
+          await send(
+            encodeMonitor(
+              {
+                from: 'mon1',
+                bootId: 'x',
+                seq: i,
+                sentAtMs: Date.now(),
+                hears: [],
+                vote: null,
+                acting: true,
+                epoch: 99,
+                paused: false,
+                verdicts: [{ host: 'cmp1', level: 'dead', bootId: 'x' }],
+                decisions: [{ host: 'cmp2', state: 'fenced', bootId: 'x', sinceMs: 0, fenceAttempts: 1 }],
+                maintenance: [],
+              },
+              otherKey,
+            ),
+          );
           sent.bad_mac++;
           break;
         case 5:
@@ -89,7 +114,25 @@ describe('hostile datagrams', () => {
           break;
         case 7: {
           // A monitor beat from a monitor that is not configured, sealed with the right key.
-          await send(encodeMonitor({ from: 'intruder', bootId: 'x', seq: i, sentAtMs: Date.now(), hears: [], vote: null, acting: true, epoch: 99, paused: false, verdicts: [], decisions: [{ host: 'cmp2', state: 'fenced', bootId: 'x', sinceMs: 0, fenceAttempts: 1 }], maintenance: [] }, key));
+          await send(
+            encodeMonitor(
+              {
+                from: 'intruder',
+                bootId: 'x',
+                seq: i,
+                sentAtMs: Date.now(),
+                hears: [],
+                vote: null,
+                acting: true,
+                epoch: 99,
+                paused: false,
+                verdicts: [],
+                decisions: [{ host: 'cmp2', state: 'fenced', bootId: 'x', sinceMs: 0, fenceAttempts: 1 }],
+                maintenance: [],
+              },
+              key,
+            ),
+          );
           break;
         }
       }

@@ -75,7 +75,10 @@ describe('instance-ha demo', () => {
       /recovery complete\s+compute-2: 2\/2 evacuated, 0 failed, 2 notified/,
     ];
     const at = story.map((re) => lineOf(lines, re));
-    expect(at.every((i) => i > 0), story.filter((_, i) => at[i]! < 0).join(', ')).toBe(true);
+    expect(
+      at.every((i) => i > 0),
+      story.filter((_, i) => at[i]! < 0).join(', '),
+    ).toBe(true);
     expect(at).toEqual([...at].sort((a, b) => a - b));
     expect(lines.filter((l) => /^T\+.*ACTIVE\s+vm-2-[13] running on compute-[134] /.test(l))).toHaveLength(2);
     expect(lineOf(lines, /^SUMMARY \(as expected\)$/)).toBeGreaterThan(at[at.length - 1]!);
@@ -83,10 +86,14 @@ describe('instance-ha demo', () => {
     expect(t.indexOf('host.failed')).toBeGreaterThanOrEqual(0);
     expect(t.indexOf('host.fenced')).toBeGreaterThan(t.indexOf('host.failed'));
     expect(t.indexOf('host.recovery_started')).toBeGreaterThan(t.indexOf('host.fenced'));
-    const ends = result.events.filter((e): e is Extract<ClusterEvent, { type: 'instance.evacuate_end' }> => e.type === 'instance.evacuate_end');
+    const ends = result.events.filter(
+      (e): e is Extract<ClusterEvent, { type: 'instance.evacuate_end' }> => e.type === 'instance.evacuate_end',
+    );
     expect(ends.map((e) => e.server.name).sort()).toEqual(['vm-2-1', 'vm-2-3']);
     expect(ends.every((e) => e.targetHost !== 'compute-2')).toBe(true);
-    const notified = result.events.filter((e): e is Extract<ClusterEvent, { type: 'instance.not_recovered' }> => e.type === 'instance.not_recovered');
+    const notified = result.events.filter(
+      (e): e is Extract<ClusterEvent, { type: 'instance.not_recovered' }> => e.type === 'instance.not_recovered',
+    );
     expect(notified.map((e) => e.server.name).sort()).toEqual(['vm-2-2', 'vm-2-4']);
     // No other host was touched.
     expect(result.events.filter((e) => e.type === 'host.failed' && e.host !== 'compute-2')).toEqual([]);

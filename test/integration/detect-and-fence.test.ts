@@ -37,7 +37,9 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     for (const h of hosts) bmcs.set(h, await startIpmiSim());
     sim = await startNovaSim({
       hosts,
-      servers: ['cmp2', 'cmp3'].flatMap((h) => Array.from({ length: 4 }, (_, i) => ({ name: `${h}-vm${i + 1}`, host: h, tags: i < 2 ? ['automatic-recovery'] : [] }))),
+      servers: ['cmp2', 'cmp3'].flatMap((h) =>
+        Array.from({ length: 4 }, (_, i) => ({ name: `${h}-vm${i + 1}`, host: h, tags: i < 2 ? ['automatic-recovery'] : [] })),
+      ),
       claimMs: 100,
       rebuildMs: 500,
     });
@@ -49,11 +51,15 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     await ch.assertExchange(exchange, 'topic', { durable: false });
     const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
     await ch.bindQueue(q.queue, exchange, 'notifications.*');
-    await ch.consume(q.queue, (m) => {
-      if (!m) return;
-      const outer = JSON.parse(m.content.toString()) as { 'oslo.message': string };
-      bus.push(JSON.parse(outer['oslo.message']) as { event_type: string; payload: Record<string, unknown> });
-    }, { noAck: true });
+    await ch.consume(
+      q.queue,
+      (m) => {
+        if (!m) return;
+        const outer = JSON.parse(m.content.toString()) as { 'oslo.message': string };
+        bus.push(JSON.parse(outer['oslo.message']) as { event_type: string; payload: Record<string, unknown> });
+      },
+      { noAck: true },
+    );
     const devices = Object.fromEntries(
       hosts.map((h) => [
         `bmc-${h}`,
@@ -64,7 +70,12 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
         },
       ]),
     );
-    const fencing = { retries: 0, action_timeout: '10s', devices, hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])) };
+    const fencing = {
+      retries: 0,
+      action_timeout: '10s',
+      devices,
+      hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`bmc-${h}`]] }])),
+    };
     layout = writeClusterFiles(p.dir, {
       monitors: 3,
       hosts,
@@ -72,7 +83,16 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
       monitorExtra: (id) => ({
         fencing,
         mass_failure: { max_failed_fraction: 1 },
-        compute: { auth: { auth_url: sim.authUrl, username: 'admin', password_file: pw, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' } },
+        compute: {
+          auth: {
+            auth_url: sim.authUrl,
+            username: 'admin',
+            password_file: pw,
+            project_name: 'admin',
+            user_domain_name: 'Default',
+            project_domain_name: 'Default',
+          },
+        },
         recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms' },
         notifications: { enabled: true, url: SHARED_RABBIT_URL, exchange, outbox: { dir: join(p.dir, `${id}-state`, 'outbox') } },
       }),
@@ -84,7 +104,11 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
       bmcs.get(h.name)!.setHook(`#!/bin/sh\n[ "$1" = 0 ] && kill -9 -${child.pid} 2>/dev/null\nexit 0\n`);
     }
     for (const m of layout.monitors) {
-      const ok = await waitForStatus(m.socket, (s) => s.cluster.coordinator !== null && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), 15_000);
+      const ok = await waitForStatus(
+        m.socket,
+        (s) => s.cluster.coordinator !== null && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null),
+        15_000,
+      );
       expect(ok.ok, `${m.id}: ${JSON.stringify(ok.snap?.hosts)}`).toBe(true);
     }
   });
@@ -101,10 +125,20 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     p.kill('cmp2');
     sim.model.killCompute('cmp2');
     // It may be past `fenced` (recovering, recovered) by the time we look.
-    const res = await waitForStatus(layout.monitors[2]!.socket, (s) => ['fenced', 'recovering', 'recovered'].includes(hostState(s, 'cmp2') ?? ''), 20_000);
+    const res = await waitForStatus(
+      layout.monitors[2]!.socket,
+      (s) => ['fenced', 'recovering', 'recovered'].includes(hostState(s, 'cmp2') ?? ''),
+      20_000,
+    );
     expect(res.ok, JSON.stringify(res.snap?.hosts.find((h) => h.host === 'cmp2'))).toBe(true);
     expect(bmcs.get('cmp2')!.power()).toBe('off');
-    const fence = res.snap!.hosts.find((h) => h.host === 'cmp2')!.fence as { ok: boolean; level: number; agent: string; durationMs: number; by: string };
+    const fence = res.snap!.hosts.find((h) => h.host === 'cmp2')!.fence as {
+      ok: boolean;
+      level: number;
+      agent: string;
+      durationMs: number;
+      by: string;
+    };
     expect(fence).toMatchObject({ ok: true, level: 1 });
     expect(fence.agent).toMatch(/fence_ipmi/);
     expect(fence.durationMs).toBeGreaterThan(0);
@@ -117,14 +151,23 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     const service = [...sim.model.services.values()].find((s) => s.host === 'cmp2')!;
     expect(service).toMatchObject({ forcedDown: true, status: 'disabled' });
     const servers = [...sim.model.servers.values()].filter((s) => s.name.startsWith('cmp2-'));
-    for (const s of servers.filter((x) => x.tags.includes('automatic-recovery'))) expect([s.status, s.host !== 'cmp2']).toEqual(['ACTIVE', true]);
+    for (const s of servers.filter((x) => x.tags.includes('automatic-recovery')))
+      expect([s.status, s.host !== 'cmp2']).toEqual(['ACTIVE', true]);
     for (const s of servers.filter((x) => !x.tags.includes('automatic-recovery'))) expect(s.host).toBe('cmp2');
     const deadline = Date.now() + 10_000;
-    while (bus.filter((n) => n.event_type === 'instance_ha.instance.failed').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (bus.filter((n) => n.event_type === 'instance_ha.instance.failed').length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     const failedNotes = bus.filter((n) => n.event_type === 'instance_ha.instance.failed');
-    expect(failedNotes.map((n) => JSON.stringify(n.payload)).sort().join()).toMatch(/cmp2-vm3/);
+    expect(
+      failedNotes
+        .map((n) => JSON.stringify(n.payload))
+        .sort()
+        .join(),
+    ).toMatch(/cmp2-vm3/);
     expect(failedNotes).toHaveLength(2);
-    expect(bus.map((n) => n.event_type)).toEqual(expect.arrayContaining(['instance_ha.host.failed', 'instance_ha.host.fenced', 'instance_ha.instance.evacuate.end']));
+    expect(bus.map((n) => n.event_type)).toEqual(
+      expect.arrayContaining(['instance_ha.host.failed', 'instance_ha.host.fenced', 'instance_ha.instance.evacuate.end']),
+    );
   });
 
   it('never reports a host fenced when its BMC refuses us: fence_failed, with an alarm', async () => {
@@ -136,7 +179,11 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     expect(res.snap!.alarms.some((a) => a.kind === 'fence_failed' && a.message.includes('cmp3'))).toBe(true);
     // The coordinator's event log on the acting monitor records the failed fence and no success.
     const coordinator = layout.monitors.find((m) => m.id === res.snap!.cluster.coordinator)!;
-    const s = await waitForStatus(coordinator.socket, (x) => x.recentEvents.some((e) => e.type === 'host.fence_failed' && e.host === 'cmp3'), 5000);
+    const s = await waitForStatus(
+      coordinator.socket,
+      (x) => x.recentEvents.some((e) => e.type === 'host.fence_failed' && e.host === 'cmp3'),
+      5000,
+    );
     expect(s.snap!.recentEvents.some((e) => e.type === 'host.fenced' && e.host === 'cmp3')).toBe(false);
     const cmp3Servers = [...sim.model.servers.values()].filter((x) => x.name.startsWith('cmp3-'));
     expect(cmp3Servers.every((x) => x.host === 'cmp3' && (sim.model.evacuateCalls.get(x.id) ?? 0) === 0)).toBe(true);

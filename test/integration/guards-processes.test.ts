@@ -23,7 +23,11 @@ async function up(hosts: string[], edit?: (dir: string) => void) {
   edit?.(p.dir);
   p.start('mon1', ['monitor', '--config', layout.monitors[0]!.config]);
   for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
-  const ok = await waitForStatus(layout.monitors[0]!.socket, (s) => s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), 10_000);
+  const ok = await waitForStatus(
+    layout.monitors[0]!.socket,
+    (s) => s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null),
+    10_000,
+  );
   expect(ok.ok).toBe(true);
   return layout;
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Cmd, NetFn, channelAuthCapabilitiesRequest, closeSessionRequest, parseChannelAuthCapabilities, parseChassisStatus } from '../../src/ipmi/commands.js';
+import {
+  Cmd,
+  NetFn,
+  channelAuthCapabilitiesRequest,
+  closeSessionRequest,
+  parseChannelAuthCapabilities,
+  parseChassisStatus,
+} from '../../src/ipmi/commands.js';
 import { aesDecrypt, deriveK, passwordKey } from '../../src/ipmi/crypto.js';
 import { IpmiProtocolError } from '../../src/ipmi/errors.js';
 import { buildRequest, buildResponse, parseRequest, parseResponse } from '../../src/ipmi/message.js';
@@ -28,7 +35,15 @@ function loginContext(c: Capture): rakp.RakpContext {
   const osr = rakp.parseOpenSessionResponse(v20(c, 4));
   const r1 = rakp.parseRakp1(v20(c, 5));
   const r2 = rakp.parseRakp2(v20(c, 6));
-  return { consoleSessionId: osr.consoleSessionId, bmcSessionId: osr.bmcSessionId, rm: r1.rm, rc: r2.rc, guid: r2.guid, role: r1.role, username: r1.username };
+  return {
+    consoleSessionId: osr.consoleSessionId,
+    bmcSessionId: osr.bmcSessionId,
+    rm: r1.rm,
+    rc: r2.rc,
+    guid: r2.guid,
+    role: r1.role,
+    username: r1.username,
+  };
 }
 
 describe('IPMI message and v1.5 framing (Get Channel Authentication Capabilities)', () => {
@@ -65,19 +80,40 @@ describe('IPMI message and v1.5 framing (Get Channel Authentication Capabilities
 
 describe('Open Session and RAKP messages', () => {
   it('builds the captured Open Session Request (except the privilege we ask for explicitly)', () => {
-    const req = rakp.buildOpenSessionRequest({ tag: 0, maxPrivilege: 0, consoleSessionId: 0xa0a2a3a4, auth: 1, integrity: 1, confidentiality: 1 });
+    const req = rakp.buildOpenSessionRequest({
+      tag: 0,
+      maxPrivilege: 0,
+      consoleSessionId: 0xa0a2a3a4,
+      auth: 1,
+      integrity: 1,
+      confidentiality: 1,
+    });
     expect(encodeV20(PayloadType.openSessionRequest, req)).toEqual(frame(off, 3));
     expect(rakp.parseOpenSessionRequest(req)).toMatchObject({ consoleSessionId: 0xa0a2a3a4, auth: 1, integrity: 1, confidentiality: 1 });
   });
   it('parses the captured Open Session Response and round-trips it', () => {
     const r = rakp.parseOpenSessionResponse(v20(off, 4));
-    expect(r).toEqual({ tag: 0, status: 0, maxPrivilege: 0, consoleSessionId: 0xa0a2a3a4, bmcSessionId: 0x6d02, auth: 1, integrity: 1, confidentiality: 1 });
+    expect(r).toEqual({
+      tag: 0,
+      status: 0,
+      maxPrivilege: 0,
+      consoleSessionId: 0xa0a2a3a4,
+      bmcSessionId: 0x6d02,
+      auth: 1,
+      integrity: 1,
+      confidentiality: 1,
+    });
     expect(rakp.buildOpenSessionResponse(r)).toEqual(v20(off, 4));
   });
   it('builds RAKP 1 and RAKP 3 byte for byte and recomputes the RAKP 2 code, SIK, K1, K2 and RAKP 4 ICV', () => {
     const ctx = loginContext(off);
     expect(ctx.role).toBe(0x14);
-    expect(encodeV20(PayloadType.rakp1, rakp.buildRakp1({ tag: 0, bmcSessionId: ctx.bmcSessionId, rm: ctx.rm, role: ctx.role, username: 'admin' }))).toEqual(frame(off, 5));
+    expect(
+      encodeV20(
+        PayloadType.rakp1,
+        rakp.buildRakp1({ tag: 0, bmcSessionId: ctx.bmcSessionId, rm: ctx.rm, role: ctx.role, username: 'admin' }),
+      ),
+    ).toEqual(frame(off, 5));
     const kuid = passwordKey(off.password);
     expect(rakp.rakp2AuthCode(kuid, ctx)).toEqual(rakp.parseRakp2(v20(off, 6)).authCode);
     expect(rakp.buildRakp2({ ...rakp.parseRakp2(v20(off, 6)) })).toEqual(v20(off, 6));
@@ -98,7 +134,10 @@ describe('Open Session and RAKP messages', () => {
     expect(rakp.rakp2AuthCode(passwordKey('password'), ctx)).toEqual(r2.authCode);
   });
   it('parses error statuses without the optional fields, and rejects truncated messages', () => {
-    expect(rakp.parseRakp2(Buffer.from([0, 0x0d, 0, 0, 0xa4, 0xa3, 0xa2, 0xa0]))).toMatchObject({ status: 0x0d, consoleSessionId: 0xa0a2a3a4 });
+    expect(rakp.parseRakp2(Buffer.from([0, 0x0d, 0, 0, 0xa4, 0xa3, 0xa2, 0xa0]))).toMatchObject({
+      status: 0x0d,
+      consoleSessionId: 0xa0a2a3a4,
+    });
     expect(() => rakp.parseRakp2(v20(off, 6).subarray(0, 59))).toThrow(/truncated/);
     expect(() => rakp.parseRakp4(v20(off, 8).subarray(0, 19))).toThrow(/truncated/);
     expect(() => rakp.parseOpenSessionResponse(v20(off, 4).subarray(0, 30))).toThrow(/truncated/);
@@ -152,9 +191,13 @@ describe('session packets (HMAC-SHA1-96 + AES-CBC-128)', () => {
   it('builds the captured in-session requests byte for byte (Set Session Privilege, Chassis Control, Get Chassis Status, Close Session)', () => {
     const plain = (c: Capture, n: number, len: number): Buffer => c.frames.find((f) => f.n === n)!.plaintext!.subarray(0, len);
     const bmcSid = rakp.parseOpenSessionResponse(v20(off, 4)).bmcSessionId;
-    expect(buildRequest({ netFn: NetFn.app, cmd: Cmd.setSessionPrivilegeLevel, rqSeq: 1, data: Buffer.from([4]) })).toEqual(plain(off, 9, 8));
+    expect(buildRequest({ netFn: NetFn.app, cmd: Cmd.setSessionPrivilegeLevel, rqSeq: 1, data: Buffer.from([4]) })).toEqual(
+      plain(off, 9, 8),
+    );
     expect(buildRequest({ netFn: NetFn.chassis, cmd: Cmd.chassisControl, rqSeq: 6, data: Buffer.from([0]) })).toEqual(plain(off, 19, 8));
-    expect(buildRequest({ netFn: NetFn.app, cmd: Cmd.closeSession, rqSeq: 7, data: closeSessionRequest(bmcSid) })).toEqual(plain(off, 21, 11));
+    expect(buildRequest({ netFn: NetFn.app, cmd: Cmd.closeSession, rqSeq: 7, data: closeSessionRequest(bmcSid) })).toEqual(
+      plain(off, 21, 11),
+    );
     const statusReq = parseRequest(plain(status, 19, 7));
     expect(statusReq).toMatchObject({ netFn: NetFn.chassis, cmd: Cmd.getChassisStatus });
     expect(buildRequest(statusReq)).toEqual(plain(status, 19, 7));
@@ -165,7 +208,14 @@ describe('session packets (HMAC-SHA1-96 + AES-CBC-128)', () => {
     const r3 = rakp.parseRakp3(v20(off, 7));
     expect(r3).toMatchObject({ status: 0, bmcSessionId: ctx.bmcSessionId });
     expect(r3.authCode).toEqual(rakp.rakp3AuthCode(passwordKey('password'), ctx));
-    expect(rakp.parseOpenSessionRequest(v20(off, 3))).toEqual({ tag: 0, maxPrivilege: 0, consoleSessionId: 0xa0a2a3a4, auth: 1, integrity: 1, confidentiality: 1 });
+    expect(rakp.parseOpenSessionRequest(v20(off, 3))).toEqual({
+      tag: 0,
+      maxPrivilege: 0,
+      consoleSessionId: 0xa0a2a3a4,
+      auth: 1,
+      integrity: 1,
+      confidentiality: 1,
+    });
   });
 
   it('rejects a payload whose confidentiality pad is wrong', () => {

@@ -20,7 +20,19 @@ async function start(o: SimBmcOptions = {}): Promise<SimBmc> {
 }
 
 function opts(b: SimBmc, o: Partial<IpmiSessionOptions> = {}): IpmiSessionOptions {
-  return { host: b.host, port: b.port, username: 'admin', password: 'password', cipherSuite: 3, privilege: 'administrator', loginTimeoutMs: 1500, requestTimeoutMs: 800, retransmitMs: 100, log: silentLogger(), ...o };
+  return {
+    host: b.host,
+    port: b.port,
+    username: 'admin',
+    password: 'password',
+    cipherSuite: 3,
+    privilege: 'administrator',
+    loginTimeoutMs: 1500,
+    requestTimeoutMs: 800,
+    retransmitMs: 100,
+    log: silentLogger(),
+    ...o,
+  };
 }
 
 const isStatus = (ctx: { request?: { netFn: number; cmd: number } }): boolean => ctx.request?.netFn === 0 && ctx.request.cmd === 1;
@@ -55,7 +67,9 @@ describe('hostile or broken BMC replies are rejected, never taken for an answer'
   });
 
   it('truncated in-session replies: the status request fails, no state is reported', async () => {
-    const b = await start({ tamper: (reply, ctx) => (isStatus(ctx) ? [reply.subarray(0, reply.length - 3), reply.subarray(0, 20)] : [reply]) });
+    const b = await start({
+      tamper: (reply, ctx) => (isStatus(ctx) ? [reply.subarray(0, reply.length - 3), reply.subarray(0, 20)] : [reply]),
+    });
     await withIpmiSession(opts(b), async (s) => {
       await expect(getPower(s)).rejects.toThrow(IpmiTimeoutError);
     });
@@ -104,7 +118,12 @@ describe('hostile or broken BMC replies are rejected, never taken for an answer'
   });
 
   it('a BMC that cannot prove the session key (bad RAKP 4) never gets a session', async () => {
-    const b = await start({ tamper: (reply, ctx) => (ctx.stage === 'rakp4' ? [Buffer.concat([reply.subarray(0, reply.length - 1), Buffer.from([reply[reply.length - 1]! ^ 1])])] : [reply]) });
+    const b = await start({
+      tamper: (reply, ctx) =>
+        ctx.stage === 'rakp4'
+          ? [Buffer.concat([reply.subarray(0, reply.length - 1), Buffer.from([reply[reply.length - 1]! ^ 1])])]
+          : [reply],
+    });
     await expect(IpmiSession.open(opts(b))).rejects.toThrow(/RAKP 4 integrity check value mismatch/);
   });
 

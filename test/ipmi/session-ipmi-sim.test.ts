@@ -27,7 +27,23 @@ describe.runIf(enabled)('IpmiSession against OpenIPMI ipmi_sim (cipher suite 3)'
     ...o,
   });
   const ipmitool = async (...args: string[]): Promise<string> =>
-    (await run('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', sim.host, '-p', String(sim.port), '-U', SIM_USER, '-P', SIM_PASSWORD, ...args])).stdout.trim();
+    (
+      await run('ipmitool', [
+        '-I',
+        'lanplus',
+        '-C',
+        '3',
+        '-H',
+        sim.host,
+        '-p',
+        String(sim.port),
+        '-U',
+        SIM_USER,
+        '-P',
+        SIM_PASSWORD,
+        ...args,
+      ])
+    ).stdout.trim();
 
   beforeAll(async () => {
     sim = await startIpmiSim();

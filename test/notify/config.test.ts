@@ -19,19 +19,35 @@ describe('notifications config', () => {
     const { cfg, problems } = read(undefined);
     expect(problems).toEqual([]);
     expect(cfg).toMatchObject({
-      enabled: false, exchange: 'openstack', topic: 'notifications', durable: false, heartbeatS: 30,
-      outbox: { dir: '/var/lib/instance-ha/outbox', maxRecords: 10_000, maxBytes: 64 * 1024 * 1024 }, maxInFlight: 500,
+      enabled: false,
+      exchange: 'openstack',
+      topic: 'notifications',
+      durable: false,
+      heartbeatS: 30,
+      outbox: { dir: '/var/lib/instance-ha/outbox', maxRecords: 10_000, maxBytes: 64 * 1024 * 1024 },
+      maxInFlight: 500,
     });
   });
 
   it('reports every problem with its key path, unknown keys included', () => {
     const { problems } = read({
-      enabled: true, exchange: 'bad name', heartbeat: 'soon', outbox: { max_records: 0, colour: 'red' },
-      priorities: { 'instance_ha.host.failed': 'LOUD' }, tls: { ca_file: '/x' }, surprise: 1,
+      enabled: true,
+      exchange: 'bad name',
+      heartbeat: 'soon',
+      outbox: { max_records: 0, colour: 'red' },
+      priorities: { 'instance_ha.host.failed': 'LOUD' },
+      tls: { ca_file: '/x' },
+      surprise: 1,
     });
     expect(problems.map((p) => p.path).sort()).toEqual([
-      'notifications.exchange', 'notifications.heartbeat', 'notifications.outbox.colour', 'notifications.outbox.max_records',
-      'notifications.priorities.instance_ha.host.failed', 'notifications.surprise', 'notifications.tls', 'notifications.url',
+      'notifications.exchange',
+      'notifications.heartbeat',
+      'notifications.outbox.colour',
+      'notifications.outbox.max_records',
+      'notifications.priorities.instance_ha.host.failed',
+      'notifications.surprise',
+      'notifications.tls',
+      'notifications.url',
     ]);
   });
 
@@ -40,10 +56,23 @@ describe('notifications config', () => {
     const pw = join(dir, 'pw');
     writeFileSync(pw, 'fromfile\n');
     chmodSync(pw, 0o600);
-    const { cfg, problems } = read({ enabled: true, url: 'amqps://nova:inline@mq.example:5671/%2Fprod', password_file: pw, heartbeat: '10s' });
+    const { cfg, problems } = read({
+      enabled: true,
+      url: 'amqps://nova:inline@mq.example:5671/%2Fprod',
+      password_file: pw,
+      heartbeat: '10s',
+    });
     expect(problems).toEqual([]);
     const { url } = connectArgs(cfg, 'x');
-    expect(url).toMatchObject({ protocol: 'amqps', hostname: 'mq.example', port: 5671, username: 'nova', password: 'fromfile', vhost: '/prod', heartbeat: 10 });
+    expect(url).toMatchObject({
+      protocol: 'amqps',
+      hostname: 'mq.example',
+      port: 5671,
+      username: 'nova',
+      password: 'fromfile',
+      vhost: '/prod',
+      heartbeat: 10,
+    });
     expect(redactUrl(cfg.url)).toBe('amqps://nova:***@mq.example:5671/%2Fprod');
   });
 });

@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { ClusterEvent } from '../../src/core/events.js';
 import {
-  decodeEnvelope, encodeEnvelope, EVENT_TYPES, mapEvent, osloTimestamp, payloadData, routingKey, toNotification,
+  decodeEnvelope,
+  encodeEnvelope,
+  EVENT_TYPES,
+  mapEvent,
+  osloTimestamp,
+  payloadData,
+  routingKey,
+  toNotification,
 } from '../../src/notify/envelope.js';
 import { pyJsonDumps } from '../../src/notify/pyjson.js';
 import { canRun } from '../helpers/require.js';
@@ -51,18 +58,36 @@ describe('event table', () => {
   });
 
   it('EVENT_TYPES lists exactly what the table produces', () => {
-    const produced = new Set(ALL.map(mapEvent).filter((m) => m).map((m) => m!.eventType));
+    const produced = new Set(
+      ALL.map(mapEvent)
+        .filter((m) => m)
+        .map((m) => m!.eventType),
+    );
     expect([...produced].sort()).toEqual([...EVENT_TYPES].sort());
   });
 
   it('instance.failed carries server, project, user, tags, host, failure time, fence record and reason', () => {
     const n = toNotification(notRecovered(7), fixedDeps())!;
     expect(payloadData(n)).toEqual({
-      server_id: 'srv-7', server_name: 'vm-7', project_id: 'p-42', user_id: 'u-7', tags: ['team-a'], host: 'cmp1',
-      failed_at: '2026-11-21T08:15:00.123Z', reason: 'not tagged for automatic recovery',
+      server_id: 'srv-7',
+      server_name: 'vm-7',
+      project_id: 'p-42',
+      user_id: 'u-7',
+      tags: ['team-a'],
+      host: 'cmp1',
+      failed_at: '2026-11-21T08:15:00.123Z',
+      reason: 'not tagged for automatic recovery',
       fence: {
-        ok: true, level: 1, devices: ['ipmi-cmp1'], agent: 'fence_ipmilan', duration_ms: 4200, error: null, by: 'ctl1',
-        attempts: [{ level: 1, device: 'ipmi-cmp1', agent: 'fence_ipmilan', action: 'off', exit_code: 0, ok: true, duration_ms: 4200, detail: null }],
+        ok: true,
+        level: 1,
+        devices: ['ipmi-cmp1'],
+        agent: 'fence_ipmilan',
+        duration_ms: 4200,
+        error: null,
+        by: 'ctl1',
+        attempts: [
+          { level: 1, device: 'ipmi-cmp1', agent: 'fence_ipmilan', action: 'off', exit_code: 0, ok: true, duration_ms: 4200, detail: null },
+        ],
       },
     });
   });
@@ -116,7 +141,10 @@ describe('oslo v2 envelope', () => {
     const ours = encodeEnvelope(n);
     const theirs = execFileSync(
       'python3',
-      ['-c', "import json,sys; m=json.loads(sys.stdin.read()); i=json.loads(m['oslo.message']); sys.stdout.write(json.dumps({'oslo.version': '2.0', 'oslo.message': json.dumps(i)}))"],
+      [
+        '-c',
+        "import json,sys; m=json.loads(sys.stdin.read()); i=json.loads(m['oslo.message']); sys.stdout.write(json.dumps({'oslo.version': '2.0', 'oslo.message': json.dumps(i)}))",
+      ],
       { input: ours, encoding: 'utf8' },
     );
     expect(ours).toBe(theirs);

@@ -42,7 +42,13 @@ const UNUSED_URL = 'amqp://guest:s3cret@127.0.0.1:1/';
 describe('Notifier (scripted broker)', () => {
   it('re-sends from the oldest unconfirmed after failures: every id, first arrivals in order', async () => {
     const link = new FakeLink(3);
-    const n = new Notifier({ config: testConfig(UNUSED_URL, { ...fast, max_in_flight: 4 }), monitorHost: 'ctl1', log: silentLogger(), newId: counterIds(), link });
+    const n = new Notifier({
+      config: testConfig(UNUSED_URL, { ...fast, max_in_flight: 4 }),
+      monitorHost: 'ctl1',
+      log: silentLogger(),
+      newId: counterIds(),
+      link,
+    });
     n.publish(hostFailed('cmp1')); // before start: kept and sent after
     await n.start();
     for (let i = 1; i <= 20; i++) n.publish(notRecovered(i));

@@ -51,7 +51,9 @@ describe.skipIf(!up)('a stock oslo.messaging notification listener', () => {
     const sentinel = toNotification({ type: 'host.recovered', at: AT, host: 'cmp1', bootId: 'b2', previous: 'fenced' }, deps)!;
 
     const rabbitUrl = SHARED_RABBIT_URL.replace(/^amqp:/, 'rabbit:');
-    const py = track(spawn(PY, ['test/notify/py/oslo_consumer.py', rabbitUrl, cfg.exchange, cfg.topic, '4', '30'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const py = track(
+      spawn(PY, ['test/notify/py/oslo_consumer.py', rabbitUrl, cfg.exchange, cfg.topic, '4', '30'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     let stderr = '';
     py.stderr!.on('data', (d) => (stderr += String(d)));
     const got: Array<Record<string, unknown>> = [];
@@ -72,10 +74,15 @@ describe.skipIf(!up)('a stock oslo.messaging notification listener', () => {
     const [code] = await once(py, 'exit');
     expect(code, stderr).toBe(0);
     const view = (x: OsloNotification) => ({
-      priority: x.priority, publisher_id: x.publisher_id, event_type: x.event_type, payload: x.payload,
-      message_id: x.message_id, timestamp: x.timestamp,
+      priority: x.priority,
+      publisher_id: x.publisher_id,
+      event_type: x.event_type,
+      payload: x.payload,
+      message_id: x.message_id,
+      timestamp: x.timestamp,
     });
-    const byId = (a: Record<string, unknown>, b: Record<string, unknown>): number => String(a.message_id).localeCompare(String(b.message_id));
+    const byId = (a: Record<string, unknown>, b: Record<string, unknown>): number =>
+      String(a.message_id).localeCompare(String(b.message_id));
     expect(got.slice(0, 3).sort(byId)).toEqual(expected.map(view).sort(byId));
     expect(got[3]).toEqual(view(sentinel));
     expect(stderr).toContain('Found duplicate message(00000000000040008000000000000002)');

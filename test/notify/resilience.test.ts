@@ -35,9 +35,10 @@ afterAll(async () => {
   if (!process.env.IHA_KEEP_NODE) await node?.stop();
 });
 // TLS needs the dedicated node (and openssl for its certificates): decided here, before collection.
-const tlsNode = available ? (node as RabbitNode | null)?.tls ?? null : null;
+const tlsNode = available ? ((node as RabbitNode | null)?.tls ?? null) : null;
 if (available && !tlsNode) {
-  if (requireServices) throw new Error('no TLS broker node could be started (openssl?) and INSTANCE_HA_REQUIRE_SERVICES=1 forbids skipping');
+  if (requireServices)
+    throw new Error('no TLS broker node could be started (openssl?) and INSTANCE_HA_REQUIRE_SERVICES=1 forbids skipping');
   console.warn('SKIPPED amqps test: no dedicated broker node with TLS (openssl missing, or only the shared broker)');
 }
 
@@ -95,7 +96,12 @@ describe.skipIf(!available)('no notification lost when the broker misbehaves', (
         if (sent === 500) {
           // While we are at it: the heartbeat we asked for (5s in testConfig) is what the broker agreed.
           const rows = await node!.ctl('list_connections', 'timeout', 'client_properties', '--quiet', '--no-table-headers');
-          expect(rows.split('\n').find((l) => l.includes('instance-ha-notify cut'))?.split('\t')[0]).toBe('5');
+          expect(
+            rows
+              .split('\n')
+              .find((l) => l.includes('instance-ha-notify cut'))
+              ?.split('\t')[0],
+          ).toBe('5');
         }
         closed += await node!.closeConnections('instance-ha-notify cut');
       }
@@ -132,13 +138,20 @@ describe.skipIf(!available)('no notification lost when the broker misbehaves', (
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' }); // the child runs compiled code
     const cfg = testConfig(node!.url, { durable: true, max_in_flight: 20 });
     const raw = {
-      enabled: true, url: node!.url, exchange: cfg.exchange, topic: cfg.topic, durable: true, max_in_flight: 20,
+      enabled: true,
+      url: node!.url,
+      exchange: cfg.exchange,
+      topic: cfg.topic,
+      durable: true,
+      max_in_flight: 20,
       outbox: { dir: cfg.outbox.dir },
     };
-    const child = track(spawn(process.execPath, ['dist/bench/notify-proc.js'], {
-      env: { ...process.env, IHA_NOTIFY_PROC: JSON.stringify({ config: raw, count: 3000, idBase: 0 }) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }));
+    const child = track(
+      spawn(process.execPath, ['dist/bench/notify-proc.js'], {
+        env: { ...process.env, IHA_NOTIFY_PROC: JSON.stringify({ config: raw, count: 3000, idBase: 0 }) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
     let durable = false;
     for await (const line of createInterface({ input: child.stdout! })) {
       if (line.startsWith('durable')) durable = true;

@@ -39,12 +39,8 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     const expected = events.map((e) => toNotification(e, deps)).filter((x) => x !== null);
     const errors = await drainQueue(url, `${cfg.topic}.error`);
     const infos = await drainQueue(url, `${cfg.topic}.info`);
-    expect(errors.map((m) => m.content.toString('utf8'))).toEqual(
-      expected.filter((x) => x.priority === 'ERROR').map(encodeEnvelope),
-    );
-    expect(infos.map((m) => m.content.toString('utf8'))).toEqual(
-      expected.filter((x) => x.priority === 'INFO').map(encodeEnvelope),
-    );
+    expect(errors.map((m) => m.content.toString('utf8'))).toEqual(expected.filter((x) => x.priority === 'ERROR').map(encodeEnvelope));
+    expect(infos.map((m) => m.content.toString('utf8'))).toEqual(expected.filter((x) => x.priority === 'INFO').map(encodeEnvelope));
     expect(errors[0]!.fields).toMatchObject({ exchange: cfg.exchange, routingKey: `${cfg.topic}.error` });
     expect(errors[0]!.properties).toMatchObject({ contentType: 'application/json', messageId: expected[0]!.message_id });
   });
@@ -73,7 +69,10 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     const run = async (argv: string[]): Promise<{ code: number; out: string }> => {
       let out = '';
       const code = await printEvents([...argv, '--idle', '300ms'], {
-        out: (l) => (out += l + '\n'), err: () => {}, log: silentLogger(), config: cfg,
+        out: (l) => (out += l + '\n'),
+        err: () => {},
+        log: silentLogger(),
+        config: cfg,
         onReady: () => {
           n.publish(hostFailed('cmp1'));
           n.publish(notRecovered(5));
@@ -88,7 +87,10 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
       '2026-11-21 08:15:00.123000 ERROR instance_ha.instance.failed host=cmp1 server=srv-5(vm-5) outcome: not recovered: not tagged for automatic recovery',
     ]);
     const json = await run(['--json', '--type', 'instance.*']);
-    const lines = json.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = json.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.event_type)).toEqual(['instance_ha.instance.failed']);
     expect(lines[0].payload['instance_ha_object.data'].server_id).toBe('srv-5');
     expect((await run(['--bogus'])).code).toBe(2);
@@ -106,7 +108,10 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     const tagged = { ...SERVER, id: 'srv-tagged', tags: ['automatic-recovery'] };
     let out = '';
     const code = await printEvents(['--json', '--idle', '300ms'], {
-      out: (l) => (out += l + '\n'), err: () => {}, log: silentLogger(), config: cfg,
+      out: (l) => (out += l + '\n'),
+      err: () => {},
+      log: silentLogger(),
+      config: cfg,
       onReady: () => {
         n.publish(hostFailed('cmp1'));
         n.publish({ type: 'host.fenced', at: AT, host: 'cmp1', record: FENCE });
@@ -118,7 +123,10 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
       },
     });
     expect(code).toBe(0);
-    const seen = out.trim().split('\n').map((l) => JSON.parse(l));
+    const seen = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const data = (x: { payload: Record<string, { server_id?: string }> }) => x.payload['instance_ha_object.data']!;
     const failed = seen.filter((x) => x.event_type === 'instance_ha.instance.failed').map((x) => data(x).server_id);
     expect(failed).toEqual(['srv-1', 'srv-2', 'srv-3']);

@@ -72,8 +72,16 @@ describe('Keystone session', () => {
     sim = await startNovaSim({ hosts: ['c1'] });
     const http = simHttp();
     const session = new KeystoneSession({
-      credentials: { authUrl: sim.authUrl, method: 'application_credential', applicationCredentialId: 'ac-admin', applicationCredentialSecret: 'ac-secret', interface: 'internal' },
-      http, log: http.log, renewBeforeMs: 0,
+      credentials: {
+        authUrl: sim.authUrl,
+        method: 'application_credential',
+        applicationCredentialId: 'ac-admin',
+        applicationCredentialSecret: 'ac-secret',
+        interface: 'internal',
+      },
+      http,
+      log: http.log,
+      renewBeforeMs: 0,
     });
     expect(await session.endpoint('compute')).toBe(`${sim.url}/compute/v2.1`);
   });
@@ -112,7 +120,7 @@ describe('compute client', () => {
     expect(await compute.findService('c1')).not.toBeNull();
   });
 
-  it('4xx: never retried, reported with Nova\'s fault message', async () => {
+  it("4xx: never retried, reported with Nova's fault message", async () => {
     sim = await startNovaSim({ hosts: ['c1', 'c2'], servers: [{ name: 'a', host: 'c1' }] });
     const { compute } = simClient(sim);
     const id = [...sim.model.servers.keys()][0]!;
@@ -158,20 +166,39 @@ describe('credentials', () => {
   it('reads a clouds.yaml cloud (password and application credential)', () => {
     const dir = tempDir('iha-clouds-');
     const file = join(dir, 'clouds.yaml');
-    writeFileSync(file, [
-      'clouds:',
-      '  pw:', '    auth: {auth_url: "http://k:5000/v3", username: admin, password: s3cret, project_name: admin, user_domain_name: Default, project_domain_name: Default}',
-      '    region_name: RegionOne', '    interface: internal',
-      '  ac:', '    auth_type: v3applicationcredential', '    auth: {auth_url: "http://k:5000", application_credential_id: abc, application_credential_secret: xyz}',
-    ].join('\n'));
-    expect(loadCredentials({ cloud: 'pw', file, env: {} })).toMatchObject({ method: 'password', username: 'admin', password: 's3cret', regionName: 'RegionOne', interface: 'internal' });
-    expect(loadCredentials({ cloud: 'ac', env: { OS_CLIENT_CONFIG_FILE: file } })).toMatchObject({ method: 'application_credential', applicationCredentialId: 'abc' });
+    writeFileSync(
+      file,
+      [
+        'clouds:',
+        '  pw:',
+        '    auth: {auth_url: "http://k:5000/v3", username: admin, password: s3cret, project_name: admin, user_domain_name: Default, project_domain_name: Default}',
+        '    region_name: RegionOne',
+        '    interface: internal',
+        '  ac:',
+        '    auth_type: v3applicationcredential',
+        '    auth: {auth_url: "http://k:5000", application_credential_id: abc, application_credential_secret: xyz}',
+      ].join('\n'),
+    );
+    expect(loadCredentials({ cloud: 'pw', file, env: {} })).toMatchObject({
+      method: 'password',
+      username: 'admin',
+      password: 's3cret',
+      regionName: 'RegionOne',
+      interface: 'internal',
+    });
+    expect(loadCredentials({ cloud: 'ac', env: { OS_CLIENT_CONFIG_FILE: file } })).toMatchObject({
+      method: 'application_credential',
+      applicationCredentialId: 'abc',
+    });
     expect(() => loadCredentials({ cloud: 'nope', file, env: {} })).toThrow(/cloud 'nope' not found/);
   });
 
   it('reads OS_* variables and names what is missing', () => {
-    expect(loadCredentials({ env: { OS_AUTH_URL: 'http://k/v3', OS_USERNAME: 'u', OS_PASSWORD: 'p', OS_PROJECT_NAME: 'x', OS_INTERFACE: 'publicURL' } }))
-      .toMatchObject({ method: 'password', interface: 'public', projectName: 'x' });
+    expect(
+      loadCredentials({
+        env: { OS_AUTH_URL: 'http://k/v3', OS_USERNAME: 'u', OS_PASSWORD: 'p', OS_PROJECT_NAME: 'x', OS_INTERFACE: 'publicURL' },
+      }),
+    ).toMatchObject({ method: 'password', interface: 'public', projectName: 'x' });
     expect(() => loadCredentials({ env: {} })).toThrow(/no cloud configured/);
     expect(() => loadCredentials({ env: { OS_AUTH_URL: 'http://k/v3', OS_USERNAME: 'u' } })).toThrow(/without a password/);
   });
@@ -179,9 +206,19 @@ describe('credentials', () => {
   it('createComputeClient works end to end from OS_* variables', async () => {
     sim = await startNovaSim({ hosts: ['c1'] });
     const { log } = capture();
-    const c = createComputeClient({ requestTimeoutMs: 2000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10, tokenRenewBeforeMs: 0 }, {
-      log, env: { OS_AUTH_URL: sim.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin', OS_REGION_NAME: 'RegionOne' },
-    });
+    const c = createComputeClient(
+      { requestTimeoutMs: 2000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10, tokenRenewBeforeMs: 0 },
+      {
+        log,
+        env: {
+          OS_AUTH_URL: sim.authUrl,
+          OS_USERNAME: 'admin',
+          OS_PASSWORD: 'admin',
+          OS_PROJECT_NAME: 'admin',
+          OS_REGION_NAME: 'RegionOne',
+        },
+      },
+    );
     expect((await c.versions()).max).toBe('2.96');
   });
 });
@@ -190,7 +227,18 @@ describe('migrations paging', () => {
   it('follows migrations_links past the 1000-record page', async () => {
     sim = await startNovaSim({ hosts: ['c1'] });
     for (let i = 0; i < 1501; i++) {
-      sim.model.migrations.push({ id: i + 1, uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, instanceUuid: 'x', sourceCompute: 'c1', destCompute: 'c2', status: 'completed', createdAt: new Date().toISOString(), updatedAt: null, userId: 'u', projectId: 'p' });
+      sim.model.migrations.push({
+        id: i + 1,
+        uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        instanceUuid: 'x',
+        sourceCompute: 'c1',
+        destCompute: 'c2',
+        status: 'completed',
+        createdAt: new Date().toISOString(),
+        updatedAt: null,
+        userId: 'u',
+        projectId: 'p',
+      });
     }
     const { compute } = simClient(sim);
     expect((await compute.listMigrations({ sourceCompute: 'c1' })).length).toBe(1501);
@@ -202,9 +250,31 @@ describe('custom CA bundle', () => {
     const { execFileSync } = await import('node:child_process');
     const { readFileSync } = await import('node:fs');
     const dir = tempDir('iha-tls-');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    sim = await startNovaSim({ hosts: ['c1'], tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') } });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    sim = await startNovaSim({
+      hosts: ['c1'],
+      tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') },
+    });
     const env = { OS_AUTH_URL: sim.authUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin' };
     const base = { requestTimeoutMs: 2000, retries: 0, minBackoffMs: 5, maxBackoffMs: 10, tokenRenewBeforeMs: 0 };
     const { log } = capture();
@@ -219,10 +289,17 @@ describe('inline compute.auth', () => {
   it('authenticates with credentials from the monitor config', async () => {
     sim = await startNovaSim({ hosts: ['c1'] });
     const { log } = capture();
-    const c = createComputeClient({
-      requestTimeoutMs: 2000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10, tokenRenewBeforeMs: 0,
-      auth: { authUrl: sim.authUrl, username: 'admin', password: 'admin', projectName: 'admin' },
-    }, { log, env: {} });
+    const c = createComputeClient(
+      {
+        requestTimeoutMs: 2000,
+        retries: 1,
+        minBackoffMs: 5,
+        maxBackoffMs: 10,
+        tokenRenewBeforeMs: 0,
+        auth: { authUrl: sim.authUrl, username: 'admin', password: 'admin', projectName: 'admin' },
+      },
+      { log, env: {} },
+    );
     expect((await c.findService('c1'))?.host).toBe('c1');
   });
 });

@@ -22,7 +22,10 @@ const env = process.env;
 const hosts = (env.IHA_E2E_HOSTS ?? '').split(',').filter(Boolean);
 const victim = env.IHA_E2E_HOST ?? '';
 const enabled = env.IHA_REAL_CLOUD === '1' && !!env.OS_CLOUD && hosts.includes(victim) && !!env.IHA_E2E_KILL_CMD;
-if (!enabled) console.log('test:openstack (monitors) skipped: needs OS_CLOUD, IHA_E2E_HOSTS, IHA_E2E_HOST and IHA_E2E_KILL_CMD, through `npm run test:openstack`');
+if (!enabled)
+  console.log(
+    'test:openstack (monitors) skipped: needs OS_CLOUD, IHA_E2E_HOSTS, IHA_E2E_HOST and IHA_E2E_KILL_CMD, through `npm run test:openstack`',
+  );
 
 describe.skipIf(!enabled)('the monitors against a real cloud (OS_CLOUD)', () => {
   it('a lost host is fenced and its tagged servers come back elsewhere; unfence returns it', async () => {
@@ -33,7 +36,9 @@ describe.skipIf(!enabled)('the monitors against a real cloud (OS_CLOUD)', () => 
     const untagged = before.filter((s) => !s.tags.includes('automatic-recovery'));
     const p = new Processes('iha-real-cloud-');
     try {
-      const devices = Object.fromEntries(hosts.map((h) => [`fake-${h}`, { agent: agentPath('fence_fake'), options: { state_file: `${p.dir}/${h}.power` } }]));
+      const devices = Object.fromEntries(
+        hosts.map((h) => [`fake-${h}`, { agent: agentPath('fence_fake'), options: { state_file: `${p.dir}/${h}.power` } }]),
+      );
       const layout = writeClusterFiles(p.dir, {
         monitors: 3,
         hosts,
@@ -47,7 +52,11 @@ describe.skipIf(!enabled)('the monitors against a real cloud (OS_CLOUD)', () => 
       });
       for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
       for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
-      const up = await waitForStatus(layout.monitors[0]!.socket, (s) => s.cluster.coordinator !== null && s.hosts.every((h) => h.lastHeartbeatAgeMs !== null), 20_000);
+      const up = await waitForStatus(
+        layout.monitors[0]!.socket,
+        (s) => s.cluster.coordinator !== null && s.hosts.every((h) => h.lastHeartbeatAgeMs !== null),
+        20_000,
+      );
       expect(up.ok).toBe(true);
 
       const started = Date.now();
@@ -65,7 +74,10 @@ describe.skipIf(!enabled)('the monitors against a real cloud (OS_CLOUD)', () => 
         execSync(env.IHA_E2E_REVIVE_CMD, { stdio: 'inherit' });
         const beacon = layout.hosts.find((h) => h.name === victim)!;
         p.start(`${victim}-again`, ['beacon', '--config', beacon.config]);
-        const run = spawnSync(process.execPath, [CLI, 'unfence', victim, '--config', layout.monitors[0]!.config], { encoding: 'utf8', env: process.env });
+        const run = spawnSync(process.execPath, [CLI, 'unfence', victim, '--config', layout.monitors[0]!.config], {
+          encoding: 'utf8',
+          env: process.env,
+        });
         expect(run.status, `unfence: ${run.stdout}\n${run.stderr}`).toBe(0);
         expect(run.stdout).toMatch(/forced_down cleared/);
         expect(await compute.findService(victim)).toMatchObject({ forcedDown: false, status: 'enabled' });

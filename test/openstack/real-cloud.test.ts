@@ -35,38 +35,60 @@ describe.skipIf(!enabled)('real cloud (OS_CLOUD)', () => {
     if (host) expect(await compute.findService(host)).not.toBeNull();
   });
 
-  it.skipIf(!host)('recovers a failed host: force-down, disable, tagged servers ACTIVE elsewhere, others reported', async () => {
-    const before = await compute.listServers({ host: host! });
-    const tagged = before.filter((s) => s.tags.includes('automatic-recovery') && s.status === 'ACTIVE');
-    const untagged = before.filter((s) => !s.tags.includes('automatic-recovery'));
-    if (env.IHA_E2E_KILL_CMD) execSync(env.IHA_E2E_KILL_CMD, { stdio: 'inherit' });
-    const events = new EventLog();
-    const started = Date.now();
-    const recoverer = new NovaRecoverer({
-      compute, events, log,
-      cfg: { ...RECOVERY_DEFAULTS, journalDir: tempDir('iha-e2e-'), pollIntervalMs: 500, instanceTimeoutMs: 300_000 },
-    });
-    const summary = await recoverer.recover(host!, { ok: true, durationMs: 0, attempts: [], by: 'test:openstack' }, new AbortController().signal);
-    console.log(`recovered ${host} in ${Date.now() - started} ms: ${JSON.stringify(summary)}`);
-    expect(summary).toMatchObject({ selected: tagged.length, evacuated: tagged.length, failed: 0 });
-    const svc = await compute.findService(host!);
-    expect(svc).toMatchObject({ forcedDown: true, status: 'disabled', state: 'down' });
-    expect(svc!.disabledReason).toMatch(/^instance-ha: fenced/);
-    for (const s of tagged) {
-      const now = await compute.getServer(s.id);
-      expect(now).toMatchObject({ status: 'ACTIVE', taskState: null });
-      expect(now!.host).not.toBe(host);
-    }
-    const reported = events.ofType('instance.not_recovered').map((e) => e.server.id).sort();
-    expect(reported).toEqual(untagged.map((s) => s.id).sort());
-    for (const s of untagged) expect((await compute.getServer(s.id))!.host).toBe(host);
-  }, 600_000);
+  it.skipIf(!host)(
+    'recovers a failed host: force-down, disable, tagged servers ACTIVE elsewhere, others reported',
+    async () => {
+      const before = await compute.listServers({ host: host! });
+      const tagged = before.filter((s) => s.tags.includes('automatic-recovery') && s.status === 'ACTIVE');
+      const untagged = before.filter((s) => !s.tags.includes('automatic-recovery'));
+      if (env.IHA_E2E_KILL_CMD) execSync(env.IHA_E2E_KILL_CMD, { stdio: 'inherit' });
+      const events = new EventLog();
+      const started = Date.now();
+      const recoverer = new NovaRecoverer({
+        compute,
+        events,
+        log,
+        cfg: { ...RECOVERY_DEFAULTS, journalDir: tempDir('iha-e2e-'), pollIntervalMs: 500, instanceTimeoutMs: 300_000 },
+      });
+      const summary = await recoverer.recover(
+        host!,
+        { ok: true, durationMs: 0, attempts: [], by: 'test:openstack' },
+        new AbortController().signal,
+      );
+      console.log(`recovered ${host} in ${Date.now() - started} ms: ${JSON.stringify(summary)}`);
+      expect(summary).toMatchObject({ selected: tagged.length, evacuated: tagged.length, failed: 0 });
+      const svc = await compute.findService(host!);
+      expect(svc).toMatchObject({ forcedDown: true, status: 'disabled', state: 'down' });
+      expect(svc!.disabledReason).toMatch(/^instance-ha: fenced/);
+      for (const s of tagged) {
+        const now = await compute.getServer(s.id);
+        expect(now).toMatchObject({ status: 'ACTIVE', taskState: null });
+        expect(now!.host).not.toBe(host);
+      }
+      const reported = events
+        .ofType('instance.not_recovered')
+        .map((e) => e.server.id)
+        .sort();
+      expect(reported).toEqual(untagged.map((s) => s.id).sort());
+      for (const s of untagged) expect((await compute.getServer(s.id))!.host).toBe(host);
+    },
+    600_000,
+  );
 
-  it.skipIf(!host || !env.IHA_E2E_REVIVE_CMD)('returns the host: unfence retries until Nova clears forced_down, then enables', async () => {
-    execSync(env.IHA_E2E_REVIVE_CMD!, { stdio: 'inherit' });
-    const res = await unfenceHost(host!, {}, { compute, log, cfg: { ...RECOVERY_DEFAULTS.unfence, retryIntervalMs: 1_000, timeoutMs: 180_000 } }, new AbortController().signal);
-    console.log(`unfence ${host}: ${JSON.stringify(res)}`);
-    expect(res.ok).toBe(true);
-    expect(await compute.findService(host!)).toMatchObject({ forcedDown: false, status: 'enabled' });
-  }, 240_000);
+  it.skipIf(!host || !env.IHA_E2E_REVIVE_CMD)(
+    'returns the host: unfence retries until Nova clears forced_down, then enables',
+    async () => {
+      execSync(env.IHA_E2E_REVIVE_CMD!, { stdio: 'inherit' });
+      const res = await unfenceHost(
+        host!,
+        {},
+        { compute, log, cfg: { ...RECOVERY_DEFAULTS.unfence, retryIntervalMs: 1_000, timeoutMs: 180_000 } },
+        new AbortController().signal,
+      );
+      console.log(`unfence ${host}: ${JSON.stringify(res)}`);
+      expect(res.ok).toBe(true);
+      expect(await compute.findService(host!)).toMatchObject({ forcedDown: false, status: 'enabled' });
+    },
+    240_000,
+  );
 });

@@ -30,7 +30,15 @@ describe.runIf(haveChromium)('dashboard in chromium', () => {
     c = await startOpsCluster({ monitors: 3, hosts: ['cmp1', 'cmp2', 'cmp3', 'cmp4'], beaconIntervalMs: 500, unfenceable: ['cmp3'] });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   }, 60_000);

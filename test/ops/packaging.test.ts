@@ -28,14 +28,27 @@ describe('npm package', () => {
     await run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
     const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     files = (await run('tar', ['tzf', join(dir, tgz)])).stdout.trim().split('\n');
-    await run('npm', ['install', '-g', '--prefix', join(dir, 'prefix'), '--prefer-offline', '--no-audit', '--no-fund', join(dir, tgz)], { cwd: dir });
+    await run('npm', ['install', '-g', '--prefix', join(dir, 'prefix'), '--prefer-offline', '--no-audit', '--no-fund', join(dir, tgz)], {
+      cwd: dir,
+    });
     bin = join(dir, 'prefix', 'bin');
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('ships compiled JS, launchers, dashboard, units and examples — no TypeScript, tests or maps', () => {
-    for (const f of ['package/dist/src/cli/main.js', 'package/agents/fence_ipmi', 'package/agents/fence_fake', 'package/dashboard/index.html', 'package/dashboard/dashboard.js', 'package/systemd/instance-ha-monitor.service', 'package/examples/monitor.yaml']) expect(files, f).toContain(f);
-    expect(files.filter((f) => f.endsWith('.ts') || f.endsWith('.map') || f.startsWith('package/test/') || f.startsWith('package/src/'))).toEqual([]);
+    for (const f of [
+      'package/dist/src/cli/main.js',
+      'package/agents/fence_ipmi',
+      'package/agents/fence_fake',
+      'package/dashboard/index.html',
+      'package/dashboard/dashboard.js',
+      'package/systemd/instance-ha-monitor.service',
+      'package/examples/monitor.yaml',
+    ])
+      expect(files, f).toContain(f);
+    expect(
+      files.filter((f) => f.endsWith('.ts') || f.endsWith('.map') || f.startsWith('package/test/') || f.startsWith('package/src/')),
+    ).toEqual([]);
     // The demo's simulators ship (the demo runs from an installed package); the simulation's world does not.
     expect(files).toContain('package/dist/src/testbed/nova-sim/main.js');
     expect(files.filter((f) => /^package\/dist\/src\/testbed\/(sim|net|clock)\//.test(f))).toEqual([]);
@@ -51,7 +64,20 @@ describe('npm package', () => {
 
   it('answers --help on every command with the help text beside it, with examples', async () => {
     const documented = [...COMMANDS].filter(([, c]) => c.help !== undefined);
-    expect(documented.map(([name]) => name).sort()).toEqual(['ack-mass-failure', 'agents', 'beacon', 'config', 'demo', 'events', 'fence', 'history', 'maintenance', 'monitor', 'status', 'unfence']);
+    expect(documented.map(([name]) => name).sort()).toEqual([
+      'ack-mass-failure',
+      'agents',
+      'beacon',
+      'config',
+      'demo',
+      'events',
+      'fence',
+      'history',
+      'maintenance',
+      'monitor',
+      'status',
+      'unfence',
+    ]);
     for (const [cmd, { help }] of documented) {
       const { stdout } = await run(join(bin, 'instance-ha'), [cmd, '--help']);
       expect(stdout, cmd).toBe(`${help}\n`);
@@ -70,7 +96,10 @@ describe('npm package', () => {
     chmodSync(join(etc, 'cluster.key'), 0o600);
     const pkg = join(dir, 'prefix', 'lib', 'node_modules', 'instance-ha');
     for (const kind of ['monitor', 'beacon']) {
-      writeFileSync(join(etc, `${kind}.yaml`), readFileSync(join(pkg, 'examples', `${kind}.yaml`), 'utf8').replaceAll('/etc/instance-ha/', `${etc}/`));
+      writeFileSync(
+        join(etc, `${kind}.yaml`),
+        readFileSync(join(pkg, 'examples', `${kind}.yaml`), 'utf8').replaceAll('/etc/instance-ha/', `${etc}/`),
+      );
       const { stdout } = await run(join(bin, 'instance-ha'), ['config', 'check', join(etc, `${kind}.yaml`), '--kind', kind]);
       expect(stdout).toContain(`valid ${kind} configuration`);
     }
@@ -85,7 +114,10 @@ describe('npm package', () => {
     try {
       let page = '';
       for (let i = 0; i < 100 && !page; i++) {
-        page = await fetch(`${api}/`).then((r) => (r.ok ? r.text() : ''), () => '');
+        page = await fetch(`${api}/`).then(
+          (r) => (r.ok ? r.text() : ''),
+          () => '',
+        );
         if (!page) await new Promise((r) => setTimeout(r, 100));
       }
       expect(page).toContain('<script type="module" src="/dashboard.js">');

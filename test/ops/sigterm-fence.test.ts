@@ -37,7 +37,10 @@ describe('SIGTERM during an in-flight fence', () => {
     await expect.poll(messages, { timeout: 5000 }).toContain('host fenced'); // the log is written behind the exit
     const msgs = messages();
     const steps = ['stopping', 'waiting for in-flight work before stopping', 'host fenced'].map((m) => msgs.indexOf(m));
-    expect(steps.every((i) => i >= 0), msgs.slice(-10).join(' | ')).toBe(true);
+    expect(
+      steps.every((i) => i >= 0),
+      msgs.slice(-10).join(' | '),
+    ).toBe(true);
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
     expect(msgs.filter((m) => m.startsWith('grace over') || m.startsWith('second signal'))).toEqual([]);
     const types = readHistory(m.stateDir, { host: 'cmp1' }).map((e) => e.event.type);

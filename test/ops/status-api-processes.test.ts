@@ -22,7 +22,10 @@ let c: OpsCluster;
 function secretKeys(v: unknown, path = ''): string[] {
   if (Array.isArray(v)) return v.flatMap((x, i) => secretKeys(x, `${path}[${i}]`));
   if (v === null || typeof v !== 'object') return [];
-  return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => [...(isSecretName(k) ? [`${path}.${k}`] : []), ...secretKeys(x, `${path}.${k}`)]);
+  return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => [
+    ...(isSecretName(k) ? [`${path}.${k}`] : []),
+    ...secretKeys(x, `${path}.${k}`),
+  ]);
 }
 
 function metricValue(text: string, name: string, labels = ''): number | undefined {
@@ -79,7 +82,9 @@ describe('status API, history and metrics on real processes', () => {
     expect(existsSync(join(stateDir, 'history.jsonl'))).toBe(true);
     const fenced = h.body.entries.find((e) => e.event.type === 'host.fenced')!;
     expect(Date.parse(fenced.time)).toBeGreaterThanOrEqual(killedAt); // this incident's, not an older one
-    const future = await getJson<{ entries: JournalEntry[] }>(`${c.api[coord]}/api/history?host=cmp2&since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+    const future = await getJson<{ entries: JournalEntry[] }>(
+      `${c.api[coord]}/api/history?host=cmp2&since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+    );
     expect(future.body.entries).toEqual([]);
   });
 
@@ -92,7 +97,10 @@ describe('status API, history and metrics on real processes', () => {
     expect(lines.some((l) => /host\.fenced\s+cmp2 .*record=ok\/level 1\/fence_fake/.test(l))).toBe(true);
     expect(lines.every((l) => l.includes('cmp2'))).toBe(true);
     const viaFile = await run(process.execPath, [CLI, 'history', 'cmp2', '--state-dir', m.stateDir, '--json']);
-    const entries = viaFile.stdout.trim().split('\n').map((l) => JSON.parse(l) as JournalEntry);
+    const entries = viaFile.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JournalEntry);
     expect(entries.map((e) => e.event.type)).toContain('host.fenced');
     const none = await run(process.execPath, [CLI, 'history', 'cmp1', '--state-dir', m.stateDir]);
     expect(none.stdout).toMatch(/no events for cmp1/);
@@ -117,14 +125,19 @@ describe('status API, history and metrics on real processes', () => {
   it('leaves cleanly on SIGTERM with exit code 0 (monitor and beacon)', async () => {
     for (const name of ['mon3', 'cmp1']) {
       const child = c.p.children.get(name)!;
-      const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
+        child.once('exit', (code, signal) => r({ code, signal })),
+      );
       c.p.kill(name, 'SIGTERM');
       const res = await exited;
       expect(res, name).toEqual({ code: 0, signal: null });
       // It left on the signal at once: nothing in flight to wait for, no grace running out.
       const log = join(c.p.dir, `${name}.log`);
       await expect.poll(() => daemonLogMessages(log), { timeout: 5000 }).toContain('stopping');
-      expect(daemonLogMessages(log).filter((m) => /^(waiting for in-flight work|grace over|second signal)/.test(m)), name).toEqual([]);
+      expect(
+        daemonLogMessages(log).filter((m) => /^(waiting for in-flight work|grace over|second signal)/.test(m)),
+        name,
+      ).toEqual([]);
     }
     // The control socket is removed on the way out.
     expect(existsSync(c.layout.monitors[2]!.socket)).toBe(false);

@@ -26,11 +26,15 @@ let dir: string;
 function get(url: string, o: { ca?: string; token?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const headers = o.token ? { authorization: `Bearer ${o.token}` } : {};
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { headers, timeout: 3000, ...(o.ca ? { ca: o.ca } : {}) }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(
+      url,
+      { headers, timeout: 3000, ...(o.ca ? { ca: o.ca } : {}) },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end();
@@ -40,7 +44,29 @@ function get(url: string, o: { ca?: string; token?: string }): Promise<{ status:
 describe.runIf(haveOpenssl)('status API over TLS', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'iha-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     chmodSync(join(dir, 'key.pem'), 0o600);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,12 +81,22 @@ describe.runIf(haveOpenssl)('status API over TLS', () => {
     } finally {
       chmodSync(join(dir, 'key.pem'), 0o600);
     }
-    expect(() => parseConfig(BASE + `status_api: { tls: { cert_file: ${dir}/cert.pem } }\n`, 'm.yaml', readMonitorConfig)).toThrow(/status_api\.tls\.key_file.*required/);
+    expect(() => parseConfig(BASE + `status_api: { tls: { cert_file: ${dir}/cert.pem } }\n`, 'm.yaml', readMonitorConfig)).toThrow(
+      /status_api\.tls\.key_file.*required/,
+    );
   });
 
   it('serves HTTPS with the token, and nothing over plain HTTP', async () => {
     const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    const srv = new StatusApiServer({ listen: { host: '127.0.0.1', port: 0 }, token: TOKEN, tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') }, snapshot: () => ({ ok: true }), journal: new EventJournal({ monitorId: 'm1', stateDir: null, log: silentLogger() }), stateDir: null, log: silentLogger() });
+    const srv = new StatusApiServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      token: TOKEN,
+      tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') },
+      snapshot: () => ({ ok: true }),
+      journal: new EventJournal({ monitorId: 'm1', stateDir: null, log: silentLogger() }),
+      stateDir: null,
+      log: silentLogger(),
+    });
     const { port } = await srv.start();
     try {
       expect(await get(`https://127.0.0.1:${port}/api/status`, { ca: cert, token: TOKEN })).toEqual({ status: 200, body: '{"ok":true}' });

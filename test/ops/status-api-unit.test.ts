@@ -21,7 +21,10 @@ const problems = (extra: string): string[] => {
     read(extra);
     return [];
   } catch (err) {
-    return (err as ConfigError).message.split('\n').slice(1).map((l) => l.trim());
+    return (err as ConfigError).message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
   }
 };
 
@@ -33,7 +36,9 @@ describe('status_api / metrics config', () => {
   });
 
   it('refuses a non-loopback status API without a token, accepts it with one', () => {
-    expect(problems('status_api: { listen: 0.0.0.0:7411 }').join('\n')).toMatch(/status_api\.listen.*not a loopback address: set token_file/);
+    expect(problems('status_api: { listen: 0.0.0.0:7411 }').join('\n')).toMatch(
+      /status_api\.listen.*not a loopback address: set token_file/,
+    );
     expect(read(`status_api: { listen: 0.0.0.0:7411, token: ${'t'.repeat(20)} }`).ops.statusApi.token).toBe('t'.repeat(20));
     expect(problems('status_api: { listen: "[::1]:7411" }')).toEqual([]);
   });
@@ -46,7 +51,10 @@ describe('status_api / metrics config', () => {
 
 describe('scrubSecrets', () => {
   it('drops secret-named fields at any depth, keeps identifiers', () => {
-    const out = scrubSecrets({ a: { password: 'x', passwd: 'y', token: 'z', clusterKey: 'k', cluster_key: 'k', apiToken: 't', bootId: 'b', routingKey: 'r' }, list: [{ secret: 's', host: 'h' }] });
+    const out = scrubSecrets({
+      a: { password: 'x', passwd: 'y', token: 'z', clusterKey: 'k', cluster_key: 'k', apiToken: 't', bootId: 'b', routingKey: 'r' },
+      list: [{ secret: 's', host: 'h' }],
+    });
     expect(out).toEqual({ a: { bootId: 'b', routingKey: 'r' }, list: [{ host: 'h' }] });
   });
 });
@@ -75,7 +83,7 @@ describe('event journal and history file', () => {
     expect((await readHistoryAsync(dir)).map((e) => e.seq)).toEqual([1, 2, 3]);
     expect((await readHistoryAsync(dir, { host: 'a' })).map((e) => e.seq)).toEqual([1, 3]);
     expect((await readHistoryAsync(dir, { limit: 2 })).map((e) => e.seq)).toEqual([2, 3]);
-    expect((await readHistoryAsync(dir, { host: 'zz' }))).toEqual([]);
+    expect(await readHistoryAsync(dir, { host: 'zz' })).toEqual([]);
   });
 
   it('rotates at max size, and reads the rotated file first', () => {
@@ -84,7 +92,11 @@ describe('event journal and history file', () => {
       const j = new EventJournal({ monitorId: 'm1', stateDir: d2, log: silentLogger(), maxBytes: 400 });
       for (let i = 0; i < 6; i++) j.publish(ev(`h${i}`));
       expect(readFileSync(join(d2, 'history.jsonl.1'), 'utf8').length).toBeGreaterThan(0);
-      expect(readHistory(d2).map((e) => e.seq).slice(-3)).toEqual([4, 5, 6]);
+      expect(
+        readHistory(d2)
+          .map((e) => e.seq)
+          .slice(-3),
+      ).toEqual([4, 5, 6]);
     } finally {
       rmSync(d2, { recursive: true, force: true });
     }
@@ -113,7 +125,14 @@ describe('status API with a bearer token', () => {
   let base: string;
   beforeAll(async () => {
     const journal = new EventJournal({ monitorId: 'm1', stateDir: null, log: silentLogger() });
-    srv = new StatusApiServer({ listen: { host: '127.0.0.1', port: 0 }, token, snapshot: () => ({ hosts: [], fence: { password: 'leak' } }), journal, stateDir: null, log: silentLogger() });
+    srv = new StatusApiServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      token,
+      snapshot: () => ({ hosts: [], fence: { password: 'leak' } }),
+      journal,
+      stateDir: null,
+      log: silentLogger(),
+    });
     const a = await srv.start();
     base = `http://127.0.0.1:${a.port}`;
   });
@@ -132,13 +151,38 @@ describe('status API with a bearer token', () => {
 });
 
 describe('metrics sink', () => {
-  const snap = { cluster: { quorate: true, votes: 3, needed: 2, coordinator: 'm1', acting: true, members: [] }, hosts: [{ state: 'up' }, { state: 'fenced' }], alarms: [{ kind: 'fence_failed' }], counters: { received: 1, accepted: 1, dropped: {} } } as unknown as StatusSnapshot;
+  const snap = {
+    cluster: { quorate: true, votes: 3, needed: 2, coordinator: 'm1', acting: true, members: [] },
+    hosts: [{ state: 'up' }, { state: 'fenced' }],
+    alarms: [{ kind: 'fence_failed' }],
+    counters: { received: 1, accepted: 1, dropped: {} },
+  } as unknown as StatusSnapshot;
   it('turns events into detection, fencing and evacuation metrics without tenant labels', async () => {
-    const m = new MonitorMetrics({ snapshot: () => snap, processMetrics: false, notifier: () => ({ published: 5, confirmed: 4, outboxDepth: 1, connected: false }) });
+    const m = new MonitorMetrics({
+      snapshot: () => snap,
+      processMetrics: false,
+      notifier: () => ({ published: 5, confirmed: 4, outboxDepth: 1, connected: false }),
+    });
     const server = { id: 's1', name: 'tenant-db', projectId: 'p-secret', userId: 'u', tags: [], host: 'c1' };
     m.publish({ type: 'host.failed', at: 12_500, host: 'c1', bootId: 'b', votes: [], lastHeardAt: 10_000 });
-    m.publish({ type: 'host.fenced', at: 1, host: 'c1', record: { ok: true, level: 1, agent: '/opt/agents/fence_ipmi', durationMs: 800, attempts: [], by: 'm1' } });
-    m.publish({ type: 'host.fence_failed', at: 1, host: 'c2', record: { ok: false, durationMs: 30_000, attempts: [{ level: 1, device: 'd', agent: 'fence_apc', action: 'off', exitCode: 1, ok: false, durationMs: 30_000 }], by: 'm1' }, retryInMs: 1000 });
+    m.publish({
+      type: 'host.fenced',
+      at: 1,
+      host: 'c1',
+      record: { ok: true, level: 1, agent: '/opt/agents/fence_ipmi', durationMs: 800, attempts: [], by: 'm1' },
+    });
+    m.publish({
+      type: 'host.fence_failed',
+      at: 1,
+      host: 'c2',
+      record: {
+        ok: false,
+        durationMs: 30_000,
+        attempts: [{ level: 1, device: 'd', agent: 'fence_apc', action: 'off', exitCode: 1, ok: false, durationMs: 30_000 }],
+        by: 'm1',
+      },
+      retryInMs: 1000,
+    });
     m.publish({ type: 'instance.evacuate_end', at: 1, host: 'c1', server, targetHost: 'c3', durationMs: 12_000 });
     m.publish({ type: 'instance.evacuate_error', at: 1, host: 'c1', server, reason: 'x', attempt: 3, final: true });
     const text = await m.text();

@@ -4,28 +4,77 @@ import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
 import { formatStatus, statusExitCode, verdictLine } from '../../src/cli/status-format.js';
 
 const NOW = Date.parse('2026-11-21T03:00:10Z');
-const STATES: HostClusterState[] = ['up', 'suspect', 'failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered', 'maintenance'];
+const STATES: HostClusterState[] = [
+  'up',
+  'suspect',
+  'failed',
+  'fencing',
+  'fenced',
+  'fence_failed',
+  'recovering',
+  'recovered',
+  'maintenance',
+];
 const okFence = { ok: true, level: 2, agent: '/usr/lib/instance-ha/agents/fence_ipmi', durationMs: 1840, attempts: [], by: 'mon1' };
 const badFence = { ok: false, agent: 'fence_apc_snmp', durationMs: 30_000, attempts: [], error: 'timed out', by: 'mon1' };
 
-function host(state: HostClusterState, extra: Partial<StatusSnapshot['hosts'][number]> & { recovery?: unknown } = {}): StatusSnapshot['hosts'][number] {
-  return { host: `cmp-${state}`, state, localLevel: state === 'up' || state === 'maintenance' ? 'up' : state === 'suspect' ? 'suspect' : 'dead', maintenance: state === 'maintenance', lastHeartbeatAgeMs: 300, bootId: 'b', novaCompute: 'up', lossPct: 0, deadAfterMs: 1600, decisionSinceMs: null, fence: null, ...extra };
+function host(
+  state: HostClusterState,
+  extra: Partial<StatusSnapshot['hosts'][number]> & { recovery?: unknown } = {},
+): StatusSnapshot['hosts'][number] {
+  return {
+    host: `cmp-${state}`,
+    state,
+    localLevel: state === 'up' || state === 'maintenance' ? 'up' : state === 'suspect' ? 'suspect' : 'dead',
+    maintenance: state === 'maintenance',
+    lastHeartbeatAgeMs: 300,
+    bootId: 'b',
+    novaCompute: 'up',
+    lossPct: 0,
+    deadAfterMs: 1600,
+    decisionSinceMs: null,
+    fence: null,
+    ...extra,
+  };
 }
 
-function snapshot(o: { quorate?: boolean; alarms?: StatusSnapshot['alarms']; hosts?: StatusSnapshot['hosts']; events?: ClusterEvent[] } = {}): StatusSnapshot {
+function snapshot(
+  o: { quorate?: boolean; alarms?: StatusSnapshot['alarms']; hosts?: StatusSnapshot['hosts']; events?: ClusterEvent[] } = {},
+): StatusSnapshot {
   const quorate = o.quorate ?? true;
   return {
     monitor: { id: 'mon1', bootId: 'x', startedAt: '2026-11-21T02:00:00.000Z', version: '0.1.0' },
     cluster: {
-      quorate, votes: quorate ? 3 : 1, needed: 2, expectedVotes: 3, coordinator: quorate ? 'mon1' : null, acting: quorate, paused: false, epoch: 4,
+      quorate,
+      votes: quorate ? 3 : 1,
+      needed: 2,
+      expectedVotes: 3,
+      coordinator: quorate ? 'mon1' : null,
+      acting: quorate,
+      paused: false,
+      epoch: 4,
       members: [
         { id: 'mon1', address: '127.0.0.1:7400', self: true, live: true, lastSeenAgoMs: 0, acting: quorate, vote: 'mon1' },
-        { id: 'mon2', address: '127.0.0.1:7401', self: false, live: quorate, lastSeenAgoMs: quorate ? 120 : 9000, acting: false, vote: 'mon1' },
+        {
+          id: 'mon2',
+          address: '127.0.0.1:7401',
+          self: false,
+          live: quorate,
+          lastSeenAgoMs: quorate ? 120 : 9000,
+          acting: false,
+          vote: 'mon1',
+        },
       ],
     },
     hosts: o.hosts ?? [host('up')],
     alarms: o.alarms ?? [],
-    counters: { received: 10, accepted: 9, dropped: { oversized: 0, malformed: 0, bad_mac: 1, replay: 0, clock_skew: 0, unknown_sender: 0 }, sent: 5, sendErrors: 0 },
+    counters: {
+      received: 10,
+      accepted: 9,
+      dropped: { oversized: 0, malformed: 0, bad_mac: 1, replay: 0, clock_skew: 0, unknown_sender: 0 },
+      sent: 5,
+      sendErrors: 0,
+    },
     recentEvents: o.events ?? [],
   };
 }
@@ -114,12 +163,21 @@ describe('status output', () => {
       { type: 'host.fencing', at: t + 2110, host: 'cmp7', attempt: 1 },
       { type: 'host.fenced', at: t + 4000, host: 'cmp7', record: okFence },
       { type: 'host.recovery_started', at: t + 4010, host: 'cmp7' },
-      { type: 'instance.evacuate_end', at: t + 9000, host: 'cmp7', server: { id: 's1', name: 'db', projectId: 'p', userId: 'u', tags: [], host: 'cmp7' }, targetHost: 'cmp1', durationMs: 4000 },
+      {
+        type: 'instance.evacuate_end',
+        at: t + 9000,
+        host: 'cmp7',
+        server: { id: 's1', name: 'db', projectId: 'p', userId: 'u', tags: [], host: 'cmp7' },
+        targetHost: 'cmp1',
+        durationMs: 4000,
+      },
       { type: 'host.recovery_finished', at: t + 9100, host: 'cmp7', summary: { selected: 1, evacuated: 1, failed: 0, notified: 0 } },
     ];
     const out = formatStatus(snapshot({ events }), false, NOW);
     expect(out).toContain('RECENT FAILURES');
-    expect(out).toContain('cmp7  suspect +0.0s → failed +2.1s → fencing +2.1s → fenced +4.0s (L2 fence_ipmi 1840ms) → recovering +4.0s → recovery done +9.1s (selected 1, evacuated 1, failed 0, notified 0)  [instances: 1 evacuated]');
+    expect(out).toContain(
+      'cmp7  suspect +0.0s → failed +2.1s → fencing +2.1s → fenced +4.0s (L2 fence_ipmi 1840ms) → recovering +4.0s → recovery done +9.1s (selected 1, evacuated 1, failed 0, notified 0)  [instances: 1 evacuated]',
+    );
     expect(out).not.toContain('projectId');
   });
 });

@@ -57,12 +57,15 @@ describe('systemd units', () => {
       // The units name /usr/bin/instance-ha, which the package install provides; verify copies whose
       // ExecStart runs this checkout's CLI with this node instead (everything else unchanged).
       dir = mkdtempSync(join(tmpdir(), 'iha-units-'));
-      for (const u of UNITS) writeFileSync(join(dir, u), unitText(u).replace('ExecStart=/usr/bin/instance-ha ', `ExecStart=${process.execPath} ${CLI} `));
+      for (const u of UNITS)
+        writeFileSync(join(dir, u), unitText(u).replace('ExecStart=/usr/bin/instance-ha ', `ExecStart=${process.execPath} ${CLI} `));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('verify passes on both units', async () => {
-      const res = await run('systemd-analyze', ['verify', ...UNITS.map((u) => join(dir, u))], { cwd: dir }).catch((e: { code: number; stderr: string }) => e);
+      const res = await run('systemd-analyze', ['verify', ...UNITS.map((u) => join(dir, u))], { cwd: dir }).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
       const stderr = 'stderr' in res ? res.stderr : '';
       expect(stderr.split('\n').filter((l) => l.includes('instance-ha'))).toEqual([]);
       expect('code' in res ? res.code : 0).toBe(0);
@@ -166,7 +169,9 @@ describe('example configurations', () => {
       expect(stdout).toContain(`valid ${kind} configuration`);
       // And the check is real: the same file with a typo fails.
       writeFileSync(join(dir, 'bad.yaml'), text.replace('log_level: info', 'log_levle: info'));
-      const bad = await run(process.execPath, [CLI, 'config', 'check', join(dir, 'bad.yaml'), '--kind', kind]).catch((e: { code: number; stderr: string }) => e);
+      const bad = await run(process.execPath, [CLI, 'config', 'check', join(dir, 'bad.yaml'), '--kind', kind]).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
       expect('code' in bad ? bad.code : 0).toBe(1);
       expect(existsSync(join(dir, 'bad.yaml'))).toBe(true);
     } finally {

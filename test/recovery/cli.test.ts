@@ -44,8 +44,11 @@ describe('instance-ha unfence HOST', () => {
     const dir = tempDir();
     const journalDir = join(dir, 'journal');
     const { compute } = simClient(sim);
-    await new NovaRecoverer({ compute, events: new EventLog(), log: silentLogger(), cfg: fastRecoveryConfig(journalDir) })
-      .recover('c1', { ok: true, durationMs: 1, attempts: [], by: 'm1' }, new AbortController().signal);
+    await new NovaRecoverer({ compute, events: new EventLog(), log: silentLogger(), cfg: fastRecoveryConfig(journalDir) }).recover(
+      'c1',
+      { ok: true, durationMs: 1, attempts: [], by: 'm1' },
+      new AbortController().signal,
+    );
     const config = join(dir, 'monitor.yaml');
     const recovery = `recovery:\n  journal_dir: ${journalDir}\n  unfence:\n    retry_interval: 30ms\n    timeout: 5s\n`;
     writeFileSync(config, `${MONITOR}fencing: {}\ncompute:\n  retries: 1\n${recovery}`);

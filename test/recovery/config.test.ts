@@ -19,14 +19,34 @@ describe('readRecoveryConfig / readComputeConfig', () => {
 
   it('reads every key', () => {
     const problems: ConfigProblem[] = [];
-    const cfg = readRecoveryConfig(new ObjectReader({
-      mode: 'notify', host_modes: { hci1: 'notify' }, concurrency: 4, max_in_flight: 10, instance_timeout: '5m', max_attempts: 2,
-      retry_backoff: '2s', poll_interval: '500ms', target_hosts: ['spare1'], priority_key: 'prio', instance_mode_key: 'mode',
-      select: { tag: 'ha', flavor_extra_specs: { evacuable: true }, image_properties: { evacuable: 'true' }, aggregate_metadata: { ha: 'yes' } },
-      exclude: { projects: ['octavia'], images: ['amp'], name_patterns: ['^amphora-'] },
-      unfence: { auto: true, quiet_period: '10m', retry_interval: '3s', timeout: '20m' },
-      journal_dir: '/tmp/j',
-    }, 'recovery', problems));
+    const cfg = readRecoveryConfig(
+      new ObjectReader(
+        {
+          mode: 'notify',
+          host_modes: { hci1: 'notify' },
+          concurrency: 4,
+          max_in_flight: 10,
+          instance_timeout: '5m',
+          max_attempts: 2,
+          retry_backoff: '2s',
+          poll_interval: '500ms',
+          target_hosts: ['spare1'],
+          priority_key: 'prio',
+          instance_mode_key: 'mode',
+          select: {
+            tag: 'ha',
+            flavor_extra_specs: { evacuable: true },
+            image_properties: { evacuable: 'true' },
+            aggregate_metadata: { ha: 'yes' },
+          },
+          exclude: { projects: ['octavia'], images: ['amp'], name_patterns: ['^amphora-'] },
+          unfence: { auto: true, quiet_period: '10m', retry_interval: '3s', timeout: '20m' },
+          journal_dir: '/tmp/j',
+        },
+        'recovery',
+        problems,
+      ),
+    );
     expect(problems).toEqual([]);
     expect(cfg.instanceTimeoutMs).toBe(300_000);
     expect(cfg.select.flavorExtraSpecs).toEqual({ evacuable: 'true' });
@@ -36,12 +56,25 @@ describe('readRecoveryConfig / readComputeConfig', () => {
 
   it('reports unknown keys and bad values with their paths', () => {
     const problems: ConfigProblem[] = [];
-    readRecoveryConfig(new ObjectReader({ mode: 'panic', concurency: 3, select: { tag: 'a/b', colour: 1 }, exclude: { name_patterns: ['('] }, host_modes: { h: 'x' } }, 'recovery', problems));
+    readRecoveryConfig(
+      new ObjectReader(
+        { mode: 'panic', concurency: 3, select: { tag: 'a/b', colour: 1 }, exclude: { name_patterns: ['('] }, host_modes: { h: 'x' } },
+        'recovery',
+        problems,
+      ),
+    );
     readComputeConfig(new ObjectReader({ retries: -1, interface: 'internalURL', passwd: 'x' }, 'compute', problems));
     const paths = problems.map((p) => p.path).sort();
     expect(paths).toEqual([
-      'compute.interface', 'compute.passwd', 'compute.retries', 'recovery.concurency', 'recovery.exclude.name_patterns[0]',
-      'recovery.host_modes.h', 'recovery.mode', 'recovery.select.colour', 'recovery.select.tag',
+      'compute.interface',
+      'compute.passwd',
+      'compute.retries',
+      'recovery.concurency',
+      'recovery.exclude.name_patterns[0]',
+      'recovery.host_modes.h',
+      'recovery.mode',
+      'recovery.select.colour',
+      'recovery.select.tag',
     ]);
   });
 });
@@ -52,11 +85,22 @@ describe('compute.auth (inline credentials)', () => {
     const file = join(dir, 'pw');
     writeFileSync(file, 's3cret\n', { mode: 0o600 });
     const problems: ConfigProblem[] = [];
-    const c = readComputeConfig(new ObjectReader({ auth: { auth_url: 'http://k:5000/v3', username: 'ha', password_file: file, project_name: 'admin' } }, 'compute', problems));
+    const c = readComputeConfig(
+      new ObjectReader(
+        { auth: { auth_url: 'http://k:5000/v3', username: 'ha', password_file: file, project_name: 'admin' } },
+        'compute',
+        problems,
+      ),
+    );
     expect(problems).toEqual([]);
     expect(c.auth).toMatchObject({ authUrl: 'http://k:5000/v3', username: 'ha', password: 's3cret' });
     chmodSync(file, 0o644);
     readComputeConfig(new ObjectReader({ cloud: 'x', auth: { auth_url: 'k', password_file: file } }, 'compute', problems));
-    expect(problems.map((p) => p.path).sort()).toEqual(['compute.auth', 'compute.auth.auth_url', 'compute.auth.password_file', 'compute.auth.username']);
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      'compute.auth',
+      'compute.auth.auth_url',
+      'compute.auth.password_file',
+      'compute.auth.username',
+    ]);
   });
 });

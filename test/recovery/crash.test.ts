@@ -39,21 +39,42 @@ async function scenario(): Promise<{ sim: NovaSim; config: string; journalDir: s
   sim.model.killCompute('compute-1');
   const dir = tempDir('iha-crash-');
   const clouds = join(dir, 'clouds.yaml');
-  writeFileSync(clouds, `clouds:\n  sim:\n    auth:\n      auth_url: ${sim.authUrl}\n      username: admin\n      password: admin\n      project_name: admin\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n`, { mode: 0o600 });
+  writeFileSync(
+    clouds,
+    `clouds:\n  sim:\n    auth:\n      auth_url: ${sim.authUrl}\n      username: admin\n      password: admin\n      project_name: admin\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n`,
+    { mode: 0o600 },
+  );
   const journalDir = join(dir, 'journal');
   const config = join(dir, 'monitor.yaml');
-  writeFileSync(config, [
-    'id: m1', 'monitors: [{ id: m1, address: 127.0.0.1:7400 }]', `cluster_key: ${'k'.repeat(32)}`, 'fencing: {}',
-    'compute:', '  cloud: sim', `  clouds_file: ${clouds}`, '  min_backoff: 10ms', '  max_backoff: 50ms',
-    'recovery:', `  journal_dir: ${journalDir}`, '  poll_interval: 30ms', '  retry_backoff: 20ms', '  instance_timeout: 20s', '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'id: m1',
+      'monitors: [{ id: m1, address: 127.0.0.1:7400 }]',
+      `cluster_key: ${'k'.repeat(32)}`,
+      'fencing: {}',
+      'compute:',
+      '  cloud: sim',
+      `  clouds_file: ${clouds}`,
+      '  min_backoff: 10ms',
+      '  max_backoff: 50ms',
+      'recovery:',
+      `  journal_dir: ${journalDir}`,
+      '  poll_interval: 30ms',
+      '  retry_backoff: 20ms',
+      '  instance_timeout: 20s',
+      '',
+    ].join('\n'),
+  );
   return { sim, config, journalDir };
 }
 
 function runHost(config: string, crashAfter: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, INSTANCE_HA_LOG_LEVEL: 'warn', INSTANCE_HA_CRASH_AFTER_STEP: String(crashAfter) };
-    const child = track(spawn(process.execPath, [RUN_HOST, '--config', config, '--host', 'compute-1'], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
+    const child = track(
+      spawn(process.execPath, [RUN_HOST, '--config', config, '--host', 'compute-1'], { env, stdio: ['ignore', 'pipe', 'inherit'] }),
+    );
     let stdout = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
@@ -84,7 +105,14 @@ describe('crash at every journal step (real processes, SIGKILL)', () => {
     const records = readRecords(join(journalDir, 'compute-1.jsonl'));
     steps = records.length;
     // begin, forced_down, disabled, selected, notified, 3 × (intent, accepted, done), finished
-    expect(records.map((r) => r.t).filter((t) => t !== 'intent' && t !== 'accepted' && t !== 'done')).toEqual(['begin', 'forced_down', 'disabled', 'selected', 'notified', 'finished']);
+    expect(records.map((r) => r.t).filter((t) => t !== 'intent' && t !== 'accepted' && t !== 'done')).toEqual([
+      'begin',
+      'forced_down',
+      'disabled',
+      'selected',
+      'notified',
+      'finished',
+    ]);
     expect(steps).toBe(15);
   });
 

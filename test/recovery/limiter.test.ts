@@ -27,8 +27,12 @@ describe('Limiter', () => {
     const lim = new Limiter(1);
     const hold = await lim.acquire();
     const order: string[] = [];
-    const waits = [['c', 5], ['a', 1], ['d', 5], ['b', 1]].map(([name, rank]) =>
-      lim.run(async () => void order.push(name as string), undefined, rank as number));
+    const waits = [
+      ['c', 5],
+      ['a', 1],
+      ['d', 5],
+      ['b', 1],
+    ].map(([name, rank]) => lim.run(async () => void order.push(name as string), undefined, rank as number));
     hold();
     await Promise.all(waits);
     expect(order).toEqual(['a', 'b', 'c', 'd']);

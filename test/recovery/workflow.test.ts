@@ -60,7 +60,12 @@ describe('NovaRecoverer against the simulator', () => {
     expect(puts).toHaveLength(2); // forced_down first, then status (bodies checked by the model state)
     expectExactlyOnce(sim, ['vm-1', 'vm-2', 'vm-3', 'vm-4']);
     expect(events.ofType('instance.evacuate_end')).toHaveLength(4);
-    expect(events.ofType('instance.not_recovered').map((e) => e.server.name).sort()).toEqual(['vm-5', 'vm-6']);
+    expect(
+      events
+        .ofType('instance.not_recovered')
+        .map((e) => e.server.name)
+        .sort(),
+    ).toEqual(['vm-5', 'vm-6']);
     expect(events.ofType('instance.not_recovered')[0]!.reason).toMatch(/not selected/);
   });
 
@@ -83,7 +88,12 @@ describe('NovaRecoverer against the simulator', () => {
     const { sim, compute, journalDir } = await setup();
     const notADir = join(journalDir, 'file');
     writeFileSync(notADir, '');
-    const r = new NovaRecoverer({ compute, events: new EventLog(), log: silentLogger(), cfg: fastRecoveryConfig(join(notADir, 'journal')) });
+    const r = new NovaRecoverer({
+      compute,
+      events: new EventLog(),
+      log: silentLogger(),
+      cfg: fastRecoveryConfig(join(notADir, 'journal')),
+    });
     const s = await r.recover('compute-1', FENCE, new AbortController().signal);
     expect(s.error).toMatch(/^journal: /);
     expect(sim.requests.some((q) => q.includes('os-services'))).toBe(false);
@@ -95,7 +105,10 @@ describe('NovaRecoverer against the simulator', () => {
     expect(s).toEqual({ selected: 0, evacuated: 0, failed: 0, notified: 6 });
     expect(sim.model.services.get('compute-1')!.forcedDown).toBe(true);
     expect([...sim.model.evacuateCalls.values()]).toEqual([]);
-    const reasons = events.ofType('instance.not_recovered').map((e) => `${e.server.name}: ${e.reason}`).sort();
+    const reasons = events
+      .ofType('instance.not_recovered')
+      .map((e) => `${e.server.name}: ${e.reason}`)
+      .sort();
     expect(reasons.filter((r) => /mode is notify/.test(r))).toHaveLength(4);
     expect(reasons.filter((r) => /not selected/.test(r))).toHaveLength(2);
   });
@@ -123,7 +136,9 @@ describe('NovaRecoverer against the simulator', () => {
     byName.get('vm-5')!.metadata['instance-ha:priority'] = '3';
     sim.injectFault({ kind: 'delay', delayMs: 40, method: 'POST', path: '/action', count: 2 }); // slow answers queue the rest
     await recoverer.recover('compute-1', FENCE, new AbortController().signal);
-    const posts = sim.requests.filter((r) => r.startsWith('POST') && r.endsWith('/action')).map((r) => [...sim.model.servers.values()].find((s) => r.includes(s.id))!.name);
+    const posts = sim.requests
+      .filter((r) => r.startsWith('POST') && r.endsWith('/action'))
+      .map((r) => [...sim.model.servers.values()].find((s) => r.includes(s.id))!.name);
     expect(posts).toEqual(['vm-8', 'vm-5', 'vm-1', 'vm-2', 'vm-3', 'vm-4', 'vm-6', 'vm-7']);
     expect(events.ofType('instance.evacuate_end')).toHaveLength(8);
   });
@@ -214,11 +229,16 @@ describe('NovaRecoverer against the simulator', () => {
     expectExactlyOnce(sim, ['vm-1', 'vm-2']);
   });
 
-  it('unfence: retries Nova\'s 400 while done records remain, until the compute restarts', async () => {
+  it("unfence: retries Nova's 400 while done records remain, until the compute restarts", async () => {
     const { sim, recoverer, compute } = await setup({ initHostMs: 50 }, {}, 2, 0);
     await recoverer.recover('compute-1', FENCE, new AbortController().signal);
     setTimeout(() => sim.model.restartCompute('compute-1'), 150);
-    const res = await unfenceHost('compute-1', {}, { compute, log: silentLogger(), cfg: { auto: false, quietPeriodMs: 0, retryIntervalMs: 40, timeoutMs: 5_000 } }, new AbortController().signal);
+    const res = await unfenceHost(
+      'compute-1',
+      {},
+      { compute, log: silentLogger(), cfg: { auto: false, quietPeriodMs: 0, retryIntervalMs: 40, timeoutMs: 5_000 } },
+      new AbortController().signal,
+    );
     expect(res.ok).toBe(true);
     expect(res.attempts).toBeGreaterThan(1);
     const svc = sim.model.services.get('compute-1')!;
@@ -230,7 +250,12 @@ describe('NovaRecoverer against the simulator', () => {
   it('unfence gives up after its timeout, leaving the host forced down', async () => {
     const { sim, recoverer, compute } = await setup({}, {}, 1, 0);
     await recoverer.recover('compute-1', FENCE, new AbortController().signal);
-    const res = await unfenceHost('compute-1', {}, { compute, log: silentLogger(), cfg: { auto: false, quietPeriodMs: 0, retryIntervalMs: 30, timeoutMs: 1_000 } }, new AbortController().signal);
+    const res = await unfenceHost(
+      'compute-1',
+      {},
+      { compute, log: silentLogger(), cfg: { auto: false, quietPeriodMs: 0, retryIntervalMs: 30, timeoutMs: 1_000 } },
+      new AbortController().signal,
+    );
     expect(res.ok).toBe(false);
     expect(sim.model.services.get('compute-1')!.forcedDown).toBe(true);
     expect(sim.model.services.get('compute-1')!.status).toBe('disabled');

@@ -21,30 +21,34 @@ async function runSeed(seed: number, opts?: { maxHosts?: number; durationMs?: nu
 }
 
 describe('the monitor daemon under seeded failure schedules', () => {
-  it(`keeps the invariants on ${replay ? 'the replayed seed' : `${count} seeds`}, and exercises failures`, async () => {
-    const seeds = replay ?? Array.from({ length: count }, (_, i) => first + i);
-    const failures: string[] = [];
-    const seen = { declared: 0, fenced: 0, recovered: 0, quorumLost: 0 };
-    for (const seed of seeds) {
-      const w = new World(randomScenario(seed));
-      await w.run();
-      failures.push(...checkInvariants(w).map((v) => `seed ${seed}: ${v}`));
-      if (failures.length > 20) break;
-      if (seed - first >= 200) continue;
-      seen.declared += w.declarations.length;
-      seen.fenced += w.events.filter((e) => e.event.type === 'host.fenced').length;
-      seen.recovered += w.events.filter((e) => e.event.type === 'host.recovery_finished').length;
-      seen.quorumLost += w.events.filter((e) => e.event.type === 'cluster.quorum_lost').length;
-    }
-    expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
-    // The seeds must actually reach the rules: hosts declared, fenced and recovered, quorum lost.
-    if (!replay && count >= 200) {
-      expect(seen.declared).toBeGreaterThan(100);
-      expect(seen.fenced).toBeGreaterThan(50);
-      expect(seen.recovered).toBeGreaterThan(50);
-      expect(seen.quorumLost).toBeGreaterThan(10);
-    }
-  }, 120_000 + count * 1000);
+  it(
+    `keeps the invariants on ${replay ? 'the replayed seed' : `${count} seeds`}, and exercises failures`,
+    async () => {
+      const seeds = replay ?? Array.from({ length: count }, (_, i) => first + i);
+      const failures: string[] = [];
+      const seen = { declared: 0, fenced: 0, recovered: 0, quorumLost: 0 };
+      for (const seed of seeds) {
+        const w = new World(randomScenario(seed));
+        await w.run();
+        failures.push(...checkInvariants(w).map((v) => `seed ${seed}: ${v}`));
+        if (failures.length > 20) break;
+        if (seed - first >= 200) continue;
+        seen.declared += w.declarations.length;
+        seen.fenced += w.events.filter((e) => e.event.type === 'host.fenced').length;
+        seen.recovered += w.events.filter((e) => e.event.type === 'host.recovery_finished').length;
+        seen.quorumLost += w.events.filter((e) => e.event.type === 'cluster.quorum_lost').length;
+      }
+      expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
+      // The seeds must actually reach the rules: hosts declared, fenced and recovered, quorum lost.
+      if (!replay && count >= 200) {
+        expect(seen.declared).toBeGreaterThan(100);
+        expect(seen.fenced).toBeGreaterThan(50);
+        expect(seen.recovered).toBeGreaterThan(50);
+        expect(seen.quorumLost).toBeGreaterThan(10);
+      }
+    },
+    120_000 + count * 1000,
+  );
 
   it('keeps the invariants with up to 200 hosts', async () => {
     const failures: string[] = [];
@@ -70,14 +74,18 @@ describe('a rack row lost at once', () => {
   // silent hosts make a monitor heartbeat larger than the codec accepts: every monitor's broadcast
   // throws (contained now, but its peers stop hearing it), and long before that each heartbeat is
   // larger than one unfragmented datagram. Flip to `it` when it passes.
-  it.fails('1,000 hosts, 800 silent at once: monitors keep quorum, hold the mass failure, and every datagram fits 1,400 bytes', async () => {
-    const w = new World(massSilenceScenario(11, { hosts: 1000, silent: 800, atMs: 6000, durationMs: 16_000 }));
-    await w.run();
-    const contained = [...w.collectContained()];
-    expect(contained, 'failures contained in the monitor loops').toEqual([]);
-    expect(w.net.stats.largestBytes).toBeLessThanOrEqual(DATAGRAM_BUDGET_BYTES);
-    expect(w.events.some((e) => e.event.type === 'cluster.mass_failure')).toBe(true);
-    expect(w.events.filter((e) => e.event.type === 'cluster.quorum_lost' && e.event.at > 6000)).toEqual([]);
-    expect(checkInvariants(w)).toEqual([]);
-  }, 300_000);
+  it.fails(
+    '1,000 hosts, 800 silent at once: monitors keep quorum, hold the mass failure, and every datagram fits 1,400 bytes',
+    async () => {
+      const w = new World(massSilenceScenario(11, { hosts: 1000, silent: 800, atMs: 6000, durationMs: 16_000 }));
+      await w.run();
+      const contained = [...w.collectContained()];
+      expect(contained, 'failures contained in the monitor loops').toEqual([]);
+      expect(w.net.stats.largestBytes).toBeLessThanOrEqual(DATAGRAM_BUDGET_BYTES);
+      expect(w.events.some((e) => e.event.type === 'cluster.mass_failure')).toBe(true);
+      expect(w.events.filter((e) => e.event.type === 'cluster.quorum_lost' && e.event.at > 6000)).toEqual([]);
+      expect(checkInvariants(w)).toEqual([]);
+    },
+    300_000,
+  );
 });

@@ -16,7 +16,10 @@ describe('loopback test ports', () => {
   });
 
   it('blocks do not overlap, and every port a block promises is free', async () => {
-    const needs = [{ offset: 0, kind: 'udp' as const }, { offset: 100, kind: 'tcp' as const }];
+    const needs = [
+      { offset: 0, kind: 'udp' as const },
+      { offset: 100, kind: 'tcp' as const },
+    ];
     const a = await freePortBlock(300, needs);
     const b = await freePortBlock(300, needs);
     expect(Math.abs(a - b)).toBeGreaterThanOrEqual(300);
@@ -27,7 +30,10 @@ describe('loopback test ports', () => {
   });
 
   it('a port someone holds is not bindable (the check that skips it)', async () => {
-    const port = await freePortBlock(1, [{ offset: 0, kind: 'udp' }, { offset: 0, kind: 'tcp' }]);
+    const port = await freePortBlock(1, [
+      { offset: 0, kind: 'udp' },
+      { offset: 0, kind: 'tcp' },
+    ]);
     const udp = createSocket('udp4');
     await new Promise<void>((r) => udp.bind(port, '127.0.0.1', () => r()));
     const tcp = createServer();

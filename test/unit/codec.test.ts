@@ -4,9 +4,24 @@ import { decode, encodeBeacon, encodeMonitor } from '../../src/wire/codec.js';
 import type { MonitorBeat } from '../../src/core/messages.js';
 
 const key = Buffer.from('0123456789abcdef0123456789abcdef');
-const beat = { host: 'cmp-17', bootId: 'aa'.repeat(16), seq: 42, sentAtMs: 1_795_000_000_123.5, intervalMs: 500, novaCompute: 'up' as const };
+const beat = {
+  host: 'cmp-17',
+  bootId: 'aa'.repeat(16),
+  seq: 42,
+  sentAtMs: 1_795_000_000_123.5,
+  intervalMs: 500,
+  novaCompute: 'up' as const,
+};
 const monitorBeat: MonitorBeat = {
-  from: 'mon1', bootId: 'b1', seq: 7, sentAtMs: 1, hears: ['mon1', 'mon2'], vote: 'mon1', acting: true, epoch: 3, paused: false,
+  from: 'mon1',
+  bootId: 'b1',
+  seq: 7,
+  sentAtMs: 1,
+  hears: ['mon1', 'mon2'],
+  vote: 'mon1',
+  acting: true,
+  epoch: 3,
+  paused: false,
   verdicts: [{ host: 'cmp-3', level: 'dead', bootId: 'x' }],
   decisions: [{ host: 'cmp-3', state: 'fencing', bootId: 'x', sinceMs: 5, fenceAttempts: 1 }],
   maintenance: [{ host: 'cmp-9', on: true, atMs: 9, by: 'ops' }],
@@ -47,7 +62,14 @@ describe('datagram codec', () => {
       const head = Buffer.concat([Buffer.from('IHA'), Buffer.from([1, kind]), body]);
       return Buffer.concat([head, createHmac('sha256', key).update(head).digest()]);
     };
-    for (const body of ['{}', '[]', 'null', '{"from":1}', 'not json', JSON.stringify({ ...monitorBeat, verdicts: [{ host: 'x', level: 'gone' }] })]) {
+    for (const body of [
+      '{}',
+      '[]',
+      'null',
+      '{"from":1}',
+      'not json',
+      JSON.stringify({ ...monitorBeat, verdicts: [{ host: 'x', level: 'gone' }] }),
+    ]) {
       expect(decode(seal(2, Buffer.from(body)), key).ok, body).toBe(false);
     }
     expect(decode(seal(1, randomBytes(40)), key).ok).toBe(false);

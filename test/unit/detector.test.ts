@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DETECTOR, deadAfterMs, judge, maxDeadAfterMs, missedToConvict, newTrack, recordHeartbeat } from '../../src/core/detector.js';
+import {
+  DEFAULT_DETECTOR,
+  deadAfterMs,
+  judge,
+  maxDeadAfterMs,
+  missedToConvict,
+  newTrack,
+  recordHeartbeat,
+} from '../../src/core/detector.js';
 import { defaultCoreSettings, monitorDetector } from '../../src/core/settings.js';
 
 const s = monitorDetector(defaultCoreSettings('m1', ['m1', 'm2', 'm3']));
@@ -33,7 +41,17 @@ describe('failure detector', () => {
   });
 
   it('is more careful with a host it knows little about', () => {
-    expect(missedToConvict(feed(20, () => false), s)).toBeGreaterThan(missedToConvict(feed(3000, () => false), s));
+    expect(
+      missedToConvict(
+        feed(20, () => false),
+        s,
+      ),
+    ).toBeGreaterThan(
+      missedToConvict(
+        feed(3000, () => false),
+        s,
+      ),
+    );
   });
 
   it('goes up → suspect → dead with silence, and back to up on a fresh heartbeat', () => {

@@ -3,7 +3,21 @@ import { Membership, quorumNeeded } from '../../src/core/membership.js';
 import type { MonitorBeat } from '../../src/core/messages.js';
 
 function beat(from: string, o: Partial<MonitorBeat> = {}): MonitorBeat {
-  return { from, bootId: 'b', seq: 1, sentAtMs: 0, hears: ['m1', 'm2', 'm3'], vote: 'm1', acting: false, epoch: 0, paused: false, verdicts: [], decisions: [], maintenance: [], ...o };
+  return {
+    from,
+    bootId: 'b',
+    seq: 1,
+    sentAtMs: 0,
+    hears: ['m1', 'm2', 'm3'],
+    vote: 'm1',
+    acting: false,
+    epoch: 0,
+    paused: false,
+    verdicts: [],
+    decisions: [],
+    maintenance: [],
+    ...o,
+  };
 }
 
 describe('membership and quorum', () => {

@@ -31,7 +31,9 @@ export async function monitorCommand(args: string[]): Promise<number> {
   if (notifier) bus.subscribe('notifications', notifier);
   const ops = createMonitorOps(cfg, log);
   for (const { name, sink } of ops.sinks) bus.subscribe(name, sink);
-  const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id }) : null;
+  const fencing = cfg.fencing
+    ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id })
+    : null;
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
   const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: bus }) : null;
   const unfencer = createUnfencer(cfg, log.child({ component: 'auto-unfence' }));
@@ -59,7 +61,9 @@ export async function monitorCommand(args: string[]): Promise<number> {
     () => {
       // The notifier's status in the shape the metrics take (published = confirmed + still queued).
       const n = notifier?.status();
-      return n ? { published: n.confirmed + n.backlog, confirmed: n.confirmed, outboxDepth: n.backlog, connected: n.broker.connected } : null;
+      return n
+        ? { published: n.confirmed + n.backlog, confirmed: n.confirmed, outboxDepth: n.backlog, connected: n.broker.connected }
+        : null;
     },
   );
   const sd = new SystemdNotifier(log.child({ component: 'systemd' }));

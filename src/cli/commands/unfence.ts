@@ -148,7 +148,9 @@ async function watchAgain(host: string, socket: string, io: Pick<Io, 'out' | 'er
     const state = s.hosts.find((x) => x.host === host)?.state;
     if (state === 'up' || state === 'suspect' || state === 'maintenance') break;
     if (Date.now() > deadline) {
-      io.err(`${host}: returned to service in Nova, but the coordinator has not cleared its decision yet (state ${state}); check 'instance-ha status'`);
+      io.err(
+        `${host}: returned to service in Nova, but the coordinator has not cleared its decision yet (state ${state}); check 'instance-ha status'`,
+      );
       return 1;
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -73,9 +73,16 @@ set_working_mc 0x20
 `,
     );
     const emu = join(dir, 'bmc.emu');
-    writeFileSync(emu, 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nsel_enable 0x20 1000 0x0a\nmc_enable 0x20\n');
+    writeFileSync(
+      emu,
+      'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nsel_enable 0x20 1000 0x0a\nmc_enable 0x20\n',
+    );
     const log = openSync(join(dir, 'ipmi_sim.log'), 'a');
-    const child = spawn('ipmi_sim', ['-n', '-c', conf, '-f', emu, '-s', join(dir, 'persist')], { cwd: dir, detached: true, stdio: ['ignore', log, log] });
+    const child = spawn('ipmi_sim', ['-n', '-c', conf, '-f', emu, '-s', join(dir, 'persist')], {
+      cwd: dir,
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     if (await answers(port, child)) return handle(dir, state, port, child, exited);
     await killGroup(child, exited, 'SIGKILL');

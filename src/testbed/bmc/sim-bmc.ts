@@ -102,7 +102,10 @@ export class SimBmc {
       const req = parseRequest(d.message);
       if (req.netFn === NetFn.app && req.cmd === Cmd.getChannelAuthCapabilities) {
         const data = Buffer.from([0x01, 0x96, 0x04, 0x03, 0, 0, 0, 0]);
-        this.send(encodeV15(buildResponse({ netFn: req.netFn | 1, cmd: req.cmd, rqSeq: req.rqSeq, completionCode: 0, data })), from, { stage: 'caps', request: req });
+        this.send(encodeV15(buildResponse({ netFn: req.netFn | 1, cmd: req.cmd, rqSeq: req.rqSeq, completionCode: 0, data })), from, {
+          stage: 'caps',
+          request: req,
+        });
       }
       return;
     }
@@ -124,7 +127,16 @@ export class SimBmc {
     let bmcSid = 0;
     while (bmcSid === 0 || this.sessions.has(bmcSid)) bmcSid = randomBytes(4).readUInt32LE() & 0x7ffffffe;
     if (ok) this.sessions.set(bmcSid, { consoleSid: r.consoleSessionId, privilege: 2, seq: 0 });
-    const res = rakp.buildOpenSessionResponse({ tag: r.tag, status: ok ? 0 : 0x11, maxPrivilege: r.maxPrivilege, consoleSessionId: r.consoleSessionId, bmcSessionId: bmcSid, auth: 1, integrity: 1, confidentiality: 1 });
+    const res = rakp.buildOpenSessionResponse({
+      tag: r.tag,
+      status: ok ? 0 : 0x11,
+      maxPrivilege: r.maxPrivilege,
+      consoleSessionId: r.consoleSessionId,
+      bmcSessionId: bmcSid,
+      auth: 1,
+      integrity: 1,
+      confidentiality: 1,
+    });
     this.send(encodeV20(PayloadType.openSessionResponse, res), from, { stage: 'open' });
   }
 
@@ -134,12 +146,26 @@ export class SimBmc {
     if (!s) return;
     if (r.username !== this.username) {
       this.sessions.delete(r.bmcSessionId);
-      const res = rakp.buildRakp2({ tag: r.tag, status: 0x0d, consoleSessionId: s.consoleSid, rc: Buffer.alloc(0), guid: Buffer.alloc(0), authCode: Buffer.alloc(0) });
+      const res = rakp.buildRakp2({
+        tag: r.tag,
+        status: 0x0d,
+        consoleSessionId: s.consoleSid,
+        rc: Buffer.alloc(0),
+        guid: Buffer.alloc(0),
+        authCode: Buffer.alloc(0),
+      });
       return this.send(encodeV20(PayloadType.rakp2, res), from, { stage: 'rakp2' });
     }
     Object.assign(s, { rm: r.rm, rc: randomBytes(16), role: r.role });
     const ctx = this.ctx(s, r.bmcSessionId);
-    const res = rakp.buildRakp2({ tag: r.tag, status: 0, consoleSessionId: s.consoleSid, rc: s.rc!, guid: GUID, authCode: rakp.rakp2AuthCode(this.kuid, ctx) });
+    const res = rakp.buildRakp2({
+      tag: r.tag,
+      status: 0,
+      consoleSessionId: s.consoleSid,
+      rc: s.rc!,
+      guid: GUID,
+      authCode: rakp.rakp2AuthCode(this.kuid, ctx),
+    });
     this.send(encodeV20(PayloadType.rakp2, res), from, { stage: 'rakp2' });
   }
 
@@ -173,7 +199,12 @@ export class SimBmc {
       return;
     }
     const [cc, data] = this.execute(req, s, bmcSid);
-    const reply = sealSecure(s.keys, s.consoleSid, ++s.seq, buildResponse({ netFn: req.netFn | 1, cmd: req.cmd, rqSeq: req.rqSeq, completionCode: cc, data }));
+    const reply = sealSecure(
+      s.keys,
+      s.consoleSid,
+      ++s.seq,
+      buildResponse({ netFn: req.netFn | 1, cmd: req.cmd, rqSeq: req.rqSeq, completionCode: cc, data }),
+    );
     this.send(reply, from, { stage: 'ipmi', request: req, keys: s.keys, consoleSessionId: s.consoleSid });
   }
 
@@ -212,6 +243,14 @@ export class SimBmc {
   }
 
   private ctx(s: SimSession, bmcSid: number): rakp.RakpContext {
-    return { consoleSessionId: s.consoleSid, bmcSessionId: bmcSid, rm: s.rm!, rc: s.rc!, guid: GUID, role: s.role!, username: this.username };
+    return {
+      consoleSessionId: s.consoleSid,
+      bmcSessionId: bmcSid,
+      rm: s.rm!,
+      rc: s.rc!,
+      guid: GUID,
+      role: s.role!,
+      username: this.username,
+    };
   }
 }

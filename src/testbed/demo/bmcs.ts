@@ -26,7 +26,10 @@ function haveIpmiSim(): boolean {
   }
 }
 
-export async function startDemoBmcs(hosts: readonly string[], opts: { prefer?: 'ipmi_sim' | 'sim-bmc'; onPower?: (host: string, state: 'on' | 'off') => void } = {}): Promise<DemoBmcs> {
+export async function startDemoBmcs(
+  hosts: readonly string[],
+  opts: { prefer?: 'ipmi_sim' | 'sim-bmc'; onPower?: (host: string, state: 'on' | 'off') => void } = {},
+): Promise<DemoBmcs> {
   const useIpmiSim = opts.prefer === 'ipmi_sim' && haveIpmiSim();
   const sims = new Map<string, IpmiSim>();
   const bmcs = new Map<string, SimBmc>();
@@ -43,7 +46,14 @@ export async function startDemoBmcs(hosts: readonly string[], opts: { prefer?: '
         bmcs.set(host, bmc);
         port = bmc.port;
       }
-      devices.set(`bmc-${host}`, { name: `bmc-${host}`, agent: 'native-ipmi', options: { ip: '127.0.0.1', ipport: String(port), username: SIM_USER, cipher: '3' }, password: SIM_PASSWORD, timeoutMs: 10_000, verify: true });
+      devices.set(`bmc-${host}`, {
+        name: `bmc-${host}`,
+        agent: 'native-ipmi',
+        options: { ip: '127.0.0.1', ipport: String(port), username: SIM_USER, cipher: '3' },
+        password: SIM_PASSWORD,
+        timeoutMs: 10_000,
+        verify: true,
+      });
     }
   } catch (err) {
     await Promise.all([...sims.values()].map((s) => s.stop()));

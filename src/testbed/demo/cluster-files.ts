@@ -35,7 +35,15 @@ export function writeClusterFiles(dir: string, o: ClusterOptions): ClusterLayout
     // Each monitor its own TCP ports for the status API and metrics (the defaults would collide).
     const statusApi = `127.0.0.1:${o.basePort + 100 + i}`;
     const metrics = `127.0.0.1:${o.basePort + 200 + i}`;
-    return { id, port: o.basePort + i, config: join(dir, `${id}.yaml`), socket: join(dir, `${id}.sock`), stateDir: join(dir, `${id}-state`), statusApi, metrics };
+    return {
+      id,
+      port: o.basePort + i,
+      config: join(dir, `${id}.yaml`),
+      socket: join(dir, `${id}.sock`),
+      stateDir: join(dir, `${id}-state`),
+      statusApi,
+      metrics,
+    };
   });
   const monitorList = monitors.map((m) => ({ id: m.id, address: `127.0.0.1:${m.port}` }));
   monitors.forEach((m, i) => {

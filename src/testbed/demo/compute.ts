@@ -32,7 +32,14 @@ export async function startDemoCompute(o: { hosts: string[]; serversPerHost: num
     sim,
     monitorSections: (stateDir) => ({
       compute: {
-        auth: { auth_url: sim.authUrl, username: SIM_ADMIN.name, password_file: passwordFile, project_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default' },
+        auth: {
+          auth_url: sim.authUrl,
+          username: SIM_ADMIN.name,
+          password_file: passwordFile,
+          project_name: 'admin',
+          user_domain_name: 'Default',
+          project_domain_name: 'Default',
+        },
         request_timeout: '5s',
       },
       recovery: { journal_dir: join(stateDir, 'recovery'), poll_interval: '200ms', concurrency: 8 },

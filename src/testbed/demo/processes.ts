@@ -21,7 +21,11 @@ export class ProcessGroup {
     const log = createWriteStream(join(this.logDir, `${name}.log`));
     // The directory may be removed while a late child still writes: lose the log, not the process.
     log.on('error', () => {});
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     this.children.set(name, child);

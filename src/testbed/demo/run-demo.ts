@@ -51,14 +51,29 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     bmcs = await startDemoBmcs(hosts, { prefer: 'ipmi_sim' });
     compute = await startDemoCompute({ hosts, serversPerHost: o.servers, dir });
     const rabbit = await reachable('127.0.0.1', 5672);
-    o.out(`instance-ha demo (${o.scenario}): ${hosts.length} compute hosts with ${bmcs.kind === 'ipmi_sim' ? "OpenIPMI's ipmi_sim" : 'simulated'} BMCs, ${o.servers} servers each on the Nova simulator, 3 monitors`);
-    o.out(rabbit ? 'notifications: RabbitMQ on 127.0.0.1:5672, exchange openstack' : 'notifications: RabbitMQ not reachable on 127.0.0.1:5672: notifications wait in the outbox');
+    o.out(
+      `instance-ha demo (${o.scenario}): ${hosts.length} compute hosts with ${bmcs.kind === 'ipmi_sim' ? "OpenIPMI's ipmi_sim" : 'simulated'} BMCs, ${o.servers} servers each on the Nova simulator, 3 monitors`,
+    );
+    o.out(
+      rabbit
+        ? 'notifications: RabbitMQ on 127.0.0.1:5672, exchange openstack'
+        : 'notifications: RabbitMQ not reachable on 127.0.0.1:5672: notifications wait in the outbox',
+    );
     const layout = writeDemoCluster(dir, hosts, bmcs, compute, o.scenario === 'fence-failure' ? victim : null, await clusterBasePort(3));
     for (const m of layout.monitors) procs.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) procs.start(h.name, ['beacon', '--config', h.config]);
-    const ready = await waitFor(layout, (s) => s.cluster.coordinator !== null && s.hosts.length === hosts.length && s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null), READY_TIMEOUT_MS);
+    const ready = await waitFor(
+      layout,
+      (s) =>
+        s.cluster.coordinator !== null &&
+        s.hosts.length === hosts.length &&
+        s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null),
+      READY_TIMEOUT_MS,
+    );
     if (!ready) throw new Error(`the demo cluster did not come up within ${READY_TIMEOUT_MS / 1000} s; logs in ${dir}`);
-    o.out(`cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard; dashboard http://${layout.monitors[0]!.statusApi}/\n`);
+    o.out(
+      `cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard; dashboard http://${layout.monitors[0]!.statusApi}/\n`,
+    );
     // A host powered off by its BMC stops beating, as a real one would.
     const loseHost = (h: string): void => {
       procs.signal(h, 'SIGKILL');
@@ -83,7 +98,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute: DemoCompute, wrongPasswordFor: string | null, basePort: number): ClusterLayout {
+function writeDemoCluster(
+  dir: string,
+  hosts: string[],
+  bmcs: DemoBmcs,
+  compute: DemoCompute,
+  wrongPasswordFor: string | null,
+  basePort: number,
+): ClusterLayout {
   const devices: Record<string, unknown> = {};
   for (const [name, d] of bmcs.config.devices) {
     const pwFile = join(dir, `${name}.password`);
@@ -101,12 +123,24 @@ function writeDemoCluster(dir: string, hosts: string[], bmcs: DemoBmcs, compute:
       fencing: { retries: 0, action_timeout: '5s', retry_min_delay: '500ms', devices, hosts: topology },
       ...compute.monitorSections(join(dir, `${id}-state`)),
       // Without a broker the notifications wait in each monitor's outbox (the demo says so).
-      notifications: { enabled: true, url: 'amqp://guest:guest@127.0.0.1:5672/', outbox: { dir: join(dir, `${id}-state`, 'outbox') }, connect_timeout: '2s' },
+      notifications: {
+        enabled: true,
+        url: 'amqp://guest:guest@127.0.0.1:5672/',
+        outbox: { dir: join(dir, `${id}-state`, 'outbox') },
+        connect_timeout: '2s',
+      },
     }),
   });
 }
 
-async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: ProcessGroup, hosts: string[], victim: string, loseHost: (h: string) => void): Promise<DemoResult> {
+async function playScenario(
+  o: DemoOptions,
+  layout: ClusterLayout,
+  procs: ProcessGroup,
+  hosts: string[],
+  victim: string,
+  loseHost: (h: string) => void,
+): Promise<DemoResult> {
   const story = new Story(layout, o.out);
   switch (o.scenario) {
     case 'default':
@@ -132,7 +166,9 @@ async function playScenario(o: DemoOptions, layout: ClusterLayout, procs: Proces
       await new Promise((r) => setTimeout(r, 1500));
       const s = await statusOf(layout);
       const fenced = s?.hosts.filter((h) => h.state !== 'up' && h.state !== 'suspect').map((h) => h.host) ?? [];
-      story.note(`held: ${fenced.length === 0 ? 'no host declared failed, nothing fenced' : `unexpectedly decided: ${fenced.join(', ')}`}; the operator now runs: instance-ha ack-mass-failure`);
+      story.note(
+        `held: ${fenced.length === 0 ? 'no host declared failed, nothing fenced' : `unexpectedly decided: ${fenced.join(', ')}`}; the operator now runs: instance-ha ack-mass-failure`,
+      );
       const coord = layout.monitors.find((m) => m.id === s?.cluster.coordinator);
       if (coord) await controlRequest(coord.socket, 'POST', '/ack-mass-failure', { by: 'demo' });
       const done = await story.until((e) => e.type === 'host.fenced' && e.host === victims[victims.length - 1], STORY_TIMEOUT_MS);
@@ -192,7 +228,12 @@ class Story {
   }
 
   result(ok: boolean): DemoResult {
-    return { ok, steps: this.steps, events: this.events, summary: `SUMMARY (${ok ? 'as expected' : 'NOT as expected'})\n${formatTable(this.steps)}` };
+    return {
+      ok,
+      steps: this.steps,
+      events: this.events,
+      summary: `SUMMARY (${ok ? 'as expected' : 'NOT as expected'})\n${formatTable(this.steps)}`,
+    };
   }
 
   private poll(events: ClusterEvent[]): ClusterEvent[] {

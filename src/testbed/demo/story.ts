@@ -25,23 +25,41 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
     case 'host.fencing':
       return { what: 'fencing', detail: `${e.host}: powering off through its fence devices (attempt ${e.attempt})` };
     case 'host.fenced':
-      return { what: 'fenced', detail: `${e.host}: level ${e.record.level ?? '?'}, ${e.record.agent ?? '?'} ${e.record.devices?.join('+') ?? ''}, off verified in ${Math.round(e.record.durationMs)} ms (by ${e.record.by})` };
+      return {
+        what: 'fenced',
+        detail: `${e.host}: level ${e.record.level ?? '?'}, ${e.record.agent ?? '?'} ${e.record.devices?.join('+') ?? ''}, off verified in ${Math.round(e.record.durationMs)} ms (by ${e.record.by})`,
+      };
     case 'host.fence_failed':
-      return { what: 'FENCE FAILED', detail: `${e.host}: ${e.record.error ?? 'fence devices failed'}; retry in ${Math.round(e.retryInMs / 1000)} s; its instances are NOT recovered` };
+      return {
+        what: 'FENCE FAILED',
+        detail: `${e.host}: ${e.record.error ?? 'fence devices failed'}; retry in ${Math.round(e.retryInMs / 1000)} s; its instances are NOT recovered`,
+      };
     case 'host.recovery_started':
       return { what: 'recovery', detail: `${e.host}: compute service forced down, evacuating selected servers` };
     case 'instance.evacuate_start':
-      return { what: 'evacuate', detail: `${e.server.name} (${e.server.id.slice(0, 8)}) from ${e.host}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}` };
+      return {
+        what: 'evacuate',
+        detail: `${e.server.name} (${e.server.id.slice(0, 8)}) from ${e.host}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}`,
+      };
     case 'instance.evacuate_end':
       return { what: 'ACTIVE', detail: `${e.server.name} running on ${e.targetHost} (${Math.round(e.durationMs)} ms)` };
     case 'instance.evacuate_error':
       return { what: e.final ? 'EVACUATE FAILED' : 'evacuate retry', detail: `${e.server.name}: ${e.reason}` };
     case 'instance.not_recovered':
-      return { what: 'notified', detail: `${e.server.name}: not selected for automatic recovery (${e.reason}); instance_ha.instance.failed published` };
+      return {
+        what: 'notified',
+        detail: `${e.server.name}: not selected for automatic recovery (${e.reason}); instance_ha.instance.failed published`,
+      };
     case 'host.recovery_finished':
-      return { what: 'recovery complete', detail: `${e.host}: ${e.summary.evacuated}/${e.summary.selected} evacuated, ${e.summary.failed} failed, ${e.summary.notified} notified${e.summary.error ? ` (${e.summary.error})` : ''}` };
+      return {
+        what: 'recovery complete',
+        detail: `${e.host}: ${e.summary.evacuated}/${e.summary.selected} evacuated, ${e.summary.failed} failed, ${e.summary.notified} notified${e.summary.error ? ` (${e.summary.error})` : ''}`,
+      };
     case 'cluster.mass_failure':
-      return { what: 'MASS FAILURE HELD', detail: `${e.hosts.join(', ')}: ${e.limit}; nothing fenced until an operator runs ack-mass-failure` };
+      return {
+        what: 'MASS FAILURE HELD',
+        detail: `${e.hosts.join(', ')}: ${e.limit}; nothing fenced until an operator runs ack-mass-failure`,
+      };
     case 'cluster.mass_failure_cleared':
       return { what: 'mass failure cleared', detail: e.how === 'acknowledged' ? 'acknowledged by the operator' : 'the hosts came back' };
     case 'cluster.quorum_lost':
@@ -54,7 +72,10 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
 }
 
 export function formatTable(steps: readonly StoryStep[]): string {
-  const rows = [['T+ (s)', 'STEP (s)', 'WHAT', 'DETAIL'], ...steps.map((s) => [(s.sinceKillMs / 1000).toFixed(2), (s.stepMs / 1000).toFixed(2), s.what, s.detail])];
+  const rows = [
+    ['T+ (s)', 'STEP (s)', 'WHAT', 'DETAIL'],
+    ...steps.map((s) => [(s.sinceKillMs / 1000).toFixed(2), (s.stepMs / 1000).toFixed(2), s.what, s.detail]),
+  ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => [r[0]!.padStart(widths[0]!), r[1]!.padStart(widths[1]!), r[2]!.padEnd(widths[2]!), r[3]!].join('  ')).join('\n');
 }

@@ -37,7 +37,7 @@ export function computeRoute(model: NovaModel, r: ComputeRequest): Reply {
   const seg = r.path.split('/').filter(Boolean);
   if (seg[0] === 'os-services') {
     // api-ref "Compute services (os-services)": policy admin-only.
-    if (!admin) return fault(403, 'forbidden', 'Policy doesn\'t allow os_compute_api:os-services:list to be performed.');
+    if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-services:list to be performed.");
     if (r.method === 'GET' && seg.length === 1) return listServices(model, r);
     if (r.method === 'PUT' && seg.length === 2) return updateService(model, r, seg[1]!);
   }
@@ -51,20 +51,36 @@ export function computeRoute(model: NovaModel, r: ComputeRequest): Reply {
     if (r.method === 'POST' && seg[2] === 'action' && seg.length === 3) return serverAction(model, r, seg[1]!, admin);
   }
   if (seg[0] === 'os-migrations' && r.method === 'GET' && seg.length === 1) {
-    if (!admin) return fault(403, 'forbidden', 'Policy doesn\'t allow os_compute_api:os-migrations:index to be performed.');
+    if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-migrations:index to be performed.");
     return listMigrations(model, r);
   }
   if (seg[0] === 'os-aggregates' && r.method === 'GET' && seg.length === 1) {
-    if (!admin) return fault(403, 'forbidden', 'Policy doesn\'t allow os_compute_api:os-aggregates:index to be performed.');
-    return { status: 200, body: { aggregates: model.aggregates.map((a) => ({ id: a.id, name: a.name, hosts: a.hosts, metadata: a.metadata, availability_zone: null })) } };
+    if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-aggregates:index to be performed.");
+    return {
+      status: 200,
+      body: {
+        aggregates: model.aggregates.map((a) => ({
+          id: a.id,
+          name: a.name,
+          hosts: a.hosts,
+          metadata: a.metadata,
+          availability_zone: null,
+        })),
+      },
+    };
   }
   return fault(404, 'itemNotFound', `The resource could not be found.`);
 }
 
 function serviceView(model: NovaModel, s: SimService, mv: number): Record<string, unknown> {
   const v: Record<string, unknown> = {
-    id: mv >= 53 ? s.id : hashInt(s.id), binary: s.binary, host: s.host, zone: 'nova', status: s.status,
-    state: model.serviceState(s), updated_at: novaTime(new Date(s.lastReportAt).toISOString()),
+    id: mv >= 53 ? s.id : hashInt(s.id),
+    binary: s.binary,
+    host: s.host,
+    zone: 'nova',
+    status: s.status,
+    state: model.serviceState(s),
+    updated_at: novaTime(new Date(s.lastReportAt).toISOString()),
     disabled_reason: s.disabledReason,
   };
   if (mv >= 11) v.forced_down = s.forcedDown;
@@ -103,19 +119,31 @@ function updateService(model: NovaModel, r: ComputeRequest, idOrAction: string):
       case 'disable-log-reason':
         svc.status = 'disabled';
         svc.disabledReason = typeof b.disabled_reason === 'string' ? b.disabled_reason : null;
-        return { status: 200, body: { service: { host: svc.host, binary: svc.binary, status: 'disabled', disabled_reason: svc.disabledReason } } };
+        return {
+          status: 200,
+          body: { service: { host: svc.host, binary: svc.binary, status: 'disabled', disabled_reason: svc.disabledReason } },
+        };
       default:
         return fault(404, 'itemNotFound', 'Unknown action');
     }
   }
   // ≥2.53 the body schema is checked first: the old host/binary form is refused (seen on Zed).
-  const extra = Object.keys(b).filter((k) => !['status', 'disabled_reason', 'forced_down'].includes(k)).sort();
-  if (extra.length) return fault(400, 'badRequest', `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`);
+  const extra = Object.keys(b)
+    .filter((k) => !['status', 'disabled_reason', 'forced_down'].includes(k))
+    .sort();
+  if (extra.length)
+    return fault(
+      400,
+      'badRequest',
+      `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`,
+    );
   const svc = [...model.services.values()].find((s) => s.id === idOrAction);
   if (!/^[0-9a-f-]{36}$/.test(idOrAction)) return fault(400, 'badRequest', `Invalid uuid ${idOrAction}`);
   if (!svc) return fault(404, 'itemNotFound', `Service ${idOrAction} not found.`);
-  if (b.status === undefined && b.forced_down === undefined) return fault(400, 'badRequest', 'No updates were requested. Fields \'status\' or \'forced_down\' should be specified.');
-  if (b.status === 'enabled' && b.disabled_reason !== undefined) return fault(400, 'badRequest', "Specifying 'disabled_reason' with status 'enabled' is invalid.");
+  if (b.status === undefined && b.forced_down === undefined)
+    return fault(400, 'badRequest', "No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+  if (b.status === 'enabled' && b.disabled_reason !== undefined)
+    return fault(400, 'badRequest', "Specifying 'disabled_reason' with status 'enabled' is invalid.");
   if (typeof b.forced_down === 'boolean') {
     const res = model.setForcedDown(svc.host, b.forced_down);
     if (!res.ok) return fault(400, 'badRequest', res.message);
@@ -160,18 +188,31 @@ function listServers(model: NovaModel, r: ComputeRequest, admin: boolean): Reply
   const limit = Number(q.get('limit') ?? 1000);
   const page = list.slice(0, limit);
   const body: Record<string, unknown> = { servers: page.map((s) => serverView(s, r.mv, r.baseUrl)) };
-  if (list.length > limit) body.servers_links = [{ rel: 'next', href: `${r.baseUrl}/servers/detail?limit=${limit}&marker=${page[page.length - 1]!.id}` }];
+  if (list.length > limit)
+    body.servers_links = [{ rel: 'next', href: `${r.baseUrl}/servers/detail?limit=${limit}&marker=${page[page.length - 1]!.id}` }];
   return { status: 200, body };
 }
 
 export function serverView(s: SimServer, mv: number, baseUrl: string): Record<string, unknown> {
   const v: Record<string, unknown> = {
-    id: s.id, name: s.name, status: s.status, tenant_id: s.tenantId, user_id: s.userId, metadata: s.metadata,
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    tenant_id: s.tenantId,
+    user_id: s.userId,
+    metadata: s.metadata,
     image: s.imageId ? { id: s.imageId, links: [] } : '',
-    flavor: mv >= 47 ? { vcpus: 1, ram: 64, disk: 1, ephemeral: 0, swap: 0, original_name: 'sim.tiny', extra_specs: s.flavorExtraSpecs } : { id: 'sim.tiny', links: [] },
-    created: s.createdAt, links: [{ rel: 'self', href: `${baseUrl}/servers/${s.id}` }],
-    'OS-EXT-SRV-ATTR:host': s.host, 'OS-EXT-SRV-ATTR:hypervisor_hostname': s.host,
-    'OS-EXT-STS:vm_state': s.vmState, 'OS-EXT-STS:task_state': s.taskState, 'OS-EXT-STS:power_state': s.vmState === 'active' ? 1 : 4,
+    flavor:
+      mv >= 47
+        ? { vcpus: 1, ram: 64, disk: 1, ephemeral: 0, swap: 0, original_name: 'sim.tiny', extra_specs: s.flavorExtraSpecs }
+        : { id: 'sim.tiny', links: [] },
+    created: s.createdAt,
+    links: [{ rel: 'self', href: `${baseUrl}/servers/${s.id}` }],
+    'OS-EXT-SRV-ATTR:host': s.host,
+    'OS-EXT-SRV-ATTR:hypervisor_hostname': s.host,
+    'OS-EXT-STS:vm_state': s.vmState,
+    'OS-EXT-STS:task_state': s.taskState,
+    'OS-EXT-STS:power_state': s.vmState === 'active' ? 1 : 4,
   };
   if (mv >= 9) v.locked = false;
   if (mv >= 26) v.tags = s.tags;
@@ -181,18 +222,24 @@ export function serverView(s: SimServer, mv: number, baseUrl: string): Record<st
 function serverAction(model: NovaModel, r: ComputeRequest, id: string, admin: boolean): Reply {
   const b = (r.body ?? {}) as Record<string, unknown>;
   if ('evacuate' in b) {
-    if (!admin) return fault(403, 'forbidden', 'Policy doesn\'t allow os_compute_api:os-evacuate to be performed.');
+    if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-evacuate to be performed.");
     const e = (b.evacuate ?? {}) as { host?: string; onSharedStorage?: boolean };
-    if (r.mv < 14 && typeof e.onSharedStorage !== 'boolean') return fault(400, 'badRequest', "Invalid input for field/attribute evacuate. Value: {}. 'onSharedStorage' is a required property");
+    if (r.mv < 14 && typeof e.onSharedStorage !== 'boolean')
+      return fault(400, 'badRequest', "Invalid input for field/attribute evacuate. Value: {}. 'onSharedStorage' is a required property");
     const res = model.evacuate(id, e.host);
     if (res.status !== 200) return fault(res.status, res.fault, res.message);
     // ≥2.14: 200 with no body (api-ref "Evacuate Server").
     return { status: 200 };
   }
   if ('os-resetState' in b) {
-    if (!admin) return fault(403, 'forbidden', 'Policy doesn\'t allow os_compute_api:os-admin-actions:reset_state to be performed.');
+    if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-admin-actions:reset_state to be performed.");
     const state = (b['os-resetState'] as { state?: string })?.state;
-    if (state !== 'active' && state !== 'error') return fault(400, 'badRequest', `Invalid input for field/attribute state. Value: ${state}. '${state}' is not one of ['active', 'error']`);
+    if (state !== 'active' && state !== 'error')
+      return fault(
+        400,
+        'badRequest',
+        `Invalid input for field/attribute state. Value: ${state}. '${state}' is not one of ['active', 'error']`,
+      );
     if (!model.resetState(id, state)) return fault(404, 'itemNotFound', `Instance ${id} could not be found.`);
     return { status: 202 };
   }
@@ -203,10 +250,13 @@ function serverAction(model: NovaModel, r: ComputeRequest, id: string, admin: bo
 function listMigrations(model: NovaModel, r: ComputeRequest): Reply {
   const q = r.query;
   const list = model.migrations
-    .filter((m) => (!q.get('instance_uuid') || m.instanceUuid === q.get('instance_uuid')) &&
-      (!q.get('source_compute') || m.sourceCompute === q.get('source_compute')) &&
-      (!q.get('status') || m.status === q.get('status')) &&
-      (!q.get('migration_type') || q.get('migration_type') === 'evacuation'))
+    .filter(
+      (m) =>
+        (!q.get('instance_uuid') || m.instanceUuid === q.get('instance_uuid')) &&
+        (!q.get('source_compute') || m.sourceCompute === q.get('source_compute')) &&
+        (!q.get('status') || m.status === q.get('status')) &&
+        (!q.get('migration_type') || q.get('migration_type') === 'evacuation'),
+    )
     .sort((a, b) => b.id - a.id);
   if (r.mv < 59) return { status: 200, body: { migrations: list.map((m) => migrationView(m, r.mv)) } };
   // ≥2.59: paged by limit/marker (marker = migration uuid), default limit = max_limit 1000.
@@ -220,16 +270,25 @@ function listMigrations(model: NovaModel, r: ComputeRequest): Reply {
   const limit = Math.min(Number(q.get('limit') ?? 1000), 1000);
   const page = rest.slice(0, limit);
   const body: Record<string, unknown> = { migrations: page.map((m) => migrationView(m, r.mv)) };
-  if (rest.length > limit) body.migrations_links = [{ rel: 'next', href: `${r.baseUrl}/os-migrations?limit=${limit}&marker=${page[page.length - 1]!.uuid}` }];
+  if (rest.length > limit)
+    body.migrations_links = [{ rel: 'next', href: `${r.baseUrl}/os-migrations?limit=${limit}&marker=${page[page.length - 1]!.uuid}` }];
   return { status: 200, body };
 }
 
 function migrationView(m: SimMigration, mv: number): Record<string, unknown> {
   const v: Record<string, unknown> = {
-    id: m.id, instance_uuid: m.instanceUuid, source_compute: m.sourceCompute, source_node: m.sourceCompute,
-    dest_compute: m.destCompute, dest_node: m.destCompute, dest_host: m.destCompute ? '127.0.0.1' : null,
-    status: m.status, created_at: novaTime(m.createdAt), updated_at: m.updatedAt ? novaTime(m.updatedAt) : null,
-    old_instance_type_id: null, new_instance_type_id: null,
+    id: m.id,
+    instance_uuid: m.instanceUuid,
+    source_compute: m.sourceCompute,
+    source_node: m.sourceCompute,
+    dest_compute: m.destCompute,
+    dest_node: m.destCompute,
+    dest_host: m.destCompute ? '127.0.0.1' : null,
+    status: m.status,
+    created_at: novaTime(m.createdAt),
+    updated_at: m.updatedAt ? novaTime(m.updatedAt) : null,
+    old_instance_type_id: null,
+    new_instance_type_id: null,
   };
   if (mv >= 23) v.migration_type = 'evacuation';
   if (mv >= 59) v.uuid = m.uuid;

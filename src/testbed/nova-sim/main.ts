@@ -44,7 +44,9 @@ const sim = await startNovaSim({
   tokenDelayMs: Number(values['token-delay-ms']),
   serviceDownTimeMs: Number(values['service-down-time-ms']),
 });
-process.stdout.write(JSON.stringify({ url: sim.url, authUrl: sim.authUrl, user: 'admin', password: 'admin', project: 'admin-project' }) + '\n');
+process.stdout.write(
+  JSON.stringify({ url: sim.url, authUrl: sim.authUrl, user: 'admin', password: 'admin', project: 'admin-project' }) + '\n',
+);
 const stop = (): void => void sim.stop().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

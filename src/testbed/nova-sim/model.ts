@@ -6,7 +6,16 @@ import { randomUUID } from 'node:crypto';
  * against a real Nova Zed (test/fixtures/nova-zed/).
  */
 
-import { statusOf, type EvacuateResult, type ModelOptions, type ServerSpec, type SimAggregate, type SimMigration, type SimServer, type SimService } from './types.js';
+import {
+  statusOf,
+  type EvacuateResult,
+  type ModelOptions,
+  type ServerSpec,
+  type SimAggregate,
+  type SimMigration,
+  type SimServer,
+  type SimService,
+} from './types.js';
 
 export * from './types.js';
 
@@ -33,18 +42,33 @@ export class NovaModel {
 
   addHost(host: string): void {
     this.services.set(host, {
-      id: randomUUID(), host, binary: 'nova-compute', status: 'enabled', disabledReason: null,
-      forcedDown: false, alive: true, lastReportAt: this.now(),
+      id: randomUUID(),
+      host,
+      binary: 'nova-compute',
+      status: 'enabled',
+      disabledReason: null,
+      forcedDown: false,
+      alive: true,
+      lastReportAt: this.now(),
     });
   }
 
   addServer(spec: ServerSpec): SimServer {
     const vmState = spec.vmState ?? 'active';
     const s: SimServer = {
-      id: spec.id ?? randomUUID(), name: spec.name, tenantId: spec.tenantId ?? 'tenant-a', userId: 'user-a',
-      host: spec.host, status: statusOf(vmState, null), vmState, taskState: null,
-      tags: spec.tags ?? [], metadata: spec.metadata ?? {}, imageId: spec.imageId === undefined ? 'image-default' : spec.imageId,
-      flavorExtraSpecs: spec.flavorExtraSpecs ?? {}, createdAt: new Date(this.now()).toISOString(),
+      id: spec.id ?? randomUUID(),
+      name: spec.name,
+      tenantId: spec.tenantId ?? 'tenant-a',
+      userId: 'user-a',
+      host: spec.host,
+      status: statusOf(vmState, null),
+      vmState,
+      taskState: null,
+      tags: spec.tags ?? [],
+      metadata: spec.metadata ?? {},
+      imageId: spec.imageId === undefined ? 'image-default' : spec.imageId,
+      flavorExtraSpecs: spec.flavorExtraSpecs ?? {},
+      createdAt: new Date(this.now()).toISOString(),
     };
     this.servers.set(s.id, s);
     return s;
@@ -111,7 +135,8 @@ export class NovaModel {
     const srv = this.servers.get(id);
     this.evacuateCalls.set(id, (this.evacuateCalls.get(id) ?? 0) + 1);
     if (!srv) return { status: 404, fault: 'itemNotFound', message: `Instance ${id} could not be found.` };
-    if (target !== undefined && !this.services.has(target)) return { status: 404, fault: 'itemNotFound', message: `Compute host ${target} not found.` };
+    if (target !== undefined && !this.services.has(target))
+      return { status: 404, fault: 'itemNotFound', message: `Compute host ${target} not found.` };
     const source = srv.host ? this.services.get(srv.host) : undefined;
     if (!source || this.serviceState(source) === 'up') {
       return { status: 400, fault: 'badRequest', message: `Compute service of ${srv.host} is still in use.` };
@@ -124,9 +149,16 @@ export class NovaModel {
     }
     this.evacuateAccepted.set(id, (this.evacuateAccepted.get(id) ?? 0) + 1);
     const m: SimMigration = {
-      id: this.nextMigrationId++, uuid: randomUUID(), instanceUuid: id, sourceCompute: srv.host!,
-      destCompute: target ?? null, status: 'accepted', createdAt: new Date(this.now()).toISOString(), updatedAt: null,
-      userId: 'admin', projectId: 'admin-project',
+      id: this.nextMigrationId++,
+      uuid: randomUUID(),
+      instanceUuid: id,
+      sourceCompute: srv.host!,
+      destCompute: target ?? null,
+      status: 'accepted',
+      createdAt: new Date(this.now()).toISOString(),
+      updatedAt: null,
+      userId: 'admin',
+      projectId: 'admin-project',
     };
     this.migrations.push(m);
     if (inTask) {
@@ -236,4 +268,3 @@ export class NovaModel {
     this.timers.clear();
   }
 }
-

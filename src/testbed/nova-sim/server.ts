@@ -50,15 +50,23 @@ export const SIM_ADMIN: SimUser = { name: 'admin', password: 'admin', admin: tru
 /** Starts the simulator on 127.0.0.1 (loopback only). */
 export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
   const modelOpts: ModelOptions = {
-    hosts: opts.hosts, mode: opts.mode ?? 'current', serviceDownTimeMs: opts.serviceDownTimeMs ?? 60_000,
-    claimMs: opts.claimMs ?? 50, rebuildMs: opts.rebuildMs ?? 300, initHostMs: opts.initHostMs ?? 200,
+    hosts: opts.hosts,
+    mode: opts.mode ?? 'current',
+    serviceDownTimeMs: opts.serviceDownTimeMs ?? 60_000,
+    claimMs: opts.claimMs ?? 50,
+    rebuildMs: opts.rebuildMs ?? 300,
+    initHostMs: opts.initHostMs ?? 200,
   };
   const model = new NovaModel(modelOpts);
   for (const s of opts.servers ?? []) model.addServer(s);
   for (const [id, props] of Object.entries(opts.images ?? {})) model.images.set(id, props);
   (opts.aggregates ?? []).forEach((a, i) => model.aggregates.push({ id: i + 1, ...a }));
   const users = opts.users ?? [SIM_ADMIN, { name: 'demo', password: 'demo', admin: false, projectId: 'tenant-a' }];
-  const keystone = new SimKeystone(users, opts.appCreds ?? [{ id: 'ac-admin', secret: 'ac-secret', user: users[0]! }], opts.tokenTtlMs ?? 3_600_000);
+  const keystone = new SimKeystone(
+    users,
+    opts.appCreds ?? [{ id: 'ac-admin', secret: 'ac-secret', user: users[0]! }],
+    opts.tokenTtlMs ?? 3_600_000,
+  );
   const faults = new Faults();
   const requests: string[] = [];
   const lat = { compute: opts.computeLatencyMs ?? 0, token: opts.tokenDelayMs ?? 0 };
@@ -84,7 +92,13 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
     const statusFault = rules.find((r) => r.kind === 'status');
     if (statusFault) {
       const st = statusFault.status ?? 503;
-      return send(res, st, st === 503 ? { serviceUnavailable: { code: 503, message: 'injected' } } : { computeFault: { code: st, message: 'Unexpected API Error (injected)' } });
+      return send(
+        res,
+        st,
+        st === 503
+          ? { serviceUnavailable: { code: 503, message: 'injected' } }
+          : { computeFault: { code: st, message: 'Unexpected API Error (injected)' } },
+      );
     }
     let body: unknown;
     try {
@@ -97,12 +111,21 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
     send(res, reply.status, reply.body, reply.headers);
   }
 
-  async function route(method: string, url: URL, body: unknown, req: IncomingMessage): Promise<Reply & { headers?: Record<string, string> }> {
+  async function route(
+    method: string,
+    url: URL,
+    body: unknown,
+    req: IncomingMessage,
+  ): Promise<Reply & { headers?: Record<string, string> }> {
     const p = url.pathname;
     if (p === '/identity/v3/auth/tokens' && method === 'POST') {
       if (lat.token) await sleep(lat.token);
       const r = keystone.authenticate(body, catalog());
-      if (!r) return { status: 401, body: { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } } };
+      if (!r)
+        return {
+          status: 401,
+          body: { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } },
+        };
       return { status: 201, body: r.body, headers: { 'X-Subject-Token': r.token } };
     }
     if (p.startsWith('/image/v2/images/') && method === 'GET') {
@@ -111,17 +134,31 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
       return props ? { status: 200, body: { id: p.split('/').pop(), status: 'active', ...props } } : { status: 404, body: 'Not Found' };
     }
     if (p.startsWith('/_sim/')) return control(method, p.slice(6), body);
-    if (!p.startsWith('/compute')) return { status: 404, body: { itemNotFound: { code: 404, message: 'The resource could not be found.' } } };
+    if (!p.startsWith('/compute'))
+      return { status: 404, body: { itemNotFound: { code: 404, message: 'The resource could not be found.' } } };
     if (lat.compute) await sleep(lat.compute);
     // Version documents are public (no token), as on the real API (GET / and GET /v2.1/).
-    if (p === '/compute' || p === '/compute/') return { status: 200, body: { versions: [versionDoc('SUPPORTED', 'v2.0'), versionDoc('CURRENT', 'v2.1')] } };
+    if (p === '/compute' || p === '/compute/')
+      return { status: 200, body: { versions: [versionDoc('SUPPORTED', 'v2.0'), versionDoc('CURRENT', 'v2.1')] } };
     if (p === '/compute/v2.1' || p === '/compute/v2.1/') return { status: 200, body: { version: versionDoc('CURRENT', 'v2.1') } };
     const token = keystone.validate(header(req, 'x-auth-token'));
     if (!token) return unauthorized();
     const mvRes = microversion(req);
     if ('error' in mvRes) return { status: 406, body: { computeFault: { code: 406, message: mvRes.error } } };
-    const mvHeaders = { 'OpenStack-API-Version': `compute 2.${mvRes.mv}`, 'X-OpenStack-Nova-API-Version': `2.${mvRes.mv}`, Vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version' };
-    const reply = computeRoute(model, { method, path: p.slice('/compute/v2.1'.length), query: url.searchParams, body, mv: mvRes.mv, token, baseUrl: `${base}/compute/v2.1` });
+    const mvHeaders = {
+      'OpenStack-API-Version': `compute 2.${mvRes.mv}`,
+      'X-OpenStack-Nova-API-Version': `2.${mvRes.mv}`,
+      Vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
+    };
+    const reply = computeRoute(model, {
+      method,
+      path: p.slice('/compute/v2.1'.length),
+      query: url.searchParams,
+      body,
+      mv: mvRes.mv,
+      token,
+      baseUrl: `${base}/compute/v2.1`,
+    });
     return { ...reply, headers: mvHeaders };
   }
 
@@ -134,18 +171,34 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
     const n = Number(/^2\.(\d+)$/.exec(v)?.[1] ?? NaN);
     const lo = Number(minVersion.split('.')[1]);
     const hi = Number(maxVersion.split('.')[1]);
-    if (!Number.isFinite(n) || n < lo || n > hi) return { error: `Version ${v} is not supported by the API. Minimum is ${minVersion} and maximum is ${maxVersion}.` };
+    if (!Number.isFinite(n) || n < lo || n > hi)
+      return { error: `Version ${v} is not supported by the API. Minimum is ${minVersion} and maximum is ${maxVersion}.` };
     return { mv: n };
   }
 
   function versionDoc(status: string, id: string): Record<string, unknown> {
-    return { id, status, version: id === 'v2.1' ? maxVersion : '', min_version: id === 'v2.1' ? minVersion : '', updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${base}/compute/${id}/` }] };
+    return {
+      id,
+      status,
+      version: id === 'v2.1' ? maxVersion : '',
+      min_version: id === 'v2.1' ? minVersion : '',
+      updated: '2013-07-23T11:33:21Z',
+      links: [{ rel: 'self', href: `${base}/compute/${id}/` }],
+    };
   }
 
   function catalog(): unknown[] {
     const ep = (type: string, url: string): unknown => ({
-      type, name: type, id: randomUUID(),
-      endpoints: ['public', 'internal', 'admin'].map((i) => ({ id: randomUUID(), interface: i, region: 'RegionOne', region_id: 'RegionOne', url })),
+      type,
+      name: type,
+      id: randomUUID(),
+      endpoints: ['public', 'internal', 'admin'].map((i) => ({
+        id: randomUUID(),
+        interface: i,
+        region: 'RegionOne',
+        region_id: 'RegionOne',
+        url,
+      })),
     });
     return [ep('identity', `${base}/identity/v3`), ep('compute', `${base}/compute/v2.1`), ep('image', `${base}/image`)];
   }
@@ -154,15 +207,21 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
   function control(method: string, what: string, body: unknown): Reply {
     const b = (body ?? {}) as { host?: string; rule?: FaultRule };
     if (method === 'GET' && what === 'state') {
-      return { status: 200, body: {
-        services: [...model.services.values()].map((s) => ({ ...s, state: model.serviceState(s) })),
-        servers: [...model.servers.values()], migrations: model.migrations,
-        evacuateAccepted: Object.fromEntries(model.evacuateAccepted), evacuateCalls: Object.fromEntries(model.evacuateCalls),
-      } };
+      return {
+        status: 200,
+        body: {
+          services: [...model.services.values()].map((s) => ({ ...s, state: model.serviceState(s) })),
+          servers: [...model.servers.values()],
+          migrations: model.migrations,
+          evacuateAccepted: Object.fromEntries(model.evacuateAccepted),
+          evacuateCalls: Object.fromEntries(model.evacuateCalls),
+        },
+      };
     }
     if (method === 'POST' && what === 'kill-compute' && b.host) return (model.killCompute(b.host), { status: 204 });
     if (method === 'POST' && what === 'restart-compute' && b.host) return (model.restartCompute(b.host), { status: 204 });
-    if (method === 'POST' && what === 'fault' && b.rule) return (faults.add({ ...b.rule, count: b.rule.count ?? Infinity }), { status: 204 });
+    if (method === 'POST' && what === 'fault' && b.rule)
+      return (faults.add({ ...b.rule, count: b.rule.count ?? Infinity }), { status: 204 });
     if (method === 'POST' && what === 'clear-faults') return (faults.clear(), { status: 204 });
     return { status: 404 };
   }
@@ -175,7 +234,10 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
   return {
     url: base,
     authUrl: `${base}/identity/v3`,
-    model, keystone, faults, requests,
+    model,
+    keystone,
+    faults,
+    requests,
     setLatency(computeMs, tokenMs) {
       lat.compute = computeMs;
       if (tokenMs !== undefined) lat.token = tokenMs;
@@ -190,7 +252,10 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
 }
 
 function unauthorized(): Reply {
-  return { status: 401, body: { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } } };
+  return {
+    status: 401,
+    body: { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } },
+  };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

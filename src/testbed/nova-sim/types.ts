@@ -82,10 +82,15 @@ export type EvacuateResult = { status: 200 } | { status: 400 | 404 | 409; fault:
 export function statusOf(vmState: string, taskState: string | null): string {
   if (taskState === 'rebuilding' || taskState?.startsWith('rebuild')) return 'REBUILD';
   switch (vmState) {
-    case 'active': return 'ACTIVE';
-    case 'stopped': return 'SHUTOFF';
-    case 'error': return 'ERROR';
-    case 'paused': return 'PAUSED';
-    default: return vmState.toUpperCase();
+    case 'active':
+      return 'ACTIVE';
+    case 'stopped':
+      return 'SHUTOFF';
+    case 'error':
+      return 'ERROR';
+    case 'paused':
+      return 'PAUSED';
+    default:
+      return vmState.toUpperCase();
   }
 }

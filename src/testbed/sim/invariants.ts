@@ -59,7 +59,9 @@ function noFalseFailure(w: World): string[] {
 /** True when some quorum of monitors is running and fully connected at time t. */
 function healthyQuorumAt(w: World, t: number): boolean {
   const running = w.monitorIds.filter(
-    (m) => !w.sc.monitorCrashes.some(([id, s, e]) => id === m && t >= s && t < e) && !w.sc.monitorStalls.some(([id, s, e]) => id === m && t >= s && t < e),
+    (m) =>
+      !w.sc.monitorCrashes.some(([id, s, e]) => id === m && t >= s && t < e) &&
+      !w.sc.monitorStalls.some(([id, s, e]) => id === m && t >= s && t < e),
   );
   // Greedy: keep the monitors connected both ways with every other kept one.
   const kept: string[] = [];

@@ -77,7 +77,10 @@ export function randomScenario(seed: number, opts: { maxHosts?: number; duration
  * monitors. The mass-failure guard must hold them all (no fencing a rack for what is more likely a
  * switch); an operator's ack at `ackAtMs` (if given) releases them.
  */
-export function massSilenceScenario(seed: number, opts: { hosts: number; silent: number; atMs?: number; ackAtMs?: number; durationMs?: number }): Scenario {
+export function massSilenceScenario(
+  seed: number,
+  opts: { hosts: number; silent: number; atMs?: number; ackAtMs?: number; durationMs?: number },
+): Scenario {
   const atMs = opts.atMs ?? 8000;
   const names = Array.from({ length: opts.hosts }, (_, i) => `h${String(i + 1).padStart(3, '0')}`);
   return {

@@ -132,7 +132,16 @@ export class World {
     }
     for (let i = 1; i <= sc.hosts; i++) {
       const name = `h${String(i).padStart(3, '0')}`;
-      this.hosts.set(name, { name, proc: new SimProcess(name, this.time), beacon: null, boot: 0, alive: false, lastSentAt: null, poweredOffAt: null, deadForGood: false });
+      this.hosts.set(name, {
+        name,
+        proc: new SimProcess(name, this.time),
+        beacon: null,
+        boot: 0,
+        alive: false,
+        lastSentAt: null,
+        poweredOffAt: null,
+        deadForGood: false,
+      });
     }
   }
 
@@ -256,7 +265,12 @@ export class World {
     const endpoint = this.net.endpoint(name, (deliver) => h.proc.run(deliver));
     const clock = h.proc.clock();
     const beacon = new Beacon({
-      settings: { host: name, monitors: this.monitorIds.map((m) => MemoryNetwork.address(m)), intervalMs: this.sc.beaconIntervalMs, clusterKey: CLUSTER_KEY },
+      settings: {
+        host: name,
+        monitors: this.monitorIds.map((m) => MemoryNetwork.address(m)),
+        intervalMs: this.sc.beaconIntervalMs,
+        clusterKey: CLUSTER_KEY,
+      },
       clock: { ...clock, wallNow: () => (h.lastSentAt = this.time.now) + h.proc.wallOffsetMs },
       transport: endpoint,
       health: { current: 'up', start() {}, stop() {} },
@@ -302,11 +316,16 @@ export class World {
     let heard = 1;
     for (const [, at] of m.heardFrom) if (now - at <= this.settings.peerTimeoutMs) heard++;
     if (heard < needed) this.violations.push(`t=${now} ${m.id} declared ${host} failed hearing only ${heard}/${needed} monitors`);
-    if (new Set(votes).size < needed) this.violations.push(`t=${now} ${m.id} declared ${host} failed on ${votes.length} dead vote(s) (${votes.join(',')}); quorum is ${needed}`);
+    if (new Set(votes).size < needed)
+      this.violations.push(
+        `t=${now} ${m.id} declared ${host} failed on ${votes.length} dead vote(s) (${votes.join(',')}); quorum is ${needed}`,
+      );
     const core = m.daemon!.core;
-    if (core.tracks.get(host)?.verdict === 'up') this.violations.push(`t=${now} ${m.id} declared ${host} failed while it hears the host itself`);
+    if (core.tracks.get(host)?.verdict === 'up')
+      this.violations.push(`t=${now} ${m.id} declared ${host} failed while it hears the host itself`);
     for (const p of core.membership.livePeers(now)) {
-      if (!p.beat.verdicts.some((v) => v.host === host)) this.violations.push(`t=${now} ${m.id} declared ${host} failed while live peer ${p.id} still hears it`);
+      if (!p.beat.verdicts.some((v) => v.host === host))
+        this.violations.push(`t=${now} ${m.id} declared ${host} failed while live peer ${p.id} still hears it`);
     }
     if (m.holding) this.violations.push(`t=${now} ${m.id} declared ${host} failed inside its own mass-failure hold`);
   }
