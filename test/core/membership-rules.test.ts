@@ -55,9 +55,14 @@ describe('the vote', () => {
     ],
     ['not an acting peer that hears no quorum', [peerBeat('m2', { acting: true, epoch: 4, hears: ['m2'] }), peerBeat('m3')], false, 'm1'],
     ['the lowest id among quorate monitors', [peerBeat('m2'), peerBeat('m3')], false, 'm1'],
-  ])('%s', (_name, beats, selfActing, vote) => {
-    const m = heard(membership(), 0, ...beats);
-    expect(m.vote(10, selfActing)).toBe(vote);
+    [
+      'an acting peer that hears just a quorum',
+      [peerBeat('m2', { acting: true, epoch: 4, hears: ['m2', 'm3'] }), peerBeat('m3')],
+      false,
+      'm2',
+    ],
+  ])('%s (whichever peer was heard first)', (_name, beats, selfActing, vote) => {
+    for (const order of [beats, [...beats].reverse()]) expect(heard(membership(), 0, ...order).vote(10, selfActing)).toBe(vote);
   });
 
   it('passes over lower ids that hear no quorum themselves', () => {
@@ -117,8 +122,9 @@ describe('the coordinator as this monitor sees it', () => {
       false,
       'm2',
     ],
-  ])('%s', (_name, beats, selfActing, coordinator) => {
-    expect(heard(membership(), 0, ...beats).coordinator(10, selfActing)).toBe(coordinator);
+  ])('%s (whichever peer was heard first)', (_name, beats, selfActing, coordinator) => {
+    for (const order of [beats, [...beats].reverse()])
+      expect(heard(membership(), 0, ...order).coordinator(10, selfActing)).toBe(coordinator);
   });
 
   it('forgets an acting peer once it is no longer heard', () => {
