@@ -184,8 +184,12 @@ export class MonitorCore {
     for (const m of beat.maintenance) this.setMaintenance(m, now, false);
     // A host a peer watches is one this monitor should watch too; never heard means silent since now.
     for (const v of beat.verdicts) this.track(v.host, now);
-    if (beat.acting) this.coordinator.adopt(beat, this.acting(now));
-    if (beat.clears && this.acting(now)) {
+    // Between ticks, only a monitor that has already taken over (caught up with its peers' newest
+    // decisions, raised the epoch) acts on what a peer says; one that has just become coordinator
+    // waits for its next tick, where it takes over first.
+    const tookOver = this.wasActing && this.acting(now);
+    if (beat.acting) this.coordinator.adopt(beat, tookOver);
+    if (beat.clears && tookOver) {
       // A clear asked of a peer applies to the decision it was asked about, not to a newer one.
       for (const c of beat.clears) {
         const d = this.coordinator.decision(c.host);
@@ -196,7 +200,7 @@ export class MonitorCore {
       }
     }
     // A peer's new dead verdict may complete a quorum: decide now rather than at the next tick.
-    if (beat.verdicts.length > 0 && this.acting(now)) this.decide(now);
+    if (beat.verdicts.length > 0 && tookOver) this.decide(now);
   }
 
   private decide(now: number): void {

@@ -138,6 +138,26 @@ describe('operator inputs', () => {
     expect(eventTypes(r.run(100))).toEqual(['host.failed', 'host.failed']);
   });
 
+  it('a monitor that has just become coordinator acts on what a peer says only after the tick that takes over', () => {
+    const r = new CoreRig({ restored: { decisions: [decision('h1', 'failed')] } });
+    r.peers.set('m2', { vote: null });
+    r.peers.set('m3', { vote: null });
+    r.run(300);
+    expect(r.core.acting(r.now)).toBe(false);
+    r.now += 1;
+    r.peer('m3', { vote: 'm1' });
+    // By the votes m1 is coordinator from this heartbeat on; it has not caught up or raised the epoch yet.
+    const early = r.peer('m2', { vote: 'm1', clears: [{ host: 'h1', atMs: 0, by: 'alice' }] });
+    expect(r.core.acting(r.now)).toBe(true);
+    expect(eventTypes(early)).toEqual([]);
+    expect(r.core.coordinator.decision('h1')).toBeDefined();
+    r.peers.set('m2', { vote: 'm1', clears: [{ host: 'h1', atMs: 0, by: 'alice' }] });
+    r.peers.set('m3', { vote: 'm1' });
+    const later = r.run(300);
+    expect(eventTypes(later)).toContain('host.recovered');
+    expect(r.core.coordinator.decision('h1')).toBeUndefined();
+  });
+
   it('a clear given to the coordinator forgets the decision at once', () => {
     const r = new CoreRig({ restored: { decisions: [decision('h1', 'fenced')] } });
     r.untilActing();
