@@ -1,5 +1,5 @@
 import { formatHostPort } from '../config/address.js';
-import type { MonitorConfig } from '../daemon/monitor-config.js';
+import type { OpsConfig } from '../config/ops-config.js';
 import type { EventSink } from '../core/ports.js';
 import type { StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
@@ -32,7 +32,14 @@ export interface MonitorOps {
   stop(): void;
 }
 
-export function createMonitorOps(cfg: MonitorConfig, log: Logger): MonitorOps {
+/** The part of the monitor's configuration the operator surface uses. */
+export interface MonitorOpsSettings {
+  id: string;
+  stateDir: string;
+  ops: OpsConfig;
+}
+
+export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorOps {
   const journal = new EventJournal({
     monitorId: cfg.id,
     stateDir: cfg.stateDir,
