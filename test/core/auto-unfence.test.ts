@@ -16,6 +16,25 @@ function review(a: AutoUnfence, now: number, decisions: HostDecision[], health: 
 describe('automatic unfence', () => {
   const on = { enabled: true, quietPeriodMs: 1000 };
 
+  it('says in its log which host it returns and after how long', () => {
+    const a = new AutoUnfence(on);
+    const out: Effect[] = [];
+    a.review(0, [recovered('c1')], () => healthy, out);
+    a.review(1000, [recovered('c1')], () => healthy, out);
+    expect(out.filter((e) => e.type === 'log')).toEqual([
+      { type: 'log', level: 'info', msg: 'host healthy again for the quiet period: returning it to service', fields: { host: 'c1', quietPeriodMs: 1000 } },
+    ]);
+  });
+
+  it('abandons nothing that it did not start', () => {
+    const a = new AutoUnfence(on);
+    review(a, 0, [recovered('c1'), recovered('c2')], { c1: healthy, c2: healthy });
+    expect(review(a, 500, [recovered('c2')], { c2: healthy })).toEqual([]);
+    const out: Effect[] = [];
+    a.reset(out);
+    expect(out).toEqual([]);
+  });
+
   it('unfences once the host has been healthy for the whole quiet period, and only once', () => {
     const a = new AutoUnfence(on);
     expect(review(a, 0, [recovered('c1')], { c1: healthy })).toEqual([]);

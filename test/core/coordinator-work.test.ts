@@ -175,6 +175,23 @@ describe('handing work between coordinators', () => {
     expect(c.epoch).toBe(adopted ? theirs : own);
   });
 
+  it.each<[string, Partial<HostDecision>]>([
+    ['its state', { state: 'recovered' }],
+    ['its boot id', { bootId: 'h1-b2' }],
+    ['its time', { sinceMs: 900 }],
+    ['its fence attempts', { fenceAttempts: 3 }],
+    ['its fence record', { fence: { ok: true, durationMs: 5, attempts: [], by: 'm2' } }],
+  ])('adopts, in the same epoch, a decision that changed only %s, and counts it as a change to persist', (_what, change) => {
+    const c = coordinator([], undefined, 0);
+    c.adopt(peerBeat('m2', { acting: true, epoch: 4, decisions: [decision('h1', 'fencing', { fenceAttempts: 1 })] }), false);
+    const version = c.version;
+    c.adopt(peerBeat('m2', { acting: true, epoch: 4, decisions: [decision('h1', 'fencing', { fenceAttempts: 1 })] }), false);
+    expect(c.version).toBe(version); // the same decisions repeated: nothing to write
+    c.adopt(peerBeat('m2', { acting: true, epoch: 4, decisions: [decision('h1', 'fencing', { fenceAttempts: 1, ...change })] }), false);
+    expect(c.decision('h1')).toMatchObject(change);
+    expect(c.version).toBeGreaterThan(version);
+  });
+
   it('keeps its own copy of adopted and restored decisions', () => {
     const theirs = decision('h1', 'fencing');
     const c = coordinator([]);

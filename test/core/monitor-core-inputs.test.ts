@@ -218,3 +218,46 @@ describe('results of fencing and recovery', () => {
     expect(eventTypes(r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary }))).toEqual(['host.recovery_finished']);
   });
 });
+
+describe('automatic unfence through the monitor core', () => {
+  const rig = (enabled: boolean): CoreRig => {
+    const r = new CoreRig({
+      edit: (s) => {
+        s.fencing.enabled = true;
+        s.recovery = { enabled: true, autoUnfence: { enabled, quietPeriodMs: 1000 } };
+      },
+      restored: { decisions: [decision('h1', 'recovered')] },
+    });
+    r.beating.set('h1', 'h1-b2'); // back in a new life
+    return r;
+  };
+
+  it('asks to unfence a recovered host healthy again for the quiet period, and clears its decision when that is done', () => {
+    const r = rig(true);
+    const before = r.untilActing();
+    expect(actions(before)).not.toContain('unfence h1');
+    const out = r.run(1500);
+    expect(actions(out).filter((a) => a === 'unfence h1')).toEqual(['unfence h1']);
+    const done = r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true });
+    expect(events(done)).toEqual([{ type: 'host.recovered', at: r.now, host: 'h1', bootId: 'h1-b1', previous: 'recovered' }]);
+    expect(r.core.coordinator.decision('h1')).toBeUndefined();
+  });
+
+  it('keeps the decision and says so when the unfence did not complete', () => {
+    const r = rig(true);
+    r.untilActing();
+    r.run(1500);
+    const failed = r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: false, reason: 'Nova said no' });
+    expect(logs(failed)).toEqual(['warn: automatic unfence did not complete; trying again after another quiet period']);
+    expect(failed.find((e) => e.type === 'log')).toMatchObject({ fields: { host: 'h1', reason: 'Nova said no' } });
+    expect(eventTypes(failed)).toEqual([]);
+    expect(r.core.coordinator.decision('h1')?.state).toBe('recovered');
+  });
+
+  it('never asks while automatic unfence is off, the default', () => {
+    expect(coreSettings().recovery.autoUnfence.enabled).toBe(false);
+    const r = rig(false);
+    r.untilActing();
+    expect(actions(r.run(5000))).not.toContain('unfence h1');
+  });
+});
