@@ -22,7 +22,12 @@ describe('automatic unfence', () => {
     a.review(0, [recovered('c1')], () => healthy, out);
     a.review(1000, [recovered('c1')], () => healthy, out);
     expect(out.filter((e) => e.type === 'log')).toEqual([
-      { type: 'log', level: 'info', msg: 'host healthy again for the quiet period: returning it to service', fields: { host: 'c1', quietPeriodMs: 1000 } },
+      {
+        type: 'log',
+        level: 'info',
+        msg: 'host healthy again for the quiet period: returning it to service',
+        fields: { host: 'c1', quietPeriodMs: 1000 },
+      },
     ]);
   });
 

@@ -6,7 +6,7 @@ import { fenceIpmi, withIpmiPowerDevice } from '../../src/fence-agent/ipmi-agent
 import { metadataXml, validate, type ParsedOptions } from '../../src/fence-agent/options.js';
 import { POWER_LOOP_DEFAULTS, runPowerAction } from '../../src/fence-agent/power-loop.js';
 import { agentPath, ensureBuilt } from '../helpers/build.js';
-import { freeUdpPort, startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
+import { freeUdpPort, startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim, ipmitoolArgs } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { killedAfterEach } from '../helpers/processes.js';
 import { haveTools } from '../helpers/require.js';
 
@@ -81,25 +81,7 @@ describe.runIf(enabled)('fence_ipmi executable against ipmi_sim, agreeing with i
     ...extra,
   ];
   const ipmitoolStatus = async (): Promise<string> =>
-    (
-      await execFileP('ipmitool', [
-        '-I',
-        'lanplus',
-        '-C',
-        '3',
-        '-H',
-        sim.host,
-        '-p',
-        String(sim.port),
-        '-U',
-        SIM_USER,
-        '-P',
-        SIM_PASSWORD,
-        'chassis',
-        'power',
-        'status',
-      ])
-    ).stdout.trim();
+    (await execFileP('ipmitool', ipmitoolArgs(sim, 'chassis', 'power', 'status'))).stdout.trim();
 
   beforeAll(async () => {
     ensureBuilt();

@@ -9,7 +9,7 @@ import { TopologyFencer } from '../../src/fence/fencer.js';
 import { startFencing } from '../../src/fence/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureBuilt } from '../helpers/build.js';
-import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
+import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim, ipmitoolArgs } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { killedAfterEach } from '../helpers/processes.js';
 import { haveTools } from '../helpers/require.js';
 
@@ -57,25 +57,7 @@ describe.runIf(enabled)('TopologyFencer against ipmi_sim', () => {
     hosts: new Map([['compute-1', { host: 'compute-1', levels: [[d.name]], kdumpAddresses: [] }]]),
   });
   const ipmitoolStatus = async (): Promise<string> =>
-    (
-      await execFileP('ipmitool', [
-        '-I',
-        'lanplus',
-        '-C',
-        '3',
-        '-H',
-        sim.host,
-        '-p',
-        String(sim.port),
-        '-U',
-        SIM_USER,
-        '-P',
-        SIM_PASSWORD,
-        'chassis',
-        'power',
-        'status',
-      ])
-    ).stdout.trim();
+    (await execFileP('ipmitool', ipmitoolArgs(sim, 'chassis', 'power', 'status'))).stdout.trim();
 
   for (const agent of ['fence_ipmilan', 'fence_ipmi', 'native-ipmi']) {
     it(`fences through ${agent}: off, verified off by status, agreeing with ipmitool; on again`, async () => {

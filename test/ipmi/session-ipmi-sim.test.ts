@@ -5,7 +5,7 @@ import { IpmiAuthError, IpmiTimeoutError, IpmiUnreachableError, IpmiUnsupportedE
 import { chassisControl, getPower, withIpmiSession } from '../../src/ipmi/power.js';
 import { IpmiSession, type IpmiSessionOptions } from '../../src/ipmi/session.js';
 import { silentLogger } from '../../src/log.js';
-import { startIpmiSim, freeUdpPort, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
+import { startIpmiSim, freeUdpPort, SIM_PASSWORD, SIM_USER, type IpmiSim, ipmitoolArgs } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { haveTools } from '../helpers/require.js';
 
 const run = promisify(execFile);
@@ -26,24 +26,7 @@ describe.runIf(enabled)('IpmiSession against OpenIPMI ipmi_sim (cipher suite 3)'
     log: silentLogger(),
     ...o,
   });
-  const ipmitool = async (...args: string[]): Promise<string> =>
-    (
-      await run('ipmitool', [
-        '-I',
-        'lanplus',
-        '-C',
-        '3',
-        '-H',
-        sim.host,
-        '-p',
-        String(sim.port),
-        '-U',
-        SIM_USER,
-        '-P',
-        SIM_PASSWORD,
-        ...args,
-      ])
-    ).stdout.trim();
+  const ipmitool = async (...args: string[]): Promise<string> => (await run('ipmitool', ipmitoolArgs(sim, ...args))).stdout.trim();
 
   beforeAll(async () => {
     sim = await startIpmiSim();

@@ -27,6 +27,11 @@ function chassisControlScript(): string {
 export const SIM_USER = 'admin';
 export const SIM_PASSWORD = 'password';
 
+/** `ipmitool` arguments for a lanplus (cipher suite 3) session with a simulated BMC, then `args`: the cross-check tests use. */
+export function ipmitoolArgs(sim: Pick<IpmiSim, 'host' | 'port'>, ...args: string[]): string[] {
+  return ['-I', 'lanplus', '-C', '3', '-H', sim.host, '-p', String(sim.port), '-U', SIM_USER, '-P', SIM_PASSWORD, ...args];
+}
+
 export interface IpmiSim {
   host: string;
   port: number;
