@@ -254,6 +254,38 @@ describe('automatic unfence through the monitor core', () => {
     expect(r.core.coordinator.decision('h1')?.state).toBe('recovered');
   });
 
+  it('says the automatic unfence returned the host, and takes a late answer for an abandoned attempt as nothing', () => {
+    const r = rig(true);
+    r.untilActing();
+    r.run(1500);
+    const done = r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true });
+    expect(done.find((e) => e.type === 'log')).toMatchObject({ fields: { host: 'h1', by: 'auto-unfence', previous: 'recovered' } });
+    expect(r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true })).toEqual([]);
+  });
+
+  it('names no reason when the unfence gave none', () => {
+    const r = rig(true);
+    r.untilActing();
+    r.run(1500);
+    expect(r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: false }).find((e) => e.type === 'log')).toMatchObject({
+      fields: { host: 'h1', reason: '' },
+    });
+  });
+
+  it('never unfences a host whose recovery has not finished, however healthy it is', () => {
+    const r = new CoreRig({
+      edit: (s) => {
+        s.fencing.enabled = true;
+        s.recovery = { enabled: true, autoUnfence: { enabled: true, quietPeriodMs: 1000 } };
+      },
+      restored: { decisions: [decision('h1', 'recovering'), decision('h2', 'fenced')] },
+    });
+    r.beating.set('h1', 'h1-b2');
+    r.beating.set('h2', 'h2-b2');
+    r.untilActing();
+    expect(actions(r.run(5000)).filter((a) => a.startsWith('unfence'))).toEqual([]);
+  });
+
   it('never asks while automatic unfence is off, the default', () => {
     expect(coreSettings().recovery.autoUnfence.enabled).toBe(false);
     const r = rig(false);
