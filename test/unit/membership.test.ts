@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Membership, quorumNeeded } from '../../src/core/membership.js';
-import type { MonitorBeat } from '../../src/core/messages.js';
+import { peerBeat } from '../core/fixtures.js';
 
-function beat(from: string, o: Partial<MonitorBeat> = {}): MonitorBeat {
-  return {
-    from,
-    bootId: 'b',
-    seq: 1,
-    sentAtMs: 0,
-    hears: ['m1', 'm2', 'm3'],
-    vote: 'm1',
-    acting: false,
-    epoch: 0,
-    paused: false,
-    verdicts: [],
-    decisions: [],
-    maintenance: [],
-    ...o,
-  };
-}
+/** A peer's heartbeat (the core tests' fixture). */
+const beat = peerBeat;
 
 describe('membership and quorum', () => {
   it.each([
