@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything instance-ha's demo and tests use on a Debian machine, then builds.
-# Safe to run again: it only installs what is missing. Run as root (or with sudo) for apt.
+# Safe to run again: it only installs what is missing. Run as root (apt-get needs it; a bare Debian has no sudo).
 set -euo pipefail
 cd "$(dirname "$0")"
 
