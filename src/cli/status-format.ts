@@ -21,7 +21,10 @@ export function verdictLine(s: StatusSnapshot): string {
   const code = statusExitCode(s);
   const word = code === 0 ? 'HEALTHY' : code === 1 ? 'DEGRADED' : 'NO QUORUM';
   const failed = s.hosts.filter((h) => h.state !== 'up' && h.state !== 'maintenance').length;
-  return `${word}: quorum ${s.cluster.votes}/${s.cluster.needed} needed of ${s.cluster.expectedVotes}, coordinator ${s.cluster.coordinator ?? 'none'}, ${s.hosts.length} hosts (${failed} not up), ${s.alarms.length} alarm(s)`;
+  return (
+    `${word}: quorum ${s.cluster.votes}/${s.cluster.needed} needed of ${s.cluster.expectedVotes}, coordinator ${s.cluster.coordinator ?? 'none'}, ` +
+    `${s.hosts.length} hosts (${failed} not up), ${s.alarms.length} alarm(s)`
+  );
 }
 
 function table(rows: string[][]): string {
@@ -78,7 +81,8 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
   const code = statusExitCode(s);
   const out: string[] = [paint(code === 0 ? 32 : code === 1 ? 33 : 31, verdictLine(s)), ''];
   out.push(
-    `monitor ${s.monitor.id} (v${s.monitor.version}, up since ${s.monitor.startedAt})${s.cluster.acting ? ' — acting coordinator' : ''}${s.cluster.paused ? ' — recovering from a stall' : ''}`,
+    `monitor ${s.monitor.id} (v${s.monitor.version}, up since ${s.monitor.startedAt})` +
+      `${s.cluster.acting ? ' — acting coordinator' : ''}${s.cluster.paused ? ' — recovering from a stall' : ''}`,
   );
   out.push('');
   out.push(

@@ -45,7 +45,8 @@ export function recentRecoveries(events: readonly ClusterEvent[], limit = 5): st
     if (e.type === 'host.fenced' || e.type === 'host.fence_failed') {
       const r = e.record;
       inc.steps[inc.steps.length - 1] +=
-        ` (${r.ok ? `L${r.level ?? '?'} ` : ''}${(r.agent ?? r.attempts[r.attempts.length - 1]?.agent ?? 'no agent').split('/').pop()} ${Math.round(r.durationMs)}ms)`;
+        ` (${r.ok ? `L${r.level ?? '?'} ` : ''}${(r.agent ?? r.attempts[r.attempts.length - 1]?.agent ?? 'no agent').split('/').pop()}` +
+        ` ${Math.round(r.durationMs)}ms)`;
     }
     if (e.type === 'host.recovery_finished') {
       const s = e.summary;

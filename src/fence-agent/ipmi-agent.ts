@@ -129,7 +129,8 @@ export const fenceIpmi: AgentDefinition = {
     name: 'fence_ipmi',
     shortdesc: 'Fence agent for IPMI (native lanplus)',
     longdesc:
-      'fence_ipmi is an I/O Fencing agent for machines controlled by IPMI v2.0 (RMCP+, "lanplus", cipher suite 3). It speaks the protocol itself (no ipmitool), accepts the options of fence_ipmilan, and verifies power-off by polling the chassis power status.',
+      'fence_ipmi is an I/O Fencing agent for machines controlled by IPMI v2.0 (RMCP+, "lanplus", cipher suite 3). ' +
+      'It speaks the protocol itself (no ipmitool), accepts the options of fence_ipmilan, and verifies power-off by polling the chassis power status.',
     actions: ACTIONS,
   },
   options: FENCE_IPMI_OPTIONS,

@@ -56,7 +56,8 @@ export function checkCipherSuite(suite: number): void {
     throw new IpmiUnsupportedError('cipher suite 0 authenticates nothing (any password is accepted); refusing it for fencing');
   if (suite === 17) {
     throw new IpmiUnsupportedError(
-      'cipher suite 17 (HMAC-SHA256 / HMAC-SHA256-128 / AES-CBC-128) is not implemented: there are no trusted test vectors for it (ipmi_sim 2.0.33 lacks the SHA-256 suites); use cipher 3 or fence_ipmilan',
+      'cipher suite 17 (HMAC-SHA256 / HMAC-SHA256-128 / AES-CBC-128) is not implemented: ' +
+        'there are no trusted test vectors for it (ipmi_sim 2.0.33 lacks the SHA-256 suites); use cipher 3 or fence_ipmilan',
     );
   }
   throw new IpmiUnsupportedError(`cipher suite ${suite} is not implemented; only 3 (HMAC-SHA1 / HMAC-SHA1-96 / AES-CBC-128) is`);

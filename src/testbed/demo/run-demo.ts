@@ -52,7 +52,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     compute = await startDemoCompute({ hosts, serversPerHost: o.servers, dir });
     const rabbit = await reachable('127.0.0.1', 5672);
     o.out(
-      `instance-ha demo (${o.scenario}): ${hosts.length} compute hosts with ${bmcs.kind === 'ipmi_sim' ? "OpenIPMI's ipmi_sim" : 'simulated'} BMCs, ${o.servers} servers each on the Nova simulator, 3 monitors`,
+      `instance-ha demo (${o.scenario}): ${hosts.length} compute hosts with ${bmcs.kind === 'ipmi_sim' ? "OpenIPMI's ipmi_sim" : 'simulated'} BMCs, ` +
+        `${o.servers} servers each on the Nova simulator, 3 monitors`,
     );
     o.out(
       rabbit
@@ -72,7 +73,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     );
     if (!ready) throw new Error(`the demo cluster did not come up within ${READY_TIMEOUT_MS / 1000} s; logs in ${dir}`);
     o.out(
-      `cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard; dashboard http://${layout.monitors[0]!.statusApi}/\n`,
+      `cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard; ` +
+        `dashboard http://${layout.monitors[0]!.statusApi}/\n`,
     );
     // A host powered off by its BMC stops beating, as a real one would.
     const loseHost = (h: string): void => {
@@ -167,7 +169,8 @@ async function playScenario(
       const s = await statusOf(layout);
       const fenced = s?.hosts.filter((h) => h.state !== 'up' && h.state !== 'suspect').map((h) => h.host) ?? [];
       story.note(
-        `held: ${fenced.length === 0 ? 'no host declared failed, nothing fenced' : `unexpectedly decided: ${fenced.join(', ')}`}; the operator now runs: instance-ha ack-mass-failure`,
+        `held: ${fenced.length === 0 ? 'no host declared failed, nothing fenced' : `unexpectedly decided: ${fenced.join(', ')}`}` +
+          `; the operator now runs: instance-ha ack-mass-failure`,
       );
       const coord = layout.monitors.find((m) => m.id === s?.cluster.coordinator);
       if (coord) await controlRequest(coord.socket, 'POST', '/ack-mass-failure', { by: 'demo' });

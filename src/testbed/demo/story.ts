@@ -27,7 +27,9 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
     case 'host.fenced':
       return {
         what: 'fenced',
-        detail: `${e.host}: level ${e.record.level ?? '?'}, ${e.record.agent ?? '?'} ${e.record.devices?.join('+') ?? ''}, off verified in ${Math.round(e.record.durationMs)} ms (by ${e.record.by})`,
+        detail:
+          `${e.host}: level ${e.record.level ?? '?'}, ${e.record.agent ?? '?'} ${e.record.devices?.join('+') ?? ''}, ` +
+          `off verified in ${Math.round(e.record.durationMs)} ms (by ${e.record.by})`,
       };
     case 'host.fence_failed':
       return {
@@ -53,7 +55,9 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
     case 'host.recovery_finished':
       return {
         what: 'recovery complete',
-        detail: `${e.host}: ${e.summary.evacuated}/${e.summary.selected} evacuated, ${e.summary.failed} failed, ${e.summary.notified} notified${e.summary.error ? ` (${e.summary.error})` : ''}`,
+        detail:
+          `${e.host}: ${e.summary.evacuated}/${e.summary.selected} evacuated, ${e.summary.failed} failed, ` +
+          `${e.summary.notified} notified${e.summary.error ? ` (${e.summary.error})` : ''}`,
       };
     case 'cluster.mass_failure':
       return {

@@ -117,7 +117,9 @@ export class NovaModel {
     if (!down && this.migrations.some((m) => m.sourceCompute === host && m.status === 'done')) {
       return {
         ok: false,
-        message: `Unable to force up host ${host} as \`done\` evacuation migration records remain associated with the host. Ensure the compute service has been restarted, allowing these records to move to \`completed\` before retrying this request.`,
+        message:
+          `Unable to force up host ${host} as \`done\` evacuation migration records remain associated with the host. ` +
+          `Ensure the compute service has been restarted, allowing these records to move to \`completed\` before retrying this request.`,
       };
     }
     s.forcedDown = down;
