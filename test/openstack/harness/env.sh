@@ -86,3 +86,8 @@ start_compute() {
 admin() {
   OS_CLIENT_CONFIG_FILE=$CLOUD_DIR/clouds.yaml IHA_CLOUD_SERVICE_PASSWORD=$SERVICE_PASSWORD node "$HARNESS/admin.mjs" "$@"
 }
+
+# synced NAME PACKAGE: the database schema of NAME was already synced by this package version
+# (a stamp up.sh leaves), so a restart skips the slow `*-manage db sync` it does not need.
+synced() { [[ -f $CLOUD_DIR/synced-$1 && $(cat "$CLOUD_DIR/synced-$1") == "$(dpkg-query -W -f='${Version}' "$2")" ]]; }
+mark_synced() { dpkg-query -W -f='${Version}' "$2" >"$CLOUD_DIR/synced-$1"; }

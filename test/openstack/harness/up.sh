@@ -73,7 +73,7 @@ key_repository = $CLOUD_DIR/keystone/credential-keys
 EOF
 if ! running keystone; then
   manage=(keystone-manage --config-file "$ETC/keystone/keystone.conf")
-  {
+  synced keystone keystone || {
     "${manage[@]}" db_sync
     [[ -e $CLOUD_DIR/keystone/fernet-keys/0 ]] || {
       "${manage[@]}" fernet_setup --keystone-user root --keystone-group root
@@ -84,6 +84,7 @@ if ! running keystone; then
       --bootstrap-region-id "$REGION" --bootstrap-admin-url "$KEYSTONE/" --bootstrap-public-url "$KEYSTONE/" \
       --bootstrap-internal-url "$KEYSTONE/"
   } >>"$LOGS/keystone-manage.log" 2>&1 || fail "keystone-manage (see $LOGS/keystone-manage.log)"
+  mark_synced keystone keystone
   uwsgi_ini "$ETC/keystone/uwsgi.ini" 5000 /usr/bin/keystone-wsgi-public 2 "OS_KEYSTONE_CONFIG_DIR=$ETC/keystone"
   launch keystone uwsgi_python3 --ini "$ETC/keystone/uwsgi.ini"
 fi
@@ -116,8 +117,11 @@ mkdir -p "$ETC/placement" "$ETC/glance" "$CLOUD_DIR/glance/images" "$CLOUD_DIR/g
   authtoken placement
 } >"$ETC/placement/placement.conf"
 if ! running placement; then
-  placement-manage --config-file "$ETC/placement/placement.conf" db sync >>"$LOGS/placement-manage.log" 2>&1 ||
-    fail "placement-manage (see $LOGS/placement-manage.log)"
+  synced placement placement-api || {
+    placement-manage --config-file "$ETC/placement/placement.conf" db sync >>"$LOGS/placement-manage.log" 2>&1 ||
+      fail "placement-manage (see $LOGS/placement-manage.log)"
+    mark_synced placement placement-api
+  }
   uwsgi_ini "$ETC/placement/uwsgi.ini" 8778 /usr/bin/placement-api 1 "OS_PLACEMENT_CONFIG_DIR=$ETC/placement"
   launch placement uwsgi_python3 --ini "$ETC/placement/uwsgi.ini"
 fi
@@ -131,8 +135,11 @@ cp /etc/glance/glance-api-paste.ini "$ETC/glance/"
   authtoken glance
 } >"$ETC/glance/glance-api.conf"
 if ! running glance; then
-  glance-manage --config-file "$ETC/glance/glance-api.conf" db_sync >>"$LOGS/glance-manage.log" 2>&1 ||
-    fail "glance-manage (see $LOGS/glance-manage.log)"
+  synced glance glance-api || {
+    glance-manage --config-file "$ETC/glance/glance-api.conf" db_sync >>"$LOGS/glance-manage.log" 2>&1 ||
+      fail "glance-manage (see $LOGS/glance-manage.log)"
+    mark_synced glance glance-api
+  }
   uwsgi_ini "$ETC/glance/uwsgi.ini" 9292 /usr/bin/glance-wsgi-api 1 "OS_GLANCE_CONFIG_DIR=$ETC/glance"
   # Image uploads are chunked; uwsgi must hand the raw body to Glance.
   printf 'http-auto-chunked = true\nhttp-chunked-input = true\nhttp-raw-body = true\nwsgi-manage-chunked-input = true\n' >>"$ETC/glance/uwsgi.ini"
@@ -159,18 +166,26 @@ cp /etc/nova/api-paste.ini "$ETC/nova/"
 } >"$ETC/nova/nova.conf"
 printf '[api_database]\nconnection = %s/iha_nova_api\n[database]\nconnection = %s/iha_nova\n' "$DB_URL" "$DB_URL" >"$ETC/nova/db.conf"
 for i in $(seq 1 "$COMPUTES"); do
-  printf '[DEFAULT]\nhost = compute-%s\ncompute_driver = fake.FakeDriver\nstate_path = %s/compute-%s\n' "$i" "$CLOUD_DIR" "$i" >"$ETC/nova/compute-$i.conf"
-  printf 'instances_path = %s/compute-%s/instances\n[oslo_concurrency]\nlock_path = %s/compute-%s/lock\n' "$CLOUD_DIR" "$i" "$CLOUD_DIR" "$i" >>"$ETC/nova/compute-$i.conf"
+  cat >"$ETC/nova/compute-$i.conf" <<EOF
+[DEFAULT]
+host = compute-$i
+compute_driver = fake.FakeDriver
+state_path = $CLOUD_DIR/compute-$i
+instances_path = $CLOUD_DIR/compute-$i/instances
+[oslo_concurrency]
+lock_path = $CLOUD_DIR/compute-$i/lock
+EOF
 done
 # shellcheck disable=SC2046
 nova_manage() { nova-manage $(nova_conf_args) "$@"; }
-if ! running nova-conductor; then
+if ! running nova-conductor && ! synced nova nova-api; then
   {
     nova_manage api_db sync
     nova_manage cell_v2 map_cell0 --database_connection "$DB_URL/iha_nova_cell0"
     nova_manage cell_v2 list_cells | grep -q ' cell1 ' || nova_manage cell_v2 create_cell --name cell1
     nova_manage db sync
   } >>"$LOGS/nova-manage.log" 2>&1 || fail "nova-manage (see $LOGS/nova-manage.log)"
+  mark_synced nova nova-api
 fi
 # shellcheck disable=SC2046
 launch nova-conductor nova-conductor $(nova_conf_args) --log-file "$LOGS/nova-conductor.log"
