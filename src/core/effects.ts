@@ -29,7 +29,11 @@ export type Input =
   | { type: 'beacon'; at: number; beat: BeaconBeat }
   | { type: 'peer'; at: number; beat: MonitorBeat }
   | { type: 'maintenance'; at: number; host: HostId; on: boolean; by: string }
-  | { type: 'ack_mass_failure'; at: number; by: string }
+  /**
+   * Release a mass-failure hold: the held hosts the operator saw (`hosts`; all held when absent). With
+   * nothing held it is refused and changes nothing.
+   */
+  | { type: 'ack_mass_failure'; at: number; by: string; hosts?: HostId[] }
   | { type: 'fence_done'; at: number; host: HostId; record: FenceRecord }
   | { type: 'recovery_done'; at: number; host: HostId; summary: RecoverySummary }
   /** Operator returned a fenced host to service: forget the decision, watch it again. */

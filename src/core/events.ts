@@ -23,7 +23,18 @@ export type ClusterEvent =
   | { type: 'cluster.quorum_regained'; at: number; votes: number; needed: number; members: MonitorId[] }
   | { type: 'cluster.coordinator_changed'; at: number; coordinator: MonitorId | null; previous: MonitorId | null }
   | { type: 'cluster.mass_failure'; at: number; hosts: HostId[]; limit: string }
-  | { type: 'cluster.mass_failure_cleared'; at: number; how: 'acknowledged' | 'hosts_returned' };
+  /**
+   * A mass-failure hold ended, or part of it: `acknowledged` (an operator, `by`, released `hosts`),
+   * `hosts_returned` (every held host was heard again; `hosts` those that came back) or `maintenance`
+   * (the last held hosts were put in maintenance). Never by time alone.
+   */
+  | {
+      type: 'cluster.mass_failure_cleared';
+      at: number;
+      how: 'acknowledged' | 'hosts_returned' | 'maintenance';
+      hosts: HostId[];
+      by?: string;
+    };
 
 export type ClusterEventType = ClusterEvent['type'];
 

@@ -85,7 +85,7 @@ export class MonitorCore {
         this.viewDirty = true;
         break;
       case 'ack_mass_failure':
-        this.coordinator.acknowledgeMassFailure(input.at, input.by, this.out);
+        this.coordinator.acknowledgeMassFailure(input.at, input.by, this.out, input.hosts);
         break;
       case 'fence_done':
         this.coordinator.fenceDone(input.host, input.record, input.at, this.acting(input.at), this.out);

@@ -147,7 +147,12 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
     case 'cluster.mass_failure':
       return m('cluster.mass_failure', 'CRITICAL', 'ClusterMassFailurePayload', { at: iso(e.at), hosts: e.hosts, limit: e.limit });
     case 'cluster.mass_failure_cleared':
-      return m('cluster.mass_failure.cleared', 'INFO', 'ClusterMassFailurePayload', { at: iso(e.at), how: e.how });
+      return m('cluster.mass_failure.cleared', 'INFO', 'ClusterMassFailurePayload', {
+        at: iso(e.at),
+        how: e.how,
+        hosts: e.hosts,
+        ...(e.by !== undefined ? { by: e.by } : {}),
+      });
     case 'host.suspect':
     case 'host.fencing':
     case 'cluster.coordinator_changed':

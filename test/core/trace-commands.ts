@@ -11,7 +11,7 @@
  *   crash|restart <monitor>          the process dies (keeping what it persisted), or starts again
  *   stall <monitor> <ms>             its event loop freezes: no ticks, datagrams queue until it thaws
  *   maintenance <host> on|off        operator commands, handed to `via=<monitor>` (default: the
- *   ack                              coordinator); `by=` names the operator
+ *   ack [hosts=h1,h2]                coordinator); `by=` names the operator; an ack names the held hosts it releases
  *   clear <host>
  *   fence-done <host> ok|fail        a fence or recovery result, handed to the monitor that asked for
  *   recovery-done <host> [evacuated=n failed=n]   it (or `via=`)
@@ -119,8 +119,15 @@ function dispatch(c: TraceCluster, p: Parsed): void {
       if (state !== 'on' && state !== 'off') throw new Error(`maintenance ${host} ${state}: say on or off`);
       return c.input(via(c, opts), { type: 'maintenance', at: c.now, host: host!, on: state === 'on', by: opts.get('by') ?? 'operator' });
     }
-    case 'ack':
-      return c.input(via(c, opts), { type: 'ack_mass_failure', at: c.now, by: opts.get('by') ?? 'operator' });
+    case 'ack': {
+      const hosts = opts.get('hosts');
+      return c.input(via(c, opts), {
+        type: 'ack_mass_failure',
+        at: c.now,
+        by: opts.get('by') ?? 'operator',
+        ...(hosts !== undefined ? { hosts: hosts.split(',') } : {}),
+      });
+    }
     case 'clear':
       return c.input(via(c, opts), { type: 'clear', at: c.now, host: one(args, verb), by: opts.get('by') ?? 'operator' });
     case 'fence-done': {
