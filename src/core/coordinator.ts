@@ -221,6 +221,44 @@ export class Coordinator {
     emit(out, { type: 'host.recovered', at: now, host, bootId: d.bootId, previous: d.state });
   }
 
+  /**
+   * An operator attests that a host whose fence failed is powered off (its BMC died with it): the
+   * host is fenced as if a device had verified it, and recovery proceeds. The record says who.
+   * Only from fence_failed: never over a fence attempt in flight, never for a host not decided failed.
+   */
+  confirmFenced(host: HostId, now: number, by: string, out: Effect[]): void {
+    const d = this.decisions.get(host);
+    if (!d || d.state !== 'fence_failed') {
+      out.push({ type: 'log', level: 'warn', msg: 'fence confirmation refused', fields: { host, by, state: d?.state ?? 'none' } });
+      return;
+    }
+    const record: FenceRecord = { ok: true, durationMs: 0, attempts: [], by: this.settings.self, confirmedBy: by };
+    d.state = 'fenced';
+    d.sinceMs = now;
+    d.fence = record;
+    this.version++;
+    out.push({ type: 'log', level: 'warn', msg: 'operator confirmed the host is powered off: treated as fenced', fields: { host, by } });
+    emit(out, { type: 'host.fenced', at: now, host, record });
+    if (this.settings.recovery.enabled) {
+      d.state = 'recovering';
+      emit(out, { type: 'host.recovery_started', at: now, host });
+      out.push({ type: 'recover', host, record });
+    }
+  }
+
+  /** Removes every trace of a decommissioned host (the caller has refused it while fencing or recovering). */
+  forget(host: HostId): HostDecision | undefined {
+    const d = this.decisions.get(host);
+    if (d) {
+      this.decisions.delete(host);
+      this.version++;
+    }
+    this.candidates.delete(host);
+    this.clusterSuspect.delete(host);
+    this.guard.forget(host);
+    return d;
+  }
+
   private declare(host: HostId, votes: string[], now: number, out: Effect[], lastHeardAt: number | null): void {
     const c = this.candidates.get(host);
     this.candidates.delete(host);

@@ -155,6 +155,7 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
       });
     case 'host.suspect':
     case 'host.fencing':
+    case 'host.forgotten':
     case 'cluster.coordinator_changed':
       return null;
     default:
@@ -264,6 +265,8 @@ function fence(r: FenceRecord): JsonValue {
     duration_ms: r.durationMs,
     error: r.error ?? null,
     by: r.by,
+    // Absent unless an operator attested the power-off (instance-ha confirm-fenced).
+    ...(r.confirmedBy !== undefined ? { confirmed_by: r.confirmedBy } : {}),
     attempts: r.attempts.map((a) => ({
       level: a.level,
       device: a.device,
