@@ -95,6 +95,21 @@ describe('operator slips on real processes', () => {
     expect(configured.stderr).toMatch(/listed under hosts:/);
   }, 60_000);
 
+  it('forget asked of one monitor is carried to the others: every monitor forgets the host', async () => {
+    ops = await startOpsCluster({ monitors: 3, hosts: ['cmp1', 'cmp2'], fencing: false });
+    const [m1, m2, m3] = ops.layout.monitors.map((m) => m.socket) as [string, string, string];
+    expect(cli('maintenance', 'cmp-old', 'on', '--force', '--socket', m2).code).toBe(0);
+    for (const socket of [m1, m2, m3])
+      expect((await waitForStatus(socket, (s) => hostState(s, 'cmp-old') === 'maintenance', 5000)).ok, socket).toBe(true);
+    const forget = cli('forget', 'cmp-old', '--socket', m3);
+    expect(forget.code, forget.stderr).toBe(0);
+    for (const socket of [m1, m2, m3])
+      expect((await waitForStatus(socket, (s) => !s.hosts.some((h) => h.host === 'cmp-old'), 5000)).ok, socket).toBe(true);
+    // And it stays forgotten: no peer brings it back with its old mark.
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const socket of [m1, m2, m3]) expect(hostState(await status(socket), 'cmp-old'), socket).toBeUndefined();
+  }, 60_000);
+
   it('confirm-fenced: only with the host name typed again, only for fence_failed; then fenced, confirmed by the operator', async () => {
     ops = await startOpsCluster({ monitors: 1, hosts: ['cmp1', 'cmp2'], unfenceable: ['cmp2'] });
     const socket = ops.layout.monitors[0]!.socket;
