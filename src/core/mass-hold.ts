@@ -90,7 +90,7 @@ export class MassGuard {
 
     const windowStart = now - this.settings.windowMs;
     for (const [h, at] of this.declaredAt) if (at < windowStart || !view.inProgress(h)) this.declaredAt.delete(h);
-    const verdict = massVerdict(this.declaredAt.size + failing.size, view.watched, this.settings);
+    const verdict = massVerdict(this.declaredAt.size + failing.size, view.watched, this.settings, this.declaredAt.size);
     if (!verdict.hold) return [...view.ready];
     this.hold = { sinceMs: now, hosts: judged, limit: verdict.limit };
     this.returnedDuringHold = [];

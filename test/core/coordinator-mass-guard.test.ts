@@ -176,7 +176,7 @@ describe('mass-failure guard in the coordinator', () => {
       type: 'cluster.mass_failure',
       at: 10_100,
       hosts: ['h5'],
-      limit: 'max_failed_fraction=0.3 (5/10 failing)',
+      limit: 'max_failed_fraction=0.3 (5/10 failing, 4 already being handled)',
     });
     expect(declared(out)).toEqual([]);
   });
@@ -238,7 +238,7 @@ describe('mass-failure guard in the coordinator', () => {
       type: 'cluster.mass_failure',
       at: 9100,
       hosts: ['h2'],
-      limit: 'max_failed_fraction=0.3 (2/4 failing)',
+      limit: 'max_failed_fraction=0.3 (2/4 failing, 1 already being handled)',
     });
   });
 
