@@ -108,6 +108,15 @@ describe('operator slips on real processes', () => {
     // And it stays forgotten: no peer brings it back with its old mark.
     await new Promise((r) => setTimeout(r, 2000));
     for (const socket of [m1, m2, m3]) expect(hostState(await status(socket), 'cmp-old'), socket).toBeUndefined();
+    // A command only the coordinator takes, asked of another monitor, says which monitor to ask and where.
+    const snap = (await status(m1))!;
+    const coordinator = snap.cluster.members.find((m) => m.id === snap.cluster.coordinator)!;
+    const other = ops.layout.monitors.find((m) => m.id !== coordinator.id)!;
+    const ack = cli('ack-mass-failure', '--socket', other.socket);
+    expect(ack.code).toBe(1);
+    expect(ack.stderr).toContain(`this monitor (${other.id}) is not the acting coordinator`);
+    expect(ack.stderr).toContain(`run it on the coordinator, ${coordinator.id}`);
+    expect(ack.stderr).toContain(`${coordinator.id} listens at ${coordinator.address}`);
   }, 60_000);
 
   it('confirm-fenced: only with the host name typed again, only for fence_failed; then fenced, confirmed by the operator', async () => {
