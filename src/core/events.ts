@@ -28,7 +28,7 @@ export type ClusterEvent =
   /**
    * A mass-failure hold ended, or part of it: `acknowledged` (an operator, `by`, released `hosts`),
    * `hosts_returned` (every held host was heard again; `hosts` those that came back) or `maintenance`
-   * (the last held hosts were put in maintenance). Never by time alone.
+   * (the last held hosts were put in maintenance or forgotten). Never by time alone.
    */
   | {
       type: 'cluster.mass_failure_cleared';

@@ -129,6 +129,15 @@ describe('mass-failure guard in the coordinator', () => {
     expect(declared(out)).toEqual([]);
   });
 
+  it('a held host forgotten by the operator leaves the hold; the last one ends it, declaring nobody', () => {
+    const c = coordinator();
+    settle(c, 0, dead('h1', 'h2', 'h3', 'h4'));
+    for (const h of hosts(4)) c.forget(h);
+    const out = decide(c, 200, views({}));
+    expect(events(out)).toEqual([{ type: 'cluster.mass_failure_cleared', at: 200, how: 'maintenance', hosts: [] }]);
+    expect(c.massHold).toBeNull();
+  });
+
   it('declares the held hosts after an operator acknowledges, at the next decide', () => {
     const c = coordinator();
     settle(c, 0, dead(...hosts(4)));

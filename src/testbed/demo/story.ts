@@ -72,7 +72,7 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
             ? `acknowledged by ${e.by ?? 'the operator'}: ${e.hosts.join(', ')} released`
             : e.how === 'hosts_returned'
               ? `the hosts came back: ${e.hosts.join(', ')}`
-              : 'the held hosts were put in maintenance',
+              : 'the held hosts were put in maintenance or forgotten',
       };
     case 'cluster.quorum_lost':
       return { what: 'QUORUM LOST', detail: `hears ${e.votes} of ${e.needed} needed monitors: declaring nothing` };
