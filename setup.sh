@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null || ! command -v npm >/dev/null; then
+  echo "setup.sh: Node.js >= 20 with npm is needed (found: $(node --version 2>/dev/null || echo no node))." >&2
+  echo "  Debian 13: apt-get install nodejs npm. Debian 12 ships Node.js 18: use NodeSource's APT repository (README, Quick start)." >&2
+  exit 1
+fi
+
 packages=()
 command -v ipmi_sim >/dev/null || packages+=(openipmi)
 command -v ipmitool >/dev/null || packages+=(ipmitool)

@@ -92,7 +92,7 @@ describe('npm package', () => {
     rmSync(etc, { recursive: true, force: true });
     (await import('node:fs')).mkdirSync(etc);
     writeFileSync(join(etc, 'cluster.key'), 'k'.repeat(44) + '\n', { mode: 0o600 });
-    writeFileSync(join(etc, 'ipmi.pw'), 'secret\n', { mode: 0o600 });
+    for (const pw of ['ipmi.pw', 'keystone.pw', 'rabbit.pw']) writeFileSync(join(etc, pw), 'secret\n', { mode: 0o600 });
     chmodSync(join(etc, 'cluster.key'), 0o600);
     const pkg = join(dir, 'prefix', 'lib', 'node_modules', 'instance-ha');
     for (const kind of ['monitor', 'beacon']) {

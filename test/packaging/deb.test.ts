@@ -209,13 +209,14 @@ describe.runIf(tools)('Debian package', () => {
       );
       expect('code' in before && before.code).toBe(1);
       expect('code' in before && before.stderr).toContain('/etc/instance-ha/cluster.key');
-      // The steps of docs/operations.md "Keys and secrets".
+      // The steps of docs/operations.md "Keys and secrets" (the secrets' values are made up here).
       await run('sh', [
         '-ec',
-        `head -c 32 /dev/urandom | base64 > /etc/instance-ha/cluster.key
-         printf '%s\\n' 'bmc-password' > /etc/instance-ha/ipmi.pw
-         chown instance-ha: /etc/instance-ha/cluster.key /etc/instance-ha/ipmi.pw
-         chmod 600 /etc/instance-ha/cluster.key /etc/instance-ha/ipmi.pw`,
+        `cd /etc/instance-ha
+         head -c 32 /dev/urandom | base64 > cluster.key
+         for f in ipmi.pw keystone.pw rabbit.pw; do echo change-me > "$f"; done
+         chown instance-ha:instance-ha cluster.key ipmi.pw keystone.pw rabbit.pw
+         chmod 600 cluster.key ipmi.pw keystone.pw rabbit.pw`,
       ]);
       const yamls = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
       expect(yamls.sort()).toEqual(['beacon.yaml', 'monitor.yaml']);
