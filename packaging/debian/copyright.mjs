@@ -22,7 +22,11 @@ function packages(dir, prefix = '') {
 
 function copyrightLine(dir) {
   const lic = readdirSync(dir).find((f) => /^(licen[cs]e|copying)/i.test(f));
-  const line = lic && readFileSync(join(dir, lic), 'utf8').split('\n').find((l) => /copyright\s+(\(c\)|©|\d{4})/i.test(l));
+  const line =
+    lic &&
+    readFileSync(join(dir, lic), 'utf8')
+      .split('\n')
+      .find((l) => /copyright\s+(\(c\)|©|\d{4})/i.test(l));
   return line ? line.trim().replace(/^copyright\s*(\(c\)|©)?\s*/i, '') : 'the authors named in its package.json';
 }
 
