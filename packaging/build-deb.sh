@@ -66,6 +66,8 @@ find "$lib/dist" -name '*.map' -type f -delete
 mkdir -p "$lib/agents"
 cp agents/fence_ipmi agents/fence_fake "$lib/agents/"
 cp -r dashboard "$lib/"
+# The demo's ipmi_sim BMCs run this chassis-control script, looked up beside the sources' layout.
+install -D -m 0755 src/testbed/bmc/ipmi-sim-chassis-control.sh "$lib/src/testbed/bmc/ipmi-sim-chassis-control.sh"
 
 # Commands on PATH: Debian's node, never whatever `env` finds first. fence_* agents in /usr/sbin,
 # where Debian's fence-agents puts fence_ipmilan.
@@ -96,7 +98,8 @@ cp packaging/lintian-overrides "$root/usr/share/lintian/overrides/instance-ha"
 # Modes: whatever the checkout's umask was, directories 0755 and files 0644, then the executables.
 find "$root" -type d -exec chmod 0755 {} +
 find "$root" -type f -exec chmod 0644 {} +
-chmod 0755 "$root/usr/bin/instance-ha" "$root/usr/sbin/fence_ipmi" "$lib/agents/fence_ipmi" "$lib/agents/fence_fake"
+chmod 0755 "$root/usr/bin/instance-ha" "$root/usr/sbin/fence_ipmi" "$lib/agents/fence_ipmi" "$lib/agents/fence_fake" \
+  "$lib/src/testbed/bmc/ipmi-sim-chassis-control.sh"
 # A script (#! first) is executable, as its author meant (main.js, nova-sim, yaml's bin, …).
 find "$lib" -type f -name '*.*js' -exec sh -c 'for f; do [ "$(head -c 2 "$f")" = "#!" ] && chmod 0755 "$f"; done; true' sh {} +
 
