@@ -14,9 +14,17 @@ export interface NotifierStatus {
   connected: boolean;
 }
 
+/** The sender whose clock is furthest from this monitor's: its name and our clock minus its send time. */
+export interface ClockOffsetReading {
+  sender: string;
+  offsetMs: number;
+}
+
 export interface MetricsOptions {
   snapshot: () => StatusSnapshot;
   notifier?: () => NotifierStatus | null;
+  /** The sender whose clock is furthest from this monitor's (daemon/clock-offsets.ts), or null. */
+  clockOffset?: () => ClockOffsetReading | null;
   /** Node process metrics (CPU, memory, event-loop lag, GC); off in unit tests for speed. */
   processMetrics?: boolean;
 }
@@ -210,6 +218,20 @@ export class MonitorMetrics implements EventSink {
         help: '1 while the notification broker connection is up',
         registers: r,
         collect: fromNotifier((m, n) => (m as Gauge).set(n.connected ? 1 : 0)),
+      });
+    }
+    if (o.clockOffset) {
+      const clockOffset = o.clockOffset;
+      new Gauge({
+        name: 'instance_ha_clock_offset_max_seconds',
+        help: "This monitor's clock minus the send time of the sender furthest off, among those heard in the last minute",
+        labelNames: ['sender'],
+        registers: r,
+        collect() {
+          this.reset();
+          const w = clockOffset();
+          if (w) this.set({ sender: w.sender }, w.offsetMs / 1000);
+        },
       });
     }
     // Series the alert rules and the dashboard query exist from the first scrape, at 0.

@@ -168,6 +168,7 @@ describe('metrics sink', () => {
       snapshot: () => snap,
       processMetrics: false,
       notifier: () => ({ published: 5, confirmed: 4, outboxDepth: 1, connected: false }),
+      clockOffset: () => ({ sender: 'cmp-9', offsetMs: -12_500 }),
     });
     const server = { id: 's1', name: 'tenant-db', projectId: 'p-secret', userId: 'u', tags: [], host: 'c1' };
     m.publish({ type: 'host.failed', at: 12_500, host: 'c1', bootId: 'b', votes: [], lastHeardAt: 10_000 });
@@ -214,6 +215,7 @@ describe('metrics sink', () => {
     expect(text).toContain('instance_ha_datagrams_dropped_total{reason="replay"} 0');
     expect(text).toContain('instance_ha_datagrams_sent_total 9');
     expect(text).toContain('instance_ha_datagram_send_errors_total 0');
+    expect(text).toContain('instance_ha_clock_offset_max_seconds{sender="cmp-9"} -12.5');
     expect(text).toMatch(/^instance_ha_build_info\{version="\d+\.\d+\.\d+[^"]*",nodejs="\d+\.\d+\.\d+"\} 1$/m);
     // Alarm kinds and the event types the alert rules count are there at 0 before they happen.
     expect(text).toContain('instance_ha_alarms{kind="state_write_failed"} 0');

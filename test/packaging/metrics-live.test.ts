@@ -62,13 +62,17 @@ describe('metrics the alert rules and the dashboard use, on a live monitor', () 
     });
     const m = layout.monitors[0]!;
     track(spawn(process.execPath, [CLI, 'monitor', '--config', m.config], { stdio: 'ignore' }));
+    // A beacon, so that series fed by heartbeats (the clock offset of the senders) are there too.
+    track(spawn(process.execPath, [CLI, 'beacon', '--config', layout.hosts[0]!.config], { stdio: 'ignore' }));
     let text = '';
-    for (let i = 0; i < 150 && !text.includes('instance_ha_notification_broker_connected'); i++) {
+    const ready = (t: string) =>
+      t.includes('instance_ha_notification_broker_connected') && t.includes('instance_ha_clock_offset_max_seconds{');
+    for (let i = 0; i < 150 && !ready(text); i++) {
       text = await fetch(`http://${m.metrics}/metrics`).then(
         (r) => (r.ok ? r.text() : ''),
         () => '',
       );
-      if (!text) await new Promise((r) => setTimeout(r, 100));
+      if (!ready(text)) await new Promise((r) => setTimeout(r, 100));
     }
     const { families, samples } = parseExposition(text);
     expect(families.size, 'the monitor answered /metrics').toBeGreaterThan(10);
@@ -98,5 +102,9 @@ describe('metrics the alert rules and the dashboard use, on a live monitor', () 
     for (const [name, type] of families) if (type === 'counter') expect(name).toMatch(/_total$/);
     expect(families.get('instance_ha_build_info')).toBe('gauge');
     expect(samples.find((s) => s.name === 'instance_ha_notification_broker_connected')).toBeDefined();
+    // The beacon runs on this machine's clock: its offset is the loopback delay, far below a second.
+    const offset = /^instance_ha_clock_offset_max_seconds\{sender="cmp1"\} (\S+)$/m.exec(text);
+    expect(offset, 'the beacon cmp1 is the sender furthest off').not.toBeNull();
+    expect(Math.abs(Number(offset![1]))).toBeLessThan(1);
   });
 });

@@ -38,6 +38,7 @@ describe('alert rules', () => {
   it('cover what an operator must act on, each with a severity, a summary and a runbook section that exists', () => {
     const rules = alertRules();
     expect(rules.map((r) => r.alert).sort()).toEqual([
+      'InstanceHaClockOffset',
       'InstanceHaClockSkew',
       'InstanceHaCoordinatorFlapping',
       'InstanceHaFenceFailed',
