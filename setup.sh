@@ -23,7 +23,7 @@ command -v python3 >/dev/null || packages+=(python3)
 /usr/bin/python3 -c 'import oslo_messaging' 2>/dev/null || packages+=(python3-oslo.messaging)
 command -v dpkg-deb >/dev/null || packages+=(dpkg-dev)          # npm run package:deb
 command -v lintian >/dev/null || packages+=(lintian)
-command -v promtool >/dev/null || packages+=(prometheus)        # promtool check/test rules (no smaller package has it)
+command -v promtool >/dev/null || packages+=(prometheus)        # promtool check/test rules (there is no separate promtool package)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup.sh: missing ${packages[*]}; run as root to install them (apt-get)" >&2
