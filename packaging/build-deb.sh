@@ -61,10 +61,10 @@ mkdir -p "$lib/dist"
 cp -r dist/src dist/agents "$lib/dist/"
 rm -rf "$lib/dist/src/testbed/sim" "$lib/dist/src/testbed/net" "$lib/dist/src/testbed/clock"
 find "$lib/dist" -name '*.map' -type f -delete
-# Launchers: fence_ipmi is also on PATH (below); fence_fake, a test agent, stays here only, where
+# Launchers: fence_ipmi and fence_redfish_native are also on PATH (below); fence_fake, a test agent, stays here only, where
 # the demo's configurations find it, off every PATH of a production controller.
 mkdir -p "$lib/agents"
-cp agents/fence_ipmi agents/fence_fake "$lib/agents/"
+cp agents/fence_ipmi agents/fence_redfish_native agents/fence_fake "$lib/agents/"
 cp -r dashboard "$lib/"
 # The demo's ipmi_sim BMCs run this chassis-control script, looked up beside the sources' layout.
 install -D -m 0755 src/testbed/bmc/ipmi-sim-chassis-control.sh "$lib/src/testbed/bmc/ipmi-sim-chassis-control.sh"
@@ -72,7 +72,9 @@ install -D -m 0755 src/testbed/bmc/ipmi-sim-chassis-control.sh "$lib/src/testbed
 # Commands on PATH: Debian's node, never whatever `env` finds first. fence_* agents in /usr/sbin,
 # where Debian's fence-agents puts fence_ipmilan.
 printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/instance-ha/dist/src/cli/main.js "$@"\n' >"$root/usr/bin/instance-ha"
-printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/instance-ha/dist/agents/fence_ipmi.js "$@"\n' >"$root/usr/sbin/fence_ipmi"
+for agent in fence_ipmi fence_redfish_native; do
+  printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/instance-ha/dist/agents/%s.js "$@"\n' "$agent" >"$root/usr/sbin/$agent"
+done
 
 cp systemd/instance-ha-monitor.service systemd/instance-ha-beacon.service "$root/lib/systemd/system/"
 cp packaging/debian/default-instance-ha-monitor "$root/etc/default/instance-ha-monitor"
@@ -92,13 +94,15 @@ node packaging/debian/copyright.mjs "$lib/node_modules" >"$doc/copyright"
 } | gzip -9n >"$doc/changelog.gz"
 gzip -9n <packaging/man/instance-ha.1 >"$root/usr/share/man/man1/instance-ha.1.gz"
 gzip -9n <packaging/man/fence_ipmi.8 >"$root/usr/share/man/man8/fence_ipmi.8.gz"
+gzip -9n <packaging/man/fence_redfish_native.8 >"$root/usr/share/man/man8/fence_redfish_native.8.gz"
 mkdir -p "$root/usr/share/lintian/overrides"
 cp packaging/lintian-overrides "$root/usr/share/lintian/overrides/instance-ha"
 
 # Modes: whatever the checkout's umask was, directories 0755 and files 0644, then the executables.
 find "$root" -type d -exec chmod 0755 {} +
 find "$root" -type f -exec chmod 0644 {} +
-chmod 0755 "$root/usr/bin/instance-ha" "$root/usr/sbin/fence_ipmi" "$lib/agents/fence_ipmi" "$lib/agents/fence_fake" \
+chmod 0755 "$root/usr/bin/instance-ha" "$root/usr/sbin/fence_ipmi" "$root/usr/sbin/fence_redfish_native" \
+  "$lib/agents/fence_ipmi" "$lib/agents/fence_redfish_native" "$lib/agents/fence_fake" \
   "$lib/src/testbed/bmc/ipmi-sim-chassis-control.sh"
 # A script (#! first) is executable, as its author meant (main.js, nova-sim, yaml's bin, …).
 find "$lib" -type f -name '*.*js' -exec sh -c 'for f; do [ "$(head -c 2 "$f")" = "#!" ] && chmod 0755 "$f"; done; true' sh {} +

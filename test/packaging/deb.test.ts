@@ -138,6 +138,7 @@ describe.runIf(tools)('Debian package', () => {
     for (const f of [
       '/usr/bin/instance-ha',
       '/usr/sbin/fence_ipmi',
+      '/usr/sbin/fence_redfish_native',
       '/usr/lib/instance-ha/package.json',
       '/usr/lib/instance-ha/dist/src/cli/main.js',
       '/usr/lib/instance-ha/dist/agents/fence_ipmi.js',
@@ -156,6 +157,7 @@ describe.runIf(tools)('Debian package', () => {
       '/usr/share/doc/instance-ha/examples/beacon.yaml',
       '/usr/share/man/man1/instance-ha.1.gz',
       '/usr/share/man/man8/fence_ipmi.8.gz',
+      '/usr/share/man/man8/fence_redfish_native.8.gz',
       '/usr/share/instance-ha/prometheus/instance-ha.rules.yml',
       '/usr/share/instance-ha/grafana/instance-ha.json',
     ])
@@ -170,6 +172,7 @@ describe.runIf(tools)('Debian package', () => {
       expect.arrayContaining([
         '/usr/bin/instance-ha',
         '/usr/sbin/fence_ipmi',
+        '/usr/sbin/fence_redfish_native',
         '/usr/lib/instance-ha/src/testbed/bmc/ipmi-sim-chassis-control.sh',
       ]),
     );
@@ -217,9 +220,11 @@ describe.runIf(tools)('Debian package', () => {
       for (const u of UNITS) expect(existsSync(`/etc/systemd/system/multi-user.target.wants/${u}`), u).toBe(false);
     });
 
-    it('runs instance-ha --version and fence_ipmi from PATH; fence_fake is not on PATH', async () => {
+    it('runs instance-ha --version and the fence agents from PATH; fence_fake is not on PATH', async () => {
       expect((await run('instance-ha', ['--version'])).stdout.trim()).toBe(VERSION);
       expect((await run('/usr/sbin/fence_ipmi', ['-o', 'metadata'])).stdout).toContain('<resource-agent name="fence_ipmi"');
+      const redfish = await run('/usr/sbin/fence_redfish_native', ['-o', 'metadata']);
+      expect(redfish.stdout).toContain('<resource-agent name="fence_redfish_native"');
       const onPath = await run('sh', ['-c', 'command -v fence_fake || true'], {
         env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
       });
