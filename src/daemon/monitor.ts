@@ -13,6 +13,7 @@ import { Admission } from '../wire/admission.js';
 import { encodeMonitor } from '../wire/codec.js';
 import type { Datagram, DatagramTransport } from '../wire/transport.js';
 import type { Clock } from './clock.js';
+import { ClockOffsets, type ClockOffset } from './clock-offsets.js';
 import type { EventBus } from './event-bus.js';
 import type { StateStore } from './state-store.js';
 import { buildSnapshot } from './status.js';
@@ -54,6 +55,7 @@ type Alarm = StatusSnapshot['alarms'][number];
 export class MonitorDaemon {
   readonly core: MonitorCore;
   private readonly admission: Admission;
+  private readonly clockOffsets = new ClockOffsets();
   private readonly settings: MonitorSettings;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -153,6 +155,11 @@ export class MonitorDaemon {
     return this.core.acting(this.clock.now());
   }
 
+  /** The sender whose clock is furthest from ours (metrics: an early warning before max_clock_skew). */
+  clockOffset(): ClockOffset | null {
+    return this.clockOffsets.worst(this.clock.wallNow());
+  }
+
   snapshot(): StatusSnapshot {
     const addresses = new Map(this.settings.monitors.map((m) => [m.id, formatHostPort(m.address)]));
     const edges = this.deps.edgeStatus?.() ?? { alarms: [], sections: {} };
@@ -195,9 +202,12 @@ export class MonitorDaemon {
 
   private onDatagram(d: Datagram): void {
     try {
-      const a = this.admission.admit(d.buf, d.receivedAt, this.clock.wallNow());
+      const wallNow = this.clock.wallNow();
+      const a = this.admission.admit(d.buf, d.receivedAt, wallNow);
       if (!a.ok) return this.drop(a.reason, d);
       this.accepted++;
+      const sender = a.input.type === 'beacon' ? a.input.beat.host : a.input.beat.from;
+      this.clockOffsets.observe(sender, wallNow - a.input.beat.sentAtMs, wallNow);
       this.step(a.input);
     } catch (err) {
       this.contain('receive', err);
