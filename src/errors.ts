@@ -6,13 +6,18 @@ export class HaError extends Error {
   }
 }
 
+const MAX_PROBLEMS_SHOWN = 50;
+
 /** A configuration problem, always naming the file and the key. */
 export class ConfigError extends HaError {
   constructor(
     readonly file: string,
     readonly problems: readonly ConfigProblem[],
   ) {
-    super(`${file}: ${problems.length} problem(s):\n` + problems.map((p) => `  - ${formatProblem(p)}`).join('\n'));
+    // One line per problem; a document with thousands of bad entries shows the first 50 and a count.
+    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  - ${formatProblem(p)}`);
+    if (problems.length > MAX_PROBLEMS_SHOWN) shown.push(`  - ... and ${problems.length - MAX_PROBLEMS_SHOWN} more`);
+    super(`${file}: ${problems.length} problem(s):\n` + shown.join('\n'));
   }
 }
 

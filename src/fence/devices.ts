@@ -11,6 +11,7 @@ import { NATIVE_IPMI } from './agents.js';
 import type { FenceDeviceConfig } from './config.js';
 import { excerpt } from './redact.js';
 import { runAgentProcess } from './runner.js';
+import { timerMs } from '../timer-limit.js';
 
 export type DeviceAction = 'off' | 'on' | 'reboot' | 'status';
 
@@ -95,9 +96,12 @@ export class NativeIpmiDevice implements FenceDevice {
   async run(action: DeviceAction, signal: AbortSignal): Promise<DeviceResult> {
     const started = Date.now();
     const ms = (): number => Date.now() - started;
-    const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
-    const both = AbortSignal.any([signal, timeout]);
+    let timeout: AbortSignal | null = null;
     try {
+      // Inside the try: AbortSignal.timeout throws ERR_OUT_OF_RANGE on a delay it cannot keep, and
+      // a device must answer with a result, never an exception the fencer did not expect.
+      timeout = AbortSignal.timeout(timerMs(this.cfg.timeoutMs));
+      const both = AbortSignal.any([signal, timeout]);
       const r = await withIpmiPowerDevice(this.opts, this.log, both, (dev) =>
         runPowerAction(
           dev,
@@ -124,7 +128,7 @@ export class NativeIpmiDevice implements FenceDevice {
       return {
         ok: false,
         exitCode: 1,
-        timedOut: timeout.aborted,
+        timedOut: timeout?.aborted ?? false,
         durationMs: ms(),
         detail: excerpt(err instanceof Error ? err.message : String(err), secrets),
       };

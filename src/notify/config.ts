@@ -99,11 +99,18 @@ export function readNotificationsConfig(r: ObjectReader): NotificationsConfig {
     initialMs: rc.durationMs('initial', { default: d.reconnectInitialMs, min: 10, max: 60_000 }),
     maxMs: rc.durationMs('max', { default: d.reconnectMaxMs, min: 100, max: 600_000 }),
   };
+  if (reconnect.initialMs > reconnect.maxMs)
+    rc.problem('initial', `must not be more than reconnect.max (${reconnect.maxMs}ms), got ${reconnect.initialMs}ms`);
   rc.finish();
 
   const pr = r.object('priorities');
-  const priorities: Record<string, Priority> = {};
-  for (const type of Object.keys(objectOrEmpty(r.raw('priorities')))) {
+  const priorities: Record<string, Priority> = Object.create(null) as Record<string, Priority>;
+  for (const type of Object.keys(objectOrEmpty(r.raw('priorities'))).slice(0, 1000)) {
+    if (!NAME.test(type) || type.length > 255) {
+      pr.problems.push({ path: pr.keyPath(type.slice(0, 80)), reason: 'is not an event type (letters, digits and _.:-)' });
+      pr.raw(type);
+      continue;
+    }
     const p = pr.string(type, { oneOf: PRIORITIES });
     if (p) priorities[type] = p as Priority;
   }
@@ -112,8 +119,8 @@ export function readNotificationsConfig(r: ObjectReader): NotificationsConfig {
   const o = r.object('outbox');
   const outbox = {
     dir: o.string('dir', { default: d.outboxDir })!,
-    maxRecords: o.number('max_records', { default: d.outboxMaxRecords, min: 1, integer: true }),
-    maxBytes: o.number('max_bytes', { default: d.outboxMaxBytes, min: 64 * 1024, integer: true }),
+    maxRecords: o.number('max_records', { default: d.outboxMaxRecords, min: 1, max: 10_000_000, integer: true }),
+    maxBytes: o.number('max_bytes', { default: d.outboxMaxBytes, min: 64 * 1024, max: 16 * 1024 ** 3, integer: true }),
   };
   o.finish();
 
