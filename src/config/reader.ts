@@ -1,6 +1,6 @@
 import { IllegalStateError, type ConfigProblem } from '../errors.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
-import { MAX_HOST_NAME_LENGTH, hostNameKey, hostNameProblem } from './host-name.js';
+import { hostNameKey, hostNameProblem } from './host-name.js';
 import { MAX_SECRET_FILE_BYTES, printable, readTextFile } from './safe-file.js';
 
 /** Longest string setting (PATH_MAX); names and URLs are far shorter. */
@@ -176,7 +176,7 @@ export class ObjectReader {
 
   /** A list of distinct host names (case-insensitively distinct, as DNS compares them). */
   hostList(key: string, opts: { maxItems?: number } = {}): string[] {
-    const list = this.stringList(key, { maxItems: opts.maxItems, maxLength: MAX_HOST_NAME_LENGTH + 1 });
+    const list = this.stringList(key, { maxItems: opts.maxItems });
     const seen = new Set<string>();
     const out: string[] = [];
     list.forEach((h, i) => {

@@ -63,6 +63,8 @@ export const NOTIFICATION_DEFAULTS = {
 } as const;
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
+/** An event type such as `instance_ha.instance.failed`. */
+const EVENT_TYPE = /^[a-z0-9][a-z0-9_.-]{0,254}$/;
 
 /**
  * Reads the `notifications:` mapping (pass `root.object('notifications')`). Every problem is added to
@@ -106,8 +108,11 @@ export function readNotificationsConfig(r: ObjectReader): NotificationsConfig {
   const pr = r.object('priorities');
   const priorities: Record<string, Priority> = Object.create(null) as Record<string, Priority>;
   for (const type of Object.keys(objectOrEmpty(r.raw('priorities'))).slice(0, 1000)) {
-    if (!NAME.test(type) || type.length > 255) {
-      pr.problems.push({ path: pr.keyPath(type.slice(0, 80)), reason: 'is not an event type (letters, digits and _.:-)' });
+    if (!EVENT_TYPE.test(type)) {
+      pr.problems.push({
+        path: pr.keyPath(type.slice(0, 80)),
+        reason: 'is not an event type (lower-case letters, digits and _.-, like instance_ha.instance.failed)',
+      });
       pr.raw(type);
       continue;
     }
