@@ -162,6 +162,22 @@ export class ObjectReader {
     return out;
   }
 
+  /**
+   * The path of a file read later (a CA bundle, a clouds.yaml): read now through the same checks as
+   * a config file (regular file, at most maxBytes, UTF-8), so `config check` refuses a FIFO, a
+   * directory or a missing file instead of the daemon hanging or failing on it later.
+   */
+  filePath(key: string, opts: { maxBytes: number }): string | undefined {
+    const path = this.string(key);
+    if (path === undefined) return undefined;
+    const res = readTextFile(path, opts.maxBytes);
+    if (!res.ok) {
+      this.problem(key, res.reason);
+      return undefined;
+    }
+    return path;
+  }
+
   /** A host name (RFC 1123, see host-name.ts), e.g. a compute host or a monitor id. */
   hostName(key: string, opts: { default?: string } = {}): string | undefined {
     const v = this.string(key, { default: opts.default });

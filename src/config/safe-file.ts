@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { HaError } from '../errors.js';
 
 /** Largest configuration file read (a monitor.yaml listing 10,000 hosts is about 200 KiB). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -65,6 +66,16 @@ function decodeUtf8(file: string, bytes: Buffer, stats: Stats): TextRead {
     const line = lossy.slice(0, lossy.indexOf('\uFFFD')).split('\n').length;
     return { ok: false, reason: `${file} is not valid UTF-8 text (a non-UTF-8 byte on line ${line})` };
   }
+}
+
+/** Largest PEM bundle or clouds.yaml named by a config (a full CA bundle is ~200 KiB). */
+export const MAX_PEM_FILE_BYTES = 1024 * 1024;
+
+/** readTextFile for a file the config named and `config check` already read: a failure now is an HaError naming it. */
+export function readTextFileOrThrow(file: string, maxBytes: number): string {
+  const res = readTextFile(file, maxBytes);
+  if (!res.ok) throw new HaError(res.reason);
+  return res.text;
 }
 
 /** A path as it may be shown: control characters escaped. */

@@ -1,4 +1,5 @@
 import type { ObjectReader } from '../config/reader.js';
+import { MAX_PEM_FILE_BYTES } from '../config/safe-file.js';
 import { PRIORITIES, type Priority } from './envelope.js';
 
 /**
@@ -85,16 +86,16 @@ export function readNotificationsConfig(r: ObjectReader): NotificationsConfig {
 
   const t = r.object('tls');
   const tls: TlsFiles = {
-    caFile: t.string('ca_file'),
-    certFile: t.string('cert_file'),
-    keyFile: t.string('key_file'),
+    caFile: t.filePath('ca_file', { maxBytes: MAX_PEM_FILE_BYTES }),
+    certFile: t.filePath('cert_file', { maxBytes: MAX_PEM_FILE_BYTES }),
+    keyFile: t.filePath('key_file', { maxBytes: MAX_PEM_FILE_BYTES }),
     keyPassphrase: t.secret('key_passphrase'),
     servername: t.string('servername'),
     verify: t.boolean('verify', true),
   };
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) t.problem('cert_file', "and 'key_file' go together");
+  if (t.has('cert_file') !== t.has('key_file')) t.problem('cert_file', "and 'key_file' go together");
   t.finish();
-  if ((tls.caFile || tls.certFile) && !url.startsWith('amqps://')) r.problem('tls', 'is set but url is not amqps://');
+  if ((t.has('ca_file') || t.has('cert_file')) && !url.startsWith('amqps://')) r.problem('tls', 'is set but url is not amqps://');
 
   const rc = r.object('reconnect');
   const reconnect = {

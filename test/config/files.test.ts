@@ -72,6 +72,19 @@ describe('secret files', () => {
   });
 });
 
+describe('files a config names and a daemon reads later', () => {
+  it.each<[string, (f: string) => Record<string, unknown>, string]>([
+    ['compute.cacert', (f) => ({ compute: { cacert: f } }), 'compute.cacert'],
+    ['compute.clouds_file', (f) => ({ compute: { clouds_file: f } }), 'compute.clouds_file'],
+    ['notifications.tls.ca_file', (f) => ({ notifications: { url: 'amqps://h/', tls: { ca_file: f } } }), 'notifications.tls.ca_file'],
+    ['status_api.tls.cert_file', (f) => ({ status_api: { tls: { cert_file: f, key: 'k' } } }), 'status_api.tls.cert_file'],
+  ])('%s naming a FIFO is refused by the config check (the daemon would block on it)', (_key, patch, path) => {
+    const f = fifo(`${path}.fifo`);
+    const p = file(`${path}.yaml`, stringify({ ...monitorDoc(), ...patch(f) }));
+    expect(problemsLoading(p)).toContain(`${path}: ${f} is not a regular file (it is a FIFO)`);
+  });
+});
+
 describe('config files', () => {
   it.each<[string, () => string, RegExp]>([
     ['a FIFO', () => fifo('monitor.fifo'), /is not a regular file \(it is a FIFO\)/],

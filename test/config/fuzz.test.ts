@@ -71,7 +71,7 @@ const NOTIFICATIONS: Schema = {
   durable: 'bool',
   heartbeat: 'duration',
   connect_timeout: 'duration',
-  tls: { ca_file: 'string', cert_file: 'string', key_file: 'string', key_passphrase_file: 'file', servername: 'string', verify: 'bool' },
+  tls: { ca_file: 'file', cert_file: 'file', key_file: 'file', key_passphrase_file: 'file', servername: 'string', verify: 'bool' },
   reconnect: { initial: 'duration', max: 'duration' },
   priorities: { '*name': 'string' },
   outbox: { dir: 'string', max_records: 'count', max_bytes: 'number' },
@@ -81,10 +81,10 @@ const NOTIFICATIONS: Schema = {
 };
 const COMPUTE: Schema = {
   cloud: 'string',
-  clouds_file: 'string',
+  clouds_file: 'file',
   region: 'string',
   interface: 'string',
-  cacert: 'string',
+  cacert: 'file',
   request_timeout: 'duration',
   retries: 'count',
   min_backoff: 'duration',
