@@ -147,6 +147,19 @@ describe('config check', () => {
   });
 });
 
+describe('daemon start', () => {
+  it('instance-ha monitor refuses a config with an unbounded value: exit 78, one line per problem, no stack (real process)', async () => {
+    ensureBuilt();
+    const path = file('start.yaml', stringify({ ...monitorDoc(), fencing: { action_timeout: '9999h' } }));
+    const res = await promisify(execFile)(process.execPath, [CLI, 'monitor', '--config', path], { timeout: 20_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; killed: boolean; stderr: string }) => ({ code: e.killed ? -1 : e.code, stderr: e.stderr }),
+    );
+    expect(res.code).toBe(78);
+    expect(res.stderr.trim()).toBe(`${path}: 1 problem(s):\n  - 'fencing.action_timeout' must be between 100ms and 10m, got '9999h'`);
+  });
+});
+
 describe('timers at the edge', () => {
   it('timerMs keeps every delay within what Node honours', () => {
     expect([NaN, -5, 0, 1500, MAX_TIMER_MS, MAX_TIMER_MS + 1, 9999 * 3_600_000, Infinity].map(timerMs)).toEqual([
