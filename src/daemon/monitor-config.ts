@@ -159,7 +159,8 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     monitors,
     clusterKey: Buffer.from(key ?? '', 'utf8'),
     stateDir: r.string('state_dir', { default: '/var/lib/instance-ha' })!,
-    controlSocket: r.string('control_socket', { default: '/run/instance-ha/monitor.sock' })!,
+    // A UNIX socket path must fit sun_path (108 bytes with its NUL).
+    controlSocket: r.string('control_socket', { default: '/run/instance-ha/monitor.sock', maxLength: 107 })!,
     hosts: r.hostList('hosts'),
     maxClockSkewMs,
     core,
