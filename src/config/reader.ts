@@ -308,8 +308,10 @@ export class ObjectReader {
 
 export function parseDurationMs(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
-  if (typeof v !== 'string') return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v);
+  // Length first, then trim: `\s*` on both sides of an optional unit backtracks quadratically, and a
+  // 1 MiB run of spaces in a duration would stall config check for hours.
+  if (typeof v !== 'string' || v.length > 64) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(v.trim());
   if (!m) return undefined;
   const n = Number(m[1]);
   const unit = m[2] ?? 'ms';

@@ -25,6 +25,12 @@ const MONITOR_ROWS: Row[] = [
   ['mass_failure.window 9999h', { mass_failure: { window: '9999h' } }, 'mass_failure.window', /between 1s and 1h, got '9999h'/],
   ['kdump.max_wait 9999h', fencing({ kdump: { max_wait: '9999h' } }), 'fencing.kdump.max_wait', /between 0ms and 1h, got '9999h'/],
   ['a duration as a number of ms over the timer limit', fencing({ action_timeout: 2 ** 31 }), 'fencing.action_timeout', /got 2147483648ms/],
+  [
+    'a duration padded with a megabyte of spaces (the regex used to backtrack for hours)',
+    { detection: { tick: `1${' '.repeat(1_000_000)}x` } },
+    'detection.tick',
+    /must be a duration/,
+  ],
   ['a duration below its minimum', { detection: { tick: '1ms' } }, 'detection.tick', /between 5ms and 1s, got '1ms'/],
   [
     'a count without a unit above its maximum',
