@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ObjectReader } from '../../src/config/reader.js';
+import { IllegalStateError, type ConfigProblem } from '../../src/errors.js';
+import { MAX_TIMER_MS } from '../../src/timer-limit.js';
 import { allowedExpectedVotes } from '../../src/daemon/monitor-config.js';
 import { beaconDoc, fencingSection, merge, monitorDoc, problemsOf, protoKey } from './fixtures.js';
 
@@ -213,5 +217,46 @@ describe('beacon.yaml refusals', () => {
     const hit = problems.find((p) => p.path === path);
     expect(hit, JSON.stringify(problems)).toBeDefined();
     expect(hit!.reason).toMatch(reason);
+  });
+});
+
+describe('the reader itself', () => {
+  const reader = (doc: unknown): { r: ObjectReader; problems: ConfigProblem[] } => {
+    const problems: ConfigProblem[] = [];
+    return { r: ObjectReader.root(doc, problems), problems };
+  };
+
+  it('refuses to be given a duration bound a timer cannot honour, or a min above the max (a bug, caught by any test)', () => {
+    const { r } = reader({});
+    expect(() => r.durationMs('x', { default: 1, min: 0, max: MAX_TIMER_MS + 1 })).toThrow(IllegalStateError);
+    expect(() => r.durationMs('x', { default: 1, min: 10, max: 5 })).toThrow(IllegalStateError);
+    expect(() => r.number('x', { default: 1, min: 0, max: Infinity })).toThrow(IllegalStateError);
+    expect(r.durationMs('x', { default: 7, min: 0, max: MAX_TIMER_MS })).toBe(7);
+  });
+
+  it('bounds lists, strings and the keys of operator-named mappings', () => {
+    const { r, problems } = reader({
+      many: Array.from({ length: 17 }, (_, i) => `127.0.0.1:${7400 + i}`),
+      long: 'x'.repeat(4097),
+      devices: { 'a b': {}, ok: {} },
+      toString: 'a key, not the prototype method',
+    });
+    r.stringList('many', { maxItems: 16 });
+    r.string('long');
+    expect(r.entries('devices', { names: 'name' }).map(([k]) => k)).toEqual(['ok']);
+    expect(r.string('toString')).toBe('a key, not the prototype method');
+    expect(r.has('constructor')).toBe(false);
+    expect(problems.map((p) => `${p.path}: ${p.reason}`)).toEqual([
+      'many: must list at most 16 entries, got 17',
+      'long: must be at most 4096 characters, got 4097',
+      "devices.a b: is not a valid name (1-63 letters, digits and . _ -, starting with a letter or digit), got 'a b'",
+    ]);
+  });
+
+  it('a key twice in one mapping is refused by the YAML reading, naming the file', () => {
+    const text = `${stringify(monitorDoc())}fencing:\n  hosts:\n    cmp1: { levels: [d1] }\n    cmp1: { levels: [d1] }\n`;
+    expect(problemsOf('monitor', text)).toEqual([
+      { path: '', reason: expect.stringMatching(/is not valid YAML: Map keys must be unique/) },
+    ]);
   });
 });
