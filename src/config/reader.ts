@@ -213,12 +213,16 @@ export class ObjectReader {
     return new ObjectReader(this.raw(key), this.keyPath(key), this.problems);
   }
 
-  /** A list of mappings. */
+  /** A list of mappings, at most MAX_LIST_ITEMS long. */
   objectList(key: string): ObjectReader[] {
     const v = this.raw(key);
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v)) {
       this.problem(key, `must be a list, got ${describe(v)}`);
+      return [];
+    }
+    if (v.length > MAX_LIST_ITEMS) {
+      this.problem(key, `must list at most ${MAX_LIST_ITEMS} entries, got ${v.length}`);
       return [];
     }
     return v.map((item, i) => new ObjectReader(item, `${this.keyPath(key)}[${i}]`, this.problems));

@@ -80,8 +80,10 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   const listen: HostPort[] = [];
   listenRaw.forEach((s, i) => {
     const a = parseHostPort(s);
-    if (a) listen.push(a);
-    else r.problems.push({ path: `${r.keyPath('listen')}[${i}]`, reason: `must be host:port or [v6]:port, got ${describe(s)}` });
+    const path = `${r.keyPath('listen')}[${i}]`;
+    if (!a) r.problems.push({ path, reason: `must be host:port or [v6]:port, got ${describe(s)}` });
+    else if (listen.some((l) => formatHostPort(l) === formatHostPort(a))) r.problems.push({ path, reason: `'${s}' is listed twice` });
+    else listen.push(a);
   });
 
   const key = r.secret('cluster_key', { required: true });

@@ -129,6 +129,13 @@ const MONITOR_ROWS: Row[] = [
     'monitors[3].address',
     /already another monitor's address/,
   ],
+  ['a listen address twice', { listen: ['0.0.0.0:7400', '0.0.0.0:7400'] }, 'listen[1]', /listed twice/],
+  [
+    'more than 99 monitors',
+    { monitors: Array.from({ length: 100 }, (_, i) => ({ id: `m${i + 1}`, address: `127.0.0.1:${8000 + i}` })) },
+    'monitors',
+    /at most 99 monitors, got 100/,
+  ],
   ['a monitor address that is no host', { monitors: [{ id: 'm1', address: '__proto__:7400' }] }, 'monitors[0].address', /host:port/],
   [
     '__proto__ in the fencing topology',
