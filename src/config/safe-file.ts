@@ -25,7 +25,8 @@ export function readTextFile(file: string, maxBytes: number): TextRead {
     const st = fstatSync(fd);
     const again = notRegular(file, st, maxBytes);
     if (again) return { ok: false, reason: again };
-    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+    // maxBytes + 1 whatever stat said: a file that grows while read is still caught, never cut short.
+    const buf = Buffer.alloc(maxBytes + 1);
     let n = 0;
     for (;;) {
       const got = readSync(fd, buf, n, buf.length - n, null);
