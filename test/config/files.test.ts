@@ -2,7 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runConfigCommand } from '../../src/cli/commands/config.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -16,6 +16,9 @@ import { ensureBuilt } from '../helpers/build.js';
 import { CLI } from '../helpers/processes.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 import { monitorDoc } from './fixtures.js';
+
+// The real-process tests run dist/: build it first if stale (slow on a loaded machine, so not in a test's time).
+beforeAll(() => ensureBuilt(), 300_000);
 
 const tempDir = tempDirs();
 const dir = tempDir('iha-cfgfiles-');
@@ -136,9 +139,8 @@ describe('config check', () => {
   });
 
   it('a FIFO given as the file: exit 1 at once, not a hang (real process)', async () => {
-    ensureBuilt();
     const path = fifo('check.fifo');
-    const res = await promisify(execFile)(process.execPath, [CLI, 'config', 'check', path], { timeout: 20_000 }).then(
+    const res = await promisify(execFile)(process.execPath, [CLI, 'config', 'check', path], { timeout: 30_000 }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; killed: boolean; stderr: string }) => ({ code: e.killed ? -1 : e.code, stderr: e.stderr }),
     );
@@ -149,9 +151,8 @@ describe('config check', () => {
 
 describe('daemon start', () => {
   it('instance-ha monitor refuses a config with an unbounded value: exit 78, one line per problem, no stack (real process)', async () => {
-    ensureBuilt();
     const path = file('start.yaml', stringify({ ...monitorDoc(), fencing: { action_timeout: '9999h' } }));
-    const res = await promisify(execFile)(process.execPath, [CLI, 'monitor', '--config', path], { timeout: 20_000 }).then(
+    const res = await promisify(execFile)(process.execPath, [CLI, 'monitor', '--config', path], { timeout: 30_000 }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; killed: boolean; stderr: string }) => ({ code: e.killed ? -1 : e.code, stderr: e.stderr }),
     );
