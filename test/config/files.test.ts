@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { MAX_CONFIG_FILE_BYTES, readTextFile } from '../../src/config/safe-file.js';
 import { readMonitorConfig } from '../../src/daemon/monitor-config.js';
 import { ConfigError } from '../../src/errors.js';
-import { NativeIpmiDevice } from '../../src/fence/devices.js';
+import { createDevice } from '../../src/fence/devices.js';
 import { createLogger } from '../../src/log.js';
 import { MAX_TIMER_MS, timerMs } from '../../src/timer-limit.js';
 import { ensureBuilt } from '../helpers/build.js';
@@ -176,7 +176,7 @@ describe('timers at the edge', () => {
   });
 
   it('a native IPMI device with a 9999h timeout answers with a result, never ERR_OUT_OF_RANGE', async () => {
-    const dev = new NativeIpmiDevice(
+    const dev = createDevice(
       {
         name: 'd1',
         agent: 'native-ipmi',

@@ -50,8 +50,17 @@ const FENCING: Schema = {
   kdump: { enabled: 'bool', port: 'count', bind: 'address', message_timeout: 'duration', max_wait: 'duration' },
   devices: {
     '*name': {
-      agent: 'string',
-      options: { ip: 'string', username: 'string', cipher: 'count', power_timeout: 'number', shell_timeout: 'number', '*name': 'string' },
+      agent: 'agent',
+      options: {
+        ip: 'string',
+        username: 'string',
+        cipher: 'count',
+        power_timeout: 'number',
+        shell_timeout: 'number',
+        ssl_insecure: 'bool',
+        systems_uri: 'string',
+        '*name': 'string',
+      },
       password: 'string',
       password_file: 'file',
       timeout: 'duration',

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 
-export type Kind = 'duration' | 'number' | 'count' | 'bool' | 'string' | 'host' | 'hosts' | 'address' | 'addresses' | 'file' | 'strings';
+export type Kind =
+  'agent' | 'duration' | 'number' | 'count' | 'bool' | 'string' | 'host' | 'hosts' | 'address' | 'addresses' | 'file' | 'strings';
 /** A mapping of keys to kinds or nested schemas; `*name` / `*host` stands for operator-chosen keys. */
 export interface Schema {
   [key: string]: Kind | Schema | { list: Schema } | { levels: true };
@@ -102,6 +103,11 @@ const address = fc.oneof(
 
 function leaf(kind: Kind, files: FilePaths): fc.Arbitrary<unknown> {
   switch (kind) {
+    case 'agent':
+      return fc.oneof(
+        fc.constantFrom('native-ipmi', 'native-redfish', 'fence_fake', 'fence_nope', '/bin/true', '../x'),
+        fc.string({ maxLength: 12 }),
+      );
     case 'duration':
       return duration;
     case 'number':
