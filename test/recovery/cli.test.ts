@@ -68,7 +68,7 @@ describe('instance-ha unfence HOST', () => {
     const t = io();
     const refused = runUnfenceCommand(['c1', '--config', config], t.io);
     await expect(refused).rejects.toThrow(ConfigError);
-    await expect(refused).rejects.toThrow("'recovery.concurrency' must be a number");
+    await expect(refused).rejects.toThrow("'recovery.concurrency' must be a whole number between 1 and 256, got 'lots'");
     sim = await startNovaSim({ hosts: ['c1'] });
     const defaults = parseConfig('{}', 'defaults', (r) => ({
       compute: readComputeConfig(r.object('compute')),
