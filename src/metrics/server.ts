@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { formatHostPort, type HostPort } from '../config/address.js';
 import type { Logger } from '../log.js';
-import { listenHttp } from '../status-api/listen.js';
+import { boundHttpServer, HTTP_SERVER_OPTIONS, listenHttp } from '../status-api/listen.js';
 import type { MonitorMetrics } from './metrics.js';
 
-/** GET /metrics in the Prometheus text format; nothing else. */
+/** GET /metrics in the Prometheus text format; nothing else. Connection bounds: status-api/limits.ts. */
 export class MetricsServer {
   private server: Server | null = null;
   address: HostPort | null = null;
@@ -16,7 +16,7 @@ export class MetricsServer {
   ) {}
 
   async start(): Promise<HostPort> {
-    const server = createServer((req, res) => {
+    const server = createServer(HTTP_SERVER_OPTIONS, (req, res) => {
       if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('see /metrics\n');
         return;
@@ -29,6 +29,7 @@ export class MetricsServer {
         },
       );
     });
+    boundHttpServer(server);
     this.address = await listenHttp(server, this.listen);
     this.server = server;
     this.log.info({ listen: formatHostPort(this.address) }, 'metrics listening');
