@@ -61,9 +61,9 @@ export function queryHosts(hosts: readonly Host[], q: HostQuery): HostPage {
 
 /** `3 up · 2 suspect · 1 fenced`, states in HOST_STATES order, unknown states after. */
 export function countsLine(counts: Record<string, number>): string {
-  const known = HOST_STATES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`);
+  const known = HOST_STATES.filter((s) => counts[s]).map((s) => `${counts[s]!.toLocaleString('en-US')} ${s}`);
   const other = Object.keys(counts)
     .filter((s) => !HOST_STATES.includes(s as HostClusterState) && counts[s])
-    .map((s) => `${counts[s]} ${s}`);
+    .map((s) => `${counts[s]!.toLocaleString('en-US')} ${s}`);
   return [...known, ...other].join(' · ');
 }
