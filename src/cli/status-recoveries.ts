@@ -9,6 +9,7 @@ const STEP: Record<string, string> = {
   'host.fenced': 'fenced',
   'host.fence_failed': 'FENCE FAILED',
   'host.recovery_started': 'recovering',
+  'host.forced_down': 'forced down',
   'host.recovery_finished': 'recovery done',
   'host.recovered': 'back up',
   'instance.evacuate_start': 'evacuate',

@@ -150,6 +150,7 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
       return m('cluster.mass_failure.cleared', 'INFO', 'ClusterMassFailurePayload', { at: iso(e.at), how: e.how });
     case 'host.suspect':
     case 'host.fencing':
+    case 'host.forced_down':
     case 'cluster.coordinator_changed':
       return null;
     default:
