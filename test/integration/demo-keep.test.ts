@@ -61,6 +61,18 @@ describe('demo --keep', () => {
     await until(socket, 'compute-3 recovered', (s) => s.hosts.find((h) => h.host === 'compute-3')?.state === 'recovered', 60_000);
     expect(cli('demo', 'kill', 'nope').err).toContain('no host nope in this demo');
 
+    // status: the beacon's last word is old news, Nova's own view (polled every 30 s) says forced down.
+    let row = '';
+    let text = '';
+    for (const end = Date.now() + 45_000; Date.now() < end; await new Promise((r) => setTimeout(r, 1000))) {
+      text = cli('status', '--socket', socket).out;
+      row = text.split('\n').find((l) => l.startsWith('compute-3 ')) ?? '';
+      if (row.includes('forced_down')) break;
+    }
+    expect(text).toMatch(/^HOST\s+STATE\s+LAST HEARTBEAT\s+HERE\s+BEACON SAID\s+NOVA SAYS\s/m);
+    expect(row).toMatch(/\srecovered\s.*\sup \(\d+(\.\d)?s ago\)\s+down, forced_down, disabled \(instance-ha: fenced by mon\d/);
+    expect(text).toMatch(/^NOVA SAYS: os-services as of \d+s ago \(polled every 30s\)$/m);
+
     const revive = cli('demo', 'revive', 'compute-3');
     expect(revive.code, revive.err).toBe(0);
     expect(revive.out).toMatch(/compute-3: powered on at bmc-compute-3 and booting/);
