@@ -11,8 +11,8 @@ export const STATUS_HELP = `Usage: instance-ha status [--all | --state STATE | -
 The local monitor's view: a one-line verdict, the quorum, the monitors, the hosts, alarms, and the
 recent failures with each step's time. Up to ${FULL_LIST_MAX_HOSTS} hosts every host has a row; above that, a
 summary: counts by state and the first ${SUMMARY_ROWS} hosts that are not up ("… and 1,980 more not up").
-Colour only on a terminal (and not with NO_COLOR): green up, yellow suspect/maintenance, cyan being
-fenced or recovered, magenta powered off (fenced, recovered: needs 'instance-ha unfence'), red failed.
+Colour only on a terminal (and not with NO_COLOR): green up, yellow suspect/maintenance, cyan
+fencing or recovering, magenta powered off (fenced, recovered: needs 'instance-ha unfence'), red failed.
 
 The verdict line
   HEALTHY | DEGRADED | NO QUORUM, then "quorum: 3 of 3 monitors, 2 needed": monitors this one hears
