@@ -152,7 +152,11 @@ describe('long polls', () => {
     const held = Array.from({ length: API_LIMITS.maxLongPolls }, () =>
       fetch(`${base}/api/events?since=${journal.lastSeq}&wait=30000`, { signal: ctl.signal }).catch(() => null),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Until the server holds them all (a loaded machine may take a while to connect 64 sockets).
+    const heldNow = (): number => (srv as unknown as { longPolls: number }).longPolls;
+    for (const end = Date.now() + 10_000; heldNow() < API_LIMITS.maxLongPolls && Date.now() < end;)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(heldNow()).toBe(API_LIMITS.maxLongPolls);
     const over = await get(`/api/events?since=${journal.lastSeq}&wait=1000`);
     expect(over.status).toBe(429);
     expect(over.body.parameter).toBe('wait');
