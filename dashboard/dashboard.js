@@ -110,7 +110,11 @@ function describe(e) {
 function nextStep(h) {
   switch (h.state) {
     case 'fenced':
-      return 'Powered off; recovery follows. Next: repair the host, then instance-ha unfence ' + h.host + ' --power-on';
+      return (
+        'Powered off (its instances are evacuated when recovery is configured). Next: repair the host, then instance-ha unfence ' +
+        h.host +
+        ' --power-on'
+      );
     case 'recovering':
       return 'Instances are being evacuated; wait for "recovered".';
     case 'recovered':
@@ -171,6 +175,12 @@ function renderStatus(s) {
     ...(s.alarms.length > 20 ? [el('li', 'muted', `… and ${num(s.alarms.length - 20)} more (instance-ha status)`)] : []),
   );
   renderHosts(s);
+  // Fence and recovery steps are recorded where they run: on the coordinator. Say so on the others.
+  const where = document.getElementById('timeline-where');
+  where.textContent =
+    c.acting || !c.coordinator
+      ? ''
+      : `This monitor (${s.monitor.id}) is not the coordinator: the fence and recovery steps are recorded by ${c.coordinator}; open its dashboard for them.`;
 }
 
 function renderHosts(s) {
@@ -196,7 +206,11 @@ function renderHosts(s) {
       if (h.state === 'suspect') detail = `silent ${age(h.lastHeartbeatAgeMs)} · dead after ${age(h.deadAfterMs)}`;
       if (h.state === 'fencing') detail = 'powering off…';
       if (h.fence && typeof h.fence === 'object') detail = describeFence(h.fence);
-      else if (h.state === 'fence_failed') detail = 'could not be powered off: retrying';
+      else if (h.state === 'fence_failed') {
+        // The decision keeps a record only for a success; a failure's record is in its event.
+        const failedRecord = lastEventOf(h.host, 'host.fence_failed')?.record;
+        detail = failedRecord ? `${describeFence(failedRecord)}; retrying` : 'could not be powered off: retrying';
+      }
       const r = h.recovery;
       if (r && typeof r === 'object') detail += ` · evacuated ${r.evacuated ?? 0} of ${r.selected ?? 0}`;
       const det = el('div', 'detail', detail);
@@ -257,6 +271,14 @@ const GOOD = /fenced$|forced_down|evacuate_end|recovered|recovery_finished|confi
 const incidents = new Map(); // host -> [{ start, events: [], done }]
 const seen = new Set();
 
+/** The host's latest event of a type, from the incidents (history and live). */
+function lastEventOf(host, type) {
+  const list = incidents.get(host) ?? [];
+  for (let i = list.length - 1; i >= 0; i--)
+    for (let j = list[i].events.length - 1; j >= 0; j--) if (list[i].events[j].e.type === type) return list[i].events[j].e;
+  return null;
+}
+
 /** History and live events go through here alike, so a reload and the live view draw the same rows. */
 function addEntry(entry) {
   const key = `${entry.monitor}|${entry.seq}|${entry.time}`;
@@ -293,10 +315,15 @@ function tickStep(spanMs) {
  * per server from its evacuation request to ACTIVE (or its failure), notifications, the recovery.
  */
 function lanesOf(inc, now) {
+  const last = inc.events[inc.events.length - 1];
+  // The axis runs to now only while something is in progress; a finished (or stuck) incident ends at its last event.
+  const live = lanesTo(inc, inc.done ? last.t : Math.max(last.t, now));
+  return live.lanes.some((l) => l.bars.some((b) => b.kind === 'open')) ? live : lanesTo(inc, last.t);
+}
+
+function lanesTo(inc, end) {
   const evs = inc.events;
   const first = (type) => evs.find((x) => x.e.type === type);
-  const last = evs[evs.length - 1];
-  const end = inc.done ? last.t : Math.max(last.t, now);
   const lanes = [];
   const suspect = first('host.suspect');
   const failed = first('host.failed');
@@ -409,8 +436,8 @@ function renderIncidents() {
   all.sort((a, b) => b.start - a.start);
   const box = document.getElementById('incidents');
   if (all.length === 0) {
-    if (!box.querySelector('.empty'))
-      box.replaceChildren(el('p', 'muted empty', historyLoaded ? 'no failures recorded' : 'loading the history…'));
+    const text = historyLoaded ? 'no failures recorded' : 'loading the history…';
+    if (box.textContent !== text) box.replaceChildren(el('p', 'muted empty', text));
     return;
   }
   const now = Date.now();
