@@ -249,7 +249,8 @@ async function refreshStatus() {
 
 async function pollStatus() {
   await refreshStatus();
-  renderIncidents();
+  // Open incidents grow with time; finished ones are redrawn only when an event arrives.
+  if ([...incidents.values()].some((list) => list.some((i) => !i.done))) renderIncidents();
   setTimeout(pollStatus, 1000);
 }
 

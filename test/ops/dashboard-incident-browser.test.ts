@@ -109,29 +109,36 @@ describe.runIf(haveChromium)('dashboard: an incident in chromium', () => {
     // vm-1 and vm-3 are tagged (evacuated), vm-2 and vm-4 are not (notified): one bar each.
     expect(serverLanes).toHaveLength(4);
     expect(lanes[lanes.length - 1]).toBe('recovery');
-    const bar = async (lane: string): Promise<{ from: number; to: number; kind: string; left: number }> =>
-      tl
-        .locator(`.track[data-lane="${lane}"] .bar`)
-        .first()
-        .evaluate((b) => ({
-          from: Number(b.getAttribute('data-from-ms')),
-          to: Number(b.getAttribute('data-to-ms')),
-          kind: b.getAttribute('data-kind')!,
-          left: b.getBoundingClientRect().left,
-        }));
-    const detect = await bar('detect');
-    const fence = await bar('fence');
-    const forced = await bar('force-down');
+    // Read in one go: the page may redraw the timeline between two separate reads.
+    const bars = await tl.evaluate((box) =>
+      Object.fromEntries(
+        [...box.querySelectorAll('.track')].map((t) => {
+          const b = t.querySelector('.bar')!;
+          return [
+            t.getAttribute('data-lane')!,
+            {
+              from: Number(b.getAttribute('data-from-ms')),
+              to: Number(b.getAttribute('data-to-ms')),
+              kind: b.getAttribute('data-kind')!,
+              left: b.getBoundingClientRect().left,
+            },
+          ];
+        }),
+      ),
+    );
+    const detect = bars.detect!;
+    const fence = bars.fence!;
+    const forced = bars['force-down']!;
     expect(detect.from).toBe(0);
     expect(fence.from).toBeGreaterThanOrEqual(detect.to);
     expect(forced.to).toBeGreaterThanOrEqual(fence.to);
     expect(fence.kind).toBe('good');
     const kinds: string[] = [];
     for (const l of serverLanes) {
-      const b = await bar(l!);
+      const b = bars[l!]!;
       expect(b.from, l!).toBeGreaterThanOrEqual(forced.to);
       // Drawn where its time is: later bars start further right.
-      expect(b.left).toBeGreaterThanOrEqual(fence.left);
+      expect(b.left, l!).toBeGreaterThanOrEqual(fence.left);
       kinds.push(b.kind);
     }
     expect(kinds.sort()).toEqual(['good', 'good', 'note', 'note']);
