@@ -2,13 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { formatHostPort, type HostPort } from '../config/address.js';
 import type { Logger } from '../log.js';
-import { listenHttp } from '../status-api/listen.js';
+import { boundHttpServer, HTTP_SERVER_OPTIONS, listenHttp } from '../status-api/listen.js';
 import type { MonitorMetrics } from './metrics.js';
 
 /**
  * GET /metrics in the Prometheus text format; nothing else. With a token (required by the config
  * off loopback, as for the status API) every request must carry `Authorization: Bearer <token>`,
- * which Prometheus sends from `authorization: { credentials_file: ... }`.
+ * which Prometheus sends from `authorization: { credentials_file: ... }`. Connection bounds:
+ * status-api/limits.ts.
  */
 export class MetricsServer {
   private server: Server | null = null;
@@ -25,7 +26,7 @@ export class MetricsServer {
   }
 
   async start(): Promise<HostPort> {
-    const server = createServer((req, res) => {
+    const server = createServer(HTTP_SERVER_OPTIONS, (req, res) => {
       if (!this.authorized(req)) {
         res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('bearer token required\n');
         return;
@@ -42,6 +43,7 @@ export class MetricsServer {
         },
       );
     });
+    boundHttpServer(server);
     this.address = await listenHttp(server, this.listen);
     this.server = server;
     this.log.info({ listen: formatHostPort(this.address) }, 'metrics listening');

@@ -97,17 +97,22 @@ export class NovaRecoverer implements Recoverer {
       // 1. Force down THEN disable: disabling a service Nova believes up makes an RPC call to the
       //    dead compute that hangs (fence-agents PR #303). Both are idempotent: always re-sent.
       await compute.setForcedDown(host, true, signal);
-      if (!journal.has('forced_down')) journal.append({ t: 'forced_down', at: this.now() });
+      const firstForceDown = !journal.has('forced_down');
+      if (firstForceDown) journal.append({ t: 'forced_down', at: this.now() });
+      let disabledReason: string | null = null;
       try {
         const reason = `instance-ha: fenced by ${fence.by} at ${new Date(this.now()).toISOString()}`;
         if (!journal.has('disabled')) {
           await compute.setServiceEnabled(host, false, reason, signal);
           journal.append({ t: 'disabled', at: this.now() });
+          disabledReason = reason;
         }
       } catch (err) {
         if (signal.aborted) throw err;
         log.warn({ err }, 'disabling the compute service failed; it is forced down, continuing');
       }
+      // For the timeline (dashboard, history): once per incident, not again on a resumed recovery.
+      if (firstForceDown) this.deps.events.publish({ type: 'host.forced_down', at: this.now(), host, disabledReason });
 
       // 2. Select once; the selection is frozen in the journal (evacuated servers leave the listing).
       let selected = journal.find('selected');

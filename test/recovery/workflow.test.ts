@@ -233,14 +233,29 @@ describe('NovaRecoverer against the simulator', () => {
     const { sim, recoverer, compute } = await setup({ initHostMs: 50 }, {}, 2, 0);
     await recoverer.recover('compute-1', FENCE, new AbortController().signal);
     setTimeout(() => sim.model.restartCompute('compute-1'), 150);
+    const progress: string[] = [];
     const res = await unfenceHost(
       'compute-1',
       {},
-      { compute, log: silentLogger(), cfg: { auto: false, quietPeriodMs: 0, retryIntervalMs: 40, timeoutMs: 5_000 } },
+      {
+        compute,
+        log: silentLogger(),
+        cfg: { auto: false, quietPeriodMs: 0, retryIntervalMs: 40, timeoutMs: 5_000 },
+        progress: (l) => progress.push(l),
+      },
       new AbortController().signal,
     );
     expect(res.ok).toBe(true);
     expect(res.attempts).toBeGreaterThan(1);
+    // The operator sees each attempt, what Nova answered and what it waits for, not silence.
+    expect(progress[0]).toMatch(/^compute-1 \+0\.\ds: returning to service: waits for no evacuation in flight, then clears forced_down/);
+    expect(progress).toContainEqual(
+      expect.stringMatching(/attempt 1: Nova answered 400 to clearing forced_down: 'done' evacuation records remain.*next try in 40 ms/),
+    );
+    expect(progress.slice(-2)).toEqual([
+      expect.stringMatching(new RegExp(`attempt ${res.attempts}: Nova cleared forced_down$`)),
+      expect.stringMatching(new RegExp(`attempt ${res.attempts}: Nova enabled the nova-compute service$`)),
+    ]);
     const svc = sim.model.services.get('compute-1')!;
     expect(svc.forcedDown).toBe(false);
     expect(svc.status).toBe('enabled');

@@ -86,6 +86,8 @@ export async function runHistoryCommand(args: string[], io: Io): Promise<number>
     const q = new URLSearchParams();
     if (host) q.set('host', host);
     if (values.since) q.set('since', values.since);
+    // The API's largest page (its default is smaller, for dashboards): the newest entries are kept.
+    q.set('limit', '10000');
     try {
       const body = (await getJson(`${url.replace(/\/$/, '')}/api/history?${q.toString()}`, token, ca)) as { entries: JournalEntry[] };
       entries = body.entries;

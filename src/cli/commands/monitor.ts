@@ -15,6 +15,8 @@ import { FileStateStore } from '../../daemon/state-store.js';
 import { UdpTransport } from '../../wire/udp-transport.js';
 import { runUntilSignal } from '../../ops/lifecycle.js';
 import { SystemdNotifier } from '../../systemd/notify.js';
+import { createComputeClient } from '../../openstack/factory.js';
+import { NovaServicePoller } from '../../openstack/service-poller.js';
 
 /**
  * The monitor's composition root, the one place it is assembled: the configuration is read once, the
@@ -37,6 +39,17 @@ export async function monitorCommand(args: string[]): Promise<number> {
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
   const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: bus }) : null;
   const unfencer = createUnfencer(cfg, log.child({ component: 'auto-unfence' }));
+  // Nova's own view of each nova-compute for `status` (the beacon's is the host's last word): one
+  // cached os-services call per interval, read by the status surfaces only.
+  const novaView = cfg.recovery
+    ? new NovaServicePoller({
+        list: (() => {
+          const compute = createComputeClient(cfg.recovery.compute, { log: log.child({ component: 'nova-services' }) });
+          return (signal: AbortSignal) => compute.listComputeServices(signal);
+        })(),
+        log: log.child({ component: 'nova-services' }),
+      })
+    : null;
   const monitor = new MonitorDaemon({
     settings: cfg,
     clock: systemClock,
@@ -49,10 +62,14 @@ export async function monitorCommand(args: string[]): Promise<number> {
     ...(unfencer ? { unfencer } : {}),
     edgeStatus: () => {
       const n = notifier?.status();
-      return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
+      return {
+        alarms: [...(n ? notificationAlarms(n) : []), ...(novaView?.alarms() ?? [])],
+        sections: { ...(n ? { notifications: n } : {}), ...(novaView ? { nova: novaView.status() } : {}) },
+      };
     },
   });
   await monitor.start();
+  novaView?.start();
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();
   // HTTP endpoints, then READY=1 only now that every socket is bound.
@@ -76,6 +93,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     busy: () => monitor.inflightCount(),
     stop: async () => {
       ops.stop();
+      novaView?.stop();
       control.stop();
       monitor.stop();
       await fencing?.close();
