@@ -25,6 +25,10 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' } });
   if (!values.config) throw new UsageError('usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
   const cfg = loadConfig(values.config, readMonitorConfig);
+  // The state is read (and validated) before any edge starts: a corrupt file stops the monitor
+  // here, with exit 65 and one line naming it, not after the notifier and fencer hold resources.
+  const store = new FileStateStore(cfg.stateDir);
+  store.load();
   const log = createLogger({ level: levelOrInfo(cfg.logLevel), base: { monitor: cfg.id } });
   const bus = new EventBus(log.child({ component: 'events' }));
   const notifier = await startNotifications(cfg, log);
@@ -41,7 +45,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     settings: cfg,
     clock: systemClock,
     transport: new UdpTransport(log.child({ component: 'udp' }), systemClock.now),
-    store: new FileStateStore(cfg.stateDir),
+    store,
     bus,
     log,
     ...(fencing ? { fencer: fencing.fencer } : {}),
