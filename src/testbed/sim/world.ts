@@ -39,6 +39,8 @@ export interface Scenario {
   monitorCrashes: Array<[string, number, number]>;
   /** Monitor event loop stalls: no tick, no delivery from start to end. */
   monitorStalls: Array<[string, number, number]>;
+  /** A monitor's state disk refuses every write from start to end (full, or failing), then works again. */
+  diskFailures?: Array<[string, number, number]>;
   /** Times at which the operator runs `ack-mass-failure` on whichever monitor acts then. */
   massFailureAcks?: number[];
   fenceFailProbability: number;
@@ -51,16 +53,26 @@ export interface Declaration {
   host: string;
 }
 
-/** A monitor's disk: what the daemon last saved survives its crash, and nothing more. */
-class MemoryStateStore implements StateStore {
+/**
+ * A monitor's disk: what the daemon last saved survives its crash, and nothing more. While
+ * `failing()` says so, every save throws as a full disk does (the scenario's diskFailures).
+ */
+export class MemoryStateStore implements StateStore {
   readonly where = 'memory';
   state: PersistedState | undefined;
+  failedWrites = 0;
+
+  constructor(private readonly failing: () => boolean = () => false) {}
 
   load(): PersistedState | undefined {
     return this.state && structuredClone(this.state);
   }
 
   save(state: PersistedState): void {
+    if (this.failing()) {
+      this.failedWrites++;
+      throw new Error('ENOSPC: no space left on device, write');
+    }
     this.state = structuredClone(state);
   }
 }
@@ -69,7 +81,7 @@ interface MonitorNode {
   id: string;
   proc: SimProcess;
   daemon: MonitorDaemon | null;
-  store: MemoryStateStore;
+  store: StateStore;
   boot: number;
   /** Last time a datagram from each peer was handed to this monitor. */
   heardFrom: Map<string, number>;
@@ -112,12 +124,21 @@ export class World {
   readonly actingSince = new Map<string, number>();
   readonly overlaps: Array<{ at: number; actors: string[] }> = [];
   readonly fenced = new Set<string>();
+  /** Every call of a fence device, in order: a host fenced twice under two decisions shows here. */
+  readonly fenceCalls: Array<{ at: number; by: string; host: string }> = [];
   /** Failures the daemons contained in their loops (an encode that threw, a sink, …), by monitor. */
   readonly contained = new Map<string, string[]>();
   /** Set when a callback resolved a promise: the run loop lets the microtasks run before going on. */
   private asyncWork = false;
 
-  constructor(readonly sc: Scenario) {
+  /**
+   * Each monitor's disk; by default a MemoryStateStore that fails during the scenario's diskFailures.
+   * A test may pass its own (any StateStore) to fail in other ways.
+   */
+  constructor(
+    readonly sc: Scenario,
+    makeStore?: (id: string, world: World) => StateStore,
+  ) {
     this.rng = new Rng(sc.seed);
     this.net = new MemoryNetwork(this.time, this.rng, sc.net, (from, to, at) => this.cut(from, to, at));
     this.monitorIds = Array.from({ length: sc.monitors }, (_, i) => `m${i + 1}`);
@@ -127,7 +148,8 @@ export class World {
     sc.settings(this.settings);
     for (const id of this.monitorIds) {
       const proc = new SimProcess(id, this.time, () => this.rng.int(5));
-      this.monitors.set(id, { id, proc, daemon: null, store: new MemoryStateStore(), boot: 0, heardFrom: new Map(), holding: false });
+      const store = makeStore?.(id, this) ?? new MemoryStateStore(() => this.diskFailing(id));
+      this.monitors.set(id, { id, proc, daemon: null, store, boot: 0, heardFrom: new Map(), holding: false });
       proc.afterRun = () => this.checkActing(id);
     }
     for (let i = 1; i <= sc.hosts; i++) {
@@ -178,6 +200,11 @@ export class World {
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
+  }
+
+  diskFailing(id: string): boolean {
+    const now = this.time.now;
+    return (this.sc.diskFailures ?? []).some(([m, s, e]) => m === id && now >= s && now < e);
   }
 
   cut(from: string, to: string, at: number): boolean {
@@ -288,6 +315,7 @@ export class World {
     if (event.type === 'cluster.mass_failure') m.holding = true;
     if (event.type === 'cluster.mass_failure_cleared') m.holding = false;
     if (event.type === 'host.failed') this.onDeclared(m, event.host, event.votes);
+    if (event.type === 'host.failed') this.notRepeated(m, event.host, event.bootId);
   }
 
   private checkActing(id: string): void {
@@ -330,6 +358,20 @@ export class World {
     if (m.holding) this.violations.push(`t=${now} ${m.id} declared ${host} failed inside its own mass-failure hold`);
   }
 
+  /**
+   * No decision repeated (after a restart, or ever): a host a fence has powered off stays off in this
+   * world, so declaring it failed again means a decision about it was lost, most likely by a monitor
+   * that acted before its decision was on disk and restarted without it. Its fence would then run a
+   * second time under the new decision (the issue this invariant is for).
+   */
+  private notRepeated(m: MonitorNode, host: string, bootId: string): void {
+    const off = this.hosts.get(host)!.poweredOffAt;
+    if (off !== null && off < this.time.now)
+      this.violations.push(
+        `t=${this.time.now} ${m.id} declared ${host} (boot ${bootId.slice(0, 8) || 'unknown'}) failed again after a fence powered it off at t=${off}: a decision was lost and repeated`,
+      );
+  }
+
   private noteContained(m: MonitorNode): void {
     const alarms = m.daemon!.snapshot().alarms.filter((a) => a.kind === 'loop_error' || a.kind === 'event_sink_failed');
     if (alarms.length) this.contained.set(m.id, [...(this.contained.get(m.id) ?? []), ...alarms.map((a) => a.message)]);
@@ -349,6 +391,7 @@ export class World {
   /** The simulated fence devices: power off after a while, or fail; the answer reaches the daemon when it runs. */
   private fence(m: MonitorNode, host: string): Promise<FenceRecord> {
     const h = this.hosts.get(host)!;
+    this.fenceCalls.push({ at: this.time.now, by: m.id, host });
     const fails = this.rng.chance(this.sc.fenceFailProbability);
     const delay = 50 + this.rng.int(500);
     return new Promise((resolve) => {
