@@ -368,7 +368,8 @@ export class World {
     const off = this.hosts.get(host)!.poweredOffAt;
     if (off !== null && off < this.time.now)
       this.violations.push(
-        `t=${this.time.now} ${m.id} declared ${host} (boot ${bootId.slice(0, 8) || 'unknown'}) failed again after a fence powered it off at t=${off}: a decision was lost and repeated`,
+        `t=${this.time.now} ${m.id} declared ${host} (boot ${bootId.slice(0, 8) || 'unknown'}) failed again ` +
+          `after a fence powered it off at t=${off}: a decision was lost and repeated`,
       );
   }
 
