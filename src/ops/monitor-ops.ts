@@ -82,6 +82,7 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
       return bound;
     },
     stop() {
+      journal.close();
       api?.stop();
       metricsServer?.stop();
     },

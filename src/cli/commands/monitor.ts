@@ -15,6 +15,8 @@ import { FileStateStore } from '../../daemon/state-store.js';
 import { UdpTransport } from '../../wire/udp-transport.js';
 import { runUntilSignal } from '../../ops/lifecycle.js';
 import { SystemdNotifier } from '../../systemd/notify.js';
+import { historyAlarms } from '../../status-api/event-journal.js';
+import { checkJournalDir } from '../../recovery/journal.js';
 
 /**
  * The monitor's composition root, the one place it is assembled: the configuration is read once, the
@@ -29,6 +31,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
   // here, with exit 65 and one line naming it, not after the notifier and fencer hold resources.
   const store = new FileStateStore(cfg.stateDir);
   store.load();
+  if (cfg.recovery) checkJournalDir(cfg.recovery.recovery.journalDir);
   const log = createLogger({ level: levelOrInfo(cfg.logLevel), base: { monitor: cfg.id } });
   const bus = new EventBus(log.child({ component: 'events' }));
   const notifier = await startNotifications(cfg, log);
@@ -53,7 +56,9 @@ export async function monitorCommand(args: string[]): Promise<number> {
     ...(unfencer ? { unfencer } : {}),
     edgeStatus: () => {
       const n = notifier?.status();
-      return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
+      // Every durable file's write trouble is an alarm: history, recovery journals, outbox.
+      const alarms = [...(n ? notificationAlarms(n) : []), ...historyAlarms(ops.journal), ...(recoverer?.alarms() ?? [])];
+      return { alarms, sections: n ? { notifications: n } : {} };
     },
   });
   await monitor.start();
