@@ -107,6 +107,10 @@ declares, fences and recovers failed hosts. Serves the control socket, the statu
 WATCHDOG=1 pings. SIGTERM/SIGINT: stops after in-flight fencing finishes (10 s at most), exit 0.
 SIGHUP: logged only; configuration changes need a restart (docs/operations.md).
 
+Exit codes: 0 stopped on SIGTERM/SIGINT; 78 configuration error; 65 the state file or a recovery
+journal cannot be read (corrupt, wrong types, or written by a newer format: one line names the file
+and what to do, docs/operations.md "Corrupt state file"); 64 bad usage.
+
 Examples
   instance-ha monitor --config /etc/instance-ha/monitor.yaml
   systemctl start instance-ha-monitor
