@@ -143,7 +143,16 @@ export class Outbox {
       box.liveBytes += frame.length;
     }
     // Replay set is loaded; rewrite the file so it no longer carries confirmed or corrupt bytes.
-    if (corrupt.length > 0 || box.liveBytes < image.length) await box.compact();
+    if (corrupt.length > 0 || box.liveBytes < image.length) {
+      try {
+        await box.compact();
+      } catch (err) {
+        // A full disk must not keep the monitor from starting: the old file still holds every record;
+        // the writer compacts later. Shown as outbox_write_failed until a write succeeds.
+        opts.log.error({ err }, 'outbox: could not compact at open; continuing with the file as it is');
+        box.writeFailure = { since: Date.now(), error: err instanceof Error ? err.message : String(err), tries: 1 };
+      }
+    }
     if (box.durable.length > 0) opts.log.info({ records: box.durable.length }, 'outbox: replaying unconfirmed notifications');
     return box;
   }

@@ -76,10 +76,16 @@ export class EventJournal implements EventSink {
     this.pendingMax = o.pendingMax ?? HISTORY_PENDING_MAX;
     this.file = o.stateDir ? join(o.stateDir, HISTORY_FILE) : null;
     if (o.stateDir) {
-      mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
-      // Created empty at start, so "no file" means "no monitor ever ran here", not "nothing happened".
-      if (!existsSync(this.file!)) appendFileSync(this.file!, '', { mode: 0o640 });
-      this.size = statSync(this.file!).size;
+      try {
+        mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
+        // Created empty at start, so "no file" means "no monitor ever ran here", not "nothing happened".
+        if (!existsSync(this.file!)) appendFileSync(this.file!, '', { mode: 0o640 });
+        this.size = statSync(this.file!).size;
+      } catch (err) {
+        // A full or read-only disk must not keep the monitor from watching: alarmed, and retried on each event.
+        this.failure = { since: this.wallNow(), error: err instanceof Error ? err.message : String(err), tries: 1, pending: 0, lost: 0 };
+        o.log.error({ err, file: this.file }, 'cannot prepare the event history file');
+      }
     }
   }
 

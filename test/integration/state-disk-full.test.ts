@@ -9,6 +9,9 @@ import { daemonLogMessages } from '../helpers/logs.js';
 import { getJson, startOpsCluster, type OpsCluster } from '../helpers/ops-cluster.js';
 import { CLI, hostState, waitForStatus } from '../helpers/processes.js';
 import { REQUIRE_SERVICES } from '../helpers/require.js';
+import { Outbox } from '../../src/notify/outbox.js';
+import { notificationAlarms } from '../../src/cli/notify-wiring.js';
+import { silentLogger } from '../../src/log.js';
 
 /**
  * A monitor whose state directory is a small tmpfs, filled up while a host dies: the alarm shows in
@@ -128,4 +131,34 @@ describe.runIf(!whyNot)('the state directory fills up (tmpfs)', () => {
     const history = daemonLogMessages(join(c.p.dir, 'mon1-3.log'));
     expect(history.filter((msg) => msg === 'host.failed')).toEqual([]);
   }, 120_000);
+});
+
+describe.runIf(!whyNot)('the notification outbox on a full disk (tmpfs)', () => {
+  let dir: string | null = null;
+  afterAll(() => {
+    if (!dir) return;
+    spawnSync('umount', [dir]).status === 0 || spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('raises outbox_write_failed, keeps the notifications in memory, and writes them once space is freed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iha-outbox-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
+    const box = await Outbox.open({ dir: join(dir, 'outbox'), limits: { maxRecords: 1000, maxBytes: 1 << 20 }, log: silentLogger() });
+    spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
+    for (let i = 0; i < 5; i++) expect(box.enqueue({ id: `id-${i}`, priority: 'INFO', body: 'x'.repeat(2000) }).ok).toBe(true);
+    await expect.poll(() => box.stats().writeFailure?.error ?? '', { timeout: 5000 }).toContain('ENOSPC');
+    expect(box.peek(10)).toEqual([]); // not durable, so not sendable
+    const status = {
+      ...{ state: 'running' as const, broker: { url: 'amqp://x', exchange: 'e', connected: true }, backlog: 5, backlogBytes: 0 },
+      ...{ full: false, refused: 0, corruptSkipped: 0, writeFailure: box.stats().writeFailure, confirmed: 0 },
+      ...{ lastConfirmedAt: null, lastError: null, lastErrorAt: null },
+    };
+    expect(notificationAlarms(status).map((a) => a.kind)).toEqual(['outbox_write_failed']);
+    rmSync(join(dir, 'filler'));
+    await box.flushed();
+    expect(box.stats().writeFailure).toBeNull();
+    expect(box.peek(10).map((r) => r.id)).toEqual(['id-0', 'id-1', 'id-2', 'id-3', 'id-4']);
+    await box.close();
+  });
 });
