@@ -49,7 +49,9 @@ type Alarm = StatusSnapshot['alarms'][number];
  * transport, state store, edges, event bus), so the simulation runs this very class on virtual time
  * and an in-memory network. It feeds the core one input at a time and carries out the effects it
  * returns. Nothing thrown by an effect, a codec or a sink escapes its loop: it is contained, counted
- * and shown as an alarm, and heartbeating goes on.
+ * and shown as an alarm, and heartbeating goes on. Nothing is acted on (fence, recover, unfence)
+ * while the state it was decided in is not on disk: such an effect waits (held-actions.ts, alarm
+ * `action_held`) until a write succeeds, so a restart can never make the same decision twice.
  */
 export class MonitorDaemon {
   readonly core: MonitorCore;
