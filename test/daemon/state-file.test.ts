@@ -69,7 +69,9 @@ describe('reading monitor-state.json', () => {
       /decisions\[0\]\.fence\.ok/,
     ],
     [
-      '{"decisions":[{"host":"a","state":"fenced","bootId":"b","sinceMs":1,"fenceAttempts":0},{"host":"a","state":"failed","bootId":"b","sinceMs":1,"fenceAttempts":0}]}',
+      JSON.stringify({
+        decisions: ['fenced', 'failed'].map((state) => ({ host: 'a', state, bootId: 'b', sinceMs: 1, fenceAttempts: 0 })),
+      }),
       /a second decision for host 'a'/,
     ],
     ['{"format":0}', /'format' must be a positive integer/],
