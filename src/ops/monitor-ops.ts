@@ -87,6 +87,7 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
       return bound;
     },
     stop() {
+      journal.close();
       api?.stop();
       metricsServer?.stop();
     },
