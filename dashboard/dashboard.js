@@ -75,6 +75,7 @@ function renderStatus(s) {
       let detail = `heard ${age(h.lastHeartbeatAgeMs)} ago · loss ${h.lossPct}%`;
       if (h.state === 'fence_failed' && !(f && typeof f === 'object')) detail = 'cannot be fenced: retrying; instances NOT recovered';
       if (h.state === 'fencing') detail = 'powering off…';
+      if (h.state === 'recovery_failed') detail = 'servers NOT running elsewhere: see alarms; instance-ha recover ' + h.host;
       if (f && typeof f === 'object')
         detail = `${f.ok ? 'fenced' : 'fence failed'}${f.level ? ` L${f.level}` : ''} ${(f.agent ?? '').split('/').pop()} ${Math.round(f.durationMs ?? 0)}ms`;
       const r = h.recovery;

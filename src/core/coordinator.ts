@@ -1,4 +1,4 @@
-import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
+import { recoveryLeftServers, type ClusterEvent, type FenceRecord, type HostId, type RecoverySummary } from './events.js';
 import { massVerdict } from './guard.js';
 import type { Membership } from './membership.js';
 import type { HostDecision, MonitorBeat } from './messages.js';
@@ -201,7 +201,7 @@ export class Coordinator {
       return;
     }
     d.state = 'fenced';
-    d.fence = { ...record, attempts: record.attempts.slice(-4) };
+    d.fence = { ...record, attempts: record.attempts.slice(-4), at: record.at ?? now };
     emit(out, { type: 'host.fenced', at: now, host, record });
     if (this.settings.recovery.enabled) {
       d.state = 'recovering';
@@ -221,10 +221,36 @@ export class Coordinator {
       });
       return;
     }
-    d.state = 'recovered';
+    // Never green over a failure: servers left on the dead host (or a recovery that did not finish) need an operator.
+    d.state = recoveryLeftServers(summary) ? 'recovery_failed' : 'recovered';
     d.sinceMs = now;
     this.version++;
     emit(out, { type: 'host.recovery_finished', at: now, host, summary });
+  }
+
+  /**
+   * The operator's `instance-ha recover HOST`: recover again a host whose recovery left servers behind
+   * (after adding capacity, say). Refused for any other state: a host being recovered, or not fenced,
+   * must not be evacuated by a slip. The incident (its fence record) is the same one.
+   */
+  retryRecovery(host: HostId, now: number, by: string, acting: boolean, out: Effect[]): boolean {
+    const d = this.decisions.get(host);
+    if (!acting || !d || d.state !== 'recovery_failed' || !d.fence?.ok) {
+      out.push({
+        type: 'log',
+        level: 'warn',
+        msg: 'recovery retry refused: only a recovery_failed host is recovered again, by the acting coordinator',
+        fields: { host, by, acting, state: d?.state ?? 'none' },
+      });
+      return false;
+    }
+    d.state = 'recovering';
+    d.sinceMs = now;
+    this.version++;
+    out.push({ type: 'log', level: 'warn', msg: 'recovery retried by operator', fields: { host, by } });
+    emit(out, { type: 'host.recovery_started', at: now, host });
+    out.push({ type: 'recover', host, record: d.fence });
+    return true;
   }
 
   clear(host: HostId, now: number, by: string, out: Effect[]): void {

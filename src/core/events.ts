@@ -15,9 +15,27 @@ export type ClusterEvent =
   | { type: 'host.recovery_started'; at: number; host: HostId }
   | { type: 'host.recovery_finished'; at: number; host: HostId; summary: RecoverySummary }
   | { type: 'instance.evacuate_start'; at: number; host: HostId; server: ServerRef; attempt: number }
-  | { type: 'instance.evacuate_end'; at: number; host: HostId; server: ServerRef; targetHost: string; durationMs: number }
+  | {
+      type: 'instance.evacuate_end';
+      at: number;
+      host: HostId;
+      server: ServerRef;
+      targetHost: string;
+      durationMs: number;
+      /** The incident (see recovery's incidentId): a repeat by a successor carries the same message id. */
+      incident?: string;
+    }
   | { type: 'instance.evacuate_error'; at: number; host: HostId; server: ServerRef; reason: string; attempt: number; final: boolean }
-  | { type: 'instance.not_recovered'; at: number; host: HostId; server: ServerRef; reason: string; fence: FenceRecord | null }
+  | {
+      type: 'instance.not_recovered';
+      at: number;
+      host: HostId;
+      server: ServerRef;
+      reason: string;
+      fence: FenceRecord | null;
+      /** The incident: a repeat by a successor or a retried recovery carries the same message id. */
+      incident?: string;
+    }
   | { type: 'host.maintenance'; at: number; host: HostId; on: boolean; by: string }
   | { type: 'cluster.quorum_lost'; at: number; votes: number; needed: number; members: MonitorId[] }
   | { type: 'cluster.quorum_regained'; at: number; votes: number; needed: number; members: MonitorId[] }
@@ -32,7 +50,17 @@ export type ClusterEventType = ClusterEvent['type'];
  * detector's; the rest are decisions, shared by the coordinator with the other monitors.
  */
 export type HostClusterState =
-  'up' | 'suspect' | 'failed' | 'fencing' | 'fenced' | 'fence_failed' | 'recovering' | 'recovered' | 'maintenance';
+  | 'up'
+  | 'suspect'
+  | 'failed'
+  | 'fencing'
+  | 'fenced'
+  | 'fence_failed'
+  | 'recovering'
+  | 'recovered'
+  /** Fenced, but its recovery left servers not running elsewhere (or could not finish): needs an operator. */
+  | 'recovery_failed'
+  | 'maintenance';
 
 /** One try of one fence device, as recorded by the fencer. */
 export interface FenceAttempt {
@@ -59,6 +87,12 @@ export interface FenceRecord {
   error?: string;
   /** Monitor that ran the fence, so two coordinators racing is visible in the record. */
   by: MonitorId;
+  /**
+   * When the coordinator took the verified fence (its clock, epoch ms): the incident's start. With the
+   * host and `by` it names the incident on every monitor (deterministic notification ids) and bounds
+   * the successor's look at Nova's migrations. Absent from records of older monitors.
+   */
+  at?: number;
 }
 
 /** A server as the notifications describe it (no secrets, no addresses). */
@@ -78,4 +112,14 @@ export interface RecoverySummary {
   failed: number;
   notified: number;
   error?: string;
+  /** The servers left not running elsewhere and why (first MAX_FAILED_SERVERS_LISTED; `failed` has the count). */
+  failedServers?: Array<{ id: string; name: string; reason: string }>;
+}
+
+/** Bound on RecoverySummary.failedServers: the alarm names these, the count says the rest. */
+export const MAX_FAILED_SERVERS_LISTED = 20;
+
+/** A recovery that left servers not running elsewhere, or that did not finish: the host needs an operator. */
+export function recoveryLeftServers(s: RecoverySummary): boolean {
+  return s.failed > 0 || s.error !== undefined;
 }

@@ -125,7 +125,7 @@ export class MonitorDaemon {
   }
 
   /** Operator commands from the control channel. */
-  command(input: Extract<Input, { type: 'maintenance' | 'ack_mass_failure' | 'clear' }>): void {
+  command(input: Extract<Input, { type: 'maintenance' | 'ack_mass_failure' | 'clear' | 'retry_recovery' }>): void {
     this.step(input);
   }
 

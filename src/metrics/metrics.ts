@@ -20,7 +20,18 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-const HOST_STATES = ['up', 'suspect', 'failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered', 'maintenance'] as const;
+const HOST_STATES = [
+  'up',
+  'suspect',
+  'failed',
+  'fencing',
+  'fenced',
+  'fence_failed',
+  'recovering',
+  'recovered',
+  'recovery_failed',
+  'maintenance',
+] as const;
 
 /**
  * The monitor's Prometheus metrics: an EventSink for what happens (detection latency, fencing,
