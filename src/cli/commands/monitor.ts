@@ -49,7 +49,9 @@ export async function monitorCommand(args: string[]): Promise<number> {
     ...(unfencer ? { unfencer } : {}),
     edgeStatus: () => {
       const n = notifier?.status();
-      return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
+      // compute_api_unreachable / keystone_unreachable while a recovery waits on them.
+      const r = recoverer?.alarms() ?? [];
+      return { alarms: [...(n ? notificationAlarms(n) : []), ...r], sections: n ? { notifications: n } : {} };
     },
   });
   await monitor.start();
