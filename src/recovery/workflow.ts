@@ -285,7 +285,12 @@ export class NovaRecoverer implements Recoverer {
         ? Promise.resolve([] as Migration[])
         : compute.listMigrations({ sourceCompute: host, changesSinceMs: since }, signal),
     ]);
-    const ofIncident = recent.filter((m) => novaTimeMs(m.createdAt) >= since!);
+    // This incident's, or still in flight (taken for ours, as the baseline does): never left untracked.
+    const sinceFence = recent.filter((m) => novaTimeMs(m.createdAt) >= since!);
+    const ofIncident = [
+      ...sinceFence,
+      ...migrations.filter((m) => IN_FLIGHT_MIGRATION.has(m.status) && !recent.some((r) => r.id === m.id)),
+    ];
     const incidentIds = new Set(ofIncident.map((m) => m.id));
     // Nova silently ignores `host` for non-admin tokens: never act on servers of other hosts.
     const servers = listed.filter((s) => s.host === host);
@@ -368,10 +373,11 @@ export class NovaRecoverer implements Recoverer {
           baselineMigrationIds: baselineOf(s.id),
         });
     }
+    // Only servers still on the host can be idle; one this incident already moved is tracked from Nova.
     const idle = planned
-      .map((p) => servers.find((s) => s.id === p.ref.id)!)
+      .flatMap((p) => servers.filter((s) => s.id === p.ref.id))
       .filter((s) => s.taskState === null && !migrations.some((m) => m.instanceUuid === s.id && IN_FLIGHT_MIGRATION.has(m.status)));
-    return { record: { t: 'selected', at: this.now(), planned, notify }, idle, incidentEvacuations: ofIncident.length };
+    return { record: { t: 'selected', at: this.now(), planned, notify }, idle, incidentEvacuations: sinceFence.length };
   }
 }
 
