@@ -13,6 +13,7 @@ const STATES: HostClusterState[] = [
   'fence_failed',
   'recovering',
   'recovered',
+  'recovery_failed',
   'maintenance',
 ];
 const okFence = { ok: true, level: 2, agent: '/usr/lib/instance-ha/agents/fence_ipmi', durationMs: 1840, attempts: [], by: 'mon1' };
@@ -151,6 +152,8 @@ describe('status output', () => {
     const tty = formatStatus(all, true, NOW);
     expect(tty).toContain('\x1b[31mfence_failed\x1b[0m');
     expect(tty).toContain('\x1b[32mup\x1b[0m');
+    // Servers left behind: red, never the green of a recovered host.
+    expect(tty).toContain('\x1b[31mrecovery_failed\x1b[0m');
     const strip = (x: string): string => x.replace(/\x1b\[\d+m/g, '');
     expect(strip(tty)).toBe(text);
   });
@@ -179,5 +182,16 @@ describe('status output', () => {
       'cmp7  suspect +0.0s → failed +2.1s → fencing +2.1s → fenced +4.0s (L2 fence_ipmi 1840ms) → recovering +4.0s → recovery done +9.1s (selected 1, evacuated 1, failed 0, notified 0)  [instances: 1 evacuated]',
     );
     expect(out).not.toContain('projectId');
+  });
+});
+
+describe('a host whose recovery left servers behind', () => {
+  it('is red on the dashboard too (its own state colour, outlined like a fence failure)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const css = readFileSync(new URL('../../dashboard/dashboard.css', import.meta.url), 'utf8');
+    const varOf = (name: string): string => new RegExp(`--${name}:\\s*([^;]+);`).exec(css)![1]!;
+    expect(css).toMatch(/\.host\.s-recovery_failed \{ background: var\(--recovery_failed\); outline: 3px solid #000; \}/);
+    expect(varOf('recovery_failed')).toBe(varOf('fence_failed'));
+    expect(varOf('recovery_failed')).not.toBe(varOf('recovered'));
   });
 });
