@@ -4,6 +4,7 @@ import { formatHostPort } from '../config/address.js';
 import type { Effect, Input } from '../core/effects.js';
 import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';
 import { MonitorCore } from '../core/monitor-core.js';
+import type { OperatorInput } from '../core/operator-refusal.js';
 import type { Fencer, Recoverer, Unfencer } from '../core/ports.js';
 import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
@@ -125,8 +126,20 @@ export class MonitorDaemon {
   }
 
   /** Operator commands from the control channel. */
-  command(input: Extract<Input, { type: 'maintenance' | 'ack_mass_failure' | 'clear' | 'retry_recovery' }>): void {
+  command(
+    input: Extract<Input, { type: 'maintenance' | 'ack_mass_failure' | 'clear' | 'forget' | 'confirm_fenced' | 'retry_recovery' }>,
+  ): void {
     this.step(input);
+  }
+
+  /** Why the core would refuse an operator command now (null: it goes ahead), for the control channel's answer. */
+  refusal(input: OperatorInput): string | null {
+    return this.core.refusal(input);
+  }
+
+  /** The host is listed under `hosts:` in this monitor's config (so a restart watches it again). */
+  configuresHost(host: HostId): boolean {
+    return this.settings.hosts.includes(host);
   }
 
   nowMs(): number {

@@ -67,13 +67,15 @@ const messageIds = (events: EventLog): string[] =>
   });
 
 describe('a successor coordinator (no journal) after Nova accepted the evacuations', () => {
-  it('tracks every evacuated server to ACTIVE and does not notify the untagged ones again', async () => {
-    const { sim, fence } = await setup();
-    const first = recoverer(sim);
+  it('finds the servers already moved (gone from the listing), records each, does not notify the untagged again', async () => {
+    const { sim, fence } = await setup({ rebuildMs: 100 });
+    // The first coordinator polls slowly: Nova finishes the rebuilds before it looks again, then it dies.
+    const first = recoverer(sim, { pollIntervalMs: 60_000 });
     const ac = new AbortController();
     const running = first.r.recover('compute-1', fence, ac.signal);
-    await until('every evacuate accepted', () => TAGGED.every((n) => sim.model.evacuateAccepted.get(idOf(sim, n)) === 1));
-    ac.abort(new Error('SIGKILL')); // dies with every evacuation in flight, before tracking any to its end
+    const movedAway = (): boolean => TAGGED.every((n) => sim.model.servers.get(idOf(sim, n))!.host !== 'compute-1');
+    await until('every server rebuilt elsewhere', movedAway);
+    ac.abort(new Error('SIGKILL'));
     expect((await running).error).toBe('aborted');
     expect(first.events.ofType('instance.evacuate_end')).toHaveLength(0);
 
@@ -93,6 +95,25 @@ describe('a successor coordinator (no journal) after Nova accepted the evacuatio
     // One instance.failed per untagged server over both coordinators.
     const failed = [...first.events.ofType('instance.not_recovered'), ...next.events.ofType('instance.not_recovered')];
     expect(failed.map((e) => e.server.name).sort()).toEqual(['vm-4', 'vm-5']);
+  });
+
+  it('evacuations still in flight: the successor waits for each (never re-issues it) and records its end', async () => {
+    const { sim, fence } = await setup({ rebuildMs: 600 });
+    const first = recoverer(sim);
+    const ac = new AbortController();
+    const running = first.r.recover('compute-1', fence, ac.signal);
+    await until('every evacuate accepted', () => TAGGED.every((n) => sim.model.evacuateAccepted.get(idOf(sim, n)) === 1));
+    ac.abort(new Error('SIGKILL'));
+    await running;
+    const next = recoverer(sim);
+    expect(await next.r.recover('compute-1', fence, new AbortController().signal)).toEqual({
+      selected: 3,
+      evacuated: 3,
+      failed: 0,
+      notified: 2,
+    });
+    expectEachTaggedOnceActiveElsewhere(sim);
+    expect(next.events.ofType('instance.not_recovered')).toHaveLength(0);
   });
 
   it('a repeat that cannot be avoided carries the same message id (oslo consumers drop it)', async () => {
@@ -116,11 +137,11 @@ describe('a successor coordinator (no journal) after Nova accepted the evacuatio
   });
 
   it('below microversion 2.59 (no changes-since) the successor finds them all the same', async () => {
-    const { sim, fence } = await setup({ maxVersion: '2.58' });
-    const first = recoverer(sim);
+    const { sim, fence } = await setup({ maxVersion: '2.58', rebuildMs: 100 });
+    const first = recoverer(sim, { pollIntervalMs: 60_000 });
     const ac = new AbortController();
     const running = first.r.recover('compute-1', fence, ac.signal);
-    await until('every evacuate accepted', () => TAGGED.every((n) => sim.model.evacuateAccepted.get(idOf(sim, n)) === 1));
+    await until('every server rebuilt elsewhere', () => TAGGED.every((n) => sim.model.servers.get(idOf(sim, n))!.host !== 'compute-1'));
     ac.abort(new Error('SIGKILL'));
     await running;
     const s = await recoverer(sim).r.recover('compute-1', fence, new AbortController().signal);

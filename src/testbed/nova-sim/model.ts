@@ -195,17 +195,12 @@ export class NovaModel {
       }
       m.destCompute = dest;
       this.setMigration(m, 'pre-migrating');
-      // The destination's rebuild takes the instance before spawning it (compute manager
-      // _do_rebuild_instance: instance.host = self.host, saved): it leaves the source's listing now.
-      srv.host = dest;
       this.later(this.opts.rebuildMs, () => {
         if ((srv as SimServer & { broken?: boolean }).broken) return; // lost the race (see above)
         const toFail = this.failRebuilds.get(id) ?? 0;
         if (toFail > 0) {
           // A rebuild failure on the destination: migration `failed`, instance ERROR, task cleared.
-          // Modelled as failing before the host was taken (a claim or spawn-prep failure): back on the source.
           this.failRebuilds.set(id, toFail - 1);
-          srv.host = m.sourceCompute;
           this.failEvacuation(srv, m, 'failed');
           return;
         }
