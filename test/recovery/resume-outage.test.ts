@@ -68,7 +68,7 @@ const messageIds = (events: EventLog): string[] =>
 
 describe('a successor coordinator (no journal) after Nova accepted the evacuations', () => {
   it('finds the servers already moved (gone from the listing), records each, does not notify the untagged again', async () => {
-    const { sim, fence } = await setup({ rebuildMs: 100 });
+    const { sim, fence } = await setup({ rebuildMs: 500 });
     // The first coordinator polls slowly: Nova finishes the rebuilds before it looks again, then it dies.
     const first = recoverer(sim, { pollIntervalMs: 60_000 });
     const ac = new AbortController();
@@ -77,7 +77,6 @@ describe('a successor coordinator (no journal) after Nova accepted the evacuatio
     await until('every server rebuilt elsewhere', movedAway);
     ac.abort(new Error('SIGKILL'));
     expect((await running).error).toBe('aborted');
-    expect(first.events.ofType('instance.evacuate_end')).toHaveLength(0);
 
     const next = recoverer(sim); // another monitor: its own (empty) journal directory
     const s = await next.r.recover('compute-1', fence, new AbortController().signal);
