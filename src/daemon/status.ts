@@ -100,8 +100,10 @@ function recoveryFailedAlarm(host: string, recent: readonly ClusterEvent[]): Sta
   const s = end?.type === 'host.recovery_finished' ? end.summary : undefined;
   const named = (s?.failedServers ?? []).map((f) => `${f.name} (${f.id}): ${f.reason}`);
   const more = s && s.failed > named.length ? `, and ${s.failed - named.length} more` : '';
+  const list = named.length ? `: ${named.join('; ')}${more}` : '';
+  const error = s?.error ? `; recovery error: ${s.error}` : '';
   const what = s
-    ? `${s.failed} of ${s.selected} server(s) NOT running elsewhere${named.length ? `: ${named.join('; ')}${more}` : ''}${s.error ? `; recovery error: ${s.error}` : ''}`
+    ? `${s.failed} of ${s.selected} server(s) NOT running elsewhere${list}${error}`
     : 'servers NOT running elsewhere (see instance-ha history)';
   return {
     kind: 'recovery_failed',
