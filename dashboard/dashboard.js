@@ -213,6 +213,7 @@ function renderHosts(s) {
         const failedRecord = lastEventOf(h.host, 'host.fence_failed')?.record;
         detail = failedRecord ? `${describeFence(failedRecord)}; retrying` : 'could not be powered off: retrying';
       }
+      if (h.state === 'recovery_failed') detail = 'servers NOT running elsewhere: see alarms; instance-ha recover ' + h.host;
       const r = h.recovery;
       if (r && typeof r === 'object') detail += ` · evacuated ${r.evacuated ?? 0} of ${r.selected ?? 0}`;
       const det = el('div', 'detail', detail);

@@ -120,6 +120,19 @@ export class ControlServer {
           this.monitor.command({ type: 'clear', at: this.monitor.nowMs(), host: body.host, by });
           return send(res, acting ? 200 : 202, { ok: true, host: body.host, forwarded: !acting });
         }
+        case '/recover': {
+          if (typeof body.host !== 'string' || !body.host) return send(res, 400, { error: 'body must be {"host": "<name>"}' });
+          if (!this.monitor.acting())
+            return send(res, 409, {
+              error: 'this monitor is not the acting coordinator',
+              coordinator: this.monitor.snapshot().cluster.coordinator,
+            });
+          const state = this.monitor.core.coordinator.decision(body.host)?.state ?? 'not failed';
+          if (state !== 'recovery_failed')
+            return send(res, 409, { error: `${body.host} is ${state}: only a host in recovery_failed is recovered again` });
+          this.monitor.command({ type: 'retry_recovery', at: this.monitor.nowMs(), host: body.host, by });
+          return send(res, 200, { ok: true, host: body.host });
+        }
         default:
           return send(res, 404, { error: `no such endpoint: POST ${url.pathname}` });
       }

@@ -1,4 +1,4 @@
-import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
+import { recoveryLeftServers, type ClusterEvent, type FenceRecord, type HostId, type RecoverySummary } from './events.js';
 import { MassGuard, type AckResult, type MassHold } from './mass-hold.js';
 import type { Membership } from './membership.js';
 import type { HostDecision, MonitorBeat } from './messages.js';
@@ -186,7 +186,7 @@ export class Coordinator {
       return;
     }
     d.state = 'fenced';
-    d.fence = { ...record, attempts: record.attempts.slice(-4) };
+    d.fence = { ...record, attempts: record.attempts.slice(-4), at: record.at ?? now };
     emit(out, { type: 'host.fenced', at: now, host, record });
     if (this.settings.recovery.enabled) {
       d.state = 'recovering';
@@ -206,10 +206,36 @@ export class Coordinator {
       });
       return;
     }
-    d.state = 'recovered';
+    // Never green over a failure: servers left on the dead host (or a recovery that did not finish) need an operator.
+    d.state = recoveryLeftServers(summary) ? 'recovery_failed' : 'recovered';
     d.sinceMs = now;
     this.version++;
     emit(out, { type: 'host.recovery_finished', at: now, host, summary });
+  }
+
+  /**
+   * The operator's `instance-ha recover HOST`: recover again a host whose recovery left servers behind
+   * (after adding capacity, say). Refused for any other state: a host being recovered, or not fenced,
+   * must not be evacuated by a slip. The incident (its fence record) is the same one.
+   */
+  retryRecovery(host: HostId, now: number, by: string, acting: boolean, out: Effect[]): boolean {
+    const d = this.decisions.get(host);
+    if (!acting || !d || d.state !== 'recovery_failed' || !d.fence?.ok) {
+      out.push({
+        type: 'log',
+        level: 'warn',
+        msg: 'recovery retry refused: only a recovery_failed host is recovered again, by the acting coordinator',
+        fields: { host, by, acting, state: d?.state ?? 'none' },
+      });
+      return false;
+    }
+    d.state = 'recovering';
+    d.sinceMs = now;
+    this.version++;
+    out.push({ type: 'log', level: 'warn', msg: 'recovery retried by operator', fields: { host, by } });
+    emit(out, { type: 'host.recovery_started', at: now, host });
+    out.push({ type: 'recover', host, record: d.fence });
+    return true;
   }
 
   clear(host: HostId, now: number, by: string, out: Effect[]): void {
@@ -232,7 +258,7 @@ export class Coordinator {
       out.push({ type: 'log', level: 'warn', msg: 'fence confirmation refused', fields: { host, by, state: d?.state ?? 'none' } });
       return;
     }
-    const record: FenceRecord = { ok: true, durationMs: 0, attempts: [], by: this.settings.self, confirmedBy: by };
+    const record: FenceRecord = { ok: true, durationMs: 0, attempts: [], by: this.settings.self, confirmedBy: by, at: now };
     d.state = 'fenced';
     d.sinceMs = now;
     d.fence = record;
@@ -327,7 +353,8 @@ function sameDecisions(held: ReadonlyMap<HostId, HostDecision>, got: readonly Ho
  * instances are still being moved. `recovered` (powered off, instances moved) is over.
  */
 function isIncidentInProgress(d: HostDecision | undefined): boolean {
-  return d !== undefined && d.state !== 'recovered';
+  // recovery_failed: the host is off and its failure handled; what is left (capacity) is no new failure.
+  return d !== undefined && d.state !== 'recovered' && d.state !== 'recovery_failed';
 }
 
 function emit(out: Effect[], event: ClusterEvent): void {

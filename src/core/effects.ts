@@ -43,6 +43,8 @@ export type Input =
   | { type: 'recovery_done'; at: number; host: HostId; summary: RecoverySummary }
   /** Operator returned a fenced host to service: forget the decision, watch it again. */
   | { type: 'clear'; at: number; host: HostId; by: string }
+  /** Operator asked to recover again a host in recovery_failed (`instance-ha recover HOST`). */
+  | { type: 'retry_recovery'; at: number; host: HostId; by: string }
   | { type: 'unfence_done'; at: number; host: HostId; ok: boolean; reason?: string };
 
 /** State a monitor keeps on disk across restarts. */

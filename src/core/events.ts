@@ -17,9 +17,27 @@ export type ClusterEvent =
   | { type: 'host.forced_down'; at: number; host: HostId; disabledReason: string | null }
   | { type: 'host.recovery_finished'; at: number; host: HostId; summary: RecoverySummary }
   | { type: 'instance.evacuate_start'; at: number; host: HostId; server: ServerRef; attempt: number }
-  | { type: 'instance.evacuate_end'; at: number; host: HostId; server: ServerRef; targetHost: string; durationMs: number }
+  | {
+      type: 'instance.evacuate_end';
+      at: number;
+      host: HostId;
+      server: ServerRef;
+      targetHost: string;
+      durationMs: number;
+      /** The incident (see recovery's incidentId): a repeat by a successor carries the same message id. */
+      incident?: string;
+    }
   | { type: 'instance.evacuate_error'; at: number; host: HostId; server: ServerRef; reason: string; attempt: number; final: boolean }
-  | { type: 'instance.not_recovered'; at: number; host: HostId; server: ServerRef; reason: string; fence: FenceRecord | null }
+  | {
+      type: 'instance.not_recovered';
+      at: number;
+      host: HostId;
+      server: ServerRef;
+      reason: string;
+      fence: FenceRecord | null;
+      /** The incident: a repeat by a successor or a retried recovery carries the same message id. */
+      incident?: string;
+    }
   | { type: 'host.maintenance'; at: number; host: HostId; on: boolean; by: string }
   /** An operator removed a decommissioned host from the monitors' state (`instance-ha forget`). */
   | { type: 'host.forgotten'; at: number; host: HostId; by: string; previous: HostClusterState | null }
@@ -47,7 +65,17 @@ export type ClusterEventType = ClusterEvent['type'];
  * detector's; the rest are decisions, shared by the coordinator with the other monitors.
  */
 export type HostClusterState =
-  'up' | 'suspect' | 'failed' | 'fencing' | 'fenced' | 'fence_failed' | 'recovering' | 'recovered' | 'maintenance';
+  | 'up'
+  | 'suspect'
+  | 'failed'
+  | 'fencing'
+  | 'fenced'
+  | 'fence_failed'
+  | 'recovering'
+  | 'recovered'
+  /** Fenced, but its recovery left servers not running elsewhere (or could not finish): needs an operator. */
+  | 'recovery_failed'
+  | 'maintenance';
 
 /** One try of one fence device, as recorded by the fencer. */
 export interface FenceAttempt {
@@ -75,6 +103,12 @@ export interface FenceRecord {
   /** Monitor that ran the fence, so two coordinators racing is visible in the record. */
   by: MonitorId;
   /**
+   * When the coordinator took the verified fence (its clock, epoch ms): the incident's start. With the
+   * host and `by` it names the incident on every monitor (deterministic notification ids) and bounds
+   * the successor's look at Nova's migrations. Absent from records of older monitors.
+   */
+  at?: number;
+  /**
    * Set when no device verified the power-off and an operator attested it instead
    * (`instance-ha confirm-fenced`): who. The record's event carries when.
    */
@@ -98,4 +132,14 @@ export interface RecoverySummary {
   failed: number;
   notified: number;
   error?: string;
+  /** The servers left not running elsewhere and why (first MAX_FAILED_SERVERS_LISTED; `failed` has the count). */
+  failedServers?: Array<{ id: string; name: string; reason: string }>;
+}
+
+/** Bound on RecoverySummary.failedServers: the alarm names these, the count says the rest. */
+export const MAX_FAILED_SERVERS_LISTED = 20;
+
+/** A recovery that left servers not running elsewhere, or that did not finish: the host needs an operator. */
+export function recoveryLeftServers(s: RecoverySummary): boolean {
+  return s.failed > 0 || s.error !== undefined;
 }

@@ -118,6 +118,10 @@ export class MonitorCore {
         else this.pendingClears.set(input.host, { host: input.host, atMs: input.at, by: input.by });
         this.viewDirty = true;
         break;
+      case 'retry_recovery':
+        this.coordinator.retryRecovery(input.host, input.at, input.by, this.acting(input.at), this.out);
+        this.viewDirty = true;
+        break;
       case 'unfence_done':
         if (this.autoUnfence.done(input.host, input.ok, input.at) && this.acting(input.at)) {
           this.coordinator.clear(input.host, input.at, 'auto-unfence', this.out);

@@ -135,7 +135,9 @@ export class MonitorDaemon {
   }
 
   /** Operator commands from the control channel. */
-  command(input: Extract<Input, { type: 'maintenance' | 'ack_mass_failure' | 'clear' | 'forget' | 'confirm_fenced' }>): void {
+  command(
+    input: Extract<Input, { type: 'maintenance' | 'ack_mass_failure' | 'clear' | 'forget' | 'confirm_fenced' | 'retry_recovery' }>,
+  ): void {
     this.step(input);
   }
 

@@ -23,6 +23,7 @@ const DECISION_STATES: ReadonlySet<string> = new Set<HostClusterState>([
   'fence_failed',
   'recovering',
   'recovered',
+  'recovery_failed',
 ]);
 
 /** Bounds far above any real cluster, so a garbage count or string fails here and not in the core. */

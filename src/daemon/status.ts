@@ -73,6 +73,7 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
   for (const h of hosts)
     if (h.state === 'fence_failed')
       alarms.push({ kind: 'fence_failed', message: `${h.host} could not be fenced; its instances are NOT recovered until it is` });
+  for (const h of hosts) if (h.state === 'recovery_failed') alarms.push(recoveryFailedAlarm(h.host, x.recentEvents));
   return {
     monitor: { id: core.settings.self, bootId: core.bootId, startedAt: new Date(x.startedAt).toISOString(), version: x.version },
     cluster: {
@@ -98,4 +99,21 @@ function listSome(names: readonly string[], max = 10): string {
   return names.length <= max
     ? names.join(', ')
     : `${names.slice(0, max).join(', ')} and ${(names.length - max).toLocaleString('en-US')} more`;
+}
+
+/** Names the servers left behind and why, from the recovery's own summary when this monitor saw it. */
+function recoveryFailedAlarm(host: string, recent: readonly ClusterEvent[]): StatusSnapshot['alarms'][number] {
+  const end = [...recent].reverse().find((e) => e.type === 'host.recovery_finished' && e.host === host);
+  const s = end?.type === 'host.recovery_finished' ? end.summary : undefined;
+  const named = (s?.failedServers ?? []).map((f) => `${f.name} (${f.id}): ${f.reason}`);
+  const more = s && s.failed > named.length ? `, and ${s.failed - named.length} more` : '';
+  const list = named.length ? `: ${named.join('; ')}${more}` : '';
+  const error = s?.error ? `; recovery error: ${s.error}` : '';
+  const what = s
+    ? `${s.failed} of ${s.selected} server(s) NOT running elsewhere${list}${error}`
+    : 'servers NOT running elsewhere (see instance-ha history)';
+  return {
+    kind: 'recovery_failed',
+    message: `${host} recovery failed: ${what}; fix the cause (capacity?), then run 'instance-ha recover ${host}'`,
+  };
 }

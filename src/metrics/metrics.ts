@@ -29,13 +29,22 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-/** Alarm kinds the status can raise (src/daemon/status.ts, daemon/monitor.ts, cli/notify-wiring.ts): shown at 0 when clear. */
+/** Alarm kinds the status can raise (src/daemon/status.ts, daemon/monitor.ts, cli/notify-wiring.ts, the edges): shown at 0 when clear. */
 const ALARM_KINDS = [
   'no_quorum',
   'local_pause',
   'mass_failure',
   'fence_failed',
+  'recovery_failed',
+  'compute_api_unreachable',
+  'keystone_unreachable',
   'state_write_failed',
+  'action_held',
+  'history_write_failed',
+  'journal_write_failed',
+  'journal_corrupt',
+  'outbox_write_failed',
+  'outbox_corrupt',
   'loop_error',
   'event_sink_failed',
   'broker_unreachable',
@@ -54,7 +63,18 @@ const PRESET_EVENT_TYPES = [
 
 const EVACUATION_OUTCOMES = ['success', 'error', 'retrying', 'not_recovered'] as const;
 
-const HOST_STATES = ['up', 'suspect', 'failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered', 'maintenance'] as const;
+const HOST_STATES = [
+  'up',
+  'suspect',
+  'failed',
+  'fencing',
+  'fenced',
+  'fence_failed',
+  'recovering',
+  'recovered',
+  'recovery_failed',
+  'maintenance',
+] as const;
 
 /**
  * The monitor's Prometheus metrics: an EventSink for what happens (detection latency, fencing,

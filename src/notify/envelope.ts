@@ -1,5 +1,6 @@
 import type { ClusterEvent, FenceRecord, ServerRef } from '../core/events.js';
 import { assertNever } from '../errors.js';
+import { incidentMessageId } from './message-id.js';
 import { pyJsonDumps, type JsonValue } from './pyjson.js';
 
 /**
@@ -186,7 +187,9 @@ export const EVENT_TYPES: readonly string[] = [
 export function toNotification(e: ClusterEvent, deps: EnvelopeDeps): OsloNotification | null {
   const mapped = mapEvent(e);
   if (!mapped) return null;
-  const id = deps.newId();
+  // Once per server and incident: a successor's unavoidable repeat must be dropped by consumers.
+  const once = (e.type === 'instance.not_recovered' || e.type === 'instance.evacuate_end') && e.incident ? e : null;
+  const id = once ? incidentMessageId(once.incident!, mapped.eventType, once.server.id) : deps.newId();
   return {
     message_id: id,
     publisher_id: `instance-ha.${deps.monitorHost}`,

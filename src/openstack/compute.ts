@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { MicroversionError, OpenStackApiError } from './errors.js';
 import { httpJson, type HttpOptions, type HttpRequest, type HttpResponse } from './http.js';
 import type { KeystoneSession } from './keystone.js';
-import { mvHeaders, negotiate, type ComputeVersions, type Microversion } from './microversions.js';
+import { mvHeaders, mvMinor, negotiate, type ComputeVersions, type Microversion } from './microversions.js';
 import type { Aggregate, ComputeService, Migration, Server } from './types.js';
 
 export interface ComputeClientOptions {
@@ -146,11 +146,25 @@ export class ComputeClient {
     await this.call({ method: 'POST', path: `/servers/${enc(id)}/action`, mv: v.servers, body: { 'os-resetState': { state } }, signal });
   }
 
-  async listMigrations(f: { instanceUuid?: string; sourceCompute?: string }, signal?: AbortSignal): Promise<Migration[]> {
+  /**
+   * `changesSinceMs`: only records changed since then: Nova's `changes-since` (≥2.59) compares
+   * `updated_at` (a record never updated, still `accepted`, is not listed); below 2.59 Nova has no such
+   * filter and it is applied here on the last change (created_at when never updated).
+   */
+  async listMigrations(
+    f: { instanceUuid?: string; sourceCompute?: string; changesSinceMs?: number },
+    signal?: AbortSignal,
+  ): Promise<Migration[]> {
     const v = await this.versions(signal);
     const q = new URLSearchParams({ migration_type: 'evacuation' });
     if (f.instanceUuid) q.set('instance_uuid', f.instanceUuid);
     if (f.sourceCompute) q.set('source_compute', f.sourceCompute);
+    const since = f.changesSinceMs;
+    if (since !== undefined && mvMinor(v.migrations) >= 59) q.set('changes-since', new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    if (since !== undefined && mvMinor(v.migrations) < 59) {
+      const all = await this.listMigrations({ instanceUuid: f.instanceUuid, sourceCompute: f.sourceCompute }, signal);
+      return all.filter((m) => changedMs(m) >= since);
+    }
     // From 2.59 the list is paged (api max_limit, 1000 by default): follow migrations_links by uuid marker.
     const out: Migration[] = [];
     for (;;) {
@@ -322,6 +336,12 @@ export function toServer(s: RawServer): Server {
     imageId: image,
     flavorExtraSpecs: s.flavor?.extra_specs ?? {},
   };
+}
+
+/** When a migration last changed (Nova's UTC times carry no zone), epoch ms. */
+function changedMs(m: Migration): number {
+  const t = (x: string | null): number => (x ? Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(x) ? x : `${x}Z`) : NaN);
+  return Math.max(t(m.createdAt) || 0, t(m.updatedAt) || 0);
 }
 
 function toMigration(m: RawMigration): Migration {

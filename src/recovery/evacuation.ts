@@ -19,6 +19,7 @@ import { FAILED_MIGRATION, IN_FLIGHT_MIGRATION, SUCCEEDED_MIGRATION, type Migrat
 import type { RecoveryConfig } from './config.js';
 import type { Journal, PlannedServer } from './journal.js';
 import { sleep, type Limiter } from './limiter.js';
+import { isUnreachable, type Reachability } from './reachability.js';
 
 export type ComputeApi = Pick<ComputeClient, 'evacuate' | 'getServer' | 'listMigrations' | 'resetState' | 'setForcedDown'>;
 
@@ -41,6 +42,10 @@ export interface EvacuationDeps {
   /** Picks the target for the next evacuate (reserved hosts round-robin) or undefined. */
   target: () => string | undefined;
   signal: AbortSignal;
+  /** The incident's name: the once-per-server notifications carry ids derived from it. */
+  incident?: string;
+  /** Told of each poll Nova did not answer (the compute_api_unreachable alarm). */
+  reachability?: Reachability;
 }
 
 export type Outcome = EvacuationOutcome;
@@ -99,6 +104,7 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
             server: p.ref,
             targetHost: a.target,
             durationMs: a.durationMs,
+            ...(d.incident ? { incident: d.incident } : {}),
           });
           log.info({ target: a.target, durationMs: a.durationMs }, 'server evacuated');
           break;
@@ -171,9 +177,12 @@ async function recordFailure(p: PlannedServer, d: EvacuationDeps, a: Action<'fai
 /** A poll while tracking: a failure is logged and the observation behind the wait stands. */
 async function polled(d: EvacuationDeps, standing: Seen, log: Logger, look: () => Promise<Seen>): Promise<Seen> {
   try {
-    return await look();
+    const seen = await look();
+    d.reachability?.answered(d.host);
+    return seen;
   } catch (err) {
-    if (d.signal.aborted) throw err;
+    // Nova not answering decides nothing: the caller waits for it (alarm) rather than stepping on a stale view.
+    if (d.signal.aborted || isUnreachable(err)) throw err;
     log.warn({ err }, 'tracking poll failed; polling again');
     return standing;
   }

@@ -1,15 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { FenceRecord, HostId, RecoverySummary, ServerRef } from '../core/events.js';
+import { MAX_FAILED_SERVERS_LISTED, type FenceRecord, type HostId, type RecoverySummary, type ServerRef } from '../core/events.js';
 import type { EventSink, Recoverer } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { ComputeClient } from '../openstack/compute.js';
-import { IN_FLIGHT_MIGRATION, type Aggregate, type Server } from '../openstack/types.js';
+import { IN_FLIGHT_MIGRATION, type Aggregate, type Migration, type Server } from '../openstack/types.js';
 import type { RecoveryConfig, RecoveryMode } from './config.js';
 import { recoverServer, type EvacuationDeps } from './evacuation.js';
 import { Journal, JournalWriteError, type JournalRecord, type PlannedServer } from './journal.js';
 import { JOURNAL_RETRY_MAX_MS, JOURNAL_RETRY_MIN_MS, JournalHealth } from './journal-health.js';
 import { StateFileError } from '../errors.js';
+import { incidentId, INCIDENT_CLOCK_MARGIN_MS, novaTimeMs } from './incident.js';
+import { isUnreachable, Reachability, unreachableBackoffMs } from './reachability.js';
 import { Limiter, sleep } from './limiter.js';
 import { byPriority, selectServer } from './selection.js';
 
@@ -49,14 +50,12 @@ export class NovaRecoverer implements Recoverer {
   private readonly now: () => number;
   /** Journal write failures and corrupt journals, for status (journal_write_failed, journal_corrupt). */
   readonly journalHealth: JournalHealth;
+  /** Whether Nova and Keystone answer: an outage is an alarm while a recovery waits on it. */
+  readonly reachability = new Reachability();
 
   constructor(private readonly deps: NovaRecovererDeps) {
     this.now = deps.now ?? Date.now;
     this.journalHealth = new JournalHealth(this.now);
-  }
-
-  alarms(): Array<{ kind: string; message: string; since?: string }> {
-    return this.journalHealth.alarms();
   }
 
   recover(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
@@ -77,6 +76,14 @@ export class NovaRecoverer implements Recoverer {
       this.running.set(host, p);
     }
     return p;
+  }
+
+  /**
+   * For status, the API and metrics: journal_write_failed / journal_corrupt, and
+   * compute_api_unreachable / keystone_unreachable while a recovery waits for them.
+   */
+  alarms(): Array<{ kind: string; message: string; since?: string }> {
+    return [...this.journalHealth.alarms(), ...this.reachability.alarms()];
   }
 
   modeOf(host: HostId): RecoveryMode {
@@ -129,20 +136,23 @@ export class NovaRecoverer implements Recoverer {
       log.error({ err, journalDir: cfg.journalDir }, 'cannot open the recovery journal');
       return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: `journal: ${(err as Error).message}` };
     }
+    // The same name on every monitor (the shared fence record): notification ids repeat, never differ.
+    const incident = incidentId(host, fence);
+    const untilAnswered = <T>(what: string, call: () => Promise<T>): Promise<T> => this.untilAnswered(host, what, call, signal, log);
     try {
-      if (!journal.has('begin')) journal.append({ t: 'begin', at: this.now(), host, incident: randomUUID() });
+      if (!journal.has('begin')) journal.append({ t: 'begin', at: this.now(), host, incident });
       else log.info({ records: journal.records.length }, 'resuming an interrupted recovery from its journal');
 
       // 1. Force down THEN disable: disabling a service Nova believes up makes an RPC call to the
       //    dead compute that hangs (fence-agents PR #303). Both are idempotent: always re-sent.
-      await compute.setForcedDown(host, true, signal);
+      await untilAnswered('force-down', () => compute.setForcedDown(host, true, signal));
       const firstForceDown = !journal.has('forced_down');
       if (firstForceDown) journal.append({ t: 'forced_down', at: this.now() });
       let disabledReason: string | null = null;
       try {
         const reason = `instance-ha: fenced by ${fence.by} at ${new Date(this.now()).toISOString()}`;
         if (!journal.has('disabled')) {
-          await compute.setServiceEnabled(host, false, reason, signal);
+          await untilAnswered('disable', () => compute.setServiceEnabled(host, false, reason, signal));
           journal.append({ t: 'disabled', at: this.now() });
           disabledReason = reason;
         }
@@ -154,18 +164,36 @@ export class NovaRecoverer implements Recoverer {
       if (firstForceDown) this.deps.events.publish({ type: 'host.forced_down', at: this.now(), host, disabledReason });
 
       // 2. Select once; the selection is frozen in the journal (evacuated servers leave the listing).
+      //    A monitor with no journal of this incident (a successor) re-derives it from Nova: the host's
+      //    listing plus the servers this incident's evacuations already moved away.
       let selected = journal.find('selected');
       const idleNow = new Map<string, Server>();
+      let alreadyEvacuating = false;
       if (!selected) {
-        const listed = await this.select(host, signal);
+        const listed = await untilAnswered('select', () => this.select(host, fence, signal));
         selected = listed.record;
+        alreadyEvacuating = listed.incidentEvacuations > 0;
         listed.idle.forEach((s) => idleNow.set(s.id, s));
         journal.append(selected);
       }
       if (!journal.has('notified')) {
-        for (const n of selected.notify) {
-          this.deps.events.publish({ type: 'instance.not_recovered', at: this.now(), host, server: n.ref, reason: n.reason, fence });
-        }
+        // Evacuations of this incident in Nova mean whoever sent them had published these first (the
+        // journal's order): do not notify again. Otherwise publish, under ids fixed per incident and
+        // server, so a repeat that could not be told apart is dropped by consumers.
+        if (alreadyEvacuating && selected.notify.length > 0)
+          log.info({ servers: selected.notify.length }, 'not notifying again: this incident was already notified (evacuations under way)');
+        else
+          for (const n of selected.notify) {
+            this.deps.events.publish({
+              type: 'instance.not_recovered',
+              at: this.now(),
+              host,
+              server: n.ref,
+              reason: n.reason,
+              fence,
+              incident,
+            });
+          }
         journal.append({ t: 'notified', at: this.now() });
       }
 
@@ -187,6 +215,8 @@ export class NovaRecoverer implements Recoverer {
         target: () => (targets.length ? targets[rr++ % targets.length] : undefined),
         rankOf: () => 0,
         listedIdle: (id) => idleNow.get(id),
+        incident,
+        reachability: this.reachability,
       };
       const planned = [...selected.planned].sort((a, b) => byPriority(key(a), key(b)));
       const rank = new Map(planned.map((p, i) => [p.ref.id, i]));
@@ -195,12 +225,16 @@ export class NovaRecoverer implements Recoverer {
       const results = await Promise.allSettled(planned.map((p) => this.recoverOne(p, d, log)));
       const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (broken) throw broken.reason;
-      const outcomes = results.map((r) => (r as PromiseFulfilledResult<{ ok: boolean }>).value);
+      const outcomes = results.map((r) => (r as PromiseFulfilledResult<{ ok: boolean; reason?: string }>).value);
+      const failedServers = planned
+        .map((p, i) => ({ id: p.ref.id, name: p.ref.name, reason: outcomes[i]!.reason ?? 'not evacuated' }))
+        .filter((_, i) => !outcomes[i]!.ok);
       const summary: RecoverySummary = {
         selected: planned.length,
         evacuated: outcomes.filter((o) => o.ok).length,
-        failed: outcomes.filter((o) => !o.ok).length,
+        failed: failedServers.length,
         notified: selected.notify.length,
+        ...(failedServers.length ? { failedServers: failedServers.slice(0, MAX_FAILED_SERVERS_LISTED) } : {}),
       };
       journal.append({ t: 'finished', at: this.now(), summary });
       log.info(summary, 'host recovery finished');
@@ -210,7 +244,29 @@ export class NovaRecoverer implements Recoverer {
       log.error({ err }, 'host recovery interrupted');
       return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: signal.aborted ? 'aborted' : (err as Error).message };
     } finally {
+      this.reachability.done(host);
       journal.close();
+    }
+  }
+
+  /**
+   * Runs an idempotent call until Nova answers: while the compute API or Keystone is unreachable the
+   * recovery waits (alarm) and retries with bounded backoff, as long as it is not aborted. Any other
+   * error is the caller's.
+   */
+  private async untilAnswered<T>(host: HostId, what: string, call: () => Promise<T>, signal: AbortSignal, log: Logger): Promise<T> {
+    for (;;) {
+      try {
+        const v = await call();
+        this.reachability.answered(host);
+        return v;
+      } catch (err) {
+        if (signal.aborted || !isUnreachable(err)) throw err;
+        const n = this.reachability.failed(err, host, this.now());
+        const ms = unreachableBackoffMs(n - 1, (this.deps.random ?? Math.random)());
+        log.warn({ err, what, retryInMs: Math.round(ms) }, 'compute API unreachable: the recovery waits and retries');
+        await sleep(ms, signal);
+      }
     }
   }
 
@@ -219,14 +275,25 @@ export class NovaRecoverer implements Recoverer {
    * (Nova unreachable beyond the client's retries) it is simply run again, until the per-instance
    * timeout; it never throws past here, so no task outlives the journal.
    */
-  private async recoverOne(p: PlannedServer, d: EvacuationDeps, log: Logger): Promise<{ ok: boolean }> {
-    const deadline = this.now() + d.cfg.instanceTimeoutMs;
+  private async recoverOne(p: PlannedServer, d: EvacuationDeps, log: Logger): Promise<{ ok: boolean; reason?: string }> {
+    let deadline = this.now() + d.cfg.instanceTimeoutMs;
     for (;;) {
       try {
-        return await recoverServer(p, d);
+        const o = await recoverServer(p, d);
+        return o.ok ? { ok: true } : { ok: false, reason: o.reason };
       } catch (err) {
         // A journal that cannot be written stops the whole recovery, which waits and resumes.
         if (d.signal.aborted || err instanceof JournalWriteError) throw err;
+        if (isUnreachable(err)) {
+          // Nova did not answer: nothing was decided on it. Wait for as long as it takes (alarm), and
+          // give the server its whole timeout again once Nova answers.
+          const n = this.reachability.failed(err, d.host, this.now());
+          const ms = unreachableBackoffMs(n - 1, d.random());
+          log.warn({ err, server: p.ref.id, retryInMs: Math.round(ms) }, 'compute API unreachable while tracking a server; waiting');
+          await sleep(ms, d.signal);
+          deadline = this.now() + d.cfg.instanceTimeoutMs;
+          continue;
+        }
         if (this.now() > deadline) {
           const reason = `gave up: ${(err as Error).message}`;
           d.journal.append({ t: 'failed', at: this.now(), id: p.ref.id, attempt: 0, reason, final: true, migrationIds: [] });
@@ -239,7 +306,7 @@ export class NovaRecoverer implements Recoverer {
             attempt: 0,
             final: true,
           });
-          return { ok: false };
+          return { ok: false, reason };
         }
         log.warn({ err, server: p.ref.id }, 'server recovery hit an error; re-deriving its state from Nova');
         await sleep(Math.min(d.cfg.retryBackoffMs, 5_000), d.signal);
@@ -247,13 +314,29 @@ export class NovaRecoverer implements Recoverer {
     }
   }
 
-  private async select(host: HostId, signal: AbortSignal): Promise<{ record: Extract<JournalRecord, { t: 'selected' }>; idle: Server[] }> {
+  private async select(
+    host: HostId,
+    fence: FenceRecord,
+    signal: AbortSignal,
+  ): Promise<{ record: Extract<JournalRecord, { t: 'selected' }>; idle: Server[]; incidentEvacuations: number }> {
     const { cfg, compute } = this.deps;
-    // Listing and the migration baseline are independent: ask for both at once.
-    const [listed, migrations] = await Promise.all([
+    // The incident's own evacuations: from the host, created since its fence (with a clock margin).
+    const since = fence.at === undefined ? undefined : fence.at - INCIDENT_CLOCK_MARGIN_MS;
+    // Listing, the migration baseline and this incident's evacuations are independent: ask at once.
+    const [listed, migrations, recent] = await Promise.all([
       compute.listServers({ host }, signal),
       compute.listMigrations({ sourceCompute: host }, signal),
+      since === undefined
+        ? Promise.resolve([] as Migration[])
+        : compute.listMigrations({ sourceCompute: host, changesSinceMs: since }, signal),
     ]);
+    // This incident's, or still in flight (taken for ours, as the baseline does): never left untracked.
+    const sinceFence = recent.filter((m) => novaTimeMs(m.createdAt) >= since!);
+    const ofIncident = [
+      ...sinceFence,
+      ...migrations.filter((m) => IN_FLIGHT_MIGRATION.has(m.status) && !recent.some((r) => r.id === m.id)),
+    ];
+    const incidentIds = new Set(ofIncident.map((m) => m.id));
     // Nova silently ignores `host` for non-admin tokens: never act on servers of other hosts.
     const servers = listed.filter((s) => s.host === host);
     if (servers.length !== listed.length) {
@@ -262,6 +345,20 @@ export class NovaRecoverer implements Recoverer {
         'server listing returned servers of other hosts: the credentials lack the admin role?',
       );
     }
+    // A server this incident already evacuated has left the host's listing: a coordinator that died
+    // after Nova accepted its evacuate leaves it to whoever acts next, who must track it to its end.
+    const onHost = new Set(servers.map((s) => s.id));
+    const moved: Server[] = [];
+    for (const id of new Set(ofIncident.map((m) => m.instanceUuid))) {
+      if (onHost.has(id)) continue;
+      const s = await compute.getServer(id, signal);
+      if (s) moved.push(s);
+    }
+    if (moved.length > 0)
+      this.deps.log.warn(
+        { host, servers: moved.map((s) => s.id) },
+        "taking over this incident's evacuations already in Nova (sent by an earlier coordinator): tracking each to its end",
+      );
     const sel = cfg.select;
     if (Object.keys(sel.flavorExtraSpecs).length && Number((await compute.versions(signal)).servers.split('.')[1]) < 47) {
       // Embedded flavor extra specs need ≥2.47: the selector could never match on this cloud.
@@ -278,6 +375,29 @@ export class NovaRecoverer implements Recoverer {
     }
     const planned: PlannedServer[] = [];
     const notify: Array<{ ref: ServerRef; reason: string }> = [];
+    const baselineOf = (id: string): number[] =>
+      migrations
+        // Settled records from earlier incidents are history; one still in flight, or this incident's, is tracked as ours.
+        .filter((m) => m.instanceUuid === id && !IN_FLIGHT_MIGRATION.has(m.status) && !incidentIds.has(m.id))
+        .map((m) => m.id);
+    for (const s of moved) {
+      // Evacuated by this incident already: tracked whatever the selectors say now.
+      const dec = selectServer({
+        server: { ...s, host },
+        hostMode: this.modeOf(host),
+        hostAggregates: aggregates,
+        imageProperties: images,
+        select: sel,
+        instanceModeKey: cfg.instanceModeKey,
+        priorityKey: cfg.priorityKey,
+      });
+      planned.push({
+        ref: toRef(s, host),
+        priority: dec.action === 'notify' ? 0 : dec.priority,
+        vmState: s.vmState,
+        baselineMigrationIds: baselineOf(s.id),
+      });
+    }
     for (const s of servers) {
       const dec = selectServer({
         server: s,
@@ -295,16 +415,14 @@ export class NovaRecoverer implements Recoverer {
           ref,
           priority: dec.priority,
           vmState: s.vmState,
-          baselineMigrationIds: migrations
-            // Settled records from earlier incidents are history; one still in flight is tracked as ours.
-            .filter((m) => m.instanceUuid === s.id && !IN_FLIGHT_MIGRATION.has(m.status))
-            .map((m) => m.id),
+          baselineMigrationIds: baselineOf(s.id),
         });
     }
+    // Only servers still on the host can be idle; one this incident already moved is tracked from Nova.
     const idle = planned
-      .map((p) => servers.find((s) => s.id === p.ref.id)!)
+      .flatMap((p) => servers.filter((s) => s.id === p.ref.id))
       .filter((s) => s.taskState === null && !migrations.some((m) => m.instanceUuid === s.id && IN_FLIGHT_MIGRATION.has(m.status)));
-    return { record: { t: 'selected', at: this.now(), planned, notify }, idle };
+    return { record: { t: 'selected', at: this.now(), planned, notify }, idle, incidentEvacuations: sinceFence.length };
   }
 }
 

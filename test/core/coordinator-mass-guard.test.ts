@@ -233,6 +233,20 @@ describe('mass-failure guard in the coordinator', () => {
     expect(declared(settle(c, 9000, dead('h1', 'h2'), 4))).toEqual(['h2']);
   });
 
+  it('a host whose recovery left servers behind (recovery_failed) is off and handled: it does not count either', () => {
+    const s = coreSettings((x) => {
+      x.fencing.enabled = true;
+      x.recovery.enabled = true;
+    });
+    const c = new Coordinator(s, membershipOf(s));
+    const out: Effect[] = [];
+    expect(declared(settle(c, 0, dead('h1'), 4))).toEqual(['h1']);
+    c.fenceDone('h1', { ok: true, durationMs: 10, attempts: [], by: 'm1' }, 2000, true, out);
+    c.recoveryDone('h1', { selected: 1, evacuated: 0, failed: 1, notified: 0 }, 5000, true, out);
+    expect(c.decision('h1')?.state).toBe('recovery_failed');
+    expect(declared(settle(c, 9000, dead('h1', 'h2'), 4))).toEqual(['h2']);
+  });
+
   it('a host fenced and still being evacuated is an incident in progress: it counts', () => {
     const s = coreSettings((x) => {
       x.fencing.enabled = true;

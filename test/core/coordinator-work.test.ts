@@ -74,7 +74,8 @@ describe('fence results', () => {
     const c = coordinator([decision('h1', 'fencing', { fenceAttempts: 1 })], (s) => (s.recovery.enabled = true));
     const out = run((o) => c.fenceDone('h1', okFence, 500, true, o));
     expect(eventTypes(out)).toEqual(['host.fenced', 'host.recovery_started']);
-    expect(out.at(-1)).toEqual({ type: 'recover', host: 'h1', record: okFence });
+    // Stamped with the incident's start: every monitor names the incident (and bounds its look at Nova) by it.
+    expect(out.at(-1)).toEqual({ type: 'recover', host: 'h1', record: { ...okFence, at: 500 } });
     expect(c.decision('h1')?.state).toBe('recovering');
   });
 
@@ -148,6 +149,40 @@ describe('recovery results and operator clears', () => {
     const out = run((o) => c.recoveryDone('h1', summary, 500, true, o));
     expect(events(out)).toEqual([{ type: 'host.recovery_finished', at: 500, host: 'h1', summary }]);
     expect(c.decision('h1')).toMatchObject({ state: 'recovered', sinceMs: 500 });
+  });
+
+  it.each<[string, Partial<typeof summary>]>([
+    ['servers left behind', { evacuated: 1, failed: 2 }],
+    ['a recovery that could not finish', { selected: 0, evacuated: 0, error: 'journal: EACCES' }],
+  ])('%s: the host is recovery_failed, not recovered (never green over a failure)', (_, edit) => {
+    const c = coordinator([decision('h1', 'recovering', { fence: okFence })]);
+    const bad = { ...summary, ...edit };
+    const out = run((o) => c.recoveryDone('h1', bad, 500, true, o));
+    expect(events(out)).toEqual([{ type: 'host.recovery_finished', at: 500, host: 'h1', summary: bad }]);
+    expect(c.decision('h1')).toMatchObject({ state: 'recovery_failed', sinceMs: 500 });
+  });
+
+  it("the operator's retry recovers a recovery_failed host again, with the same fence record", () => {
+    const c = coordinator([decision('h1', 'recovery_failed', { fence: { ...okFence, at: 100 } })]);
+    const out = run((o) => c.retryRecovery('h1', 900, 'alice', true, o));
+    expect(eventTypes(out)).toEqual(['host.recovery_started']);
+    expect(out.at(-1)).toEqual({ type: 'recover', host: 'h1', record: { ...okFence, at: 100 } });
+    expect(c.decision('h1')).toMatchObject({ state: 'recovering', sinceMs: 900 });
+  });
+
+  it.each<[string, HostDecision | null, boolean]>([
+    ['a recovered host', decision('h1', 'recovered', { fence: okFence }), true],
+    ['a host being recovered', decision('h1', 'recovering', { fence: okFence }), true],
+    ['a host that could not be fenced', decision('h1', 'fence_failed'), true],
+    ['an unknown host', null, true],
+    ['a monitor not acting', decision('h1', 'recovery_failed', { fence: okFence }), false],
+  ])('a retry is refused for %s: nothing evacuated by a slip', (_, d, acting) => {
+    const c = coordinator(d ? [d] : []);
+    const out = run((o) => c.retryRecovery('h1', 900, 'alice', acting, o));
+    expect(actions(out)).toEqual([]);
+    expect(eventTypes(out)).toEqual([]);
+    expect(logs(out)[0]).toMatch(/^warn: recovery retry refused/);
+    expect(c.decision('h1')?.state).toBe(d?.state);
   });
 
   it('an operator clear forgets the decision and says what it was', () => {

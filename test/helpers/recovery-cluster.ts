@@ -27,6 +27,10 @@ export async function startRecoveryCluster(o: {
   victim: string;
   servers: number;
   recovery?: Record<string, unknown>;
+  /** How long the simulator's rebuild on the destination takes (1.5 s by default). */
+  rebuildMs?: number;
+  /** Publish notifications to this broker and exchange (each monitor's outbox in its state dir). */
+  notifications?: { url: string; exchange: string };
 }): Promise<RecoveryCluster> {
   const p = new Processes();
   let bmcs: DemoBmcs | undefined;
@@ -46,7 +50,7 @@ export async function startRecoveryCluster(o: {
         tags: i % 2 === 0 ? ['automatic-recovery'] : [],
       })),
       claimMs: 100,
-      rebuildMs: 1500,
+      rebuildMs: o.rebuildMs ?? 1500,
     });
     const pw = join(p.dir, 'keystone.password');
     writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
@@ -71,6 +75,9 @@ export async function startRecoveryCluster(o: {
         },
         recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms', ...o.recovery },
         mass_failure: { max_failed_fraction: 1 },
+        ...(o.notifications
+          ? { notifications: { enabled: true, ...o.notifications, outbox: { dir: join(p.dir, `${id}-state`, 'outbox') } } }
+          : {}),
       }),
     });
     for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);

@@ -77,6 +77,7 @@ describe('npm package', () => {
       'history',
       'maintenance',
       'monitor',
+      'recover',
       'status',
       'unfence',
     ]);

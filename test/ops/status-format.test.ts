@@ -13,6 +13,7 @@ const STATES: HostClusterState[] = [
   'fence_failed',
   'recovering',
   'recovered',
+  'recovery_failed',
   'maintenance',
 ];
 const okFence = { ok: true, level: 2, agent: '/usr/lib/instance-ha/agents/fence_ipmi', durationMs: 1840, attempts: [], by: 'mon1' };
@@ -163,6 +164,8 @@ describe('status output', () => {
     // Powered off is never painted like healthy.
     expect(tty).toContain('\x1b[35mfenced\x1b[0m');
     expect(tty).toContain('\x1b[35mrecovered\x1b[0m');
+    // Servers left behind: red, never the green of a recovered host.
+    expect(tty).toContain('\x1b[31mrecovery_failed\x1b[0m');
     const strip = (x: string): string => x.replace(/\x1b\[\d+m/g, '');
     expect(strip(tty)).toBe(text);
   });
@@ -280,5 +283,16 @@ describe('status at scale and for a powered-off host', () => {
     expect(line.length).toBeLessThanOrEqual(322);
     expect(line).toContain('FENCE FAILED +4.0s (fence_apc_snmp 30000ms: timed out)');
     expect(line).toMatch(/… \d+ more steps …/);
+  });
+});
+
+describe('a host whose recovery left servers behind', () => {
+  it('is red on the dashboard too (its own state colour, outlined like a fence failure)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const css = readFileSync(new URL('../../dashboard/dashboard.css', import.meta.url), 'utf8');
+    const varOf = (name: string): string => new RegExp(`--${name}:\\s*([^;]+);`).exec(css)![1]!;
+    expect(css).toMatch(/\.host\.s-recovery_failed \{ background: var\(--recovery_failed\); outline: 3px solid #000; \}/);
+    expect(varOf('recovery_failed')).toBe(varOf('fence_failed'));
+    expect(varOf('recovery_failed')).not.toBe(varOf('recovered'));
   });
 });

@@ -95,3 +95,12 @@ describe('instance-ha unfence arguments', () => {
     await expect(runUnfenceCommand(['a', 'b', '--config', join(tempDir(), 'none.yaml')], t.io)).rejects.toThrow(ConfigError);
   });
 });
+
+describe('instance-ha recover HOST', () => {
+  it('is a usage error without exactly one host (nothing sent)', async () => {
+    const { runRecoverCommand } = await import('../../src/cli/commands/recover.js');
+    const { UsageError } = await import('../../src/cli/args.js');
+    await expect(runRecoverCommand([], io().io)).rejects.toBeInstanceOf(UsageError);
+    await expect(runRecoverCommand(['a', 'b'], io().io)).rejects.toBeInstanceOf(UsageError);
+  });
+});

@@ -12,6 +12,7 @@ import { runHelpCommand } from './help.js';
 import { HISTORY_HELP, runHistoryCommand } from './history.js';
 import { MAINTENANCE_HELP, runMaintenanceCommand } from './maintenance.js';
 import { MONITOR_HELP, monitorCommand } from './monitor.js';
+import { RECOVER_HELP, runRecoverCommand } from './recover.js';
 import { STATUS_HELP, runStatusCommand } from './status.js';
 import { UNFENCE_HELP, runUnfenceCommand } from './unfence.js';
 import { runVersionCommand } from './version.js';
@@ -35,6 +36,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['events', { run: runEventsCommand, help: EVENTS_HELP }],
   ['demo', { run: runDemoCommand, help: DEMO_HELP }],
   ['unfence', { run: runUnfenceCommand, help: UNFENCE_HELP }],
+  ['recover', { run: runRecoverCommand, help: RECOVER_HELP }],
   ['version', version],
   ['--version', version],
   ['help', help],

@@ -249,13 +249,24 @@ function serverAction(model: NovaModel, r: ComputeRequest, id: string, admin: bo
 /** GET /os-migrations: filters, newest first (≥2.59), uuid ≥2.59, migration_type ≥2.23. */
 function listMigrations(model: NovaModel, r: ComputeRequest): Reply {
   const q = r.query;
+  // changes-since (≥2.59; ignored before, as Nova's older query schema allows any parameter): records
+  // whose updated_at is at or after it; one never updated (NULL) is not listed (nova/db/main/api.py).
+  const sinceText = r.mv >= 59 ? q.get('changes-since') : null;
+  const since = sinceText === null ? null : Date.parse(sinceText);
+  if (sinceText !== null && (Number.isNaN(since) || !/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(sinceText)))
+    return fault(
+      400,
+      'badRequest',
+      `Invalid input for query parameters changes-since. Value: ${sinceText}. '${sinceText}' is not a 'date-time'`,
+    );
   const list = model.migrations
     .filter(
       (m) =>
         (!q.get('instance_uuid') || m.instanceUuid === q.get('instance_uuid')) &&
         (!q.get('source_compute') || m.sourceCompute === q.get('source_compute')) &&
         (!q.get('status') || m.status === q.get('status')) &&
-        (!q.get('migration_type') || q.get('migration_type') === 'evacuation'),
+        (!q.get('migration_type') || q.get('migration_type') === 'evacuation') &&
+        (since === null || (m.updatedAt !== null && Date.parse(m.updatedAt) >= since!)),
     )
     .sort((a, b) => b.id - a.id);
   if (r.mv < 59) return { status: 200, body: { migrations: list.map((m) => migrationView(m, r.mv)) } };

@@ -42,6 +42,15 @@ export interface NovaSim {
   requests: string[];
   setLatency(computeMs: number, tokenMs?: number): void;
   injectFault(rule: FaultRule): void;
+  /**
+   * nova-api (and Keystone, on the same port) goes away: the listener is closed, so every call gets
+   * ECONNREFUSED, as when the API process is down; the model (conductor, computes) runs on.
+   */
+  pause(): Promise<void>;
+  /** Listens again on the same port. */
+  resume(): Promise<void>;
+  /** Keystone alone goes away (true) or comes back: every token request's connection is dropped. */
+  setKeystoneDown(down: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -73,6 +82,7 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
   const maxVersion = opts.maxVersion ?? (opts.mode === 'zed' ? '2.93' : '2.96');
   const minVersion = opts.minVersion ?? '2.1';
   let base = '';
+  let keystoneDown = false;
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res).catch((err) => {
@@ -86,6 +96,7 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
     const method = req.method ?? 'GET';
     const raw = await readBody(req);
     requests.push(`${method} ${url.pathname}${url.search}`);
+    if (keystoneDown && url.pathname.startsWith('/identity/')) return void req.socket.destroy();
     const rules = faults.take(method, url.pathname);
     for (const r of rules) if (r.kind === 'delay') await sleep(r.delayMs ?? 0);
     if (rules.some((r) => r.kind === 'drop_before')) return void req.socket.destroy();
@@ -243,10 +254,29 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
       if (tokenMs !== undefined) lat.token = tokenMs;
     },
     injectFault: (rule) => faults.add(rule),
+    pause: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
+    },
+    resume: async () => {
+      if (server.listening) return;
+      const port = Number(new URL(base).port);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    },
+    setKeystoneDown: (down) => {
+      keystoneDown = down;
+    },
     stop: async () => {
       model.stop();
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      if (server.listening) await new Promise<void>((r) => server.close(() => r()));
     },
   };
 }
