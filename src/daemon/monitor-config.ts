@@ -1,7 +1,9 @@
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import { defaultCoreSettings, type CoreSettings } from '../core/settings.js';
 import { parseHostPort, type HostPort } from '../config/address.js';
-import { checkClusterKey, readLogLevel } from '../config/common.js';
+import { readLogLevel } from '../config/common.js';
+import { readMonitorKeys, type ConfigWarning } from '../config/keys-config.js';
+import type { MonitorKeys } from '../wire/keys.js';
 import type { ObjectReader } from '../config/reader.js';
 import { readFencingConfig, type FencingConfig } from '../fence/config.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../notify/config.js';
@@ -18,7 +20,10 @@ export interface MonitorConfig {
   id: string;
   listen: HostPort[];
   monitors: MonitorPeer[];
-  clusterKey: Buffer;
+  /** Monitor key, master beacon key (each with a next one for a rollover), or the deprecated cluster key. */
+  keys: MonitorKeys;
+  /** Said at start in the log, in status (an alarm) and by `config check`: e.g. the deprecated cluster key. */
+  warnings: ConfigWarning[];
   stateDir: string;
   controlSocket: string;
   /** Hosts watched from the start (others are learned from their beacons). */
@@ -62,8 +67,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     else r.problems.push({ path: `${r.keyPath('listen')}[${i}]`, reason: `must be host:port or [v6]:port, got '${s}'` });
   });
 
-  const key = r.secret('cluster_key', { required: true });
-  checkClusterKey(r, key);
+  const { keys, warnings } = readMonitorKeys(r);
   const expectedVotes = r.number('expected_votes', { default: Math.max(1, monitors.length), min: 1, max: 99, integer: true });
   if (monitors.length > 0 && expectedVotes < Math.floor(monitors.length / 2) + 1) {
     r.problem(
@@ -131,7 +135,8 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     id,
     listen,
     monitors,
-    clusterKey: Buffer.from(key ?? '', 'utf8'),
+    keys,
+    warnings,
     stateDir: r.string('state_dir', { default: '/var/lib/instance-ha' })!,
     controlSocket: r.string('control_socket', { default: '/run/instance-ha/monitor.sock' })!,
     hosts: r.stringList('hosts'),

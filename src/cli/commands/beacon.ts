@@ -19,6 +19,7 @@ export async function beaconCommand(args: string[]): Promise<number> {
   const cfg = loadConfig(values.config, readBeaconConfig);
   const log = createLogger({ level: levelOrInfo(cfg.logLevel), base: { host: cfg.host } });
   const beaconLog = log.child({ component: 'beacon' });
+  for (const w of cfg.warnings) beaconLog.warn({ warning: w.kind }, `CONFIGURATION WARNING: ${w.message}`);
   const beacon = new Beacon({
     settings: cfg,
     clock: systemClock,

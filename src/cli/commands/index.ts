@@ -8,6 +8,7 @@ import { EVENTS_HELP, runEventsCommand } from './events.js';
 import { FENCE_HELP, runFenceCommand } from './fence.js';
 import { runHelpCommand } from './help.js';
 import { HISTORY_HELP, runHistoryCommand } from './history.js';
+import { KEYS_HELP, runKeysCommand } from './keys.js';
 import { MAINTENANCE_HELP, runMaintenanceCommand } from './maintenance.js';
 import { MONITOR_HELP, monitorCommand } from './monitor.js';
 import { STATUS_HELP, runStatusCommand } from './status.js';
@@ -31,6 +32,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['events', { run: runEventsCommand, help: EVENTS_HELP }],
   ['demo', { run: runDemoCommand, help: DEMO_HELP }],
   ['unfence', { run: runUnfenceCommand, help: UNFENCE_HELP }],
+  ['keys', { run: runKeysCommand, help: KEYS_HELP }],
   ['version', version],
   ['--version', version],
   ['help', help],
