@@ -36,9 +36,19 @@ export class Beacon {
   private seq = 0;
   private cancelTimer: (() => void) | null = null;
   private encodeErrors = 0;
+  private key: Buffer;
 
   constructor(private readonly deps: BeaconDeps) {
     this.bootId = deps.bootId ?? randomBytes(16).toString('hex');
+    this.key = deps.settings.key;
+  }
+
+  /**
+   * Seals from the next heartbeat on with another key (a key rollover, on SIGHUP): same boot id, same
+   * sequence, no gap, so no monitor has a reason to suspect the host while it switches.
+   */
+  rekey(key: Buffer): void {
+    this.key = key;
   }
 
   start(): void {
@@ -75,7 +85,7 @@ export class Beacon {
           intervalMs: s.intervalMs,
           novaCompute: this.deps.health.current,
         },
-        s.key,
+        this.key,
       );
     } catch (err) {
       // The configuration is checked at start, so this is a bug: report it, keep the timer running.

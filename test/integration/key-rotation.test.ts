@@ -1,0 +1,123 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterEvent } from '../../src/core/events.js';
+import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
+import { startOpsCluster, type OpsCluster } from '../helpers/ops-cluster.js';
+import { CLI, exitOf, status, waitForStatus } from '../helpers/processes.js';
+
+/**
+ * Both keys rolled on a running cluster of three monitors and three beacons, by the procedure of
+ * docs/operations.md ("Rotating the keys"), one process restarted at a time: no host is suspected
+ * (let alone declared failed) at any point, and status shows which key each host seals with.
+ */
+const hosts = ['cmp1', 'cmp2', 'cmp3'];
+let c: OpsCluster;
+const events: ClusterEvent[] = [];
+
+beforeAll(async () => {
+  c = await startOpsCluster({ monitors: 3, hosts, beaconIntervalMs: 500, fencing: false });
+});
+
+afterAll(async () => {
+  await c?.p.cleanup();
+});
+
+const cli = (...args: string[]): string => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+
+function editYaml(file: string, edit: (doc: Record<string, unknown>) => void): void {
+  const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  edit(doc);
+  writeFileSync(file, stringify(doc));
+}
+
+const settled = (s: StatusSnapshot): boolean =>
+  s.cluster.quorate &&
+  s.cluster.votes === 3 &&
+  s.hosts.length === hosts.length &&
+  s.hosts.every((h) => h.state === 'up' && h.lastHeartbeatAgeMs !== null && h.lastHeartbeatAgeMs < 1000);
+
+async function collect(socket: string): Promise<void> {
+  const s = await status(socket);
+  for (const e of s?.recentEvents ?? []) if (!events.some((x) => JSON.stringify(x) === JSON.stringify(e))) events.push(e);
+}
+
+async function restart(name: string, args: string[], socket: string): Promise<void> {
+  await collect(socket);
+  c.p.kill(name, 'SIGTERM');
+  await exitOf(c.p.children.get(name)!, 15_000);
+  c.p.start(name, args);
+  for (const m of c.layout.monitors) {
+    const ok = await waitForStatus(m.socket, settled, 15_000);
+    expect(ok.ok, `${m.id} after restarting ${name}: ${JSON.stringify(ok.snap?.hosts)} ${JSON.stringify(ok.snap?.cluster)}`).toBe(true);
+  }
+}
+
+async function rollMonitors(edit: (doc: Record<string, unknown>) => void): Promise<void> {
+  for (const m of c.layout.monitors) {
+    editYaml(m.config, edit);
+    await restart(m.id, ['monitor', '--config', m.config], m.socket);
+  }
+}
+
+async function keysOfHosts(): Promise<string[]> {
+  const s = (await status(c.layout.monitors[0]!.socket))!;
+  return s.hosts.map((h) => `${h.host}:${h.key}`);
+}
+
+describe('key rotation on a running cluster', () => {
+  it('rolls the monitor key and the master beacon key with no host suspected', async () => {
+    const dir = c.p.dir;
+    const m2 = join(dir, 'monitor-2.key');
+    const b2 = join(dir, 'beacon-master-2.key');
+    cli('keys', 'generate', '--out', m2);
+    cli('keys', 'generate', '--out', b2);
+    expect(statSync(m2).mode & 0o777).toBe(0o600);
+    expect(await keysOfHosts()).toEqual(['cmp1:current', 'cmp2:current', 'cmp3:current']);
+
+    // 1. Every monitor accepts the next keys too (still sealing with the current one).
+    await rollMonitors((d) => {
+      d.monitor_key_next_file = m2;
+      d.beacon_master_key_next_file = b2;
+    });
+    // 2. Every monitor seals with the next monitor key (both still accepted everywhere).
+    await rollMonitors((d) => {
+      d.monitor_key_seal = 'next';
+    });
+    const mid = (await status(c.layout.monitors[0]!.socket))!;
+    expect(mid.keys).toMatchObject({ sealsWith: 'next', accepts: ['current', 'next'], monitorsByKey: { mon2: 'next', mon3: 'next' } });
+    // 3. Each beacon gets its key derived from the next master key, and switches to it on reload.
+    for (const h of c.layout.hosts) {
+      const file = join(dir, `host-${h.name}-2.key`);
+      cli('keys', 'host', h.name, '--next', '--config', c.layout.monitors[0]!.config, '--out', file);
+      editYaml(h.config, (d) => {
+        d.host_key_file = file;
+      });
+      // SIGHUP (systemctl reload): the beacon seals with the new key from its next heartbeat, no gap.
+      c.p.kill(h.name, 'SIGHUP');
+      for (const m of c.layout.monitors) {
+        const ok = await waitForStatus(m.socket, (s) => settled(s) && s.hosts.find((x) => x.host === h.name)?.key === 'next', 10_000);
+        expect(ok.ok, `${m.id} sees ${h.name} on the next key: ${JSON.stringify(ok.snap?.hosts)}`).toBe(true);
+      }
+    }
+    expect(await keysOfHosts()).toEqual(['cmp1:next', 'cmp2:next', 'cmp3:next']);
+    // 4. The next keys become the current ones; the old ones are accepted no more.
+    await rollMonitors((d) => {
+      d.monitor_key_file = m2;
+      d.beacon_master_key_file = b2;
+      delete d.monitor_key_next_file;
+      delete d.beacon_master_key_next_file;
+      delete d.monitor_key_seal;
+    });
+    for (const m of c.layout.monitors) await collect(m.socket);
+    expect(await keysOfHosts()).toEqual(['cmp1:current', 'cmp2:current', 'cmp3:current']);
+    const end = (await status(c.layout.monitors[0]!.socket))!;
+    expect(end.keys).toMatchObject({ sealsWith: 'current', accepts: ['current'], legacyClusterKey: false });
+    expect(end.counters.dropped.forged).toBe(0);
+
+    const trouble = events.filter((e) => e.type === 'host.suspect' || e.type === 'host.failed');
+    expect(trouble).toEqual([]);
+  }, 240_000);
+});
