@@ -47,13 +47,14 @@ export function readMonitorKeys(r: ObjectReader): { keys: MonitorKeys; warnings:
   if (keysGiven('monitor_key_next') && !keysGiven('monitor_key')) r.problem('monitor_key_next', "needs 'monitor_key' (the current one)");
   if (keysGiven('beacon_master_key_next') && !keysGiven('beacon_master_key'))
     r.problem('beacon_master_key_next', "needs 'beacon_master_key' (the current one)");
-  const defaultSeal = monitor ? 'current' : 'legacy';
+  const defaultSeal = keysGiven('monitor_key') || !keysGiven('cluster_key') ? 'current' : 'legacy';
   const sealWith = r.string('monitor_key_seal', {
     default: defaultSeal,
     oneOf: ['current', 'next', 'legacy'] as const,
   })! as MonitorKeys['sealWith'];
   if (sealWith === 'next' && !keysGiven('monitor_key_next')) r.problem('monitor_key_seal', "is 'next' but no 'monitor_key_next' is set");
-  if (sealWith === 'legacy' && !keysGiven('cluster_key')) r.problem('monitor_key_seal', "is 'legacy' but no 'cluster_key' is set");
+  if (sealWith === 'legacy' && !keysGiven('cluster_key') && r.has('monitor_key_seal'))
+    r.problem('monitor_key_seal', "is 'legacy' but no 'cluster_key' is set");
   if (sealWith === 'current' && !keysGiven('monitor_key') && r.has('monitor_key_seal'))
     r.problem('monitor_key_seal', "is 'current' but no 'monitor_key' is set");
   // The monitors' key must never equal what compute hosts' keys are derived from.
@@ -70,6 +71,7 @@ export function readBeaconKey(r: ObjectReader): { key: Buffer; slot: 'host' | 'l
   const hasHost = r.has('host_key') || r.has('host_key_file');
   const hasLegacy = r.has('cluster_key') || r.has('cluster_key_file');
   if (hasHost && hasLegacy) {
+    for (const k of ['host_key', 'host_key_file', 'cluster_key', 'cluster_key_file']) r.raw(k);
     r.problem('cluster_key', "and 'host_key' are mutually exclusive: a beacon seals with one key (remove cluster_key)");
     return { key: Buffer.alloc(0), slot: 'host', warnings: [] };
   }

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterEvent } from '../../src/core/events.js';
 import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
 import { startOpsCluster, type OpsCluster } from '../helpers/ops-cluster.js';
-import { CLI, exitOf, status, waitForStatus } from '../helpers/processes.js';
+import { writeClusterFiles } from '../../src/testbed/demo/cluster-files.js';
+import { clusterBasePort } from '../helpers/ports.js';
+import { CLI, Processes, exitOf, status, waitForStatus } from '../helpers/processes.js';
 
 /**
  * Both keys rolled on a running cluster of three monitors and three beacons, by the procedure of
@@ -120,4 +122,62 @@ describe('key rotation on a running cluster', () => {
     const trouble = events.filter((e) => e.type === 'host.suspect' || e.type === 'host.failed');
     expect(trouble).toEqual([]);
   }, 240_000);
+});
+
+describe('a cluster still configured with the one cluster_key', () => {
+  it('keeps working with a loud warning, and moves to the new keys by the documented steps with no host suspected', async () => {
+    const p = new Processes('iha-legacy-');
+    try {
+      const layout = writeClusterFiles(p.dir, { monitors: 1, hosts: ['cmp1'], basePort: await clusterBasePort(1), legacyClusterKey: true });
+      const mon = layout.monitors[0]!;
+      const host = layout.hosts[0]!;
+      p.start(mon.id, ['monitor', '--config', mon.config]);
+      p.start(host.name, ['beacon', '--config', host.config]);
+      const up = (s: StatusSnapshot): boolean =>
+        s.hosts.length === 1 && s.hosts[0]!.state === 'up' && s.hosts[0]!.lastHeartbeatAgeMs !== null;
+      const old = await waitForStatus(mon.socket, (s) => up(s) && s.hosts[0]!.key === 'legacy', 15_000);
+      expect(old.ok, JSON.stringify(old.snap?.hosts)).toBe(true);
+      expect(old.snap!.alarms.find((a) => a.kind === 'legacy_cluster_key')?.message).toContain("'cluster_key' is deprecated");
+      expect(old.snap!.keys).toMatchObject({ sealsWith: 'legacy', legacyClusterKey: true });
+      expect(readFileSync(join(p.dir, `${mon.id}.log`), 'utf8')).toContain('CONFIGURATION WARNING');
+      expect(readFileSync(join(p.dir, `${host.name}.log`), 'utf8')).toContain('CONFIGURATION WARNING');
+      const seen: ClusterEvent[] = [...old.snap!.recentEvents];
+      const restartMonitor = async (): Promise<void> => {
+        seen.push(...((await status(mon.socket))?.recentEvents ?? []));
+        p.kill(mon.id, 'SIGTERM');
+        await exitOf(p.children.get(mon.id)!, 15_000);
+        p.start(mon.id, ['monitor', '--config', mon.config]);
+        expect((await waitForStatus(mon.socket, up, 15_000)).ok).toBe(true);
+      };
+      // 1. Monitors: the new keys beside the old one, still sealing with the old one.
+      editYaml(mon.config, (d) => {
+        d.monitor_key_file = layout.monitorKeyFile;
+        d.beacon_master_key_file = layout.beaconMasterKeyFile;
+        d.monitor_key_seal = 'legacy';
+      });
+      await restartMonitor();
+      // 2. Monitors seal with the monitor key.
+      editYaml(mon.config, (d) => void delete d.monitor_key_seal);
+      await restartMonitor();
+      // 3. Each beacon: its own key in place of the cluster key, then reload.
+      const hostKey = join(p.dir, 'cmp1-own.key');
+      cli('keys', 'host', 'cmp1', '--config', mon.config, '--out', hostKey);
+      editYaml(host.config, (d) => {
+        delete d.cluster_key_file;
+        d.host_key_file = hostKey;
+      });
+      p.kill(host.name, 'SIGHUP');
+      expect((await waitForStatus(mon.socket, (s) => up(s) && s.hosts[0]!.key === 'current', 10_000)).ok).toBe(true);
+      // 4. Monitors: the cluster key removed; the warning with it.
+      editYaml(mon.config, (d) => void delete d.cluster_key_file);
+      await restartMonitor();
+      const end = (await status(mon.socket))!;
+      seen.push(...end.recentEvents);
+      expect(end.alarms.filter((a) => a.kind === 'legacy_cluster_key')).toEqual([]);
+      expect(end.keys).toMatchObject({ sealsWith: 'current', accepts: ['current'], legacyClusterKey: false });
+      expect(seen.filter((e) => e.type === 'host.suspect' || e.type === 'host.failed')).toEqual([]);
+    } finally {
+      await p.cleanup();
+    }
+  }, 120_000);
 });
