@@ -38,7 +38,7 @@ export interface StatusSnapshot {
     decisionSinceMs: number | null;
     fence: unknown;
     /** Which key seals this host's heartbeats (`current`, `next`, `legacy`), null before the first one. */
-    key?: string | null;
+    sealedWith?: string | null;
   }>;
   alarms: Array<{ kind: string; message: string; since?: string }>;
   counters: { received: number; accepted: number; dropped: Record<DropReason, number>; sent: number; sendErrors: number };
@@ -47,8 +47,8 @@ export interface StatusSnapshot {
   keys?: {
     sealsWith: string;
     accepts: string[];
-    hostsByKey: Record<string, number>;
-    monitorsByKey: Record<string, string>;
-    legacyClusterKey: boolean;
+    hostsSealing: Record<string, number>;
+    monitorsSealing: Record<string, string>;
+    legacyAccepted: boolean;
   };
 }

@@ -181,7 +181,7 @@ export class MonitorDaemon {
       if (peerIds.has(sender)) monitors[sender] = slot;
       else hosts[slot] = (hosts[slot] ?? 0) + 1;
     }
-    return { sealsWith: k.sealWith, accepts, hostsByKey: hosts, monitorsByKey: monitors, legacyClusterKey: k.legacyCluster !== null };
+    return { sealsWith: k.sealWith, accepts, hostsSealing: hosts, monitorsSealing: monitors, legacyAccepted: k.legacyCluster !== null };
   }
 
   private ownAlarms(): Alarm[] {

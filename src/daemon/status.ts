@@ -56,7 +56,7 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
         deadAfterMs: Math.round(deadAfterMs(t, detector)),
         decisionSinceMs: d ? Math.round(x.wallNow - (now - d.sinceMs)) : null,
         fence: d?.fence ?? null,
-        key: x.hostKeys?.get(t.host) ?? null,
+        sealedWith: x.hostKeys?.get(t.host) ?? null,
       };
     });
   const alarms: StatusSnapshot['alarms'] = [...(x.extraAlarms ?? [])];

@@ -114,7 +114,10 @@ describe('a compute host holding only its own key', () => {
     expect(readFileSync(c.powerFile('compute-3'), 'utf8').trim()).toBe('on');
     const events = snaps.flatMap((s: StatusSnapshot) => s.recentEvents);
     expect(events.filter((e) => 'host' in e && e.host === 'compute-3')).toEqual([]);
-    // And the metrics carry the count and the alarm.
+    // The status API serves the same (which key each host seals with, the alarm), and the metrics the count.
+    const api = (await (await fetch(`${c.api[monitors[0]!.id]}/api/status`)).json()) as StatusSnapshot;
+    expect(api.hosts.map((h) => `${h.host}:${h.sealedWith}`)).toEqual(['compute-1:current', 'compute-2:current', 'compute-3:current']);
+    expect(api.alarms.some((a) => a.kind === 'forged_datagrams' && a.message.includes('claiming to be compute-2'))).toBe(true);
     const metrics = await (await fetch(c.metrics[monitors[0]!.id]!)).text();
     expect(metrics).toMatch(/instance_ha_datagrams\{kind="dropped_forged"\} [1-9]/);
     expect(metrics).toMatch(/instance_ha_alarms\{kind="forged_datagrams"\} [1-9]/);

@@ -19,14 +19,6 @@ const hosts = ['cmp1', 'cmp2', 'cmp3'];
 let c: OpsCluster;
 const events: ClusterEvent[] = [];
 
-beforeAll(async () => {
-  c = await startOpsCluster({ monitors: 3, hosts, beaconIntervalMs: 500, fencing: false });
-});
-
-afterAll(async () => {
-  await c?.p.cleanup();
-});
-
 const cli = (...args: string[]): string => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
 function editYaml(file: string, edit: (doc: Record<string, unknown>) => void): void {
@@ -66,10 +58,17 @@ async function rollMonitors(edit: (doc: Record<string, unknown>) => void): Promi
 
 async function keysOfHosts(): Promise<string[]> {
   const s = (await status(c.layout.monitors[0]!.socket))!;
-  return s.hosts.map((h) => `${h.host}:${h.key}`);
+  return s.hosts.map((h) => `${h.host}:${h.sealedWith}`);
 }
 
 describe('key rotation on a running cluster', () => {
+  beforeAll(async () => {
+    c = await startOpsCluster({ monitors: 3, hosts, beaconIntervalMs: 500, fencing: false });
+  });
+  afterAll(async () => {
+    await c?.p.cleanup();
+  });
+
   it('rolls the monitor key and the master beacon key with no host suspected', async () => {
     const dir = c.p.dir;
     const m2 = join(dir, 'monitor-2.key');
@@ -89,7 +88,7 @@ describe('key rotation on a running cluster', () => {
       d.monitor_key_seal = 'next';
     });
     const mid = (await status(c.layout.monitors[0]!.socket))!;
-    expect(mid.keys).toMatchObject({ sealsWith: 'next', accepts: ['current', 'next'], monitorsByKey: { mon2: 'next', mon3: 'next' } });
+    expect(mid.keys).toMatchObject({ sealsWith: 'next', accepts: ['current', 'next'], monitorsSealing: { mon2: 'next', mon3: 'next' } });
     // 3. Each beacon gets its key derived from the next master key, and switches to it on reload.
     for (const h of c.layout.hosts) {
       const file = join(dir, `host-${h.name}-2.key`);
@@ -100,7 +99,11 @@ describe('key rotation on a running cluster', () => {
       // SIGHUP (systemctl reload): the beacon seals with the new key from its next heartbeat, no gap.
       c.p.kill(h.name, 'SIGHUP');
       for (const m of c.layout.monitors) {
-        const ok = await waitForStatus(m.socket, (s) => settled(s) && s.hosts.find((x) => x.host === h.name)?.key === 'next', 10_000);
+        const ok = await waitForStatus(
+          m.socket,
+          (s) => settled(s) && s.hosts.find((x) => x.host === h.name)?.sealedWith === 'next',
+          10_000,
+        );
         expect(ok.ok, `${m.id} sees ${h.name} on the next key: ${JSON.stringify(ok.snap?.hosts)}`).toBe(true);
       }
     }
@@ -116,7 +119,7 @@ describe('key rotation on a running cluster', () => {
     for (const m of c.layout.monitors) await collect(m.socket);
     expect(await keysOfHosts()).toEqual(['cmp1:current', 'cmp2:current', 'cmp3:current']);
     const end = (await status(c.layout.monitors[0]!.socket))!;
-    expect(end.keys).toMatchObject({ sealsWith: 'current', accepts: ['current'], legacyClusterKey: false });
+    expect(end.keys).toMatchObject({ sealsWith: 'current', accepts: ['current'], legacyAccepted: false });
     expect(end.counters.dropped.forged).toBe(0);
 
     const trouble = events.filter((e) => e.type === 'host.suspect' || e.type === 'host.failed');
@@ -135,10 +138,10 @@ describe('a cluster still configured with the one cluster_key', () => {
       p.start(host.name, ['beacon', '--config', host.config]);
       const up = (s: StatusSnapshot): boolean =>
         s.hosts.length === 1 && s.hosts[0]!.state === 'up' && s.hosts[0]!.lastHeartbeatAgeMs !== null;
-      const old = await waitForStatus(mon.socket, (s) => up(s) && s.hosts[0]!.key === 'legacy', 15_000);
+      const old = await waitForStatus(mon.socket, (s) => up(s) && s.hosts[0]!.sealedWith === 'legacy', 15_000);
       expect(old.ok, JSON.stringify(old.snap?.hosts)).toBe(true);
       expect(old.snap!.alarms.find((a) => a.kind === 'legacy_cluster_key')?.message).toContain("'cluster_key' is deprecated");
-      expect(old.snap!.keys).toMatchObject({ sealsWith: 'legacy', legacyClusterKey: true });
+      expect(old.snap!.keys).toMatchObject({ sealsWith: 'legacy', legacyAccepted: true });
       expect(readFileSync(join(p.dir, `${mon.id}.log`), 'utf8')).toContain('CONFIGURATION WARNING');
       expect(readFileSync(join(p.dir, `${host.name}.log`), 'utf8')).toContain('CONFIGURATION WARNING');
       const seen: ClusterEvent[] = [...old.snap!.recentEvents];
@@ -167,14 +170,14 @@ describe('a cluster still configured with the one cluster_key', () => {
         d.host_key_file = hostKey;
       });
       p.kill(host.name, 'SIGHUP');
-      expect((await waitForStatus(mon.socket, (s) => up(s) && s.hosts[0]!.key === 'current', 10_000)).ok).toBe(true);
+      expect((await waitForStatus(mon.socket, (s) => up(s) && s.hosts[0]!.sealedWith === 'current', 10_000)).ok).toBe(true);
       // 4. Monitors: the cluster key removed; the warning with it.
       editYaml(mon.config, (d) => void delete d.cluster_key_file);
       await restartMonitor();
       const end = (await status(mon.socket))!;
       seen.push(...end.recentEvents);
       expect(end.alarms.filter((a) => a.kind === 'legacy_cluster_key')).toEqual([]);
-      expect(end.keys).toMatchObject({ sealsWith: 'current', accepts: ['current'], legacyClusterKey: false });
+      expect(end.keys).toMatchObject({ sealsWith: 'current', accepts: ['current'], legacyAccepted: false });
       expect(seen.filter((e) => e.type === 'host.suspect' || e.type === 'host.failed')).toEqual([]);
     } finally {
       await p.cleanup();
