@@ -60,16 +60,17 @@ export class Admission {
     if (msg.kind === 'beacon') {
       const b = msg.beat;
       this.s.keys.proven(b.host);
-      this.skew.observe(b.host, 'host', b.sentAtMs - wallNow, receivedAt, wallNow);
       const v = this.hostReplay.check(b.host, b.bootId, b.seq, b.sentAtMs, wallNow);
+      // A replay's send time is old by nature: only fresh datagrams (or a new boot refused for its time) measure a clock.
+      if (v !== 'replay') this.skew.observe(b.host, 'host', b.sentAtMs - wallNow, receivedAt, wallNow);
       if (v !== 'ok') return { ok: false, reason: v };
       this.noteKey(b.host, msg.slot);
       return { ok: true, input: { type: 'beacon', at: receivedAt, beat: b } };
     }
     const b = msg.beat;
     if (!this.peers.has(b.from)) return { ok: false, reason: 'unknown_sender' };
-    this.skew.observe(b.from, 'monitor', b.sentAtMs - wallNow, receivedAt, wallNow);
     const v = this.peerReplay.check(b.from, b.bootId, b.seq, b.sentAtMs, wallNow);
+    if (v !== 'replay') this.skew.observe(b.from, 'monitor', b.sentAtMs - wallNow, receivedAt, wallNow);
     if (v !== 'ok') return { ok: false, reason: v };
     this.noteKey(b.from, msg.slot);
     return { ok: true, input: { type: 'peer', at: receivedAt, beat: b } };

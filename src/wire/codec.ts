@@ -93,6 +93,8 @@ export function openDatagram(buf: Buffer, keys: KeyChooser): Opened {
   const body = buf.subarray(HEADER_BYTES, macAt);
   try {
     switch (buf[4]) {
+      // Any future kind a compute host sends (guest events) names its host and is opened like this one:
+      // under that host's key only, so a host can report on nothing but itself.
       case 1: {
         const b = decodeBeaconBody(body);
         if (!b.ok || b.kind !== 'beacon') return b.ok ? { ok: false, reason: 'malformed' } : b;

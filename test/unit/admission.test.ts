@@ -183,6 +183,15 @@ describe('admission: clock skew', () => {
     expect(a.alarms(4)).toEqual([]);
   });
 
+  it('a replayed old datagram does not pass for a skewed clock', () => {
+    const a = admission();
+    const old = encodeBeacon(beat({ seq: 1, sentAtMs: NOW }), key);
+    expect(verdict(a.admit(old, 0, NOW))).toBe('ok');
+    expect(verdict(a.admit(encodeBeacon(beat({ seq: 2, sentAtMs: NOW + FIVE_MIN }), key), 1, NOW + FIVE_MIN))).toBe('ok');
+    expect(verdict(a.admit(old, 2, NOW + FIVE_MIN))).toBe('replay');
+    expect(a.alarms(3)).toEqual([]);
+  });
+
   it('names a host whose datagrams are refused for skew too (a new boot with a wrong clock)', () => {
     const a = admission();
     send(a, { seq: 1, sentAtMs: NOW - 2 * FIVE_MIN });
