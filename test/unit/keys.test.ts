@@ -24,7 +24,7 @@ function io() {
 }
 function problems(text: string, read: typeof readMonitorConfig | typeof readBeaconConfig = readMonitorConfig): string[] {
   try {
-    parseConfig(text, 'test.yaml', read);
+    parseConfig<unknown>(text, 'test.yaml', read);
     return [];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
