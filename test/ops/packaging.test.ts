@@ -73,6 +73,7 @@ describe('npm package', () => {
       'events',
       'fence',
       'history',
+      'keys',
       'maintenance',
       'monitor',
       'status',
