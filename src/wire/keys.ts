@@ -93,9 +93,9 @@ export class KeyRing {
 
   /** A datagram from `host` verified: its keys move out of probation. */
   proven(host: string): void {
-    if (this.trusted.has(host) || this.trusted.size >= MAX_TRUSTED_HOSTS) return;
-    const v = this.probation.get(host);
-    if (!v) return;
+    // One lookup on the hot path: a host already trusted is not in probation.
+    const v = this.probation.size > 0 ? this.probation.get(host) : undefined;
+    if (!v || this.trusted.size >= MAX_TRUSTED_HOSTS) return;
     this.probation.delete(host);
     this.trusted.set(host, v);
   }
