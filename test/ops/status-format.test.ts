@@ -133,6 +133,19 @@ describe('status output', () => {
     expect(formatStatus(snapshot({ quorate: false, alarms: [ALARMS[0]!] }), false, NOW)).toContain('  no_quorum: no quorum');
   });
 
+  it('says which key seals what during a rollover (names of key slots, never a key)', () => {
+    const keys = {
+      sealsWith: 'next',
+      accepts: ['current', 'next'],
+      hostsSealing: { current: 2, next: 5 },
+      monitorsSealing: { mon2: 'next' },
+      legacyAccepted: false,
+    };
+    expect(formatStatus({ ...snapshot(), keys }, false, NOW)).toContain(
+      'keys: sealing with next, accepting current + next; hosts 2 on current, 5 on next; monitors mon2 next',
+    );
+  });
+
   it('starts with a one-line verdict and exits 0 healthy, 1 degraded, 2 without quorum', () => {
     expect(statusExitCode(snapshot())).toBe(0);
     expect(formatStatus(snapshot(), false, NOW).split('\n')[0]).toMatch(/^HEALTHY: quorum 3\/2/);
