@@ -1,16 +1,19 @@
 /**
  * Load generator for bench:scale: heartbeats of N hosts at 1 Hz each, spread evenly over the second,
  * sent to one monitor on loopback. Prints how many datagrams it sent when it stops.
- *   node dist/bench/scale-load.js PORT KEYFILE HOSTS SECONDS
+ *   node dist/bench/scale-load.js PORT MASTER_KEYFILE HOSTS SECONDS
+ * Each host seals with its own key, derived from the master beacon key as the monitor derives it.
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { encodeBeacon } from '../src/wire/codec.js';
+import { deriveHostKey } from '../src/wire/keys.js';
 
-const [port, keyFile, hostsArg, secondsArg] = process.argv.slice(2);
-const key = Buffer.from(readFileSync(keyFile!, 'utf8').replace(/\n$/, ''), 'utf8');
+const [port, masterFile, hostsArg, secondsArg] = process.argv.slice(2);
+const master = Buffer.from(readFileSync(masterFile!, 'utf8').replace(/\n$/, ''), 'utf8');
 const hosts = Number(hostsArg);
+const keys = Array.from({ length: hosts }, (_, i) => deriveHostKey(master, `load-${i}`));
 const seconds = Number(secondsArg);
 const sock = createSocket('udp4');
 const bootIds = Array.from({ length: hosts }, () => randomBytes(16).toString('hex'));
@@ -28,7 +31,7 @@ function batch(): void {
   for (let i = from; i < to; i++) {
     const buf = encodeBeacon(
       { host: `load-${i}`, bootId: bootIds[i]!, seq: seq + 1, sentAtMs: now, intervalMs: 1000, novaCompute: 'up' },
-      key,
+      keys[i]!,
     );
     sock.send(buf, Number(port), '127.0.0.1', (err) => (err ? errors++ : sent++));
   }

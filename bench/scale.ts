@@ -72,7 +72,7 @@ try {
   const t0 = Date.now();
   const load = spawn(
     process.execPath,
-    [join(root, 'dist/bench/scale-load.js'), String(port), layout.keyFile, String(hosts), String(seconds)],
+    [join(root, 'dist/bench/scale-load.js'), String(port), layout.beaconMasterKeyFile, String(hosts), String(seconds)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

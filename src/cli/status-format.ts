@@ -170,6 +170,16 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
         : ''
     }`,
   );
+  // Which key seals what (a rollover is done when nothing is left on the old key): names of slots, never keys.
+  const k = s.keys;
+  if (k) {
+    const hosts = Object.entries(k.hostsSealing).map(([slot, n]) => `${n} on ${slot}`);
+    const others = Object.entries(k.monitorsSealing).map(([id, slot]) => `${id} ${slot}`);
+    out.push(
+      `keys: sealing with ${k.sealsWith}, accepting ${k.accepts.join(' + ')}; hosts ${hosts.join(', ') || 'none heard'}` +
+        (others.length ? `; monitors ${others.join(', ')}` : ''),
+    );
+  }
   return out.join('\n');
 }
 

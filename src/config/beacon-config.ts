@@ -2,13 +2,17 @@ import { hostname } from 'node:os';
 import { formatHostPort, parseHostPort, type HostPort } from './address.js';
 import { isValidHostName } from './host-name.js';
 import { describe, type ObjectReader } from './reader.js';
-import { checkClusterKey, readLogLevel } from './common.js';
+import { readLogLevel } from './common.js';
+import { readBeaconKey, type ConfigWarning } from './keys-config.js';
 
 export interface BeaconConfig {
   host: string;
   monitors: HostPort[];
   intervalMs: number;
-  clusterKey: Buffer;
+  /** This host's own key (or, deprecated, the cluster key): seals every datagram the beacon sends. */
+  key: Buffer;
+  keySlot: 'host' | 'legacy';
+  warnings: ConfigWarning[];
   health: {
     /** Process whose presence means nova-compute is alive (matched against /proc/<pid>/cmdline). */
     process: string | null;
@@ -28,8 +32,7 @@ export function readBeaconConfig(r: ObjectReader): BeaconConfig {
   if (monitors.length === 0 && !r.problems.some((p) => p.path === r.keyPath('monitors')))
     r.problem('monitors', 'must list at least one monitor address (host:port)');
   const intervalMs = r.durationMs('interval', { default: 500, min: 50, max: 10_000 });
-  const key = r.secret('cluster_key', { required: true });
-  checkClusterKey(r, key);
+  const { key, slot: keySlot, warnings } = readBeaconKey(r);
   const h = r.object('health');
   const process = h.string('process', { default: 'nova-compute' }) ?? null;
   const command = h.string('command') ?? null;
@@ -40,7 +43,7 @@ export function readBeaconConfig(r: ObjectReader): BeaconConfig {
     timeoutMs: h.durationMs('timeout', { default: 1000, min: 10, max: 600_000 }),
   };
   h.finish();
-  return { host, monitors, intervalMs, clusterKey: Buffer.from(key ?? '', 'utf8'), health, logLevel: readLogLevel(r) };
+  return { host, monitors, intervalMs, key, keySlot, warnings, health, logLevel: readLogLevel(r) };
 }
 
 /** A list of distinct `host:port` addresses (at most 99, as many as monitors). */

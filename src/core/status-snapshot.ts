@@ -1,7 +1,7 @@
 import type { ClusterEvent, HostClusterState } from './events.js';
 
 /** Why the wire layer refused a datagram; counted per reason in status and metrics. */
-export type DropReason = 'oversized' | 'malformed' | 'bad_mac' | 'replay' | 'clock_skew' | 'unknown_sender';
+export type DropReason = 'oversized' | 'malformed' | 'bad_mac' | 'replay' | 'clock_skew' | 'unknown_sender' | 'forged';
 
 /** What `instance-ha status` shows; no secrets, ever (no keys, no passwords, no tokens). */
 export interface StatusSnapshot {
@@ -37,8 +37,18 @@ export interface StatusSnapshot {
     deadAfterMs: number;
     decisionSinceMs: number | null;
     fence: unknown;
+    /** Which key seals this host's heartbeats (`current`, `next`, `legacy`), null before the first one. */
+    sealedWith?: string | null;
   }>;
   alarms: Array<{ kind: string; message: string; since?: string }>;
   counters: { received: number; accepted: number; dropped: Record<DropReason, number>; sent: number; sendErrors: number };
   recentEvents: ClusterEvent[];
+  /** Which keys this monitor accepts and seals with, and which key senders use (docs/operations.md, key rotation). */
+  keys?: {
+    sealsWith: string;
+    accepts: string[];
+    hostsSealing: Record<string, number>;
+    monitorsSealing: Record<string, string>;
+    legacyAccepted: boolean;
+  };
 }

@@ -7,7 +7,7 @@ import type { DatagramTransport } from '../wire/transport.js';
 import type { Clock } from './clock.js';
 
 /** The part of the beacon's configuration the beacon itself uses (the health check takes its own). */
-export type BeaconSettings = Pick<BeaconConfig, 'host' | 'monitors' | 'intervalMs' | 'clusterKey'>;
+export type BeaconSettings = Pick<BeaconConfig, 'host' | 'monitors' | 'intervalMs' | 'key'>;
 
 /** A cached verdict on the local nova-compute (health-check.ts in production). */
 export interface HealthSource {
@@ -27,7 +27,8 @@ export interface BeaconDeps {
 }
 
 /**
- * The compute host's beacon: one authenticated heartbeat to every monitor each interval. A fresh
+ * The compute host's beacon: one heartbeat to every monitor each interval, sealed with this host's
+ * own key (keys.ts), which is good for this host's name only. A fresh
  * boot id per start tells monitors "this is a new life" (after a reboot or a beacon restart).
  */
 export class Beacon {
@@ -35,9 +36,19 @@ export class Beacon {
   private seq = 0;
   private cancelTimer: (() => void) | null = null;
   private encodeErrors = 0;
+  private key: Buffer;
 
   constructor(private readonly deps: BeaconDeps) {
     this.bootId = deps.bootId ?? randomBytes(16).toString('hex');
+    this.key = deps.settings.key;
+  }
+
+  /**
+   * Seals from the next heartbeat on with another key (a key rollover, on SIGHUP): same boot id, same
+   * sequence, no gap, so no monitor has a reason to suspect the host while it switches.
+   */
+  rekey(key: Buffer): void {
+    this.key = key;
   }
 
   start(): void {
@@ -74,7 +85,7 @@ export class Beacon {
           intervalMs: s.intervalMs,
           novaCompute: this.deps.health.current,
         },
-        s.clusterKey,
+        this.key,
       );
     } catch (err) {
       // The configuration is checked at start, so this is a bug: report it, keep the timer running.

@@ -1,9 +1,11 @@
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import { defaultCoreSettings, type CoreSettings } from '../core/settings.js';
 import { formatHostPort, parseHostPort, type HostPort } from '../config/address.js';
-import { checkClusterKey, readLogLevel } from '../config/common.js';
+import { readLogLevel } from '../config/common.js';
 import { MAX_LIST_ITEMS, describe, type ObjectReader } from '../config/reader.js';
 import { hostNameKey } from '../config/host-name.js';
+import { readMonitorKeys, type ConfigWarning } from '../config/keys-config.js';
+import type { MonitorKeys } from '../wire/keys.js';
 import { readFencingConfig, type FencingConfig } from '../fence/config.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../notify/config.js';
 import { readComputeConfig, type ComputeConfig } from '../openstack/config.js';
@@ -19,7 +21,10 @@ export interface MonitorConfig {
   id: string;
   listen: HostPort[];
   monitors: MonitorPeer[];
-  clusterKey: Buffer;
+  /** Monitor key, master beacon key (each with a next one for a rollover), or the deprecated cluster key. */
+  keys: MonitorKeys;
+  /** Said at start in the log, in status (an alarm) and by `config check`: e.g. the deprecated cluster key. */
+  warnings: ConfigWarning[];
   stateDir: string;
   controlSocket: string;
   /** Hosts watched from the start (others are learned from their beacons). */
@@ -86,8 +91,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     else listen.push(a);
   });
 
-  const key = r.secret('cluster_key', { required: true });
-  checkClusterKey(r, key);
+  const { keys, warnings } = readMonitorKeys(r);
   const votes = allowedExpectedVotes(peers.length);
   const expectedVotes = r.number('expected_votes', { default: Math.max(1, monitors.length), min: 1, max: MAX_MONITORS, integer: true });
   if (r.has('expected_votes') && peers.length > 0 && (expectedVotes < votes.min || expectedVotes > votes.max)) {
@@ -159,7 +163,8 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     id,
     listen,
     monitors,
-    clusterKey: Buffer.from(key ?? '', 'utf8'),
+    keys,
+    warnings,
     stateDir: r.string('state_dir', { default: '/var/lib/instance-ha' })!,
     // A UNIX socket path must fit sun_path (108 bytes with its NUL).
     controlSocket: r.string('control_socket', { default: '/run/instance-ha/monitor.sock', maxLength: 107 })!,

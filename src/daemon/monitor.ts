@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { Admission } from '../wire/admission.js';
 import { encodeMonitor } from '../wire/codec.js';
+import { KeyRing } from '../wire/keys.js';
 import type { Datagram, DatagramTransport } from '../wire/transport.js';
 import type { Clock } from './clock.js';
 import { ClockOffsets, type ClockOffset } from './clock-offsets.js';
@@ -20,7 +21,8 @@ import { buildSnapshot } from './status.js';
 import { HeldActions, isActing } from './held-actions.js';
 
 /** The part of the monitor's configuration the driver itself uses; the edges take their own sections. */
-export type MonitorSettings = Pick<MonitorConfig, 'id' | 'listen' | 'monitors' | 'clusterKey' | 'hosts' | 'maxClockSkewMs' | 'core'>;
+export type MonitorSettings = Pick<MonitorConfig, 'id' | 'listen' | 'monitors' | 'keys' | 'hosts' | 'maxClockSkewMs' | 'core'> &
+  Partial<Pick<MonitorConfig, 'warnings'>>;
 
 export interface MonitorDeps {
   settings: MonitorSettings;
@@ -59,6 +61,7 @@ export class MonitorDaemon {
   readonly core: MonitorCore;
   private readonly admission: Admission;
   private readonly clockOffsets = new ClockOffsets();
+  private readonly keyRing: KeyRing;
   private readonly settings: MonitorSettings;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -72,6 +75,7 @@ export class MonitorDaemon {
     replay: 0,
     clock_skew: 0,
     unknown_sender: 0,
+    forged: 0,
   };
   private accepted = 0;
   private cancelTick: (() => void) | null = null;
@@ -99,10 +103,11 @@ export class MonitorDaemon {
       decisions: restored?.decisions ?? [],
       epoch: restored?.epoch ?? 0,
     });
+    this.keyRing = new KeyRing(settings.keys);
     this.admission = new Admission({
       self: settings.id,
       monitors: settings.monitors.map((m) => m.id),
-      clusterKey: settings.clusterKey,
+      keys: this.keyRing,
       maxClockSkewMs: settings.maxClockSkewMs,
     });
     this.peers = settings.monitors.filter((m) => m.id !== settings.id);
@@ -113,6 +118,7 @@ export class MonitorDaemon {
     const bound = await this.deps.transport.listen(this.settings.listen, (d) => this.onDatagram(d));
     this.boundAddresses = bound.map(formatHostPort);
     this.cancelTick = this.clock.every(this.settings.core.tickMs, () => this.onTick());
+    for (const w of this.settings.warnings ?? []) this.log.warn({ warning: w.kind }, `CONFIGURATION WARNING: ${w.message}`);
     this.log.info(
       {
         listen: this.boundAddresses,
@@ -183,12 +189,32 @@ export class MonitorDaemon {
       counters: { received: t.received, accepted: this.accepted, dropped: { ...this.dropped }, sent: t.sent, sendErrors: t.sendErrors },
       recentEvents: this.recent,
       extraAlarms: [...this.ownAlarms(), ...edges.alarms],
+      hostKeys: this.admission.keyInUse,
     });
-    return { ...snap, ...edges.sections };
+    return { ...snap, keys: this.keysSection(), ...edges.sections };
+  }
+
+  /** Which keys this monitor accepts and seals with, and how many senders use each: never a key itself. */
+  private keysSection(): NonNullable<StatusSnapshot['keys']> {
+    const k = this.settings.keys;
+    const accepts: string[] = [];
+    if (k.monitor || k.beaconMaster) accepts.push('current');
+    if (k.monitorNext || k.beaconMasterNext) accepts.push('next');
+    if (k.legacyCluster) accepts.push('legacy');
+    const hosts: Record<string, number> = {};
+    const monitors: Record<string, string> = {};
+    const peerIds = new Set(this.settings.monitors.map((m) => m.id));
+    for (const [sender, slot] of this.admission.keyInUse) {
+      if (peerIds.has(sender)) monitors[sender] = slot;
+      else hosts[slot] = (hosts[slot] ?? 0) + 1;
+    }
+    return { sealsWith: k.sealWith, accepts, hostsSealing: hosts, monitorsSealing: monitors, legacyAccepted: k.legacyCluster !== null };
   }
 
   private ownAlarms(): Alarm[] {
     const alarms: Alarm[] = [];
+    for (const w of this.settings.warnings ?? []) alarms.push({ kind: w.kind, message: w.message });
+    alarms.push(...this.admission.alarms(this.clock.now()));
     const f = this.persistFailure;
     if (f) {
       alarms.push({
@@ -219,8 +245,11 @@ export class MonitorDaemon {
   private onDatagram(d: Datagram): void {
     try {
       const wallNow = this.clock.wallNow();
-      const a = this.admission.admit(d.buf, d.receivedAt, wallNow);
-      if (!a.ok) return this.drop(a.reason, d);
+      const a = this.admission.admit(d.buf, d.receivedAt, wallNow, d.from);
+      if (!a.ok) {
+        if (a.forgedCount) this.log.warn({ from: d.from, claimed: a.claimed, count: a.forgedCount }, 'forged datagram dropped');
+        return this.drop(a.reason, d);
+      }
       this.accepted++;
       const sender = a.input.type === 'beacon' ? a.input.beat.host : a.input.beat.from;
       this.clockOffsets.observe(sender, wallNow - a.input.beat.sentAtMs, wallNow);
@@ -268,7 +297,7 @@ export class MonitorDaemon {
   private apply(e: Effect): void {
     switch (e.type) {
       case 'broadcast': {
-        const buf = encodeMonitor({ ...e.beat, sentAtMs: this.clock.wallNow() }, this.settings.clusterKey);
+        const buf = encodeMonitor({ ...e.beat, sentAtMs: this.clock.wallNow() }, this.keyRing.monitorSealKey());
         for (const p of this.peers) this.deps.transport.send(buf, p.address);
         return;
       }

@@ -14,6 +14,8 @@ export interface SnapshotInput {
   counters: StatusSnapshot['counters'];
   recentEvents: readonly ClusterEvent[];
   extraAlarms?: StatusSnapshot['alarms'];
+  /** Which key each sender seals with (admission.ts). */
+  hostKeys?: ReadonlyMap<string, string>;
 }
 
 export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
@@ -54,6 +56,7 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
         deadAfterMs: Math.round(deadAfterMs(t, detector)),
         decisionSinceMs: d ? Math.round(x.wallNow - (now - d.sinceMs)) : null,
         fence: d?.fence ?? null,
+        sealedWith: x.hostKeys?.get(t.host) ?? null,
       };
     });
   const alarms: StatusSnapshot['alarms'] = [...(x.extraAlarms ?? [])];

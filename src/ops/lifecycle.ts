@@ -10,6 +10,8 @@ export interface LifecycleOptions {
   graceMs?: number;
   /** Closes everything; after it the process has no handles left and exits. */
   stop: () => void | Promise<void>;
+  /** What SIGHUP re-reads, if anything (the beacon: its key, for a key rollover without a gap). */
+  reload?: () => void;
 }
 
 /**
@@ -53,6 +55,7 @@ export function runUntilSignal(o: LifecycleOptions): Promise<number> {
       })();
     };
     const onHup = (): void => {
+      if (o.reload) return o.reload();
       o.log.warn('SIGHUP: configuration is read at start only; restart the service to apply changes (see docs/operations.md)');
     };
     process.on('SIGTERM', onSignal);

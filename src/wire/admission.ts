@@ -1,51 +1,87 @@
 import type { Input } from '../core/effects.js';
 import type { DropReason } from '../core/status-snapshot.js';
-import { decode } from './codec.js';
+import { ClockSkewWatch } from './clock-skew-watch.js';
+import { openDatagram } from './codec.js';
+import { ForgeryWatch, type Alarm } from './forgery-watch.js';
+import type { KeyRing, KeySlot } from './keys.js';
 import { ReplayGuard } from './replay-guard.js';
 
 export interface AdmissionSettings {
   /** This monitor: its own datagrams coming back (a looped broadcast) are not a peer's. */
   self: string;
   monitors: readonly string[];
-  clusterKey: Buffer;
+  keys: KeyRing;
   maxClockSkewMs: number;
 }
 
-export type Admitted = { ok: true; input: Extract<Input, { type: 'beacon' | 'peer' }> } | { ok: false; reason: DropReason };
+export type Admitted =
+  | { ok: true; input: Extract<Input, { type: 'beacon' | 'peer' }> }
+  | { ok: false; reason: DropReason; claimed?: string; forgedCount?: number };
+
+/** At most this many senders' key slots are remembered for status (hosts proven by a verified datagram). */
+const MAX_KEY_USERS = 100_000;
 
 /**
- * The one gate a datagram passes on its way to the decision core: it authenticates (HMAC), parses,
- * identifies the sender (a compute host, or one of the configured monitors other than this one), and
- * drops replays and copies (replay-guard.ts). What it lets through is an input for the core, which
- * alone judges whether the heartbeat is newer than what it holds.
+ * The one gate a datagram passes on its way to the decision core: it picks the key from the identity
+ * the datagram claims (its host's own key, or the monitor key), authenticates, parses, identifies the
+ * sender (a compute host, or one of the configured monitors other than this one), and drops replays
+ * and copies (replay-guard.ts). What it lets through is an input for the core, which alone judges
+ * whether the heartbeat is newer than what it holds. Forgeries and skewed clocks become alarms.
  */
 export class Admission {
   /** One guard per kind of sender: keyed by the bare name, no per-datagram string building. */
   private readonly hostReplay: ReplayGuard;
   private readonly peerReplay: ReplayGuard;
   private readonly peers: ReadonlySet<string>;
+  private readonly forgeries = new ForgeryWatch();
+  private readonly skew: ClockSkewWatch;
+  /** Which key each sender seals with (status shows it; a rollover is done when none uses the old). */
+  readonly keyInUse = new Map<string, KeySlot>();
 
   constructor(private readonly s: AdmissionSettings) {
     this.hostReplay = new ReplayGuard(s.maxClockSkewMs);
     this.peerReplay = new ReplayGuard(s.maxClockSkewMs);
     this.peers = new Set(s.monitors.filter((m) => m !== s.self));
+    this.skew = new ClockSkewWatch(s.maxClockSkewMs);
   }
 
   /**
    * @param receivedAt monotonic receive time, handed to the core with the input
    * @param wallNow wall-clock time, against which the sender's send time is checked
+   * @param from the source address, named in the alarm when forged datagrams come from it
    */
-  admit(buf: Buffer, receivedAt: number, wallNow: number): Admitted {
-    const msg = decode(buf, this.s.clusterKey);
-    if (!msg.ok) return msg;
+  admit(buf: Buffer, receivedAt: number, wallNow: number, from = 'unknown'): Admitted {
+    const msg = openDatagram(buf, this.s.keys);
+    if (!msg.ok) {
+      if (msg.reason !== 'forged') return msg;
+      const claimed = msg.claimed ?? '(unknown)';
+      return { ok: false, reason: 'forged', claimed, forgedCount: this.forgeries.record(from, claimed, receivedAt, wallNow) };
+    }
     if (msg.kind === 'beacon') {
       const b = msg.beat;
+      this.s.keys.proven(b.host);
       const v = this.hostReplay.check(b.host, b.bootId, b.seq, b.sentAtMs, wallNow);
-      return v === 'ok' ? { ok: true, input: { type: 'beacon', at: receivedAt, beat: b } } : { ok: false, reason: v };
+      // A replay's send time is old by nature: only fresh datagrams (or a new boot refused for its time) measure a clock.
+      if (v !== 'replay') this.skew.observe(b.host, 'host', b.sentAtMs - wallNow, receivedAt, wallNow);
+      if (v !== 'ok') return { ok: false, reason: v };
+      this.noteKey(b.host, msg.slot);
+      return { ok: true, input: { type: 'beacon', at: receivedAt, beat: b } };
     }
     const b = msg.beat;
     if (!this.peers.has(b.from)) return { ok: false, reason: 'unknown_sender' };
     const v = this.peerReplay.check(b.from, b.bootId, b.seq, b.sentAtMs, wallNow);
-    return v === 'ok' ? { ok: true, input: { type: 'peer', at: receivedAt, beat: b } } : { ok: false, reason: v };
+    if (v !== 'replay') this.skew.observe(b.from, 'monitor', b.sentAtMs - wallNow, receivedAt, wallNow);
+    if (v !== 'ok') return { ok: false, reason: v };
+    this.noteKey(b.from, msg.slot);
+    return { ok: true, input: { type: 'peer', at: receivedAt, beat: b } };
+  }
+
+  alarms(now: number): Alarm[] {
+    return [...this.forgeries.alarms(now), ...this.skew.alarms(now)];
+  }
+
+  private noteKey(sender: string, slot: KeySlot): void {
+    if (this.keyInUse.get(sender) !== slot && (this.keyInUse.size < MAX_KEY_USERS || this.keyInUse.has(sender)))
+      this.keyInUse.set(sender, slot);
   }
 }

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { hmacFor } from './hmac.js';
+import type { KeySlot, Verifier } from './keys.js';
 import type { BeaconBeat, ComputeHealth, MonitorBeat } from '../core/messages.js';
 import type { DropReason } from '../core/status-snapshot.js';
 
@@ -8,6 +9,7 @@ import type { DropReason } from '../core/status-snapshot.js';
  *   "IHA" | version u8 (1) | kind u8 (1 beacon, 2 monitor) | body | HMAC-SHA256(key, everything before) [32]
  * Beacon body: bootId [16] | seq u32 | sentAtMs f64 | intervalMs u16 | health u8 | hostLen u8 | host utf8
  * Monitor body: JSON of MonitorBeat (small: only non-up hosts are listed).
+ * Keys (keys.ts): a beacon datagram is sealed with its host's own key, a monitor datagram with the monitor key.
  * Beacons are binary because a monitor may take 10,000 of them a second; monitor beats are few.
  */
 const MAGIC = Buffer.from('IHA');
@@ -56,27 +58,83 @@ function seal(kind: number, body: Buffer, key: Buffer): Buffer {
   return out;
 }
 
-/** Authenticates then parses; never throws, whatever the bytes. */
+/** Authenticates under one key, then parses; never throws, whatever the bytes. */
 export function decode(buf: Buffer, key: Buffer): Decoded {
+  const one: readonly Verifier[] = [{ slot: 'current', mac: hmacFor(key) }];
+  const r = openDatagram(buf, { forHost: () => one, forMonitors: () => one });
+  if (!r.ok) return { ok: false, reason: r.reason === 'forged' ? 'bad_mac' : r.reason };
+  return r.kind === 'beacon' ? { ok: true, kind: 'beacon', beat: r.beat } : { ok: true, kind: 'monitor', beat: r.beat };
+}
+
+/** Which keys a datagram may be sealed with: those of the compute host it claims to be, or the monitors'. */
+export interface KeyChooser {
+  forHost(host: string): readonly Verifier[];
+  forMonitors(): readonly Verifier[];
+}
+
+export type Opened =
+  | { ok: true; kind: 'beacon'; beat: BeaconBeat; slot: KeySlot }
+  | { ok: true; kind: 'monitor'; beat: MonitorBeat; slot: KeySlot }
+  /** `claimed`: who a forged datagram said it was (read from its unauthenticated body, for the alarm only). */
+  | { ok: false; reason: DropReason; claimed?: string };
+
+/**
+ * Picks the key from the identity the datagram claims, then authenticates, then trusts the body.
+ * A beacon's host name is inside its body: the body is parsed unauthenticated only to pick that
+ * host's key, and nothing read from it is used unless the seal verifies under that key. A datagram
+ * that fails under every key of the identity it claims is `forged` (`bad_mac` when only the shared
+ * legacy key was tried: under one shared key a forgery cannot be told from noise). Never throws.
+ */
+export function openDatagram(buf: Buffer, keys: KeyChooser): Opened {
   if (buf.length > MAX_DATAGRAM_BYTES) return { ok: false, reason: 'oversized' };
   if (buf.length < HEADER_BYTES + MAC_BYTES + 1) return { ok: false, reason: 'malformed' };
   if (buf[0] !== MAGIC[0] || buf[1] !== MAGIC[1] || buf[2] !== MAGIC[2] || buf[3] !== VERSION) return { ok: false, reason: 'malformed' };
   const macAt = buf.length - MAC_BYTES;
-  const want = hmacFor(key).digest(buf.subarray(0, macAt));
-  if (!timingSafeEqual(want, buf.subarray(macAt))) return { ok: false, reason: 'bad_mac' };
   const body = buf.subarray(HEADER_BYTES, macAt);
   try {
     switch (buf[4]) {
-      case 1:
-        return decodeBeaconBody(body);
-      case 2:
-        return decodeMonitorBody(body);
+      // Any future kind a compute host sends (guest events) names its host and is opened like this one:
+      // under that host's key only, so a host can report on nothing but itself.
+      case 1: {
+        const b = decodeBeaconBody(body);
+        if (!b.ok || b.kind !== 'beacon') return b.ok ? { ok: false, reason: 'malformed' } : b;
+        const tried = keys.forHost(b.beat.host);
+        const slot = verifySeal(buf, tried);
+        if (slot === null) return refused(tried, b.beat.host);
+        return { ok: true, kind: 'beacon', beat: b.beat, slot };
+      }
+      case 2: {
+        const tried = keys.forMonitors();
+        const slot = verifySeal(buf, tried);
+        if (slot === null) return refused(tried, claimedMonitor(body));
+        const m = decodeMonitorBody(body);
+        if (!m.ok || m.kind !== 'monitor') return m.ok ? { ok: false, reason: 'malformed' } : m;
+        return { ok: true, kind: 'monitor', beat: m.beat, slot };
+      }
       default:
         return { ok: false, reason: 'malformed' };
     }
   } catch {
     return { ok: false, reason: 'malformed' };
   }
+}
+
+/** The one check of a seal: the slot of the first key it verifies under, or null. */
+export function verifySeal(buf: Buffer, verifiers: readonly Verifier[]): KeySlot | null {
+  const macAt = buf.length - MAC_BYTES;
+  const got = buf.subarray(macAt);
+  for (const v of verifiers) if (timingSafeEqual(v.mac.digest(buf.subarray(0, macAt)), got)) return v.slot;
+  return null;
+}
+
+function refused(tried: readonly Verifier[], claimed: string): Opened {
+  return tried.some((v) => v.slot !== 'legacy') ? { ok: false, reason: 'forged', claimed } : { ok: false, reason: 'bad_mac' };
+}
+
+/** The sender a monitor datagram names, best effort and only for an alarm (the body is not authenticated). */
+function claimedMonitor(body: Buffer): string {
+  const m = /"from":"([A-Za-z0-9._-]{1,63})"/.exec(body.subarray(0, 256).toString('latin1'));
+  return m ? m[1]! : '(a monitor)';
 }
 
 function decodeBeaconBody(body: Buffer): Decoded {

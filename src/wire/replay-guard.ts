@@ -1,8 +1,11 @@
 /**
  * Drops replayed datagrams. Per sender: the current boot's highest sequence number and a 64-wide
  * window below it (reordered packets are still let through once), and the boot ids it has left
- * behind, which are never accepted again. A datagram whose send time is too far from our clock is
- * refused as well, so a recording cannot be played back later under a boot id we have not seen.
+ * behind, which are never accepted again. A datagram that starts a boot we have not seen (a new
+ * boot id, or a sender's first) is refused when its send time is too far from our clock, so a
+ * recording cannot be played back later under a boot id we do not know. The current, known boot is
+ * judged by its sequence numbers alone: a replayed datagram of it is caught by the window, and a
+ * healthy host whose clock drifted keeps being heard (docs/security.md, "Clock skew").
  */
 const WINDOW = 64;
 const RETIRED_BOOTS_KEPT = 8;
@@ -24,14 +27,16 @@ export class ReplayGuard {
   constructor(private readonly maxClockSkewMs: number) {}
 
   check(sender: string, bootId: string, seq: number, sentAtMs: number, now: number): ReplayVerdict {
-    if (Math.abs(now - sentAtMs) > this.maxClockSkewMs) return 'clock_skew';
     const s = this.senders.get(sender);
+    if (!s || s.bootId !== bootId) {
+      if (s?.retired.includes(bootId)) return 'replay';
+      if (Math.abs(now - sentAtMs) > this.maxClockSkewMs) return 'clock_skew';
+    }
     if (!s) {
       this.senders.set(sender, { bootId, highSeq: seq, lo: 1, hi: 0, retired: [] });
       return 'ok';
     }
     if (s.bootId !== bootId) {
-      if (s.retired.includes(bootId)) return 'replay';
       s.retired.push(s.bootId);
       if (s.retired.length > RETIRED_BOOTS_KEPT) s.retired.shift();
       s.bootId = bootId;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { encodeBeacon, encodeMonitor } from '../../src/wire/codec.js';
+import { deriveHostKey } from '../../src/wire/keys.js';
 import { Rng } from '../../src/testbed/sim/rng.js';
 import { clusterBasePort } from '../helpers/ports.js';
 import { Processes, status, waitForStatus } from '../helpers/processes.js';
@@ -15,13 +16,16 @@ import { Processes, status, waitForStatus } from '../helpers/processes.js';
  */
 let p: Processes;
 let layout: ClusterLayout;
-let key: Buffer;
+let monitorKey: Buffer;
+let master: Buffer;
 const sock = createSocket('udp4');
 
 beforeAll(async () => {
   p = new Processes();
   layout = writeClusterFiles(p.dir, { monitors: 1, hosts: ['cmp1', 'cmp2'], basePort: await clusterBasePort(1) });
-  key = Buffer.from(readFileSync(layout.keyFile, 'utf8').replace(/\n$/, ''), 'utf8');
+  const read = (f: string) => Buffer.from(readFileSync(f, 'utf8').replace(/\n$/, ''), 'utf8');
+  monitorKey = read(layout.monitorKeyFile);
+  master = read(layout.beaconMasterKeyFile);
   p.start('mon1', ['monitor', '--config', layout.monitors[0]!.config]);
   for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
   const ok = await waitForStatus(
@@ -46,9 +50,9 @@ describe('hostile datagrams', () => {
     const rng = new Rng(20261121);
     const bootId = randomBytes(16).toString('hex');
     const genuine = (seq: number, host = 'cmp1') =>
-      encodeBeacon({ host, bootId, seq, sentAtMs: Date.now(), intervalMs: 500, novaCompute: 'up' }, key);
+      encodeBeacon({ host, bootId, seq, sentAtMs: Date.now(), intervalMs: 500, novaCompute: 'up' }, deriveHostKey(master, host));
     const otherKey = randomBytes(32);
-    const sent = { malformed: 0, bad_mac: 0, oversized: 0, replay: 0 };
+    const sent = { malformed: 0, forged: 0, oversized: 0, replay: 0 };
     // One genuine heartbeat from a host that does not exist yet, which we then replay many times.
     const recorded = genuine(1, 'ghost-replayed');
     await send(recorded);
@@ -68,14 +72,14 @@ describe('hostile datagrams', () => {
           const g = Buffer.from(genuine(1000 + i, 'ghost-flipped'));
           g[5 + rng.int(g.length - 5)]! ^= 1 << rng.int(8);
           await send(g);
-          sent.bad_mac++;
+          sent.forged++;
           break;
         }
         case 3:
           await send(
             encodeBeacon({ host: 'ghost-forged', bootId, seq: i, sentAtMs: Date.now(), intervalMs: 500, novaCompute: 'up' }, otherKey),
           );
-          sent.bad_mac++;
+          sent.forged++;
           break;
         case 4:
           await send(
@@ -97,7 +101,7 @@ describe('hostile datagrams', () => {
               otherKey,
             ),
           );
-          sent.bad_mac++;
+          sent.forged++;
           break;
         case 5:
           await send(recorded);
@@ -130,7 +134,7 @@ describe('hostile datagrams', () => {
                 decisions: [{ host: 'cmp2', state: 'fenced', bootId: 'x', sinceMs: 0, fenceAttempts: 1 }],
                 maintenance: [],
               },
-              key,
+              monitorKey,
             ),
           );
           break;
@@ -141,10 +145,16 @@ describe('hostile datagrams', () => {
     expect(p.alive('mon1')).toBe(true);
     const d = s.snap!.counters.dropped;
     expect(d.replay).toBe(sent.replay);
-    expect(d.bad_mac).toBeGreaterThanOrEqual(sent.bad_mac * 0.99); // a flipped bit in the magic byte reads as malformed
-    expect(d.bad_mac + d.malformed).toBeGreaterThanOrEqual(sent.bad_mac + sent.malformed - 5);
+    // Wrong seals are forgeries (the host's key picked from the name it claims, then checked); a flipped
+    // bit in the magic, a length or the health byte reads as malformed instead.
+    expect(d.forged).toBeGreaterThanOrEqual(sent.forged * 0.9);
+    expect(d.forged + d.malformed).toBeGreaterThanOrEqual(sent.forged + sent.malformed - 5);
+    expect(d.bad_mac).toBe(0);
     expect(d.oversized).toBeGreaterThan(0);
     expect(d.unknown_sender).toBe(500);
+    // A burst of forgeries is an alarm naming where they come from and whom they claim to be.
+    const forgedAlarm = s.snap!.alarms.find((a) => a.kind === 'forged_datagrams' && a.message.includes('claiming to be ghost-forged'));
+    expect(forgedAlarm?.message, JSON.stringify(s.snap!.alarms)).toMatch(/from 127\.0\.0\.1:\d+ claiming/);
     const hosts = s.snap!.hosts.map((h) => [h.host, h.state]);
     expect(hosts).toEqual([
       ['cmp1', 'up'],

@@ -75,6 +75,7 @@ describe('npm package', () => {
       'fence',
       'forget',
       'history',
+      'keys',
       'maintenance',
       'monitor',
       'recover',
@@ -94,9 +95,11 @@ describe('npm package', () => {
     const etc = join(dir, 'etc');
     rmSync(etc, { recursive: true, force: true });
     (await import('node:fs')).mkdirSync(etc);
-    writeFileSync(join(etc, 'cluster.key'), 'k'.repeat(44) + '\n', { mode: 0o600 });
+    for (const [f, text] of Object.entries({ 'monitor.key': 'm', 'beacon-master.key': 'b', 'host.key': 'h' })) {
+      writeFileSync(join(etc, f), text.repeat(44) + '\n', { mode: 0o600 });
+      chmodSync(join(etc, f), 0o600);
+    }
     for (const pw of ['ipmi.pw', 'keystone.pw', 'rabbit.pw']) writeFileSync(join(etc, pw), 'secret\n', { mode: 0o600 });
-    chmodSync(join(etc, 'cluster.key'), 0o600);
     const pkg = join(dir, 'prefix', 'lib', 'node_modules', 'instance-ha');
     for (const kind of ['monitor', 'beacon']) {
       writeFileSync(

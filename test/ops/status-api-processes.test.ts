@@ -46,7 +46,8 @@ describe('status API, history and metrics on real processes', () => {
     expect(body.monitor.id).toBe('mon1');
     expect(body.hosts.map((h) => h.host)).toEqual(['cmp1', 'cmp2', 'cmp3']);
     expect(secretKeys(body)).toEqual([]);
-    expect(JSON.stringify(body)).not.toContain(readFileSync(c.layout.keyFile, 'utf8').trim());
+    for (const f of [c.layout.monitorKeyFile, c.layout.beaconMasterKeyFile, c.layout.hosts[0]!.keyFile])
+      expect(JSON.stringify(body)).not.toContain(readFileSync(f, 'utf8').trim());
     const post = await fetch(`${c.api.mon1}/api/status`, { method: 'POST' });
     expect(post.status).toBe(405);
     const page = await fetch(`${c.api.mon1}/`);

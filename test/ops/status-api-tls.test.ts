@@ -19,7 +19,7 @@ if (!haveOpenssl) {
   console.warn('SKIP status API TLS: openssl not installed (apt-get install -y openssl)');
 }
 
-const BASE = `id: m1\nmonitors: [{ id: m1, address: 127.0.0.1:7400 }]\ncluster_key: ${'k'.repeat(32)}\n`;
+const BASE = `id: m1\nmonitors: [{ id: m1, address: 127.0.0.1:7400 }]\nmonitor_key: ${'k'.repeat(32)}\nbeacon_master_key: ${'b'.repeat(32)}\n`;
 const TOKEN = 'tls-test-token-0123456789';
 let dir: string;
 

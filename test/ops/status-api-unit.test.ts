@@ -14,7 +14,7 @@ import { parseSince, readHistory, readHistoryAsync } from '../../src/status-api/
 import { scrubSecrets } from '../../src/status-api/scrub.js';
 import { StatusApiServer } from '../../src/status-api/server.js';
 
-const BASE = `id: m1\nmonitors: [{ id: m1, address: 127.0.0.1:7400 }]\ncluster_key: ${'k'.repeat(32)}\n`;
+const BASE = `id: m1\nmonitors: [{ id: m1, address: 127.0.0.1:7400 }]\nmonitor_key: ${'k'.repeat(32)}\nbeacon_master_key: ${'b'.repeat(32)}\n`;
 const read = (extra: string): ReturnType<typeof readMonitorConfig> => parseConfig(BASE + extra, 'monitor.yaml', readMonitorConfig);
 const problems = (extra: string): string[] => {
   try {
@@ -161,7 +161,7 @@ describe('metrics sink', () => {
     counters: {
       received: 7,
       accepted: 4,
-      dropped: { oversized: 0, malformed: 0, bad_mac: 2, replay: 0, clock_skew: 1, unknown_sender: 0 },
+      dropped: { oversized: 0, malformed: 0, bad_mac: 2, replay: 0, clock_skew: 1, unknown_sender: 0, forged: 0 },
       sent: 9,
       sendErrors: 0,
     },

@@ -72,7 +72,7 @@ function snapshot(
     counters: {
       received: 10,
       accepted: 9,
-      dropped: { oversized: 0, malformed: 0, bad_mac: 1, replay: 0, clock_skew: 0, unknown_sender: 0 },
+      dropped: { oversized: 0, malformed: 0, bad_mac: 1, replay: 0, clock_skew: 0, unknown_sender: 0, forged: 0 },
       sent: 5,
       sendErrors: 0,
     },
@@ -141,6 +141,19 @@ describe('status output', () => {
   it('lists every alarm by kind, known or new', () => {
     for (const a of ALARMS.slice(1)) expect(text).toContain(`  ${a.kind}: ${a.message}`);
     expect(formatStatus(snapshot({ quorate: false, alarms: [ALARMS[0]!] }), false, NOW)).toContain('  no_quorum: no quorum');
+  });
+
+  it('says which key seals what during a rollover (names of key slots, never a key)', () => {
+    const keys = {
+      sealsWith: 'next',
+      accepts: ['current', 'next'],
+      hostsSealing: { current: 2, next: 5 },
+      monitorsSealing: { mon2: 'next' },
+      legacyAccepted: false,
+    };
+    expect(formatStatus({ ...snapshot(), keys }, false, NOW)).toContain(
+      'keys: sealing with next, accepting current + next; hosts 2 on current, 5 on next; monitors mon2 next',
+    );
   });
 
   it('starts with a one-line verdict and exits 0 healthy, 1 degraded, 2 without quorum', () => {

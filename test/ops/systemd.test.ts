@@ -159,8 +159,13 @@ describe('example configurations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iha-examples-'));
     try {
       // The examples point at /etc/instance-ha/; the same files under a temp dir, mode 0600.
-      for (const f of ['cluster.key', 'ipmi.pw', 'keystone.pw', 'rabbit.pw']) {
-        writeFileSync(join(dir, f), f === 'cluster.key' ? 'x'.repeat(44) + '\n' : 'secret\n');
+      const files: Record<string, string> = {
+        'monitor.key': 'm'.repeat(44),
+        'beacon-master.key': 'b'.repeat(44),
+        'host.key': 'h'.repeat(44),
+      };
+      for (const [f, text] of Object.entries({ ...files, 'ipmi.pw': 'secret', 'keystone.pw': 'secret', 'rabbit.pw': 'secret' })) {
+        writeFileSync(join(dir, f), text + '\n');
         chmodSync(join(dir, f), 0o600);
       }
       const text = readFileSync(join(ROOT, 'examples', `${kind}.yaml`), 'utf8').replaceAll('/etc/instance-ha/', `${dir}/`);

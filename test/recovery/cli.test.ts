@@ -13,7 +13,7 @@ import { NovaRecoverer } from '../../src/recovery/workflow.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';
 
 /** The part of a monitor config every file here needs; the rest is what a test is about. */
-const MONITOR = `id: m1\nmonitors: [{ id: m1, address: 127.0.0.1:7400 }]\ncluster_key: ${'k'.repeat(32)}\n`;
+const MONITOR = `id: m1\nmonitors: [{ id: m1, address: 127.0.0.1:7400 }]\nmonitor_key: ${'k'.repeat(32)}\nbeacon_master_key: ${'b'.repeat(32)}\n`;
 
 let sim: NovaSim | null = null;
 const newTempDir = tempDirs();

@@ -51,7 +51,8 @@ async function scenario(): Promise<{ sim: NovaSim; config: string; journalDir: s
     [
       'id: m1',
       'monitors: [{ id: m1, address: 127.0.0.1:7400 }]',
-      `cluster_key: ${'k'.repeat(32)}`,
+      `monitor_key: ${'k'.repeat(32)}`,
+      `beacon_master_key: ${'b'.repeat(32)}`,
       'fencing: {}',
       'compute:',
       '  cloud: sim',

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/load.js';
-import { readBeaconConfig } from '../../config/beacon-config.js';
+import { readBeaconConfig, type BeaconConfig } from '../../config/beacon-config.js';
 import { Beacon } from '../../daemon/beacon.js';
-import { createLogger, levelOrInfo } from '../../log.js';
+import { createLogger, levelOrInfo, type Logger } from '../../log.js';
 import { UsageError, parse } from '../args.js';
 import { systemClock } from '../../daemon/clock.js';
 import { HealthCheck } from '../../daemon/health-check.js';
@@ -19,6 +19,7 @@ export async function beaconCommand(args: string[]): Promise<number> {
   const cfg = loadConfig(values.config, readBeaconConfig);
   const log = createLogger({ level: levelOrInfo(cfg.logLevel), base: { host: cfg.host } });
   const beaconLog = log.child({ component: 'beacon' });
+  for (const w of cfg.warnings) beaconLog.warn({ warning: w.kind }, `CONFIGURATION WARNING: ${w.message}`);
   const beacon = new Beacon({
     settings: cfg,
     clock: systemClock,
@@ -29,19 +30,47 @@ export async function beaconCommand(args: string[]): Promise<number> {
   beacon.start();
   // The beacon serves once its first heartbeats are sent (start() sends one at once).
   const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
-  const stopped = runUntilSignal({ log, notifier: sd, stop: () => beacon.stop() });
+  const stopped = runUntilSignal({
+    log,
+    notifier: sd,
+    stop: () => beacon.stop(),
+    reload: () => reloadKey(values.config!, cfg, beacon, beaconLog),
+  });
   await sd.ready(`sending heartbeats to ${cfg.monitors.length} monitors`);
   sd.startWatchdog();
   return stopped;
+}
+
+/**
+ * SIGHUP: re-reads the configuration and switches to its key (a key rollover: docs/operations.md).
+ * Nothing else is applied without a restart; a file that no longer reads keeps the old key, loudly.
+ */
+function reloadKey(file: string, running: BeaconConfig, beacon: Beacon, log: Logger): void {
+  let cfg: BeaconConfig;
+  try {
+    cfg = loadConfig(file, readBeaconConfig);
+  } catch (err) {
+    log.error({ err: err instanceof Error ? err.message : String(err) }, 'SIGHUP: configuration not reloaded, the key in use is kept');
+    return;
+  }
+  beacon.rekey(cfg.key);
+  for (const w of cfg.warnings) log.warn({ warning: w.kind }, `CONFIGURATION WARNING: ${w.message}`);
+  const changed =
+    cfg.host !== running.host || cfg.intervalMs !== running.intervalMs || JSON.stringify(cfg.monitors) !== JSON.stringify(running.monitors);
+  log.info({ keySlot: cfg.keySlot }, 'SIGHUP: key reloaded; heartbeats are sealed with it from now on');
+  if (changed) log.warn('SIGHUP: only the key is reloaded; restart the beacon to apply the other changes');
 }
 
 /** `instance-ha beacon --help`. */
 export const BEACON_HELP = `Usage: instance-ha beacon --config FILE
 
 Runs a compute host's beacon: an authenticated UDP heartbeat to every monitor each interval, with
-nova-compute's health. READY=1 to systemd once sending; SIGTERM exits 0.
+nova-compute's health, sealed with this host's own key (host_key_file). READY=1 to systemd once
+sending; SIGTERM exits 0; SIGHUP re-reads the key file named in the configuration and seals with it
+from the next heartbeat on (a key rollover, no gap: docs/operations.md "Rotating the keys").
 
 Examples
   instance-ha beacon --config /etc/instance-ha/beacon.yaml
   systemctl start instance-ha-beacon
+  systemctl reload instance-ha-beacon     # after changing host_key_file
 `;

@@ -30,6 +30,7 @@ Operator commands (talk to the local monitor's control socket)
   unfence HOST [--power-on] [--config FILE]
                                return a fenced, recovered host to service (Nova and the monitors)
   recover HOST                 recover again a host in recovery_failed (after adding capacity)
+  keys generate | host NAME    make a monitor or master beacon key, or compute host NAME's own key (provisioning)
   agents metadata AGENT        print a fence agent's metadata (native-ipmi, fence_ipmi, fence_ipmilan, …)
   events [--config FILE] [--follow] [--json] [--type PATTERN]
                                print instance-ha's notifications from the OpenStack bus

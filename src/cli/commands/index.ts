@@ -10,6 +10,7 @@ import { FENCE_HELP, runFenceCommand } from './fence.js';
 import { FORGET_HELP, runForgetCommand } from './forget.js';
 import { runHelpCommand } from './help.js';
 import { HISTORY_HELP, runHistoryCommand } from './history.js';
+import { KEYS_HELP, runKeysCommand } from './keys.js';
 import { MAINTENANCE_HELP, runMaintenanceCommand } from './maintenance.js';
 import { MONITOR_HELP, monitorCommand } from './monitor.js';
 import { RECOVER_HELP, runRecoverCommand } from './recover.js';
@@ -37,6 +38,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['demo', { run: runDemoCommand, help: DEMO_HELP }],
   ['unfence', { run: runUnfenceCommand, help: UNFENCE_HELP }],
   ['recover', { run: runRecoverCommand, help: RECOVER_HELP }],
+  ['keys', { run: runKeysCommand, help: KEYS_HELP }],
   ['version', version],
   ['--version', version],
   ['help', help],

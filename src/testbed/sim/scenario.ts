@@ -130,3 +130,38 @@ export function diskFailureScenario(
     settings: () => {},
   };
 }
+
+/**
+ * A random schedule (as randomScenario) with a compromised compute host on the network from early
+ * on: it holds one host's key and sends sealed datagrams for other hosts and for the monitors. The
+ * invariants are the same: nothing it sends may keep a dead host up or get a healthy one fenced.
+ */
+export function adversaryScenario(seed: number): Scenario {
+  const sc = randomScenario(seed);
+  const r = new Rng(seed ^ 0x2c1b3c6d);
+  const host = `h${String(1 + r.int(sc.hosts)).padStart(3, '0')}`;
+  return { ...sc, adversary: { host, startMs: 500 + r.int(3000), intervalMs: r.pick([50, 100, 250, 500]) } };
+}
+
+/**
+ * Healthy hosts whose wall clocks jump by minutes (broken NTP), on a clean network with 3 monitors:
+ * none may be declared failed, and the monitors raise a clock_skew alarm naming each.
+ */
+export function clockJumpScenario(seed: number, jumps: Array<[string, number, number]>, durationMs = 30_000): Scenario {
+  return {
+    seed,
+    monitors: 3,
+    hosts: 10,
+    durationMs,
+    beaconIntervalMs: 500,
+    net: { loss: 0.01, duplicate: 0.02, minDelayMs: 0, maxDelayMs: 10 },
+    cuts: [],
+    hostDeaths: [],
+    hostReboots: [],
+    monitorCrashes: [],
+    monitorStalls: [],
+    fenceFailProbability: 0,
+    settings: () => {},
+    clockJumps: jumps,
+  };
+}

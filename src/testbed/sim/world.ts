@@ -9,6 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Beacon } from '../../daemon/beacon.js';
+import { encodeBeacon, encodeMonitor } from '../../wire/codec.js';
+import { deriveHostKey, type MonitorKeys } from '../../wire/keys.js';
 import { EventBus } from '../../daemon/event-bus.js';
 import { MonitorDaemon, type MonitorSettings } from '../../daemon/monitor.js';
 import type { PersistedState } from '../../core/effects.js';
@@ -45,6 +47,14 @@ export interface Scenario {
   massFailureAcks?: number[];
   fenceFailProbability: number;
   settings: (s: CoreSettings) => void;
+  /**
+   * A compromised compute host: it holds `host`'s key (and no other) and, from `startMs`, sends every
+   * monitor sealed datagrams each `intervalMs`: heartbeats claiming other hosts (fresh boot ids), and
+   * monitor heartbeats claiming real monitors (votes for themselves, dead verdicts, decisions to fence).
+   */
+  adversary?: { host: string; startMs: number; intervalMs: number };
+  /** A host's wall clock jumps: [host, atMs, offsetMs from true time from then on]. */
+  clockJumps?: Array<[string, number, number]>;
 }
 
 export interface Declaration {
@@ -107,7 +117,18 @@ interface HostNode {
   deadForGood: boolean;
 }
 
-const CLUSTER_KEY = Buffer.from('simulation-cluster-key-of-32-bytes!!', 'utf8');
+const MONITOR_KEY = Buffer.from('simulation-monitor-key-of-32-bytes!!', 'utf8');
+const BEACON_MASTER_KEY = Buffer.from('simulation-beacon-master-key-32-bytes', 'utf8');
+const KEYS: MonitorKeys = {
+  monitor: MONITOR_KEY,
+  monitorNext: null,
+  sealWith: 'current',
+  beaconMaster: BEACON_MASTER_KEY,
+  beaconMasterNext: null,
+  legacyCluster: null,
+};
+/** The network name of the adversary's process (a compute host that is not one of the watched hosts). */
+export const ADVERSARY_NODE = 'mallory';
 /** One logger for every simulated process: the simulation reads events, not logs. */
 const QUIET = silentLogger();
 
@@ -217,6 +238,8 @@ export class World {
       });
     }
     for (const at of sc.massFailureAcks ?? []) this.time.at(at, () => this.ackMassFailure());
+    for (const [host, at, offsetMs] of sc.clockJumps ?? []) this.time.at(at, () => (this.hosts.get(host)!.proc.wallOffsetMs = offsetMs));
+    if (sc.adversary) this.startAdversary(sc.adversary);
     while (this.time.runNext(sc.durationMs)) {
       if (this.asyncWork) {
         this.asyncWork = false;
@@ -243,7 +266,7 @@ export class World {
       id,
       listen: [MemoryNetwork.address(id)],
       monitors: this.monitorIds.map((m) => ({ id: m, address: MemoryNetwork.address(m) })),
-      clusterKey: CLUSTER_KEY,
+      keys: KEYS,
       // Like a configured `hosts:` list: every monitor watches every host from its first start.
       hosts: [...this.hosts.keys()],
       maxClockSkewMs: 60_000,
@@ -259,7 +282,7 @@ export class World {
     m.holding = false;
     m.scannedVersion = -1;
     const endpoint = this.net.endpoint(id, (deliver) => m.proc.run(deliver));
-    endpoint.onHeard = (from) => m.heardFrom.set(from, this.time.now);
+    endpoint.onHeard = (from) => from !== ADVERSARY_NODE && m.heardFrom.set(from, this.time.now);
     const bus = new EventBus(QUIET);
     bus.subscribe('world', { publish: (ev) => this.onEvent(m, ev) });
     const daemon = new MonitorDaemon({
@@ -321,7 +344,7 @@ export class World {
         host: name,
         monitors: this.monitorIds.map((m) => MemoryNetwork.address(m)),
         intervalMs: this.sc.beaconIntervalMs,
-        clusterKey: CLUSTER_KEY,
+        key: this.hostKey(name),
       },
       clock: { ...clock, wallNow: () => (h.lastSentAt = this.time.now) + h.proc.wallOffsetMs },
       transport: endpoint,
@@ -333,6 +356,73 @@ export class World {
     // A rebooted host's beacon starts at a random point of its interval, like a real boot.
     if (first) beacon.start();
     else this.time.after(this.rng.int(this.sc.beaconIntervalMs), () => h.beacon === beacon && h.proc.run(() => beacon.start()));
+  }
+
+  private readonly hostKeys = new Map<string, Buffer>();
+
+  /** What `instance-ha keys host NAME` gives the host (derived once per host, as the monitors do). */
+  private hostKey(name: string): Buffer {
+    let k = this.hostKeys.get(name);
+    if (!k) this.hostKeys.set(name, (k = deriveHostKey(BEACON_MASTER_KEY, name)));
+    return k;
+  }
+
+  /** Forged datagrams the monitors dropped, summed over the running ones. */
+  forgedDropped(): number {
+    let n = 0;
+    for (const m of this.monitors.values()) if (m.daemon) n += m.daemon.snapshot().counters.dropped.forged;
+    return n;
+  }
+
+  readonly adversarySent = { beacon: 0, monitor: 0 };
+
+  private startAdversary(a: NonNullable<Scenario['adversary']>): void {
+    const key = this.hostKey(a.host);
+    const endpoint = this.net.endpoint(ADVERSARY_NODE, (deliver) => deliver());
+    const others = [...this.hosts.keys()].filter((h) => h !== a.host);
+    let seq = 0;
+    const send = (): void => {
+      seq++;
+      const wallNow = this.time.now;
+      const boot = bootIdFor(`${ADVERSARY_NODE}-${seq}`, seq);
+      const bufs: Buffer[] = [];
+      if (others.length > 0) {
+        const victim = this.rng.pick(others);
+        bufs.push(encodeBeacon({ host: victim, bootId: boot, seq, sentAtMs: wallNow, intervalMs: 500, novaCompute: 'up' }, key));
+        this.adversarySent.beacon++;
+      }
+      const impersonated = this.rng.pick(this.monitorIds);
+      const target = others.length > 0 ? this.rng.pick(others) : a.host;
+      bufs.push(
+        encodeMonitor(
+          {
+            from: impersonated,
+            bootId: boot,
+            seq,
+            sentAtMs: wallNow,
+            hears: [...this.monitorIds],
+            vote: impersonated,
+            acting: true,
+            epoch: 1_000_000 + seq,
+            paused: false,
+            verdicts: [{ host: target, level: 'dead', bootId: boot }],
+            decisions: [{ host: target, state: 'fencing', bootId: boot, sinceMs: 0, fenceAttempts: 0 }],
+            maintenance: [],
+          },
+          key,
+        ),
+      );
+      this.adversarySent.monitor++;
+      for (const id of this.monitorIds) for (const b of bufs) endpoint.send(b, MemoryNetwork.address(id));
+    };
+    this.time.at(a.startMs, () => {
+      send();
+      const again = (): void => {
+        send();
+        this.time.after(a.intervalMs, again);
+      };
+      this.time.after(a.intervalMs, again);
+    });
   }
 
   private onEvent(m: MonitorNode, event: ClusterEvent): void {
