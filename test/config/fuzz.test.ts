@@ -29,6 +29,9 @@ const tempDir = tempDirs();
 const dir = tempDir('iha-cfgfuzz-');
 const keyFile = join(dir, 'cluster.key');
 writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
+/** A second key: the monitor key and the master beacon key must differ. */
+const masterKeyFile = join(dir, 'beacon-master.key');
+writeFileSync(masterKeyFile, `${KEY.split('').reverse().join('')}\n`, { mode: 0o600 });
 const pwFile = join(dir, 'ipmi.pw');
 writeFileSync(pwFile, 'hunter2\n', { mode: 0o600 });
 const openFile = join(dir, 'open.key');
@@ -146,6 +149,13 @@ const MONITOR: Schema = {
   monitors: { list: { id: 'host', address: 'address' } },
   listen: 'addresses',
   expected_votes: 'count',
+  monitor_key: 'string',
+  monitor_key_file: 'file',
+  monitor_key_next_file: 'file',
+  beacon_master_key: 'string',
+  beacon_master_key_file: 'file',
+  beacon_master_key_next_file: 'file',
+  monitor_key_seal: 'string',
   cluster_key: 'string',
   cluster_key_file: 'file',
   state_dir: 'string',
@@ -178,6 +188,8 @@ const BEACON: Schema = {
   host: 'host',
   monitors: 'addresses',
   interval: 'duration',
+  host_key: 'string',
+  host_key_file: 'file',
   cluster_key: 'string',
   cluster_key_file: 'file',
   health: { process: 'string', command: 'string', interval: 'duration', timeout: 'duration' },
@@ -206,8 +218,14 @@ function readsCleanly(doc: unknown, read: Read, file = 'fuzz.yaml'): void {
       if (p.path === '') continue; // a whole-document problem: named by the file
       const head = p.path.split(/[.[]/)[0]!;
       // Required keys are named though absent; every other problem names a key the document has.
-      if (!['id', 'monitors', 'cluster_key', 'compute', 'fencing', 'recovery'].includes(head))
-        expect(top, `${p.path}: ${p.reason}`).toContain(head);
+      if (
+        !['id', 'monitors', 'monitor_key', 'beacon_master_key', 'host_key', 'cluster_key', 'compute', 'fencing', 'recovery'].includes(head)
+      )
+        // A secret is named by its setting (`monitor_key_next`) whether given inline or as `…_file`.
+        expect(
+          [...top].map((k) => k.replace(/_file$/, '')),
+          `${p.path}: ${p.reason}`,
+        ).toContain(head.replace(/_file$/, ''));
     }
   }
 }
@@ -234,7 +252,9 @@ describe('config readers under random documents', () => {
 /** The shipped examples, with their key files pointed at files this test made. */
 function example(name: string): Record<string, unknown> {
   const text = readFileSync(join(ROOT, 'examples', name), 'utf8')
-    .replaceAll('/etc/instance-ha/cluster.key', keyFile)
+    // Every key file the examples name (monitor, master beacon, host) points at the test's own.
+    .replaceAll('/etc/instance-ha/beacon-master.key', masterKeyFile)
+    .replace(/\/etc\/instance-ha\/[\w.-]+\.key/g, keyFile)
     // Every password file the example names (BMC, Keystone, RabbitMQ) points at one this test made.
     .replace(/\/etc\/instance-ha\/[\w.-]+\.pw/g, pwFile);
   return parse(text) as Record<string, unknown>;

@@ -45,7 +45,7 @@ describe("README's example check", () => {
     expect(checkOnly).toContain('config check');
     const r = await run('bash', ['-c', checkOnly], { cwd: repo }).catch((e: { code: number; stderr: string }) => e);
     expect('code' in r && r.code).not.toBe(0);
-    expect('code' in r && r.stderr).toContain(`${etc}/cluster.key`);
+    expect('code' in r && r.stderr).toContain(`${etc}/monitor.key`);
   });
 
   it('passes `config check` on every examples/*.yaml after exactly the README steps', async () => {
