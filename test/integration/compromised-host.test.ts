@@ -119,7 +119,7 @@ describe('a compute host holding only its own key', () => {
     expect(api.hosts.map((h) => `${h.host}:${h.sealedWith}`)).toEqual(['compute-1:current', 'compute-2:current', 'compute-3:current']);
     expect(api.alarms.some((a) => a.kind === 'forged_datagrams' && a.message.includes('claiming to be compute-2'))).toBe(true);
     const metrics = await (await fetch(c.metrics[monitors[0]!.id]!)).text();
-    expect(metrics).toMatch(/instance_ha_datagrams\{kind="dropped_forged"\} [1-9]/);
+    expect(metrics).toMatch(/instance_ha_datagrams_dropped_total\{reason="forged"\} [1-9]/);
     expect(metrics).toMatch(/instance_ha_alarms\{kind="forged_datagrams"\} [1-9]/);
   }, 120_000);
 });
