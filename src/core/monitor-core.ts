@@ -8,7 +8,7 @@ import { monitorDetector, type CoreSettings } from './settings.js';
 import type { DetectorSettings } from './detector.js';
 import { Coordinator } from './coordinator.js';
 import { AutoUnfence } from './auto-unfence.js';
-import type { VoterView } from './tally.js';
+import { verdictsByHost, type VoterView } from './tally.js';
 
 /**
  * The decision core of one monitor: deterministic, no I/O, time only from inputs. The driver feeds it
@@ -325,7 +325,7 @@ export class MonitorCore {
     const selfVerdicts = new Map(this.verdicts(now).map((v) => [v.host, v]));
     const self: VoterView = { id: this.settings.self, paused: this.paused(now), verdicts: selfVerdicts, knows: (h) => this.tracks.has(h) };
     const peers = this.membership.livePeers(now).map((p): VoterView => {
-      const verdicts = new Map(p.beat.verdicts.map((v) => [v.host, v]));
+      const verdicts = verdictsByHost(p.beat.verdicts);
       // A peer that lists a host watches it; one that lists none of ours watches what we do (same config).
       return { id: p.id, paused: p.beat.paused, verdicts, knows: (h) => this.tracks.has(h) };
     });
@@ -344,7 +344,7 @@ export class MonitorCore {
     if (live.length === 0) return;
     for (const t of this.nonUp) {
       if (t.verdict !== 'dead' || this.linkWarned.has(t.host)) continue;
-      const peersHearIt = live.filter((p) => !p.beat.verdicts.some((v) => v.host === t.host)).length;
+      const peersHearIt = live.filter((p) => !verdictsByHost(p.beat.verdicts).has(t.host)).length;
       if (peersHearIt >= this.membership.needed - 1 && peersHearIt > 0) {
         this.linkWarned.add(t.host);
         this.log('warn', "host silent here but heard by peers: check this monitor's network link", { host: t.host, peersHearIt });

@@ -39,6 +39,14 @@ export interface StatusSnapshot {
     fence: unknown;
   }>;
   alarms: Array<{ kind: string; message: string; since?: string }>;
-  counters: { received: number; accepted: number; dropped: Record<DropReason, number>; sent: number; sendErrors: number };
+  counters: {
+    received: number;
+    accepted: number;
+    dropped: Record<DropReason, number>;
+    sent: number;
+    sendErrors: number;
+    /** The largest monitor-to-monitor datagram sent (bounded at 1,400 bytes). */
+    largestMonitorDatagramBytes?: number;
+  };
   recentEvents: ClusterEvent[];
 }

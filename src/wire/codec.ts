@@ -2,23 +2,31 @@ import { timingSafeEqual } from 'node:crypto';
 import { hmacFor } from './hmac.js';
 import type { BeaconBeat, ComputeHealth, MonitorBeat } from '../core/messages.js';
 import type { DropReason } from '../core/status-snapshot.js';
+import { decodeHeaderBody, decodePageBody, type MonitorHeader, type ViewPage } from './monitor-format.js';
 
 /**
  * Datagram format (all integers big-endian):
  *   "IHA" | version u8 (1) | kind u8 (1 beacon, 2 monitor) | body | HMAC-SHA256(key, everything before) [32]
  * Beacon body: bootId [16] | seq u32 | sentAtMs f64 | intervalMs u16 | health u8 | hostLen u8 | host utf8
- * Monitor body: JSON of MonitorBeat (small: only non-up hosts are listed).
- * Beacons are binary because a monitor may take 10,000 of them a second; monitor beats are few.
+ * Kind 2 (protocol 0.1 monitors): JSON of MonitorBeat. Still read, so a rolling upgrade from 0.1 keeps
+ * quorum; no longer sent: it listed every non-up host and outgrew one datagram at ~740 of them.
+ * Kinds 3 (monitor header) and 4 (monitor view page): monitor-format.ts, each ≤ 1,400 bytes sealed.
+ * Beacons are binary because a monitor may take 10,000 of them a second.
  */
 const MAGIC = Buffer.from('IHA');
 const VERSION = 1;
 const MAC_BYTES = 32;
 const HEADER_BYTES = 5;
+/** Largest datagram read (a 0.1 monitor's JSON beat could be this large); every datagram sent is ≤ 1,400. */
 export const MAX_DATAGRAM_BYTES = 60_000;
 const HEALTH: readonly ComputeHealth[] = ['unknown', 'up', 'down'];
 
 export type Decoded =
-  { ok: true; kind: 'beacon'; beat: BeaconBeat } | { ok: true; kind: 'monitor'; beat: MonitorBeat } | { ok: false; reason: DropReason };
+  | { ok: true; kind: 'beacon'; beat: BeaconBeat }
+  | { ok: true; kind: 'monitor'; beat: MonitorBeat }
+  | { ok: true; kind: 'monitor_header'; header: MonitorHeader }
+  | { ok: true; kind: 'view_page'; page: ViewPage }
+  | { ok: false; reason: DropReason };
 
 export type { DropReason };
 
@@ -37,14 +45,15 @@ export function encodeBeacon(beat: BeaconBeat, key: Buffer): Buffer {
   return seal(1, body, key);
 }
 
+/** The 0.1 monitor beat (kind 2, JSON): only tests send it now, to stand for a 0.1 peer. */
 export function encodeMonitor(beat: MonitorBeat, key: Buffer): Buffer {
-  const body = Buffer.from(JSON.stringify(beat), 'utf8');
-  const out = seal(2, body, key);
+  const out = seal(2, Buffer.from(JSON.stringify(beat), 'utf8'), key);
   if (out.length > MAX_DATAGRAM_BYTES) throw new RangeError(`monitor beat too large: ${out.length} bytes`);
   return out;
 }
 
-function seal(kind: number, body: Buffer, key: Buffer): Buffer {
+/** Frames and authenticates a body of a kind: the one place a datagram is sealed, with the key given. */
+export function seal(kind: number, body: Buffer, key: Buffer): Buffer {
   const out = Buffer.alloc(HEADER_BYTES + body.length + MAC_BYTES);
   MAGIC.copy(out, 0);
   out.writeUInt8(VERSION, 3);
@@ -71,6 +80,14 @@ export function decode(buf: Buffer, key: Buffer): Decoded {
         return decodeBeaconBody(body);
       case 2:
         return decodeMonitorBody(body);
+      case 3: {
+        const header = decodeHeaderBody(body);
+        return header ? { ok: true, kind: 'monitor_header', header } : { ok: false, reason: 'malformed' };
+      }
+      case 4: {
+        const page = decodePageBody(body);
+        return page ? { ok: true, kind: 'view_page', page } : { ok: false, reason: 'malformed' };
+      }
       default:
         return { ok: false, reason: 'malformed' };
     }
