@@ -168,7 +168,7 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
             .map(([k, n]) => `${k} ${n}`)
             .join(', ')})`
         : ''
-    }`,
+    }${s.counters.largestMonitorDatagramBytes ? `; largest monitor datagram ${s.counters.largestMonitorDatagramBytes} bytes` : ''}`,
   );
   return out.join('\n');
 }

@@ -119,6 +119,9 @@ export class MonitorMetrics implements EventSink {
       g.set({ kind: 'accepted' }, s.counters.accepted);
       for (const [reason, n] of Object.entries(s.counters.dropped)) g.set({ kind: `dropped_${reason}` }, n);
     });
+    gauge('instance_ha_largest_monitor_datagram_bytes', 'Largest monitor-to-monitor datagram sent since start (bound: 1400)', [], (g, s) =>
+      g.set(s.counters.largestMonitorDatagramBytes ?? 0),
+    );
     if (o.notifier) {
       const notifier = o.notifier;
       gauge(

@@ -115,8 +115,16 @@ export class ViewPager {
     return out;
   }
 
-  /** The sealed header for a beat, announcing the newest version sent whole. */
+  /**
+   * The sealed header for a beat, announcing the newest version sent whole; before any has been (the
+   * first view of a boot is still on its way), the one in flight, so no peer takes this boot's view
+   * for empty while it is not.
+   */
   header(beat: MonitorBeat): Buffer {
+    const view =
+      this.summary.version === 0 && this.version > 0
+        ? { ...this.sentCounts, version: this.version, pages: this.pages.length }
+        : this.summary;
     return this.s.seal(
       KIND_HEADER,
       encodeHeaderBody(
@@ -130,7 +138,7 @@ export class ViewPager {
           acting: beat.acting,
           epoch: beat.epoch,
           paused: beat.paused,
-          view: this.summary,
+          view,
         },
         this.bootIdBytes,
       ),
