@@ -180,10 +180,13 @@ export class MonitorCore {
   }
 
   private onPeer(beat: MonitorBeat, now: number): void {
+    // A paged view arrives as the same list with every beat until it changes: 10,000 verdicts need a
+    // look when they change, not 40 times a second.
+    const viewChanged = beat.verdicts !== this.membership.peers.get(beat.from)?.beat.verdicts;
     if (!this.membership.receive(beat, now)) return;
     for (const m of beat.maintenance) this.setMaintenance(m, now, false);
     // A host a peer watches is one this monitor should watch too; never heard means silent since now.
-    for (const v of beat.verdicts) this.track(v.host, now);
+    if (viewChanged) for (const v of beat.verdicts) this.track(v.host, now);
     // Between ticks, only a monitor that has already taken over (caught up with its peers' newest
     // decisions, raised the epoch) acts on what a peer says; one that has just become coordinator
     // waits for its next tick, where it takes over first.
@@ -200,7 +203,7 @@ export class MonitorCore {
       }
     }
     // A peer's new dead verdict may complete a quorum: decide now rather than at the next tick.
-    if (beat.verdicts.length > 0 && tookOver) this.decide(now);
+    if (viewChanged && beat.verdicts.length > 0 && tookOver) this.decide(now);
   }
 
   private decide(now: number): void {

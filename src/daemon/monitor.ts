@@ -112,6 +112,8 @@ export class MonitorDaemon {
       pagesPerTick: VIEW_PAGES_PER_TICK,
       // Twice per peer timeout: one lost page heals before the receiver stops counting the view's dead verdicts.
       refreshMs: settings.core.peerTimeoutMs / 2,
+      // A large view changing every tick (a mass silence unfolding) is re-paged at most every 100 ms.
+      minVersionGapMs: Math.max(settings.core.tickMs, settings.core.peerIntervalMs / 2),
       seal: (kind, body) => seal(kind, body, settings.clusterKey),
     });
     deps.bus.subscribe('monitor', { publish: (ev) => this.record(ev) });

@@ -19,6 +19,8 @@ export interface ViewPagerSettings {
   pagesPerTick: number;
   /** An unchanged view larger than SMALL_VIEW_PAGES is sent again this often, so a lost page heals. */
   refreshMs: number;
+  /** A large view (over SMALL_VIEW_PAGES) that keeps changing starts a new version at most this often. */
+  minVersionGapMs: number;
   /** Seals a body as a datagram of a kind (codec.ts `seal`, with whichever key seals monitor datagrams). */
   seal: (kind: number, body: Buffer) => Buffer;
 }
@@ -29,9 +31,9 @@ export const KIND_HEADER = 3;
 export const KIND_PAGE = 4;
 
 export interface PagerStats {
-  /** Entries that can never be encoded (a host name over 255 bytes), left out of the view. */
+  /** Entries of the current view that can never be encoded (a host name over 255 bytes), left out. */
   refusedEntries: number;
-  /** Entries cut because the view would exceed MAX_VIEW_PAGES. */
+  /** Entries of the view last paged that were cut because it would exceed MAX_VIEW_PAGES. */
   cutEntries: number;
 }
 
@@ -56,6 +58,8 @@ export class ViewPager {
   /** The counts of the version in flight, announced once it has gone out whole. */
   private sentCounts = { verdicts: 0, decisions: 0, maintenance: 0, clears: 0 };
   private pending = false;
+  private offeredBytes = 0;
+  private versionStartedAt = -Infinity;
   private lastPassAt = -Infinity;
   /** Encoded verdicts by host: the hot entry (10,000 of them during a mass silence), rebuilt only on change. */
   private readonly verdictCache = new Map<string, { v: HostVerdict; b: Buffer | null }>();
@@ -68,26 +72,41 @@ export class ViewPager {
   /** The view of a beat the core wants sent; it goes out as a new version if it changed. */
   offer(beat: MonitorBeat): void {
     const entries: Buffer[] = [];
-    const seen = new Set<string>();
+    let refused = 0;
+    // Compared as built: unchanged verdicts are the very cached buffers of the last offer.
+    let same = true;
+    const add = (b: Buffer | null, cached: boolean): void => {
+      if (!b) {
+        refused++;
+        return;
+      }
+      const prev = this.offered[entries.length];
+      if (same && prev !== b && !(!cached && prev !== undefined && prev.equals(b))) same = false;
+      entries.push(b);
+    };
     for (const v of beat.verdicts) {
-      seen.add(v.host);
       let c = this.verdictCache.get(v.host);
       if (!c || c.v.level !== v.level || c.v.bootId !== v.bootId) this.verdictCache.set(v.host, (c = { v, b: encodeVerdict(v) }));
-      this.push(entries, c.b);
+      add(c.b, true);
     }
-    if (this.verdictCache.size > seen.size) for (const h of this.verdictCache.keys()) if (!seen.has(h)) this.verdictCache.delete(h);
-    for (const d of beat.decisions) this.push(entries, encodeDecision(d));
-    for (const m of beat.maintenance) this.push(entries, encodeMaintenance(m));
-    for (const c of beat.clears ?? []) this.push(entries, encodeClear(c));
-    const counts = {
+    for (const d of beat.decisions) add(encodeDecision(d), false);
+    for (const m of beat.maintenance) add(encodeMaintenance(m), false);
+    for (const c of beat.clears ?? []) add(encodeClear(c), false);
+    this.stats.refusedEntries = refused;
+    // Hosts back up leave the cache now and then, not on every offer.
+    if (this.verdictCache.size > 2 * beat.verdicts.length + 1024) {
+      const keep = new Set(beat.verdicts.map((v) => v.host));
+      for (const h of this.verdictCache.keys()) if (!keep.has(h)) this.verdictCache.delete(h);
+    }
+    if (same && entries.length === this.offered.length) return;
+    this.offered = entries;
+    this.offeredCounts = {
       verdicts: beat.verdicts.length,
       decisions: beat.decisions.length,
       maintenance: beat.maintenance.length,
       clears: beat.clears?.length ?? 0,
     };
-    if (sameEntries(entries, this.offered)) return;
-    this.offered = entries;
-    this.offeredCounts = counts;
+    this.offeredBytes = entries.reduce((a, b) => a + b.length, 0);
     this.pending = true;
   }
 
@@ -97,7 +116,9 @@ export class ViewPager {
    */
   pump(now: number, withHeader: boolean): Buffer[] {
     if (this.cursor >= this.pages.length) {
-      if (this.pending) this.startVersion();
+      // A large view that keeps changing goes out as a new version at most every minVersionGapMs.
+      const large = this.offeredBytes > SMALL_VIEW_PAGES * PAGE_CAPACITY_BYTES || this.pages.length > SMALL_VIEW_PAGES;
+      if (this.pending && (!large || now - this.versionStartedAt >= this.s.minVersionGapMs)) this.startVersion(now);
       else if (
         this.pages.length > 0 &&
         ((withHeader && this.pages.length <= SMALL_VIEW_PAGES) || now - this.lastPassAt >= this.s.refreshMs)
@@ -150,13 +171,9 @@ export class ViewPager {
     return this.pages.length - this.cursor;
   }
 
-  private push(entries: Buffer[], b: Buffer | null): void {
-    if (b) entries.push(b);
-    else this.stats.refusedEntries++;
-  }
-
-  private startVersion(): void {
+  private startVersion(now: number): void {
     this.pending = false;
+    this.versionStartedAt = now;
     this.version++;
     this.sentCounts = this.offeredCounts;
     const groups: Buffer[][] = [];
@@ -177,7 +194,7 @@ export class ViewPager {
       size += e.length;
     }
     if (group.length > 0 && groups.length < MAX_VIEW_PAGES) groups.push(group);
-    this.stats.cutEntries += cut;
+    this.stats.cutEntries = cut;
     this.pages = groups.map((g, index) =>
       this.s.seal(
         KIND_PAGE,
@@ -187,10 +204,4 @@ export class ViewPager {
     this.cursor = 0;
     if (this.pages.length === 0) this.summary = { ...this.sentCounts, version: this.version, pages: 0 };
   }
-}
-
-function sameEntries(a: readonly Buffer[], b: readonly Buffer[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !a[i]!.equals(b[i]!)) return false;
-  return true;
 }

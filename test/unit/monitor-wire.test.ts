@@ -29,7 +29,7 @@ function beat(over: Partial<MonitorBeat> = {}): MonitorBeat {
 }
 
 function pager(pagesPerTick = 1000): ViewPager {
-  return new ViewPager({ from: 'm2', bootId: BOOT, pagesPerTick, refreshMs: 500, seal: (k, b) => seal(k, b, key) });
+  return new ViewPager({ from: 'm2', bootId: BOOT, pagesPerTick, refreshMs: 500, minVersionGapMs: 100, seal: (k, b) => seal(k, b, key) });
 }
 
 function admission(): Admission {
@@ -133,13 +133,14 @@ describe('the paged monitor heartbeat', () => {
     const first = send(p, beat({ seq: 1, verdicts: verdicts(100) }), 0);
     for (const d of first.pages) a.admit(d, 0, WALL);
     a.admit(first.header, 0, WALL);
-    const next = send(p, beat({ seq: 2, verdicts: verdicts(300) }), 50);
-    for (const d of next.pages.slice(1)) a.admit(d, 50, WALL); // the first page is lost
+    const next = send(p, beat({ seq: 2, verdicts: verdicts(300) }), 100);
+    expect(next.pages.length).toBeGreaterThan(1);
+    for (const d of next.pages.slice(1)) a.admit(d, 100, WALL); // the first page is lost
     const at = (ms: number, seq: number) => {
       const r = a.admit(p.header(beat({ seq, verdicts: verdicts(300) })), ms, WALL);
       return r.ok && r.input?.type === 'peer' ? r.input.beat.verdicts : [];
     };
-    expect(at(100, 3)).toEqual(verdicts(100)); // never half a view
+    expect(at(150, 3)).toEqual(verdicts(100)); // never half a view
     expect(at(1100, 4).every((v) => v.level === 'dead')).toBe(true);
     const late = at(1200, 5);
     expect(late).toHaveLength(100);
@@ -164,7 +165,14 @@ describe('the paged monitor heartbeat', () => {
 
   it('refuses a page of another boot than the peer now runs (a replay) and ignores one of a version already held', () => {
     const a = admission();
-    const old = new ViewPager({ from: 'm2', bootId: 'aa'.repeat(16), pagesPerTick: 10, refreshMs: 500, seal: (k, b) => seal(k, b, key) });
+    const old = new ViewPager({
+      from: 'm2',
+      bootId: 'aa'.repeat(16),
+      pagesPerTick: 10,
+      refreshMs: 500,
+      minVersionGapMs: 100,
+      seal: (k, b) => seal(k, b, key),
+    });
     const oldPage = send(old, beat({ bootId: 'aa'.repeat(16), verdicts: verdicts(2) }), 0).pages[0]!;
     const p = pager();
     const now = send(p, beat({ verdicts: verdicts(1) }), 0);
