@@ -21,6 +21,8 @@ import { arg } from './stats.js';
 
 const hosts = arg('hosts', 10_000);
 const firstSilent = arg('silent', Math.min(2000, hosts));
+/** Seconds of beating before the silence: the detectors' loss estimates settle (fewer missed beats to convict). */
+const warmupS = arg('warmup', 60);
 const MONITORS = 3;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(root, 'dist/src/cli/main.js');
@@ -96,12 +98,15 @@ async function run(silent: number): Promise<string> {
     const answers = lineReader(load);
     // Every monitor must know every host, and the hosts' detectors must have a few intervals of history.
     const warmStart = Date.now();
+    let warm: StatusSnapshot[] = [];
     for (;;) {
-      await sleep(2000);
-      const known = await Promise.all(mons.map((_, i) => snapshot(layout, i).then((s) => s.hosts.filter((h) => h.state === 'up').length)));
-      if (known.every((n) => n === hosts) && Date.now() - warmStart >= 8000) break;
-      if (Date.now() - warmStart > 60_000) throw new Error(`hosts up after 60 s: ${known.join(', ')} of ${hosts}`);
+      await sleep(Math.max(2000, warmupS * 1000 - (Date.now() - warmStart)));
+      warm = await Promise.all(mons.map((_, i) => snapshot(layout, i)));
+      const known = warm.map((s) => s.hosts.filter((h) => h.state === 'up').length);
+      if (known.every((n) => n === hosts) && Date.now() - warmStart >= warmupS * 1000) break;
+      if (Date.now() - warmStart > warmupS * 1000 + 60_000) throw new Error(`hosts up: ${known.join(', ')} of ${hosts}`);
     }
+    await sleep(2000); // the loops settle after the snapshots
     load.stdin!.write(`silence ${silent}\n`);
     const { silencedAt } = JSON.parse((await answers.next()).value as string) as { silencedAt: number };
     let holder: number = -1;
@@ -111,6 +116,10 @@ async function run(silent: number): Promise<string> {
       await sleep(20);
     }
     const holdMs = holder >= 0 ? mons[holder]!.massFailureAt! - silencedAt : -1;
+    // The detector's own share of hold_ms: the silence after which a monitor convicts these hosts.
+    const silenced = new Set(Array.from({ length: silent }, (_, i) => `load-${i}`));
+    const deadAfter = warm[Math.max(0, holder)]!.hosts.filter((h) => silenced.has(h.host)).map((h) => h.deadAfterMs);
+    deadAfter.sort((a, b) => a - b);
     const statusAt = Date.now() - silencedAt;
     const statusMs = await timeStatusCommand(layout.monitors[Math.max(0, holder)]!.config);
     await sleep(3000);
@@ -120,7 +129,8 @@ async function run(silent: number): Promise<string> {
     const crashes = mons.filter((m) => m.exited).length + contained.filter((n) => n > 0).length;
     const quorumLost = mons.flatMap((m) => m.quorumLostAt.filter((t) => t > silencedAt).map((t) => `${m.id}@+${t - silencedAt}ms`));
     console.log(
-      `  ${silent} of ${hosts} silent: hold raised by ${holder >= 0 ? mons[holder]!.id : 'nobody'}; status asked at +${statusAt}ms; ` +
+      `  ${silent} of ${hosts} silent: hold raised by ${holder >= 0 ? mons[holder]!.id : 'nobody'}; ` +
+        `detector convicts after ${deadAfter[0]}-${deadAfter[deadAfter.length - 1]} ms (median ${deadAfter[deadAfter.length >> 1]}); status asked at +${statusAt}ms; ` +
         `quorum lost after the silence: ${quorumLost.join(' ') || 'never'}; ` +
         `loop failures contained per monitor ${contained.join('/')}; largest monitor datagram per monitor ` +
         `${snaps.map((s) => s?.counters.largestMonitorDatagramBytes ?? '-').join('/')} bytes; alarms ` +
