@@ -9,8 +9,8 @@
  *   mass hosts=<n> silent=<n> crashes=<n> max_datagram_bytes=<n> hold_ms=<n> status_ms=<n>
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,14 @@ interface Mon {
 
 async function snapshot(layout: ClusterLayout, i: number): Promise<StatusSnapshot> {
   return (await controlRequest(layout.monitors[i]!.socket, 'GET', '/status', undefined, 30_000)).body as unknown as StatusSnapshot;
+}
+
+/** Datagrams the kernel dropped for want of receive-buffer room (machine-wide): a monitor that fell behind. */
+function udpRcvbufErrors(): number {
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Udp:'));
+  return Number(lines[1]!.split(/\s+/)[lines[0]!.split(/\s+/).indexOf('RcvbufErrors')]);
 }
 
 /** Wall time of one `instance-ha status --json`, start to exit (the operator's view during the hold). */
@@ -107,6 +115,7 @@ async function run(silent: number): Promise<string> {
       if (Date.now() - warmStart > warmupS * 1000 + 60_000) throw new Error(`hosts up: ${known.join(', ')} of ${hosts}`);
     }
     await sleep(2000); // the loops settle after the snapshots
+    const kernelDropsBefore = udpRcvbufErrors();
     load.stdin!.write(`silence ${silent}\n`);
     const { silencedAt } = JSON.parse((await answers.next()).value as string) as { silencedAt: number };
     let holder: number = -1;
@@ -123,6 +132,7 @@ async function run(silent: number): Promise<string> {
     const statusAt = Date.now() - silencedAt;
     const statusMs = await timeStatusCommand(layout.monitors[Math.max(0, holder)]!.config);
     await sleep(3000);
+    const kernelDrops = udpRcvbufErrors() - kernelDropsBefore;
     const snaps = await Promise.all(mons.map((m, i) => (m.exited ? Promise.resolve(null) : snapshot(layout, i).catch(() => null))));
     const largest = Math.max(0, ...snaps.map((s) => s?.counters.largestMonitorDatagramBytes ?? 0));
     const contained = snaps.map((s) => s?.alarms.filter((a) => a.kind === 'loop_error').length ?? 0);
@@ -132,6 +142,19 @@ async function run(silent: number): Promise<string> {
       `  ${silent} of ${hosts} silent: hold raised by ${holder >= 0 ? mons[holder]!.id : 'nobody'}; ` +
         `detector convicts after ${deadAfter[0]}-${deadAfter[deadAfter.length - 1]} ms (median ${deadAfter[deadAfter.length >> 1]}); status asked at +${statusAt}ms; ` +
         `quorum lost after the silence: ${quorumLost.join(' ') || 'never'}; ` +
+        `kernel receive-buffer drops since the silence ${kernelDrops}; dropped by the monitors ` +
+        snaps
+          .map(
+            (s) =>
+              Object.entries(s?.counters.dropped ?? {})
+                .filter(([, n]) => n > 0)
+                .map(([k, n]) => `${k} ${n}`)
+                .join(',') || '0',
+          )
+          .join(' / ') +
+        `; load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}; ` +
         `loop failures contained per monitor ${contained.join('/')}; largest monitor datagram per monitor ` +
         `${snaps.map((s) => s?.counters.largestMonitorDatagramBytes ?? '-').join('/')} bytes; alarms ` +
         snaps.map((s) => [...new Set(s?.alarms.map((a) => a.kind) ?? [])].join(',') || '-').join(' / '),
