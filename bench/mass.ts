@@ -112,7 +112,14 @@ async function run(silent: number): Promise<string> {
       warm = await Promise.all(mons.map((_, i) => snapshot(layout, i)));
       const known = warm.map((s) => s.hosts.filter((h) => h.state === 'up').length);
       if (known.every((n) => n === hosts) && Date.now() - warmStart >= warmupS * 1000) break;
-      if (Date.now() - warmStart > warmupS * 1000 + 60_000) throw new Error(`hosts up: ${known.join(', ')} of ${hosts}`);
+      if (Date.now() - warmStart > warmupS * 1000 + 120_000) {
+        const states = warm.map((s) => {
+          const by = new Map<string, number>();
+          for (const h of s.hosts) by.set(h.state, (by.get(h.state) ?? 0) + 1);
+          return [...by].map(([k, n]) => `${k} ${n}`).join(',');
+        });
+        throw new Error(`not every host up before the silence (load average ${loadavg()[0]!.toFixed(1)}): ${states.join(' / ')}`);
+      }
     }
     await sleep(2000); // the loops settle after the snapshots
     const kernelDropsBefore = udpRcvbufErrors();
