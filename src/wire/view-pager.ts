@@ -58,6 +58,7 @@ export class ViewPager {
   /** The counts of the version in flight, announced once it has gone out whole. */
   private sentCounts = { verdicts: 0, decisions: 0, maintenance: 0, clears: 0 };
   private pending = false;
+  private latest: MonitorBeat | null = null;
   private offeredBytes = 0;
   private versionStartedAt = -Infinity;
   private lastPassAt = -Infinity;
@@ -69,8 +70,20 @@ export class ViewPager {
     if (this.bootIdBytes.length !== 16) throw new RangeError(`boot id must be 32 hex characters: '${s.bootId}'`);
   }
 
-  /** The view of a beat the core wants sent; it goes out as a new version if it changed. */
+  /**
+   * The view of a beat the core wants sent; it goes out as a new version if it changed. Only kept
+   * here: it is encoded when a new version can start, so a large view changing every tick is
+   * encoded once per version, not once per tick.
+   */
   offer(beat: MonitorBeat): void {
+    this.latest = beat;
+  }
+
+  /** Encodes the latest view offered; marks it pending when it differs from the last one encoded. */
+  private encodeLatest(): void {
+    const beat = this.latest;
+    if (!beat) return;
+    this.latest = null;
     const entries: Buffer[] = [];
     let refused = 0;
     // Compared as built: unchanged verdicts are the very cached buffers of the last offer.
@@ -118,7 +131,9 @@ export class ViewPager {
     if (this.cursor >= this.pages.length) {
       // A large view that keeps changing goes out as a new version at most every minVersionGapMs.
       const large = this.offeredBytes > SMALL_VIEW_PAGES * PAGE_CAPACITY_BYTES || this.pages.length > SMALL_VIEW_PAGES;
-      if (this.pending && (!large || now - this.versionStartedAt >= this.s.minVersionGapMs)) this.startVersion(now);
+      const mayStart = !large || now - this.versionStartedAt >= this.s.minVersionGapMs;
+      if (mayStart) this.encodeLatest();
+      if (this.pending && mayStart) this.startVersion(now);
       else if (
         this.pages.length > 0 &&
         ((withHeader && this.pages.length <= SMALL_VIEW_PAGES) || now - this.lastPassAt >= this.s.refreshMs)

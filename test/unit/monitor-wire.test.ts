@@ -127,6 +127,20 @@ describe('the paged monitor heartbeat', () => {
     expect(p.pump(wholeAt + 500, false).length).toBe(64);
   });
 
+  it('pages a large view that changes every tick as whole versions, at most one every 100 ms', () => {
+    const p = pager(64);
+    const started: number[] = [];
+    for (let tick = 0; tick < 40; tick++) {
+      p.offer(beat({ seq: tick + 1, verdicts: verdicts(1000 + tick) })); // 28 pages, a new view every tick
+      for (const d of p.pump(tick * 50, true)) {
+        const r = decode(d, key);
+        if (r.ok && r.kind === 'view_page' && r.page.index === 0) started.push(tick * 50);
+      }
+    }
+    expect(started.length).toBeGreaterThan(10);
+    for (let i = 1; i < started.length; i++) expect(started[i]! - started[i - 1]!).toBeGreaterThanOrEqual(100);
+  });
+
   it('keeps the previous whole view while a page of the next is missing, and stops counting its dead verdicts after the peer timeout', () => {
     const p = pager();
     const a = admission();
