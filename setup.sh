@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null || ! command -v npm >/dev/null; then
+  echo "setup.sh: Node.js >= 20 with npm is needed (found: $(node --version 2>/dev/null || echo no node))." >&2
+  echo "  Debian 13: apt-get install nodejs npm. Debian 12 ships Node.js 18: use NodeSource's APT repository (README, Quick start)." >&2
+  exit 1
+fi
+
 packages=()
 command -v ipmi_sim >/dev/null || packages+=(openipmi)
 command -v ipmitool >/dev/null || packages+=(ipmitool)
@@ -15,6 +21,9 @@ command -v openssl >/dev/null || packages+=(openssl)
 command -v chromium >/dev/null || packages+=(chromium)   # the dashboard's browser test
 command -v python3 >/dev/null || packages+=(python3)
 /usr/bin/python3 -c 'import oslo_messaging' 2>/dev/null || packages+=(python3-oslo.messaging)
+command -v dpkg-deb >/dev/null || packages+=(dpkg-dev)          # npm run package:deb
+command -v lintian >/dev/null || packages+=(lintian)
+command -v promtool >/dev/null || packages+=(prometheus)        # promtool check/test rules (there is no separate promtool package)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup.sh: missing ${packages[*]}; run as root to install them (apt-get)" >&2

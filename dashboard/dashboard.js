@@ -76,7 +76,9 @@ function renderStatus(s) {
       if (h.state === 'fence_failed' && !(f && typeof f === 'object')) detail = 'cannot be fenced: retrying; instances NOT recovered';
       if (h.state === 'fencing') detail = 'powering off…';
       if (f && typeof f === 'object')
-        detail = `${f.ok ? 'fenced' : 'fence failed'}${f.level ? ` L${f.level}` : ''} ${(f.agent ?? '').split('/').pop()} ${Math.round(f.durationMs ?? 0)}ms`;
+        detail = f.confirmedBy
+          ? `fenced: confirmed off by operator ${f.confirmedBy}`
+          : `${f.ok ? 'fenced' : 'fence failed'}${f.level ? ` L${f.level}` : ''} ${(f.agent ?? '').split('/').pop()} ${Math.round(f.durationMs ?? 0)}ms`;
       const r = h.recovery;
       if (r && typeof r === 'object') detail += ` · evac ${r.evacuated ?? 0}/${r.selected ?? 0}`;
       d.append(el('div', 'detail', detail));

@@ -61,8 +61,11 @@ export function fenceCell(h: Host, nowMs: number, lastFailure?: { record: unknow
     durationMs?: number;
     attempts?: Array<{ agent?: string }>;
     error?: string;
+    confirmedBy?: string;
   } | null;
   if (!r || typeof r !== 'object') return '-';
+  if (r.ok && typeof r.confirmedBy === 'string')
+    return `confirmed off by operator ${r.confirmedBy}${h.decisionSinceMs !== null ? ` at ${clock(h.decisionSinceMs)}` : ''}`;
   const agent = (r.agent ?? r.attempts?.[r.attempts.length - 1]?.agent ?? '?').split('/').pop();
   const dur = typeof r.durationMs === 'number' ? `${(r.durationMs / 1000).toFixed(1)}s` : '?';
   const when = h.decisionSinceMs !== null ? ` at ${clock(h.decisionSinceMs)}` : '';

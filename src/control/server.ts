@@ -42,6 +42,12 @@ export class ControlServer {
     rmSync(this.path, { force: true });
   }
 
+  /** Which monitor to ask instead, for a command only the coordinator takes. */
+  private coordinatorOf(): { coordinator: string | null; coordinatorAddress: string | null } {
+    const c = this.monitor.snapshot().cluster;
+    return { coordinator: c.coordinator, coordinatorAddress: c.members.find((m) => m.id === c.coordinator)?.address ?? null };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
@@ -51,20 +57,62 @@ export class ControlServer {
       const by = typeof body.by === 'string' ? body.by : 'operator';
       switch (url.pathname) {
         case '/maintenance': {
-          if (typeof body.host !== 'string' || !body.host || typeof body.on !== 'boolean')
-            return send(res, 400, { error: 'body must be {"host": "<name>", "on": true|false}' });
+          if (
+            typeof body.host !== 'string' ||
+            !body.host ||
+            typeof body.on !== 'boolean' ||
+            (body.force !== undefined && typeof body.force !== 'boolean')
+          )
+            return send(res, 400, { error: 'body must be {"host": "<name>", "on": true|false, "force"?: true|false}' });
           // Maintenance marks merge across monitors by wall-clock time (last writer wins).
-          this.monitor.command({ type: 'maintenance', at: this.monitor.nowMs(), host: body.host, on: body.on, by });
-          return send(res, 200, { ok: true, host: body.host, maintenance: body.on });
+          const input = {
+            type: 'maintenance' as const,
+            at: this.monitor.nowMs(),
+            host: body.host,
+            on: body.on,
+            by,
+            ...(body.force ? { force: true } : {}),
+          };
+          const why = this.monitor.refusal(input);
+          if (why) return send(res, 409, { error: why, host: body.host });
+          const known = this.monitor.snapshot().hosts.some((h) => h.host === body.host);
+          this.monitor.command(input);
+          return send(res, 200, { ok: true, host: body.host, maintenance: body.on, registered: !known });
         }
-        case '/ack-mass-failure':
-          if (!this.monitor.acting())
-            return send(res, 409, {
-              error: 'this monitor is not the acting coordinator',
-              coordinator: this.monitor.snapshot().cluster.coordinator,
-            });
-          this.monitor.command({ type: 'ack_mass_failure', at: this.monitor.nowMs(), by });
-          return send(res, 200, { ok: true });
+        case '/ack-mass-failure': {
+          if (body.hosts !== undefined && (!Array.isArray(body.hosts) || !body.hosts.every((h) => typeof h === 'string' && h)))
+            return send(res, 400, { error: 'body must be {"hosts"?: ["<name>", ...]}' });
+          const hosts = body.hosts as string[] | undefined;
+          const input = { type: 'ack_mass_failure' as const, at: this.monitor.nowMs(), by, ...(hosts ? { hosts } : {}) };
+          const why = this.monitor.refusal(input);
+          if (why) return send(res, 409, { error: why, ...this.coordinatorOf() });
+          // The hosts held when the ack is given are the ones it releases; the core records the same set.
+          const held = this.monitor.core.coordinator.massHold?.hosts ?? [];
+          const released = held.filter((h) => !hosts || hosts.includes(h));
+          this.monitor.command(input);
+          return send(res, 200, { ok: true, released, stillHeld: this.monitor.core.coordinator.massHold?.hosts ?? [] });
+        }
+        case '/forget': {
+          if (typeof body.host !== 'string' || !body.host) return send(res, 400, { error: 'body must be {"host": "<name>"}' });
+          const input = { type: 'forget' as const, at: this.monitor.nowMs(), host: body.host, by };
+          const why = this.monitor.refusal(input);
+          if (why) return send(res, 409, { error: why, host: body.host });
+          this.monitor.command(input);
+          return send(res, 200, { ok: true, host: body.host, configured: this.monitor.configuresHost(body.host) });
+        }
+        case '/confirm-fenced': {
+          if (typeof body.host !== 'string' || !body.host)
+            return send(res, 400, { error: 'body must be {"host": "<name>", "confirm": "<name>"}' });
+          // The typed confirmation travels with the request, so no client can skip it by accident.
+          if (body.confirm !== body.host)
+            return send(res, 400, { error: `the confirmation must repeat the host name '${body.host}' exactly`, host: body.host });
+          const input = { type: 'confirm_fenced' as const, at: this.monitor.nowMs(), host: body.host, by };
+          const why = this.monitor.refusal(input);
+          if (why) return send(res, 409, { error: why, host: body.host, ...this.coordinatorOf() });
+          this.monitor.command(input);
+          const state = this.monitor.snapshot().hosts.find((h) => h.host === body.host)?.state ?? null;
+          return send(res, 200, { ok: true, host: body.host, by, state });
+        }
         case '/clear': {
           if (typeof body.host !== 'string' || !body.host) return send(res, 400, { error: 'body must be {"host": "<name>"}' });
           // Any monitor takes it: a non-coordinator carries it to the coordinator in its heartbeats.

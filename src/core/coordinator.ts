@@ -1,5 +1,5 @@
 import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
-import { massVerdict } from './guard.js';
+import { MassGuard, type AckResult, type MassHold } from './mass-hold.js';
 import type { Membership } from './membership.js';
 import type { HostDecision, MonitorBeat } from './messages.js';
 import type { Effect } from './effects.js';
@@ -23,14 +23,19 @@ export class Coordinator {
   private readonly decisions = new Map<HostId, HostDecision>();
   private readonly candidates = new Map<HostId, Candidate>();
   private readonly clusterSuspect = new Set<HostId>();
-  private recentFailures: Array<{ host: HostId; atMs: number }> = [];
-  massHold: { sinceMs: number; hosts: HostId[]; limit: string } | null = null;
-  private massAckUntil = -Infinity;
+  private readonly guard: MassGuard;
 
   constructor(
     private readonly settings: CoreSettings,
     private readonly membership: Membership,
-  ) {}
+  ) {
+    this.guard = new MassGuard(settings.massGuard);
+  }
+
+  /** The hosts the mass-failure guard holds now, if any. */
+  get massHold(): MassHold | null {
+    return this.guard.hold;
+  }
 
   restore(decisions: readonly HostDecision[], epoch: number): void {
     for (const d of decisions) this.decisions.set(d.host, { ...d });
@@ -70,7 +75,7 @@ export class Coordinator {
     }
     this.epoch = Math.max(this.epoch, this.membership.maxEpoch()) + 1;
     this.version++;
-    this.recentFailures = [...this.decisions.values()].map((d) => ({ host: d.host, atMs: Math.min(d.sinceMs, now) }));
+    this.guard.takeOver([...this.decisions.values()], now);
     const out: Effect[] = [];
     for (const d of this.decisions.values()) {
       if (d.state === 'fencing') out.push({ type: 'fence', host: d.host, bootId: d.bootId });
@@ -81,7 +86,7 @@ export class Coordinator {
 
   stepDown(): Effect[] {
     this.candidates.clear();
-    this.massHold = null;
+    this.guard.reset();
     const out: Effect[] = [];
     for (const d of this.decisions.values()) {
       if (d.state === 'fencing' || d.state === 'recovering') out.push({ type: 'abandon', host: d.host });
@@ -102,11 +107,15 @@ export class Coordinator {
     for (const v of voters) for (const h of v.verdicts.keys()) hosts.add(h);
     for (const h of this.candidates.keys()) hosts.add(h);
     for (const h of this.clusterSuspect) hosts.add(h);
+    // A held host leaves the hold only when a quorum is seen to hear it: look at each one.
+    for (const h of this.guard.hold?.hosts ?? []) hosts.add(h);
 
     const ready: HostId[] = [];
     const failing: HostId[] = [];
+    const returned = new Set<HostId>();
     for (const host of hosts) {
       const tally = tallyHost(host, voters);
+      if (tally.up >= needed) returned.add(host);
       const d = this.decisions.get(host);
       if (d) {
         this.reviewDecided(d, tally.up >= needed, now, out);
@@ -138,48 +147,24 @@ export class Coordinator {
       }
     }
 
-    if (ready.length === 0 && !this.massHold) return;
-    const windowStart = now - this.settings.massGuard.windowMs;
-    this.recentFailures = this.recentFailures.filter((f) => f.atMs >= windowStart);
-    const watched = watch.count - watch.maintenance.size;
-    const verdict =
-      now < this.massAckUntil
-        ? { hold: false as const }
-        : massVerdict(this.recentFailures.length + failing.length, watched, this.settings.massGuard);
-    if (verdict.hold) {
-      if (!this.massHold) {
-        this.massHold = { sinceMs: now, hosts: failing, limit: verdict.limit };
-        emit(out, { type: 'cluster.mass_failure', at: now, hosts: failing, limit: verdict.limit });
-        out.push({
-          type: 'log',
-          level: 'error',
-          msg: 'mass failure: declaring none of these hosts failed; waiting for the operator (instance-ha ack-mass-failure)',
-          fields: { hosts: failing, limit: verdict.limit },
-        });
-      } else {
-        this.massHold.hosts = failing;
-      }
-      return;
-    }
-    if (this.massHold) {
-      this.massHold = null;
-      emit(out, { type: 'cluster.mass_failure_cleared', at: now, how: 'hosts_returned' });
-    }
-    for (const host of ready) this.declare(host, tallyHost(host, voters).dead, now, out, lastHeardAt(host));
+    const declarable = this.guard.judge(
+      now,
+      {
+        failing,
+        ready,
+        watched: watch.count - watch.maintenance.size,
+        returned: (h) => returned.has(h),
+        inMaintenance: (h) => watch.maintenance.has(h),
+        inProgress: (h) => isIncidentInProgress(this.decisions.get(h)),
+      },
+      out,
+    );
+    for (const host of declarable) this.declare(host, tallyHost(host, voters).dead, now, out, lastHeardAt(host));
   }
 
-  acknowledgeMassFailure(now: number, by: string, out: Effect[]): void {
-    this.massAckUntil = now + this.settings.massGuard.windowMs;
-    if (this.massHold) {
-      out.push({
-        type: 'log',
-        level: 'warn',
-        msg: 'mass failure acknowledged by operator: held hosts will be declared',
-        fields: { by, hosts: this.massHold.hosts },
-      });
-      emit(out, { type: 'cluster.mass_failure_cleared', at: now, how: 'acknowledged' });
-      this.massHold = null;
-    }
+  /** An operator's acknowledgement of a mass-failure hold (see MassGuard.acknowledge). */
+  acknowledgeMassFailure(now: number, by: string, out: Effect[], hosts?: readonly HostId[]): AckResult {
+    return this.guard.acknowledge(now, by, hosts, out);
   }
 
   fenceDone(host: HostId, record: FenceRecord, now: number, acting: boolean, out: Effect[]): void {
@@ -236,6 +221,44 @@ export class Coordinator {
     emit(out, { type: 'host.recovered', at: now, host, bootId: d.bootId, previous: d.state });
   }
 
+  /**
+   * An operator attests that a host whose fence failed is powered off (its BMC died with it): the
+   * host is fenced as if a device had verified it, and recovery proceeds. The record says who.
+   * Only from fence_failed: never over a fence attempt in flight, never for a host not decided failed.
+   */
+  confirmFenced(host: HostId, now: number, by: string, out: Effect[]): void {
+    const d = this.decisions.get(host);
+    if (!d || d.state !== 'fence_failed') {
+      out.push({ type: 'log', level: 'warn', msg: 'fence confirmation refused', fields: { host, by, state: d?.state ?? 'none' } });
+      return;
+    }
+    const record: FenceRecord = { ok: true, durationMs: 0, attempts: [], by: this.settings.self, confirmedBy: by };
+    d.state = 'fenced';
+    d.sinceMs = now;
+    d.fence = record;
+    this.version++;
+    out.push({ type: 'log', level: 'warn', msg: 'operator confirmed the host is powered off: treated as fenced', fields: { host, by } });
+    emit(out, { type: 'host.fenced', at: now, host, record });
+    if (this.settings.recovery.enabled) {
+      d.state = 'recovering';
+      emit(out, { type: 'host.recovery_started', at: now, host });
+      out.push({ type: 'recover', host, record });
+    }
+  }
+
+  /** Removes every trace of a decommissioned host (the caller has refused it while fencing or recovering). */
+  forget(host: HostId): HostDecision | undefined {
+    const d = this.decisions.get(host);
+    if (d) {
+      this.decisions.delete(host);
+      this.version++;
+    }
+    this.candidates.delete(host);
+    this.clusterSuspect.delete(host);
+    this.guard.forget(host);
+    return d;
+  }
+
   private declare(host: HostId, votes: string[], now: number, out: Effect[], lastHeardAt: number | null): void {
     const c = this.candidates.get(host);
     this.candidates.delete(host);
@@ -243,7 +266,7 @@ export class Coordinator {
     const d: HostDecision = { host, state: 'failed', bootId: c?.bootId ?? '', sinceMs: now, fenceAttempts: 0 };
     this.decisions.set(host, d);
     this.version++;
-    this.recentFailures.push({ host, atMs: now });
+    this.guard.declared(host, now);
     emit(out, { type: 'host.failed', at: now, host, bootId: d.bootId, votes, lastHeardAt });
     if (this.settings.fencing.enabled) this.startFence(d, now, out);
   }
@@ -297,6 +320,14 @@ function sameDecisions(held: ReadonlyMap<HostId, HostDecision>, got: readonly Ho
       return false;
   }
   return true;
+}
+
+/**
+ * The incident is still going on: the host is being or was to be fenced, or is fenced and its
+ * instances are still being moved. `recovered` (powered off, instances moved) is over.
+ */
+function isIncidentInProgress(d: HostDecision | undefined): boolean {
+  return d !== undefined && d.state !== 'recovered';
 }
 
 function emit(out: Effect[], event: ClusterEvent): void {

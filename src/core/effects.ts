@@ -28,8 +28,17 @@ export type Input =
   | { type: 'tick'; at: number }
   | { type: 'beacon'; at: number; beat: BeaconBeat }
   | { type: 'peer'; at: number; beat: MonitorBeat }
-  | { type: 'maintenance'; at: number; host: HostId; on: boolean; by: string }
-  | { type: 'ack_mass_failure'; at: number; by: string }
+  /** `force`: the operator means a host no monitor knows yet (pre-registering it); without, an unknown host is refused. */
+  | { type: 'maintenance'; at: number; host: HostId; on: boolean; by: string; force?: boolean }
+  /** Remove a decommissioned host from every monitor's state; refused while it is being fenced or recovered. */
+  | { type: 'forget'; at: number; host: HostId; by: string }
+  /** An operator attests that a host whose fence failed is powered off; recovery proceeds as after a verified fence. */
+  | { type: 'confirm_fenced'; at: number; host: HostId; by: string }
+  /**
+   * Release a mass-failure hold: the held hosts the operator saw (`hosts`; all held when absent). With
+   * nothing held it is refused and changes nothing.
+   */
+  | { type: 'ack_mass_failure'; at: number; by: string; hosts?: HostId[] }
   | { type: 'fence_done'; at: number; host: HostId; record: FenceRecord }
   | { type: 'recovery_done'; at: number; host: HostId; summary: RecoverySummary }
   /** Operator returned a fenced host to service: forget the decision, watch it again. */

@@ -19,11 +19,24 @@ export type ClusterEvent =
   | { type: 'instance.evacuate_error'; at: number; host: HostId; server: ServerRef; reason: string; attempt: number; final: boolean }
   | { type: 'instance.not_recovered'; at: number; host: HostId; server: ServerRef; reason: string; fence: FenceRecord | null }
   | { type: 'host.maintenance'; at: number; host: HostId; on: boolean; by: string }
+  /** An operator removed a decommissioned host from the monitors' state (`instance-ha forget`). */
+  | { type: 'host.forgotten'; at: number; host: HostId; by: string; previous: HostClusterState | null }
   | { type: 'cluster.quorum_lost'; at: number; votes: number; needed: number; members: MonitorId[] }
   | { type: 'cluster.quorum_regained'; at: number; votes: number; needed: number; members: MonitorId[] }
   | { type: 'cluster.coordinator_changed'; at: number; coordinator: MonitorId | null; previous: MonitorId | null }
   | { type: 'cluster.mass_failure'; at: number; hosts: HostId[]; limit: string }
-  | { type: 'cluster.mass_failure_cleared'; at: number; how: 'acknowledged' | 'hosts_returned' };
+  /**
+   * A mass-failure hold ended, or part of it: `acknowledged` (an operator, `by`, released `hosts`),
+   * `hosts_returned` (every held host was heard again; `hosts` those that came back) or `maintenance`
+   * (the last held hosts were put in maintenance or forgotten). Never by time alone.
+   */
+  | {
+      type: 'cluster.mass_failure_cleared';
+      at: number;
+      how: 'acknowledged' | 'hosts_returned' | 'maintenance';
+      hosts: HostId[];
+      by?: string;
+    };
 
 export type ClusterEventType = ClusterEvent['type'];
 
@@ -59,6 +72,11 @@ export interface FenceRecord {
   error?: string;
   /** Monitor that ran the fence, so two coordinators racing is visible in the record. */
   by: MonitorId;
+  /**
+   * Set when no device verified the power-off and an operator attested it instead
+   * (`instance-ha confirm-fenced`): who. The record's event carries when.
+   */
+  confirmedBy?: string;
 }
 
 /** A server as the notifications describe it (no secrets, no addresses). */

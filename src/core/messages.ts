@@ -67,6 +67,17 @@ export interface MonitorBeat {
    * whoever acts as coordinator. Absent from older monitors' beats.
    */
   clears?: ClearRequest[];
+  /**
+   * Operator requests to forget a decommissioned host (`instance-ha forget` on any monitor), carried
+   * so that every monitor forgets it. Optional like `clears`; absent from older monitors' beats.
+   */
+  forgets?: ForgetRequest[];
+}
+
+export interface ForgetRequest {
+  host: HostId;
+  atMs: number;
+  by: string;
 }
 
 export interface ClearRequest {

@@ -3,7 +3,9 @@ import { judge, newTrack, recordHeartbeat, type HostTrack, type LocalVerdict } f
 import type { ClusterEvent, HostId, MonitorId } from './events.js';
 import type { Effect, Input, PersistedState } from './effects.js';
 import { Membership } from './membership.js';
-import type { BeaconBeat, ClearRequest, HostVerdict, MaintenanceMark, MonitorBeat } from './messages.js';
+import type { BeaconBeat, ClearRequest, ForgetRequest, HostVerdict, MaintenanceMark, MonitorBeat } from './messages.js';
+import { Forgotten } from './forgotten.js';
+import { operatorRefusal, type OperatorInput } from './operator-refusal.js';
 import { monitorDetector, type CoreSettings } from './settings.js';
 import type { DetectorSettings } from './detector.js';
 import { Coordinator } from './coordinator.js';
@@ -41,6 +43,9 @@ export class MonitorCore {
   private persistedHosts: number;
   private persistedRest: string;
   private maintenanceVersion = 0;
+  /** Hosts an operator made the monitors forget, kept for a while as tombstones (see forgotten.ts). */
+  private readonly forgotten = new Forgotten();
+  private forgetCount = 0;
 
   constructor(
     readonly settings: CoreSettings,
@@ -81,11 +86,23 @@ export class MonitorCore {
         this.onPeer(input.beat, input.at);
         break;
       case 'maintenance':
+        if (this.refused(input)) break;
+        // Registering a host on purpose brings back one that was forgotten.
+        this.forgotten.returned(input.host);
         this.setMaintenance({ host: input.host, on: input.on, atMs: input.at, by: input.by }, input.at, true);
         this.viewDirty = true;
         break;
+      case 'forget':
+        if (this.refused(input)) break;
+        this.forgetHost({ host: input.host, atMs: input.at, by: input.by }, input.at);
+        break;
+      case 'confirm_fenced':
+        if (this.refused(input)) break;
+        this.coordinator.confirmFenced(input.host, input.at, input.by, this.out);
+        this.viewDirty = true;
+        break;
       case 'ack_mass_failure':
-        this.coordinator.acknowledgeMassFailure(input.at, input.by, this.out);
+        this.coordinator.acknowledgeMassFailure(input.at, input.by, this.out, input.hosts);
         break;
       case 'fence_done':
         this.coordinator.fenceDone(input.host, input.record, input.at, this.acting(input.at), this.out);
@@ -137,7 +154,53 @@ export class MonitorCore {
   }
 
   private durableFingerprint(): string {
-    return `${this.coordinator.epoch}:${this.coordinator.version}:${this.maintenanceVersion}`;
+    return `${this.coordinator.epoch}:${this.coordinator.version}:${this.maintenanceVersion}:${this.forgetCount}`;
+  }
+
+  /**
+   * Why this monitor would refuse an operator command now, or null (operator-refusal.ts). The control
+   * channel asks first to answer the operator; step() asks again, so a refused command never acts.
+   */
+  refusal(input: OperatorInput): string | null {
+    const now = input.at;
+    const acting = this.acting(now);
+    return operatorRefusal(input, {
+      self: this.settings.self,
+      acting,
+      coordinator: this.membership.coordinator(now, acting),
+      knows: (h) => this.tracks.has(h) || this.maintenance.has(h) || this.coordinator.decision(h) !== undefined,
+      decision: (h) => this.coordinator.decision(h),
+      heardAgoMs: (h) => {
+        const t = this.tracks.get(h);
+        return t && t.verdict === 'up' ? now - t.lastHeardAt : null;
+      },
+      massHold: this.coordinator.massHold,
+    });
+  }
+
+  private refused(input: OperatorInput): boolean {
+    const why = this.refusal(input);
+    if (why === null) return false;
+    this.log('warn', 'operator command refused', { command: input.type, ...('host' in input ? { host: input.host } : {}), reason: why });
+    return true;
+  }
+
+  /** Forgets a decommissioned host here, and carries the forget to the peers so every monitor does. */
+  private forgetHost(req: ForgetRequest, now: number): void {
+    this.forgotten.add(req, now);
+    this.forgetCount++;
+    const mark = this.maintenance.get(req.host);
+    const track = this.tracks.get(req.host);
+    const d = this.coordinator.forget(req.host);
+    const previous = d?.state ?? (mark?.on ? 'maintenance' : track ? (track.verdict === 'up' ? 'up' : 'suspect') : null);
+    this.tracks.delete(req.host);
+    this.nonUp = this.nonUp.filter((t) => t.host !== req.host);
+    this.linkWarned.delete(req.host);
+    this.pendingClears.delete(req.host);
+    if (this.maintenance.delete(req.host)) this.maintenanceVersion++;
+    this.viewDirty = true;
+    this.log('info', 'host forgotten: a decommissioned host leaves the watch', { host: req.host, by: req.by, previous });
+    this.emit({ type: 'host.forgotten', at: now, host: req.host, by: req.by, previous });
   }
 
   /** A monitor that just stalled does not act on views it has not refreshed since. */
@@ -168,6 +231,10 @@ export class MonitorCore {
   }
 
   private onBeacon(beat: BeaconBeat, now: number): void {
+    if (this.forgotten.has(beat.host)) {
+      this.forgotten.returned(beat.host);
+      this.log('warn', 'a forgotten host sends heartbeats again: watched as a new host', { host: beat.host, bootId: beat.bootId });
+    }
     const t = this.track(beat.host, now);
     const outcome = recordHeartbeat(t, beat, now, this.detector);
     if (outcome === 'stale') return;
@@ -184,9 +251,16 @@ export class MonitorCore {
     // look when they change, not 40 times a second.
     const viewChanged = beat.verdicts !== this.membership.peers.get(beat.from)?.beat.verdicts;
     if (!this.membership.receive(beat, now)) return;
-    for (const m of beat.maintenance) this.setMaintenance(m, now, false);
+    for (const m of beat.maintenance) {
+      // A peer that has not heard of a forget yet must not bring the host back with its old mark.
+      if (this.forgotten.supersedes(m.host, m.atMs)) this.forgotten.stillMentioned(m.host, now);
+      else this.setMaintenance(m, now, false);
+    }
     // A host a peer watches is one this monitor should watch too; never heard means silent since now.
-    if (viewChanged) for (const v of beat.verdicts) this.track(v.host, now);
+    for (const v of beat.verdicts) {
+      if (this.forgotten.has(v.host)) this.forgotten.stillMentioned(v.host, now);
+      else this.track(v.host, now);
+    }
     // Between ticks, only a monitor that has already taken over (caught up with its peers' newest
     // decisions, raised the epoch) acts on what a peer says; one that has just become coordinator
     // waits for its next tick, where it takes over first.
@@ -202,8 +276,21 @@ export class MonitorCore {
         }
       }
     }
+    // After adopting: the coordinator's own forget comes with decisions that no longer hold the host.
+    for (const f of beat.forgets ?? []) this.peerForget(f, now);
     // A peer's new dead verdict may complete a quorum: decide now rather than at the next tick.
     if (viewChanged && beat.verdicts.length > 0 && tookOver) this.decide(now);
+  }
+
+  /** A forget asked of a peer: applied here too, unless the host is being fenced or recovered by now. */
+  private peerForget(f: ForgetRequest, now: number): void {
+    if (this.forgotten.knows(f)) return;
+    const state = this.coordinator.decision(f.host)?.state;
+    if (state === 'fencing' || state === 'recovering') {
+      this.log('warn', 'forget from a peer not applied: the host is being fenced or recovered', { host: f.host, by: f.by, state });
+      return;
+    }
+    this.forgetHost(f, now);
   }
 
   private decide(now: number): void {
@@ -328,7 +415,11 @@ export class MonitorCore {
     const selfVerdicts = new Map(this.verdicts(now).map((v) => [v.host, v]));
     const self: VoterView = { id: this.settings.self, paused: this.paused(now), verdicts: selfVerdicts, knows: (h) => this.tracks.has(h) };
     const peers = this.membership.livePeers(now).map((p): VoterView => {
-      const verdicts = verdictsByHost(p.beat.verdicts);
+      // What a peer still says about a host forgotten here is not a vote on it.
+      const mentionsForgotten = p.beat.verdicts.some((v) => this.forgotten.has(v.host));
+      const verdicts = mentionsForgotten
+        ? new Map(p.beat.verdicts.filter((v) => !this.forgotten.has(v.host)).map((v) => [v.host, v]))
+        : verdictsByHost(p.beat.verdicts);
       // A peer that lists a host watches it; one that lists none of ours watches what we do (same config).
       return { id: p.id, paused: p.beat.paused, verdicts, knows: (h) => this.tracks.has(h) };
     });
@@ -362,6 +453,7 @@ export class MonitorCore {
       if (!this.coordinator.decision(host) || now - c.atMs > 60_000) this.pendingClears.delete(host);
     }
     this.lastBroadcastAt = now;
+    const forgets = this.forgotten.toCarry(now);
     const beat: MonitorBeat = {
       from: this.settings.self,
       bootId: this.bootId,
@@ -376,6 +468,7 @@ export class MonitorCore {
       decisions: this.coordinator.decisionList(),
       maintenance: [...this.maintenance.values()],
       ...(this.pendingClears.size > 0 ? { clears: [...this.pendingClears.values()] } : {}),
+      ...(forgets.length > 0 ? { forgets } : {}),
     };
     this.out.push({ type: 'broadcast', beat });
   }

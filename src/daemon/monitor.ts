@@ -4,6 +4,7 @@ import { formatHostPort } from '../config/address.js';
 import type { Effect, Input } from '../core/effects.js';
 import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';
 import { MonitorCore } from '../core/monitor-core.js';
+import type { OperatorInput } from '../core/operator-refusal.js';
 import type { Fencer, Recoverer, Unfencer } from '../core/ports.js';
 import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
@@ -13,6 +14,7 @@ import { seal } from '../wire/codec.js';
 import { ViewPager } from '../wire/view-pager.js';
 import type { Datagram, DatagramTransport } from '../wire/transport.js';
 import type { Clock } from './clock.js';
+import { ClockOffsets, type ClockOffset } from './clock-offsets.js';
 import type { EventBus } from './event-bus.js';
 import type { StateStore } from './state-store.js';
 import { buildSnapshot } from './status.js';
@@ -56,6 +58,7 @@ type Alarm = StatusSnapshot['alarms'][number];
 export class MonitorDaemon {
   readonly core: MonitorCore;
   private readonly admission: Admission;
+  private readonly clockOffsets = new ClockOffsets();
   private readonly settings: MonitorSettings;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -144,8 +147,18 @@ export class MonitorDaemon {
   }
 
   /** Operator commands from the control channel. */
-  command(input: Extract<Input, { type: 'maintenance' | 'ack_mass_failure' | 'clear' }>): void {
+  command(input: Extract<Input, { type: 'maintenance' | 'ack_mass_failure' | 'clear' | 'forget' | 'confirm_fenced' }>): void {
     this.step(input);
+  }
+
+  /** Why the core would refuse an operator command now (null: it goes ahead), for the control channel's answer. */
+  refusal(input: OperatorInput): string | null {
+    return this.core.refusal(input);
+  }
+
+  /** The host is listed under `hosts:` in this monitor's config (so a restart watches it again). */
+  configuresHost(host: HostId): boolean {
+    return this.settings.hosts.includes(host);
   }
 
   nowMs(): number {
@@ -159,6 +172,11 @@ export class MonitorDaemon {
 
   acting(): boolean {
     return this.core.acting(this.clock.now());
+  }
+
+  /** The sender whose clock is furthest from ours (metrics: an early warning before max_clock_skew). */
+  clockOffset(): ClockOffset | null {
+    return this.clockOffsets.worst(this.clock.wallNow());
   }
 
   snapshot(): StatusSnapshot {
@@ -225,10 +243,14 @@ export class MonitorDaemon {
 
   private onDatagram(d: Datagram): void {
     try {
-      const a = this.admission.admit(d.buf, d.receivedAt, this.clock.wallNow());
+      const wallNow = this.clock.wallNow();
+      const a = this.admission.admit(d.buf, d.receivedAt, wallNow);
       if (!a.ok) return this.drop(a.reason, d);
       this.accepted++;
-      if (a.input) this.step(a.input);
+      if (!a.input) return; // a view page, or a header whose view is still on its way
+      const sender = a.input.type === 'beacon' ? a.input.beat.host : a.input.beat.from;
+      this.clockOffsets.observe(sender, wallNow - a.input.beat.sentAtMs, wallNow);
+      this.step(a.input);
     } catch (err) {
       this.contain('receive', err);
     }

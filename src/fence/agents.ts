@@ -3,8 +3,9 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built-in in-process IPMI device (no subprocess): see native-ipmi-device.ts. */
+/** The built-in in-process agents (no subprocess): see native-agents.ts. */
 export const NATIVE_IPMI = 'native-ipmi';
+export const NATIVE_REDFISH = 'native-redfish';
 
 /** agents/ of this package, found by walking up (works from src/ under vitest and from dist/src/). */
 export function projectAgentsDir(): string | undefined {

@@ -15,15 +15,15 @@
  */
 import { isIP } from 'node:net';
 import type { ObjectReader } from '../config/reader.js';
-import { fenceIpmi } from '../fence-agent/ipmi-agent.js';
 import { validate } from '../fence-agent/options.js';
-import { NATIVE_IPMI, resolveAgent } from './agents.js';
+import { resolveAgent } from './agents.js';
+import { NATIVE_AGENTS } from './native-agents.js';
 
 export interface FenceDeviceConfig {
   name: string;
-  /** `native-ipmi`, an agent name (fence_ipmilan) or an absolute path. */
+  /** `native-ipmi`, `native-redfish`, an agent name (fence_ipmilan) or an absolute path. */
   agent: string;
-  /** Resolved executable; undefined for native-ipmi. */
+  /** Resolved executable; undefined for the native agents. */
   agentPath?: string;
   /** Agent options as stdin names, secrets excluded. */
   options: Record<string, string>;
@@ -138,14 +138,15 @@ function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): F
     timeoutMs: dr.durationMs('timeout', { default: defaultTimeoutMs, min: 100 }),
     verify: dr.boolean('verify', true),
   };
-  if (agent === NATIVE_IPMI) {
+  const native = NATIVE_AGENTS.get(agent);
+  if (native) {
+    const def = native.definition;
     const parsed = new Map(Object.entries(options));
     if (password !== undefined) parsed.set('password', password);
     parsed.set('action', 'off');
-    const unknown = Object.keys(options).filter((k) => !fenceIpmi.options.some((o) => o.name === k || o.aliases?.includes(k)));
-    for (const k of unknown) dr.problem(`options.${k}`, `is not an option of ${NATIVE_IPMI} (see fence_ipmi -o metadata)`);
-    for (const p of [...validate(parsed, fenceIpmi.options), ...(fenceIpmi.check?.(parsed) ?? [])])
-      dr.problem('options', p.replace(/^Failed: /, ''));
+    const unknown = Object.keys(options).filter((k) => !def.options.some((o) => o.name === k || o.aliases?.includes(k)));
+    for (const k of unknown) dr.problem(`options.${k}`, `is not an option of ${native.name} (see ${native.executable} -o metadata)`);
+    for (const p of [...validate(parsed, def.options), ...(def.check?.(parsed) ?? [])]) dr.problem('options', p.replace(/^Failed: /, ''));
   } else if (agent) {
     dev.agentPath = resolveAgent(agent);
     if (!dev.agentPath) dr.problem('agent', `'${agent}' not found (looked in agents/, PATH, /usr/sbin, /sbin; or give an absolute path)`);

@@ -1,14 +1,13 @@
 /**
  * A fence device as the fencer sees it: run one action, get a typed result. Two kinds: any
- * ClusterLabs agent run as a subprocess, and the in-process IPMI client (`native-ipmi`), which
- * spares the monitor a process start per fence.
+ * ClusterLabs agent run as a subprocess, and the in-process agents (`native-ipmi`,
+ * `native-redfish`), which spare the monitor a process start per fence.
  */
 import { runPowerAction, type PowerState } from '../fence-agent/power-loop.js';
-import { fenceIpmi, withIpmiPowerDevice } from '../fence-agent/ipmi-agent.js';
 import { secondsMs, validate } from '../fence-agent/options.js';
 import type { Logger } from '../log.js';
-import { NATIVE_IPMI } from './agents.js';
 import type { FenceDeviceConfig } from './config.js';
+import { NATIVE_AGENTS, type NativeAgent } from './native-agents.js';
 import { excerpt } from './redact.js';
 import { runAgentProcess } from './runner.js';
 
@@ -74,22 +73,24 @@ export class AgentDevice implements FenceDevice {
   }
 }
 
-/** `agent: native-ipmi`: the fence_ipmi logic in-process, one RMCP+ session per action. */
-export class NativeIpmiDevice implements FenceDevice {
+/** `agent: native-ipmi` / `native-redfish`: an agent's logic in-process, one connection per action. */
+export class NativeDevice implements FenceDevice {
   readonly name: string;
-  readonly agent = NATIVE_IPMI;
+  readonly agent: string;
   readonly verify: boolean;
   private readonly opts: Map<string, string>;
 
   constructor(
     private readonly cfg: FenceDeviceConfig,
+    private readonly native: NativeAgent,
     private readonly log: Logger,
   ) {
     this.name = cfg.name;
+    this.agent = native.name;
     this.verify = cfg.verify;
     this.opts = new Map(Object.entries(cfg.options));
     if (cfg.password !== undefined) this.opts.set('password', cfg.password);
-    validate(this.opts, fenceIpmi.options); // applies the defaults (ipport 623, cipher 3, ...)
+    validate(this.opts, native.definition.options); // applies the defaults (ipport, cipher, ...)
   }
 
   async run(action: DeviceAction, signal: AbortSignal): Promise<DeviceResult> {
@@ -98,7 +99,7 @@ export class NativeIpmiDevice implements FenceDevice {
     const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
     const both = AbortSignal.any([signal, timeout]);
     try {
-      const r = await withIpmiPowerDevice(this.opts, this.log, both, (dev) =>
+      const r = await this.native.withDevice(this.opts, this.log, both, (dev) =>
         runPowerAction(
           dev,
           action,
@@ -133,5 +134,6 @@ export class NativeIpmiDevice implements FenceDevice {
 }
 
 export function createDevice(cfg: FenceDeviceConfig, log: Logger): FenceDevice {
-  return cfg.agent === NATIVE_IPMI ? new NativeIpmiDevice(cfg, log) : new AgentDevice(cfg, log);
+  const native = NATIVE_AGENTS.get(cfg.agent);
+  return native ? new NativeDevice(cfg, native, log) : new AgentDevice(cfg, log);
 }

@@ -124,6 +124,10 @@ export class TopologyFencer implements Fencer {
           const off = await run('off');
           if (!d.verify) {
             if (off.ok) return;
+            // An off refused because the host is already off (BMCs answer 400/409, agents exit 1) is
+            // a fence once the device's own status reads OFF: that is a verification, not a guess.
+            const st = await run('status');
+            if (st.ok && st.power === 'off') return;
             throw new DeviceFailed(`off failed (exit ${off.exitCode}): ${off.detail ?? ''}`.trim());
           }
           const st = await run('status');

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ClusterEvent, FenceRecord } from '../core/events.js';
 import type { EventSink } from '../core/ports.js';
 import type { StatusSnapshot } from '../core/status-snapshot.js';
+import { VERSION } from '../version.js';
 
 /** What a notifier may expose (the notifications edge plugs in here when it exists). */
 export interface NotifierStatus {
@@ -13,12 +14,46 @@ export interface NotifierStatus {
   connected: boolean;
 }
 
+/** The sender whose clock is furthest from this monitor's: its name and our clock minus its send time. */
+export interface ClockOffsetReading {
+  sender: string;
+  offsetMs: number;
+}
+
 export interface MetricsOptions {
   snapshot: () => StatusSnapshot;
   notifier?: () => NotifierStatus | null;
+  /** The sender whose clock is furthest from this monitor's (daemon/clock-offsets.ts), or null. */
+  clockOffset?: () => ClockOffsetReading | null;
   /** Node process metrics (CPU, memory, event-loop lag, GC); off in unit tests for speed. */
   processMetrics?: boolean;
 }
+
+/** Alarm kinds the status can raise (src/daemon/status.ts, daemon/monitor.ts, cli/notify-wiring.ts): shown at 0 when clear. */
+const ALARM_KINDS = [
+  'no_quorum',
+  'local_pause',
+  'mass_failure',
+  'fence_failed',
+  'state_write_failed',
+  'loop_error',
+  'event_sink_failed',
+  'view_truncated',
+  'broker_unreachable',
+  'outbox_backlog',
+  'outbox_full',
+] as const;
+
+/** Event types the alert rules and the dashboard count: present (at 0) before the first one. */
+const PRESET_EVENT_TYPES = [
+  'host.failed',
+  'host.fenced',
+  'host.fence_failed',
+  'cluster.coordinator_changed',
+  'cluster.quorum_lost',
+] as const;
+
+const EVACUATION_OUTCOMES = ['success', 'error', 'retrying', 'not_recovered'] as const;
 
 const HOST_STATES = ['up', 'suspect', 'failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered', 'maintenance'] as const;
 
@@ -112,33 +147,100 @@ export class MonitorMetrics implements EventSink {
       for (const m of s.cluster.members) g.set({ monitor: m.id }, m.live ? 1 : 0);
     });
     gauge('instance_ha_alarms', 'Active alarms by kind', ['kind'], (g, s) => {
+      for (const kind of ALARM_KINDS) g.set({ kind }, 0);
       for (const a of s.alarms) g.inc({ kind: a.kind });
     });
-    gauge('instance_ha_datagrams', 'Datagrams since start: received, accepted, and dropped by reason', ['kind'], (g, s) => {
-      g.set({ kind: 'received' }, s.counters.received);
-      g.set({ kind: 'accepted' }, s.counters.accepted);
-      for (const [reason, n] of Object.entries(s.counters.dropped)) g.set({ kind: `dropped_${reason}` }, n);
+    // Counts since start are counters (`_total`), set from the snapshot at scrape time: rate() and
+    // increase() then work, and a restart shows as a counter reset, as Prometheus expects.
+    const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter, s: StatusSnapshot) => void): void => {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: r,
+        collect() {
+          this.reset();
+          fill(this, snap());
+        },
+      });
+    };
+    counter('instance_ha_datagrams_received_total', 'Datagrams received since start', [], (c, s) => c.inc(s.counters.received));
+    counter('instance_ha_datagrams_accepted_total', 'Datagrams accepted (authenticated, fresh) since start', [], (c, s) =>
+      c.inc(s.counters.accepted),
+    );
+    counter('instance_ha_datagrams_dropped_total', 'Datagrams refused since start, by reason', ['reason'], (c, s) => {
+      for (const [reason, n] of Object.entries(s.counters.dropped)) c.inc({ reason }, n);
     });
+    counter('instance_ha_datagrams_sent_total', 'Datagrams sent since start', [], (c, s) => c.inc(s.counters.sent));
+    counter('instance_ha_datagram_send_errors_total', 'Datagram sends that failed since start', [], (c, s) => c.inc(s.counters.sendErrors));
+    new Gauge({
+      name: 'instance_ha_build_info',
+      help: 'Always 1; the labels say which instance-ha and Node.js this monitor runs',
+      labelNames: ['version', 'nodejs'],
+      registers: r,
+    }).set({ version: VERSION, nodejs: process.versions.node }, 1);
     gauge('instance_ha_largest_monitor_datagram_bytes', 'Largest monitor-to-monitor datagram sent since start (bound: 1400)', [], (g, s) =>
       g.set(s.counters.largestMonitorDatagramBytes ?? 0),
     );
     if (o.notifier) {
       const notifier = o.notifier;
-      gauge(
-        'instance_ha_notifications',
-        'Notifier: published, confirmed (counts since start), outbox depth and capacity, connected (0/1)',
-        ['kind'],
-        (g) => {
+      // One notifier status per scrape, shared by its five series; none while there is no notifier.
+      const fromNotifier = (fill: (m: Counter | Gauge, n: NotifierStatus) => void) =>
+        function (this: Counter | Gauge) {
+          this.reset();
           const n = notifier();
-          if (!n) return;
-          g.set({ kind: 'published' }, n.published);
-          g.set({ kind: 'confirmed' }, n.confirmed);
-          g.set({ kind: 'outbox_depth' }, n.outboxDepth);
-          if (n.outboxCapacity !== undefined) g.set({ kind: 'outbox_capacity' }, n.outboxCapacity);
-          g.set({ kind: 'connected' }, n.connected ? 1 : 0);
-        },
-      );
+          if (n) fill(this, n);
+        };
+      new Counter({
+        name: 'instance_ha_notifications_published_total',
+        help: 'Notifications handed to the outbox since start',
+        registers: r,
+        collect: fromNotifier((m, n) => (m as Counter).inc(n.published)),
+      });
+      new Counter({
+        name: 'instance_ha_notifications_confirmed_total',
+        help: 'Notifications the broker confirmed since start',
+        registers: r,
+        collect: fromNotifier((m, n) => (m as Counter).inc(n.confirmed)),
+      });
+      new Gauge({
+        name: 'instance_ha_notification_outbox_depth',
+        help: 'Notifications waiting in the outbox for a broker confirm',
+        registers: r,
+        collect: fromNotifier((m, n) => (m as Gauge).set(n.outboxDepth)),
+      });
+      new Gauge({
+        name: 'instance_ha_notification_outbox_capacity',
+        help: 'How many notifications the outbox holds at most',
+        registers: r,
+        collect: fromNotifier((m, n) => {
+          if (n.outboxCapacity !== undefined) (m as Gauge).set(n.outboxCapacity);
+        }),
+      });
+      new Gauge({
+        name: 'instance_ha_notification_broker_connected',
+        help: '1 while the notification broker connection is up',
+        registers: r,
+        collect: fromNotifier((m, n) => (m as Gauge).set(n.connected ? 1 : 0)),
+      });
     }
+    if (o.clockOffset) {
+      const clockOffset = o.clockOffset;
+      new Gauge({
+        name: 'instance_ha_clock_offset_max_seconds',
+        help: "This monitor's clock minus the send time of the sender furthest off, among those heard in the last minute",
+        labelNames: ['sender'],
+        registers: r,
+        collect() {
+          this.reset();
+          const w = clockOffset();
+          if (w) this.set({ sender: w.sender }, w.offsetMs / 1000);
+        },
+      });
+    }
+    // Series the alert rules and the dashboard query exist from the first scrape, at 0.
+    for (const type of PRESET_EVENT_TYPES) this.events.inc({ type }, 0);
+    for (const outcome of EVACUATION_OUTCOMES) this.evacuations.inc({ outcome }, 0);
   }
 
   publish(e: ClusterEvent): void {

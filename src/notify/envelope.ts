@@ -147,9 +147,15 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
     case 'cluster.mass_failure':
       return m('cluster.mass_failure', 'CRITICAL', 'ClusterMassFailurePayload', { at: iso(e.at), hosts: e.hosts, limit: e.limit });
     case 'cluster.mass_failure_cleared':
-      return m('cluster.mass_failure.cleared', 'INFO', 'ClusterMassFailurePayload', { at: iso(e.at), how: e.how });
+      return m('cluster.mass_failure.cleared', 'INFO', 'ClusterMassFailurePayload', {
+        at: iso(e.at),
+        how: e.how,
+        hosts: e.hosts,
+        ...(e.by !== undefined ? { by: e.by } : {}),
+      });
     case 'host.suspect':
     case 'host.fencing':
+    case 'host.forgotten':
     case 'cluster.coordinator_changed':
       return null;
     default:
@@ -259,6 +265,8 @@ function fence(r: FenceRecord): JsonValue {
     duration_ms: r.durationMs,
     error: r.error ?? null,
     by: r.by,
+    // Absent unless an operator attested the power-off (instance-ha confirm-fenced).
+    ...(r.confirmedBy !== undefined ? { confirmed_by: r.confirmedBy } : {}),
     attempts: r.attempts.map((a) => ({
       level: a.level,
       device: a.device,

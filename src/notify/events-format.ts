@@ -53,7 +53,7 @@ function outcome(type: string, d: Record<string, unknown>): string {
     case 'cluster.mass_failure':
       return `mass failure, recovery held: ${list(d.hosts)} (limit ${str(d.limit)})`;
     case 'cluster.mass_failure.cleared':
-      return `mass failure cleared (${str(d.how)})`;
+      return `mass failure cleared (${str(d.how)}${Array.isArray(d.hosts) && d.hosts.length > 0 ? `: ${list(d.hosts)}` : ''})`;
     default:
       return '-';
   }

@@ -3,7 +3,7 @@ import type { OpsConfig } from '../config/ops-config.js';
 import type { EventSink } from '../core/ports.js';
 import type { StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
-import { MonitorMetrics, type NotifierStatus } from '../metrics/metrics.js';
+import { MonitorMetrics, type ClockOffsetReading, type NotifierStatus } from '../metrics/metrics.js';
 import { MetricsServer } from '../metrics/server.js';
 import { EventJournal } from '../status-api/event-journal.js';
 import { StatusApiServer } from '../status-api/server.js';
@@ -28,6 +28,7 @@ export interface MonitorOps {
   start(
     snapshot: () => StatusSnapshot,
     notifier?: () => NotifierStatus | null,
+    clockOffset?: () => ClockOffsetReading | null,
   ): Promise<{ statusApi: string | null; metrics: string | null }>;
   stop(): void;
 }
@@ -48,20 +49,24 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
   });
   let snapshotFn: (() => StatusSnapshot) | null = null;
   let notifierFn: (() => NotifierStatus | null) | null = null;
+  let clockOffsetFn: (() => ClockOffsetReading | null) | null = null;
   const snapshot = (): StatusSnapshot => {
     if (!snapshotFn) throw new Error('monitor not started');
     return snapshotFn();
   };
-  const metrics = cfg.ops.metrics.enabled ? new MonitorMetrics({ snapshot, notifier: () => notifierFn?.() ?? null }) : null;
+  const metrics = cfg.ops.metrics.enabled
+    ? new MonitorMetrics({ snapshot, notifier: () => notifierFn?.() ?? null, clockOffset: () => clockOffsetFn?.() ?? null })
+    : null;
   let api: StatusApiServer | null = null;
   let metricsServer: MetricsServer | null = null;
   return {
     journal,
     metrics,
     sinks: [{ name: 'history', sink: journal }, ...(metrics ? [{ name: 'metrics', sink: metrics }] : [])],
-    async start(snap, notifier) {
+    async start(snap, notifier, clockOffset) {
       snapshotFn = snap;
       notifierFn = notifier ?? null;
+      clockOffsetFn = clockOffset ?? null;
       const bound = { statusApi: null as string | null, metrics: null as string | null };
       if (cfg.ops.statusApi.enabled) {
         api = new StatusApiServer({

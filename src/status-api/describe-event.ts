@@ -30,6 +30,7 @@ function summarise(key: string, v: unknown): string {
         agent ?? '',
         typeof o.durationMs === 'number' ? `${Math.round(o.durationMs)}ms` : '',
         typeof o.error === 'string' ? `(${o.error})` : '',
+        typeof o.confirmedBy === 'string' ? `confirmed by operator ${o.confirmedBy}` : '',
       ]
         .filter(Boolean)
         .join('/');

@@ -145,7 +145,8 @@ function isMonitorBeat(v: unknown): v is MonitorBeat {
     arr(b.verdicts, (e) => str(e.host) && (e.level === 'suspect' || e.level === 'dead') && str(e.bootId)) &&
     arr(b.decisions, (e) => str(e.host) && str(e.state) && str(e.bootId) && num(e.sinceMs) && num(e.fenceAttempts)) &&
     arr(b.maintenance, (e) => str(e.host) && typeof e.on === 'boolean' && num(e.atMs) && str(e.by)) &&
-    (b.clears === undefined || arr(b.clears, (e) => str(e.host) && num(e.atMs) && str(e.by)))
+    (b.clears === undefined || arr(b.clears, (e) => str(e.host) && num(e.atMs) && str(e.by))) &&
+    (b.forgets === undefined || arr(b.forgets, (e) => str(e.host) && num(e.atMs) && str(e.by)))
   );
 }
 

@@ -1,5 +1,5 @@
 import type { FenceRecord } from '../core/events.js';
-import type { ClearRequest, HostDecision, HostVerdict, MaintenanceMark } from '../core/messages.js';
+import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, MaintenanceMark } from '../core/messages.js';
 
 /**
  * The monitor-to-monitor protocol, version 2.0: bodies of two sealed datagram kinds (codec.ts seals
@@ -36,6 +36,7 @@ const ENTRY_VERDICT = 1;
 const ENTRY_DECISION = 2;
 const ENTRY_MAINTENANCE = 3;
 const ENTRY_CLEAR = 4;
+const ENTRY_FORGET = 5;
 const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered'];
 /** A boot id of 32 hex characters travels as its 16 bytes, flagged by this length byte. */
 const HEX16 = 0xff;
@@ -46,6 +47,8 @@ export interface PeerView {
   decisions: HostDecision[];
   maintenance: MaintenanceMark[];
   clears: ClearRequest[];
+  /** At most FORGETS_PER_BEAT (8) forget requests travelling to the other monitors. */
+  forgets: ForgetRequest[];
 }
 
 export interface ViewSummary {
@@ -80,7 +83,7 @@ export interface ViewPage {
 }
 
 export function emptyView(): PeerView {
-  return { verdicts: [], decisions: [], maintenance: [], clears: [] };
+  return { verdicts: [], decisions: [], maintenance: [], clears: [], forgets: [] };
 }
 
 // ---------------------------------------------------------------- writing
@@ -153,6 +156,12 @@ export function encodeMaintenance(m: MaintenanceMark): Buffer | null {
 export function encodeClear(c: ClearRequest): Buffer | null {
   if (!hostOk(c.host)) return null;
   return entry(ENTRY_CLEAR, Buffer.concat([f64(c.atMs), str8(c.host), str8(c.by)]));
+}
+
+/** Same layout as a clear, its own kind (added in 2.0 with `instance-ha forget`). */
+export function encodeForget(f: ForgetRequest): Buffer | null {
+  if (!hostOk(f.host)) return null;
+  return entry(ENTRY_FORGET, Buffer.concat([f64(f.atMs), str8(f.host), str8(f.by)]));
 }
 
 /**
@@ -336,6 +345,11 @@ export function decodePageBody(body: Buffer): ViewPage | null {
       case ENTRY_CLEAR: {
         const atMs = e.f64();
         view.clears.push({ atMs, host: e.str8(), by: e.str8() });
+        break;
+      }
+      case ENTRY_FORGET: {
+        const atMs = e.f64();
+        view.forgets.push({ atMs, host: e.str8(), by: e.str8() });
         break;
       }
       default:

@@ -97,6 +97,7 @@ export class ViewAssembler {
       decisions: view.decisions,
       maintenance: view.maintenance,
       ...(view.clears.length > 0 ? { clears: view.clears } : {}),
+      ...(view.forgets.length > 0 ? { forgets: view.forgets } : {}),
     };
   }
 
@@ -115,6 +116,7 @@ function join(parts: readonly PeerView[]): PeerView {
     for (const x of p.decisions) v.decisions.push(x);
     for (const x of p.maintenance) v.maintenance.push(x);
     for (const x of p.clears) v.clears.push(x);
+    for (const x of p.forgets) v.forgets.push(x);
   }
   return v;
 }

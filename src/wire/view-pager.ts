@@ -4,6 +4,7 @@ import {
   PAGE_CAPACITY_BYTES,
   encodeClear,
   encodeDecision,
+  encodeForget,
   encodeHeaderBody,
   encodeMaintenance,
   encodePageBody,
@@ -105,6 +106,7 @@ export class ViewPager {
     for (const d of beat.decisions) add(encodeDecision(d), false);
     for (const m of beat.maintenance) add(encodeMaintenance(m), false);
     for (const c of beat.clears ?? []) add(encodeClear(c), false);
+    for (const f of beat.forgets ?? []) add(encodeForget(f), false);
     this.stats.refusedEntries = refused;
     // Hosts back up leave the cache now and then, not on every offer.
     if (this.verdictCache.size > 2 * beat.verdicts.length + 1024) {

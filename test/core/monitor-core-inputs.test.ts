@@ -110,9 +110,13 @@ describe('operator inputs', () => {
     expect(logs(off)).toEqual(['info: host out of maintenance']);
   });
 
-  it('maintenance of a host not yet heard of starts watching it', () => {
+  it('maintenance of a host nobody knows is refused (a typo makes no phantom host); with force it starts watching it', () => {
     const r = new CoreRig({ hosts: [] });
-    r.step({ type: 'maintenance', at: 10, host: 'h9', on: true, by: 'alice' });
+    const refused = r.step({ type: 'maintenance', at: 10, host: 'h9', on: true, by: 'alice' });
+    expect(r.core.tracks.has('h9')).toBe(false);
+    expect(r.core.maintenance.has('h9')).toBe(false);
+    expect(refused.find((e) => e.type === 'log')).toMatchObject({ level: 'warn', msg: 'operator command refused', fields: { host: 'h9' } });
+    r.step({ type: 'maintenance', at: 20, host: 'h9', on: true, by: 'alice', force: true });
     expect(r.core.tracks.has('h9')).toBe(true);
   });
 

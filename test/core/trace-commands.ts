@@ -11,8 +11,10 @@
  *   crash|restart <monitor>          the process dies (keeping what it persisted), or starts again
  *   stall <monitor> <ms>             its event loop freezes: no ticks, datagrams queue until it thaws
  *   maintenance <host> on|off        operator commands, handed to `via=<monitor>` (default: the
- *   ack                              coordinator); `by=` names the operator
- *   clear <host>
+ *   ack [hosts=h1,h2]                coordinator); `by=` names the operator; an ack names the held hosts it releases
+ *   clear <host>                     (maintenance takes force=true for a host nobody knows yet)
+ *   forget <host>                    remove a decommissioned host from every monitor's state
+ *   confirm-fenced <host>            the operator attests a host whose fence failed is powered off
  *   fence-done <host> ok|fail        a fence or recovery result, handed to the monitor that asked for
  *   recovery-done <host> [evacuated=n failed=n]   it (or `via=`)
  *   state [<monitor>..]              each monitor's view: quorum, coordinator, hosts, decisions
@@ -117,12 +119,31 @@ function dispatch(c: TraceCluster, p: Parsed): void {
     case 'maintenance': {
       const [host, state] = need(args, 2, verb);
       if (state !== 'on' && state !== 'off') throw new Error(`maintenance ${host} ${state}: say on or off`);
-      return c.input(via(c, opts), { type: 'maintenance', at: c.now, host: host!, on: state === 'on', by: opts.get('by') ?? 'operator' });
+      const force = opts.get('force') === 'true';
+      return c.input(via(c, opts), {
+        type: 'maintenance',
+        at: c.now,
+        host: host!,
+        on: state === 'on',
+        by: opts.get('by') ?? 'operator',
+        ...(force ? { force } : {}),
+      });
     }
-    case 'ack':
-      return c.input(via(c, opts), { type: 'ack_mass_failure', at: c.now, by: opts.get('by') ?? 'operator' });
+    case 'ack': {
+      const hosts = opts.get('hosts');
+      return c.input(via(c, opts), {
+        type: 'ack_mass_failure',
+        at: c.now,
+        by: opts.get('by') ?? 'operator',
+        ...(hosts !== undefined ? { hosts: hosts.split(',') } : {}),
+      });
+    }
     case 'clear':
       return c.input(via(c, opts), { type: 'clear', at: c.now, host: one(args, verb), by: opts.get('by') ?? 'operator' });
+    case 'forget':
+      return c.input(via(c, opts), { type: 'forget', at: c.now, host: one(args, verb), by: opts.get('by') ?? 'operator' });
+    case 'confirm-fenced':
+      return c.input(via(c, opts), { type: 'confirm_fenced', at: c.now, host: one(args, verb), by: opts.get('by') ?? 'operator' });
     case 'fence-done': {
       const [host, outcome] = need(args, 2, verb);
       if (outcome !== 'ok' && outcome !== 'fail') throw new Error(`fence-done ${host} ${outcome}: say ok or fail`);

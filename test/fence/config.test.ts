@@ -89,3 +89,25 @@ fencing:
     ]);
   });
 });
+
+describe('readFencingConfig: native-redfish', () => {
+  it("checks a native-redfish device's options against the fence_redfish_native table", () => {
+    const { cfg, problems } = read(`
+fencing:
+  devices:
+    ok: { agent: native-redfish, options: { ip: 10.0.0.21, username: admin, systems_uri: /redfish/v1/Systems/1 }, password: pw }
+    bad: { agent: native-redfish, options: { ip: 10.0.0.22, cipher: 3, systems_uri: Systems/1, ssl_insecure: 1, ssl_ca: /etc/ca.pem } }
+  hosts:
+    h1: { levels: [[ok]] }
+`);
+    expect(problems.map((p) => `${p.path}: ${p.reason}`)).toEqual([
+      'fencing.devices.bad.options.cipher: is not an option of native-redfish (see fence_redfish_native -o metadata)',
+      'fencing.devices.bad.options: You have to set username',
+      'fencing.devices.bad.options: You have to enter password or password script',
+      "fencing.devices.bad.options: systems_uri must be an absolute path such as /redfish/v1, got 'Systems/1'",
+      'fencing.devices.bad.options: ssl_insecure and ssl_ca contradict each other: choose one',
+    ]);
+    expect(cfg.devices.get('ok')?.agent).toBe('native-redfish');
+    expect(cfg.devices.get('ok')?.agentPath).toBeUndefined();
+  });
+});

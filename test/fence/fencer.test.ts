@@ -83,6 +83,22 @@ describe('TopologyFencer with fence_fake agents', () => {
     expect(rec.attempts.map((a) => `${a.action}:${a.ok}`)).toEqual(['off:false', 'status:true']);
   });
 
+  it('with verify off too, an off refused on a host already off counts once status reads OFF; while it reads ON it does not', async () => {
+    writeFileSync(join(dir, 'noverify.state'), 'off\n');
+    const f = new TopologyFencer({
+      config: config([fake('noverify', { fail_action: 'off' }, { verify: false })], [['noverify']], { retries: 0 }),
+      log: silentLogger(),
+      monitorId: 'ctl1',
+    });
+    const rec = await f.fence('compute-1', signal());
+    expect(rec).toMatchObject({ ok: true, level: 1 });
+    expect(rec.attempts.map((a) => `${a.action}:${a.ok}`)).toEqual(['off:false', 'status:true']);
+    writeFileSync(join(dir, 'noverify.state'), 'on\n');
+    const on = await f.fence('compute-1', signal());
+    expect(on.ok).toBe(false);
+    expect(on.error).toMatch(/off failed \(exit 1\)/);
+  });
+
   it('an agent whose off "succeeds" while status still reads ON is not a fence', async () => {
     const liar = join(dir, 'fence_liar');
     writeFileSync(liar, '#!/bin/sh\ncat >/dev/null\necho "Success: Powered OFF"\nexit 0\n', { mode: 0o755 });

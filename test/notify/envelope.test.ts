@@ -35,7 +35,7 @@ const ALL: ClusterEvent[] = [
   { type: 'cluster.quorum_regained', at: AT, votes: 2, needed: 2, members: ['ctl1', 'ctl2'] },
   { type: 'cluster.coordinator_changed', at: AT, coordinator: 'ctl2', previous: 'ctl1' },
   { type: 'cluster.mass_failure', at: AT, hosts: ['cmp1', 'cmp2'], limit: '2 hosts' },
-  { type: 'cluster.mass_failure_cleared', at: AT, how: 'acknowledged' },
+  { type: 'cluster.mass_failure_cleared', at: AT, how: 'acknowledged', hosts: ['cmp1', 'cmp2'], by: 'alice' },
 ];
 
 describe('event table', () => {
@@ -101,14 +101,15 @@ describe('event table', () => {
 
 describe('oslo v2 envelope', () => {
   it('is byte for byte the documented format', () => {
-    const e: ClusterEvent = { type: 'cluster.mass_failure_cleared', at: AT, how: 'acknowledged' };
+    const e: ClusterEvent = { type: 'cluster.mass_failure_cleared', at: AT, how: 'acknowledged', hosts: ['cmp1', 'cmp2'], by: 'alice' };
     const body = encodeEnvelope(toNotification(e, fixedDeps())!);
     // Written out by hand from the oslo.messaging format (docs/notifications.md), not generated.
     const inner =
       '{"message_id": "00000000-0000-4000-8000-000000000001", "publisher_id": "instance-ha.ctl1", ' +
       '"event_type": "instance_ha.cluster.mass_failure.cleared", "priority": "INFO", "payload": ' +
       '{"instance_ha_object.name": "ClusterMassFailurePayload", "instance_ha_object.namespace": "instance_ha", ' +
-      '"instance_ha_object.version": "1.0", "instance_ha_object.data": {"at": "2026-11-21T08:15:00.123Z", "how": "acknowledged"}}, ' +
+      '"instance_ha_object.version": "1.0", "instance_ha_object.data": {"at": "2026-11-21T08:15:00.123Z", "how": "acknowledged", ' +
+      '"hosts": ["cmp1", "cmp2"], "by": "alice"}}, ' +
       '"timestamp": "2026-11-21 08:15:00.123000", "_unique_id": "00000000000040008000000000000001"}';
     expect(body).toBe(`{"oslo.version": "2.0", "oslo.message": ${JSON.stringify(inner)}}`);
   });

@@ -48,7 +48,7 @@ describe('npm package', () => {
       expect(files, f).toContain(f);
     expect(
       files.filter((f) => f.endsWith('.ts') || f.endsWith('.map') || f.startsWith('package/test/') || f.startsWith('package/src/')),
-    ).toEqual([]);
+    ).toEqual(['package/src/testbed/bmc/ipmi-sim-chassis-control.sh']); // the demo's ipmi_sim BMCs run it
     // The demo's simulators ship (the demo runs from an installed package); the simulation's world does not.
     expect(files).toContain('package/dist/src/testbed/nova-sim/main.js');
     expect(files.filter((f) => /^package\/dist\/src\/testbed\/(sim|net|clock)\//.test(f))).toEqual([]);
@@ -69,9 +69,11 @@ describe('npm package', () => {
       'agents',
       'beacon',
       'config',
+      'confirm-fenced',
       'demo',
       'events',
       'fence',
+      'forget',
       'history',
       'maintenance',
       'monitor',
@@ -92,7 +94,7 @@ describe('npm package', () => {
     rmSync(etc, { recursive: true, force: true });
     (await import('node:fs')).mkdirSync(etc);
     writeFileSync(join(etc, 'cluster.key'), 'k'.repeat(44) + '\n', { mode: 0o600 });
-    writeFileSync(join(etc, 'ipmi.pw'), 'secret\n', { mode: 0o600 });
+    for (const pw of ['ipmi.pw', 'keystone.pw', 'rabbit.pw']) writeFileSync(join(etc, pw), 'secret\n', { mode: 0o600 });
     chmodSync(join(etc, 'cluster.key'), 0o600);
     const pkg = join(dir, 'prefix', 'lib', 'node_modules', 'instance-ha');
     for (const kind of ['monitor', 'beacon']) {

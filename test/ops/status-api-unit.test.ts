@@ -155,13 +155,20 @@ describe('metrics sink', () => {
     cluster: { quorate: true, votes: 3, needed: 2, coordinator: 'm1', acting: true, members: [] },
     hosts: [{ state: 'up' }, { state: 'fenced' }],
     alarms: [{ kind: 'fence_failed' }],
-    counters: { received: 1, accepted: 1, dropped: {} },
+    counters: {
+      received: 7,
+      accepted: 4,
+      dropped: { oversized: 0, malformed: 0, bad_mac: 2, replay: 0, clock_skew: 1, unknown_sender: 0 },
+      sent: 9,
+      sendErrors: 0,
+    },
   } as unknown as StatusSnapshot;
   it('turns events into detection, fencing and evacuation metrics without tenant labels', async () => {
     const m = new MonitorMetrics({
       snapshot: () => snap,
       processMetrics: false,
       notifier: () => ({ published: 5, confirmed: 4, outboxDepth: 1, connected: false }),
+      clockOffset: () => ({ sender: 'cmp-9', offsetMs: -12_500 }),
     });
     const server = { id: 's1', name: 'tenant-db', projectId: 'p-secret', userId: 'u', tags: [], host: 'c1' };
     m.publish({ type: 'host.failed', at: 12_500, host: 'c1', bootId: 'b', votes: [], lastHeardAt: 10_000 });
@@ -196,7 +203,25 @@ describe('metrics sink', () => {
     expect(text).toContain('instance_ha_hosts{state="fenced"} 1');
     expect(text).toContain('instance_ha_hosts{state="suspect"} 0');
     expect(text).toContain('instance_ha_alarms{kind="fence_failed"} 1');
-    expect(text).toContain('instance_ha_notifications{kind="outbox_depth"} 1');
+    // Counts since start are counters (`_total`); what is now is a gauge (Prometheus conventions).
+    expect(text).toContain('# TYPE instance_ha_notifications_published_total counter\ninstance_ha_notifications_published_total 5');
+    expect(text).toContain('# TYPE instance_ha_notifications_confirmed_total counter\ninstance_ha_notifications_confirmed_total 4');
+    expect(text).toContain('# TYPE instance_ha_notification_outbox_depth gauge\ninstance_ha_notification_outbox_depth 1');
+    expect(text).toContain('instance_ha_notification_broker_connected 0');
+    expect(text).toContain('# TYPE instance_ha_datagrams_received_total counter\ninstance_ha_datagrams_received_total 7');
+    expect(text).toContain('instance_ha_datagrams_accepted_total 4');
+    expect(text).toContain('instance_ha_datagrams_dropped_total{reason="bad_mac"} 2');
+    expect(text).toContain('instance_ha_datagrams_dropped_total{reason="clock_skew"} 1');
+    expect(text).toContain('instance_ha_datagrams_dropped_total{reason="replay"} 0');
+    expect(text).toContain('instance_ha_datagrams_sent_total 9');
+    expect(text).toContain('instance_ha_datagram_send_errors_total 0');
+    expect(text).toContain('instance_ha_clock_offset_max_seconds{sender="cmp-9"} -12.5');
+    expect(text).toMatch(/^instance_ha_build_info\{version="\d+\.\d+\.\d+[^"]*",nodejs="\d+\.\d+\.\d+"\} 1$/m);
+    // Alarm kinds and the event types the alert rules count are there at 0 before they happen.
+    expect(text).toContain('instance_ha_alarms{kind="state_write_failed"} 0');
+    expect(text).toContain('instance_ha_events_total{type="cluster.coordinator_changed"} 0');
+    // No count is held in a gauge any more.
+    for (const m of text.matchAll(/^# TYPE (\S+) gauge$/gm)) expect(m[1]).not.toMatch(/_total$|datagrams|published|confirmed/);
     expect(text).toContain('instance_ha_events_total{type="host.failed"} 1');
     for (const leak of ['tenant-db', 'p-secret', 's1']) expect(text).not.toContain(leak);
   });

@@ -115,6 +115,15 @@ describe('status output', () => {
     expect(row('up')).toMatch(/\s-\s+-$/);
   });
 
+  it('says who confirmed a fence an operator attested (instance-ha confirm-fenced)', () => {
+    const h = host('fenced', {
+      fence: { ok: true, durationMs: 0, attempts: [], by: 'mon1', confirmedBy: 'alice' },
+      decisionSinceMs: NOW - 5000,
+    });
+    const out = formatStatus(snapshot({ hosts: [h] }), false, NOW);
+    expect(out.split('\n').find((l) => l.startsWith('cmp-fenced '))).toContain('confirmed off by operator alice at 03:00:05Z');
+  });
+
   it('takes a failed fence record from its event when the decision has none', () => {
     const h = host('fence_failed');
     const ev: ClusterEvent = { type: 'host.fence_failed', at: NOW - 2000, host: h.host, record: badFence, retryInMs: 5000 };

@@ -159,7 +159,7 @@ describe('example configurations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iha-examples-'));
     try {
       // The examples point at /etc/instance-ha/; the same files under a temp dir, mode 0600.
-      for (const f of ['cluster.key', 'ipmi.pw']) {
+      for (const f of ['cluster.key', 'ipmi.pw', 'keystone.pw', 'rabbit.pw']) {
         writeFileSync(join(dir, f), f === 'cluster.key' ? 'x'.repeat(44) + '\n' : 'secret\n');
         chmodSync(join(dir, f), 0o600);
       }

@@ -83,3 +83,30 @@ describe('a rack row lost at once', () => {
     expect(checkInvariants(w)).toEqual([]);
   }, 300_000);
 });
+
+describe('independent failures on a small cluster', () => {
+  // Issue #10: a host recovered within seconds was still counted as failing for the whole 60 s window,
+  // so the next host to fail on a 4-host cluster was held as 2/4, then fenced when the window passed.
+  it('4 hosts: one fails and is recovered, another fails seconds later: declared at once, no hold', async () => {
+    const base = massSilenceScenario(21, { hosts: 4, silent: 0, durationMs: 40_000 });
+    const w = new World({
+      ...base,
+      hostDeaths: [
+        ['h001', 5000],
+        ['h002', 14_000],
+      ],
+    });
+    await w.run();
+    expect(checkInvariants(w)).toEqual([]);
+    const at = (type: string, host: string): number | undefined =>
+      w.events.find((e) => e.event.type === type && 'host' in e.event && e.event.host === host)?.event.at;
+    const firstDeclared = at('host.failed', 'h001')!;
+    const firstRecovered = at('host.recovery_finished', 'h001')!;
+    const secondDeclared = at('host.failed', 'h002')!;
+    // The scenario is the one the rule is about: the first incident over, inside the window.
+    expect(firstRecovered).toBeLessThan(secondDeclared);
+    expect(secondDeclared - firstDeclared).toBeLessThan(60_000);
+    expect(w.events.filter((e) => e.event.type === 'cluster.mass_failure')).toEqual([]);
+    expect(secondDeclared - 14_000).toBeLessThan(5000);
+  }, 120_000);
+});

@@ -1,6 +1,6 @@
-import { fenceIpmi } from '../../fence-agent/ipmi-agent.js';
 import { metadataXml } from '../../fence-agent/options.js';
-import { NATIVE_IPMI, resolveAgent } from '../../fence/agents.js';
+import { resolveAgent } from '../../fence/agents.js';
+import { NATIVE_AGENTS } from '../../fence/native-agents.js';
 import { METADATA_TIMEOUT_MS } from '../../fence/check.js';
 import { parseAgentMetadata } from '../../fence/metadata.js';
 import { runAgentProcess } from '../../fence/runner.js';
@@ -9,13 +9,13 @@ import type { Io } from '../command.js';
 
 export const AGENTS_HELP = `Usage: instance-ha agents metadata AGENT
 
-Prints a fence agent's metadata XML (native-ipmi, fence_ipmi, fence_ipmilan, any fence_* or a path).
+Prints a fence agent's metadata XML (native-ipmi, native-redfish, fence_ipmi, fence_redfish_native, fence_ipmilan, any fence_* or a path).
 
 Example
   instance-ha agents metadata fence_ipmi
 `;
 
-const USAGE = 'usage: instance-ha agents metadata AGENT   (AGENT: native-ipmi, fence_ipmi, fence_ipmilan, … or a path)';
+const USAGE = 'usage: instance-ha agents metadata AGENT   (AGENT: native-ipmi, native-redfish, fence_ipmi, fence_ipmilan, … or a path)';
 
 /** `instance-ha agents metadata AGENT`. Exit 0 printed, 1 not found or not a fence agent, 2 usage. */
 export async function runAgentsCommand(
@@ -28,8 +28,9 @@ export async function runAgentsCommand(
     return 2;
   }
   const agent = args[1]!;
-  if (agent === NATIVE_IPMI) {
-    io.out(metadataXml({ ...fenceIpmi.docs, name: NATIVE_IPMI }, fenceIpmi.options).trimEnd());
+  const native = NATIVE_AGENTS.get(agent);
+  if (native) {
+    io.out(metadataXml({ ...native.definition.docs, name: native.name }, native.definition.options).trimEnd());
     return 0;
   }
   const path = resolveAgent(agent);

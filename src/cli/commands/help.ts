@@ -16,9 +16,13 @@ Try it
 
 Operator commands (talk to the local monitor's control socket)
   status [--json] [--watch]    cluster, quorum, coordinator, every host; exit 0 healthy, 1 degraded, 2 no quorum/unreachable
-  maintenance HOST on|off      keep a host from ever being declared failed (planned work)
+  maintenance HOST on|off [--force]
+                               keep a host from ever being declared failed (planned work); unknown hosts need --force
+  forget HOST                  remove a decommissioned host from every monitor's state
   history [HOST] [--since D]   the monitor's journal of decisions (status API, or the state dir)
-  ack-mass-failure             let the coordinator act on hosts held by the mass-failure guard
+  ack-mass-failure [HOST...]   let the coordinator act on hosts held by the mass-failure guard (refused if none held)
+  confirm-fenced HOST [--yes-i-checked HOST]
+                               attest that a host whose fence failed is powered off, so its instances are recovered
   config check FILE [--kind monitor|beacon]
                                validate a configuration file (and its fence agents' options) without starting anything
   fence HOST --config FILE [--action off|on|reboot|status] [--yes]

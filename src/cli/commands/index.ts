@@ -3,9 +3,11 @@ import { ACK_MASS_FAILURE_HELP, runAckMassFailureCommand } from './ack-mass-fail
 import { AGENTS_HELP, runAgentsCommand } from './agents.js';
 import { BEACON_HELP, beaconCommand } from './beacon.js';
 import { CONFIG_HELP, runConfigCommand } from './config.js';
+import { CONFIRM_FENCED_HELP, runConfirmFencedCommand } from './confirm-fenced.js';
 import { DEMO_HELP, runDemoCommand } from './demo.js';
 import { EVENTS_HELP, runEventsCommand } from './events.js';
 import { FENCE_HELP, runFenceCommand } from './fence.js';
+import { FORGET_HELP, runForgetCommand } from './forget.js';
 import { runHelpCommand } from './help.js';
 import { HISTORY_HELP, runHistoryCommand } from './history.js';
 import { MAINTENANCE_HELP, runMaintenanceCommand } from './maintenance.js';
@@ -24,6 +26,8 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['status', { run: runStatusCommand, help: STATUS_HELP }],
   ['maintenance', { run: runMaintenanceCommand, help: MAINTENANCE_HELP }],
   ['ack-mass-failure', { run: runAckMassFailureCommand, help: ACK_MASS_FAILURE_HELP }],
+  ['forget', { run: runForgetCommand, help: FORGET_HELP }],
+  ['confirm-fenced', { run: (args, io) => runConfirmFencedCommand(args, io), help: CONFIRM_FENCED_HELP }],
   ['config', { run: runConfigCommand, help: CONFIG_HELP }],
   ['history', { run: runHistoryCommand, help: HISTORY_HELP }],
   ['fence', { run: runFenceCommand, help: FENCE_HELP }],

@@ -65,6 +65,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
         ? { published: n.confirmed + n.backlog, confirmed: n.confirmed, outboxDepth: n.backlog, connected: n.broker.connected }
         : null;
     },
+    () => monitor.clockOffset(),
   );
   const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
   log.info({ controlSocket: cfg.controlSocket, ...endpoints }, 'monitor ready');

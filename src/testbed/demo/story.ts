@@ -65,7 +65,15 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
         detail: `${e.hosts.join(', ')}: ${e.limit}; nothing fenced until an operator runs ack-mass-failure`,
       };
     case 'cluster.mass_failure_cleared':
-      return { what: 'mass failure cleared', detail: e.how === 'acknowledged' ? 'acknowledged by the operator' : 'the hosts came back' };
+      return {
+        what: 'mass failure cleared',
+        detail:
+          e.how === 'acknowledged'
+            ? `acknowledged by ${e.by ?? 'the operator'}: ${e.hosts.join(', ')} released`
+            : e.how === 'hosts_returned'
+              ? `the hosts came back: ${e.hosts.join(', ')}`
+              : 'the held hosts were put in maintenance or forgotten',
+      };
     case 'cluster.quorum_lost':
       return { what: 'QUORUM LOST', detail: `hears ${e.votes} of ${e.needed} needed monitors: declaring nothing` };
     case 'cluster.quorum_regained':
