@@ -196,6 +196,15 @@ describe('the paged monitor heartbeat', () => {
     expect(a.admit(now.pages[0]!, 10, WALL)).toEqual({ ok: true, input: null });
   });
 
+  it('carries forget requests to the peers, with the rest of the view', () => {
+    const forgets = [{ host: 'cmp-old', atMs: 77, by: 'ops' }];
+    const b = beat({ forgets, maintenance: [{ host: 'cmp-9', on: true, atMs: 9, by: 'ops' }] });
+    const { pages, header } = send(pager(), b, 0);
+    const a = admission();
+    for (const d of pages) a.admit(d, 0, WALL);
+    expect(a.admit(header, 0, WALL)).toEqual({ ok: true, input: { type: 'peer', at: 0, beat: b } });
+  });
+
   it('still reads a 0.1 monitor (kind 2, JSON), so a rolling upgrade keeps quorum', () => {
     const b = beat({ bootId: 'legacy-boot', verdicts: verdicts(2) });
     expect(admission().admit(encodeMonitor(b, key), 5, WALL)).toEqual({ ok: true, input: { type: 'peer', at: 5, beat: b } });
