@@ -1,3 +1,4 @@
+import { massVerdict } from '../../core/guard.js';
 import { detectionBoundMs } from '../../core/settings.js';
 import { DATAGRAM_BUDGET_BYTES } from '../net/memory-network.js';
 import type { World } from './world.js';
@@ -29,7 +30,8 @@ function datagramsWithinBudget(w: World): string[] {
  */
 function massGuardHeld(w: World): string[] {
   const m = w.sc.massSilence;
-  if (!m) return [];
+  // Only a silence the guard must hold: more hosts at once than it allows.
+  if (!m || !massVerdict(m.silent, w.sc.hosts, w.settings.massGuard).hold) return [];
   const ackAt = Math.min(...(w.sc.massFailureAcks ?? [Infinity]));
   const out: string[] = [];
   for (const d of w.declarations)
