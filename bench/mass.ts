@@ -32,7 +32,8 @@ interface Mon {
   id: string;
   proc: ChildProcess;
   exited: boolean;
-  massFailureAt: number | null;
+  /** Mass-failure holds raised and cleared, by wall time. */
+  holds: Array<{ at: number; on: boolean }>;
   quorumLostAt: number[];
 }
 
@@ -68,14 +69,15 @@ async function run(silent: number): Promise<string> {
   const mons: Mon[] = layout.monitors.map((m) => {
     const prof = process.env.MASS_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MASS_PROFILE] : [];
     const proc = spawn(process.execPath, [...prof, main, 'monitor', '--config', m.config], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const mon: Mon = { id: m.id, proc, exited: false, massFailureAt: null, quorumLostAt: [] };
+    const mon: Mon = { id: m.id, proc, exited: false, holds: [], quorumLostAt: [] };
     proc.on('exit', () => (mon.exited = true));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       if (!line.includes('cluster.')) return;
       const at = Date.now();
       try {
         const msg = (JSON.parse(line) as { msg?: string }).msg;
-        if (msg === 'cluster.mass_failure') mon.massFailureAt ??= at;
+        if (msg === 'cluster.mass_failure') mon.holds.push({ at, on: true });
+        if (msg === 'cluster.mass_failure_cleared') mon.holds.push({ at, on: false });
         if (msg === 'cluster.quorum_lost') mon.quorumLostAt.push(at);
       } catch {
         // not a log line of ours
@@ -125,13 +127,16 @@ async function run(silent: number): Promise<string> {
     const kernelDropsBefore = udpRcvbufErrors();
     load.stdin!.write(`silence ${silent}\n`);
     const { silencedAt } = JSON.parse((await answers.next()).value as string) as { silencedAt: number };
+    // A hold still standing from before the silence (hosts lost in an overloaded warm-up) makes the run void.
+    const heldBefore = mons.filter((m) => m.holds.filter((h) => h.at <= silencedAt).at(-1)?.on === true).map((m) => m.id);
+    const raisedAfter = (m: Mon): number | undefined => m.holds.find((h) => h.on && h.at > silencedAt)?.at;
     let holder: number = -1;
-    while (Date.now() - silencedAt < 30_000) {
-      holder = mons.findIndex((m) => m.massFailureAt !== null);
+    while (heldBefore.length === 0 && Date.now() - silencedAt < 30_000) {
+      holder = mons.findIndex((m) => raisedAfter(m) !== undefined);
       if (holder >= 0) break;
       await sleep(20);
     }
-    const holdMs = holder >= 0 ? mons[holder]!.massFailureAt! - silencedAt : -1;
+    const holdMs = holder >= 0 ? raisedAfter(mons[holder]!)! - silencedAt : -1;
     // The detector's own share of hold_ms: the silence after which a monitor convicts these hosts.
     const silenced = new Set(Array.from({ length: silent }, (_, i) => `load-${i}`));
     const deadAfter = warm[Math.max(0, holder)]!.hosts.filter((h) => silenced.has(h.host)).map((h) => h.deadAfterMs);
@@ -146,7 +151,8 @@ async function run(silent: number): Promise<string> {
     const crashes = mons.filter((m) => m.exited).length + contained.filter((n) => n > 0).length;
     const quorumLost = mons.flatMap((m) => m.quorumLostAt.filter((t) => t > silencedAt).map((t) => `${m.id}@+${t - silencedAt}ms`));
     console.log(
-      `  ${silent} of ${hosts} silent: hold raised by ${holder >= 0 ? mons[holder]!.id : 'nobody'}; ` +
+      `  ${silent} of ${hosts} silent: hold raised by ${holder >= 0 ? mons[holder]!.id : 'nobody'}` +
+        `${heldBefore.length ? ` (void: a hold from the warm-up still stood on ${heldBefore.join(',')})` : ''}; ` +
         `detector convicts after ${deadAfter[0]}-${deadAfter[deadAfter.length - 1]} ms (median ${deadAfter[deadAfter.length >> 1]}); status asked at +${statusAt}ms; ` +
         `quorum lost after the silence: ${quorumLost.join(' ') || 'never'}; ` +
         `kernel receive-buffer drops since the silence ${kernelDrops}; dropped by the monitors ` +
