@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-import { ConfigError, HaError } from '../errors.js';
+import { ConfigError, EXIT_STATE_FILE, HaError, StateFileError } from '../errors.js';
 import { UsageError } from './args.js';
 import type { Io } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { OVERVIEW } from './commands/help.js';
 
-/** Runs `instance-ha CMD ARGS…` and resolves with its exit code: 64 usage, 78 configuration, 1 other refusals. */
+/**
+ * Runs `instance-ha CMD ARGS…` and resolves with its exit code: 64 usage, 78 configuration, 65 a
+ * state file that cannot be read (corrupt, or from a newer format), 1 other refusals.
+ */
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name = 'help', ...rest] = argv;
   const command = COMMANDS.get(name);
@@ -27,6 +30,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (err instanceof ConfigError) {
       io.err(err.message);
       return 78;
+    }
+    if (err instanceof StateFileError) {
+      io.err(`instance-ha ${name}: ${err.message}`);
+      return EXIT_STATE_FILE;
     }
     if (err instanceof HaError) {
       io.err(err.message);

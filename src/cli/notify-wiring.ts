@@ -10,12 +10,25 @@ export async function startNotifications(cfg: MonitorConfig, log: Logger): Promi
   return notifier;
 }
 
-export function notificationAlarms(s: NotifierStatus): Array<{ kind: string; message: string }> {
-  const alarms: Array<{ kind: string; message: string }> = [];
+export function notificationAlarms(s: NotifierStatus): Array<{ kind: string; message: string; since?: string }> {
+  const alarms: Array<{ kind: string; message: string; since?: string }> = [];
+  if (s.writeFailure)
+    alarms.push({
+      kind: 'outbox_write_failed',
+      message:
+        `cannot write the notification outbox (${s.writeFailure.tries} tries): ${s.writeFailure.error}; ` +
+        `${s.backlog} notification(s) kept in memory and retried (new ones refused once the outbox limits are reached: outbox_full)`,
+      since: new Date(s.writeFailure.since).toISOString(),
+    });
   if (s.full)
     alarms.push({
       kind: 'outbox_full',
       message: `notification outbox full: ${s.refused} notification(s) refused; see the log, fix the broker`,
+    });
+  if (s.corruptSkipped > 0)
+    alarms.push({
+      kind: 'outbox_corrupt',
+      message: `${s.corruptSkipped} corrupt record(s) skipped when the notification outbox was opened (bytes kept in outbox.corrupt beside it)`,
     });
   if (!s.broker.connected)
     alarms.push({

@@ -1,4 +1,7 @@
 import type { StatusSnapshot } from '../core/status-snapshot.js';
+import { attentionOrder, countByState, countsLine } from '../status-api/host-query.js';
+import { novaCell, novaLine, novaSection } from './status-nova.js';
+import { fenceFailureReason } from './fence-reason.js';
 import { recentRecoveries } from './status-recoveries.js';
 
 type Host = StatusSnapshot['hosts'][number];
@@ -21,11 +24,36 @@ export function verdictLine(s: StatusSnapshot): string {
   const code = statusExitCode(s);
   const word = code === 0 ? 'HEALTHY' : code === 1 ? 'DEGRADED' : 'NO QUORUM';
   const failed = s.hosts.filter((h) => h.state !== 'up' && h.state !== 'maintenance').length;
+  const c = s.cluster;
   return (
-    `${word}: quorum ${s.cluster.votes}/${s.cluster.needed} needed of ${s.cluster.expectedVotes}, coordinator ${s.cluster.coordinator ?? 'none'}, ` +
-    `${s.hosts.length} hosts (${failed} not up), ${s.alarms.length} alarm(s)`
+    `${word}: ${quorumLine(s)}; coordinator ${c.coordinator ?? 'none'}; ` +
+    `${num(s.hosts.length)} hosts (${num(failed)} not up); ${s.alarms.length} alarm${s.alarms.length === 1 ? '' : 's'}`
   );
 }
+
+/** `quorum: 3 of 3 monitors, 2 needed` — heard (itself included) of expected, and the majority. */
+export function quorumLine(s: StatusSnapshot): string {
+  const c = s.cluster;
+  return `quorum: ${c.votes} of ${c.expectedVotes} monitors, ${c.needed} needed${c.quorate ? '' : ' (NOT MET)'}`;
+}
+
+/** 12,345: host counts at scale are read, not parsed. */
+function num(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** What `status` lists: a summary by default; every host, one state, or one host on request. */
+export interface StatusView {
+  all?: boolean;
+  state?: string;
+  host?: string;
+}
+
+/** Up to this many hosts, every one is listed; above, a summary (counts + the first not-up hosts). */
+export const FULL_LIST_MAX_HOSTS = 50;
+export const SUMMARY_ROWS = 20;
+/** Alarms of one kind beyond this are counted, not listed (2,000 fence_failed lines help nobody). */
+export const ALARMS_PER_KIND = 5;
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -59,7 +87,7 @@ export function fenceCell(h: Host, nowMs: number, lastFailure?: { record: unknow
     level?: number;
     agent?: string;
     durationMs?: number;
-    attempts?: Array<{ agent?: string }>;
+    attempts?: Array<{ agent?: string; detail?: string; exitCode?: number | null; device?: string }>;
     error?: string;
     confirmedBy?: string;
   } | null;
@@ -69,7 +97,7 @@ export function fenceCell(h: Host, nowMs: number, lastFailure?: { record: unknow
   const agent = (r.agent ?? r.attempts?.[r.attempts.length - 1]?.agent ?? '?').split('/').pop();
   const dur = typeof r.durationMs === 'number' ? `${(r.durationMs / 1000).toFixed(1)}s` : '?';
   const when = h.decisionSinceMs !== null ? ` at ${clock(h.decisionSinceMs)}` : '';
-  return r.ok ? `L${r.level ?? '?'} ${agent} ${dur}${when}` : `FAILED ${agent} ${dur}${when}`;
+  return r.ok ? `L${r.level ?? '?'} ${agent} ${dur}${when}` : `FAILED ${agent} ${dur}${when}: ${fenceFailureReason(r)}`;
 }
 
 export function recoveryCell(h: Host): string {
@@ -79,7 +107,7 @@ export function recoveryCell(h: Host): string {
   return `${n(p.evacuated)}/${n(p.selected)} evacuated, ${n(p.active)} active, ${n(p.failed)} failed, ${n(p.notified)} notified`;
 }
 
-export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = Date.now()): string {
+export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = Date.now(), view: StatusView = {}): string {
   const paint = (code: number, text: string): string => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const code = statusExitCode(s);
   const out: string[] = [paint(code === 0 ? 32 : code === 1 ? 33 : 31, verdictLine(s)), ''];
@@ -87,6 +115,7 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
     `monitor ${s.monitor.id} (v${s.monitor.version}, up since ${s.monitor.startedAt})` +
       `${s.cluster.acting ? ' — acting coordinator' : ''}${s.cluster.paused ? ' — recovering from a stall' : ''}`,
   );
+  out.push(quorumLine(s));
   out.push('');
   out.push(
     table([
@@ -102,58 +131,26 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
     ]),
   );
   out.push('');
+  const nova = novaSection(s);
   if (s.hosts.length === 0) out.push('no hosts heard yet');
   else {
-    // Green: fine; yellow: watch it; blue: being handled; red: needs a human or is failing.
-    const stateColor = (st: string): number =>
-      st === 'up' || st === 'recovered'
-        ? 32
-        : st === 'suspect' || st === 'maintenance'
-          ? 33
-          : st === 'fencing' || st === 'fenced' || st === 'recovering'
-            ? 36
-            : 31;
-    const withRecovery = s.hosts.some((h) => recoveryCell(h) !== '-');
-    const failures = new Map<string, { record: unknown; at: number }>();
-    for (const e of s.recentEvents) if (e.type === 'host.fence_failed') failures.set(e.host, { record: e.record, at: e.at });
-    // Padding is computed on the plain text, colour added after, so columns stay aligned on a TTY.
-    const rows = s.hosts.map((h) => [
-      h.host,
-      h.state,
-      age(h.lastHeartbeatAgeMs),
-      h.localLevel,
-      h.novaCompute,
-      `${h.lossPct}%`,
-      `${(h.deadAfterMs / 1000).toFixed(1)}s`,
-      h.maintenance ? 'yes' : '',
-      fenceCell(h, nowMs, failures.get(h.host)),
-      ...(withRecovery ? [recoveryCell(h)] : []),
-    ]);
-    const lines = table([
-      [
-        'HOST',
-        'STATE',
-        'LAST HEARTBEAT',
-        'HERE',
-        'NOVA-COMPUTE',
-        'LOSS',
-        'DEAD AFTER',
-        'MAINT',
-        'FENCE',
-        ...(withRecovery ? ['RECOVERY'] : []),
-      ],
-      ...rows,
-    ]).split('\n');
-    out.push(lines[0]!);
-    lines.slice(1).forEach((line, i) => {
-      const h = s.hosts[i]!;
-      const at = line.indexOf(h.state, h.host.length);
-      out.push(line.slice(0, at) + paint(stateColor(h.state), h.state) + line.slice(at + h.state.length));
-    });
+    const { listed, note } = hostsToList(s.hosts, view);
+    out.push(`hosts: ${countsLine(countByState(s.hosts))}`);
+    if (listed.length > 0) out.push(...hostTable(s, listed, nowMs, paint, nova !== null));
+    if (note) out.push(note);
   }
+  if (nova) out.push(novaLine(nova, nowMs));
   if (s.alarms.length > 0) {
     out.push('', 'ALARMS');
-    for (const a of s.alarms) out.push(`  ${paint(31, a.kind)}: ${a.message}`);
+    const shown = new Map<string, number>();
+    for (const a of s.alarms) {
+      const n = (shown.get(a.kind) ?? 0) + 1;
+      shown.set(a.kind, n);
+      if (n <= ALARMS_PER_KIND) out.push(`  ${paint(31, a.kind)}: ${a.message}`);
+    }
+    for (const [kind, n] of shown)
+      if (n > ALARMS_PER_KIND)
+        out.push(`  ${paint(31, kind)}: … and ${num(n - ALARMS_PER_KIND)} more ${kind} alarms (instance-ha status --json)`);
   }
   const recoveries = recentRecoveries(s.recentEvents);
   if (recoveries.length > 0) {
@@ -174,4 +171,90 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
     }${s.counters.largestMonitorDatagramBytes ? `; largest monitor datagram ${s.counters.largestMonitorDatagramBytes} bytes` : ''}`,
   );
   return out.join('\n');
+}
+
+type Paint = (code: number, text: string) => string;
+
+/**
+ * Which hosts get a row: all of them in a small cluster or with --all; with --state or --host the
+ * matching ones; otherwise the first SUMMARY_ROWS not-up hosts and a line saying what was left out.
+ */
+function hostsToList(hosts: readonly Host[], view: StatusView): { listed: Host[]; note: string | null } {
+  if (view.host !== undefined) {
+    const h = hosts.filter((x) => x.host === view.host);
+    return { listed: h, note: h.length ? null : `no host named ${view.host} (the monitor knows ${num(hosts.length)} hosts)` };
+  }
+  if (view.state !== undefined) {
+    const h = hosts.filter((x) => x.state === view.state);
+    return { listed: h, note: h.length ? null : `no host is ${view.state}` };
+  }
+  if (view.all || hosts.length <= FULL_LIST_MAX_HOSTS) return { listed: [...hosts], note: null };
+  const notUp = attentionOrder(hosts).filter((h) => h.state !== 'up');
+  const listed = notUp.slice(0, SUMMARY_ROWS);
+  const up = hosts.length - notUp.length;
+  const more = notUp.length - listed.length;
+  const parts = [...(more > 0 ? [`… and ${num(more)} more not up`] : []), ...(up > 0 ? [`${num(up)} up not listed`] : [])];
+  return { listed, note: parts.length ? `${parts.join('; ')} — use --all, --state STATE or --host NAME` : null };
+}
+
+/** Green: fine; yellow: watch it; cyan: being handled; magenta: powered off (needs unfence); red: needs a human. */
+export function stateColor(st: string): number {
+  if (st === 'up') return 32;
+  if (st === 'suspect' || st === 'maintenance') return 33;
+  if (st === 'fencing' || st === 'recovering') return 36;
+  // A fenced or recovered host is powered off: never the colour of a healthy one.
+  if (st === 'fenced' || st === 'recovered') return 35;
+  return 31;
+}
+
+function hostTable(s: StatusSnapshot, hosts: readonly Host[], nowMs: number, paint: Paint, withNova: boolean): string[] {
+  const withRecovery = hosts.some((h) => recoveryCell(h) !== '-');
+  const failures = new Map<string, { record: unknown; at: number }>();
+  for (const e of s.recentEvents) if (e.type === 'host.fence_failed') failures.set(e.host, { record: e.record, at: e.at });
+  // Padding is computed on the plain text, colour added after, so columns stay aligned on a TTY.
+  const rows = hosts.map((h) => [
+    h.host,
+    h.state,
+    age(h.lastHeartbeatAgeMs),
+    h.localLevel,
+    beaconCell(h),
+    ...(withNova ? [novaCell(s, h.host)] : []),
+    `${h.lossPct}%`,
+    `${(h.deadAfterMs / 1000).toFixed(1)}s`,
+    h.maintenance ? 'yes' : '',
+    fenceCell(h, nowMs, failures.get(h.host)),
+    ...(withRecovery ? [recoveryCell(h)] : []),
+  ]);
+  const lines = table([
+    [
+      'HOST',
+      'STATE',
+      'LAST HEARTBEAT',
+      'HERE',
+      'BEACON SAID',
+      ...(withNova ? ['NOVA SAYS'] : []),
+      'LOSS',
+      'DEAD AFTER',
+      'MAINT',
+      'FENCE',
+      ...(withRecovery ? ['RECOVERY'] : []),
+    ],
+    ...rows,
+  ]).split('\n');
+  const out = [lines[0]!];
+  lines.slice(1).forEach((line, i) => {
+    const h = hosts[i]!;
+    const at = line.indexOf(h.state, h.host.length);
+    out.push(line.slice(0, at) + paint(stateColor(h.state), h.state) + line.slice(at + h.state.length));
+  });
+  return out;
+}
+
+/**
+ * The beacon's last word on nova-compute. Fresh when the host is heard now; otherwise it is what a
+ * host said before it went silent (a powered-off host's beacon said `up`), so it says how old it is.
+ */
+export function beaconCell(h: Host): string {
+  if (h.lastHeartbeatAgeMs === null) return '-';
+  return h.localLevel === 'up' ? h.novaCompute : `${h.novaCompute} (${age(h.lastHeartbeatAgeMs)} ago)`;
 }

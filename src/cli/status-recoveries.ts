@@ -1,3 +1,4 @@
+import { fenceFailureReason } from './fence-reason.js';
 import type { ClusterEvent } from '../core/events.js';
 
 /** Short names of the steps of a failure's handling, by event type (unknown types keep their name). */
@@ -8,6 +9,7 @@ const STEP: Record<string, string> = {
   'host.fenced': 'fenced',
   'host.fence_failed': 'FENCE FAILED',
   'host.recovery_started': 'recovering',
+  'host.forced_down': 'forced down',
   'host.recovery_finished': 'recovery done',
   'host.recovered': 'back up',
   'instance.evacuate_start': 'evacuate',
@@ -46,7 +48,7 @@ export function recentRecoveries(events: readonly ClusterEvent[], limit = 5): st
       const r = e.record;
       inc.steps[inc.steps.length - 1] +=
         ` (${r.ok ? `L${r.level ?? '?'} ` : ''}${(r.agent ?? r.attempts[r.attempts.length - 1]?.agent ?? 'no agent').split('/').pop()}` +
-        ` ${Math.round(r.durationMs)}ms)`;
+        ` ${Math.round(r.durationMs)}ms${r.ok ? '' : `: ${fenceFailureReason(r)}`})`;
     }
     if (e.type === 'host.recovery_finished') {
       const s = e.summary;
@@ -54,10 +56,24 @@ export function recentRecoveries(events: readonly ClusterEvent[], limit = 5): st
     }
     if (e.type === 'host.recovered' || e.type === 'host.recovery_finished') open.delete(host);
   }
-  return incidents.slice(-limit).map((i) => {
+  const lines = incidents.slice(-limit).map((i) => {
     const counts = new Map<string, number>();
     for (const x of i.extra) counts.set(x, (counts.get(x) ?? 0) + 1);
     const extra = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
-    return `${i.host}  ${i.steps.join(' → ')}${extra ? `  [instances: ${extra}]` : ''}`;
+    // A fence retried for an hour is 100 steps: the first ones and the latest say what happened.
+    const steps =
+      i.steps.length > MAX_STEPS
+        ? [...i.steps.slice(0, HEAD_STEPS), `… ${i.steps.length - HEAD_STEPS - TAIL_STEPS} more steps …`, ...i.steps.slice(-TAIL_STEPS)]
+        : i.steps;
+    const line = `${i.host}  ${steps.join(' → ')}${extra ? `  [instances: ${extra}]` : ''}`;
+    return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line;
   });
+  if (incidents.length > limit) lines.push(`(${incidents.length - limit} earlier failure(s) not shown: instance-ha history)`);
+  return lines;
 }
+
+/** Bounds of one RECENT FAILURES line: at most MAX_STEPS steps (head and tail kept), MAX_LINE characters. */
+const MAX_STEPS = 9;
+const HEAD_STEPS = 4;
+const TAIL_STEPS = 4;
+const MAX_LINE = 320;

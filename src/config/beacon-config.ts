@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import { parseHostPort, type HostPort } from './address.js';
-import type { ObjectReader } from './reader.js';
+import { formatHostPort, parseHostPort, type HostPort } from './address.js';
+import { isValidHostName } from './host-name.js';
+import { describe, type ObjectReader } from './reader.js';
 import { checkClusterKey, readLogLevel } from './common.js';
 
 export interface BeaconConfig {
@@ -20,11 +21,9 @@ export interface BeaconConfig {
 }
 
 export function readBeaconConfig(r: ObjectReader): BeaconConfig {
-  const host = r.string('host', {
-    default: hostname().split('.')[0]!,
-    pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/,
-    patternHint: 'a host name as Nova knows it',
-  })!;
+  if (!r.has('host') && !isValidHostName(hostname().split('.')[0]!))
+    r.problem('host', `is required: this machine's short host name ${describe(hostname().split('.')[0])} is not a valid host name`);
+  const host = r.hostName('host', { default: hostname().split('.')[0]! }) ?? '';
   const monitors = readAddresses(r, 'monitors');
   if (monitors.length === 0 && !r.problems.some((p) => p.path === r.keyPath('monitors')))
     r.problem('monitors', 'must list at least one monitor address (host:port)');
@@ -37,20 +36,23 @@ export function readBeaconConfig(r: ObjectReader): BeaconConfig {
   const health = {
     process: command ? (h.has('process') ? process : null) : process,
     command,
-    intervalMs: h.durationMs('interval', { default: 2000, min: 100 }),
-    timeoutMs: h.durationMs('timeout', { default: 1000, min: 10 }),
+    intervalMs: h.durationMs('interval', { default: 2000, min: 100, max: 600_000 }),
+    timeoutMs: h.durationMs('timeout', { default: 1000, min: 10, max: 600_000 }),
   };
   h.finish();
   return { host, monitors, intervalMs, clusterKey: Buffer.from(key ?? '', 'utf8'), health, logLevel: readLogLevel(r) };
 }
 
+/** A list of distinct `host:port` addresses (at most 99, as many as monitors). */
 export function readAddresses(r: ObjectReader, key: string): HostPort[] {
-  const list = r.stringList(key);
+  const list = r.stringList(key, { maxItems: 99 });
   const out: HostPort[] = [];
   list.forEach((s, i) => {
     const a = parseHostPort(s);
-    if (a) out.push(a);
-    else r.problems.push({ path: `${r.keyPath(key)}[${i}]`, reason: `must be host:port or [v6]:port, got '${s}'` });
+    const path = `${r.keyPath(key)}[${i}]`;
+    if (!a) r.problems.push({ path, reason: `must be host:port or [v6]:port, got ${describe(s)}` });
+    else if (out.some((o) => formatHostPort(o) === formatHostPort(a))) r.problems.push({ path, reason: `'${s}' is listed twice` });
+    else out.push(a);
   });
   return out;
 }

@@ -13,6 +13,8 @@ export type ClusterEvent =
   | { type: 'host.fenced'; at: number; host: HostId; record: FenceRecord }
   | { type: 'host.fence_failed'; at: number; host: HostId; record: FenceRecord; retryInMs: number }
   | { type: 'host.recovery_started'; at: number; host: HostId }
+  /** Recovery's first step: Nova told the compute service is down (and disabled, with this reason when it took). */
+  | { type: 'host.forced_down'; at: number; host: HostId; disabledReason: string | null }
   | { type: 'host.recovery_finished'; at: number; host: HostId; summary: RecoverySummary }
   | { type: 'instance.evacuate_start'; at: number; host: HostId; server: ServerRef; attempt: number }
   | { type: 'instance.evacuate_end'; at: number; host: HostId; server: ServerRef; targetHost: string; durationMs: number }

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { timerMs } from '../timer-limit.js';
 
 /** Cancels a timer set through a Clock. */
 export type CancelTimer = () => void;
@@ -26,11 +27,11 @@ export const systemClock: Clock = {
   now: monotonicNowMs,
   wallNow: () => Date.now(),
   every(ms, fn) {
-    const t = setInterval(fn, ms);
+    const t = setInterval(fn, timerMs(ms));
     return () => clearInterval(t);
   },
   after(ms, fn) {
-    const t = setTimeout(fn, ms);
+    const t = setTimeout(fn, timerMs(ms));
     return () => clearTimeout(t);
   },
 };

@@ -1,8 +1,9 @@
 import { DEFAULT_DETECTOR } from '../core/detector.js';
 import { defaultCoreSettings, type CoreSettings } from '../core/settings.js';
-import { parseHostPort, type HostPort } from '../config/address.js';
+import { formatHostPort, parseHostPort, type HostPort } from '../config/address.js';
 import { checkClusterKey, readLogLevel } from '../config/common.js';
-import type { ObjectReader } from '../config/reader.js';
+import { MAX_LIST_ITEMS, describe, type ObjectReader } from '../config/reader.js';
+import { hostNameKey } from '../config/host-name.js';
 import { readFencingConfig, type FencingConfig } from '../fence/config.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../notify/config.js';
 import { readComputeConfig, type ComputeConfig } from '../openstack/config.js';
@@ -35,40 +36,67 @@ export interface MonitorConfig {
   ops: OpsConfig;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** At most this many monitors (and expected votes): quorum needs a datagram from a majority of them every peer_interval. */
+export const MAX_MONITORS = 99;
+
+/**
+ * The expected_votes a cluster of n listed monitors may use: quorum is a strict majority of
+ * expected_votes, so it must be more than half of n (two partitions can never both hold it) and
+ * expected_votes at most n (votes of monitors that are not configured can never be cast).
+ */
+export function allowedExpectedVotes(n: number): { min: number; max: number } {
+  let min = 1;
+  while (2 * (Math.floor(min / 2) + 1) <= n) min++;
+  return { min, max: Math.max(1, n) };
+}
 
 export function readMonitorConfig(r: ObjectReader): MonitorConfig {
-  const id = r.requiredString('id', { pattern: ID, patternHint: 'a short name (letters, digits, . _ -)' });
+  const id = r.hostName('id') ?? '';
+  if (!r.has('id')) r.problem('id', 'is required');
   const monitors: MonitorPeer[] = [];
-  for (const m of r.objectList('monitors')) {
-    const mid = m.requiredString('id', { pattern: ID, patternHint: 'a short name (letters, digits, . _ -)' });
+  const peers = r.objectList('monitors');
+  if (peers.length > MAX_MONITORS) r.problem('monitors', `must list at most ${MAX_MONITORS} monitors, got ${peers.length}`);
+  for (const m of peers.slice(0, MAX_MONITORS)) {
+    const mid = m.hostName('id');
+    if (!m.has('id')) m.problem('id', 'is required');
     const addr = m.requiredString('address');
     const address = parseHostPort(addr);
-    if (addr && !address) m.problem('address', `must be host:port or [v6]:port, got '${addr}'`);
-    if (monitors.some((x) => x.id === mid)) m.problem('id', `'${mid}' is listed twice`);
+    if (addr && !address) m.problem('address', `must be host:port or [v6]:port, got ${describe(addr)}`);
+    if (mid !== undefined && monitors.some((x) => hostNameKey(x.id) === hostNameKey(mid))) m.problem('id', `'${mid}' is listed twice`);
+    else if (address && monitors.some((x) => formatHostPort(x.address) === formatHostPort(address)))
+      m.problem('address', `'${addr}' is already another monitor's address`);
+    else if (mid !== undefined && address) monitors.push({ id: mid, address });
     m.finish();
-    if (address) monitors.push({ id: mid, address });
   }
   if (monitors.length === 0 && !r.problems.some((p) => p.path.startsWith('monitors')))
     r.problem('monitors', 'must list the monitors (id and address), this one included');
   const self = monitors.find((m) => m.id === id);
   if (id && monitors.length > 0 && !self) r.problem('id', `'${id}' is not among the configured monitors`);
 
-  const listenRaw = r.stringList('listen', self ? [`${self.address.host.includes(':') ? '::' : '0.0.0.0'}:${self.address.port}`] : []);
+  const listenRaw = r.stringList('listen', {
+    default: self ? [`${self.address.host.includes(':') ? '::' : '0.0.0.0'}:${self.address.port}`] : [],
+    maxItems: 16,
+  });
   const listen: HostPort[] = [];
   listenRaw.forEach((s, i) => {
     const a = parseHostPort(s);
-    if (a) listen.push(a);
-    else r.problems.push({ path: `${r.keyPath('listen')}[${i}]`, reason: `must be host:port or [v6]:port, got '${s}'` });
+    const path = `${r.keyPath('listen')}[${i}]`;
+    if (!a) r.problems.push({ path, reason: `must be host:port or [v6]:port, got ${describe(s)}` });
+    else if (listen.some((l) => formatHostPort(l) === formatHostPort(a))) r.problems.push({ path, reason: `'${s}' is listed twice` });
+    else listen.push(a);
   });
 
   const key = r.secret('cluster_key', { required: true });
   checkClusterKey(r, key);
-  const expectedVotes = r.number('expected_votes', { default: Math.max(1, monitors.length), min: 1, max: 99, integer: true });
-  if (monitors.length > 0 && expectedVotes < Math.floor(monitors.length / 2) + 1) {
+  const votes = allowedExpectedVotes(peers.length);
+  const expectedVotes = r.number('expected_votes', { default: Math.max(1, monitors.length), min: 1, max: MAX_MONITORS, integer: true });
+  if (r.has('expected_votes') && peers.length > 0 && (expectedVotes < votes.min || expectedVotes > votes.max)) {
     r.problem(
       'expected_votes',
-      `is ${expectedVotes}: fewer than a majority of the ${monitors.length} monitors would let two partitions both act`,
+      `must be between ${votes.min} and ${votes.max} with ${peers.length} monitors, got ${expectedVotes}: ` +
+        (expectedVotes < votes.min
+          ? `a quorum of ${Math.floor(expectedVotes / 2) + 1} would let two partitions both act`
+          : `votes of monitors that are not configured can never be cast`),
     );
   }
 
@@ -84,7 +112,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     minMissed: d.number('min_missed', { default: DEFAULT_DETECTOR.minMissed, min: 2, max: 50, integer: true }),
     maxMissed: d.number('max_missed', { default: DEFAULT_DETECTOR.maxMissed, min: 2, max: 100, integer: true }),
     suspectMissed: d.number('suspect_missed', { default: DEFAULT_DETECTOR.suspectMissed, min: 1, max: 50, integer: true }),
-    minMarginMs: d.durationMs('min_margin', { default: DEFAULT_DETECTOR.minMarginMs, max: 10_000 }),
+    minMarginMs: d.durationMs('min_margin', { default: DEFAULT_DETECTOR.minMarginMs, min: 0, max: 10_000 }),
   };
   if (core.detector.maxMissed < core.detector.minMissed)
     d.problem('max_missed', `must be at least min_missed (${core.detector.minMissed})`);
@@ -94,17 +122,17 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   if (core.peerTimeoutMs < 2 * core.peerIntervalMs)
     d.problem('peer_timeout', `must be at least twice peer_interval (${core.peerIntervalMs}ms)`);
   core.tickMs = d.durationMs('tick', { default: core.tickMs, min: 5, max: 1000 });
-  core.stabilityWindowMs = d.durationMs('stability_window', { default: core.stabilityWindowMs, max: 60_000 });
+  core.stabilityWindowMs = d.durationMs('stability_window', { default: core.stabilityWindowMs, min: 0, max: 60_000 });
   core.pauseThresholdMs = d.durationMs('pause_threshold', { default: core.pauseThresholdMs, min: 50, max: 60_000 });
-  core.pauseGraceMs = d.durationMs('pause_grace', { default: core.pauseGraceMs, max: 600_000 });
-  const maxClockSkewMs = d.durationMs('max_clock_skew', { default: 60_000, min: 1000 });
+  core.pauseGraceMs = d.durationMs('pause_grace', { default: core.pauseGraceMs, min: 0, max: 600_000 });
+  const maxClockSkewMs = d.durationMs('max_clock_skew', { default: 60_000, min: 1000, max: 3_600_000 });
   d.finish();
 
   const m = r.object('mass_failure');
   core.massGuard = {
     maxFailedFraction: m.number('max_failed_fraction', { default: core.massGuard.maxFailedFraction, min: 0, max: 1 }),
-    maxFailedHosts: m.number('max_failed_hosts', { default: core.massGuard.maxFailedHosts, min: 0, integer: true }),
-    windowMs: m.durationMs('window', { default: core.massGuard.windowMs, min: 1000 }),
+    maxFailedHosts: m.number('max_failed_hosts', { default: core.massGuard.maxFailedHosts, min: 0, max: MAX_LIST_ITEMS, integer: true }),
+    windowMs: m.durationMs('window', { default: core.massGuard.windowMs, min: 1000, max: 3_600_000 }),
   };
   m.finish();
 
@@ -133,8 +161,9 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     monitors,
     clusterKey: Buffer.from(key ?? '', 'utf8'),
     stateDir: r.string('state_dir', { default: '/var/lib/instance-ha' })!,
-    controlSocket: r.string('control_socket', { default: '/run/instance-ha/monitor.sock' })!,
-    hosts: r.stringList('hosts'),
+    // A UNIX socket path must fit sun_path (108 bytes with its NUL).
+    controlSocket: r.string('control_socket', { default: '/run/instance-ha/monitor.sock', maxLength: 107 })!,
+    hosts: r.hostList('hosts'),
     maxClockSkewMs,
     core,
     logLevel: readLogLevel(r),

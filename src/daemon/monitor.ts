@@ -18,6 +18,7 @@ import { ClockOffsets, type ClockOffset } from './clock-offsets.js';
 import type { EventBus } from './event-bus.js';
 import type { StateStore } from './state-store.js';
 import { buildSnapshot } from './status.js';
+import { HeldActions, isActing } from './held-actions.js';
 
 /** The part of the monitor's configuration the driver itself uses; the edges take their own sections. */
 export type MonitorSettings = Pick<MonitorConfig, 'id' | 'listen' | 'monitors' | 'clusterKey' | 'hosts' | 'maxClockSkewMs' | 'core'>;
@@ -53,7 +54,9 @@ type Alarm = StatusSnapshot['alarms'][number];
  * transport, state store, edges, event bus), so the simulation runs this very class on virtual time
  * and an in-memory network. It feeds the core one input at a time and carries out the effects it
  * returns. Nothing thrown by an effect, a codec or a sink escapes its loop: it is contained, counted
- * and shown as an alarm, and heartbeating goes on.
+ * and shown as an alarm, and heartbeating goes on. Nothing is acted on (fence, recover, unfence)
+ * while the state it was decided in is not on disk: such an effect waits (held-actions.ts, alarm
+ * `action_held`) until a write succeeds, so a restart can never make the same decision twice.
  */
 export class MonitorDaemon {
   readonly core: MonitorCore;
@@ -78,6 +81,9 @@ export class MonitorDaemon {
   private persistDue = false;
   private lastPersistAttemptAt = -Infinity;
   private persistFailure: { since: number; error: string; count: number } | null = null;
+  /** Fences, recoveries, unfences waiting for their decision to reach the disk (held-actions.ts). */
+  private readonly held = new HeldActions();
+  private stopped = false;
   /** Failures contained in the loop, by where they happened (e.g. `broadcast`, `core`). */
   private readonly loopFailures = new Map<string, { count: number; lastError: string }>();
   private readonly startedAt: number;
@@ -139,6 +145,7 @@ export class MonitorDaemon {
   }
 
   stop(): void {
+    this.stopped = true;
     this.cancelTick?.();
     this.cancelTick = null;
     for (const c of this.inflight.values()) c.abort();
@@ -214,6 +221,13 @@ export class MonitorDaemon {
         since: new Date(f.since).toISOString(),
       });
     }
+    if (this.held.size > 0) {
+      alarms.push({
+        kind: 'action_held',
+        message: `${this.held.describe()}: waits for the state write to ${this.deps.store.where} (nothing is acted on before its decision is on disk)`,
+        since: new Date(this.held.oldestSince() ?? this.clock.wallNow()).toISOString(),
+      });
+    }
     for (const [where, l] of this.loopFailures)
       alarms.push({ kind: 'loop_error', message: `${l.count} failure(s) contained in ${where}: ${l.lastError}` });
     const p = this.pager.stats;
@@ -274,7 +288,9 @@ export class MonitorDaemon {
     }
     for (const e of effects) {
       try {
-        this.apply(e);
+        // An action whose decision is not on disk waits for the write (retried each second).
+        if (isActing(e) && this.persistFailure) this.holdAction(e);
+        else this.apply(e);
       } catch (err) {
         this.contain(e.type, err);
       }
@@ -314,6 +330,7 @@ export class MonitorDaemon {
       case 'unfence':
         return this.runUnfence(e.host);
       case 'abandon':
+        this.held.drop(e.host);
         this.inflight.get(e.host)?.abort();
         this.inflight.delete(e.host);
         return;
@@ -418,6 +435,30 @@ export class MonitorDaemon {
     );
   }
 
+  private holdAction(e: Parameters<HeldActions['hold']>[0]): void {
+    if (this.held.hold(e, this.clock.wallNow()))
+      this.log.error(
+        { host: e.host, action: e.type, file: this.deps.store.where },
+        'action held: its decision could not be written to disk',
+      );
+  }
+
+  /** The state is on disk again: carry out what waited for it, if its decision still calls for it. */
+  private releaseHeld(): void {
+    // A stopping monitor acts on nothing more: the decisions are on disk now, a successor carries them on.
+    const acting = !this.stopped && this.core.acting(this.clock.now());
+    const { due, dropped } = this.held.release(acting, (h) => this.core.coordinator.decision(h));
+    for (const e of dropped) this.log.warn({ host: e.host, action: e.type }, 'held action dropped: its decision changed while it waited');
+    for (const e of due) {
+      this.log.info({ host: e.host, action: e.type }, 'held action released: its decision is on disk');
+      try {
+        this.apply(e);
+      } catch (err) {
+        this.contain(e.type, err);
+      }
+    }
+  }
+
   /** Writes the core's durable state; a failure keeps it due (retried each second) and raises an alarm. */
   private persist(): void {
     this.lastPersistAttemptAt = this.clock.now();
@@ -427,6 +468,7 @@ export class MonitorDaemon {
       if (this.persistFailure)
         this.log.info({ file: this.deps.store.where, tries: this.persistFailure.count }, 'monitor state written again');
       this.persistFailure = null;
+      if (this.held.size > 0) this.releaseHeld();
     } catch (err) {
       this.persistDue = true;
       const f = this.persistFailure ?? { since: this.clock.wallNow(), error: '', count: 0 };

@@ -1,8 +1,13 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { PersistedState } from '../core/effects.js';
+import { StateFileError } from '../errors.js';
+import { encodeStateFile, parseStateFile } from './state-file.js';
 
-/** Where a monitor keeps its small durable state. `save` throws when the write did not happen. */
+/**
+ * Where a monitor keeps its small durable state. `save` throws when the write did not happen; `load`
+ * throws only StateFileError (a file that is there but cannot be read as a valid state).
+ */
 export interface StateStore {
   /** Shown in logs and alarms (a path for the file store). */
   readonly where: string;
@@ -32,16 +37,20 @@ export class FileStateStore implements StateStore {
       text = readFileSync(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+      throw new StateFileError(
+        this.file,
+        `cannot be read (${(err as Error).message})`,
+        'check its owner and mode (the service user must read it)',
+      );
     }
-    const v = JSON.parse(text) as PersistedState;
+    const state = parseStateFile(this.file, text);
     this.lastWritten = text;
-    return { knownHosts: v.knownHosts ?? [], maintenance: v.maintenance ?? [], decisions: v.decisions ?? [], epoch: v.epoch ?? 0 };
+    return state;
   }
 
   /** Writes only when something changed. */
   save(state: PersistedState): void {
-    const text = JSON.stringify(state);
+    const text = encodeStateFile(state);
     if (text === this.lastWritten) return;
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.tmp`;

@@ -68,7 +68,7 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
   if (hold)
     alarms.push({
       kind: 'mass_failure',
-      message: `mass failure held (${hold.limit}): ${hold.hosts.join(', ')}; run 'instance-ha ack-mass-failure' to proceed`,
+      message: `mass failure held (${hold.limit}): ${listSome(hold.hosts)}; run 'instance-ha ack-mass-failure' to proceed`,
     });
   for (const h of hosts)
     if (h.state === 'fence_failed')
@@ -91,4 +91,11 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
     counters: x.counters,
     recentEvents: [...x.recentEvents],
   };
+}
+
+/** At most 10 names, then a count: 2,000 held hosts are not a status line (`--state` lists them). */
+function listSome(names: readonly string[], max = 10): string {
+  return names.length <= max
+    ? names.join(', ')
+    : `${names.slice(0, max).join(', ')} and ${(names.length - max).toLocaleString('en-US')} more`;
 }

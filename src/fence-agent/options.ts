@@ -4,6 +4,11 @@
  * way: `name=value` lines on stdin, or getopt-style argv (`--ip=X`, `--ip X`, `-a X`, `-o off`).
  */
 
+import { timerMs } from '../timer-limit.js';
+
+/** Longest seconds option (power_timeout, shell_timeout, delay, ...): one hour, far above any BMC's need. */
+export const MAX_OPTION_SECONDS = 3600;
+
 export type OptionType = 'string' | 'integer' | 'second' | 'boolean' | 'select';
 
 export interface AgentOption {
@@ -112,14 +117,17 @@ export function validate(
     }
     if (o.type === 'integer' && !/^\d+$/.test(v)) problems.push(`Failed: ${o.name} must be a whole number, got '${v}'`);
     if (o.type === 'second' && !/^\d+(\.\d+)?$/.test(v)) problems.push(`Failed: ${o.name} must be a number of seconds, got '${v}'`);
+    else if (o.type === 'second' && Number(v) > MAX_OPTION_SECONDS)
+      problems.push(`Failed: ${o.name} must be at most ${MAX_OPTION_SECONDS} seconds, got '${v}'`);
     if (o.type === 'select' && o.choices && !o.choices.includes(v.toLowerCase()))
       problems.push(`Failed: ${o.name} must be one of ${o.choices.join(', ')}, got '${v}'`);
   }
   return problems;
 }
 
+/** A seconds option in ms, capped where a timer can still honour it (see timer-limit.ts). */
 export function secondsMs(opts: ParsedOptions, name: string): number {
-  return Math.round(Number(opts.get(name) ?? '0') * 1000);
+  return timerMs(Math.round(Number(opts.get(name) ?? '0') * 1000));
 }
 
 function getoptMixed(o: AgentOption): string {

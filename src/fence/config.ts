@@ -14,7 +14,7 @@
  *       compute-1: { levels: [[ipmi-c1], [pdu-a, pdu-b]], kdump_addresses: [10.0.1.11] }
  */
 import { isIP } from 'node:net';
-import type { ObjectReader } from '../config/reader.js';
+import { describe, type ObjectReader } from '../config/reader.js';
 import { validate } from '../fence-agent/options.js';
 import { resolveAgent } from './agents.js';
 import { NATIVE_AGENTS } from './native-agents.js';
@@ -61,6 +61,15 @@ export interface FencingConfig {
   kdump: KdumpConfig;
 }
 
+/** Every duration and count of the section, in one place (docs/fencing.md lists them). */
+export const FENCING_BOUNDS = {
+  actionTimeoutMs: { min: 100, max: 600_000 },
+  retries: { min: 0, max: 20 },
+  retryDelayMs: { min: 0, max: 600_000 },
+  kdumpMessageTimeoutMs: { min: 100, max: 600_000 },
+  kdumpMaxWaitMs: { min: 0, max: 3_600_000 },
+} as const;
+
 export const FENCING_DEFAULTS = {
   actionTimeoutMs: 60_000,
   retries: 2,
@@ -76,24 +85,30 @@ export function readFencingConfig(r: ObjectReader): FencingConfig {
     enabled: kr.boolean('enabled', FENCING_DEFAULTS.kdump.enabled),
     port: kr.number('port', { default: FENCING_DEFAULTS.kdump.port, min: 1, max: 65535, integer: true }),
     bind: kr.string('bind', { default: FENCING_DEFAULTS.kdump.bind }) ?? FENCING_DEFAULTS.kdump.bind,
-    messageTimeoutMs: kr.durationMs('message_timeout', { default: FENCING_DEFAULTS.kdump.messageTimeoutMs, min: 1 }),
-    maxWaitMs: kr.durationMs('max_wait', { default: FENCING_DEFAULTS.kdump.maxWaitMs, min: 0 }),
+    messageTimeoutMs: kr.durationMs('message_timeout', {
+      default: FENCING_DEFAULTS.kdump.messageTimeoutMs,
+      ...FENCING_BOUNDS.kdumpMessageTimeoutMs,
+    }),
+    maxWaitMs: kr.durationMs('max_wait', { default: FENCING_DEFAULTS.kdump.maxWaitMs, ...FENCING_BOUNDS.kdumpMaxWaitMs }),
   };
   if (kdump.enabled && !isIP(kdump.bind)) kr.problem('bind', `must be an IP address, got '${kdump.bind}'`);
   kr.finish();
   const cfg: FencingConfig = {
-    actionTimeoutMs: r.durationMs('action_timeout', { default: FENCING_DEFAULTS.actionTimeoutMs, min: 100 }),
-    retries: r.number('retries', { default: FENCING_DEFAULTS.retries, min: 0, max: 20, integer: true }),
-    retryMinDelayMs: r.durationMs('retry_min_delay', { default: FENCING_DEFAULTS.retryMinDelayMs, min: 0 }),
-    retryMaxDelayMs: r.durationMs('retry_max_delay', { default: FENCING_DEFAULTS.retryMaxDelayMs, min: 0 }),
+    actionTimeoutMs: r.durationMs('action_timeout', { default: FENCING_DEFAULTS.actionTimeoutMs, ...FENCING_BOUNDS.actionTimeoutMs }),
+    retries: r.number('retries', { default: FENCING_DEFAULTS.retries, ...FENCING_BOUNDS.retries, integer: true }),
+    retryMinDelayMs: r.durationMs('retry_min_delay', { default: FENCING_DEFAULTS.retryMinDelayMs, ...FENCING_BOUNDS.retryDelayMs }),
+    retryMaxDelayMs: r.durationMs('retry_max_delay', { default: FENCING_DEFAULTS.retryMaxDelayMs, ...FENCING_BOUNDS.retryDelayMs }),
     devices: new Map(),
     hosts: new Map(),
     kdump,
   };
-  for (const [name, dr] of r.entries('devices')) cfg.devices.set(name, readDevice(name, dr, cfg.actionTimeoutMs));
-  for (const [host, hr] of r.entries('hosts')) {
+  if (cfg.retryMinDelayMs > cfg.retryMaxDelayMs)
+    r.problem('retry_min_delay', `must not be more than retry_max_delay (${cfg.retryMaxDelayMs}ms), got ${cfg.retryMinDelayMs}ms`);
+  for (const [name, dr] of r.entries('devices', { names: 'name', maxItems: 10_000 }))
+    cfg.devices.set(name, readDevice(name, dr, cfg.actionTimeoutMs));
+  for (const [host, hr] of r.entries('hosts', { names: 'host' })) {
     const levels = readLevels(hr, cfg.devices);
-    const kdumpAddresses = hr.stringList('kdump_addresses');
+    const kdumpAddresses = hr.stringList('kdump_addresses', { maxItems: 16 });
     for (const a of kdumpAddresses) if (!isIP(a)) hr.problem('kdump_addresses', `'${a}' is not an IP address`);
     hr.finish();
     cfg.hosts.set(host, { host, levels, kdumpAddresses });
@@ -105,7 +120,7 @@ export function readFencingConfig(r: ObjectReader): FencingConfig {
 function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): FenceDeviceConfig {
   const agent = dr.requiredString('agent');
   const password = dr.secret('password');
-  const options: Record<string, string> = {};
+  const options: Record<string, string> = Object.create(null) as Record<string, string>;
   const rawOptions = dr.raw('options');
   if (rawOptions !== undefined && rawOptions !== null && (typeof rawOptions !== 'object' || Array.isArray(rawOptions)))
     dr.problem('options', 'must be a mapping of agent option names to values');
@@ -113,7 +128,9 @@ function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): F
     rawOptions && typeof rawOptions === 'object' && !Array.isArray(rawOptions) ? Object.entries(rawOptions as Record<string, unknown>) : [];
   for (const [key, v] of entries) {
     const path = `options.${key}`;
-    if (['action', 'password', 'passwd'].includes(key)) {
+    if (!/^[a-z][a-z0-9_-]{0,63}$/.test(key)) {
+      dr.problem(path.slice(0, 90), 'is not an agent option name (lower-case letters, digits, _ and -)');
+    } else if (['action', 'password', 'passwd'].includes(key)) {
       dr.problem(
         path,
         key === 'action'
@@ -121,7 +138,8 @@ function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): F
           : `is a secret: set the device's 'password' or 'password_file' instead`,
       );
     } else if (typeof v === 'string' || typeof v === 'number') {
-      if (/[\r\n]/.test(String(v))) dr.problem(path, 'must be a single line');
+      if (/[\u0000-\u001f\u007f]/.test(String(v)) || String(v).length > 4096)
+        dr.problem(path, 'must be a single line of at most 4096 characters');
       else options[key.replace(/-/g, '_')] = String(v);
     } else if (typeof v === 'boolean') {
       options[key.replace(/-/g, '_')] = v ? '1' : '0';
@@ -135,7 +153,7 @@ function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): F
     agent,
     options,
     password,
-    timeoutMs: dr.durationMs('timeout', { default: defaultTimeoutMs, min: 100 }),
+    timeoutMs: dr.durationMs('timeout', { default: defaultTimeoutMs, ...FENCING_BOUNDS.actionTimeoutMs }),
     verify: dr.boolean('verify', true),
   };
   const native = NATIVE_AGENTS.get(agent);
@@ -158,18 +176,18 @@ function readDevice(name: string, dr: ObjectReader, defaultTimeoutMs: number): F
 function readLevels(hr: ObjectReader, devices: Map<string, FenceDeviceConfig>): string[][] {
   const raw = hr.raw('levels');
   const key = hr.keyPath('levels');
-  if (!Array.isArray(raw) || raw.length === 0) {
-    hr.problems.push({ path: key, reason: 'must be a non-empty list of levels, each a list of device names' });
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 16) {
+    hr.problems.push({ path: key, reason: 'must be a list of 1 to 16 levels, each a list of device names' });
     return [];
   }
   return raw.map((level: unknown, i) => {
     const names = typeof level === 'string' ? [level] : level;
-    if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string')) {
-      hr.problems.push({ path: `${key}[${i}]`, reason: 'must be a device name or a non-empty list of device names' });
+    if (!Array.isArray(names) || names.length === 0 || names.length > 16 || names.some((n) => typeof n !== 'string')) {
+      hr.problems.push({ path: `${key}[${i}]`, reason: 'must be a device name or a list of 1 to 16 device names' });
       return [];
     }
     for (const n of names as string[])
-      if (!devices.has(n)) hr.problems.push({ path: `${key}[${i}]`, reason: `names unknown device '${n}'` });
+      if (!devices.has(n)) hr.problems.push({ path: `${key}[${i}]`, reason: `names unknown device ${describe(n)}` });
     return names as string[];
   });
 }

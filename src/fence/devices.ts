@@ -10,6 +10,7 @@ import type { FenceDeviceConfig } from './config.js';
 import { NATIVE_AGENTS, type NativeAgent } from './native-agents.js';
 import { excerpt } from './redact.js';
 import { runAgentProcess } from './runner.js';
+import { timerMs } from '../timer-limit.js';
 
 export type DeviceAction = 'off' | 'on' | 'reboot' | 'status';
 
@@ -96,9 +97,12 @@ export class NativeDevice implements FenceDevice {
   async run(action: DeviceAction, signal: AbortSignal): Promise<DeviceResult> {
     const started = Date.now();
     const ms = (): number => Date.now() - started;
-    const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
-    const both = AbortSignal.any([signal, timeout]);
+    let timeout: AbortSignal | null = null;
     try {
+      // Inside the try: AbortSignal.timeout throws ERR_OUT_OF_RANGE on a delay it cannot keep, and
+      // a device must answer with a result, never an exception the fencer did not expect.
+      timeout = AbortSignal.timeout(timerMs(this.cfg.timeoutMs));
+      const both = AbortSignal.any([signal, timeout]);
       const r = await this.native.withDevice(this.opts, this.log, both, (dev) =>
         runPowerAction(
           dev,
@@ -125,7 +129,7 @@ export class NativeDevice implements FenceDevice {
       return {
         ok: false,
         exitCode: 1,
-        timedOut: timeout.aborted,
+        timedOut: timeout?.aborted ?? false,
         durationMs: ms(),
         detail: excerpt(err instanceof Error ? err.message : String(err), secrets),
       };

@@ -13,6 +13,7 @@ import type { HostId } from '../core/events.js';
 import type { Logger } from '../log.js';
 import type { KdumpConfig } from './config.js';
 import type { KdumpWaiter } from './fencer.js';
+import { timerMs } from '../timer-limit.js';
 
 export const FENCE_KDUMP_MAGIC = 0x1b302a40;
 export const FENCE_KDUMP_VERSION = 1;
@@ -99,7 +100,7 @@ export class KdumpListener implements KdumpWaiter {
           signal.removeEventListener('abort', done);
           resolve();
         };
-        const t = setTimeout(done, Math.max(1, Math.min(untilSilentMs, this.cfg.maxWaitMs - waitedMs)));
+        const t = setTimeout(done, timerMs(Math.max(1, Math.min(untilSilentMs, this.cfg.maxWaitMs - waitedMs))));
         this.waiters.add(done);
         signal.addEventListener('abort', done, { once: true });
       });

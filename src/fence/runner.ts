@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from '../log.js';
 import { excerpt, redact } from './redact.js';
+import { timerMs } from '../timer-limit.js';
 
 export type AgentOutcome =
   /** Exit 0: done (for status: power is ON). */
@@ -113,7 +114,7 @@ export function runAgentProcess(req: AgentRunRequest, log: Logger): Promise<Agen
     const onAbort = (): void => stop('aborted');
     req.signal?.addEventListener('abort', onAbort, { once: true });
     if (req.signal?.aborted) stop('aborted');
-    timers.push(setTimeout(() => stop(`timeout after ${req.timeoutMs}ms`), req.timeoutMs));
+    timers.push(setTimeout(() => stop(`timeout after ${req.timeoutMs}ms`), timerMs(req.timeoutMs)));
     child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-KEEP_BYTES)));
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-KEEP_BYTES)));
     child.on('error', (err) => {

@@ -6,6 +6,7 @@
  */
 import { IpmiError, IpmiProtocolError, IpmiTimeoutError, IpmiUnreachableError } from './errors.js';
 import type { DatagramTransport } from './transport.js';
+import { timerMs } from '../timer-limit.js';
 
 export interface ExchangeOptions<T> {
   what: string;
@@ -54,9 +55,9 @@ export class Exchanger {
         this.transport.send(opts.build(attempt));
         const interval = Math.min(opts.retransmitMs * 1.5 ** attempt, MAX_RETRANSMIT_MS);
         attempt++;
-        retransmitTimer = setTimeout(send, interval);
+        retransmitTimer = setTimeout(send, timerMs(interval));
       };
-      const deadline = setTimeout(() => finish(new IpmiTimeoutError(opts.what, opts.timeoutMs, lastRejection)), opts.timeoutMs);
+      const deadline = setTimeout(() => finish(new IpmiTimeoutError(opts.what, opts.timeoutMs, lastRejection)), timerMs(opts.timeoutMs));
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       this.onPacket = (p) => {

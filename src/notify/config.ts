@@ -1,4 +1,5 @@
 import type { ObjectReader } from '../config/reader.js';
+import { MAX_PEM_FILE_BYTES } from '../config/safe-file.js';
 import { PRIORITIES, type Priority } from './envelope.js';
 
 /**
@@ -63,6 +64,8 @@ export const NOTIFICATION_DEFAULTS = {
 } as const;
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
+/** An event type such as `instance_ha.instance.failed`. */
+const EVENT_TYPE = /^[a-z0-9][a-z0-9_.-]{0,254}$/;
 
 /**
  * Reads the `notifications:` mapping (pass `root.object('notifications')`). Every problem is added to
@@ -83,27 +86,37 @@ export function readNotificationsConfig(r: ObjectReader): NotificationsConfig {
 
   const t = r.object('tls');
   const tls: TlsFiles = {
-    caFile: t.string('ca_file'),
-    certFile: t.string('cert_file'),
-    keyFile: t.string('key_file'),
+    caFile: t.filePath('ca_file', { maxBytes: MAX_PEM_FILE_BYTES }),
+    certFile: t.filePath('cert_file', { maxBytes: MAX_PEM_FILE_BYTES }),
+    keyFile: t.filePath('key_file', { maxBytes: MAX_PEM_FILE_BYTES }),
     keyPassphrase: t.secret('key_passphrase'),
     servername: t.string('servername'),
     verify: t.boolean('verify', true),
   };
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) t.problem('cert_file', "and 'key_file' go together");
+  if (t.has('cert_file') !== t.has('key_file')) t.problem('cert_file', "and 'key_file' go together");
   t.finish();
-  if ((tls.caFile || tls.certFile) && !url.startsWith('amqps://')) r.problem('tls', 'is set but url is not amqps://');
+  if ((t.has('ca_file') || t.has('cert_file')) && !url.startsWith('amqps://')) r.problem('tls', 'is set but url is not amqps://');
 
   const rc = r.object('reconnect');
   const reconnect = {
     initialMs: rc.durationMs('initial', { default: d.reconnectInitialMs, min: 10, max: 60_000 }),
     maxMs: rc.durationMs('max', { default: d.reconnectMaxMs, min: 100, max: 600_000 }),
   };
+  if (reconnect.initialMs > reconnect.maxMs)
+    rc.problem('initial', `must not be more than reconnect.max (${reconnect.maxMs}ms), got ${reconnect.initialMs}ms`);
   rc.finish();
 
   const pr = r.object('priorities');
-  const priorities: Record<string, Priority> = {};
-  for (const type of Object.keys(objectOrEmpty(r.raw('priorities')))) {
+  const priorities: Record<string, Priority> = Object.create(null) as Record<string, Priority>;
+  for (const type of Object.keys(objectOrEmpty(r.raw('priorities'))).slice(0, 1000)) {
+    if (!EVENT_TYPE.test(type)) {
+      pr.problems.push({
+        path: pr.keyPath(type.slice(0, 80)),
+        reason: 'is not an event type (lower-case letters, digits and _.-, like instance_ha.instance.failed)',
+      });
+      pr.raw(type);
+      continue;
+    }
     const p = pr.string(type, { oneOf: PRIORITIES });
     if (p) priorities[type] = p as Priority;
   }
@@ -112,8 +125,8 @@ export function readNotificationsConfig(r: ObjectReader): NotificationsConfig {
   const o = r.object('outbox');
   const outbox = {
     dir: o.string('dir', { default: d.outboxDir })!,
-    maxRecords: o.number('max_records', { default: d.outboxMaxRecords, min: 1, integer: true }),
-    maxBytes: o.number('max_bytes', { default: d.outboxMaxBytes, min: 64 * 1024, integer: true }),
+    maxRecords: o.number('max_records', { default: d.outboxMaxRecords, min: 1, max: 10_000_000, integer: true }),
+    maxBytes: o.number('max_bytes', { default: d.outboxMaxBytes, min: 64 * 1024, max: 16 * 1024 ** 3, integer: true }),
   };
   o.finish();
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { MAX_PEM_FILE_BYTES, readTextFileOrThrow } from '../config/safe-file.js';
 import amqp from 'amqplib';
 import type { NotificationsConfig } from './config.js';
 
@@ -37,9 +37,9 @@ export function connectArgs(cfg: BrokerConfig, connectionName: string): ConnectA
   };
   if (tlsOn) {
     const t = cfg.tls;
-    if (t.caFile) socket.ca = [readFileSync(t.caFile)];
-    if (t.certFile) socket.cert = readFileSync(t.certFile);
-    if (t.keyFile) socket.key = readFileSync(t.keyFile);
+    if (t.caFile) socket.ca = [readTextFileOrThrow(t.caFile, MAX_PEM_FILE_BYTES)];
+    if (t.certFile) socket.cert = readTextFileOrThrow(t.certFile, MAX_PEM_FILE_BYTES);
+    if (t.keyFile) socket.key = readTextFileOrThrow(t.keyFile, MAX_PEM_FILE_BYTES);
     if (t.keyPassphrase) socket.passphrase = t.keyPassphrase;
     if (t.servername) socket.servername = t.servername;
     socket.rejectUnauthorized = t.verify;

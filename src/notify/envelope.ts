@@ -156,6 +156,7 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
     case 'host.suspect':
     case 'host.fencing':
     case 'host.forgotten':
+    case 'host.forced_down':
     case 'cluster.coordinator_changed':
       return null;
     default:

@@ -41,6 +41,8 @@ export interface NotifierStatus {
   full: boolean;
   refused: number;
   corruptSkipped: number;
+  /** Alarm: the outbox file cannot be written (disk full or failing); notifications wait in memory. */
+  writeFailure: { since: number; error: string; tries: number } | null;
   confirmed: number;
   lastConfirmedAt: number | null;
   lastError: string | null;
@@ -136,6 +138,7 @@ export class Notifier implements EventSink {
       full: s?.full ?? false,
       refused: s?.refused ?? 0,
       corruptSkipped: s?.corruptSkipped ?? 0,
+      writeFailure: s?.writeFailure ?? null,
       confirmed: this.confirmed,
       lastConfirmedAt: this.lastConfirmedAt,
       lastError: this.lastError,

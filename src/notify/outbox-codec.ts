@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { Priority } from './envelope.js';
+import { PRIORITIES, type Priority } from './envelope.js';
 
 /**
  * On-disk record framing of the outbox (pure). Each record:
@@ -102,6 +102,8 @@ function tryDecodeAt(buf: Buffer, offset: number): Attempt {
   return { ok: true, entry, lengthBytes: HEADER_BYTES + len };
 }
 
+const KNOWN_PRIORITIES: ReadonlySet<string> = new Set<string>(PRIORITIES);
+
 function parseEntry(text: string): OutboxEntry | null {
   let v: unknown;
   try {
@@ -111,9 +113,10 @@ function parseEntry(text: string): OutboxEntry | null {
   }
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
-  if (typeof o.seq !== 'number') return null;
+  // A record whose CRC holds but whose fields are wrong is treated as corrupt, never half-read.
+  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 1) return null;
   if (o.k === 'ack') return { kind: 'ack', seq: o.seq };
-  if (o.k === 'put' && typeof o.id === 'string' && typeof o.p === 'string' && typeof o.body === 'string') {
+  if (o.k === 'put' && typeof o.id === 'string' && KNOWN_PRIORITIES.has(o.p as string) && typeof o.body === 'string') {
     return { kind: 'put', seq: o.seq, id: o.id, priority: o.p as Priority, body: o.body };
   }
   return null;

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename, appendFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { StateFileError } from '../errors.js';
 import type { Priority } from './envelope.js';
 import { decodeRecords, encodeRecord, type PutRecord } from './outbox-codec.js';
 import { lockOutbox } from './outbox-lock.js';
@@ -46,6 +47,8 @@ export interface OutboxStats {
   /** Highest seq known to be on disk. */
   lastDurableSeq: number;
   fileBytes: number;
+  /** The disk refuses writes: notifications wait in memory (within the limits above) and are retried every 200 ms. */
+  writeFailure: { since: number; error: string; tries: number } | null;
 }
 
 export type EnqueueResult = { ok: true; seq: number } | { ok: false; reason: 'full' | 'closed' };
@@ -76,6 +79,7 @@ export class Outbox {
   private drainRun: Promise<void> | null = null;
   private waiters: Array<() => void> = [];
   private writeError: unknown = null;
+  private writeFailure: { since: number; error: string; tries: number } | null = null;
 
   private constructor(
     private fh: FileHandle,
@@ -105,7 +109,12 @@ export class Outbox {
     try {
       image = await readFile(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new StateFileError(
+          path,
+          `cannot be read (${(err as Error).message})`,
+          'check its owner and mode (the service user must read it)',
+        );
       image = Buffer.alloc(0);
     }
     const { records, corrupt } = decodeRecords(image);
@@ -134,7 +143,16 @@ export class Outbox {
       box.liveBytes += frame.length;
     }
     // Replay set is loaded; rewrite the file so it no longer carries confirmed or corrupt bytes.
-    if (corrupt.length > 0 || box.liveBytes < image.length) await box.compact();
+    if (corrupt.length > 0 || box.liveBytes < image.length) {
+      try {
+        await box.compact();
+      } catch (err) {
+        // A full disk must not keep the monitor from starting: the old file still holds every record;
+        // the writer compacts later. Shown as outbox_write_failed until a write succeeds.
+        opts.log.error({ err }, 'outbox: could not compact at open; continuing with the file as it is');
+        box.writeFailure = { since: Date.now(), error: err instanceof Error ? err.message : String(err), tries: 1 };
+      }
+    }
     if (box.durable.length > 0) opts.log.info({ records: box.durable.length }, 'outbox: replaying unconfirmed notifications');
     return box;
   }
@@ -219,6 +237,7 @@ export class Outbox {
       corruptSkipped: this.corruptSkipped,
       lastDurableSeq: this.lastDurableSeq,
       fileBytes: this.fileBytes,
+      writeFailure: this.writeFailure && { ...this.writeFailure },
     };
   }
 
@@ -262,10 +281,14 @@ export class Outbox {
         this.fileBytes += buf.length;
         if (this.writeError) this.opts.log.info('outbox: disk writes work again');
         this.writeError = null;
+        this.writeFailure = null;
       } catch (err) {
         // Keep them in memory and retry on the next kick: they are not durable, so not sendable.
         if (!this.writeError) this.opts.log.error({ err }, 'outbox: write failed; notifications kept in memory');
         this.writeError = err;
+        const f = (this.writeFailure ??= { since: Date.now(), error: '', tries: 0 });
+        f.tries++;
+        f.error = err instanceof Error ? err.message : String(err);
         this.writing.unshift(...batch);
         this.syncing = 0;
         this.pendingAck = Math.max(this.pendingAck, ackSeq);

@@ -57,6 +57,13 @@ export class ComputeClient {
     return list.find((s) => s.host === host) ?? null;
   }
 
+  /** Every nova-compute service in one call (the status surfaces' view of Nova; one request per poll). */
+  async listComputeServices(signal?: AbortSignal): Promise<ComputeService[]> {
+    const v = await this.versions(signal);
+    const res = await this.call({ method: 'GET', path: '/os-services?binary=nova-compute', mv: v.services, signal });
+    return ((res.body as { services?: RawService[] })?.services ?? []).map(toService);
+  }
+
   /** forced_down true/false: PUT /os-services/{id} (≥2.53) or PUT /os-services/force-down (2.11). */
   async setForcedDown(host: string, forcedDown: boolean, signal?: AbortSignal): Promise<void> {
     const v = await this.versions(signal);

@@ -1,4 +1,5 @@
 import type { ObjectReader } from '../config/reader.js';
+import { MAX_PEM_FILE_BYTES } from '../config/safe-file.js';
 
 /** The `compute:` section of the monitor YAML (docs/recovery.md lists every key). */
 export interface ComputeConfig {
@@ -44,16 +45,18 @@ export const COMPUTE_DEFAULTS = {
 export function readComputeConfig(r: ObjectReader): ComputeConfig {
   const cfg: ComputeConfig = {
     cloud: r.string('cloud'),
-    cloudsFile: r.string('clouds_file'),
+    cloudsFile: r.filePath('clouds_file', { maxBytes: MAX_PEM_FILE_BYTES }),
     region: r.string('region'),
     interface: r.string('interface', { oneOf: ['public', 'internal', 'admin'] }),
-    cacert: r.string('cacert'),
-    requestTimeoutMs: r.durationMs('request_timeout', { default: COMPUTE_DEFAULTS.requestTimeoutMs, min: 100 }),
+    cacert: r.filePath('cacert', { maxBytes: MAX_PEM_FILE_BYTES }),
+    requestTimeoutMs: r.durationMs('request_timeout', { default: COMPUTE_DEFAULTS.requestTimeoutMs, min: 100, max: 600_000 }),
     retries: r.number('retries', { default: COMPUTE_DEFAULTS.retries, min: 0, max: 20, integer: true }),
-    minBackoffMs: r.durationMs('min_backoff', { default: COMPUTE_DEFAULTS.minBackoffMs, min: 1 }),
-    maxBackoffMs: r.durationMs('max_backoff', { default: COMPUTE_DEFAULTS.maxBackoffMs, min: 1 }),
-    tokenRenewBeforeMs: r.durationMs('token_renew_before', { default: COMPUTE_DEFAULTS.tokenRenewBeforeMs, min: 0 }),
+    minBackoffMs: r.durationMs('min_backoff', { default: COMPUTE_DEFAULTS.minBackoffMs, min: 1, max: 60_000 }),
+    maxBackoffMs: r.durationMs('max_backoff', { default: COMPUTE_DEFAULTS.maxBackoffMs, min: 1, max: 600_000 }),
+    tokenRenewBeforeMs: r.durationMs('token_renew_before', { default: COMPUTE_DEFAULTS.tokenRenewBeforeMs, min: 0, max: 21_600_000 }),
   };
+  if (cfg.minBackoffMs > cfg.maxBackoffMs)
+    r.problem('min_backoff', `must not be more than max_backoff (${cfg.maxBackoffMs}ms), got ${cfg.minBackoffMs}ms`);
   if (r.has('auth')) cfg.auth = readInlineAuth(r.object('auth'));
   if (cfg.auth && cfg.cloud) r.problem('auth', "and 'cloud' are mutually exclusive");
   r.finish();

@@ -1,4 +1,5 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { MAX_PEM_FILE_BYTES, readTextFile } from '../config/safe-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -53,7 +54,9 @@ export function loadCredentials(opts: {
     const files = opts.file ? [opts.file] : cloudsYamlCandidates(opts.env);
     const file = files.find((f) => existsSync(f));
     if (!file) throw new KeystoneError(`cloud '${cloud}' requested but no clouds.yaml found (looked in ${files.join(', ')})`);
-    const doc = parse(readFileSync(file, 'utf8')) as { clouds?: Record<string, unknown> } | null;
+    const text = readTextFile(file, MAX_PEM_FILE_BYTES);
+    if (!text.ok) throw new KeystoneError(text.reason);
+    const doc = parse(text.text) as { clouds?: Record<string, unknown> } | null;
     const entry = doc?.clouds?.[cloud];
     if (!entry || typeof entry !== 'object') throw new KeystoneError(`cloud '${cloud}' not found in ${file}`);
     creds = fromCloudEntry(entry as Record<string, unknown>, file);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { MAX_PEM_FILE_BYTES, readTextFileOrThrow } from '../config/safe-file.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Logger } from '../log.js';
 import type { ComputeConfig } from './config.js';
@@ -43,7 +43,7 @@ export function createComputeClient(cfg: ComputeConfig, deps: ComputeDeps): Comp
 /** Node's global fetch cannot take a CA bundle; undici's Agent can (hence the undici dependency). */
 function fetchWithCa(cacert: string | undefined): FetchFn {
   if (!cacert) return fetch;
-  const agent = new Agent({ connect: { ca: readFileSync(cacert, 'utf8') } });
+  const agent = new Agent({ connect: { ca: readTextFileOrThrow(cacert, MAX_PEM_FILE_BYTES) } });
   return ((url: string | URL, init?: RequestInit) =>
     undiciFetch(url as string, { ...(init as object), dispatcher: agent } as never)) as unknown as FetchFn;
 }

@@ -81,12 +81,13 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
         bound.statusApi = await bindOrWarn(() => api!.start(), 'status API', formatHostPort(cfg.ops.statusApi.listen), log);
       }
       if (metrics) {
-        metricsServer = new MetricsServer(cfg.ops.metrics.listen, metrics, log.child({ component: 'metrics' }));
+        metricsServer = new MetricsServer(cfg.ops.metrics.listen, metrics, log.child({ component: 'metrics' }), cfg.ops.metrics.token);
         bound.metrics = await bindOrWarn(() => metricsServer!.start(), 'metrics', formatHostPort(cfg.ops.metrics.listen), log);
       }
       return bound;
     },
     stop() {
+      journal.close();
       api?.stop();
       metricsServer?.stop();
     },

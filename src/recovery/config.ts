@@ -1,4 +1,6 @@
-import type { ObjectReader } from '../config/reader.js';
+import { describe, type ObjectReader } from '../config/reader.js';
+import { hostNameKey, hostNameProblem } from '../config/host-name.js';
+import { printable } from '../config/safe-file.js';
 
 export { readComputeConfig, COMPUTE_DEFAULTS, type ComputeConfig } from '../openstack/config.js';
 
@@ -95,39 +97,41 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
   const u = r.object('unfence');
   const cfg: RecoveryConfig = {
     mode: r.string('mode', { default: d.mode, oneOf: MODES }) as RecoveryMode,
-    hostModes: stringMap(r, 'host_modes', MODES) as Record<string, RecoveryMode>,
-    instanceModeKey: r.string('instance_mode_key', { default: d.instanceModeKey })!,
+    hostModes: stringMap(r, 'host_modes', MODES, 'host') as Record<string, RecoveryMode>,
+    instanceModeKey: r.string('instance_mode_key', { default: d.instanceModeKey, maxLength: 255 })!,
     select: {
       tag: s.string('tag', { default: d.select.tag, pattern: TAG, patternHint: 'a Nova tag (1-60 characters, no / or ,)' })!,
       flavorExtraSpecs: stringMap(s, 'flavor_extra_specs'),
       imageProperties: stringMap(s, 'image_properties'),
       aggregateMetadata: stringMap(s, 'aggregate_metadata'),
-      excludeProjects: ex.stringList('projects'),
-      excludeImages: ex.stringList('images'),
-      excludeNamePatterns: ex.stringList('name_patterns'),
+      excludeProjects: ex.stringList('projects', { maxItems: 10_000, maxLength: 255 }),
+      excludeImages: ex.stringList('images', { maxItems: 10_000, maxLength: 255 }),
+      excludeNamePatterns: ex.stringList('name_patterns', { maxItems: 1000, maxLength: 1000 }),
     },
-    priorityKey: r.string('priority_key', { default: d.priorityKey })!,
-    targetHosts: r.stringList('target_hosts'),
+    priorityKey: r.string('priority_key', { default: d.priorityKey, maxLength: 255 })!,
+    targetHosts: r.hostList('target_hosts', { maxItems: 10_000 }),
     concurrency: r.number('concurrency', { default: d.concurrency, min: 1, max: 256, integer: true }),
     maxInFlight: r.number('max_in_flight', { default: d.maxInFlight, min: 1, max: 10_000, integer: true }),
-    instanceTimeoutMs: r.durationMs('instance_timeout', { default: d.instanceTimeoutMs, min: 1_000 }),
+    instanceTimeoutMs: r.durationMs('instance_timeout', { default: d.instanceTimeoutMs, min: 1_000, max: 21_600_000 }),
     maxAttempts: r.number('max_attempts', { default: d.maxAttempts, min: 1, max: 20, integer: true }),
-    retryBackoffMs: r.durationMs('retry_backoff', { default: d.retryBackoffMs, min: 0 }),
-    maxRetryBackoffMs: r.durationMs('max_retry_backoff', { default: d.maxRetryBackoffMs, min: 0 }),
-    pollIntervalMs: r.durationMs('poll_interval', { default: d.pollIntervalMs, min: 10 }),
+    retryBackoffMs: r.durationMs('retry_backoff', { default: d.retryBackoffMs, min: 0, max: 3_600_000 }),
+    maxRetryBackoffMs: r.durationMs('max_retry_backoff', { default: d.maxRetryBackoffMs, min: 0, max: 21_600_000 }),
+    pollIntervalMs: r.durationMs('poll_interval', { default: d.pollIntervalMs, min: 10, max: 300_000 }),
     journalDir: r.string('journal_dir', { default: d.journalDir })!,
     unfence: {
       auto: u.boolean('auto', d.unfence.auto),
-      quietPeriodMs: u.durationMs('quiet_period', { default: d.unfence.quietPeriodMs, min: 0 }),
-      retryIntervalMs: u.durationMs('retry_interval', { default: d.unfence.retryIntervalMs, min: 10 }),
-      timeoutMs: u.durationMs('timeout', { default: d.unfence.timeoutMs, min: 1_000 }),
+      quietPeriodMs: u.durationMs('quiet_period', { default: d.unfence.quietPeriodMs, min: 0, max: 86_400_000 }),
+      retryIntervalMs: u.durationMs('retry_interval', { default: d.unfence.retryIntervalMs, min: 10, max: 600_000 }),
+      timeoutMs: u.durationMs('timeout', { default: d.unfence.timeoutMs, min: 1_000, max: 86_400_000 }),
     },
   };
+  if (cfg.retryBackoffMs > cfg.maxRetryBackoffMs)
+    r.problem('retry_backoff', `must not be more than max_retry_backoff (${cfg.maxRetryBackoffMs}ms), got ${cfg.retryBackoffMs}ms`);
   for (const [i, p] of cfg.select.excludeNamePatterns.entries()) {
     try {
       new RegExp(p);
     } catch {
-      ex.problem(`name_patterns[${i}]`, `is not a valid regular expression: '${p}'`);
+      ex.problem(`name_patterns[${i}]`, `is not a valid regular expression: ${describe(p)}`);
     }
   }
   s.finish();
@@ -137,20 +141,48 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
   return cfg;
 }
 
-/** A mapping of names to strings (optionally restricted to `oneOf`). */
-function stringMap(r: ObjectReader, key: string, oneOf?: readonly string[]): Record<string, string> {
+/**
+ * A mapping of names to strings (optionally restricted to `oneOf`), at most 1000 entries. Keys are
+ * metadata keys (Nova: 1-255 characters) or, with `keys: 'host'`, host names. The result has no
+ * prototype, so a key such as `constructor` is only ever a key.
+ */
+function stringMap(
+  r: ObjectReader,
+  key: string,
+  oneOf?: readonly string[],
+  keys: 'host' | 'metadata' = 'metadata',
+): Record<string, string> {
   const v = r.raw(key);
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) {
     r.problem(key, 'must be a mapping of names to strings');
     return {};
   }
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const all = Object.entries(v as Record<string, unknown>);
+  if (all.length > 1000) {
+    r.problem(key, `must have at most 1000 entries, got ${all.length}`);
+    return out;
+  }
+  const seen = new Set<string>();
+  for (const [k, val] of all) {
     const ok = typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean';
-    if (!ok) r.problem(`${key}.${k}`, 'must be a string');
+    const keyBad =
+      keys === 'host'
+        ? hostNameProblem(k)
+        : k.length === 0 || k.length > 255 || /[\u0000-\u001f\u007f]/.test(k)
+          ? 'is not a metadata key'
+          : undefined;
+    if (keyBad) r.problem(`${key}.${printable(k).slice(0, 80)}`, keyBad);
+    else if (keys === 'host' && seen.has(hostNameKey(k)))
+      r.problem(`${key}.${k}`, 'is the same host as another entry (host names ignore case)');
+    else if (!ok || String(val).length > 255 || /[\u0000-\u001f\u007f]/.test(String(val)))
+      r.problem(`${key}.${k}`, 'must be a single-line string of at most 255 characters');
     else if (oneOf && !oneOf.includes(String(val))) r.problem(`${key}.${k}`, `must be one of ${oneOf.join(', ')}, got '${String(val)}'`);
-    else out[k] = String(val);
+    else {
+      seen.add(hostNameKey(k));
+      out[k] = String(val);
+    }
   }
   return out;
 }

@@ -7,7 +7,9 @@ import type { ComputeClient } from '../openstack/compute.js';
 import { IN_FLIGHT_MIGRATION, type Aggregate, type Server } from '../openstack/types.js';
 import type { RecoveryConfig, RecoveryMode } from './config.js';
 import { recoverServer, type EvacuationDeps } from './evacuation.js';
-import { Journal, type JournalRecord, type PlannedServer } from './journal.js';
+import { Journal, JournalWriteError, type JournalRecord, type PlannedServer } from './journal.js';
+import { JOURNAL_RETRY_MAX_MS, JOURNAL_RETRY_MIN_MS, JournalHealth } from './journal-health.js';
+import { StateFileError } from '../errors.js';
 import { Limiter, sleep } from './limiter.js';
 import { byPriority, selectServer } from './selection.js';
 
@@ -45,9 +47,16 @@ export interface NovaRecovererDeps {
 export class NovaRecoverer implements Recoverer {
   private readonly running = new Map<HostId, Promise<RecoverySummary>>();
   private readonly now: () => number;
+  /** Journal write failures and corrupt journals, for status (journal_write_failed, journal_corrupt). */
+  readonly journalHealth: JournalHealth;
 
   constructor(private readonly deps: NovaRecovererDeps) {
     this.now = deps.now ?? Date.now;
+    this.journalHealth = new JournalHealth(this.now);
+  }
+
+  alarms(): Array<{ kind: string; message: string; since?: string }> {
+    return this.journalHealth.alarms();
   }
 
   recover(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
@@ -61,7 +70,7 @@ export class NovaRecoverer implements Recoverer {
       const onAbort = (): void => ac.abort(signal.reason);
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
-      p = this.run(host, fence, ac.signal).finally(() => {
+      p = this.runRetryingJournal(host, fence, ac.signal).finally(() => {
         signal.removeEventListener('abort', onAbort);
         this.running.delete(host);
       });
@@ -72,6 +81,33 @@ export class NovaRecoverer implements Recoverer {
 
   modeOf(host: HostId): RecoveryMode {
     return this.deps.cfg.hostModes[host] ?? this.deps.cfg.mode;
+  }
+
+  /**
+   * A journal write that failed means its step was not acted on: wait (backoff, bounded) and run
+   * again, resuming from the journal as it is on disk, for as long as this monitor still acts on the
+   * host. Nothing is lost or repeated: every step is journaled before it acts and re-derived on resume.
+   */
+  private async runRetryingJournal(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
+    const log = this.deps.log.child({ component: 'recovery', host });
+    for (let delay = JOURNAL_RETRY_MIN_MS; ; delay = Math.min(delay * 2, JOURNAL_RETRY_MAX_MS)) {
+      try {
+        const summary = await this.run(host, fence, signal);
+        this.journalHealth.ended(host);
+        return summary;
+      } catch (err) {
+        if (!(err instanceof JournalWriteError)) throw err;
+        const tries = this.journalHealth.writeFailed(host, err.file, err.message);
+        if ((tries & (tries - 1)) === 0)
+          log.error({ err, tries, retryInMs: delay }, 'recovery journal write failed; recovery waits and resumes');
+        try {
+          await sleep(delay, signal);
+        } catch {
+          this.journalHealth.ended(host);
+          return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: 'aborted' };
+        }
+      }
+    }
   }
 
   private async run(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
@@ -85,8 +121,11 @@ export class NovaRecoverer implements Recoverer {
     let journal: Journal;
     try {
       journal = Journal.open(cfg.journalDir, host, { now: this.now(), onAppend: this.deps.onJournalAppend });
+      this.journalHealth.wrote(host);
     } catch (err) {
       // Without a durable journal a crash could evacuate twice: do not start.
+      if (err instanceof JournalWriteError && !signal.aborted) throw err;
+      if (err instanceof StateFileError) this.journalHealth.corruptFound(host, err.message);
       log.error({ err, journalDir: cfg.journalDir }, 'cannot open the recovery journal');
       return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: `journal: ${(err as Error).message}` };
     }
@@ -97,17 +136,22 @@ export class NovaRecoverer implements Recoverer {
       // 1. Force down THEN disable: disabling a service Nova believes up makes an RPC call to the
       //    dead compute that hangs (fence-agents PR #303). Both are idempotent: always re-sent.
       await compute.setForcedDown(host, true, signal);
-      if (!journal.has('forced_down')) journal.append({ t: 'forced_down', at: this.now() });
+      const firstForceDown = !journal.has('forced_down');
+      if (firstForceDown) journal.append({ t: 'forced_down', at: this.now() });
+      let disabledReason: string | null = null;
       try {
         const reason = `instance-ha: fenced by ${fence.by} at ${new Date(this.now()).toISOString()}`;
         if (!journal.has('disabled')) {
           await compute.setServiceEnabled(host, false, reason, signal);
           journal.append({ t: 'disabled', at: this.now() });
+          disabledReason = reason;
         }
       } catch (err) {
         if (signal.aborted) throw err;
         log.warn({ err }, 'disabling the compute service failed; it is forced down, continuing');
       }
+      // For the timeline (dashboard, history): once per incident, not again on a resumed recovery.
+      if (firstForceDown) this.deps.events.publish({ type: 'host.forced_down', at: this.now(), host, disabledReason });
 
       // 2. Select once; the selection is frozen in the journal (evacuated servers leave the listing).
       let selected = journal.find('selected');
@@ -162,6 +206,7 @@ export class NovaRecoverer implements Recoverer {
       log.info(summary, 'host recovery finished');
       return summary;
     } catch (err) {
+      if (err instanceof JournalWriteError && !signal.aborted) throw err;
       log.error({ err }, 'host recovery interrupted');
       return { selected: 0, evacuated: 0, failed: 0, notified: 0, error: signal.aborted ? 'aborted' : (err as Error).message };
     } finally {
@@ -180,7 +225,8 @@ export class NovaRecoverer implements Recoverer {
       try {
         return await recoverServer(p, d);
       } catch (err) {
-        if (d.signal.aborted) throw err;
+        // A journal that cannot be written stops the whole recovery, which waits and resumes.
+        if (d.signal.aborted || err instanceof JournalWriteError) throw err;
         if (this.now() > deadline) {
           const reason = `gave up: ${(err as Error).message}`;
           d.journal.append({ t: 'failed', at: this.now(), id: p.ref.id, attempt: 0, reason, final: true, migrationIds: [] });

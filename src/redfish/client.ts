@@ -4,7 +4,8 @@
  * reset, a few polls) costs one TLS handshake; certificates are checked unless `insecure` is set
  * (and the caller logs that it is).
  */
-import { readFileSync } from 'node:fs';
+import { MAX_PEM_FILE_BYTES, readTextFileOrThrow } from '../config/safe-file.js';
+import { timerMs } from '../timer-limit.js';
 import { Agent, request } from 'undici';
 
 export interface RedfishOptions {
@@ -57,7 +58,8 @@ export class RedfishClient {
   private system: { path: string; resetTarget: string } | undefined;
 
   constructor(private readonly o: RedfishOptions) {
-    const ca = o.caFile ? readFileSync(o.caFile) : undefined;
+    // Through the config file checks: a FIFO or a huge file named as the CA never blocks a fence.
+    const ca = o.caFile ? readTextFileOrThrow(o.caFile, MAX_PEM_FILE_BYTES) : undefined;
     this.agent = new Agent({ connect: { ca, rejectUnauthorized: !o.insecure }, keepAliveTimeout: 10_000, connections: 1 });
     this.base = `https://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
   }
@@ -68,7 +70,7 @@ export class RedfishClient {
     if (this.token) headers['x-auth-token'] = this.token;
     else if (this.o.auth === 'basic')
       headers.authorization = `Basic ${Buffer.from(`${this.o.username}:${this.o.password}`).toString('base64')}`;
-    const timeout = AbortSignal.timeout(this.o.requestTimeoutMs);
+    const timeout = AbortSignal.timeout(timerMs(this.o.requestTimeoutMs));
     const signal = this.o.signal ? AbortSignal.any([this.o.signal, timeout]) : timeout;
     let res;
     try {

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterEvent } from '../core/events.js';
 import type { EventSink } from '../core/ports.js';
@@ -16,6 +16,13 @@ export interface JournalEntry {
 }
 
 export const HISTORY_FILE = 'history.jsonl';
+/**
+ * Events kept in memory while the history file cannot be written, retried every second and written
+ * in order once it can. Beyond this many, newer events are counted as lost from the file (they are
+ * still in memory for /api/events and sent to the other sinks); the alarm then says how many.
+ */
+export const HISTORY_PENDING_MAX = 10_000;
+const RETRY_MS = 1000;
 
 export interface JournalOptions {
   monitorId: string;
@@ -27,6 +34,19 @@ export interface JournalOptions {
   /** How many recent events stay in memory for /api/events. */
   keep?: number;
   wallNow?: () => number;
+  /** Bound of the in-memory backlog while the file cannot be written (tests shrink it). */
+  pendingMax?: number;
+}
+
+/** Why the history file is behind, for the `history_write_failed` alarm. */
+export interface HistoryWriteFailure {
+  since: number;
+  error: string;
+  tries: number;
+  /** Events waiting in memory to be written. */
+  pending: number;
+  /** Events that will never reach the file (the backlog was full). */
+  lost: number;
 }
 
 /**
@@ -43,18 +63,29 @@ export class EventJournal implements EventSink {
   private readonly maxBytes: number;
   private readonly wallNow: () => number;
   readonly file: string | null;
-  private writeFailedLogged = false;
+  /** Lines not yet in the file, oldest first; written before any newer line. */
+  private readonly pending: string[] = [];
+  private failure: HistoryWriteFailure | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  readonly pendingMax: number;
 
   constructor(private readonly o: JournalOptions) {
     this.keep = o.keep ?? 1000;
     this.maxBytes = o.maxBytes ?? 64 * 1024 * 1024;
     this.wallNow = o.wallNow ?? Date.now;
+    this.pendingMax = o.pendingMax ?? HISTORY_PENDING_MAX;
     this.file = o.stateDir ? join(o.stateDir, HISTORY_FILE) : null;
     if (o.stateDir) {
-      mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
-      // Created empty at start, so "no file" means "no monitor ever ran here", not "nothing happened".
-      if (!existsSync(this.file!)) appendFileSync(this.file!, '', { mode: 0o640 });
-      this.size = statSync(this.file!).size;
+      try {
+        mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
+        // Created empty at start, so "no file" means "no monitor ever ran here", not "nothing happened".
+        if (!existsSync(this.file!)) appendFileSync(this.file!, '', { mode: 0o640 });
+        this.size = statSync(this.file!).size;
+      } catch (err) {
+        // A full or read-only disk must not keep the monitor from watching: alarmed, and retried on each event.
+        this.failure = { since: this.wallNow(), error: err instanceof Error ? err.message : String(err), tries: 1, pending: 0, lost: 0 };
+        o.log.error({ err, file: this.file }, 'cannot prepare the event history file');
+      }
     }
   }
 
@@ -101,22 +132,89 @@ export class EventJournal implements EventSink {
     return this.since(sinceSeq);
   }
 
+  /** The history file is behind (a write failed and is being retried), or null. */
+  writeFailure(): HistoryWriteFailure | null {
+    return this.failure && { ...this.failure, pending: this.pending.length };
+  }
+
+  /** Stops the retry timer (monitor stopping); what is still pending is tried once more. */
+  close(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.flushPending();
+  }
+
   private append(entry: JournalEntry): void {
     if (!this.file) return;
-    const line = JSON.stringify(entry) + '\n';
-    try {
-      if (this.size + line.length > this.maxBytes && this.size > 0) {
-        renameSync(this.file, `${this.file}.1`);
-        this.size = 0;
+    if (this.pending.length >= this.pendingMax) {
+      this.failure!.lost++;
+      return;
+    }
+    this.pending.push(JSON.stringify(entry) + '\n');
+    this.flushPending();
+  }
+
+  /** Writes the pending lines in order; on a failure keeps the rest and retries in a second. */
+  private flushPending(): void {
+    while (this.pending.length > 0) {
+      const line = this.pending[0]!;
+      try {
+        this.writeLine(line);
+      } catch (err) {
+        const f = (this.failure ??= { since: this.wallNow(), error: '', tries: 0, pending: 0, lost: 0 });
+        f.tries++;
+        f.error = err instanceof Error ? err.message : String(err);
+        if ((f.tries & (f.tries - 1)) === 0)
+          this.o.log.error({ err, file: this.file, tries: f.tries }, 'could not append to the event history');
+        this.retryTimer ??= setTimeout(() => {
+          this.retryTimer = null;
+          this.flushPending();
+        }, RETRY_MS).unref();
+        return;
       }
-      // Synchronous on purpose: events are rare (a few per failure), and a decision must be on disk
-      // before anything else happens in this turn of the event loop.
-      appendFileSync(this.file, line, { mode: 0o640 });
-      this.size += Buffer.byteLength(line);
-      this.writeFailedLogged = false;
-    } catch (err) {
-      if (!this.writeFailedLogged) this.o.log.error({ err, file: this.file }, 'could not append to the event history');
-      this.writeFailedLogged = true;
+      this.pending.shift();
+    }
+    if (this.failure) {
+      this.o.log.info({ file: this.file, tries: this.failure.tries, lost: this.failure.lost }, 'event history written again');
+      this.failure = null;
     }
   }
+
+  private writeLine(line: string): void {
+    const file = this.file!;
+    if (this.size + line.length > this.maxBytes && this.size > 0) {
+      renameSync(file, `${file}.1`);
+      this.size = 0;
+    }
+    // Synchronous on purpose: events are rare (a few per failure), and a decision must be on disk
+    // before anything else happens in this turn of the event loop.
+    try {
+      appendFileSync(file, line, { mode: 0o640 });
+    } catch (err) {
+      // A full disk may have taken part of the line: cut it off, or the retry would follow garbage.
+      try {
+        truncateSync(file, this.size);
+      } catch {
+        // the next successful write's reader skips a torn line (history-file.ts)
+      }
+      throw err;
+    }
+    this.size += Buffer.byteLength(line);
+  }
+}
+
+/** The `history_write_failed` alarm, while the history file is behind. */
+export function historyAlarms(j: EventJournal): Array<{ kind: string; message: string; since?: string }> {
+  const f = j.writeFailure();
+  if (!f || !j.file) return [];
+  const lost = f.lost > 0 ? `; ${f.lost} event(s) LOST from the file (more than ${j.pendingMax} waiting)` : '';
+  return [
+    {
+      kind: 'history_write_failed',
+      message:
+        `cannot append to the event history ${j.file} (${f.tries} tries): ${f.error}; ` +
+        `${f.pending} event(s) kept in memory, retrying every ${RETRY_MS / 1000}s${lost}`,
+      since: new Date(f.since).toISOString(),
+    },
+  ];
 }

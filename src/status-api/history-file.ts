@@ -76,6 +76,8 @@ export async function readHistoryAsync(stateDir: string, q: HistoryQuery = {}): 
   return out.length > limit ? out.slice(out.length - limit) : out;
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
 /** `--since` as a duration back from now (`90s`, `2h`, `3d`) or an ISO date; ms since epoch. */
 export function parseSince(s: string, nowMs: number): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(s.trim());
@@ -83,6 +85,8 @@ export function parseSince(s: string, nowMs: number): number | undefined {
     const f = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
     return nowMs - Number(m[1]) * f;
   }
-  const t = Date.parse(s);
+  // An ISO date or date-time only: Date.parse alone takes '-1' (the year 1 BC) and meant "everything".
+  if (!ISO_TIME.test(s.trim())) return undefined;
+  const t = Date.parse(s.trim());
   return Number.isNaN(t) ? undefined : t;
 }

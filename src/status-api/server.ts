@@ -8,7 +8,11 @@ import type { Logger } from '../log.js';
 import type { EventJournal } from './event-journal.js';
 import { parseSince, readHistoryAsync } from './history-file.js';
 import { scrubSecrets } from './scrub.js';
-import { listenHttp } from './listen.js';
+import { boundHttpServer, HTTP_SERVER_OPTIONS, listenHttp } from './listen.js';
+import { API_LIMITS } from './limits.js';
+import { BadParameter, QueryParams } from './query-params.js';
+import { HOST_STATES, queryHosts } from './host-query.js';
+import type { StatusSnapshot } from '../core/status-snapshot.js';
 
 /**
  * The dashboard's files, served as they are (no build step): dashboard/ at the package root, which
@@ -23,7 +27,6 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
 };
-const MAX_WAIT_MS = 30_000;
 
 export interface StatusApiOptions {
   listen: HostPort;
@@ -31,7 +34,7 @@ export interface StatusApiOptions {
   token: string | null;
   /** Serve HTTPS with this certificate and key instead of HTTP. */
   tls?: { cert: string; key: string } | null;
-  snapshot: () => unknown;
+  snapshot: () => StatusSnapshot;
   journal: EventJournal;
   /** Where history.jsonl lives; null serves the in-memory events only. */
   stateDir: string | null;
@@ -48,6 +51,7 @@ export class StatusApiServer {
   private readonly tokenDigest: Buffer | null;
   /** One serialised snapshot shared by every client for 250 ms: N open dashboards cost one. */
   private cachedStatus: { atMs: number; text: string } | null = null;
+  private longPolls = 0;
   address: HostPort | null = null;
 
   constructor(private readonly o: StatusApiOptions) {
@@ -56,7 +60,11 @@ export class StatusApiServer {
 
   async start(): Promise<HostPort> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
-    const server = this.o.tls ? createHttpsServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : createServer(handler);
+    const opts = HTTP_SERVER_OPTIONS;
+    const server = this.o.tls
+      ? createHttpsServer({ ...opts, cert: this.o.tls.cert, key: this.o.tls.key }, handler)
+      : createServer(opts, handler);
+    boundHttpServer(server);
     this.address = await listenHttp(server, this.o.listen);
     this.server = server;
     this.o.log.info(
@@ -83,6 +91,8 @@ export class StatusApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      if ((req.url ?? '').length > API_LIMITS.maxQueryBytes + 256)
+        return json(res, 414, { error: `request line over ${API_LIMITS.maxQueryBytes} bytes` });
       const url = new URL(req.url ?? '/', 'http://status');
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'read-only API: GET only' });
       const asset = STATIC[url.pathname];
@@ -92,43 +102,106 @@ export class StatusApiServer {
         res.setHeader('www-authenticate', 'Bearer');
         return json(res, 401, { error: 'bearer token required' });
       }
+      const q = new QueryParams(url.searchParams);
       switch (url.pathname) {
-        case '/api/status': {
-          const now = Date.now();
-          if (!this.cachedStatus || now - this.cachedStatus.atMs >= 250)
-            this.cachedStatus = { atMs: now, text: JSON.stringify(scrubSecrets(this.o.snapshot())) };
-          return sendText(res, 200, this.cachedStatus.text);
-        }
-        case '/api/events': {
-          const since = Number(url.searchParams.get('since') ?? '0');
-          const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(url.searchParams.get('wait') ?? '0') || 0));
-          if (!Number.isFinite(since) || since < 0) return json(res, 400, { error: 'since must be a sequence number ≥ 0' });
-          const ctl = new AbortController();
-          this.aborts.add(ctl);
-          res.on('close', () => ctl.abort());
-          const events = await this.o.journal.wait(since, waitMs, ctl.signal);
-          this.aborts.delete(ctl);
-          if (res.destroyed) return;
-          return json(res, 200, { lastSeq: this.o.journal.lastSeq, events });
-        }
-        case '/api/history': {
-          const sinceRaw = url.searchParams.get('since');
-          const sinceMs = sinceRaw ? parseSince(sinceRaw, Date.now()) : undefined;
-          if (sinceRaw && sinceMs === undefined)
-            return json(res, 400, { error: `since must be a duration (90s, 2h, 3d) or an ISO date, got '${sinceRaw}'` });
-          const host = url.searchParams.get('host') ?? undefined;
-          const limit = Math.min(100_000, Number(url.searchParams.get('limit') ?? '10000') || 10_000);
-          const q = { ...(host ? { host } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}), limit };
-          const entries = this.o.stateDir ? await readHistoryAsync(this.o.stateDir, q) : this.o.journal.since(0);
-          return json(res, 200, { entries });
-        }
+        case '/api/status':
+          q.only([]);
+          return sendText(res, 200, this.statusText());
+        case '/api/hosts':
+          return json(res, 200, this.hosts(q));
+        case '/api/events':
+          return await this.events(q, res);
+        case '/api/history':
+          return json(res, 200, await this.history(q));
         default:
           return json(res, 404, { error: `no such endpoint: ${url.pathname}` });
       }
     } catch (err) {
+      if (err instanceof BadParameter) return json(res, 400, { error: err.message, parameter: err.parameter });
       this.o.log.warn({ err }, 'status API request failed');
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
     }
+  }
+
+  /**
+   * The snapshot, serialised once per 250 ms for every client, with at most statusMaxHosts hosts
+   * (the not-up ones first) and their counts: 10,000 hosts are ~3 MB a second per open dashboard
+   * otherwise. Below the cap the list is the whole, in name order, as before.
+   */
+  private statusText(): string {
+    const now = Date.now();
+    if (this.cachedStatus && now - this.cachedStatus.atMs < 250) return this.cachedStatus.text;
+    const snap = this.o.snapshot();
+    if (!Array.isArray(snap.hosts)) {
+      this.cachedStatus = { atMs: now, text: JSON.stringify(scrubSecrets(snap)) };
+      return this.cachedStatus.text;
+    }
+    const max = API_LIMITS.statusMaxHosts;
+    const page = queryHosts(snap.hosts, snap.hosts.length > max ? { limit: max } : {});
+    const body = {
+      ...snap,
+      hosts: snap.hosts.length > max ? page.hosts : snap.hosts,
+      hostCounts: page.counts,
+      hostsTotal: snap.hosts.length,
+      hostsTruncated: snap.hosts.length > max,
+    };
+    this.cachedStatus = { atMs: now, text: JSON.stringify(scrubSecrets(body)) };
+    return this.cachedStatus.text;
+  }
+
+  /** `/api/hosts?state=&host=&limit=&offset=`: one page of hosts, counts over all of them. */
+  private hosts(q: QueryParams): unknown {
+    q.only(['state', 'host', 'limit', 'offset']);
+    const state = q.raw('state');
+    // Known states, plus any a newer core adds (by its shape), so the filter never lags the core.
+    if (state !== undefined && !HOST_STATES.includes(state as never) && !/^[a-z_]{1,32}$/.test(state))
+      throw new BadParameter('state', `state must be one of ${HOST_STATES.join(', ')}`);
+    const host = q.host('host');
+    const limit = q.int('limit', API_LIMITS.hostsDefaultLimit, 1, API_LIMITS.hostsMaxLimit);
+    const offset = q.int('offset', 0, 0, 10_000_000);
+    const page = queryHosts(this.o.snapshot().hosts, { ...(state ? { state } : {}), ...(host ? { host } : {}), limit, offset });
+    return { ...page, limit, next: page.offset + page.hosts.length < page.total ? page.offset + page.hosts.length : null };
+  }
+
+  private async events(q: QueryParams, res: ServerResponse): Promise<void> {
+    q.only(['since', 'wait']);
+    const since = q.int('since', 0, 0, Number.MAX_SAFE_INTEGER);
+    const waitMs = q.int('wait', 0, 0, API_LIMITS.maxWaitMs);
+    if (waitMs > 0 && this.longPolls >= API_LIMITS.maxLongPolls) {
+      res.setHeader('retry-after', '2');
+      return json(res, 429, { error: `too many long polls held (${API_LIMITS.maxLongPolls} at most); retry shortly`, parameter: 'wait' });
+    }
+    const ctl = new AbortController();
+    this.aborts.add(ctl);
+    this.longPolls++;
+    res.on('close', () => ctl.abort());
+    let events;
+    try {
+      events = await this.o.journal.wait(since, waitMs, ctl.signal);
+    } finally {
+      this.longPolls--;
+      this.aborts.delete(ctl);
+    }
+    if (res.destroyed) return;
+    // lastSeq is the last event in THIS answer, never the journal's newest: events published between
+    // the list being taken and this line (a recovery publishes several in one turn) would otherwise be
+    // skipped by a client that asks for `since=lastSeq` next — the live view's missing rows. With
+    // nothing new, it is `since` (or ours, when smaller: this monitor restarted).
+    const lastSeq = events.length > 0 ? events[events.length - 1]!.seq : Math.min(since, this.o.journal.lastSeq);
+    return json(res, 200, { lastSeq, events });
+  }
+
+  private async history(q: QueryParams): Promise<unknown> {
+    q.only(['since', 'host', 'limit']);
+    const sinceRaw = q.raw('since');
+    const sinceMs = sinceRaw !== undefined ? parseSince(sinceRaw, Date.now()) : undefined;
+    if (sinceRaw !== undefined && sinceMs === undefined)
+      throw new BadParameter('since', `since must be a duration (90s, 2h, 3d) or an ISO date, got '${sinceRaw.slice(0, 40)}'`);
+    const host = q.host('host');
+    const limit = q.int('limit', API_LIMITS.historyDefaultLimit, 1, API_LIMITS.historyMaxLimit);
+    const hq = { ...(host ? { host } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}), limit };
+    const entries = this.o.stateDir ? await readHistoryAsync(this.o.stateDir, hq) : this.o.journal.since(0).slice(-limit);
+    return { entries, limit };
   }
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from '../log.js';
+import { timerMs } from '../timer-limit.js';
 
 /**
  * sd_notify(3) for a Node daemon. Node's dgram has no AF_UNIX datagram sockets, so the message is
@@ -55,7 +56,8 @@ export class SystemdNotifier {
    */
   startWatchdog(): void {
     if (!this.enabled || this.watchdogUsec === 0 || this.watchdog || this.stopped) return;
-    const everyMs = Math.max(100, Math.floor(this.watchdogUsec / 2000));
+    // WATCHDOG_USEC comes from the environment: clamp, or a huge value would become a 1 ms interval.
+    const everyMs = timerMs(Math.max(100, Math.floor(this.watchdogUsec / 2000)));
     this.watchdog = setInterval(() => {
       if (this.inFlight) return;
       void this.send(['WATCHDOG=1']);

@@ -4,6 +4,7 @@ import { defaultCoreSettings } from '../../src/core/settings.js';
 import { EventBus } from '../../src/daemon/event-bus.js';
 import { MonitorDaemon } from '../../src/daemon/monitor.js';
 import type { StateStore } from '../../src/daemon/state-store.js';
+import type { Fencer } from '../../src/core/ports.js';
 import { silentLogger } from '../../src/log.js';
 import { SimProcess, VirtualTime } from '../../src/testbed/clock/virtual-time.js';
 import { MemoryNetwork } from '../../src/testbed/net/memory-network.js';
@@ -23,7 +24,7 @@ class FlakyStore implements StateStore {
   }
 }
 
-function oneMonitor(store: StateStore, bus = new EventBus(silentLogger())) {
+function oneMonitor(store: StateStore, bus = new EventBus(silentLogger()), fencer?: Fencer) {
   const time = new VirtualTime();
   const proc = new SimProcess('m1', time);
   const net = new MemoryNetwork(time, new Rng(1), { loss: 0, duplicate: 0, minDelayMs: 0, maxDelayMs: 0 });
@@ -34,7 +35,7 @@ function oneMonitor(store: StateStore, bus = new EventBus(silentLogger())) {
     clusterKey: Buffer.alloc(32, 7),
     hosts: ['h1'],
     maxClockSkewMs: 60_000,
-    core: defaultCoreSettings('m1', ['m1']),
+    core: { ...defaultCoreSettings('m1', ['m1']), fencing: { enabled: !!fencer, retryBaseMs: 2000, retryMaxMs: 8000 } },
   };
   const daemon = new MonitorDaemon({
     settings,
@@ -44,6 +45,7 @@ function oneMonitor(store: StateStore, bus = new EventBus(silentLogger())) {
     bus,
     log: silentLogger(),
     bootId: 'a'.repeat(32),
+    ...(fencer ? { fencer } : {}),
   });
   const runUntil = (ms: number): void => {
     while (time.runNext(ms));
@@ -88,5 +90,35 @@ describe('the monitor driver', () => {
     expect(got).toContain('cluster.quorum_regained');
     expect(alarm(daemon, 'event_sink_failed')?.message).toContain("'broken'");
     expect(daemon.snapshot().recentEvents.map((e) => e.type)).toContain('cluster.quorum_regained');
+  });
+
+  it('holds a fence while its decision cannot be written, says so in status, and fences once when the write succeeds', async () => {
+    const store = new FlakyStore();
+    store.failing = true;
+    const fenced: string[] = [];
+    const fencer: Fencer = {
+      fence: (host) => {
+        fenced.push(host);
+        return Promise.resolve({ ok: true, durationMs: 1, attempts: [], by: 'm1' });
+      },
+    };
+    const { daemon, runUntil } = oneMonitor(store, new EventBus(silentLogger()), fencer);
+    await daemon.start();
+    // h1 never beats: declared failed once its silence passes the detector's bound.
+    runUntil(20_000);
+    expect(daemon.core.coordinator.decision('h1')?.state).toBe('fencing');
+    expect(fenced, 'no fence before the decision is on disk').toEqual([]);
+    expect(alarm(daemon, 'state_write_failed')).toBeDefined();
+    expect(alarm(daemon, 'action_held')?.message).toMatch(
+      /^fencing h1: waits for the state write to \/var\/lib\/instance-ha\/monitor-state\.json/,
+    );
+    store.failing = false;
+    runUntil(22_000);
+    await Promise.resolve();
+    expect(fenced).toEqual(['h1']);
+    expect(alarm(daemon, 'action_held')).toBeUndefined();
+    expect(alarm(daemon, 'state_write_failed')).toBeUndefined();
+    // The decision that was on disk before the fence ran is the one the fence belongs to.
+    expect(store.saved.some((s) => s.decisions.some((d) => d.host === 'h1' && d.state === 'fencing'))).toBe(true);
   });
 });

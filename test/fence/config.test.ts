@@ -73,7 +73,7 @@ fencing:
 `);
     expect(problems.map((p) => `${p.path}: ${p.reason}`)).toEqual([
       "fencing.kdump.bind: must be an IP address, got 'nowhere'",
-      'fencing.retries: must be at least 0, got -1',
+      'fencing.retries: must be a whole number between 0 and 20, got -1',
       "fencing.devices.a.options.password: is a secret: set the device's 'password' or 'password_file' instead",
       'fencing.devices.a.options.action: is chosen by the fencer, not configured',
       'fencing.devices.a.options.ip: must be a string, number or boolean',
@@ -84,7 +84,7 @@ fencing:
       "fencing.devices.b.options: privlvl must be one of callback, user, operator, administrator, got 'root'",
       'fencing.devices.b.options: You have to enter password or password script',
       "fencing.hosts.h1.levels[0]: names unknown device 'zzz'",
-      'fencing.hosts.h2.levels: must be a non-empty list of levels, each a list of device names',
+      'fencing.hosts.h2.levels: must be a list of 1 to 16 levels, each a list of device names',
       'fencing.colour: is not a known setting',
     ]);
   });

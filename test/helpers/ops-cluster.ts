@@ -27,6 +27,8 @@ export async function startOpsCluster(o: {
   beaconIntervalMs?: number;
   /** Hosts whose fence device refuses to power off. */ unfenceable?: string[];
   /** fence_fake waits this long before powering off. */ fenceDelaySeconds?: number;
+  /** Runs once the files are written, before any daemon starts (e.g. to mount a monitor's state dir). */
+  beforeStart?: (layout: ClusterLayout) => void;
 }): Promise<OpsCluster> {
   const p = new Processes('iha-ops-');
   try {
@@ -55,6 +57,7 @@ export async function startOpsCluster(o: {
       beaconIntervalMs: o.beaconIntervalMs ?? 200,
       monitorExtra: () => ({ ...(o.fencing === false ? {} : { fencing }), mass_failure: { max_failed_fraction: 1 } }),
     });
+    o.beforeStart?.(layout);
     for (const m of layout.monitors) p.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) p.start(h.name, ['beacon', '--config', h.config]);
     const allUp = (s: StatusSnapshot): boolean =>

@@ -47,6 +47,7 @@ describe('notifications config', () => {
       'notifications.priorities.instance_ha.host.failed',
       'notifications.surprise',
       'notifications.tls',
+      'notifications.tls.ca_file',
       'notifications.url',
     ]);
   });

@@ -50,7 +50,10 @@ describe.runIf(haveChromium)('dashboard in chromium', () => {
   it('shows the cluster, then a killed host going suspect → failed → fenced, live', async () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(c.api.mon1!);
+    // The coordinator's dashboard: fence steps are recorded where they run (whichever monitor won).
+    const coordinator = (await (await fetch(`${c.api.mon1}/api/status`)).json()) as { cluster: { coordinator: string | null } };
+    expect(coordinator.cluster.coordinator).not.toBeNull();
+    await page.goto(c.api[coordinator.cluster.coordinator!]!);
     await page.waitForSelector('.host[data-host="cmp4"][data-state="up"]', { timeout: 10_000 });
     expect(await page.locator('#verdict').getAttribute('data-code')).toBe('0');
     expect(await page.locator('#monitors li').count()).toBe(3);
@@ -101,8 +104,27 @@ describe.runIf(haveChromium)('dashboard in chromium', () => {
     await page.waitForSelector('#verdict[data-code="1"]', { timeout: 5000 });
     await page.waitForSelector('.incident[data-host="cmp3"] li[data-type="host.fence_failed"]', { timeout: 5000 });
     expect(await page.locator('.incident[data-host="cmp3"] li[data-type="host.fenced"]').count()).toBe(0);
+    // The tile says why the fence failed, and what to do next.
+    await page.waitForFunction(() => /NOT powered off/.test(document.querySelector('.host[data-host="cmp3"] .detail')?.textContent ?? ''));
+    expect(await page.locator('.host[data-host="cmp3"] .detail').textContent()).toMatch(
+      /^NOT powered off by mon\d through fake-cmp3 \(fence_fake\).*: .*simulated failure/,
+    );
+    expect(await page.locator('.host[data-host="cmp3"] .next').textContent()).toContain('instance-ha fence cmp3 --action status');
     // cmp2 stays fenced, the rest up.
     expect(await page.locator('.host[data-host="cmp2"]').getAttribute('data-state')).toBe('fenced');
+
+    // Another monitor's dashboard says where the fence steps are, instead of "no failures recorded".
+    const coord = (await (await fetch(`${c.api.mon1}/api/status`)).json()) as { cluster: { coordinator: string } };
+    const other = Object.keys(c.api).find((m) => m !== coord.cluster.coordinator)!;
+    const side = await browser.newPage();
+    await side.goto(c.api[other]!);
+    await side.waitForFunction(() => (document.getElementById('timeline-where')?.textContent ?? '').length > 0, undefined, {
+      timeout: 5000,
+    });
+    expect(await side.locator('#timeline-where').textContent()).toBe(
+      `This monitor (${other}) is not the coordinator: the fence and recovery steps are recorded by ${coord.cluster.coordinator}; open its dashboard for them.`,
+    );
+    await side.close();
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

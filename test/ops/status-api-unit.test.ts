@@ -116,6 +116,9 @@ describe('event journal and history file', () => {
     expect(parseSince('90s', now)).toBe(now - 90_000);
     expect(parseSince('2026-11-21T03:00:00Z', now)).toBe(Date.parse('2026-11-21T03:00:00Z'));
     expect(parseSince('yesterday', now)).toBeUndefined();
+    // Date.parse alone reads '-1' as the year 1 BC: it meant "everything" in /api/history.
+    expect(parseSince('-1', now)).toBeUndefined();
+    expect(parseSince('2026-11-21', now)).toBe(Date.parse('2026-11-21'));
   });
 });
 
@@ -143,7 +146,7 @@ describe('status API with a bearer token', () => {
     expect((await fetch(`${base}/api/status`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const ok = await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ hosts: [], fence: {} });
+    expect(await ok.json()).toEqual({ hosts: [], fence: {}, hostCounts: {}, hostsTotal: 0, hostsTruncated: false });
     // The page itself carries no data and loads without the token (it asks for it in #token=).
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect((await fetch(`${base}/`)).headers.get('content-security-policy')).toContain("default-src 'self'");

@@ -111,7 +111,7 @@ describe('status output', () => {
   it('shows fencing level, agent, when and how long; in-progress time; failures', () => {
     expect(row('fenced')).toContain('L2 fence_ipmi 1.8s at 02:59:10Z');
     expect(row('fencing')).toContain('in progress 3.5s');
-    expect(row('fence_failed')).toContain('FAILED fence_apc_snmp 30.0s at 03:00:05Z');
+    expect(row('fence_failed')).toContain('FAILED fence_apc_snmp 30.0s at 03:00:05Z: timed out');
     expect(row('up')).toMatch(/\s-\s+-$/);
   });
 
@@ -144,7 +144,7 @@ describe('status output', () => {
 
   it('starts with a one-line verdict and exits 0 healthy, 1 degraded, 2 without quorum', () => {
     expect(statusExitCode(snapshot())).toBe(0);
-    expect(formatStatus(snapshot(), false, NOW).split('\n')[0]).toMatch(/^HEALTHY: quorum 3\/2/);
+    expect(formatStatus(snapshot(), false, NOW).split('\n')[0]).toMatch(/^HEALTHY: quorum: 3 of 3 monitors, 2 needed; coordinator mon1;/);
     for (const a of ALARMS.slice(1)) {
       const s = snapshot({ alarms: [a] });
       expect(statusExitCode(s), a.kind).toBe(1);
@@ -160,6 +160,9 @@ describe('status output', () => {
     const tty = formatStatus(all, true, NOW);
     expect(tty).toContain('\x1b[31mfence_failed\x1b[0m');
     expect(tty).toContain('\x1b[32mup\x1b[0m');
+    // Powered off is never painted like healthy.
+    expect(tty).toContain('\x1b[35mfenced\x1b[0m');
+    expect(tty).toContain('\x1b[35mrecovered\x1b[0m');
     const strip = (x: string): string => x.replace(/\x1b\[\d+m/g, '');
     expect(strip(tty)).toBe(text);
   });
@@ -188,5 +191,94 @@ describe('status output', () => {
       'cmp7  suspect +0.0s → failed +2.1s → fencing +2.1s → fenced +4.0s (L2 fence_ipmi 1840ms) → recovering +4.0s → recovery done +9.1s (selected 1, evacuated 1, failed 0, notified 0)  [instances: 1 evacuated]',
     );
     expect(out).not.toContain('projectId');
+  });
+});
+
+describe('status at scale and for a powered-off host', () => {
+  const many = (n: number, state: HostClusterState, prefix: string): StatusSnapshot['hosts'] =>
+    Array.from({ length: n }, (_, i) => ({ ...host(state), host: `${prefix}${String(i).padStart(5, '0')}` }));
+  const big = snapshot({ hosts: [...many(8000, 'up', 'a'), ...many(2000, 'suspect', 'b')] });
+
+  it('summarises 10,000 hosts: counts by state, the first 20 not-up hosts, and what was left out', () => {
+    const out = formatStatus(big, false, NOW);
+    expect(out).toContain('hosts: 8,000 up · 2,000 suspect');
+    const rows = out.split('\n').filter((l) => /^[ab]\d{5} /.test(l));
+    expect(rows).toHaveLength(20);
+    expect(rows.every((r) => r.startsWith('b'))).toBe(true);
+    expect(out).toContain('… and 1,980 more not up; 8,000 up not listed — use --all, --state STATE or --host NAME');
+    expect(out.split('\n').length).toBeLessThan(60);
+  });
+
+  it('lists every host with --all, one state with --state, one host with --host', () => {
+    const rows = (o: Parameters<typeof formatStatus>[3]): string[] =>
+      formatStatus(big, false, NOW, o)
+        .split('\n')
+        .filter((l) => /^[ab]\d{5} /.test(l));
+    expect(rows({ all: true })).toHaveLength(10_000);
+    expect(rows({ state: 'suspect' })).toHaveLength(2000);
+    expect(rows({ host: 'a00017' })).toEqual([expect.stringMatching(/^a00017\s+up\s/)]);
+    expect(formatStatus(big, false, NOW, { host: 'nope' })).toContain('no host named nope (the monitor knows 10,000 hosts)');
+  });
+
+  it('lists every host of a small cluster as before', () => {
+    const small = snapshot({ hosts: many(50, 'up', 'c') });
+    expect(
+      formatStatus(small, false, NOW)
+        .split('\n')
+        .filter((l) => /^c\d{5} /.test(l)),
+    ).toHaveLength(50);
+  });
+
+  it('bounds alarms of one kind', () => {
+    const alarms = Array.from({ length: 2000 }, (_, i) => ({ kind: 'fence_failed', message: `h${i} could not be fenced` }));
+    const out = formatStatus(snapshot({ alarms }), false, NOW);
+    expect(out.split('\n').filter((l) => l.startsWith('  fence_failed: h'))).toHaveLength(5);
+    expect(out).toContain('  fence_failed: … and 1,995 more fence_failed alarms');
+  });
+
+  it("shows the beacon's word as old news for a silent host, and Nova's own view beside it", () => {
+    const off = { ...host('fenced'), host: 'compute-3', lastHeartbeatAgeMs: 41_000, fence: okFence, decisionSinceMs: NOW - 40_000 };
+    const s = {
+      ...snapshot({ hosts: [{ ...host('up'), host: 'compute-1' }, off, { ...host('up'), host: 'compute-9' }] }),
+      nova: {
+        polledAt: new Date(NOW - 12_000).toISOString(),
+        intervalMs: 30_000,
+        error: null,
+        failures: 0,
+        services: {
+          'compute-1': { state: 'up', status: 'enabled', forcedDown: false, disabledReason: null },
+          'compute-3': { state: 'down', status: 'disabled', forcedDown: true, disabledReason: 'instance-ha: fenced by mon1' },
+        },
+      },
+    } as StatusSnapshot;
+    const out = formatStatus(s, false, NOW);
+    expect(out).toMatch(/^HOST\s+STATE\s+LAST HEARTBEAT\s+HERE\s+BEACON SAID\s+NOVA SAYS\s/m);
+    const line = (h: string): string => out.split('\n').find((l) => l.startsWith(`${h} `))!;
+    expect(line('compute-3')).toContain('up (41s ago)');
+    expect(line('compute-3')).toContain('down, forced_down, disabled (instance-ha: fenced by mon1)');
+    expect(line('compute-3')).not.toMatch(/BEACON|\sup\s+up\s/);
+    expect(line('compute-1')).toMatch(/\sup\s+up\s/);
+    expect(line('compute-9')).toContain('not in Nova');
+    expect(out).toContain('NOVA SAYS: os-services as of 12s ago (polled every 30s)');
+    // No compute configured: no NOVA SAYS column at all.
+    expect(formatStatus(snapshot(), false, NOW)).not.toContain('NOVA SAYS');
+  });
+
+  it('bounds a RECENT FAILURES line, and says why a fence failed', () => {
+    const t = 1_000_000;
+    const events: ClusterEvent[] = [
+      { type: 'host.suspect', at: t, host: 'cmp7', silentMs: 1000 },
+      { type: 'host.failed', at: t + 2000, host: 'cmp7', bootId: 'b', votes: ['mon1'], lastHeardAt: t - 1000 },
+    ];
+    for (let i = 0; i < 200; i++)
+      events.push(
+        { type: 'host.fencing', at: t + 3000 + i * 10_000, host: 'cmp7', attempt: i + 1 },
+        { type: 'host.fence_failed', at: t + 4000 + i * 10_000, host: 'cmp7', record: badFence, retryInMs: 10_000 },
+      );
+    const out = formatStatus(snapshot({ events }), false, NOW);
+    const line = out.split('\n').find((l) => l.startsWith('  cmp7  '))!;
+    expect(line.length).toBeLessThanOrEqual(322);
+    expect(line).toContain('FENCE FAILED +4.0s (fence_apc_snmp 30000ms: timed out)');
+    expect(line).toMatch(/… \d+ more steps …/);
   });
 });

@@ -55,7 +55,10 @@ describe('instance-ha unfence HOST', () => {
     setTimeout(() => sim!.model.restartCompute('c1'), 100);
     const t = io(simEnv(sim));
     expect(await returnToServiceInNova('c1', {}, loadConfig(config, readMonitorConfig).recovery!, t.io)).toBe(0);
-    expect(t.out[0]).toMatch(/^c1: forced_down cleared and service enabled \(\d+ attempt\(s\)/);
+    // Progress first (what it waits for, each attempt, Nova's answers), then the outcome.
+    expect(t.out[0]).toMatch(/^c1 \+0\.\ds: returning to service: /);
+    expect(t.out).toContainEqual(expect.stringMatching(/^c1 \+[\d.]+s: attempt \d+: Nova cleared forced_down$/));
+    expect(t.out[t.out.length - 1]).toMatch(/^c1: forced_down cleared and service enabled \(\d+ attempt\(s\)/);
     expect(sim.model.services.get('c1')).toMatchObject({ forcedDown: false, status: 'enabled' });
     expect(existsSync(join(journalDir, 'c1.jsonl'))).toBe(false);
     expect(readdirSync(journalDir).some((f) => /^c1\.\d+\.done\.jsonl$/.test(f))).toBe(true);
@@ -68,7 +71,7 @@ describe('instance-ha unfence HOST', () => {
     const t = io();
     const refused = runUnfenceCommand(['c1', '--config', config], t.io);
     await expect(refused).rejects.toThrow(ConfigError);
-    await expect(refused).rejects.toThrow("'recovery.concurrency' must be a number");
+    await expect(refused).rejects.toThrow("'recovery.concurrency' must be a whole number between 1 and 256, got 'lots'");
     sim = await startNovaSim({ hosts: ['c1'] });
     const defaults = parseConfig('{}', 'defaults', (r) => ({
       compute: readComputeConfig(r.object('compute')),

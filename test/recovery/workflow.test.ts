@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
@@ -84,7 +84,7 @@ describe('NovaRecoverer against the simulator', () => {
     expect(sim.requests.some((r) => r.includes('os-services'))).toBe(false);
   });
 
-  it('does not start without a writable journal', async () => {
+  it('does not start without a writable journal: raises journal_write_failed, waits, and recovers once it can write', async () => {
     const { sim, compute, journalDir } = await setup();
     const notADir = join(journalDir, 'file');
     writeFileSync(notADir, '');
@@ -94,9 +94,34 @@ describe('NovaRecoverer against the simulator', () => {
       log: silentLogger(),
       cfg: fastRecoveryConfig(join(notADir, 'journal')),
     });
-    const s = await r.recover('compute-1', FENCE, new AbortController().signal);
-    expect(s.error).toMatch(/^journal: /);
+    const done = r.recover('compute-1', FENCE, new AbortController().signal);
+    await expect.poll(() => r.alarms().map((a) => a.kind), { timeout: 5000 }).toEqual(['journal_write_failed']);
+    expect(r.alarms()[0]!.message).toMatch(/^recovery of compute-1 waits: cannot write its journal .*file\/journal\/compute-1\.jsonl/);
     expect(sim.requests.some((q) => q.includes('os-services'))).toBe(false);
+    // The disk is fixed: the retry (1 s, then 2 s) finds a writable journal and the recovery runs.
+    rmSync(notADir);
+    const s = await done;
+    expect(s.error).toBeUndefined();
+    expect(s.evacuated).toBe(4);
+    expect(r.alarms()).toEqual([]);
+  }, 20_000);
+
+  it('stops waiting for the journal when the recovery is aborted (this monitor no longer acts)', async () => {
+    const { compute, journalDir } = await setup();
+    const notADir = join(journalDir, 'file');
+    writeFileSync(notADir, '');
+    const r = new NovaRecoverer({
+      compute,
+      events: new EventLog(),
+      log: silentLogger(),
+      cfg: fastRecoveryConfig(join(notADir, 'journal')),
+    });
+    const ac = new AbortController();
+    const done = r.recover('compute-1', FENCE, ac.signal);
+    await expect.poll(() => r.alarms().length, { timeout: 5000 }).toBe(1);
+    ac.abort();
+    expect((await done).error).toBe('aborted');
+    expect(r.alarms()).toEqual([]);
   });
 
   it('host mode notify: force-down only, every server reported', async () => {
@@ -233,14 +258,29 @@ describe('NovaRecoverer against the simulator', () => {
     const { sim, recoverer, compute } = await setup({ initHostMs: 50 }, {}, 2, 0);
     await recoverer.recover('compute-1', FENCE, new AbortController().signal);
     setTimeout(() => sim.model.restartCompute('compute-1'), 150);
+    const progress: string[] = [];
     const res = await unfenceHost(
       'compute-1',
       {},
-      { compute, log: silentLogger(), cfg: { auto: false, quietPeriodMs: 0, retryIntervalMs: 40, timeoutMs: 5_000 } },
+      {
+        compute,
+        log: silentLogger(),
+        cfg: { auto: false, quietPeriodMs: 0, retryIntervalMs: 40, timeoutMs: 5_000 },
+        progress: (l) => progress.push(l),
+      },
       new AbortController().signal,
     );
     expect(res.ok).toBe(true);
     expect(res.attempts).toBeGreaterThan(1);
+    // The operator sees each attempt, what Nova answered and what it waits for, not silence.
+    expect(progress[0]).toMatch(/^compute-1 \+0\.\ds: returning to service: waits for no evacuation in flight, then clears forced_down/);
+    expect(progress).toContainEqual(
+      expect.stringMatching(/attempt 1: Nova answered 400 to clearing forced_down: 'done' evacuation records remain.*next try in 40 ms/),
+    );
+    expect(progress.slice(-2)).toEqual([
+      expect.stringMatching(new RegExp(`attempt ${res.attempts}: Nova cleared forced_down$`)),
+      expect.stringMatching(new RegExp(`attempt ${res.attempts}: Nova enabled the nova-compute service$`)),
+    ]);
     const svc = sim.model.services.get('compute-1')!;
     expect(svc.forcedDown).toBe(false);
     expect(svc.status).toBe('enabled');

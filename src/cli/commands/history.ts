@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { formatHostPort } from '../../config/address.js';
 import { loadConfig } from '../../config/load.js';
+import { MAX_SECRET_FILE_BYTES, readTextFile } from '../../config/safe-file.js';
 import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import { DEFAULT_STATUS_API_LISTEN } from '../../config/ops-config.js';
 import { HISTORY_FILE, type JournalEntry } from '../../status-api/event-journal.js';
@@ -62,7 +63,12 @@ export async function runHistoryCommand(args: string[], io: Io): Promise<number>
   let url = values.url;
   let token: string | undefined;
   let ca: string | undefined;
-  if (values['token-file']) token = (await import('node:fs')).readFileSync(values['token-file'], 'utf8').trim();
+  if (values['token-file']) {
+    // Like every secret file: a regular file (a FIFO would block), bounded, UTF-8.
+    const res = readTextFile(values['token-file'], MAX_SECRET_FILE_BYTES);
+    if (!res.ok) throw new UsageError(`--token-file: ${res.reason}`);
+    token = res.text.trim();
+  }
   if (values.config) {
     const cfg = loadConfig(values.config, readMonitorConfig);
     stateDir ??= cfg.stateDir;
@@ -80,6 +86,8 @@ export async function runHistoryCommand(args: string[], io: Io): Promise<number>
     const q = new URLSearchParams();
     if (host) q.set('host', host);
     if (values.since) q.set('since', values.since);
+    // The API's largest page (its default is smaller, for dashboards): the newest entries are kept.
+    q.set('limit', '10000');
     try {
       const body = (await getJson(`${url.replace(/\/$/, '')}/api/history?${q.toString()}`, token, ca)) as { entries: JournalEntry[] };
       entries = body.entries;

@@ -15,6 +15,10 @@ import { FileStateStore } from '../../daemon/state-store.js';
 import { UdpTransport } from '../../wire/udp-transport.js';
 import { runUntilSignal } from '../../ops/lifecycle.js';
 import { SystemdNotifier } from '../../systemd/notify.js';
+import { createComputeClient } from '../../openstack/factory.js';
+import { NovaServicePoller } from '../../openstack/service-poller.js';
+import { historyAlarms } from '../../status-api/event-journal.js';
+import { checkJournalDir } from '../../recovery/journal.js';
 
 /**
  * The monitor's composition root, the one place it is assembled: the configuration is read once, the
@@ -25,6 +29,11 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' } });
   if (!values.config) throw new UsageError('usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
   const cfg = loadConfig(values.config, readMonitorConfig);
+  // The state is read (and validated) before any edge starts: a corrupt file stops the monitor
+  // here, with exit 65 and one line naming it, not after the notifier and fencer hold resources.
+  const store = new FileStateStore(cfg.stateDir);
+  store.load();
+  if (cfg.recovery) checkJournalDir(cfg.recovery.recovery.journalDir);
   const log = createLogger({ level: levelOrInfo(cfg.logLevel), base: { monitor: cfg.id } });
   const bus = new EventBus(log.child({ component: 'events' }));
   const notifier = await startNotifications(cfg, log);
@@ -37,11 +46,22 @@ export async function monitorCommand(args: string[]): Promise<number> {
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
   const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: bus }) : null;
   const unfencer = createUnfencer(cfg, log.child({ component: 'auto-unfence' }));
+  // Nova's own view of each nova-compute for `status` (the beacon's is the host's last word): one
+  // cached os-services call per interval, read by the status surfaces only.
+  const novaView = cfg.recovery
+    ? new NovaServicePoller({
+        list: (() => {
+          const compute = createComputeClient(cfg.recovery.compute, { log: log.child({ component: 'nova-services' }) });
+          return (signal: AbortSignal) => compute.listComputeServices(signal);
+        })(),
+        log: log.child({ component: 'nova-services' }),
+      })
+    : null;
   const monitor = new MonitorDaemon({
     settings: cfg,
     clock: systemClock,
     transport: new UdpTransport(log.child({ component: 'udp' }), systemClock.now),
-    store: new FileStateStore(cfg.stateDir),
+    store,
     bus,
     log,
     ...(fencing ? { fencer: fencing.fencer } : {}),
@@ -49,10 +69,18 @@ export async function monitorCommand(args: string[]): Promise<number> {
     ...(unfencer ? { unfencer } : {}),
     edgeStatus: () => {
       const n = notifier?.status();
-      return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
+      // Every durable file's write trouble is an alarm: history, recovery journals, outbox.
+      const alarms = [
+        ...(n ? notificationAlarms(n) : []),
+        ...historyAlarms(ops.journal),
+        ...(recoverer?.alarms() ?? []),
+        ...(novaView?.alarms() ?? []),
+      ];
+      return { alarms, sections: { ...(n ? { notifications: n } : {}), ...(novaView ? { nova: novaView.status() } : {}) } };
     },
   });
   await monitor.start();
+  novaView?.start();
   const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
   await control.start();
   // HTTP endpoints, then READY=1 only now that every socket is bound.
@@ -76,6 +104,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     busy: () => monitor.inflightCount(),
     stop: async () => {
       ops.stop();
+      novaView?.stop();
       control.stop();
       monitor.stop();
       await fencing?.close();
@@ -98,6 +127,10 @@ declares, fences and recovers failed hosts. Serves the control socket, the statu
 127.0.0.1:9411). Under systemd (Type=notify) it sends READY=1 once every socket is bound and
 WATCHDOG=1 pings. SIGTERM/SIGINT: stops after in-flight fencing finishes (10 s at most), exit 0.
 SIGHUP: logged only; configuration changes need a restart (docs/operations.md).
+
+Exit codes: 0 stopped on SIGTERM/SIGINT; 78 configuration error; 65 the state file or a recovery
+journal cannot be read (corrupt, wrong types, or written by a newer format: one line names the file
+and what to do, docs/operations.md "Corrupt state file"); 64 bad usage.
 
 Examples
   instance-ha monitor --config /etc/instance-ha/monitor.yaml

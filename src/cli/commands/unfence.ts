@@ -20,7 +20,8 @@ export const UNFENCE_HELP = `${USAGE}
 Returns a fenced, recovered host to service: optionally powers it on through its own fence
 topology (--power-on), waits until its beacon is healthy on the local monitor, clears forced_down
 and re-enables its nova-compute service (retrying Nova's 400 while 'done' evacuation records
-remain, until recovery.unfence.timeout), then tells the monitors to watch it again.
+remain, until recovery.unfence.timeout), then tells the monitors to watch it again. Prints a line per
+step as it goes: each attempt, what Nova answered, and what it is waiting for.
 --config defaults to /etc/instance-ha/monitor.yaml.
 Exit codes: 0 returned, 1 Nova still refuses (or the monitor did not clear it), 2 configuration or API error, 64 usage.
 
@@ -117,7 +118,7 @@ export async function returnToServiceInNova(
     const res = await unfenceHost(
       host,
       opts,
-      { compute, log: deps.log, cfg: cfg.recovery.unfence, powerOn: deps.powerOn, isHealthy: deps.isHealthy },
+      { compute, log: deps.log, cfg: cfg.recovery.unfence, powerOn: deps.powerOn, isHealthy: deps.isHealthy, progress: deps.out },
       deps.signal ?? new AbortController().signal,
     );
     if (res.ok) {
@@ -136,6 +137,7 @@ export async function returnToServiceInNova(
 
 /** Tells the monitors to watch the host again and waits until the coordinator has applied it. */
 async function watchAgain(host: string, socket: string, io: Pick<Io, 'out' | 'err'>): Promise<number> {
+  io.out(`${host}: asking the monitors to watch it again (the coordinator clears its decision)`);
   const res = await controlRequest(socket, 'POST', '/clear', { host, by: operatorName() });
   if (res.status !== 200 && res.status !== 202) {
     io.err(`${host}: returned to service in Nova, but the monitor refused to clear its decision: ${String(res.body.error)}`);

@@ -10,6 +10,9 @@ import { clusterBasePort, writeClusterFiles, type ClusterLayout } from './cluste
 import { ProcessGroup } from './processes.js';
 import { storyStep, eventKey, formatTable, type StoryStep } from './story.js';
 import { startDemoCompute, type DemoCompute } from './compute.js';
+import { serveDemoControl, type DemoActions } from './demo-control.js';
+import { startFencing } from '../../fence/index.js';
+import { silentLogger } from '../../log.js';
 
 export type Scenario = 'default' | 'partition' | 'mass-failure' | 'fence-failure';
 export const SCENARIOS: readonly Scenario[] = ['default', 'partition', 'mass-failure', 'fence-failure'];
@@ -76,18 +79,32 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       `cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard; ` +
         `dashboard http://${layout.monitors[0]!.statusApi}/\n`,
     );
-    // A host powered off by its BMC stops beating, as a real one would.
+    // A host powered off by its BMC stops beating, as a real one would; powered on again, it boots.
+    const lost = new Set<string>();
     const loseHost = (h: string): void => {
+      lost.add(h);
       procs.signal(h, 'SIGKILL');
       compute!.powerLoss(h);
     };
+    const bootHost = (h: string): void => {
+      lost.delete(h);
+      compute!.sim.model.restartCompute(h);
+      procs.start(h, ['beacon', '--config', layout.hosts.find((x) => x.name === h)!.config]);
+    };
+    const lastPower = new Map(hosts.map((h) => [h, bmcs!.power(h)]));
     const powerWatch = setInterval(() => {
-      for (const h of hosts) if (bmcs!.power(h) === 'off' && procs.alive(h)) loseHost(h);
+      for (const h of hosts) {
+        const p = bmcs!.power(h);
+        if (p === 'off' && procs.alive(h)) loseHost(h);
+        if (p === 'on' && lastPower.get(h) === 'off' && lost.has(h)) bootHost(h);
+        lastPower.set(h, p);
+      }
     }, 50);
     try {
       const result = await playScenario(o, layout, procs, hosts, victim, loseHost);
       o.out('\n' + result.summary);
-      if (o.keep) await keepRunning(o, layout, dir);
+      if (o.keep)
+        await keepRunning(o, layout, dir, demoActions({ hosts, bmcs, layout, lost, loseHost, bootHost, alive: (h) => procs.alive(h) }));
       return result;
     } finally {
       clearInterval(powerWatch);
@@ -306,16 +323,74 @@ function reachable(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function keepRunning(o: DemoOptions, layout: ClusterLayout, dir: string): Promise<void> {
+/** What `instance-ha demo kill|revive HOST` does to the running demo (see demo-control.ts). */
+function demoActions(d: {
+  hosts: readonly string[];
+  bmcs: DemoBmcs;
+  layout: ClusterLayout;
+  lost: ReadonlySet<string>;
+  loseHost: (h: string) => void;
+  bootHost: (h: string) => void;
+  alive: (h: string) => boolean;
+}): DemoActions {
+  const cli = 'node dist/src/cli/main.js';
+  const config = d.layout.monitors[0]!.config;
+  const known = (h: string): void => {
+    if (!d.hosts.includes(h)) throw new Error(`no host ${h} in this demo (hosts: ${d.hosts.join(', ')})`);
+  };
+  return {
+    kill: async (h) => {
+      known(h);
+      if (d.lost.has(h) || !d.alive(h)) throw new Error(`${h} is down already; bring it back with '${cli} demo revive ${h}'`);
+      d.loseHost(h);
+      return (
+        `${h}: power lost (its beacon SIGKILLed, its nova-compute dead with it). Watch it go suspect → failed → fenced → ` +
+        `recovered in '${cli} status --socket ${d.layout.monitors[0]!.socket}' or on the dashboard; bring it back with '${cli} demo revive ${h}'.`
+      );
+    },
+    revive: async (h) => {
+      known(h);
+      if (!d.lost.has(h) && d.alive(h)) throw new Error(`${h} is running; nothing to revive`);
+      let how: string;
+      if (d.bmcs.power(h) === 'off') {
+        // Through its BMC, as an operator would: the power watch boots it on the off → on edge.
+        const fencing = await startFencing({ config: d.bmcs.config, log: silentLogger(), monitorId: 'demo' });
+        const r = await fencing.fencer.hostAction(h, 'on', AbortSignal.timeout(20_000));
+        await fencing.close();
+        if (!r.ok) throw new Error(`${h}: power-on at bmc-${h} failed`);
+        how = `powered on at bmc-${h} and booting`;
+      } else {
+        d.bootHost(h);
+        how = 'booting (its BMC never cut the power)';
+      }
+      return (
+        `${h}: ${how}: its beacon and nova-compute start again. The cluster keeps it out of service until you return it: ` +
+        `'${cli} unfence ${h} --config ${config}' (waits for the beacon, clears forced_down, enables nova-compute).`
+      );
+    },
+  };
+}
+
+async function keepRunning(o: DemoOptions, layout: ClusterLayout, dir: string, actions: DemoActions): Promise<void> {
+  const control = await serveDemoControl(dir, actions);
+  const cli = 'node dist/src/cli/main.js';
   o.out(`\nThe cluster stays up (--keep). Try, in another terminal:`);
   o.out(`  the dashboard: http://${layout.monitors[0]!.statusApi}/   metrics: http://${layout.monitors[0]!.metrics}/metrics`);
-  o.out(`  node dist/src/cli/main.js status --socket ${layout.monitors[0]!.socket}`);
-  o.out(`  node dist/src/cli/main.js events --follow --config ${layout.monitors[0]!.config}`);
-  o.out(`  node dist/src/cli/main.js fence compute-1 --action status --config ${layout.monitors[0]!.config}`);
+  o.out(`  ${cli} status --socket ${layout.monitors[0]!.socket}`);
+  o.out(`  ${cli} events --follow --config ${layout.monitors[0]!.config}`);
+  o.out(`  ${cli} fence compute-1 --action status --config ${layout.monitors[0]!.config}`);
+  o.out(`Kill and revive hosts (the demo's own helper; a real host dies by its power cord):`);
+  o.out(`  ${cli} demo kill compute-3      power loss: beacon and nova-compute die; watch it be fenced and recovered`);
+  o.out(`  ${cli} demo revive compute-3    power on at its BMC and boot; then return it to service with:`);
+  o.out(`  ${cli} unfence compute-3 --config ${layout.monitors[0]!.config}`);
   o.out(`Logs and configs: ${dir}. Ctrl-C stops everything and removes them.`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  } finally {
+    control.close();
+  }
   rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,8 @@ import type { World } from './world.js';
 
 /**
  * The safety and liveness properties every seeded run must keep (the World itself records
- * "declared without quorum" and "recovered without fence" as they happen).
+ * "declared without quorum", "recovered without fence" and "no decision repeated" — a host a fence
+ * powered off declared failed again, across monitor crashes and restarts — as they happen).
  */
 export function checkInvariants(w: World): string[] {
   return [

@@ -101,3 +101,33 @@ export function massSilenceScenario(
     settings: () => {},
   };
 }
+
+/**
+ * A monitor's state disk fails (full) while a host dies, and the monitor restarts before the disk is
+ * fixed: the fence must wait for the decision to be on disk, so the restart finds either no decision
+ * and no fence (and decides once), or both. `monitors: 1` is the sharp case (no peer holds the
+ * decision); with 3, only m1's disk fails.
+ */
+export function diskFailureScenario(
+  seed: number,
+  opts: { monitors: number; diskFailsAtMs?: number; diskBackAtMs?: number; crash?: [number, number]; durationMs?: number },
+): Scenario {
+  const failsAt = opts.diskFailsAtMs ?? 3000;
+  const backAt = opts.diskBackAtMs ?? 15_000;
+  return {
+    seed,
+    monitors: opts.monitors,
+    hosts: 4,
+    durationMs: opts.durationMs ?? 25_000,
+    beaconIntervalMs: 500,
+    net: { loss: 0.01, duplicate: 0, minDelayMs: 0, maxDelayMs: 5 },
+    cuts: [],
+    hostDeaths: [['h001', failsAt + 1000]],
+    hostReboots: [],
+    monitorCrashes: opts.crash ? [['m1', ...opts.crash]] : [],
+    monitorStalls: [],
+    diskFailures: [['m1', failsAt, backAt]],
+    fenceFailProbability: 0,
+    settings: () => {},
+  };
+}

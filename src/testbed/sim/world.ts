@@ -41,6 +41,8 @@ export interface Scenario {
   monitorStalls: Array<[string, number, number]>;
   /** Set by a mass-silence scenario: `silent` hosts stop together at `atMs` (the guard must hold them). */
   massSilence?: { atMs: number; silent: number };
+  /** A monitor's state disk refuses every write from start to end (full, or failing), then works again. */
+  diskFailures?: Array<[string, number, number]>;
   /** Times at which the operator runs `ack-mass-failure` on whichever monitor acts then. */
   massFailureAcks?: number[];
   fenceFailProbability: number;
@@ -53,16 +55,26 @@ export interface Declaration {
   host: string;
 }
 
-/** A monitor's disk: what the daemon last saved survives its crash, and nothing more. */
-class MemoryStateStore implements StateStore {
+/**
+ * A monitor's disk: what the daemon last saved survives its crash, and nothing more. While
+ * `failing()` says so, every save throws as a full disk does (the scenario's diskFailures).
+ */
+export class MemoryStateStore implements StateStore {
   readonly where = 'memory';
   state: PersistedState | undefined;
+  failedWrites = 0;
+
+  constructor(private readonly failing: () => boolean = () => false) {}
 
   load(): PersistedState | undefined {
     return this.state && structuredClone(this.state);
   }
 
   save(state: PersistedState): void {
+    if (this.failing()) {
+      this.failedWrites++;
+      throw new Error('ENOSPC: no space left on device, write');
+    }
     this.state = structuredClone(state);
   }
 }
@@ -71,12 +83,19 @@ interface MonitorNode {
   id: string;
   proc: SimProcess;
   daemon: MonitorDaemon | null;
-  store: MemoryStateStore;
+  store: StateStore;
   boot: number;
   /** Last time a datagram from each peer was handed to this monitor. */
   heardFrom: Map<string, number>;
   /** Inside a mass-failure hold this monitor itself raised, and has not yet cleared or stepped down from. */
   holding: boolean;
+  /**
+   * Hosts this monitor, in any of its incarnations, held a decision to fence (made or adopted), or
+   * fenced: what it must never decide afresh after a restart.
+   */
+  fenceDecided: Set<string>;
+  /** Coordinator version last scanned for fenceDecided (the scan is skipped while it is unchanged). */
+  scannedVersion: number;
 }
 
 interface HostNode {
@@ -119,12 +138,27 @@ export class World {
   readonly actingSince = new Map<string, number>();
   readonly overlaps: Array<{ at: number; actors: string[] }> = [];
   readonly fenced = new Set<string>();
+  /** Every call of a fence device, in order: a host fenced twice under two decisions shows here. */
+  readonly fenceCalls: Array<{ at: number; by: string; host: string }> = [];
+  /**
+   * Hosts declared failed again after a fence powered them off, by any monitor (the strict, cluster-wide
+   * form of "no decision repeated"). Not an invariant yet: known to happen without any disk fault
+   * (simulation.test.ts "known: a decision repeated across coordinators").
+   */
+  readonly repeatedDecisions: string[] = [];
   /** Failures the daemons contained in their loops (an encode that threw, a sink, …), by monitor. */
   readonly contained = new Map<string, string[]>();
   /** Set when a callback resolved a promise: the run loop lets the microtasks run before going on. */
   private asyncWork = false;
 
-  constructor(readonly sc: Scenario) {
+  /**
+   * Each monitor's disk; by default a MemoryStateStore that fails during the scenario's diskFailures.
+   * A test may pass its own (any StateStore) to fail in other ways.
+   */
+  constructor(
+    readonly sc: Scenario,
+    makeStore?: (id: string, world: World) => StateStore,
+  ) {
     this.rng = new Rng(sc.seed);
     this.net = new MemoryNetwork(this.time, this.rng, sc.net, (from, to, at) => this.cut(from, to, at));
     this.monitorIds = Array.from({ length: sc.monitors }, (_, i) => `m${i + 1}`);
@@ -134,7 +168,19 @@ export class World {
     sc.settings(this.settings);
     for (const id of this.monitorIds) {
       const proc = new SimProcess(id, this.time, () => this.rng.int(5));
-      this.monitors.set(id, { id, proc, daemon: null, store: new MemoryStateStore(), boot: 0, heardFrom: new Map(), holding: false });
+      const store = makeStore?.(id, this) ?? new MemoryStateStore(() => this.diskFailing(id));
+      const node = {
+        id,
+        proc,
+        daemon: null,
+        store,
+        boot: 0,
+        heardFrom: new Map(),
+        holding: false,
+        fenceDecided: new Set<string>(),
+        scannedVersion: -1,
+      };
+      this.monitors.set(id, node);
       proc.afterRun = () => this.checkActing(id);
     }
     for (let i = 1; i <= sc.hosts; i++) {
@@ -187,6 +233,11 @@ export class World {
     }
   }
 
+  diskFailing(id: string): boolean {
+    const now = this.time.now;
+    return (this.sc.diskFailures ?? []).some(([m, s, e]) => m === id && now >= s && now < e);
+  }
+
   cut(from: string, to: string, at: number): boolean {
     return this.sc.cuts.some(([f, t, s, e]) => f === from && t === to && at >= s && at < e);
   }
@@ -213,6 +264,7 @@ export class World {
     m.proc.restart();
     m.heardFrom.clear();
     m.holding = false;
+    m.scannedVersion = -1;
     const endpoint = this.net.endpoint(id, (deliver) => m.proc.run(deliver));
     endpoint.onHeard = (from) => m.heardFrom.set(from, this.time.now);
     const bus = new EventBus(QUIET);
@@ -295,10 +347,12 @@ export class World {
     if (event.type === 'cluster.mass_failure') m.holding = true;
     if (event.type === 'cluster.mass_failure_cleared') m.holding = false;
     if (event.type === 'host.failed') this.onDeclared(m, event.host, event.votes);
+    if (event.type === 'host.failed') this.notRepeated(m, event.host, event.bootId);
   }
 
   private checkActing(id: string): void {
     const m = this.monitors.get(id)!;
+    this.noteDecisions(m);
     const acting = !!m.daemon && m.daemon.acting();
     if (acting && !this.actingSince.has(id)) this.actingSince.set(id, this.time.now);
     if (!acting) {
@@ -337,6 +391,31 @@ export class World {
     if (m.holding) this.violations.push(`t=${now} ${m.id} declared ${host} failed inside its own mass-failure hold`);
   }
 
+  /**
+   * No decision repeated after a restart: a host a fence has powered off stays off in this world, so
+   * a monitor declaring it failed again, after it (in this or an earlier incarnation) held a decision
+   * to fence it or fenced it, lost that decision, e.g. by acting before the decision was on disk and
+   * restarting without it. Its fence would then run a second time under a new decision.
+   */
+  private notRepeated(m: MonitorNode, host: string, bootId: string): void {
+    const off = this.hosts.get(host)!.poweredOffAt;
+    if (off === null || off >= this.time.now) return;
+    this.repeatedDecisions.push(`t=${this.time.now} ${m.id} declared ${host} failed again after a fence powered it off at t=${off}`);
+    if (m.fenceDecided.has(host))
+      this.violations.push(
+        `t=${this.time.now} ${m.id} declared ${host} (boot ${bootId.slice(0, 8) || 'unknown'}) failed again ` +
+          `after a fence powered it off at t=${off}: a decision it held was lost and made again`,
+      );
+  }
+
+  /** Records the hosts a monitor holds a fence decision for (made or adopted), across its restarts. */
+  private noteDecisions(m: MonitorNode): void {
+    const c = m.daemon?.core.coordinator;
+    if (!c || c.version === m.scannedVersion) return;
+    m.scannedVersion = c.version;
+    for (const d of c.decisionList()) if (d.state !== 'failed' && d.state !== 'fence_failed') m.fenceDecided.add(d.host);
+  }
+
   private noteContained(m: MonitorNode): void {
     const alarms = m.daemon!.snapshot().alarms.filter((a) => a.kind === 'loop_error' || a.kind === 'event_sink_failed');
     if (alarms.length) this.contained.set(m.id, [...(this.contained.get(m.id) ?? []), ...alarms.map((a) => a.message)]);
@@ -356,6 +435,8 @@ export class World {
   /** The simulated fence devices: power off after a while, or fail; the answer reaches the daemon when it runs. */
   private fence(m: MonitorNode, host: string): Promise<FenceRecord> {
     const h = this.hosts.get(host)!;
+    this.fenceCalls.push({ at: this.time.now, by: m.id, host });
+    m.fenceDecided.add(host);
     const fails = this.rng.chance(this.sc.fenceFailProbability);
     const delay = 50 + this.rng.int(500);
     return new Promise((resolve) => {
