@@ -153,7 +153,8 @@ async function run(silent: number): Promise<string> {
     console.log(
       `  ${silent} of ${hosts} silent: hold raised by ${holder >= 0 ? mons[holder]!.id : 'nobody'}` +
         `${heldBefore.length ? ` (void: a hold from the warm-up still stood on ${heldBefore.join(',')})` : ''}; ` +
-        `detector convicts after ${deadAfter[0]}-${deadAfter[deadAfter.length - 1]} ms (median ${deadAfter[deadAfter.length >> 1]}); status asked at +${statusAt}ms; ` +
+        `detector convicts after ${deadAfter[0]}-${deadAfter[deadAfter.length - 1]} ms (median ${deadAfter[deadAfter.length >> 1]}); ` +
+        `status asked at +${statusAt}ms; ` +
         `quorum lost after the silence: ${quorumLost.join(' ') || 'never'}; ` +
         `kernel receive-buffer drops since the silence ${kernelDrops}; dropped by the monitors ` +
         snaps
