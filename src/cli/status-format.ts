@@ -168,7 +168,7 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
             .map(([k, n]) => `${k} ${n}`)
             .join(', ')})`
         : ''
-    }`,
+    }${s.counters.largestMonitorDatagramBytes ? `; largest monitor datagram ${s.counters.largestMonitorDatagramBytes} bytes` : ''}`,
   );
   // Which key seals what (a rollover is done when nothing is left on the old key): names of slots, never keys.
   const k = s.keys;

@@ -10,7 +10,7 @@ import { monitorDetector, type CoreSettings } from './settings.js';
 import type { DetectorSettings } from './detector.js';
 import { Coordinator } from './coordinator.js';
 import { AutoUnfence } from './auto-unfence.js';
-import type { VoterView } from './tally.js';
+import { verdictsByHost, type VoterView } from './tally.js';
 
 /**
  * The decision core of one monitor: deterministic, no I/O, time only from inputs. The driver feeds it
@@ -251,6 +251,9 @@ export class MonitorCore {
   }
 
   private onPeer(beat: MonitorBeat, now: number): void {
+    // A paged view arrives as the same list with every beat until it changes: 10,000 verdicts need a
+    // look when they change, not 40 times a second.
+    const viewChanged = beat.verdicts !== this.membership.peers.get(beat.from)?.beat.verdicts;
     if (!this.membership.receive(beat, now)) return;
     for (const m of beat.maintenance) {
       // A peer that has not heard of a forget yet must not bring the host back with its old mark.
@@ -280,7 +283,7 @@ export class MonitorCore {
     // After adopting: the coordinator's own forget comes with decisions that no longer hold the host.
     for (const f of beat.forgets ?? []) this.peerForget(f, now);
     // A peer's new dead verdict may complete a quorum: decide now rather than at the next tick.
-    if (beat.verdicts.length > 0 && tookOver) this.decide(now);
+    if (viewChanged && beat.verdicts.length > 0 && tookOver) this.decide(now);
   }
 
   /** A forget asked of a peer: applied here too, unless the host is being fenced or recovered by now. */
@@ -417,7 +420,10 @@ export class MonitorCore {
     const self: VoterView = { id: this.settings.self, paused: this.paused(now), verdicts: selfVerdicts, knows: (h) => this.tracks.has(h) };
     const peers = this.membership.livePeers(now).map((p): VoterView => {
       // What a peer still says about a host forgotten here is not a vote on it.
-      const verdicts = new Map(p.beat.verdicts.filter((v) => !this.forgotten.has(v.host)).map((v) => [v.host, v]));
+      const mentionsForgotten = p.beat.verdicts.some((v) => this.forgotten.has(v.host));
+      const verdicts = mentionsForgotten
+        ? new Map(p.beat.verdicts.filter((v) => !this.forgotten.has(v.host)).map((v) => [v.host, v]))
+        : verdictsByHost(p.beat.verdicts);
       // A peer that lists a host watches it; one that lists none of ours watches what we do (same config).
       return { id: p.id, paused: p.beat.paused, verdicts, knows: (h) => this.tracks.has(h) };
     });
@@ -436,7 +442,7 @@ export class MonitorCore {
     if (live.length === 0) return;
     for (const t of this.nonUp) {
       if (t.verdict !== 'dead' || this.linkWarned.has(t.host)) continue;
-      const peersHearIt = live.filter((p) => !p.beat.verdicts.some((v) => v.host === t.host)).length;
+      const peersHearIt = live.filter((p) => !verdictsByHost(p.beat.verdicts).has(t.host)).length;
       if (peersHearIt >= this.membership.needed - 1 && peersHearIt > 0) {
         this.linkWarned.add(t.host);
         this.log('warn', "host silent here but heard by peers: check this monitor's network link", { host: t.host, peersHearIt });

@@ -41,7 +41,15 @@ export interface StatusSnapshot {
     sealedWith?: string | null;
   }>;
   alarms: Array<{ kind: string; message: string; since?: string }>;
-  counters: { received: number; accepted: number; dropped: Record<DropReason, number>; sent: number; sendErrors: number };
+  counters: {
+    received: number;
+    accepted: number;
+    dropped: Record<DropReason, number>;
+    sent: number;
+    sendErrors: number;
+    /** The largest monitor-to-monitor datagram sent (bounded at 1,400 bytes). */
+    largestMonitorDatagramBytes?: number;
+  };
   recentEvents: ClusterEvent[];
   /** Which keys this monitor accepts and seals with, and which key senders use (docs/operations.md, key rotation). */
   keys?: {

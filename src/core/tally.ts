@@ -18,6 +18,18 @@ export interface VoterView {
   knows(host: string): boolean;
 }
 
+const indexes = new WeakMap<readonly HostVerdict[], ReadonlyMap<string, HostVerdict>>();
+
+/**
+ * A peer's verdicts by host, built once per received list (the same list comes with every beat
+ * until the peer's view changes): with 10,000 hosts silent, a tick must not rebuild or scan it per host.
+ */
+export function verdictsByHost(verdicts: readonly HostVerdict[]): ReadonlyMap<string, HostVerdict> {
+  let m = indexes.get(verdicts);
+  if (!m) indexes.set(verdicts, (m = new Map(verdicts.map((v) => [v.host, v]))));
+  return m;
+}
+
 export function tallyHost(host: string, voters: readonly VoterView[]): HostTally {
   const t: HostTally = { dead: [], suspectOrDead: 0, up: 0, bootId: '' };
   for (const v of voters) {

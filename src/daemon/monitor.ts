@@ -10,8 +10,9 @@ import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { Admission } from '../wire/admission.js';
-import { encodeMonitor } from '../wire/codec.js';
+import { seal } from '../wire/codec.js';
 import { KeyRing } from '../wire/keys.js';
+import { ViewPager } from '../wire/view-pager.js';
 import type { Datagram, DatagramTransport } from '../wire/transport.js';
 import type { Clock } from './clock.js';
 import { ClockOffsets, type ClockOffset } from './clock-offsets.js';
@@ -45,6 +46,8 @@ export interface MonitorDeps {
 const RECENT_EVENTS = 200;
 /** Learned hosts (no decision changed) are written at most this often: 10,000 may arrive at once. */
 const LAZY_PERSIST_MS = 1000;
+/** View pages sent to each peer per tick at most (64 × 1,400 bytes = 90 KB a tick, 1.8 MB/s at the 50 ms tick). */
+const VIEW_PAGES_PER_TICK = 64;
 
 type Alarm = StatusSnapshot['alarms'][number];
 
@@ -88,6 +91,11 @@ export class MonitorDaemon {
   /** Failures contained in the loop, by where they happened (e.g. `broadcast`, `core`). */
   private readonly loopFailures = new Map<string, { count: number; lastError: string }>();
   private readonly startedAt: number;
+  private readonly pager: ViewPager;
+  /** Whether this tick's step already sent a header (and with it the view pages due). */
+  private beatSent = false;
+  /** The largest monitor datagram this monitor has sent (each must be ≤ 1,400 bytes): shown in status. */
+  private largestMonitorDatagram = 0;
   boundAddresses: string[] = [];
 
   constructor(private readonly deps: MonitorDeps) {
@@ -109,8 +117,19 @@ export class MonitorDaemon {
       monitors: settings.monitors.map((m) => m.id),
       keys: this.keyRing,
       maxClockSkewMs: settings.maxClockSkewMs,
+      peerViewStaleMs: settings.core.peerTimeoutMs,
     });
     this.peers = settings.monitors.filter((m) => m.id !== settings.id);
+    this.pager = new ViewPager({
+      from: settings.id,
+      bootId: this.core.bootId,
+      pagesPerTick: VIEW_PAGES_PER_TICK,
+      // Twice per peer timeout: one lost page heals before the receiver stops counting the view's dead verdicts.
+      refreshMs: settings.core.peerTimeoutMs / 2,
+      // A large view changing every tick (a mass silence unfolding) is re-paged at most every 100 ms.
+      minVersionGapMs: Math.max(settings.core.tickMs, settings.core.peerIntervalMs / 2),
+      seal: (kind, body) => seal(kind, body, this.keyRing.monitorSealKey()),
+    });
     deps.bus.subscribe('monitor', { publish: (ev) => this.record(ev) });
   }
 
@@ -186,7 +205,14 @@ export class MonitorDaemon {
       startedAt: this.startedAt,
       version: VERSION,
       addresses,
-      counters: { received: t.received, accepted: this.accepted, dropped: { ...this.dropped }, sent: t.sent, sendErrors: t.sendErrors },
+      counters: {
+        received: t.received,
+        accepted: this.accepted,
+        dropped: { ...this.dropped },
+        sent: t.sent,
+        sendErrors: t.sendErrors,
+        largestMonitorDatagramBytes: this.largestMonitorDatagram,
+      },
       recentEvents: this.recent,
       extraAlarms: [...this.ownAlarms(), ...edges.alarms],
       hostKeys: this.admission.keyInUse,
@@ -232,13 +258,28 @@ export class MonitorDaemon {
     }
     for (const [where, l] of this.loopFailures)
       alarms.push({ kind: 'loop_error', message: `${l.count} failure(s) contained in ${where}: ${l.lastError}` });
+    const p = this.pager.stats;
+    if (p.refusedEntries + p.cutEntries > 0)
+      alarms.push({
+        kind: 'view_truncated',
+        message: `${p.refusedEntries} view entries could not be encoded (host name over 255 bytes), ${p.cutEntries} cut (view over its page bound)`,
+      });
     for (const s of this.deps.bus.sinkFailures())
       alarms.push({ kind: 'event_sink_failed', message: `event sink '${s.sink}' failed ${s.count} time(s): ${s.lastError}` });
     return alarms;
   }
 
   private onTick(): void {
+    this.beatSent = false;
     this.step({ type: 'tick', at: this.clock.now() });
+    // A view of many pages goes out over several ticks, between headers too.
+    if (!this.beatSent) {
+      try {
+        for (const page of this.pager.pump(this.clock.now(), false)) this.sendToPeers(page);
+      } catch (err) {
+        this.contain('view_pages', err);
+      }
+    }
     if ((this.persistDue || this.persistFailure) && this.clock.now() - this.lastPersistAttemptAt >= LAZY_PERSIST_MS) this.persist();
   }
 
@@ -251,6 +292,7 @@ export class MonitorDaemon {
         return this.drop(a.reason, d);
       }
       this.accepted++;
+      if (!a.input) return; // a view page, or a header whose view is still on its way
       const sender = a.input.type === 'beacon' ? a.input.beat.host : a.input.beat.from;
       this.clockOffsets.observe(sender, wallNow - a.input.beat.sentAtMs, wallNow);
       this.step(a.input);
@@ -297,8 +339,12 @@ export class MonitorDaemon {
   private apply(e: Effect): void {
     switch (e.type) {
       case 'broadcast': {
-        const buf = encodeMonitor({ ...e.beat, sentAtMs: this.clock.wallNow() }, this.keyRing.monitorSealKey());
-        for (const p of this.peers) this.deps.transport.send(buf, p.address);
+        // The view's pages first, then the header announcing it: on a clean network a peer holds the
+        // whole view when the header arrives.
+        this.beatSent = true;
+        this.pager.offer(e.beat);
+        for (const page of this.pager.pump(this.clock.now(), true)) this.sendToPeers(page);
+        this.sendToPeers(this.pager.header({ ...e.beat, sentAtMs: this.clock.wallNow() }));
         return;
       }
       case 'emit':
@@ -327,6 +373,11 @@ export class MonitorDaemon {
         throw new Error(`unknown effect ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  private sendToPeers(buf: Buffer): void {
+    if (buf.length > this.largestMonitorDatagram) this.largestMonitorDatagram = buf.length;
+    for (const p of this.peers) this.deps.transport.send(buf, p.address);
   }
 
   /** Events of the bus, this monitor's own and the edges': kept for status, and logged. */

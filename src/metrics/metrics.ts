@@ -47,6 +47,7 @@ const ALARM_KINDS = [
   'outbox_corrupt',
   'loop_error',
   'event_sink_failed',
+  'view_truncated',
   'broker_unreachable',
   'outbox_backlog',
   'outbox_full',
@@ -198,6 +199,9 @@ export class MonitorMetrics implements EventSink {
       labelNames: ['version', 'nodejs'],
       registers: r,
     }).set({ version: VERSION, nodejs: process.versions.node }, 1);
+    gauge('instance_ha_largest_monitor_datagram_bytes', 'Largest monitor-to-monitor datagram sent since start (bound: 1400)', [], (g, s) =>
+      g.set(s.counters.largestMonitorDatagramBytes ?? 0),
+    );
     if (o.notifier) {
       const notifier = o.notifier;
       // One notifier status per scrape, shared by its five series; none while there is no notifier.

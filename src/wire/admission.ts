@@ -5,6 +5,7 @@ import { openDatagram } from './codec.js';
 import { ForgeryWatch, type Alarm } from './forgery-watch.js';
 import type { KeyRing, KeySlot } from './keys.js';
 import { ReplayGuard } from './replay-guard.js';
+import { ViewAssembler } from './view-assembler.js';
 
 export interface AdmissionSettings {
   /** This monitor: its own datagrams coming back (a looped broadcast) are not a peer's. */
@@ -12,10 +13,13 @@ export interface AdmissionSettings {
   monitors: readonly string[];
   keys: KeyRing;
   maxClockSkewMs: number;
+  /** How long a peer's view may lag its headers before its dead verdicts stop counting (the peer timeout). */
+  peerViewStaleMs?: number;
 }
 
+/** `input: null`: accepted, but nothing for the core yet (a view page; a header whose view is still on its way). */
 export type Admitted =
-  | { ok: true; input: Extract<Input, { type: 'beacon' | 'peer' }> }
+  | { ok: true; input: Extract<Input, { type: 'beacon' | 'peer' }> | null }
   | { ok: false; reason: DropReason; claimed?: string; forgedCount?: number };
 
 /** At most this many senders' key slots are remembered for status (hosts proven by a verified datagram). */
@@ -25,8 +29,10 @@ const MAX_KEY_USERS = 100_000;
  * The one gate a datagram passes on its way to the decision core: it picks the key from the identity
  * the datagram claims (its host's own key, or the monitor key), authenticates, parses, identifies the
  * sender (a compute host, or one of the configured monitors other than this one), and drops replays
- * and copies (replay-guard.ts). What it lets through is an input for the core, which alone judges
- * whether the heartbeat is newer than what it holds. Forgeries and skewed clocks become alarms.
+ * and copies (replay-guard.ts). A peer's view comes in pages, which view-assembler.ts puts together;
+ * its header then becomes one peer beat with the whole view. What it lets through is an input for
+ * the core, which alone judges whether the heartbeat is newer than what it holds. Forgeries and
+ * skewed clocks become alarms.
  */
 export class Admission {
   /** One guard per kind of sender: keyed by the bare name, no per-datagram string building. */
@@ -37,12 +43,14 @@ export class Admission {
   private readonly skew: ClockSkewWatch;
   /** Which key each sender seals with (status shows it; a rollover is done when none uses the old). */
   readonly keyInUse = new Map<string, KeySlot>();
+  private readonly views: ViewAssembler;
 
   constructor(private readonly s: AdmissionSettings) {
     this.hostReplay = new ReplayGuard(s.maxClockSkewMs);
     this.peerReplay = new ReplayGuard(s.maxClockSkewMs);
     this.peers = new Set(s.monitors.filter((m) => m !== s.self));
     this.skew = new ClockSkewWatch(s.maxClockSkewMs);
+    this.views = new ViewAssembler(s.peerViewStaleMs ?? 1000);
   }
 
   /**
@@ -67,13 +75,20 @@ export class Admission {
       this.noteKey(b.host, msg.slot);
       return { ok: true, input: { type: 'beacon', at: receivedAt, beat: b } };
     }
-    const b = msg.beat;
+    if (msg.kind === 'view_page') {
+      // No sequence number of its own: a page counts only for the boot of the peer's admitted headers
+      // and a version newer than the one held, so a replayed page changes nothing.
+      if (!this.peers.has(msg.page.from)) return { ok: false, reason: 'unknown_sender' };
+      return this.views.page(msg.page) === 'replay' ? { ok: false, reason: 'replay' } : { ok: true, input: null };
+    }
+    const b = msg.kind === 'monitor' ? msg.beat : msg.header;
     if (!this.peers.has(b.from)) return { ok: false, reason: 'unknown_sender' };
     const v = this.peerReplay.check(b.from, b.bootId, b.seq, b.sentAtMs, wallNow);
     if (v !== 'replay') this.skew.observe(b.from, 'monitor', b.sentAtMs - wallNow, receivedAt, wallNow);
     if (v !== 'ok') return { ok: false, reason: v };
     this.noteKey(b.from, msg.slot);
-    return { ok: true, input: { type: 'peer', at: receivedAt, beat: b } };
+    const beat = msg.kind === 'monitor' ? msg.beat : this.views.header(msg.header, receivedAt);
+    return { ok: true, input: beat ? { type: 'peer', at: receivedAt, beat } : null };
   }
 
   alarms(now: number): Alarm[] {

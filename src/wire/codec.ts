@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { hmacFor } from './hmac.js';
 import type { KeySlot, Verifier } from './keys.js';
+import { decodeHeaderBody, decodePageBody, type MonitorHeader, type ViewPage } from './monitor-format.js';
 import type { BeaconBeat, ComputeHealth, MonitorBeat } from '../core/messages.js';
 import type { DropReason } from '../core/status-snapshot.js';
 
@@ -8,19 +9,26 @@ import type { DropReason } from '../core/status-snapshot.js';
  * Datagram format (all integers big-endian):
  *   "IHA" | version u8 (1) | kind u8 (1 beacon, 2 monitor) | body | HMAC-SHA256(key, everything before) [32]
  * Beacon body: bootId [16] | seq u32 | sentAtMs f64 | intervalMs u16 | health u8 | hostLen u8 | host utf8
- * Monitor body: JSON of MonitorBeat (small: only non-up hosts are listed).
+ * Kind 2 (protocol 0.1 monitors): JSON of MonitorBeat. Still read, so a rolling upgrade from 0.1 keeps
+ * quorum; no longer sent: it listed every non-up host and outgrew one datagram at ~740 of them.
+ * Kinds 3 (monitor header) and 4 (monitor view page): monitor-format.ts, each ≤ 1,400 bytes sealed.
  * Keys (keys.ts): a beacon datagram is sealed with its host's own key, a monitor datagram with the monitor key.
- * Beacons are binary because a monitor may take 10,000 of them a second; monitor beats are few.
+ * Beacons are binary because a monitor may take 10,000 of them a second.
  */
 const MAGIC = Buffer.from('IHA');
 const VERSION = 1;
 const MAC_BYTES = 32;
 const HEADER_BYTES = 5;
+/** Largest datagram read (a 0.1 monitor's JSON beat could be this large); every datagram sent is ≤ 1,400. */
 export const MAX_DATAGRAM_BYTES = 60_000;
 const HEALTH: readonly ComputeHealth[] = ['unknown', 'up', 'down'];
 
 export type Decoded =
-  { ok: true; kind: 'beacon'; beat: BeaconBeat } | { ok: true; kind: 'monitor'; beat: MonitorBeat } | { ok: false; reason: DropReason };
+  | { ok: true; kind: 'beacon'; beat: BeaconBeat }
+  | { ok: true; kind: 'monitor'; beat: MonitorBeat }
+  | { ok: true; kind: 'monitor_header'; header: MonitorHeader }
+  | { ok: true; kind: 'view_page'; page: ViewPage }
+  | { ok: false; reason: DropReason };
 
 export type { DropReason };
 
@@ -39,14 +47,15 @@ export function encodeBeacon(beat: BeaconBeat, key: Buffer): Buffer {
   return seal(1, body, key);
 }
 
+/** The 0.1 monitor beat (kind 2, JSON): only tests send it now, to stand for a 0.1 peer. */
 export function encodeMonitor(beat: MonitorBeat, key: Buffer): Buffer {
-  const body = Buffer.from(JSON.stringify(beat), 'utf8');
-  const out = seal(2, body, key);
+  const out = seal(2, Buffer.from(JSON.stringify(beat), 'utf8'), key);
   if (out.length > MAX_DATAGRAM_BYTES) throw new RangeError(`monitor beat too large: ${out.length} bytes`);
   return out;
 }
 
-function seal(kind: number, body: Buffer, key: Buffer): Buffer {
+/** Frames and authenticates a body of a kind: the one place a datagram is sealed, with the key given. */
+export function seal(kind: number, body: Buffer, key: Buffer): Buffer {
   const out = Buffer.alloc(HEADER_BYTES + body.length + MAC_BYTES);
   MAGIC.copy(out, 0);
   out.writeUInt8(VERSION, 3);
@@ -63,7 +72,8 @@ export function decode(buf: Buffer, key: Buffer): Decoded {
   const one: readonly Verifier[] = [{ slot: 'current', mac: hmacFor(key) }];
   const r = openDatagram(buf, { forHost: () => one, forMonitors: () => one });
   if (!r.ok) return { ok: false, reason: r.reason === 'forged' ? 'bad_mac' : r.reason };
-  return r.kind === 'beacon' ? { ok: true, kind: 'beacon', beat: r.beat } : { ok: true, kind: 'monitor', beat: r.beat };
+  const { slot: _slot, ...decoded } = r;
+  return decoded;
 }
 
 /** Which keys a datagram may be sealed with: those of the compute host it claims to be, or the monitors'. */
@@ -75,6 +85,8 @@ export interface KeyChooser {
 export type Opened =
   | { ok: true; kind: 'beacon'; beat: BeaconBeat; slot: KeySlot }
   | { ok: true; kind: 'monitor'; beat: MonitorBeat; slot: KeySlot }
+  | { ok: true; kind: 'monitor_header'; header: MonitorHeader; slot: KeySlot }
+  | { ok: true; kind: 'view_page'; page: ViewPage; slot: KeySlot }
   /** `claimed`: who a forged datagram said it was (read from its unauthenticated body, for the alarm only). */
   | { ok: false; reason: DropReason; claimed?: string };
 
@@ -110,6 +122,19 @@ export function openDatagram(buf: Buffer, keys: KeyChooser): Opened {
         const m = decodeMonitorBody(body);
         if (!m.ok || m.kind !== 'monitor') return m.ok ? { ok: false, reason: 'malformed' } : m;
         return { ok: true, kind: 'monitor', beat: m.beat, slot };
+      }
+      case 3:
+      case 4: {
+        // A monitor header or view page (monitor-format.ts): the monitor key, then the body.
+        const tried = keys.forMonitors();
+        const slot = verifySeal(buf, tried);
+        if (slot === null) return refused(tried, '(a monitor)');
+        if (buf[4] === 3) {
+          const header = decodeHeaderBody(body);
+          return header ? { ok: true, kind: 'monitor_header', header, slot } : { ok: false, reason: 'malformed' };
+        }
+        const page = decodePageBody(body);
+        return page ? { ok: true, kind: 'view_page', page, slot } : { ok: false, reason: 'malformed' };
       }
       default:
         return { ok: false, reason: 'malformed' };

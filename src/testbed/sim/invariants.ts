@@ -1,4 +1,6 @@
+import { massVerdict } from '../../core/guard.js';
 import { detectionBoundMs } from '../../core/settings.js';
+import { DATAGRAM_BUDGET_BYTES } from '../net/memory-network.js';
 import type { World } from './world.js';
 
 /**
@@ -7,7 +9,38 @@ import type { World } from './world.js';
  * powered off declared failed again, across monitor crashes and restarts — as they happen).
  */
 export function checkInvariants(w: World): string[] {
-  return [...w.violations, ...noFalseFailure(w), ...detectedInBound(w), ...singleCoordinator(w), ...nothingContained(w)];
+  return [
+    ...w.violations,
+    ...noFalseFailure(w),
+    ...detectedInBound(w),
+    ...singleCoordinator(w),
+    ...nothingContained(w),
+    ...datagramsWithinBudget(w),
+    ...massGuardHeld(w),
+  ];
+}
+
+/** 6. Every datagram fits one unfragmented UDP datagram, however many hosts are silent or decided. */
+function datagramsWithinBudget(w: World): string[] {
+  return [...w.net.stats.overBudget].map(([node, n]) => `${node} sent ${n} datagram(s) over ${DATAGRAM_BUDGET_BYTES} bytes`);
+}
+
+/**
+ * 7. A rack row lost at once (a mass-silence scenario) is held: no host is declared failed or fenced
+ * before the operator's first acknowledgement, and none at all without one.
+ */
+function massGuardHeld(w: World): string[] {
+  const m = w.sc.massSilence;
+  // Only a silence the guard must hold: more hosts at once than it allows.
+  if (!m || !massVerdict(m.silent, w.sc.hosts, w.settings.massGuard).hold) return [];
+  const ackAt = Math.min(...(w.sc.massFailureAcks ?? [Infinity]));
+  const out: string[] = [];
+  for (const d of w.declarations)
+    if (d.at < ackAt) out.push(`t=${d.at} ${d.by} declared ${d.host} failed during a mass silence, unacknowledged`);
+  for (const e of w.events)
+    if (e.event.type === 'host.fenced' && e.event.at < ackAt)
+      out.push(`t=${e.event.at} ${e.by} fenced ${e.event.host} during a mass silence, unacknowledged`);
+  return out;
 }
 
 /** 5. No daemon had to contain a failure in its loop (each is a bug the simulation found). */

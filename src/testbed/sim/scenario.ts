@@ -1,4 +1,4 @@
-import type { Scenario } from './world.js';
+import { hostName, type Scenario } from './world.js';
 import { Rng } from './rng.js';
 
 /**
@@ -79,16 +79,17 @@ export function randomScenario(seed: number, opts: { maxHosts?: number; duration
  */
 export function massSilenceScenario(
   seed: number,
-  opts: { hosts: number; silent: number; atMs?: number; ackAtMs?: number; durationMs?: number },
+  opts: { hosts: number; silent: number; atMs?: number; ackAtMs?: number; durationMs?: number; beaconIntervalMs?: number },
 ): Scenario {
   const atMs = opts.atMs ?? 8000;
-  const names = Array.from({ length: opts.hosts }, (_, i) => `h${String(i + 1).padStart(3, '0')}`);
+  const names = Array.from({ length: opts.hosts }, (_, i) => hostName(i + 1));
   return {
     seed,
     monitors: 3,
     hosts: opts.hosts,
     durationMs: opts.durationMs ?? 30_000,
-    beaconIntervalMs: 500,
+    beaconIntervalMs: opts.beaconIntervalMs ?? 500,
+    massSilence: { atMs, silent: opts.silent },
     net: { loss: 0.01, duplicate: 0, minDelayMs: 0, maxDelayMs: 5 },
     cuts: [],
     hostDeaths: names.slice(0, opts.silent).map((h) => [h, atMs]),

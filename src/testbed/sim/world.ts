@@ -41,6 +41,8 @@ export interface Scenario {
   monitorCrashes: Array<[string, number, number]>;
   /** Monitor event loop stalls: no tick, no delivery from start to end. */
   monitorStalls: Array<[string, number, number]>;
+  /** Set by a mass-silence scenario: `silent` hosts stop together at `atMs` (the guard must hold them). */
+  massSilence?: { atMs: number; silent: number };
   /** A monitor's state disk refuses every write from start to end (full, or failing), then works again. */
   diskFailures?: Array<[string, number, number]>;
   /** Times at which the operator runs `ack-mass-failure` on whichever monitor acts then. */
@@ -137,6 +139,11 @@ function bootIdFor(node: string, boot: number): string {
   return createHash('sha256').update(`${node}#${boot}`).digest('hex').slice(0, 32);
 }
 
+/** Host names of the simulation: h001, h002, … (h10000 at scale). */
+export function hostName(i: number): string {
+  return `h${String(i).padStart(3, '0')}`;
+}
+
 export class World {
   readonly rng: Rng;
   readonly time = new VirtualTime();
@@ -198,7 +205,7 @@ export class World {
       proc.afterRun = () => this.checkActing(id);
     }
     for (let i = 1; i <= sc.hosts; i++) {
-      const name = `h${String(i).padStart(3, '0')}`;
+      const name = hostName(i);
       this.hosts.set(name, {
         name,
         proc: new SimProcess(name, this.time),
