@@ -81,6 +81,11 @@ function renderStatus(s) {
           : `${f.ok ? 'fenced' : 'fence failed'}${f.level ? ` L${f.level}` : ''} ${(f.agent ?? '').split('/').pop()} ${Math.round(f.durationMs ?? 0)}ms`;
       const r = h.recovery;
       if (r && typeof r === 'object') detail += ` · evac ${r.evacuated ?? 0}/${r.selected ?? 0}`;
+      // nova-compute dead on a live host: its service disabled, never fenced.
+      if (h.computeDown) {
+        d.classList.add('compute-down');
+        detail += ` · nova-compute down since ${h.computeDown.since.slice(11, 19)}Z${h.computeDown.service === 'disabled' ? ', service disabled by instance-ha' : ''}`;
+      }
       d.append(el('div', 'detail', detail));
       d.title = JSON.stringify({
         state: h.state,

@@ -48,6 +48,20 @@ function clock(wallMs: number): string {
   return new Date(wallMs).toISOString().slice(11, 19) + 'Z';
 }
 
+/** nova-compute health, and the compute-down rule's action when its grace ran out (never a fence). */
+export function computeCell(h: Host): string {
+  const c = h.computeDown;
+  if (!c) return h.novaCompute;
+  const since = Date.parse(c.since);
+  const service =
+    c.service === 'disabled'
+      ? 'service disabled by instance-ha'
+      : c.service === 'already_disabled'
+        ? 'service already disabled by someone else'
+        : 'disabling service';
+  return `${h.novaCompute}: compute down since ${Number.isFinite(since) ? clock(since) : c.since}, ${service}`;
+}
+
 /** Fencing state of one host: level, agent, when and how long (or how long so far). */
 export function fenceCell(h: Host, nowMs: number, lastFailure?: { record: unknown; at: number }): string {
   if (h.state === 'fencing') return h.decisionSinceMs !== null ? `in progress ${age(nowMs - h.decisionSinceMs)}` : 'in progress';
@@ -122,7 +136,7 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
       h.state,
       age(h.lastHeartbeatAgeMs),
       h.localLevel,
-      h.novaCompute,
+      computeCell(h),
       `${h.lossPct}%`,
       `${(h.deadAfterMs / 1000).toFixed(1)}s`,
       h.maintenance ? 'yes' : '',

@@ -37,6 +37,8 @@ export interface StatusSnapshot {
     deadAfterMs: number;
     decisionSinceMs: number | null;
     fence: unknown;
+    /** nova-compute down on this live host past the grace (wall-clock ISO since; the service as instance-ha left it). */
+    computeDown?: { since: string; service: 'pending' | 'disabled' | 'already_disabled' };
   }>;
   alarms: Array<{ kind: string; message: string; since?: string }>;
   counters: { received: number; accepted: number; dropped: Record<DropReason, number>; sent: number; sendErrors: number };

@@ -32,6 +32,8 @@ export interface MonitorConfig {
   notifications: NotificationsConfig | null;
   /** Recovery through the compute API; null without a `recovery:` section (hosts are fenced only). */
   recovery: { compute: ComputeConfig; recovery: RecoveryConfig } | null;
+  /** The compute API (`compute:` section), with or without recovery; the compute-down rule needs it. */
+  computeApi: ComputeConfig | null;
   ops: OpsConfig;
 }
 
@@ -117,15 +119,24 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     if (!r.has('compute')) r.problem('compute', 'is required with a recovery section (how to reach the compute API)');
     recovery = { compute: readComputeConfig(r.object('compute')), recovery: readRecoveryConfig(r.object('recovery')) };
     if (!fencing) r.problem('recovery', 'needs a fencing section: a host that is not confirmed off is never recovered');
-  } else if (r.has('compute')) {
-    readComputeConfig(r.object('compute'));
   }
+  const computeApi = recovery ? recovery.compute : r.has('compute') ? readComputeConfig(r.object('compute')) : null;
   r.raw('recovery');
   r.raw('compute');
   core.fencing.enabled = fencing !== null;
   core.recovery.enabled = fencing !== null && recovery !== null;
   if (core.recovery.enabled && recovery)
     core.recovery.autoUnfence = { enabled: recovery.recovery.unfence.auto, quietPeriodMs: recovery.recovery.unfence.quietPeriodMs };
+
+  // A dead nova-compute on a live host: disable its service (never fence). Acting needs the compute API.
+  const cd = r.object('compute_down');
+  core.computeDown = {
+    ...core.computeDown,
+    enabled: cd.boolean('enabled', true) && computeApi !== null,
+    graceMs: cd.durationMs('grace', { default: core.computeDown.graceMs, min: 1000, max: 3_600_000 }),
+    quietPeriodMs: cd.durationMs('quiet_period', { default: core.computeDown.quietPeriodMs, min: 1000, max: 86_400_000 }),
+  };
+  cd.finish();
 
   return {
     id,
@@ -141,6 +152,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     fencing,
     notifications,
     recovery,
+    computeApi,
     ops: readOpsConfig(r),
   };
 }

@@ -36,7 +36,22 @@ export class FileStateStore implements StateStore {
     }
     const v = JSON.parse(text) as PersistedState;
     this.lastWritten = text;
-    return { knownHosts: v.knownHosts ?? [], maintenance: v.maintenance ?? [], decisions: v.decisions ?? [], epoch: v.epoch ?? 0 };
+    // compute_down marks (optional): only well-formed ones, a bad one is dropped rather than trusted.
+    const computeDown = Array.isArray(v.computeDown)
+      ? v.computeDown.filter(
+          (m) =>
+            typeof m?.host === 'string' &&
+            typeof m.sinceMs === 'number' &&
+            ['pending', 'disabled', 'already_disabled'].includes(m.service as string),
+        )
+      : [];
+    return {
+      knownHosts: v.knownHosts ?? [],
+      maintenance: v.maintenance ?? [],
+      decisions: v.decisions ?? [],
+      epoch: v.epoch ?? 0,
+      ...(computeDown.length > 0 ? { computeDown } : {}),
+    };
   }
 
   /** Writes only when something changed. */

@@ -54,6 +54,7 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
         deadAfterMs: Math.round(deadAfterMs(t, detector)),
         decisionSinceMs: d ? Math.round(x.wallNow - (now - d.sinceMs)) : null,
         fence: d?.fence ?? null,
+        ...computeDownField(core, t.host, x),
       };
     });
   const alarms: StatusSnapshot['alarms'] = [...(x.extraAlarms ?? [])];
@@ -73,6 +74,11 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
   for (const h of hosts)
     if (h.state === 'fence_failed')
       alarms.push({ kind: 'fence_failed', message: `${h.host} could not be fenced; its instances are NOT recovered until it is` });
+  for (const f of core.computeDown.failures())
+    alarms.push({
+      kind: f.action === 'disable' ? 'compute_disable_failed' : 'compute_enable_failed',
+      message: `could not ${f.action} the compute service of ${f.host} (${f.count} tries): ${f.error}; retrying with backoff`,
+    });
   return {
     monitor: { id: core.settings.self, bootId: core.bootId, startedAt: new Date(x.startedAt).toISOString(), version: x.version },
     cluster: {
@@ -91,4 +97,10 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
     counters: x.counters,
     recentEvents: [...x.recentEvents],
   };
+}
+
+function computeDownField(core: MonitorCore, host: string, x: SnapshotInput): Pick<StatusSnapshot['hosts'][number], 'computeDown'> {
+  const mark = core.computeDown.mark(host);
+  if (!mark) return {};
+  return { computeDown: { since: new Date(x.wallNow - (x.now - mark.sinceMs)).toISOString(), service: mark.service } };
 }

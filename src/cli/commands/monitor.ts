@@ -8,6 +8,8 @@ import { startFencing } from '../../fence/index.js';
 import { notificationAlarms, startNotifications } from '../notify-wiring.js';
 import { createNovaRecoverer } from '../../recovery/index.js';
 import { createUnfencer } from '../auto-unfence-wiring.js';
+import { createComputeClient } from '../../openstack/factory.js';
+import { createComputeServiceControl } from '../../recovery/compute-service-control.js';
 import { createMonitorOps } from '../../ops/monitor-ops.js';
 import { systemClock } from '../../daemon/clock.js';
 import { EventBus } from '../../daemon/event-bus.js';
@@ -37,6 +39,11 @@ export async function monitorCommand(args: string[]): Promise<number> {
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
   const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: bus }) : null;
   const unfencer = createUnfencer(cfg, log.child({ component: 'auto-unfence' }));
+  // compute_down: the core decides when; this disables/enables the service (never fences).
+  const computeControl =
+    cfg.computeApi && cfg.core.computeDown.enabled
+      ? createComputeServiceControl(createComputeClient(cfg.computeApi, { log: log.child({ component: 'compute-down' }) }))
+      : null;
   const monitor = new MonitorDaemon({
     settings: cfg,
     clock: systemClock,
@@ -47,6 +54,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     ...(fencing ? { fencer: fencing.fencer } : {}),
     ...(recoverer ? { recoverer } : {}),
     ...(unfencer ? { unfencer } : {}),
+    ...(computeControl ? { computeControl } : {}),
     edgeStatus: () => {
       const n = notifier?.status();
       return { alarms: n ? notificationAlarms(n) : [], sections: n ? { notifications: n } : {} };
