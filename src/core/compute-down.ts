@@ -159,6 +159,13 @@ export class ComputeDown {
       return;
     }
     w.upSince ??= now;
+    if (!acting && !w.running && now - w.upSince >= 2 * this.s.quietPeriodMs) {
+      // A monitor that does not act forgets the episode a quiet period after the coordinator should
+      // have ended it; until then it stays ready to enable the service itself if it takes over.
+      this.watches.delete(host);
+      this.version++;
+      return;
+    }
     if (!acting || w.running || now < w.retryAt || now - w.upSince < this.s.quietPeriodMs) return;
     if (w.mark.service === 'already_disabled') {
       // Someone else's disable: not ours to lift. The episode is over.

@@ -235,3 +235,22 @@ describe('compute down through the monitor core', () => {
     expect(r.run(10_000).some((e) => e.type === 'disable_compute')).toBe(false);
   });
 });
+
+describe('compute down on a monitor that does not act', () => {
+  it('forgets an episode two quiet periods after nova-compute came back, silently', () => {
+    const c = new ComputeDown(S);
+    review(c, 0, { c1: down }, false);
+    review(c, 1500, { c1: down }, false);
+    expect(review(c, 2000, { c1: up }, false)).toEqual([]);
+    expect(c.mark('c1')).not.toBeNull();
+    // Taking over within that window, it enables the service itself.
+    const d = new ComputeDown(S);
+    d.restore(c.marks());
+    review(d, 2000, { c1: up }, false);
+    expect(review(d, 4000, { c1: up })).toEqual([{ type: 'enable_compute', host: 'c1' }]);
+    expect(review(c, 5999, { c1: up }, false)).toEqual([]);
+    expect(c.mark('c1')).not.toBeNull();
+    expect(review(c, 6000, { c1: up }, false)).toEqual([]);
+    expect(c.mark('c1')).toBeNull();
+  });
+});

@@ -20,6 +20,8 @@ export interface ClusterOptions {
   /** Extra top-level monitor settings (fencing, compute, recovery, notifications, detection...). */
   monitorExtra?: (id: string, index: number) => Record<string, unknown>;
   logLevel?: string;
+  /** A beacon's `health:` section (default: `command: true`, always up). */
+  beaconHealth?: (host: string) => Record<string, unknown>;
 }
 
 /**
@@ -69,7 +71,7 @@ export function writeClusterFiles(dir: string, o: ClusterOptions): ClusterLayout
       monitors: monitors.map((m) => `127.0.0.1:${m.port}`),
       interval: `${o.beaconIntervalMs ?? 500}ms`,
       cluster_key_file: keyFile,
-      health: { command: 'true', interval: '5s' },
+      health: o.beaconHealth?.(name) ?? { command: 'true', interval: '5s' },
       log_level: o.logLevel ?? 'info',
     };
     writeFileSync(config, stringify(doc));
