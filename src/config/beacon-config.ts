@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { parseHostPort, type HostPort } from './address.js';
 import type { ObjectReader } from './reader.js';
 import { checkClusterKey, readLogLevel } from './common.js';
+import { RESTART_BUDGET_MAX_PER_HOUR } from '../daemon/restart-budget.js';
 
 export interface BeaconConfig {
   host: string;
@@ -15,6 +16,11 @@ export interface BeaconConfig {
     command: string | null;
     intervalMs: number;
     timeoutMs: number;
+    /** Optional: run when nova-compute is seen down, before the monitors disable its service; off by default. */
+    restartCommand: string | null;
+    /** Restart attempts allowed in any sliding hour (1..RESTART_BUDGET_MAX_PER_HOUR). */
+    restartBudgetPerHour: number;
+    restartTimeoutMs: number;
   };
   logLevel: string;
 }
@@ -39,6 +45,9 @@ export function readBeaconConfig(r: ObjectReader): BeaconConfig {
     command,
     intervalMs: h.durationMs('interval', { default: 2000, min: 100 }),
     timeoutMs: h.durationMs('timeout', { default: 1000, min: 10 }),
+    restartCommand: h.string('restart_command') ?? null,
+    restartBudgetPerHour: h.number('restart_budget_per_hour', { default: 3, min: 1, max: RESTART_BUDGET_MAX_PER_HOUR, integer: true }),
+    restartTimeoutMs: h.durationMs('restart_timeout', { default: 60_000, min: 1000, max: 600_000 }),
   };
   h.finish();
   return { host, monitors, intervalMs, clusterKey: Buffer.from(key ?? '', 'utf8'), health, logLevel: readLogLevel(r) };
