@@ -130,6 +130,8 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
 
   // A dead nova-compute on a live host: disable its service (never fence). Acting needs the compute API.
   const cd = r.object('compute_down');
+  if (cd.has('enabled') && cd.raw('enabled') === true && computeApi === null)
+    cd.problem('enabled', 'needs a compute section (how to reach the compute API) to disable a service');
   core.computeDown = {
     ...core.computeDown,
     enabled: cd.boolean('enabled', true) && computeApi !== null,
