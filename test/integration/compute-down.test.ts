@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeCell } from '../../src/cli/status-format.js';
 import { COMPUTE_DOWN_REASON_PREFIX } from '../../src/core/compute-down.js';
 import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
@@ -132,6 +133,12 @@ describe('nova-compute dead on a live host: disabled, never fenced', () => {
     const types = c.snap!.recentEvents.filter((e) => 'host' in e && e.host === 'cmp1').map((e) => e.type);
     expect(types).toContain('host.compute_down');
     expect(types.filter((t) => ['host.failed', 'host.fencing', 'host.fenced'].includes(t))).toEqual([]);
+    // Status text and metrics say so.
+    expect(computeCell(c.snap!.hosts.find((h) => h.host === 'cmp1')!)).toMatch(
+      /^down: compute down since \d\d:\d\d:\d\dZ, service disabled by instance-ha$/,
+    );
+    const metrics = await (await fetch(`http://${coordinator.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/instance_ha_compute_down_hosts\{service="disabled"\} 1/);
   });
 
   it('enables it again once nova-compute has been back for the quiet period', async () => {
