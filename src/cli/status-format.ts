@@ -58,7 +58,7 @@ export function computeCell(h: Host): string {
       ? 'service disabled by instance-ha'
       : c.service === 'already_disabled'
         ? 'service already disabled by someone else'
-        : 'disabling service';
+        : 'service disable asked of the coordinator';
   return `${h.novaCompute}: compute down since ${Number.isFinite(since) ? clock(since) : c.since}, ${service}`;
 }
 

@@ -201,16 +201,21 @@ async function playScenario(
       story.kill(`nova-compute of ${victim} dies; the host and its guests run on (its beacon keeps beating)`);
       x.standins!.stop(victim);
       const down = await story.until((e) => e.type === 'host.compute_down' && e.host === victim, STORY_TIMEOUT_MS);
-      const disabled = await waitFor(layout, (s) => s.hosts.find((h) => h.host === victim)?.computeDown?.service === 'disabled', 5000);
+      // The coordinator (whichever monitor it is) did it: Nova is where to look.
+      const end = Date.now() + 5000;
+      while (x.compute.sim.model.services.get(victim)?.status !== 'disabled' && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 100));
+      const disabled = x.compute.sim.model.services.get(victim)?.status === 'disabled';
+      const st = await statusOf(layout);
       story.note(
-        `Nova: ${victim} service ${service()}; host state ${disabled?.hosts.find((h) => h.host === victim)?.state ?? '?'}, never fenced`,
+        `Nova: ${victim} service ${service()}; host state ${st?.hosts.find((h) => h.host === victim)?.state ?? '?'}, never fenced`,
       );
       story.kill(`nova-compute of ${victim} is back`);
       x.standins!.start(victim);
       const up = await story.until((e) => e.type === 'host.compute_up' && e.host === victim, STORY_TIMEOUT_MS);
       story.note(`Nova: ${victim} service ${service()}`);
       const fenced = story.events.some((e) => 'host' in e && e.host === victim && (e.type === 'host.fencing' || e.type === 'host.failed'));
-      return story.result(down && disabled !== null && up && !fenced && x.compute.sim.model.services.get(victim)?.status === 'enabled');
+      return story.result(down && disabled && up && !fenced && x.compute.sim.model.services.get(victim)?.status === 'enabled');
     }
     case 'partition': {
       story.kill('mon2 and mon3 are cut off (frozen): mon1 alone has no quorum');
