@@ -82,7 +82,8 @@ describe.runIf(run)('a dead nova-compute on a live host of the harness cloud (re
     await p?.cleanup();
     // A failed run must not leave a compute dead or disabled for the next suite.
     harnessPower('on', victim);
-    await compute?.setServiceEnabled(victim, true, undefined).catch(() => {});
+    const svc = await compute?.findService(victim).catch(() => null);
+    if (svc?.status === 'disabled') await compute.setServiceEnabled(victim, true, undefined).catch(() => {});
   });
 
   it('disables the service with our reason, never fences, and enables it again once nova-compute is back', async () => {
