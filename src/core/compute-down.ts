@@ -10,6 +10,12 @@ export interface ComputeDownSettings {
   /** Backoff after a failed disable or enable: base doubling up to max. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /**
+   * At most this fraction of the watched hosts (at least one host) is disabled by this rule at once:
+   * a health check that is wrong everywhere (a slip in the beacons' config) must not take every
+   * compute out of scheduling. Past it, hosts are held (not disabled) with an alarm.
+   */
+  maxFraction: number;
 }
 
 export const DEFAULT_COMPUTE_DOWN: ComputeDownSettings = {
@@ -18,6 +24,7 @@ export const DEFAULT_COMPUTE_DOWN: ComputeDownSettings = {
   quietPeriodMs: 60_000,
   retryBaseMs: 5_000,
   retryMaxMs: 300_000,
+  maxFraction: 0.5,
 };
 
 /**
@@ -78,6 +85,10 @@ export class ComputeDown {
   private readonly watches = new Map<HostId, Watch>();
   /** Bumped when a mark changes: the core persists on change. */
   version = 0;
+  /** Hosts past the grace but not marked because the limit was reached (as of the last review). */
+  held: HostId[] = [];
+  private limit = 1;
+  private markCount = 0;
 
   constructor(private readonly s: ComputeDownSettings) {}
 
@@ -107,10 +118,28 @@ export class ComputeDown {
    * One pass over the hosts that need it: those reporting nova-compute not up, and those marked.
    * `view` is undefined for a host no longer tracked.
    */
-  review(now: number, acting: boolean, candidates: Iterable<HostId>, view: (h: HostId) => ComputeView | undefined, out: Effect[]): void {
+  review(
+    now: number,
+    acting: boolean,
+    watched: number,
+    candidates: Iterable<HostId>,
+    view: (h: HostId) => ComputeView | undefined,
+    out: Effect[],
+  ): void {
     const hosts = new Set(candidates);
     for (const h of this.watches.keys()) hosts.add(h);
+    this.limit = Math.max(1, Math.floor(this.s.maxFraction * watched));
+    this.markCount = 0;
+    // Hosts whose nova-compute is back (waiting out the quiet period) do not count against the limit.
+    for (const w of this.watches.values()) if (w.mark && w.upSince === null) this.markCount++;
+    const wasHeld = this.held.length;
+    this.held = [];
     for (const host of hosts) this.reviewHost(host, now, acting, view(host), out);
+    if (this.held.length > 0 && wasHeld === 0)
+      log(out, 'warn', 'nova-compute down on more hosts than compute_down.max_fraction allows: the rest are not disabled', {
+        held: this.held.slice(0, 20),
+        limit: this.limit,
+      });
   }
 
   private reviewHost(host: HostId, now: number, acting: boolean, v: ComputeView | undefined, out: Effect[]): void {
@@ -134,7 +163,12 @@ export class ComputeDown {
       w.downSince ??= now;
       w.upSince = null;
       if (!w.mark && now - w.downSince > this.s.graceMs) {
+        if (this.markCount >= this.limit) {
+          this.held.push(host);
+          return;
+        }
         w.mark = { host, sinceMs: w.downSince, service: 'pending' };
+        this.markCount++;
         this.version++;
       }
       if (!acting || !w.mark || w.mark.service !== 'pending' || w.running || now < w.retryAt) return;

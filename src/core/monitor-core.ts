@@ -350,7 +350,7 @@ export class MonitorCore {
         );
       }
     }
-    this.computeDown.review(now, acting, this.computeNotUp, (h) => this.computeView(h), this.out);
+    this.computeDown.review(now, acting, this.tracks.size, this.computeNotUp, (h) => this.computeView(h), this.out);
     this.warnAboutOwnLink(now);
     if (this.viewDirty || now - this.lastBroadcastAt >= this.settings.peerIntervalMs) this.broadcast(now, acting);
   }

@@ -136,6 +136,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     ...core.computeDown,
     enabled: cd.boolean('enabled', true) && computeApi !== null,
     graceMs: cd.durationMs('grace', { default: core.computeDown.graceMs, min: 1000, max: 3_600_000 }),
+    maxFraction: cd.number('max_fraction', { default: core.computeDown.maxFraction, min: 0, max: 1 }),
     quietPeriodMs: cd.durationMs('quiet_period', { default: core.computeDown.quietPeriodMs, min: 1000, max: 86_400_000 }),
   };
   cd.finish();

@@ -74,6 +74,11 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
   for (const h of hosts)
     if (h.state === 'fence_failed')
       alarms.push({ kind: 'fence_failed', message: `${h.host} could not be fenced; its instances are NOT recovered until it is` });
+  if (core.computeDown.held.length > 0)
+    alarms.push({
+      kind: 'compute_down_limited',
+      message: `nova-compute down on more hosts than compute_down.max_fraction allows; not disabled: ${core.computeDown.held.slice(0, 10).join(', ')}`,
+    });
   for (const f of core.computeDown.failures())
     alarms.push({
       kind: f.action === 'disable' ? 'compute_disable_failed' : 'compute_enable_failed',

@@ -3,13 +3,13 @@ import { COMPUTE_DOWN_REASON_PREFIX, ComputeDown, computeDownReason, type Comput
 import type { Effect } from '../../src/core/effects.js';
 
 /** The compute-down rule (nova-compute dead on a live host), one behaviour per case. */
-const S = { enabled: true, graceMs: 1000, quietPeriodMs: 2000, retryBaseMs: 500, retryMaxMs: 2000 };
+const S = { enabled: true, graceMs: 1000, quietPeriodMs: 2000, retryBaseMs: 500, retryMaxMs: 2000, maxFraction: 0.5 };
 const down: ComputeView = { live: true, novaCompute: 'down' };
 const up: ComputeView = { live: true, novaCompute: 'up' };
 
 function review(c: ComputeDown, now: number, views: Record<string, ComputeView | undefined>, acting = true): Effect[] {
   const out: Effect[] = [];
-  c.review(now, acting, Object.keys(views), (h) => views[h], out);
+  c.review(now, acting, 10, Object.keys(views), (h) => views[h], out);
   return out.filter((e) => e.type !== 'log');
 }
 
@@ -252,5 +252,22 @@ describe('compute down on a monitor that does not act', () => {
     expect(c.mark('c1')).not.toBeNull();
     expect(review(c, 6000, { c1: up }, false)).toEqual([]);
     expect(c.mark('c1')).toBeNull();
+  });
+});
+
+describe('compute down on many hosts at once', () => {
+  it('disables at most max_fraction of the watched hosts; the rest are held, not disabled', () => {
+    const c = new ComputeDown({ ...S, maxFraction: 0.2 });
+    const views = Object.fromEntries(['c1', 'c2', 'c3', 'c4'].map((h) => [h, down]));
+    const run = (now: number): Effect[] => {
+      const out: Effect[] = [];
+      c.review(now, true, 10, Object.keys(views), (h) => views[h], out);
+      return out;
+    };
+    run(0);
+    const out = run(1001);
+    expect(out.filter((e) => e.type === 'disable_compute').map((e) => (e as { host: string }).host)).toEqual(['c1', 'c2']);
+    expect(c.held).toEqual(['c3', 'c4']);
+    expect(out.some((e) => e.type === 'log' && /max_fraction/.test(e.msg))).toBe(true);
   });
 });
