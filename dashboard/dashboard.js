@@ -84,7 +84,8 @@ function renderStatus(s) {
       // nova-compute dead on a live host: its service disabled, never fenced.
       if (h.computeDown) {
         d.classList.add('compute-down');
-        detail += ` · nova-compute down since ${h.computeDown.since.slice(11, 19)}Z${h.computeDown.service === 'disabled' ? ', service disabled by instance-ha' : ''}`;
+        const by = h.computeDown.service === 'disabled' ? ', service disabled by instance-ha' : '';
+        detail += ` · nova-compute down since ${h.computeDown.since.slice(11, 19)}Z${by}`;
       }
       d.append(el('div', 'detail', detail));
       d.title = JSON.stringify({
