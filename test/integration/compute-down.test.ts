@@ -115,12 +115,17 @@ describe('nova-compute dead on a live host: disabled, never fenced', () => {
     // The time in the reason is an ISO time near when the stand-in died.
     const since = Date.parse(reason.slice(COMPUTE_DOWN_REASON_PREFIX.length));
     expect(Math.abs(since - killedAt)).toBeLessThan(3000);
+    // Only the coordinator learns Nova's answer; the others say the disable was asked of it.
+    const any = await waitForStatus(mon, (s) => s.cluster.coordinator !== null, 2000);
+    const acting = layout.monitors.find((m) => m.id === any.snap!.cluster.coordinator)!;
     const shown = await waitForStatus(
-      mon,
+      acting.socket,
       (s) => s.hosts.find((h) => h.host === 'cmp1')?.computeDown?.service === 'disabled' && hostState(s, 'cmp1') === 'up',
       5000,
     );
     expect(shown.ok, JSON.stringify(shown.snap?.hosts)).toBe(true);
+    const elsewhere = await waitForStatus(layout.monitors.find((m) => m.id !== acting.id)!.socket, () => true, 2000);
+    expect(elsewhere.snap!.hosts.find((h) => h.host === 'cmp1')?.computeDown?.service).toBe('pending');
     // Some time later: still up, never fenced, its server untouched, the other host untouched.
     await new Promise((r) => setTimeout(r, 3000));
     const after = await waitForStatus(mon, () => true, 2000);
