@@ -216,6 +216,12 @@ function renderHosts(s) {
       if (h.state === 'recovery_failed') detail = 'servers NOT running elsewhere: see alarms; instance-ha recover ' + h.host;
       const r = h.recovery;
       if (r && typeof r === 'object') detail += ` · evacuated ${r.evacuated ?? 0} of ${r.selected ?? 0}`;
+      // nova-compute dead on a live host: its service disabled, never fenced.
+      if (h.computeDown) {
+        d.classList.add('compute-down');
+        const by = h.computeDown.service === 'disabled' ? ', service disabled by instance-ha' : '';
+        detail += ` · nova-compute down since ${h.computeDown.since.slice(11, 19)}Z${by}`;
+      }
       const det = el('div', 'detail', detail);
       det.dataset.role = 'detail';
       d.append(det);

@@ -76,6 +76,20 @@ function clock(wallMs: number): string {
   return new Date(wallMs).toISOString().slice(11, 19) + 'Z';
 }
 
+/** nova-compute health, and the compute-down rule's action when its grace ran out (never a fence). */
+export function computeCell(h: Host): string {
+  const c = h.computeDown;
+  if (!c) return h.novaCompute;
+  const since = Date.parse(c.since);
+  const service =
+    c.service === 'disabled'
+      ? 'service disabled by instance-ha'
+      : c.service === 'already_disabled'
+        ? 'service already disabled by someone else'
+        : 'service disable asked of the coordinator';
+  return `${h.novaCompute}: compute down since ${Number.isFinite(since) ? clock(since) : c.since}, ${service}`;
+}
+
 /** Fencing state of one host: level, agent, when and how long (or how long so far). */
 export function fenceCell(h: Host, nowMs: number, lastFailure?: { record: unknown; at: number }): string {
   if (h.state === 'fencing') return h.decisionSinceMs !== null ? `in progress ${age(nowMs - h.decisionSinceMs)}` : 'in progress';
@@ -266,5 +280,7 @@ function hostTable(s: StatusSnapshot, hosts: readonly Host[], nowMs: number, pai
  */
 export function beaconCell(h: Host): string {
   if (h.lastHeartbeatAgeMs === null) return '-';
+  // A live host whose nova-compute is down: what the compute-down rule did about it.
+  if (h.computeDown) return computeCell(h);
   return h.localLevel === 'up' ? h.novaCompute : `${h.novaCompute} (${age(h.lastHeartbeatAgeMs)} ago)`;
 }

@@ -5,6 +5,9 @@ import { describe, type ObjectReader } from './reader.js';
 import { readLogLevel } from './common.js';
 import { readBeaconKey, type ConfigWarning } from './keys-config.js';
 
+/** The most restarts of nova-compute a beacon tries in an hour (documented; a crash loop is then left alone). */
+export const RESTART_BUDGET_MAX_PER_HOUR = 12;
+
 export interface BeaconConfig {
   host: string;
   monitors: HostPort[];
@@ -20,6 +23,11 @@ export interface BeaconConfig {
     command: string | null;
     intervalMs: number;
     timeoutMs: number;
+    /** Optional: run when nova-compute is seen down, before the monitors disable its service; off by default. */
+    restartCommand: string | null;
+    /** Restart attempts allowed in any sliding hour (1..RESTART_BUDGET_MAX_PER_HOUR). */
+    restartBudgetPerHour: number;
+    restartTimeoutMs: number;
   };
   logLevel: string;
 }
@@ -41,6 +49,9 @@ export function readBeaconConfig(r: ObjectReader): BeaconConfig {
     command,
     intervalMs: h.durationMs('interval', { default: 2000, min: 100, max: 600_000 }),
     timeoutMs: h.durationMs('timeout', { default: 1000, min: 10, max: 600_000 }),
+    restartCommand: h.string('restart_command') ?? null,
+    restartBudgetPerHour: h.number('restart_budget_per_hour', { default: 3, min: 1, max: RESTART_BUDGET_MAX_PER_HOUR, integer: true }),
+    restartTimeoutMs: h.durationMs('restart_timeout', { default: 60_000, min: 1000, max: 600_000 }),
   };
   h.finish();
   return { host, monitors, intervalMs, key, keySlot, warnings, health, logLevel: readLogLevel(r) };

@@ -4,6 +4,7 @@
  * Type-only, so that the core's files and every edge can share it without importing each other.
  */
 import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
+import type { ComputeDownMark } from './compute-down.js';
 import type { BeaconBeat, HostDecision, MaintenanceMark, MonitorBeat } from './messages.js';
 
 /** What the core tells its driver to do. The driver only carries these out. */
@@ -22,7 +23,14 @@ export type Effect =
    * which 10,000 beacons arriving at once would otherwise turn into 10,000 writes) when convenient.
    */
   | { type: 'persist'; mustSync: boolean }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> }
+  /**
+   * Disable a live host's compute service in Nova, nova-compute having been down there since `sinceMs`
+   * (core time; the driver writes it as wall-clock ISO into the reason); answer: compute_disabled.
+   */
+  | { type: 'disable_compute'; host: HostId; sinceMs: number }
+  /** Enable the compute service again, only if its disabled_reason is still ours; answer: compute_enable_done. */
+  | { type: 'enable_compute'; host: HostId };
 
 export type Input =
   | { type: 'tick'; at: number }
@@ -45,7 +53,11 @@ export type Input =
   | { type: 'clear'; at: number; host: HostId; by: string }
   /** Operator asked to recover again a host in recovery_failed (`instance-ha recover HOST`). */
   | { type: 'retry_recovery'; at: number; host: HostId; by: string }
-  | { type: 'unfence_done'; at: number; host: HostId; ok: boolean; reason?: string };
+  | { type: 'unfence_done'; at: number; host: HostId; ok: boolean; reason?: string }
+  /** `already`: the service was found disabled by someone else and left as it was. */
+  | { type: 'compute_disabled'; at: number; host: HostId; ok: boolean; already?: boolean; reason?: string }
+  /** `enabled` false: left disabled (the reason is no longer ours) or found enabled; `note` says which. */
+  | { type: 'compute_enable_done'; at: number; host: HostId; ok: boolean; enabled?: boolean; note?: string; reason?: string };
 
 /** State a monitor keeps on disk across restarts. */
 export interface PersistedState {
@@ -53,4 +65,6 @@ export interface PersistedState {
   maintenance: MaintenanceMark[];
   decisions: HostDecision[];
   epoch: number;
+  /** Hosts whose compute service instance-ha disabled (or may have) for a dead nova-compute; absent in older files. */
+  computeDown?: ComputeDownMark[];
 }

@@ -41,6 +41,10 @@ export type ClusterEvent =
   | { type: 'host.maintenance'; at: number; host: HostId; on: boolean; by: string }
   /** An operator removed a decommissioned host from the monitors' state (`instance-ha forget`). */
   | { type: 'host.forgotten'; at: number; host: HostId; by: string; previous: HostClusterState | null }
+  /** A live host's nova-compute has been down past the grace: its compute service is being disabled (never fenced). */
+  | { type: 'host.compute_down'; at: number; host: HostId; sinceMs: number; downForMs: number }
+  /** nova-compute was back for the quiet period; `serviceEnabled`: instance-ha enabled the service again. */
+  | { type: 'host.compute_up'; at: number; host: HostId; downForMs: number; serviceEnabled: boolean; note: string }
   | { type: 'cluster.quorum_lost'; at: number; votes: number; needed: number; members: MonitorId[] }
   | { type: 'cluster.quorum_regained'; at: number; votes: number; needed: number; members: MonitorId[] }
   | { type: 'cluster.coordinator_changed'; at: number; coordinator: MonitorId | null; previous: MonitorId | null }

@@ -10,6 +10,7 @@ import { monitorDetector, type CoreSettings } from './settings.js';
 import type { DetectorSettings } from './detector.js';
 import { Coordinator } from './coordinator.js';
 import { AutoUnfence } from './auto-unfence.js';
+import { ComputeDown } from './compute-down.js';
 import { verdictsByHost, type VoterView } from './tally.js';
 
 /**
@@ -39,6 +40,9 @@ export class MonitorCore {
   private lastVote: MonitorId | null = null;
   private readonly detector: DetectorSettings;
   private readonly autoUnfence: AutoUnfence;
+  /** A dead nova-compute on a live host (compute-down.ts); hosts reporting it not up, as of the last tick. */
+  readonly computeDown: ComputeDown;
+  private computeNotUp: HostId[] = [];
   /** What was last handed to the driver to persist: the host count and the rest as one string. */
   private persistedHosts: number;
   private persistedRest: string;
@@ -69,6 +73,8 @@ export class MonitorCore {
     if (restored) this.coordinator.restore(restored.decisions, restored.epoch);
     this.lastTickAt = startAt;
     this.autoUnfence = new AutoUnfence(settings.recovery.autoUnfence);
+    this.computeDown = new ComputeDown(settings.computeDown);
+    if (restored?.computeDown) this.computeDown.restore(restored.computeDown);
     this.persistedHosts = this.tracks.size;
     this.persistedRest = this.durableFingerprint();
   }
@@ -133,6 +139,24 @@ export class MonitorCore {
           });
         }
         break;
+      case 'compute_disabled':
+        this.computeDown.disabled(
+          input.host,
+          input.at,
+          input.ok ? { ok: true, already: input.already === true } : { ok: false, reason: input.reason ?? 'unknown error' },
+          this.out,
+        );
+        break;
+      case 'compute_enable_done':
+        this.computeDown.enableDone(
+          input.host,
+          input.at,
+          input.ok
+            ? { ok: true, enabled: input.enabled === true, note: input.note ?? '' }
+            : { ok: false, reason: input.reason ?? 'unknown error' },
+          this.out,
+        );
+        break;
       default: {
         const never: never = input;
         throw new IllegalStateError(`unknown input ${JSON.stringify(never)}`);
@@ -158,7 +182,7 @@ export class MonitorCore {
   }
 
   private durableFingerprint(): string {
-    return `${this.coordinator.epoch}:${this.coordinator.version}:${this.maintenanceVersion}:${this.forgetCount}`;
+    return `${this.coordinator.epoch}:${this.coordinator.version}:${this.maintenanceVersion}:${this.forgetCount}:${this.computeDown.version}`;
   }
 
   /**
@@ -198,6 +222,7 @@ export class MonitorCore {
     const d = this.coordinator.forget(req.host);
     const previous = d?.state ?? (mark?.on ? 'maintenance' : track ? (track.verdict === 'up' ? 'up' : 'suspect') : null);
     this.tracks.delete(req.host);
+    this.computeDown.forget(req.host);
     this.nonUp = this.nonUp.filter((t) => t.host !== req.host);
     this.linkWarned.delete(req.host);
     this.pendingClears.delete(req.host);
@@ -217,11 +242,14 @@ export class MonitorCore {
   }
 
   persisted(): PersistedState {
+    const computeDown = this.computeDown.marks();
     return {
       knownHosts: [...this.tracks.keys()].sort(),
       maintenance: [...this.maintenance.values()],
       decisions: this.coordinator.decisionList(),
       epoch: this.coordinator.epoch,
+      // Only when there is one: state files stay as they were for everyone else.
+      ...(computeDown.length > 0 ? { computeDown } : {}),
     };
   }
 
@@ -329,8 +357,17 @@ export class MonitorCore {
         );
       }
     }
+    this.computeDown.review(now, acting, this.tracks.size, this.computeNotUp, (h) => this.computeView(h), this.out);
     this.warnAboutOwnLink(now);
     if (this.viewDirty || now - this.lastBroadcastAt >= this.settings.peerIntervalMs) this.broadcast(now, acting);
+  }
+
+  /** A host as the compute-down rule sees it: live only when up here with no decision and no maintenance. */
+  private computeView(host: HostId): { live: boolean; novaCompute: 'up' | 'down' | 'unknown' } | undefined {
+    const t = this.tracks.get(host);
+    if (!t) return undefined;
+    const live = t.heard && t.verdict === 'up' && !this.coordinator.decision(host) && this.maintenance.get(host)?.on !== true;
+    return { live, novaCompute: t.novaCompute };
   }
 
   /** Timers run late after a GC pause or a frozen VM; the silence we caused ourselves is not the hosts'. */
@@ -353,6 +390,7 @@ export class MonitorCore {
   private judgeHosts(now: number): void {
     const paused = this.paused(now);
     const nonUp: HostTrack[] = [];
+    const computeNotUp: HostId[] = [];
     for (const t of this.tracks.values()) {
       let verdict: LocalVerdict = judge(t, now);
       if (paused && verdict === 'dead') verdict = 'suspect';
@@ -361,8 +399,10 @@ export class MonitorCore {
         this.viewDirty = true;
       }
       if (verdict !== 'up') nonUp.push(t);
+      if (t.novaCompute !== 'up') computeNotUp.push(t.host);
     }
     this.nonUp = nonUp;
+    this.computeNotUp = computeNotUp;
   }
 
   private followMembership(now: number): void {
@@ -388,6 +428,7 @@ export class MonitorCore {
     } else if (!acting && this.wasActing) {
       for (const e of this.coordinator.stepDown()) this.out.push(e);
       this.autoUnfence.reset(this.out);
+      this.computeDown.reset();
       this.log('warn', 'no longer coordinator', {});
     }
     this.wasActing = acting;

@@ -23,3 +23,17 @@ export interface EventSink {
 export interface Unfencer {
   unfence(host: HostId, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
+
+/**
+ * Disables and enables a live host's compute service for a dead nova-compute (core/compute-down.ts).
+ * Never throws for an expected failure: returns ok:false with the reason.
+ */
+export interface ComputeServiceControl {
+  /** Disable with `reason`; `already` when someone else had disabled it (then it is left as it was). */
+  disable(host: HostId, reason: string, signal: AbortSignal): Promise<{ ok: true; already: boolean } | { ok: false; reason: string }>;
+  /**
+   * Enable, only while the service's disabled_reason still starts with instance-ha's prefix; `enabled`
+   * false (with a note) when it was left as it was (an operator's disable, or already enabled).
+   */
+  enableIfOurs(host: HostId, signal: AbortSignal): Promise<{ ok: true; enabled: boolean; note: string } | { ok: false; reason: string }>;
+}

@@ -2,6 +2,7 @@ import { DEFAULT_DETECTOR, maxDeadAfterMs, type DetectorSettings } from './detec
 import { DEFAULT_MASS_GUARD, type MassGuardSettings } from './guard.js';
 import type { MonitorId } from './events.js';
 import type { AutoUnfenceSettings } from './auto-unfence.js';
+import { DEFAULT_COMPUTE_DOWN, type ComputeDownSettings } from './compute-down.js';
 
 export interface CoreSettings {
   self: MonitorId;
@@ -33,6 +34,8 @@ export interface CoreSettings {
     /** Opt-in: return a recovered host to service once it has been healthy again for quietPeriodMs. */
     autoUnfence: AutoUnfenceSettings;
   };
+  /** A dead nova-compute on a live host: disable its service, never fence (compute-down.ts). */
+  computeDown: ComputeDownSettings;
 }
 
 export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorId[]): CoreSettings {
@@ -51,6 +54,7 @@ export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorI
     pauseGraceMs: 1500,
     fencing: { enabled: false, retryBaseMs: 5000, retryMaxMs: 60_000 },
     recovery: { enabled: false, autoUnfence: { enabled: false, quietPeriodMs: 300_000 } },
+    computeDown: { ...DEFAULT_COMPUTE_DOWN },
   };
 }
 

@@ -39,6 +39,8 @@ export interface StatusSnapshot {
     fence: unknown;
     /** Which key seals this host's heartbeats (`current`, `next`, `legacy`), null before the first one. */
     sealedWith?: string | null;
+    /** nova-compute down on this live host past the grace (wall-clock ISO since; the service as instance-ha left it). */
+    computeDown?: { since: string; service: 'pending' | 'disabled' | 'already_disabled' };
   }>;
   alarms: Array<{ kind: string; message: string; since?: string }>;
   counters: {

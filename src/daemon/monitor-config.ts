@@ -38,6 +38,8 @@ export interface MonitorConfig {
   notifications: NotificationsConfig | null;
   /** Recovery through the compute API; null without a `recovery:` section (hosts are fenced only). */
   recovery: { compute: ComputeConfig; recovery: RecoveryConfig } | null;
+  /** The compute API (`compute:` section), with or without recovery; the compute-down rule needs it. */
+  computeApi: ComputeConfig | null;
   ops: OpsConfig;
 }
 
@@ -149,15 +151,27 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     if (!r.has('compute')) r.problem('compute', 'is required with a recovery section (how to reach the compute API)');
     recovery = { compute: readComputeConfig(r.object('compute')), recovery: readRecoveryConfig(r.object('recovery')) };
     if (!fencing) r.problem('recovery', 'needs a fencing section: a host that is not confirmed off is never recovered');
-  } else if (r.has('compute')) {
-    readComputeConfig(r.object('compute'));
   }
+  const computeApi = recovery ? recovery.compute : r.has('compute') ? readComputeConfig(r.object('compute')) : null;
   r.raw('recovery');
   r.raw('compute');
   core.fencing.enabled = fencing !== null;
   core.recovery.enabled = fencing !== null && recovery !== null;
   if (core.recovery.enabled && recovery)
     core.recovery.autoUnfence = { enabled: recovery.recovery.unfence.auto, quietPeriodMs: recovery.recovery.unfence.quietPeriodMs };
+
+  // A dead nova-compute on a live host: disable its service (never fence). Acting needs the compute API.
+  const cd = r.object('compute_down');
+  if (cd.has('enabled') && cd.raw('enabled') === true && computeApi === null)
+    cd.problem('enabled', 'needs a compute section (how to reach the compute API) to disable a service');
+  core.computeDown = {
+    ...core.computeDown,
+    enabled: cd.boolean('enabled', true) && computeApi !== null,
+    graceMs: cd.durationMs('grace', { default: core.computeDown.graceMs, min: 1000, max: 3_600_000 }),
+    maxFraction: cd.number('max_fraction', { default: core.computeDown.maxFraction, min: 0, max: 1 }),
+    quietPeriodMs: cd.durationMs('quiet_period', { default: core.computeDown.quietPeriodMs, min: 1000, max: 86_400_000 }),
+  };
+  cd.finish();
 
   return {
     id,
@@ -175,6 +189,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     fencing,
     notifications,
     recovery,
+    computeApi,
     ops: readOpsConfig(r),
   };
 }

@@ -5,7 +5,8 @@ import type { Effect, Input } from '../core/effects.js';
 import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';
 import { MonitorCore } from '../core/monitor-core.js';
 import type { OperatorInput } from '../core/operator-refusal.js';
-import type { Fencer, Recoverer, Unfencer } from '../core/ports.js';
+import type { ComputeServiceControl, Fencer, Recoverer, Unfencer } from '../core/ports.js';
+import { computeDownReason } from '../core/compute-down.js';
 import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
@@ -37,6 +38,8 @@ export interface MonitorDeps {
   fencer?: Fencer;
   recoverer?: Recoverer;
   unfencer?: Unfencer;
+  /** Disables/enables a live host's compute service for a dead nova-compute (compute_down). */
+  computeControl?: ComputeServiceControl;
   /** A fixed boot id (the simulation's, for replayable runs); random otherwise. */
   bootId?: string;
   /** Status of the edges (notifications, recovery): shown in status, with their alarms. */
@@ -70,6 +73,8 @@ export class MonitorDaemon {
   private readonly log: Logger;
   private readonly peers: Array<{ id: string; address: { host: string; port: number } }>;
   private readonly inflight = new Map<HostId, AbortController>();
+  /** Compute-service changes apart from fencing's slot: a disable in flight must never hold up a fence. */
+  private readonly computeInflight = new Set<HostId>();
   private readonly recent: ClusterEvent[] = [];
   private readonly dropped: Record<DropReason, number> = {
     oversized: 0,
@@ -110,6 +115,7 @@ export class MonitorDaemon {
       maintenance: restored?.maintenance ?? [],
       decisions: restored?.decisions ?? [],
       epoch: restored?.epoch ?? 0,
+      ...(restored?.computeDown ? { computeDown: restored.computeDown } : {}),
     });
     this.keyRing = new KeyRing(settings.keys);
     this.admission = new Admission({
@@ -360,6 +366,10 @@ export class MonitorDaemon {
         return this.runRecovery(e.host, e.record);
       case 'unfence':
         return this.runUnfence(e.host);
+      case 'disable_compute':
+        return this.runComputeChange(e.host, 'disable', e.sinceMs);
+      case 'enable_compute':
+        return this.runComputeChange(e.host, 'enable', 0);
       case 'abandon':
         this.held.drop(e.host);
         this.inflight.get(e.host)?.abort();
@@ -488,6 +498,52 @@ export class MonitorDaemon {
         this.contain(e.type, err);
       }
     }
+  }
+
+  /**
+   * Disables or enables a host's compute service (compute-down rule); the outcome always goes back to
+   * the core (a disable that reached Nova is ours to undo, whoever acts by then).
+   */
+  private runComputeChange(host: HostId, action: 'disable' | 'enable', sinceMs: number): void {
+    if (this.computeInflight.has(host)) return;
+    const control = this.deps.computeControl;
+    const ctl = new AbortController();
+    this.computeInflight.add(host);
+    const work = async (): Promise<Input> => {
+      if (action === 'disable') {
+        // The core's clock is monotonic; the reason shows the wall-clock time an operator reads.
+        const since = new Date(this.clock.wallNow() - (this.clock.now() - sinceMs)).toISOString();
+        const r = control
+          ? await control.disable(host, computeDownReason(since), ctl.signal)
+          : { ok: false as const, reason: 'no compute API configured (compute: section)' };
+        return {
+          type: 'compute_disabled',
+          at: this.clock.now(),
+          host,
+          ...(r.ok ? { ok: true, already: r.already } : { ok: false, reason: r.reason }),
+        };
+      }
+      const r = control
+        ? await control.enableIfOurs(host, ctl.signal)
+        : { ok: false as const, reason: 'no compute API configured (compute: section)' };
+      return {
+        type: 'compute_enable_done',
+        at: this.clock.now(),
+        host,
+        ...(r.ok ? { ok: true, enabled: r.enabled, note: r.note } : { ok: false, reason: r.reason }),
+      };
+    };
+    void work()
+      .catch((err: unknown): Input => {
+        const reason = err instanceof Error ? err.message : String(err);
+        return action === 'disable'
+          ? { type: 'compute_disabled', at: this.clock.now(), host, ok: false, reason }
+          : { type: 'compute_enable_done', at: this.clock.now(), host, ok: false, reason };
+      })
+      .then((input) => {
+        this.computeInflight.delete(host);
+        this.step(input);
+      });
   }
 
   /** Writes the core's durable state; a failure keeps it due (retried each second) and raises an alarm. */

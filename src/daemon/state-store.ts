@@ -45,7 +45,18 @@ export class FileStateStore implements StateStore {
     }
     const state = parseStateFile(this.file, text);
     this.lastWritten = text;
-    return state;
+    // compute_down marks (optional): only well-formed ones, a bad one is dropped rather than trusted.
+    const raw = (state as { computeDown?: unknown }).computeDown;
+    const computeDown = Array.isArray(raw)
+      ? (raw as Array<Record<string, unknown> | null>).filter(
+          (m) =>
+            typeof m?.host === 'string' &&
+            typeof m.sinceMs === 'number' &&
+            ['pending', 'disabled', 'already_disabled'].includes(m.service as string),
+        )
+      : [];
+    const { computeDown: _drop, ...rest } = state as PersistedState;
+    return { ...rest, ...(computeDown.length > 0 ? { computeDown: computeDown as unknown as PersistedState['computeDown'] } : {}) };
   }
 
   /** Writes only when something changed. */

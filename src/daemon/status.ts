@@ -57,6 +57,7 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
         decisionSinceMs: d ? Math.round(x.wallNow - (now - d.sinceMs)) : null,
         fence: d?.fence ?? null,
         sealedWith: x.hostKeys?.get(t.host) ?? null,
+        ...computeDownField(core, t.host, x),
       };
     });
   const alarms: StatusSnapshot['alarms'] = [...(x.extraAlarms ?? [])];
@@ -77,6 +78,16 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
     if (h.state === 'fence_failed')
       alarms.push({ kind: 'fence_failed', message: `${h.host} could not be fenced; its instances are NOT recovered until it is` });
   for (const h of hosts) if (h.state === 'recovery_failed') alarms.push(recoveryFailedAlarm(h.host, x.recentEvents));
+  if (core.computeDown.held.length > 0)
+    alarms.push({
+      kind: 'compute_down_limited',
+      message: `nova-compute down on more hosts than compute_down.max_fraction allows; not disabled: ${core.computeDown.held.slice(0, 10).join(', ')}`,
+    });
+  for (const f of core.computeDown.failures())
+    alarms.push({
+      kind: f.action === 'disable' ? 'compute_disable_failed' : 'compute_enable_failed',
+      message: `could not ${f.action} the compute service of ${f.host} (${f.count} tries): ${f.error}; retrying with backoff`,
+    });
   return {
     monitor: { id: core.settings.self, bootId: core.bootId, startedAt: new Date(x.startedAt).toISOString(), version: x.version },
     cluster: {
@@ -119,4 +130,10 @@ function recoveryFailedAlarm(host: string, recent: readonly ClusterEvent[]): Sta
     kind: 'recovery_failed',
     message: `${host} recovery failed: ${what}; fix the cause (capacity?), then run 'instance-ha recover ${host}'`,
   };
+}
+
+function computeDownField(core: MonitorCore, host: string, x: SnapshotInput): Pick<StatusSnapshot['hosts'][number], 'computeDown'> {
+  const mark = core.computeDown.mark(host);
+  if (!mark) return {};
+  return { computeDown: { since: new Date(x.wallNow - (x.now - mark.sinceMs)).toISOString(), service: mark.service } };
 }

@@ -156,6 +156,15 @@ export class MonitorMetrics implements EventSink {
       for (const st of HOST_STATES) g.set({ state: st }, 0);
       for (const h of s.hosts) g.inc({ state: h.state });
     });
+    gauge(
+      'instance_ha_compute_down_hosts',
+      'Live hosts whose nova-compute is down past the grace, by service state',
+      ['service'],
+      (g, s) => {
+        for (const st of ['pending', 'disabled', 'already_disabled']) g.set({ service: st }, 0);
+        for (const h of s.hosts) if (h.computeDown) g.inc({ service: h.computeDown.service });
+      },
+    );
     gauge('instance_ha_quorate', '1 when this monitor is in a quorate partition', [], (g, s) => g.set(s.cluster.quorate ? 1 : 0));
     gauge('instance_ha_quorum_votes', 'Monitors this one hears (itself included)', [], (g, s) => g.set(s.cluster.votes));
     gauge('instance_ha_quorum_needed', 'Votes needed for quorum', [], (g, s) => g.set(s.cluster.needed));

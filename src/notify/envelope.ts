@@ -154,6 +154,22 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
         hosts: e.hosts,
         ...(e.by !== undefined ? { by: e.by } : {}),
       });
+    case 'host.compute_down':
+      // nova-compute dead on a live host: its service is disabled, the host is never fenced for it.
+      return m('host.compute_down', 'WARN', 'HostComputeDownPayload', {
+        host: e.host,
+        at: iso(e.at),
+        down_since: iso(e.sinceMs),
+        down_for_ms: e.downForMs,
+      });
+    case 'host.compute_up':
+      return m('host.compute_up', 'INFO', 'HostComputeUpPayload', {
+        host: e.host,
+        at: iso(e.at),
+        down_for_ms: e.downForMs,
+        service_enabled: e.serviceEnabled,
+        note: e.note,
+      });
     case 'host.suspect':
     case 'host.fencing':
     case 'host.forgotten':
@@ -182,6 +198,8 @@ export const EVENT_TYPES: readonly string[] = [
   'cluster.quorum.regained',
   'cluster.mass_failure',
   'cluster.mass_failure.cleared',
+  'host.compute_down',
+  'host.compute_up',
 ].map((t) => `${EVENT_TYPE_PREFIX}.${t}`);
 
 export function toNotification(e: ClusterEvent, deps: EnvelopeDeps): OsloNotification | null {

@@ -17,6 +17,8 @@ export class CoreRig {
   readonly peers = new Map<string, Partial<MonitorBeat>>();
   /** Hosts whose beacons beat, with their boot id. */
   readonly beating = new Map<string, string>();
+  /** What a host's beacon says of its nova-compute (up when not listed). */
+  readonly novaCompute = new Map<string, 'up' | 'down' | 'unknown'>();
   private readonly peerSeq = new Map<string, number>();
   private readonly hostSeq = new Map<string, number>();
   private lastPeerAt = -Infinity;
@@ -44,7 +46,11 @@ export class CoreRig {
   beacon(host: string, bootId = this.beating.get(host) ?? `${host}-b1`): Effect[] {
     const seq = (this.hostSeq.get(`${host}/${bootId}`) ?? 0) + 1;
     this.hostSeq.set(`${host}/${bootId}`, seq);
-    return this.step({ type: 'beacon', at: this.now, beat: { host, bootId, seq, sentAtMs: this.now, intervalMs: 500, novaCompute: 'up' } });
+    return this.step({
+      type: 'beacon',
+      at: this.now,
+      beat: { host, bootId, seq, sentAtMs: this.now, intervalMs: 500, novaCompute: this.novaCompute.get(host) ?? 'up' },
+    });
   }
 
   tick(): Effect[] {

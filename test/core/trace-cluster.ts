@@ -22,6 +22,8 @@ export interface SimHost {
   beating: boolean;
   intervalMs: number;
   nextBeatAt: number;
+  /** What its beacon says of its nova-compute (`compute <host> up|down`). */
+  novaCompute: 'up' | 'down' | 'unknown';
 }
 
 export interface SimMonitor {
@@ -63,7 +65,16 @@ export class TraceCluster {
   addHosts(names: readonly string[], intervalMs: number): void {
     for (const name of names) {
       if (this.hosts.has(name) || this.monitors.has(name)) throw new Error(`'${name}' already exists`);
-      this.hosts.set(name, { name, boot: 1, bootId: `${name}-b1`, seq: 0, beating: true, intervalMs, nextBeatAt: this.now });
+      this.hosts.set(name, {
+        name,
+        boot: 1,
+        bootId: `${name}-b1`,
+        seq: 0,
+        beating: true,
+        intervalMs,
+        nextBeatAt: this.now,
+        novaCompute: 'up',
+      });
     }
   }
 
@@ -132,7 +143,7 @@ export class TraceCluster {
 
   /** One heartbeat from a host, to every monitor it is linked to (or just `only`). */
   beat(h: SimHost, only?: string): void {
-    const beat = { host: h.name, bootId: h.bootId, seq: ++h.seq, sentAtMs: this.now, intervalMs: h.intervalMs, novaCompute: 'up' as const };
+    const beat = { host: h.name, bootId: h.bootId, seq: ++h.seq, sentAtMs: this.now, intervalMs: h.intervalMs, novaCompute: h.novaCompute };
     for (const m of this.monitors.values()) {
       if (only !== undefined && m.id !== only) continue;
       if (this.linked(h.name, m.id)) this.deliver(m, { type: 'beacon', at: this.now, beat });
@@ -195,7 +206,8 @@ export class TraceCluster {
         }
         continue;
       }
-      if ((e.type === 'fence' || e.type === 'recover') && typeof e.host === 'string') this.workerOf.set(e.host, m.id);
+      if (e.type === 'fence' || e.type === 'recover' || e.type === 'disable_compute' || e.type === 'enable_compute')
+        this.workerOf.set(e.host, m.id);
       this.print(`${this.now} ${m.id} ${formatEffect(e as Effect & Record<string, unknown>, this.now)}`);
     }
   }

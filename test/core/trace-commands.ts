@@ -17,6 +17,9 @@
  *   confirm-fenced <host>            the operator attests a host whose fence failed is powered off
  *   fence-done <host> ok|fail        a fence or recovery result, handed to the monitor that asked for
  *   recovery-done <host> [evacuated=n failed=n]   it (or `via=`)
+ *   compute <host..> up|down         what the hosts' beacons say of nova-compute from now on
+ *   compute-disabled <host> ok|already|fail    a compute-service result, handed to the monitor that
+ *   compute-enabled <host> ok|kept|fail        asked for it (or `via=`)
  *   state [<monitor>..]              each monitor's view: quorum, coordinator, hosts, decisions
  *   show broadcast on|off            also print the monitors' heartbeats to each other
  */
@@ -167,6 +170,37 @@ function dispatch(c: TraceCluster, p: Parsed): void {
         notified: count('notified'),
       };
       return c.input(worker(c, host, opts), { type: 'recovery_done', at: c.now, host, summary });
+    }
+    case 'compute': {
+      const state = args[args.length - 1];
+      if (state !== 'up' && state !== 'down') throw new Error(`compute ... ${state}: say up or down`);
+      for (const h of need(args.slice(0, -1), 1, verb)) c.host(h).novaCompute = state;
+      return;
+    }
+    case 'compute-disabled': {
+      const [host, outcome] = need(args, 2, verb);
+      if (outcome !== 'ok' && outcome !== 'already' && outcome !== 'fail')
+        throw new Error(`${verb} ${host} ${outcome}: say ok, already or fail`);
+      return c.input(worker(c, host!, opts), {
+        type: 'compute_disabled',
+        at: c.now,
+        host: host!,
+        ok: outcome !== 'fail',
+        ...(outcome === 'fail' ? { reason: 'HTTP 503' } : { already: outcome === 'already' }),
+      });
+    }
+    case 'compute-enabled': {
+      const [host, outcome] = need(args, 2, verb);
+      if (outcome !== 'ok' && outcome !== 'kept' && outcome !== 'fail') throw new Error(`${verb} ${host} ${outcome}: say ok, kept or fail`);
+      return c.input(worker(c, host!, opts), {
+        type: 'compute_enable_done',
+        at: c.now,
+        host: host!,
+        ok: outcome !== 'fail',
+        ...(outcome === 'fail'
+          ? { reason: 'HTTP 503' }
+          : { enabled: outcome === 'ok', note: outcome === 'ok' ? 'enabled' : "left disabled: its reason is not instance-ha's" }),
+      });
     }
     case 'state':
       for (const id of args.length > 0 ? args : [...c.monitors.keys()]) printState(c, c.monitor(id));

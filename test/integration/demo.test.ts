@@ -119,6 +119,18 @@ describe('instance-ha demo', () => {
     expect(t.indexOf('host.failed')).toBeGreaterThan(t.indexOf('cluster.mass_failure_cleared'));
   });
 
+  it('compute-down: a dead nova-compute on a live host gets its service disabled, never a fence, and enabled when back', async () => {
+    const { result, lines, left, leftFiles } = await demo('compute-down');
+    expect(result.ok, lines.join('\n')).toBe(true);
+    expect([left, leftFiles]).toEqual(['', []]);
+    expect(lineOf(lines, /^SUMMARY \(as expected\)$/)).toBeGreaterThan(0);
+    const t = types(result.events, 'compute-2');
+    expect(t.indexOf('host.compute_up')).toBeGreaterThan(t.indexOf('host.compute_down'));
+    expect(t.indexOf('host.compute_down')).toBeGreaterThanOrEqual(0);
+    expect(t.filter((x) => ['host.failed', 'host.fencing', 'host.fenced'].includes(x))).toEqual([]);
+    expect(lineOf(lines, /service disabled \(instance-ha: nova-compute down on a live host since /)).toBeGreaterThan(0);
+  });
+
   it('partition: a monitor without quorum declares nothing; once quorum returns the host is fenced', async () => {
     const { result, lines, left, leftFiles } = await demo('partition');
     expect(result.ok).toBe(true);

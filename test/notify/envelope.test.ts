@@ -36,12 +36,16 @@ const ALL: ClusterEvent[] = [
   { type: 'cluster.coordinator_changed', at: AT, coordinator: 'ctl2', previous: 'ctl1' },
   { type: 'cluster.mass_failure', at: AT, hosts: ['cmp1', 'cmp2'], limit: '2 hosts' },
   { type: 'cluster.mass_failure_cleared', at: AT, how: 'acknowledged', hosts: ['cmp1', 'cmp2'], by: 'alice' },
+  { type: 'host.compute_down', at: AT, host: 'cmp1', sinceMs: AT - 31_000, downForMs: 31_000 },
+  { type: 'host.compute_up', at: AT, host: 'cmp1', downForMs: 120_000, serviceEnabled: true, note: 'enabled' },
 ];
 
 describe('event table', () => {
   it.each([
     ['host.failed', 'instance_ha.host.failed', 'ERROR'],
     ['host.fenced', 'instance_ha.host.fenced', 'INFO'],
+    ['host.compute_down', 'instance_ha.host.compute_down', 'WARN'],
+    ['host.compute_up', 'instance_ha.host.compute_up', 'INFO'],
     ['host.fence_failed', 'instance_ha.host.fence_failed', 'ERROR'],
     ['host.recovered', 'instance_ha.host.recovered', 'INFO'],
     ['instance.evacuate_start', 'instance_ha.instance.evacuate.start', 'INFO'],

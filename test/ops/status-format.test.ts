@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterEvent, HostClusterState } from '../../src/core/events.js';
 import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
-import { formatStatus, statusExitCode, verdictLine } from '../../src/cli/status-format.js';
+import { computeCell, formatStatus, statusExitCode, verdictLine } from '../../src/cli/status-format.js';
 
 const NOW = Date.parse('2026-11-21T03:00:10Z');
 const STATES: HostClusterState[] = [
@@ -307,5 +307,26 @@ describe('a host whose recovery left servers behind', () => {
     expect(css).toMatch(/\.host\.s-recovery_failed \{ background: var\(--recovery_failed\); outline: 3px solid #000; \}/);
     expect(varOf('recovery_failed')).toBe(varOf('fence_failed'));
     expect(varOf('recovery_failed')).not.toBe(varOf('recovered'));
+  });
+});
+
+describe('nova-compute cell', () => {
+  it.each([
+    [undefined, 'up'],
+    [
+      { since: '2026-11-21T02:59:30.000Z', service: 'disabled' as const },
+      'down: compute down since 02:59:30Z, service disabled by instance-ha',
+    ],
+    [
+      { since: '2026-11-21T02:59:30.000Z', service: 'pending' as const },
+      'down: compute down since 02:59:30Z, service disable asked of the coordinator',
+    ],
+    [
+      { since: '2026-11-21T02:59:30.000Z', service: 'already_disabled' as const },
+      'down: compute down since 02:59:30Z, service already disabled by someone else',
+    ],
+  ])('%j → %s', (computeDown, text) => {
+    const h = computeDown ? host('up', { novaCompute: 'down', computeDown }) : host('up');
+    expect(computeCell(h)).toBe(text);
   });
 });

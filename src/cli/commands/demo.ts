@@ -14,6 +14,8 @@ Nova simulator, RabbitMQ when it answers), kills a host and narrates every step,
                    partition: two monitors cut off; the third declares nothing until they return
                    mass-failure: half the hosts die at once; held until acknowledged
                    fence-failure: the victim's BMC refuses us; it is never recovered
+                   compute-down: the victim's nova-compute (a stand-in process) dies on a live host;
+                   its service is disabled, never fenced, and enabled again once it is back
   --keep           stay up afterwards so you can try status, events, fence (Ctrl-C ends it)
 
 While a demo runs with --keep, from another terminal:

@@ -8,6 +8,8 @@ import { startFencing } from '../../fence/index.js';
 import { notificationAlarms, startNotifications } from '../notify-wiring.js';
 import { createNovaRecoverer } from '../../recovery/index.js';
 import { createUnfencer } from '../auto-unfence-wiring.js';
+import { createComputeClient } from '../../openstack/factory.js';
+import { createComputeServiceControl } from '../../recovery/compute-service-control.js';
 import { createMonitorOps } from '../../ops/monitor-ops.js';
 import { systemClock } from '../../daemon/clock.js';
 import { EventBus } from '../../daemon/event-bus.js';
@@ -15,7 +17,6 @@ import { FileStateStore } from '../../daemon/state-store.js';
 import { UdpTransport } from '../../wire/udp-transport.js';
 import { runUntilSignal } from '../../ops/lifecycle.js';
 import { SystemdNotifier } from '../../systemd/notify.js';
-import { createComputeClient } from '../../openstack/factory.js';
 import { NovaServicePoller } from '../../openstack/service-poller.js';
 import { historyAlarms } from '../../status-api/event-journal.js';
 import { checkJournalDir } from '../../recovery/journal.js';
@@ -57,6 +58,11 @@ export async function monitorCommand(args: string[]): Promise<number> {
         log: log.child({ component: 'nova-services' }),
       })
     : null;
+  // compute_down: the core decides when; this disables/enables the service (never fences).
+  const computeControl =
+    cfg.computeApi && cfg.core.computeDown.enabled
+      ? createComputeServiceControl(createComputeClient(cfg.computeApi, { log: log.child({ component: 'compute-down' }) }))
+      : null;
   const monitor = new MonitorDaemon({
     settings: cfg,
     clock: systemClock,
@@ -67,6 +73,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     ...(fencing ? { fencer: fencing.fencer } : {}),
     ...(recoverer ? { recoverer } : {}),
     ...(unfencer ? { unfencer } : {}),
+    ...(computeControl ? { computeControl } : {}),
     edgeStatus: () => {
       const n = notifier?.status();
       // Every durable file's write trouble is an alarm: history, recovery journals, outbox.

@@ -28,6 +28,8 @@ export interface ClusterOptions {
   logLevel?: string;
   /** Configure the deprecated single `cluster_key` everywhere (migration tests) instead of the new keys. */
   legacyClusterKey?: boolean;
+  /** A beacon's `health:` section (default: `command: true`, always up). */
+  beaconHealth?: (host: string) => Record<string, unknown>;
 }
 
 /**
@@ -90,7 +92,7 @@ export function writeClusterFiles(dir: string, o: ClusterOptions): ClusterLayout
       monitors: monitors.map((m) => `127.0.0.1:${m.port}`),
       interval: `${o.beaconIntervalMs ?? 500}ms`,
       ...(clusterKeyFile ? { cluster_key_file: clusterKeyFile } : { host_key_file: keyFile }),
-      health: { command: 'true', interval: '5s' },
+      health: o.beaconHealth?.(name) ?? { command: 'true', interval: '5s' },
       log_level: o.logLevel ?? 'info',
     };
     writeFileSync(config, stringify(doc));

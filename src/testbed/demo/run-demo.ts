@@ -13,9 +13,10 @@ import { startDemoCompute, type DemoCompute } from './compute.js';
 import { serveDemoControl, type DemoActions } from './demo-control.js';
 import { startFencing } from '../../fence/index.js';
 import { silentLogger } from '../../log.js';
+import { StandinComputes } from './standin-compute.js';
 
-export type Scenario = 'default' | 'partition' | 'mass-failure' | 'fence-failure';
-export const SCENARIOS: readonly Scenario[] = ['default', 'partition', 'mass-failure', 'fence-failure'];
+export type Scenario = 'default' | 'partition' | 'mass-failure' | 'fence-failure' | 'compute-down';
+export const SCENARIOS: readonly Scenario[] = ['default', 'partition', 'mass-failure', 'fence-failure', 'compute-down'];
 
 export interface DemoOptions {
   hosts: number;
@@ -50,6 +51,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const procs = new ProcessGroup(dir);
   let bmcs: DemoBmcs | undefined;
   let compute: DemoCompute | undefined;
+  // compute-down: each beacon's health check watches a stand-in nova-compute (a renamed sleep).
+  const standins = o.scenario === 'compute-down' ? new StandinComputes(hosts) : null;
   try {
     bmcs = await startDemoBmcs(hosts, { prefer: 'ipmi_sim' });
     compute = await startDemoCompute({ hosts, serversPerHost: o.servers, dir });
@@ -63,7 +66,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         ? 'notifications: RabbitMQ on 127.0.0.1:5672, exchange openstack'
         : 'notifications: RabbitMQ not reachable on 127.0.0.1:5672: notifications wait in the outbox',
     );
-    const layout = writeDemoCluster(dir, hosts, bmcs, compute, o.scenario === 'fence-failure' ? victim : null, await clusterBasePort(3));
+    const layout = writeDemoCluster(
+      dir,
+      hosts,
+      bmcs,
+      compute,
+      o.scenario === 'fence-failure' ? victim : null,
+      await clusterBasePort(3),
+      standins,
+    );
     for (const m of layout.monitors) procs.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) procs.start(h.name, ['beacon', '--config', h.config]);
     const ready = await waitFor(
@@ -101,7 +112,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
     }, 50);
     try {
-      const result = await playScenario(o, layout, procs, hosts, victim, loseHost);
+      const result = await playScenario(o, layout, procs, hosts, victim, loseHost, { compute, standins });
       o.out('\n' + result.summary);
       if (o.keep)
         await keepRunning(o, layout, dir, demoActions({ hosts, bmcs, layout, lost, loseHost, bootHost, alive: (h) => procs.alive(h) }));
@@ -111,6 +122,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
   } finally {
     procs.killAll();
+    standins?.stopAll();
     await bmcs?.stop();
     await compute?.stop();
     if (!o.keep && !o.dir) rmSync(dir, { recursive: true, force: true });
@@ -124,6 +136,7 @@ function writeDemoCluster(
   compute: DemoCompute,
   wrongPasswordFor: string | null,
   basePort: number,
+  standins: StandinComputes | null,
 ): ClusterLayout {
   const devices: Record<string, unknown> = {};
   for (const [name, d] of bmcs.config.devices) {
@@ -138,7 +151,9 @@ function writeDemoCluster(
     hosts,
     basePort,
     logLevel: 'info',
+    ...(standins ? { beaconHealth: (h: string) => ({ process: standins.name(h), interval: '200ms' }) } : {}),
     monitorExtra: (id) => ({
+      ...(standins ? { compute_down: { grace: '3s', quiet_period: '3s' } } : {}),
       fencing: { retries: 0, action_timeout: '5s', retry_min_delay: '500ms', devices, hosts: topology },
       ...compute.monitorSections(join(dir, `${id}-state`)),
       // Without a broker the notifications wait in each monitor's outbox (the demo says so).
@@ -159,6 +174,7 @@ async function playScenario(
   hosts: string[],
   victim: string,
   loseHost: (h: string) => void,
+  x: { compute: DemoCompute; standins: StandinComputes | null },
 ): Promise<DemoResult> {
   const story = new Story(layout, o.out);
   switch (o.scenario) {
@@ -193,6 +209,30 @@ async function playScenario(
       if (coord) await controlRequest(coord.socket, 'POST', '/ack-mass-failure', { by: 'demo' });
       const done = await story.until((e) => e.type === 'host.fenced' && e.host === victims[victims.length - 1], STORY_TIMEOUT_MS);
       return story.result(held && fenced.length === 0 && done);
+    }
+    case 'compute-down': {
+      const service = (): string => {
+        const svc = x.compute.sim.model.services.get(victim);
+        return svc ? `${svc.status}${svc.disabledReason ? ` (${svc.disabledReason})` : ''}` : 'unknown';
+      };
+      story.kill(`nova-compute of ${victim} dies; the host and its guests run on (its beacon keeps beating)`);
+      x.standins!.stop(victim);
+      const down = await story.until((e) => e.type === 'host.compute_down' && e.host === victim, STORY_TIMEOUT_MS);
+      // The coordinator (whichever monitor it is) did it: Nova is where to look.
+      const end = Date.now() + 5000;
+      while (x.compute.sim.model.services.get(victim)?.status !== 'disabled' && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 100));
+      const disabled = x.compute.sim.model.services.get(victim)?.status === 'disabled';
+      const st = await statusOf(layout);
+      story.note(
+        `Nova: ${victim} service ${service()}; host state ${st?.hosts.find((h) => h.host === victim)?.state ?? '?'}, never fenced`,
+      );
+      story.kill(`nova-compute of ${victim} is back`);
+      x.standins!.start(victim);
+      const up = await story.until((e) => e.type === 'host.compute_up' && e.host === victim, STORY_TIMEOUT_MS);
+      story.note(`Nova: ${victim} service ${service()}`);
+      const fenced = story.events.some((e) => 'host' in e && e.host === victim && (e.type === 'host.fencing' || e.type === 'host.failed'));
+      return story.result(down && disabled && up && !fenced && x.compute.sim.model.services.get(victim)?.status === 'enabled');
     }
     case 'partition': {
       story.kill('mon2 and mon3 are cut off (frozen): mon1 alone has no quorum');

@@ -18,6 +18,16 @@ export function eventKey(e: ClusterEvent): string {
 /** The events a person watching the demo cares about, in words. Others return null. */
 export function storyStep(e: ClusterEvent): { what: string; detail: string } | null {
   switch (e.type) {
+    case 'host.compute_down':
+      return {
+        what: 'COMPUTE DOWN',
+        detail: `${e.host}: nova-compute down ${Math.round(e.downForMs / 1000)} s on a live host; disabling its service (no fence)`,
+      };
+    case 'host.compute_up':
+      return {
+        what: 'compute up',
+        detail: `${e.host}: nova-compute back; service ${e.serviceEnabled ? 'enabled again' : `left: ${e.note}`}`,
+      };
     case 'host.suspect':
       return { what: 'suspect', detail: `${e.host}: a quorum of monitors stopped hearing it` };
     case 'host.failed':
