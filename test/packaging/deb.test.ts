@@ -238,15 +238,17 @@ describe.runIf(tools)('Debian package', () => {
         (e: { stderr: string; code: number }) => e,
       );
       expect('code' in before && before.code).toBe(1);
-      expect('code' in before && before.stderr).toContain('/etc/instance-ha/cluster.key');
+      expect('code' in before && before.stderr).toContain('/etc/instance-ha/monitor.key');
       // The steps of docs/operations.md "Keys and secrets" (the secrets' values are made up here).
       await run('sh', [
         '-ec',
         `cd /etc/instance-ha
-         head -c 32 /dev/urandom | base64 > cluster.key
-         for f in ipmi.pw keystone.pw rabbit.pw; do echo change-me > "$f"; done
-         chown instance-ha:instance-ha cluster.key ipmi.pw keystone.pw rabbit.pw
-         chmod 600 cluster.key ipmi.pw keystone.pw rabbit.pw`,
+         instance-ha keys generate --out monitor.key
+         instance-ha keys generate --out beacon-master.key
+         for f in ipmi.pw keystone.pw rabbit.pw; do echo change-me > "$f"; chmod 600 "$f"; done
+         instance-ha keys host "$(hostname -s)" --config /usr/share/doc/instance-ha/examples/monitor.yaml --out host.key
+         chown instance-ha:instance-ha monitor.key beacon-master.key host.key ipmi.pw keystone.pw rabbit.pw
+         chmod 600 monitor.key beacon-master.key host.key ipmi.pw keystone.pw rabbit.pw`,
       ]);
       const yamls = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
       expect(yamls.sort()).toEqual(['beacon.yaml', 'monitor.yaml']);
