@@ -1,5 +1,19 @@
-import type { MonitorKeys } from '../wire/keys.js';
 import type { ObjectReader } from './reader.js';
+
+/** Which of a kind's configured keys sealed a datagram: the current one, the next (a rollover), or the old cluster key. */
+export type KeySlot = 'current' | 'next' | 'legacy';
+
+/** The keys a monitor's configuration names (wire/keys.ts turns them into verifiers). */
+export interface MonitorKeys {
+  monitor: Buffer | null;
+  monitorNext: Buffer | null;
+  /** Which key this monitor seals its own datagrams with. */
+  sealWith: KeySlot;
+  beaconMaster: Buffer | null;
+  beaconMasterNext: Buffer | null;
+  /** The old `cluster_key`: accepted with a loud warning, for one release. */
+  legacyCluster: Buffer | null;
+}
 
 /** A configuration setting that works but should change: said in the log, in status (an alarm) and by `config check`. */
 export interface ConfigWarning {

@@ -1,5 +1,7 @@
 import type { ClusterEvent, HostId } from './events.js';
-import type { Effect } from './effects.js';
+import type { ComputeDownMark, Effect } from './effects.js';
+
+export type { ComputeDownMark };
 
 export interface ComputeDownSettings {
   enabled: boolean;
@@ -36,18 +38,6 @@ export const COMPUTE_DOWN_REASON_PREFIX = 'instance-ha: nova-compute down on a l
 
 export function computeDownReason(sinceIso: string): string {
   return COMPUTE_DOWN_REASON_PREFIX + sinceIso;
-}
-
-/**
- * What survives a restart (PersistedState.computeDown): a host whose grace ran out, and whether the
- * service is known to be disabled by us (`disabled`), found already disabled by someone else
- * (`already_disabled`, never enabled by us), or not confirmed yet (`pending`: a disable may have
- * reached Nova before a crash; the enable edge checks the reason, so enabling it later is safe).
- */
-export interface ComputeDownMark {
-  host: HostId;
-  sinceMs: number;
-  service: 'pending' | 'disabled' | 'already_disabled';
 }
 
 /** What the rule needs to know of a host now. */

@@ -4,7 +4,6 @@
  * Type-only, so that the core's files and every edge can share it without importing each other.
  */
 import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
-import type { ComputeDownMark } from './compute-down.js';
 import type { BeaconBeat, HostDecision, MaintenanceMark, MonitorBeat } from './messages.js';
 
 /** What the core tells its driver to do. The driver only carries these out. */
@@ -67,4 +66,16 @@ export interface PersistedState {
   epoch: number;
   /** Hosts whose compute service instance-ha disabled (or may have) for a dead nova-compute; absent in older files. */
   computeDown?: ComputeDownMark[];
+}
+
+/**
+ * What survives a restart (PersistedState.computeDown): a host whose grace ran out, and whether the
+ * service is known to be disabled by us (`disabled`), found already disabled by someone else
+ * (`already_disabled`, never enabled by us), or not confirmed yet (`pending`: a disable may have
+ * reached Nova before a crash; the enable edge checks the reason, so enabling it later is safe).
+ */
+export interface ComputeDownMark {
+  host: HostId;
+  sinceMs: number;
+  service: 'pending' | 'disabled' | 'already_disabled';
 }

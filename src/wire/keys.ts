@@ -1,4 +1,5 @@
 import { hkdfSync } from 'node:crypto';
+import type { KeySlot, MonitorKeys } from '../config/keys-config.js';
 import { HmacSha256 } from './hmac.js';
 
 /**
@@ -9,18 +10,8 @@ import { HmacSha256 } from './hmac.js';
  *  - the old single cluster key (one release of migration) is still accepted for both kinds.
  * During a rollover a monitor accepts a current and a next key of each kind.
  */
-export type KeySlot = 'current' | 'next' | 'legacy';
-
-export interface MonitorKeys {
-  monitor: Buffer | null;
-  monitorNext: Buffer | null;
-  /** Which key this monitor seals its own datagrams with. */
-  sealWith: KeySlot;
-  beaconMaster: Buffer | null;
-  beaconMasterNext: Buffer | null;
-  /** The old `cluster_key`: accepted with a loud warning, for one release. */
-  legacyCluster: Buffer | null;
-}
+// The configured keys are read by config/keys-config.ts; the types live there so config needs nothing of wire.
+export type { KeySlot, MonitorKeys } from '../config/keys-config.js';
 
 export interface Verifier {
   slot: KeySlot;
