@@ -81,7 +81,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   if (id && monitors.length > 0 && !self) r.problem('id', `'${id}' is not among the configured monitors`);
 
   const listenRaw = r.stringList('listen', {
-    default: self ? [`${self.address.host.includes(':') ? '::' : '0.0.0.0'}:${self.address.port}`] : [],
+    default: self ? [`${self.address.host.includes(':') ? '[::]' : '0.0.0.0'}:${self.address.port}`] : [],
     maxItems: 16,
   });
   const listen: HostPort[] = [];
