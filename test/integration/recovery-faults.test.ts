@@ -8,7 +8,7 @@ import { payloadData, type OsloNotification } from '../../src/notify/envelope.js
 import { tapNotifications } from '../../src/notify/tap.js';
 import { CLI, hostState, status, waitForStatus } from '../helpers/processes.js';
 import { startRecoveryCluster, type RecoveryCluster } from '../helpers/recovery-cluster.js';
-import { rabbitReachable, SHARED_RABBIT_URL } from '../helpers/services.js';
+import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 
 /**
  * Whole monitors (three processes, beacons, simulated BMCs) recovering a host against the Nova
@@ -24,6 +24,8 @@ let rabbit = false;
 
 beforeAll(async () => {
   rabbit = await rabbitReachable();
+  // These tests count notifications on the broker: without it they are skipped, never under CI's rule.
+  if (!rabbit && requireServices) throw new Error('RabbitMQ is not reachable and INSTANCE_HA_REQUIRE_SERVICES=1 forbids skipping');
 });
 
 afterEach(async () => {
