@@ -55,3 +55,25 @@ export const COMMON_OPTIONS: readonly AgentOption[] = [
   { name: 'disable_timeout', valueHint: '[true/false]', type: 'string', shortdesc: 'Disable timeout (true/false)', ignored: true },
   { name: 'verbose_level', type: 'integer', shortdesc: 'Level of debugging detail in output', ignored: true },
 ];
+
+/** The BMC login every network agent takes, named as in fence-agents (the password only from stdin or a script). */
+export const LOGIN_OPTIONS: readonly AgentOption[] = [
+  { name: 'username', short: 'l', valueHint: '[name]', type: 'string', aliases: ['login'], required: true, shortdesc: 'Login name' },
+  {
+    name: 'password',
+    short: 'p',
+    valueHint: '[password]',
+    type: 'string',
+    aliases: ['passwd'],
+    secret: true,
+    shortdesc: 'Login password or passphrase',
+  },
+  {
+    name: 'password_script',
+    short: 'S',
+    valueHint: '[script]',
+    type: 'string',
+    aliases: ['passwd_script'],
+    shortdesc: 'Script to run to retrieve password',
+  },
+];

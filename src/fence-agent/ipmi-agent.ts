@@ -9,7 +9,7 @@
  */
 import { chassisControl, getPower, withIpmiSession } from '../ipmi/power.js';
 import { SESSION_DEFAULTS, type IpmiLogger, type IpmiSession, type IpmiSessionOptions } from '../ipmi/session.js';
-import { ACTIONS, COMMON_OPTIONS } from './common-options.js';
+import { ACTIONS, COMMON_OPTIONS, LOGIN_OPTIONS } from './common-options.js';
 import type { AgentDefinition } from './main.js';
 import { secondsMs, type AgentOption, type ParsedOptions } from './options.js';
 import type { PowerDevice } from './power-loop.js';
@@ -32,24 +32,7 @@ const IPMI_OPTIONS: readonly AgentOption[] = [
     default: '623',
     shortdesc: 'UDP port to use for connection with device',
   },
-  { name: 'username', short: 'l', valueHint: '[name]', type: 'string', aliases: ['login'], required: true, shortdesc: 'Login name' },
-  {
-    name: 'password',
-    short: 'p',
-    valueHint: '[password]',
-    type: 'string',
-    aliases: ['passwd'],
-    secret: true,
-    shortdesc: 'Login password or passphrase',
-  },
-  {
-    name: 'password_script',
-    short: 'S',
-    valueHint: '[script]',
-    type: 'string',
-    aliases: ['passwd_script'],
-    shortdesc: 'Script to run to retrieve password',
-  },
+  ...LOGIN_OPTIONS,
   {
     name: 'lanplus',
     short: 'P',

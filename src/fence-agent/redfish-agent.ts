@@ -7,7 +7,7 @@
  * into client options and ComputerSystem power states into the power loop's on/off.
  */
 import { RedfishClient, RedfishError, type RedfishOptions, type RedfishPowerState } from '../redfish/client.js';
-import { ACTIONS, COMMON_OPTIONS } from './common-options.js';
+import { ACTIONS, COMMON_OPTIONS, LOGIN_OPTIONS } from './common-options.js';
 import type { AgentDefinition } from './main.js';
 import { isTrue, secondsMs, type AgentOption, type ParsedOptions } from './options.js';
 import type { PowerDevice, PowerState } from './power-loop.js';
@@ -30,24 +30,7 @@ const REDFISH_OPTIONS: readonly AgentOption[] = [
     default: '443',
     shortdesc: 'TCP/UDP port to use for connection with device',
   },
-  { name: 'username', short: 'l', valueHint: '[name]', type: 'string', aliases: ['login'], required: true, shortdesc: 'Login name' },
-  {
-    name: 'password',
-    short: 'p',
-    valueHint: '[password]',
-    type: 'string',
-    aliases: ['passwd'],
-    secret: true,
-    shortdesc: 'Login password or passphrase',
-  },
-  {
-    name: 'password_script',
-    short: 'S',
-    valueHint: '[script]',
-    type: 'string',
-    aliases: ['passwd_script'],
-    shortdesc: 'Script to run to retrieve password',
-  },
+  ...LOGIN_OPTIONS,
   { name: 'redfish_uri', valueHint: '[uri]', type: 'string', default: '/redfish/v1', shortdesc: 'Base or starting Redfish URI' },
   {
     name: 'systems_uri',
