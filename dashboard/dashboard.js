@@ -127,6 +127,8 @@ function nextStep(h) {
       return 'Declared failed; fencing starts now.';
     case 'maintenance':
       return 'In maintenance: never fenced. Next: instance-ha maintenance ' + h.host + ' off';
+    case 'left':
+      return 'Beacon stopped cleanly: never fenced for it, its instances are NOT protected. Next: start the beacon again (a new boot brings it back)';
     default:
       return h.state === 'up' || h.state === 'suspect' || h.state === 'fencing'
         ? null

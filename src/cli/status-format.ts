@@ -27,8 +27,18 @@ export function verdictLine(s: StatusSnapshot): string {
   const c = s.cluster;
   return (
     `${word}: ${quorumLine(s)}; coordinator ${c.coordinator ?? 'none'}; ` +
-    `${num(s.hosts.length)} hosts (${num(failed)} not up); ${s.alarms.length} alarm${s.alarms.length === 1 ? '' : 's'}`
+    `${num(s.hosts.length)} hosts (${num(failed)} not up); ${s.alarms.length} alarm${s.alarms.length === 1 ? '' : 's'}` +
+    leftNote(s)
   );
+}
+
+/**
+ * Hosts whose beacon stopped cleanly: not an alarm (the operator stopped it; status exits 0), but never
+ * hidden either: their instances are NOT protected, so the verdict line says so.
+ */
+function leftNote(s: StatusSnapshot): string {
+  const n = s.hosts.filter((h) => h.state === 'left').length;
+  return n === 0 ? '' : `; ${num(n)} host${n === 1 ? '' : 's'} left (beacon stopped cleanly: NOT protected)`;
 }
 
 /** `quorum: 3 of 3 monitors, 2 needed` — heard (itself included) of expected, and the majority. */
@@ -154,6 +164,13 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
     if (note) out.push(note);
   }
   if (nova) out.push(novaLine(nova, nowMs));
+  const left = s.hosts.filter((h) => h.state === 'left');
+  if (left.length > 0) {
+    out.push('', 'LEFT (beacon stopped cleanly; never fenced for it; instances NOT protected until it runs again)');
+    for (const h of left.slice(0, ALARMS_PER_KIND))
+      out.push(`  ${paint(33, h.host)}: left at ${h.left ? h.left.at : '?'}; a heartbeat of a new boot brings it back`);
+    if (left.length > ALARMS_PER_KIND) out.push(`  … and ${num(left.length - ALARMS_PER_KIND)} more (instance-ha status --state left)`);
+  }
   if (s.alarms.length > 0) {
     out.push('', 'ALARMS');
     const shown = new Map<string, number>();
@@ -224,7 +241,8 @@ function hostsToList(hosts: readonly Host[], view: StatusView): { listed: Host[]
 /** Green: fine; yellow: watch it; cyan: being handled; magenta: powered off (needs unfence); red: needs a human. */
 export function stateColor(st: string): number {
   if (st === 'up') return 32;
-  if (st === 'suspect' || st === 'maintenance') return 33;
+  // left: stopped on purpose, not a failure, but not protected either: never green.
+  if (st === 'suspect' || st === 'maintenance' || st === 'left') return 33;
   if (st === 'fencing' || st === 'recovering') return 36;
   // A fenced or recovered host is powered off: never the colour of a healthy one.
   if (st === 'fenced' || st === 'recovered') return 35;

@@ -97,7 +97,8 @@ export class Coordinator {
   decide(
     now: number,
     voters: readonly VoterView[],
-    watch: { count: number; maintenance: ReadonlySet<HostId> },
+    /** `left`: hosts whose beacon stopped cleanly (left-marks.ts), skipped like maintenance; none of them in `maintenance`. */
+    watch: { count: number; maintenance: ReadonlySet<HostId>; left?: ReadonlySet<HostId> },
     out: Effect[],
     lastHeardAt: (host: HostId) => number | null = () => null,
   ): void {
@@ -121,7 +122,8 @@ export class Coordinator {
         this.reviewDecided(d, tally.up >= needed, now, out);
         continue;
       }
-      if (watch.maintenance.has(host)) {
+      // A left host's silence is its clean stop, not a failure: neither suspect nor a candidate.
+      if (watch.maintenance.has(host) || watch.left?.has(host)) {
         this.candidates.delete(host);
         this.clusterSuspect.delete(host);
         continue;
@@ -152,7 +154,7 @@ export class Coordinator {
       {
         failing,
         ready,
-        watched: watch.count - watch.maintenance.size,
+        watched: watch.count - watch.maintenance.size - (watch.left?.size ?? 0),
         returned: (h) => returned.has(h),
         inMaintenance: (h) => watch.maintenance.has(h),
         inProgress: (h) => isIncidentInProgress(this.decisions.get(h)),

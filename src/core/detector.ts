@@ -1,4 +1,5 @@
 import { freshness } from './freshness.js';
+import type { LeftMark } from './messages.js';
 
 /**
  * Per-host failure detector: an adaptive, loss-aware equivalent of phi accrual with a closed-form bound.
@@ -54,6 +55,8 @@ export interface HostTrack {
   /** Thresholds cached at each heartbeat: a tick over 10,000 hosts only compares numbers. */
   suspectAfterMs: number;
   deadAfterMs: number;
+  /** Its beacon said it was leaving (a clean stop): the boot it left, until a later heartbeat (left-marks.ts). */
+  left: LeftMark | null;
 }
 
 /** Per-heartbeat decay of the loss counts: a window of about 1,000 heartbeats (~8 min at 500 ms). */
@@ -80,6 +83,7 @@ export function newTrack(host: string, now: number, s: DetectorSettings): HostTr
     novaCompute: 'unknown',
     suspectAfterMs: 0,
     deadAfterMs: 0,
+    left: null,
   };
   refreshThresholds(t, s);
   return t;

@@ -4,7 +4,7 @@
  * Type-only, so that the core's files and every edge can share it without importing each other.
  */
 import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
-import type { BeaconBeat, HostDecision, MaintenanceMark, MonitorBeat } from './messages.js';
+import type { BeaconBeat, HostDecision, LeftMark, MaintenanceMark, MonitorBeat } from './messages.js';
 
 /** What the core tells its driver to do. The driver only carries these out. */
 export type Effect =
@@ -34,6 +34,8 @@ export type Effect =
 export type Input =
   | { type: 'tick'; at: number }
   | { type: 'beacon'; at: number; beat: BeaconBeat }
+  /** The host's beacon is stopping cleanly (codec kind 5, sealed with the host's own key): its last words. */
+  | { type: 'leaving'; at: number; beat: BeaconBeat }
   | { type: 'peer'; at: number; beat: MonitorBeat }
   /** `force`: the operator means a host no monitor knows yet (pre-registering it); without, an unknown host is refused. */
   | { type: 'maintenance'; at: number; host: HostId; on: boolean; by: string; force?: boolean }
@@ -66,6 +68,8 @@ export interface PersistedState {
   epoch: number;
   /** Hosts whose compute service instance-ha disabled (or may have) for a dead nova-compute; absent in older files. */
   computeDown?: ComputeDownMark[];
+  /** Hosts that left cleanly (their beacon said so); absent in older files and when none has. */
+  left?: LeftMark[];
 }
 
 /**

@@ -39,6 +39,12 @@ export type ClusterEvent =
       incident?: string;
     }
   | { type: 'host.maintenance'; at: number; host: HostId; on: boolean; by: string }
+  /**
+   * The host's beacon stopped cleanly and said so (SIGTERM: `systemctl stop`, an upgrade, an orderly
+   * reboot): its silence is not fenced. `via`: 'beacon' when this monitor received the leaving itself,
+   * else the peer monitor it learned it from. `leftAt`: the beacon's wall-clock send time.
+   */
+  | { type: 'host.left'; at: number; host: HostId; bootId: string; leftAt: number; via: string }
   /** An operator removed a decommissioned host from the monitors' state (`instance-ha forget`). */
   | { type: 'host.forgotten'; at: number; host: HostId; by: string; previous: HostClusterState | null }
   /** A live host's nova-compute has been down past the grace: its compute service is being disabled (never fenced). */
@@ -79,7 +85,9 @@ export type HostClusterState =
   | 'recovered'
   /** Fenced, but its recovery left servers not running elsewhere (or could not finish): needs an operator. */
   | 'recovery_failed'
-  | 'maintenance';
+  | 'maintenance'
+  /** Its beacon stopped cleanly (a leaving message): never fenced for that silence, and NOT protected. */
+  | 'left';
 
 /** One try of one fence device, as recorded by the fencer. */
 export interface FenceAttempt {

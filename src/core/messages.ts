@@ -26,7 +26,7 @@ export interface HostVerdict {
 /** A decision the acting coordinator shares so any successor can carry it on. */
 export interface HostDecision {
   host: HostId;
-  state: Exclude<HostClusterState, 'up' | 'suspect' | 'maintenance'>;
+  state: Exclude<HostClusterState, 'up' | 'suspect' | 'maintenance' | 'left'>;
   bootId: string;
   sinceMs: number;
   /** Fence attempts made so far (for backoff after a failed fence). */
@@ -72,6 +72,26 @@ export interface MonitorBeat {
    * so that every monitor forgets it. Optional like `clears`; absent from older monitors' beats.
    */
   forgets?: ForgetRequest[];
+  /**
+   * Hosts whose beacon said it was leaving (a clean stop), as this monitor holds them: a monitor that
+   * missed the host's own datagram learns it here, so no coordinator fences that silence. Absent from
+   * older monitors' beats.
+   */
+  left?: LeftMark[];
+}
+
+/**
+ * A host's beacon stopped cleanly (SIGTERM) and said so, sealed with the host's own key. Bound to the
+ * boot it was sent in and its sequence number: any heartbeat of another boot, or of this boot with a
+ * higher sequence number, ends it, and a mark of a boot other than the one a monitor hears is ignored.
+ */
+export interface LeftMark {
+  host: HostId;
+  bootId: string;
+  /** The leaving datagram's sequence number (the last of the repeats this monitor received). */
+  seq: number;
+  /** The beacon's wall-clock send time (epoch ms): when it left, for status and history. */
+  sentAtMs: number;
 }
 
 export interface ForgetRequest {

@@ -3,7 +3,8 @@ import { judge, newTrack, recordHeartbeat, type HostTrack, type LocalVerdict } f
 import type { ClusterEvent, HostId, MonitorId } from './events.js';
 import type { Effect, Input, PersistedState } from './effects.js';
 import { Membership } from './membership.js';
-import type { BeaconBeat, ClearRequest, ForgetRequest, HostVerdict, MaintenanceMark, MonitorBeat } from './messages.js';
+import type { BeaconBeat, ClearRequest, ForgetRequest, HostVerdict, LeftMark, MaintenanceMark, MonitorBeat } from './messages.js';
+import { acceptLeaving, adoptable, clusterLeft, heartbeatEndsLeft } from './left-marks.js';
 import { Forgotten } from './forgotten.js';
 import { operatorRefusal, type OperatorInput } from './operator-refusal.js';
 import { monitorDetector, type CoreSettings } from './settings.js';
@@ -50,6 +51,9 @@ export class MonitorCore {
   /** Hosts an operator made the monitors forget, kept for a while as tombstones (see forgotten.ts). */
   private readonly forgotten = new Forgotten();
   private forgetCount = 0;
+  /** Hosts holding a left mark (a clean stop, left-marks.ts): a handful, looked at without scanning every track. */
+  private readonly leftHosts = new Set<HostId>();
+  private leftVersion = 0;
 
   constructor(
     readonly settings: CoreSettings,
@@ -70,6 +74,10 @@ export class MonitorCore {
     this.detector = monitorDetector(settings);
     for (const h of restored?.knownHosts ?? []) this.track(h, startAt);
     for (const m of restored?.maintenance ?? []) this.maintenance.set(m.host, m);
+    for (const l of restored?.left ?? []) {
+      this.track(l.host, startAt).left = { ...l };
+      this.leftHosts.add(l.host);
+    }
     if (restored) this.coordinator.restore(restored.decisions, restored.epoch);
     this.lastTickAt = startAt;
     this.autoUnfence = new AutoUnfence(settings.recovery.autoUnfence);
@@ -87,6 +95,9 @@ export class MonitorCore {
         break;
       case 'beacon':
         this.onBeacon(input.beat, input.at);
+        break;
+      case 'leaving':
+        this.onLeaving(input.beat, input.at);
         break;
       case 'peer':
         this.onPeer(input.beat, input.at);
@@ -182,7 +193,7 @@ export class MonitorCore {
   }
 
   private durableFingerprint(): string {
-    return `${this.coordinator.epoch}:${this.coordinator.version}:${this.maintenanceVersion}:${this.forgetCount}:${this.computeDown.version}`;
+    return `${this.coordinator.epoch}:${this.coordinator.version}:${this.maintenanceVersion}:${this.forgetCount}:${this.computeDown.version}:${this.leftVersion}`;
   }
 
   /**
@@ -226,6 +237,7 @@ export class MonitorCore {
     this.nonUp = this.nonUp.filter((t) => t.host !== req.host);
     this.linkWarned.delete(req.host);
     this.pendingClears.delete(req.host);
+    if (this.leftHosts.delete(req.host)) this.leftVersion++;
     if (this.maintenance.delete(req.host)) this.maintenanceVersion++;
     this.viewDirty = true;
     this.log('info', 'host forgotten: a decommissioned host leaves the watch', { host: req.host, by: req.by, previous });
@@ -250,6 +262,7 @@ export class MonitorCore {
       epoch: this.coordinator.epoch,
       // Only when there is one: state files stay as they were for everyone else.
       ...(computeDown.length > 0 ? { computeDown } : {}),
+      ...(this.leftHosts.size > 0 ? { left: this.leftMarks() } : {}),
     };
   }
 
@@ -276,6 +289,80 @@ export class MonitorCore {
       this.linkWarned.delete(beat.host);
     }
     if (outcome === 'new_boot') this.log('info', 'host rebooted (new boot id)', { host: beat.host, bootId: beat.bootId });
+    if (t.left && heartbeatEndsLeft(t.left, beat)) {
+      const was = t.left;
+      t.left = null;
+      this.leftHosts.delete(t.host);
+      this.leftVersion++;
+      this.viewDirty = true;
+      this.log('info', 'a host that left is back (heartbeats again): watched and protected', {
+        host: t.host,
+        bootId: beat.bootId,
+        newBoot: beat.bootId !== was.bootId,
+      });
+      this.emit({ type: 'host.recovered', at: now, host: t.host, bootId: beat.bootId, previous: 'left' });
+    }
+  }
+
+  /**
+   * A beacon stopping cleanly (left-marks.ts for why it is trusted): the host is marked left for the boot
+   * it was sent in. A host already decided failed is not: its fence (or its return) goes on as decided.
+   */
+  private onLeaving(beat: BeaconBeat, now: number): void {
+    if (this.forgotten.has(beat.host)) return;
+    const d = this.coordinator.decision(beat.host);
+    if (d) {
+      this.log('warn', 'leaving ignored: the host is already declared failed', { host: beat.host, state: d.state });
+      return;
+    }
+    const t = this.tracks.get(beat.host);
+    const outcome = acceptLeaving(t, beat);
+    if (outcome === 'left') this.markLeft(t!, 'beacon', now);
+    else if (outcome === 'other_boot' || outcome === 'never_heard')
+      this.log('warn', 'leaving ignored: not of the boot this monitor hears', { host: beat.host, bootId: beat.bootId, why: outcome });
+  }
+
+  private markLeft(t: HostTrack, via: string, now: number): void {
+    const left = t.left!;
+    this.leftHosts.add(t.host);
+    this.leftVersion++;
+    this.viewDirty = true;
+    this.log('info', 'host left cleanly (its beacon stopped and said so): not fenced for this silence, and NOT protected', {
+      host: t.host,
+      bootId: left.bootId,
+      via,
+    });
+    this.emit({ type: 'host.left', at: now, host: t.host, bootId: left.bootId, leftAt: left.sentAtMs, via });
+  }
+
+  /** A peer's marks: taken under the same boot rule, so a monitor that missed the leaving does not fence it. */
+  private adoptLeft(marks: readonly LeftMark[], from: string, now: number): void {
+    for (const m of marks) {
+      if (this.forgotten.has(m.host) || this.coordinator.decision(m.host)) continue;
+      const t = this.track(m.host, now);
+      if (!adoptable(t, m)) continue;
+      t.left = { ...m };
+      this.markLeft(t, from, now);
+    }
+  }
+
+  private leftMarks(): LeftMark[] {
+    const out: LeftMark[] = [];
+    for (const h of this.leftHosts) {
+      const l = this.tracks.get(h)?.left;
+      if (l) out.push({ ...l });
+    }
+    return out;
+  }
+
+  /** The left hosts a decision skips: a mark here, no verdict naming another boot, not in maintenance (counted there). */
+  private leftForDecision(voters: readonly VoterView[]): Set<HostId> {
+    const out = new Set<HostId>();
+    for (const h of this.leftHosts) {
+      if (this.maintenance.get(h)?.on) continue;
+      if (clusterLeft(this.tracks.get(h)?.left ?? null, h, voters)) out.add(h);
+    }
+    return out;
   }
 
   private onPeer(beat: MonitorBeat, now: number): void {
@@ -310,6 +397,7 @@ export class MonitorCore {
     }
     // After adopting: the coordinator's own forget comes with decisions that no longer hold the host.
     for (const f of beat.forgets ?? []) this.peerForget(f, now);
+    if (beat.left) this.adoptLeft(beat.left, beat.from, now);
     // A peer's new dead verdict may complete a quorum: decide now rather than at the next tick.
     if (viewChanged && beat.verdicts.length > 0 && tookOver) this.decide(now);
   }
@@ -326,7 +414,9 @@ export class MonitorCore {
   }
 
   private decide(now: number): void {
-    this.coordinator.decide(now, this.voters(now), this.hostsUnderWatch(), this.out, (h) => this.tracks.get(h)?.lastHeardAt ?? null);
+    const voters = this.voters(now);
+    const watch = { ...this.hostsUnderWatch(), left: this.leftForDecision(voters) };
+    this.coordinator.decide(now, voters, watch, this.out, (h) => this.tracks.get(h)?.lastHeardAt ?? null);
   }
 
   private setMaintenance(mark: MaintenanceMark, now: number, local: boolean): void {
@@ -514,6 +604,7 @@ export class MonitorCore {
       maintenance: [...this.maintenance.values()],
       ...(this.pendingClears.size > 0 ? { clears: [...this.pendingClears.values()] } : {}),
       ...(forgets.length > 0 ? { forgets } : {}),
+      ...(this.leftHosts.size > 0 ? { left: this.leftMarks() } : {}),
     };
     this.out.push({ type: 'broadcast', beat });
   }

@@ -41,6 +41,8 @@ export interface StatusSnapshot {
     sealedWith?: string | null;
     /** nova-compute down on this live host past the grace (wall-clock ISO since; the service as instance-ha left it). */
     computeDown?: { since: string; service: 'pending' | 'disabled' | 'already_disabled' };
+    /** Its beacon stopped cleanly and said so (state `left`): when (wall-clock ISO, the beacon's) and the boot it left. */
+    left?: { at: string; bootId: string };
   }>;
   alarms: Array<{ kind: string; message: string; since?: string }>;
   counters: {

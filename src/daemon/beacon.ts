@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BeaconConfig } from '../config/beacon-config.js';
 import type { ComputeHealth } from '../core/messages.js';
 import type { Logger } from '../log.js';
-import { encodeBeacon } from '../wire/codec.js';
+import { encodeBeacon, encodeLeaving } from '../wire/codec.js';
 import type { DatagramTransport } from '../wire/transport.js';
 import type { Clock } from './clock.js';
 
@@ -25,6 +25,15 @@ export interface BeaconDeps {
   /** A fixed boot id (the simulation's, for replayable runs); random otherwise. */
   bootId?: string;
 }
+
+/**
+ * A clean stop sends the leaving this many times, this far apart (codec kind 5; docs/operations.md
+ * "Stopping a beacon"): one or two lost datagrams must not turn a clean stop into a fence, and a stop
+ * takes at most LEAVING_REPEATS × LEAVING_GAP_MS (150 ms) longer. Fixed, not configured: nothing
+ * an operator would tune, and any monitor copy is enough (monitors share it in their views).
+ */
+export const LEAVING_REPEATS = 3;
+export const LEAVING_GAP_MS = 50;
 
 /**
  * The compute host's beacon: one heartbeat to every monitor each interval, sealed with this host's
@@ -59,6 +68,26 @@ export class Beacon {
     this.deps.log.info({ host: s.host, bootId: this.bootId, monitors: s.monitors.length, intervalMs: s.intervalMs }, 'beacon started');
   }
 
+  /**
+   * A clean stop's last words (SIGTERM): heartbeats stop and the leaving goes out LEAVING_REPEATS times,
+   * each with the next sequence number of this boot, sealed with this host's key like a heartbeat. The
+   * monitors then show the host `left` and do not fence its silence. Resolves once the last one is handed
+   * to the socket and a gap has passed (a socket closed at once may drop it); call stop() after.
+   */
+  leave(): Promise<void> {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    return new Promise((resolve) => {
+      let sent = 0;
+      const once = (): void => {
+        this.send(encodeLeaving);
+        sent++;
+        this.deps.clock.after(LEAVING_GAP_MS, sent >= LEAVING_REPEATS ? resolve : once);
+      };
+      once();
+    });
+  }
+
   stop(): void {
     this.cancelTimer?.();
     this.cancelTimer = null;
@@ -72,11 +101,15 @@ export class Beacon {
   }
 
   private beat(): void {
+    this.send(encodeBeacon);
+  }
+
+  private send(encode: typeof encodeBeacon): void {
     const s = this.deps.settings;
     this.seq = (this.seq + 1) >>> 0;
     let buf: Buffer;
     try {
-      buf = encodeBeacon(
+      buf = encode(
         {
           host: s.host,
           bootId: this.bootId,

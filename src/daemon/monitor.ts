@@ -299,7 +299,7 @@ export class MonitorDaemon {
       }
       this.accepted++;
       if (!a.input) return; // a view page, or a header whose view is still on its way
-      const sender = a.input.type === 'beacon' ? a.input.beat.host : a.input.beat.from;
+      const sender = a.input.type === 'peer' ? a.input.beat.from : a.input.beat.host;
       this.clockOffsets.observe(sender, wallNow - a.input.beat.sentAtMs, wallNow);
       this.step(a.input);
     } catch (err) {

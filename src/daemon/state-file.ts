@@ -82,8 +82,18 @@ export function parseStateFile(file: string, text: string): PersistedState {
     };
   });
   const epoch = o.epoch === undefined ? 0 : c.count(o.epoch, 'epoch');
-  const { format: _format, ...rest } = o;
-  return { ...rest, knownHosts, maintenance, decisions, epoch };
+  // Hosts that left cleanly: checked like the rest, a bad entry must not become a silenced host.
+  const left = c.array(o, 'left', (v, p) => {
+    const l = c.obj(v, p);
+    return {
+      host: c.str(l.host, `${p}.host`),
+      bootId: c.str(l.bootId, `${p}.bootId`),
+      seq: c.count(l.seq, `${p}.seq`),
+      sentAtMs: c.num(l.sentAtMs, `${p}.sentAtMs`),
+    };
+  });
+  const { format: _format, left: _left, ...rest } = o;
+  return { ...rest, knownHosts, maintenance, decisions, epoch, ...(left.length > 0 ? { left } : {}) };
 }
 
 class Checker {

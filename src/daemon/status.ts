@@ -43,7 +43,15 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
     .map((t) => {
       const d = core.coordinator.decision(t.host);
       const quorumSuspect = t.verdict !== 'up';
-      const state: HostClusterState = d ? d.state : maintenance.has(t.host) ? 'maintenance' : quorumSuspect ? 'suspect' : 'up';
+      const state: HostClusterState = d
+        ? d.state
+        : maintenance.has(t.host)
+          ? 'maintenance'
+          : t.left
+            ? 'left'
+            : quorumSuspect
+              ? 'suspect'
+              : 'up';
       return {
         host: t.host,
         state,
@@ -58,6 +66,8 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
         fence: d?.fence ?? null,
         sealedWith: x.hostKeys?.get(t.host) ?? null,
         ...computeDownField(core, t.host, x),
+        // A clean stop: when (the beacon's clock) and which boot; its instances are not protected meanwhile.
+        ...(t.left ? { left: { at: new Date(t.left.sentAtMs).toISOString(), bootId: t.left.bootId } } : {}),
       };
     });
   const alarms: StatusSnapshot['alarms'] = [...(x.extraAlarms ?? [])];

@@ -75,6 +75,7 @@ const HOST_STATES = [
   'recovered',
   'recovery_failed',
   'maintenance',
+  'left',
 ] as const;
 
 /**

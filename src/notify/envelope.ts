@@ -99,6 +99,9 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
       });
     case 'host.maintenance':
       return m('host.maintenance', 'INFO', 'HostMaintenancePayload', { host: e.host, at: iso(e.at), on: e.on, by: e.by });
+    case 'host.left':
+      // A clean stop: the host is not fenced for its silence and its instances are not protected.
+      return m('host.left', 'WARN', 'HostLeftPayload', { host: e.host, left_at: iso(e.leftAt), boot_id: e.bootId });
     case 'instance.evacuate_start':
       return m('instance.evacuate.start', 'INFO', 'InstanceEvacuatePayload', {
         ...server(e.server),
@@ -190,6 +193,7 @@ export const EVENT_TYPES: readonly string[] = [
   'host.recovery.start',
   'host.recovery.end',
   'host.maintenance',
+  'host.left',
   'instance.evacuate.start',
   'instance.evacuate.end',
   'instance.evacuate.error',

@@ -38,6 +38,8 @@ function outcome(type: string, d: Record<string, unknown>): string {
       return `evacuated ${str(d.evacuated)}/${str(d.selected)}, failed ${str(d.failed)}, notified ${str(d.notified)}${d.error ? `: ${str(d.error)}` : ''}`;
     case 'host.maintenance':
       return `maintenance ${d.on ? 'on' : 'off'} by ${str(d.by)}`;
+    case 'host.left':
+      return 'left cleanly (beacon stopped): not fenced, NOT protected';
     case 'instance.evacuate.start':
       return `evacuating (attempt ${str(d.attempt)})`;
     case 'instance.evacuate.end':

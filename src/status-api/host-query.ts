@@ -14,6 +14,7 @@ export const HOST_STATES: readonly HostClusterState[] = [
   'recovering',
   'recovered',
   'maintenance',
+  'left',
 ];
 
 export interface HostQuery {

@@ -19,7 +19,7 @@ export interface AdmissionSettings {
 
 /** `input: null`: accepted, but nothing for the core yet (a view page; a header whose view is still on its way). */
 export type Admitted =
-  | { ok: true; input: Extract<Input, { type: 'beacon' | 'peer' }> | null }
+  | { ok: true; input: Extract<Input, { type: 'beacon' | 'leaving' | 'peer' }> | null }
   | { ok: false; reason: DropReason; claimed?: string; forgedCount?: number };
 
 /** At most this many senders' key slots are remembered for status (hosts proven by a verified datagram). */
@@ -65,7 +65,9 @@ export class Admission {
       const claimed = msg.claimed ?? '(unknown)';
       return { ok: false, reason: 'forged', claimed, forgedCount: this.forgeries.record(from, claimed, receivedAt, wallNow) };
     }
-    if (msg.kind === 'beacon') {
+    if (msg.kind === 'beacon' || msg.kind === 'leaving') {
+      // A leaving shares its host's boot and sequence numbers with the heartbeats: the same replay guard
+      // refuses a recorded leaving played back (a retired boot, a sequence number already seen).
       const b = msg.beat;
       this.s.keys.proven(b.host);
       const v = this.hostReplay.check(b.host, b.bootId, b.seq, b.sentAtMs, wallNow);
@@ -73,7 +75,7 @@ export class Admission {
       if (v !== 'replay') this.skew.observe(b.host, 'host', b.sentAtMs - wallNow, receivedAt, wallNow);
       if (v !== 'ok') return { ok: false, reason: v };
       this.noteKey(b.host, msg.slot);
-      return { ok: true, input: { type: 'beacon', at: receivedAt, beat: b } };
+      return { ok: true, input: { type: msg.kind, at: receivedAt, beat: b } };
     }
     if (msg.kind === 'view_page') {
       // No sequence number of its own: a page counts only for the boot of the peer's admitted headers

@@ -12,6 +12,9 @@ import type { DropReason } from '../core/status-snapshot.js';
  * Kind 2 (protocol 0.1 monitors): JSON of MonitorBeat. Still read, so a rolling upgrade from 0.1 keeps
  * quorum; no longer sent: it listed every non-up host and outgrew one datagram at ~740 of them.
  * Kinds 3 (monitor header) and 4 (monitor view page): monitor-format.ts, each ≤ 1,400 bytes sealed.
+ * Kind 5 (leaving): a beacon's last words on a clean stop, the beacon body exactly (its boot id and the
+ * next sequence number of that boot), sealed with the host's own key like a heartbeat. Its own kind, so
+ * an older monitor drops it as malformed (and fences as before) rather than taking it for a heartbeat.
  * Keys (keys.ts): a beacon datagram is sealed with its host's own key, a monitor datagram with the monitor key.
  * Beacons are binary because a monitor may take 10,000 of them a second.
  */
@@ -25,6 +28,7 @@ const HEALTH: readonly ComputeHealth[] = ['unknown', 'up', 'down'];
 
 export type Decoded =
   | { ok: true; kind: 'beacon'; beat: BeaconBeat }
+  | { ok: true; kind: 'leaving'; beat: BeaconBeat }
   | { ok: true; kind: 'monitor'; beat: MonitorBeat }
   | { ok: true; kind: 'monitor_header'; header: MonitorHeader }
   | { ok: true; kind: 'view_page'; page: ViewPage }
@@ -33,6 +37,15 @@ export type Decoded =
 export type { DropReason };
 
 export function encodeBeacon(beat: BeaconBeat, key: Buffer): Buffer {
+  return seal(1, beaconBody(beat), key);
+}
+
+/** A beacon's leaving (kind 5): the same body as a heartbeat, so it is bound to a boot and a sequence number. */
+export function encodeLeaving(beat: BeaconBeat, key: Buffer): Buffer {
+  return seal(5, beaconBody(beat), key);
+}
+
+function beaconBody(beat: BeaconBeat): Buffer {
   const host = Buffer.from(beat.host, 'utf8');
   if (host.length === 0 || host.length > 255) throw new RangeError(`host name must be 1-255 bytes: '${beat.host}'`);
   const boot = bootIdBytes(beat.bootId);
@@ -44,7 +57,7 @@ export function encodeBeacon(beat: BeaconBeat, key: Buffer): Buffer {
   body.writeUInt8(HEALTH.indexOf(beat.novaCompute), 30);
   body.writeUInt8(host.length, 31);
   host.copy(body, 32);
-  return seal(1, body, key);
+  return body;
 }
 
 /** The 0.1 monitor beat (kind 2, JSON): only tests send it now, to stand for a 0.1 peer. */
@@ -84,6 +97,7 @@ export interface KeyChooser {
 
 export type Opened =
   | { ok: true; kind: 'beacon'; beat: BeaconBeat; slot: KeySlot }
+  | { ok: true; kind: 'leaving'; beat: BeaconBeat; slot: KeySlot }
   | { ok: true; kind: 'monitor'; beat: MonitorBeat; slot: KeySlot }
   | { ok: true; kind: 'monitor_header'; header: MonitorHeader; slot: KeySlot }
   | { ok: true; kind: 'view_page'; page: ViewPage; slot: KeySlot }
@@ -107,13 +121,16 @@ export function openDatagram(buf: Buffer, keys: KeyChooser): Opened {
     switch (buf[4]) {
       // Any future kind a compute host sends (guest events) names its host and is opened like this one:
       // under that host's key only, so a host can report on nothing but itself.
-      case 1: {
+      case 1:
+      case 5: {
+        // A heartbeat, or a leaving: the same body, the same key (the host's own), so a host says
+        // leaving for itself only.
         const b = decodeBeaconBody(body);
         if (!b.ok || b.kind !== 'beacon') return b.ok ? { ok: false, reason: 'malformed' } : b;
         const tried = keys.forHost(b.beat.host);
         const slot = verifySeal(buf, tried);
         if (slot === null) return refused(tried, b.beat.host);
-        return { ok: true, kind: 'beacon', beat: b.beat, slot };
+        return { ok: true, kind: buf[4] === 5 ? 'leaving' : 'beacon', beat: b.beat, slot };
       }
       case 2: {
         const tried = keys.forMonitors();

@@ -1,5 +1,5 @@
 import type { FenceRecord } from '../core/events.js';
-import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, MaintenanceMark } from '../core/messages.js';
+import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, LeftMark, MaintenanceMark } from '../core/messages.js';
 
 /**
  * The monitor-to-monitor protocol, version 2.0: bodies of two sealed datagram kinds (codec.ts seals
@@ -12,6 +12,8 @@ import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, Maintenanc
  * Kind 4, a page of the per-host view (verdicts, decisions, maintenance marks, clears) of one version:
  *   major u8 | minor u8 | bootId [16] | version u32 | index u16 | count u16 | from str8 | entries…
  *   entry: kind u8 | length u16 | body (kinds below); an unknown kind is skipped by its length.
+ *   Kind 6 (added in 2.0 with the beacon's leaving; older monitors skip it): a host that left cleanly,
+ *   bootId id8 | seq u32 | sentAtMs f64 | host str8.
  *
  * str8 is a length byte and that many UTF-8 bytes (≤ 255). Decoders read the fields they know and
  * ignore what follows, so a minor version may append fields; a different major is dropped.
@@ -37,6 +39,7 @@ const ENTRY_DECISION = 2;
 const ENTRY_MAINTENANCE = 3;
 const ENTRY_CLEAR = 4;
 const ENTRY_FORGET = 5;
+const ENTRY_LEFT = 6;
 const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered'];
 /** A boot id of 32 hex characters travels as its 16 bytes, flagged by this length byte. */
 const HEX16 = 0xff;
@@ -49,6 +52,8 @@ export interface PeerView {
   clears: ClearRequest[];
   /** At most FORGETS_PER_BEAT (8) forget requests travelling to the other monitors. */
   forgets: ForgetRequest[];
+  /** Hosts that left cleanly, as the sender holds them (see LeftMark). */
+  left: LeftMark[];
 }
 
 export interface ViewSummary {
@@ -83,7 +88,7 @@ export interface ViewPage {
 }
 
 export function emptyView(): PeerView {
-  return { verdicts: [], decisions: [], maintenance: [], clears: [], forgets: [] };
+  return { verdicts: [], decisions: [], maintenance: [], clears: [], forgets: [], left: [] };
 }
 
 // ---------------------------------------------------------------- writing
@@ -162,6 +167,14 @@ export function encodeClear(c: ClearRequest): Buffer | null {
 export function encodeForget(f: ForgetRequest): Buffer | null {
   if (!hostOk(f.host)) return null;
   return entry(ENTRY_FORGET, Buffer.concat([f64(f.atMs), str8(f.host), str8(f.by)]));
+}
+
+/** A host that left cleanly: its boot id and the leaving's sequence number bind it to that boot. */
+export function encodeLeft(l: LeftMark): Buffer | null {
+  if (!hostOk(l.host)) return null;
+  const seq = Buffer.alloc(4);
+  seq.writeUInt32BE(l.seq >>> 0);
+  return entry(ENTRY_LEFT, Buffer.concat([id8(l.bootId), seq, f64(l.sentAtMs), str8(l.host)]));
 }
 
 /**
@@ -350,6 +363,15 @@ export function decodePageBody(body: Buffer): ViewPage | null {
       case ENTRY_FORGET: {
         const atMs = e.f64();
         view.forgets.push({ atMs, host: e.str8(), by: e.str8() });
+        break;
+      }
+      case ENTRY_LEFT: {
+        const bootId = e.id8();
+        const seq = e.u32();
+        const sentAtMs = e.f64();
+        const host = e.str8();
+        if (!host) return null;
+        view.left.push({ host, bootId, seq, sentAtMs });
         break;
       }
       default:

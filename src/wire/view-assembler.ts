@@ -98,6 +98,7 @@ export class ViewAssembler {
       maintenance: view.maintenance,
       ...(view.clears.length > 0 ? { clears: view.clears } : {}),
       ...(view.forgets.length > 0 ? { forgets: view.forgets } : {}),
+      ...(view.left.length > 0 ? { left: view.left } : {}),
     };
   }
 
@@ -117,6 +118,7 @@ function join(parts: readonly PeerView[]): PeerView {
     for (const x of p.maintenance) v.maintenance.push(x);
     for (const x of p.clears) v.clears.push(x);
     for (const x of p.forgets) v.forgets.push(x);
+    for (const x of p.left) v.left.push(x);
   }
   return v;
 }

@@ -5,6 +5,7 @@ import {
   encodeClear,
   encodeDecision,
   encodeForget,
+  encodeLeft,
   encodeHeaderBody,
   encodeMaintenance,
   encodePageBody,
@@ -107,6 +108,7 @@ export class ViewPager {
     for (const m of beat.maintenance) add(encodeMaintenance(m), false);
     for (const c of beat.clears ?? []) add(encodeClear(c), false);
     for (const f of beat.forgets ?? []) add(encodeForget(f), false);
+    for (const l of beat.left ?? []) add(encodeLeft(l), false);
     this.stats.refusedEntries = refused;
     // Hosts back up leave the cache now and then, not on every offer.
     if (this.verdictCache.size > 2 * beat.verdicts.length + 1024) {

@@ -33,7 +33,13 @@ export async function beaconCommand(args: string[]): Promise<number> {
   const stopped = runUntilSignal({
     log,
     notifier: sd,
-    stop: () => beacon.stop(),
+    // SIGTERM is a clean stop (systemctl stop, an upgrade, an orderly reboot): say so before going, so the
+    // monitors show the host `left` instead of fencing it. SIGKILL or a power loss sends nothing: fenced.
+    stop: async () => {
+      await beacon.leave();
+      beacon.stop();
+      beaconLog.info({ bootId: beacon.bootId }, 'beacon stopped: leaving sent, the monitors show this host left (not protected)');
+    },
     reload: () => reloadKey(values.config!, cfg, beacon, beaconLog),
   });
   await sd.ready(`sending heartbeats to ${cfg.monitors.length} monitors`);
@@ -66,7 +72,11 @@ export const BEACON_HELP = `Usage: instance-ha beacon --config FILE
 
 Runs a compute host's beacon: an authenticated UDP heartbeat to every monitor each interval, with
 nova-compute's health, sealed with this host's own key (host_key_file). READY=1 to systemd once
-sending; SIGTERM exits 0; SIGHUP re-reads the key file named in the configuration and seals with it
+sending; SIGTERM (systemctl stop, a package upgrade, an orderly reboot) sends an authenticated
+"leaving" three times and exits 0: the monitors show the host \`left\`, never fence it for that silence,
+and its instances are NOT protected until the beacon runs again (SIGKILL or a power loss sends nothing
+and the host is fenced as a failure; for planned work use \`instance-ha maintenance HOST on\` first,
+docs/operations.md "Stopping a beacon"); SIGHUP re-reads the key file named in the configuration and seals with it
 from the next heartbeat on (a key rollover, no gap: docs/operations.md "Rotating the keys").
 
 Examples
