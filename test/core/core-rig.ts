@@ -53,6 +53,18 @@ export class CoreRig {
     });
   }
 
+  /** A beacon's leaving now (a clean stop), with the next sequence number of its boot unless `seq` is given. */
+  leaving(host: string, bootId = this.beating.get(host) ?? `${host}-b1`, seq?: number): Effect[] {
+    const key = `${host}/${bootId}`;
+    const next = (this.hostSeq.get(key) ?? 0) + 1;
+    if (seq === undefined) this.hostSeq.set(key, next);
+    return this.step({
+      type: 'leaving',
+      at: this.now,
+      beat: { host, bootId, seq: seq ?? next, sentAtMs: 1_700_000_000_000 + this.now, intervalMs: 500, novaCompute: 'up' },
+    });
+  }
+
   tick(): Effect[] {
     return this.step({ type: 'tick', at: this.now });
   }

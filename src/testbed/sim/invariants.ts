@@ -17,7 +17,18 @@ export function checkInvariants(w: World): string[] {
     ...nothingContained(w),
     ...datagramsWithinBudget(w),
     ...massGuardHeld(w),
+    ...leftNotDeclared(w),
   ];
+}
+
+/** 8. A host whose beacon stopped cleanly (its leaving sent) is not declared failed until it runs again. */
+function leftNotDeclared(w: World): string[] {
+  const out: string[] = [];
+  for (const [host, at, again] of w.sc.hostStops ?? [])
+    for (const d of w.declarations)
+      if (d.host === host && d.at > at && d.at < (again ?? Infinity))
+        out.push(`t=${d.at} ${d.by} declared ${host} failed after its beacon stopped cleanly at t=${at}`);
+  return out;
 }
 
 /** 6. Every datagram fits one unfragmented UDP datagram, however many hosts are silent or decided. */
@@ -68,6 +79,8 @@ function hostSilentDuring(w: World, host: string, from: number, to: number): boo
   if (off !== null && off < to) return true;
   if (w.sc.hostDeaths.some(([h, at]) => h === host && at < to)) return true;
   if (w.sc.hostReboots.some(([h, s, e]) => h === host && s < to && e > from)) return true;
+  // A beacon stopped cleanly is silent too (invariant 8 says whether it may be declared).
+  if ((w.sc.hostStops ?? []).some(([h, s, e]) => h === host && s < to && (e === null || e > from))) return true;
   return false;
 }
 

@@ -8,7 +8,7 @@
  * things happen (and invariants.ts after the run) is recorded in `violations`.
  */
 import { createHash } from 'node:crypto';
-import { Beacon } from '../../daemon/beacon.js';
+import { Beacon, LEAVING_GAP_MS, LEAVING_REPEATS } from '../../daemon/beacon.js';
 import { encodeBeacon, encodeMonitor } from '../../wire/codec.js';
 import { deriveHostKey, type MonitorKeys } from '../../wire/keys.js';
 import { EventBus } from '../../daemon/event-bus.js';
@@ -38,6 +38,11 @@ export interface Scenario {
   hostDeaths: Array<[string, number]>;
   /** Host reboots: beacon silent from start to end, then a new boot id. */
   hostReboots: Array<[string, number, number]>;
+  /**
+   * A clean stop of a host's beacon (SIGTERM: it sends its leaving, then exits) at a time, and when it
+   * starts again (a new boot id), or null for never: the host must not be declared failed meanwhile.
+   */
+  hostStops?: Array<[string, number, number | null]>;
   monitorCrashes: Array<[string, number, number]>;
   /** Monitor event loop stalls: no tick, no delivery from start to end. */
   monitorStalls: Array<[string, number, number]>;
@@ -233,6 +238,10 @@ export class World {
       this.time.at(start, () => this.killHost(host));
       this.time.at(end, () => this.bootHost(host, false));
     }
+    for (const [host, at, again] of sc.hostStops ?? []) {
+      this.time.at(at, () => this.stopBeacon(host));
+      if (again !== null) this.time.at(again, () => this.bootHost(host, false));
+    }
     for (const [id, start, end] of sc.monitorCrashes) {
       this.time.at(start, () => this.crashMonitor(id));
       this.time.at(end, () => this.startMonitor(id));
@@ -329,6 +338,17 @@ export class World {
     const h = this.hosts.get(name)!;
     if (h.alive) this.onHostDeath(name, h.lastSentAt);
     this.powerOff(h);
+  }
+
+  /** SIGTERM to the beacon: its leavings go out on its own clock, then the process ends (the host is not dead). */
+  private stopBeacon(name: string): void {
+    const h = this.hosts.get(name)!;
+    const beacon = h.beacon;
+    if (!h.alive || !beacon) return;
+    h.proc.run(() => void beacon.leave());
+    this.time.after(LEAVING_REPEATS * LEAVING_GAP_MS + 1, () => {
+      if (h.beacon === beacon) this.powerOff(h);
+    });
   }
 
   private powerOff(h: HostNode): void {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { World } from '../../src/testbed/sim/world.js';
+import { massSilenceScenario } from '../../src/testbed/sim/scenario.js';
+import { checkInvariants } from '../../src/testbed/sim/invariants.js';
+
+/**
+ * Clean stops in the seeded simulation (real MonitorDaemons and Beacons on the in-memory network, 1 %
+ * loss): a beacon stopped with SIGTERM says it is leaving, and the cluster shows the host left and
+ * never fences it; started again it is watched again, and a later death is fenced as usual.
+ */
+describe('a beacon stopped cleanly', () => {
+  it('is left on every monitor, never declared nor fenced; back with a new boot, its later death is fenced', async () => {
+    const base = massSilenceScenario(41, { hosts: 10, silent: 0, durationMs: 45_000 });
+    const w = new World({
+      ...base,
+      // h001 stops at 5 s and starts again at 20 s, then dies at 30 s; h002 stops for good at 8 s;
+      // h003 dies at 8 s without a word (the control: fenced as before).
+      hostStops: [
+        ['h001', 5000, 20_000],
+        ['h002', 8000, null],
+      ],
+      hostDeaths: [
+        ['h001', 30_000],
+        ['h003', 8000],
+      ],
+    });
+    await w.run();
+    expect(checkInvariants(w)).toEqual([]);
+    const of = (type: string, host: string) => w.events.filter((e) => e.event.type === type && 'host' in e.event && e.event.host === host);
+    // Every monitor shows both hosts left (from the beacon itself, or from a peer's view).
+    expect(new Set(of('host.left', 'h002').map((e) => e.by))).toEqual(new Set(w.monitorIds));
+    expect(new Set(of('host.left', 'h001').map((e) => e.by))).toEqual(new Set(w.monitorIds));
+    expect(of('host.failed', 'h002')).toEqual([]);
+    expect(of('host.fenced', 'h002')).toEqual([]);
+    expect(w.hosts.get('h002')!.poweredOffAt).toBeNull();
+    // h001 came back (host.recovered, previous left) and its death after that was fenced.
+    const back = of('host.recovered', 'h001').filter((e) => e.event.type === 'host.recovered' && e.event.previous === 'left');
+    expect(back.length).toBeGreaterThan(0);
+    expect(back.every((e) => e.event.at >= 20_000)).toBe(true);
+    const failed = of('host.failed', 'h001');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((e) => e.event.at > 30_000)).toBe(true);
+    expect(of('host.fenced', 'h001').length).toBeGreaterThan(0);
+    // The control: a beacon killed without a word is fenced.
+    expect(of('host.fenced', 'h003').length).toBeGreaterThan(0);
+  }, 120_000);
+});
