@@ -81,6 +81,14 @@ describe('reading monitor-state.json', () => {
     expect(msg).toContain('docs/operations.md');
   });
 
+  it('reads back the hosts that left cleanly, and refuses a bad entry naming it', () => {
+    const left = [{ host: 'cmp3', bootId: 'c'.repeat(32), seq: 9, sentAtMs: 1_700_000_000_000 }];
+    expect(parseStateFile(FILE, JSON.stringify({ ...good, left }))).toEqual({ ...good, left });
+    expect(problemOf(JSON.stringify({ ...good, left: [{ ...left[0], seq: -1 }] }))).toMatch(/left\[0\]\.seq/);
+    expect(problemOf(JSON.stringify({ ...good, left: [{ host: 'cmp3' }] }))).toMatch(/left\[0\]\.bootId/);
+    expect(problemOf(JSON.stringify({ ...good, left: 'cmp3' }))).toMatch(/'left' must be a list/);
+  });
+
   it('refuses a file written by a newer format, saying which and what to do', () => {
     const msg = problemOf(JSON.stringify({ format: STATE_FORMAT + 1, ...good }));
     expect(msg).toBe(

@@ -330,3 +330,25 @@ describe('nova-compute cell', () => {
     expect(computeCell(h)).toBe(text);
   });
 });
+
+describe('status for a host whose beacon stopped cleanly (left)', () => {
+  const s = snapshot({
+    hosts: [host('up'), host('left', { left: { at: '2026-11-21T02:59:00.000Z', bootId: 'ab'.repeat(16) } })],
+  });
+  const text = formatStatus(s, false, NOW);
+
+  it('is not an alarm (exit 0, HEALTHY) but the verdict line says it is not protected', () => {
+    expect(statusExitCode(s)).toBe(0);
+    expect(text.split('\n')[0]).toMatch(/^HEALTHY: .*; 1 host left \(beacon stopped cleanly: NOT protected\)$/);
+    expect(verdictLine(snapshot({ hosts: [host('up')] }))).not.toMatch(/left/);
+  });
+
+  it('lists it under LEFT with since when and what brings it back, and never paints it green', () => {
+    expect(text).toMatch(/^cmp-left\s+left\s/m);
+    expect(text).toContain('LEFT (beacon stopped cleanly; never fenced for it; instances NOT protected until it runs again)');
+    expect(text).toContain('  cmp-left: left at 2026-11-21T02:59:00.000Z; a heartbeat of a new boot brings it back');
+    const tty = formatStatus(s, true, NOW);
+    expect(tty).toContain('\x1b[33mleft\x1b[0m');
+    expect(tty).not.toContain('\x1b[32mleft');
+  });
+});
