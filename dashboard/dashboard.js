@@ -297,7 +297,9 @@ function addEntry(entry) {
   if (seen.has(key)) return false;
   seen.add(key);
   const e = entry.event;
-  if (typeof e.host !== 'string' || e.type === 'host.maintenance') return false;
+  // A clean stop (host.left) and its return are not a failure: no incident on the timeline.
+  const cleanStop = e.type === 'host.left' || (e.type === 'host.recovered' && e.previous === 'left');
+  if (typeof e.host !== 'string' || e.type === 'host.maintenance' || cleanStop) return false;
   const t = Date.parse(entry.time);
   let list = incidents.get(e.host);
   if (!list) incidents.set(e.host, (list = []));

@@ -130,4 +130,15 @@ describe.runIf(haveChromium)('dashboard in chromium', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
+
+  it('shows a host whose beacon stopped cleanly as left, not green, saying its instances are not protected; no incident', async () => {
+    c.p.kill('cmp4', 'SIGTERM');
+    await page.waitForSelector('.host[data-host="cmp4"][data-state="left"]', { timeout: 10_000 });
+    const tile = page.locator('.host[data-host="cmp4"]');
+    expect(await tile.locator('.next').textContent()).toMatch(/NOT protected/);
+    const colour = await tile.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const upColour = await page.locator('.host[data-host="cmp1"]').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(colour).not.toBe(upColour);
+    expect(await page.locator('.incident[data-host="cmp4"]').count()).toBe(0);
+  });
 });
