@@ -116,6 +116,8 @@ export class MonitorDaemon {
       decisions: restored?.decisions ?? [],
       epoch: restored?.epoch ?? 0,
       ...(restored?.computeDown ? { computeDown: restored.computeDown } : {}),
+      // Hosts that left cleanly stay left across a restart: their silence must not be fenced after it.
+      ...(restored?.left ? { left: restored.left } : {}),
     });
     this.keyRing = new KeyRing(settings.keys);
     this.admission = new Admission({

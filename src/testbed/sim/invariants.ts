@@ -1,5 +1,6 @@
 import { massVerdict } from '../../core/guard.js';
 import { detectionBoundMs } from '../../core/settings.js';
+import { LEAVING_GAP_MS, LEAVING_REPEATS } from '../../daemon/beacon.js';
 import { DATAGRAM_BUDGET_BYTES } from '../net/memory-network.js';
 import type { World } from './world.js';
 
@@ -21,13 +22,26 @@ export function checkInvariants(w: World): string[] {
   ];
 }
 
-/** 8. A host whose beacon stopped cleanly (its leaving sent) is not declared failed until it runs again. */
+/**
+ * 8. A host whose beacon stopped cleanly (its leaving sent) is not declared failed until it runs again,
+ * when the leaving could reach every monitor: none crashed or stalled and no host link cut while it was
+ * sent (3 copies each; losing all of them to every monitor is what a clean stop cannot survive).
+ */
 function leftNotDeclared(w: World): string[] {
   const out: string[] = [];
-  for (const [host, at, again] of w.sc.hostStops ?? [])
+  for (const [host, at, again] of w.sc.hostStops ?? []) {
+    const to = at + LEAVING_REPEATS * LEAVING_GAP_MS + w.sc.net.maxDelayMs + 1;
+    const reachable = w.monitorIds.every(
+      (m) =>
+        !crashedDuring(w, m, at, to) &&
+        !w.sc.monitorStalls.some(([id, s, e]) => id === m && s < to && e > at) &&
+        !linkCutDuring(w, host, m, at, to),
+    );
+    if (!reachable) continue;
     for (const d of w.declarations)
       if (d.host === host && d.at > at && d.at < (again ?? Infinity))
         out.push(`t=${d.at} ${d.by} declared ${host} failed after its beacon stopped cleanly at t=${at}`);
+  }
   return out;
 }
 
