@@ -66,6 +66,24 @@ describe('a beacon stopped cleanly, on real processes', () => {
     expect(JSON.stringify(history.body)).toMatch(/host\.left/);
   }, 30_000);
 
+  it('stays left across a restart of every monitor at once (the mark is on disk, no peer holds it in memory)', async () => {
+    await Promise.all(
+      ops.layout.monitors.map(async (m) => {
+        const exited = exitOf(ops.p.children.get(m.id)!, 15_000);
+        ops.p.kill(m.id, 'SIGTERM');
+        await exited;
+      }),
+    );
+    for (const m of ops.layout.monitors) ops.p.start(m.id, ['monitor', '--config', m.config]);
+    for (const m of ops.layout.monitors) {
+      const back = await waitForStatus(m.socket, (s) => s.cluster.coordinator !== null && hostState(s, 'cmp1') === 'left', 10_000);
+      expect(back.ok, `${m.id}: ${JSON.stringify(back.snap?.hosts.find((h) => h.host === 'cmp1'))}`).toBe(true);
+    }
+    await sleep(bound + 2000);
+    for (const m of ops.layout.monitors) expect(hostState(await status(m.socket), 'cmp1'), m.id).toBe('left');
+    expect(power('cmp1')).toBe('on');
+  }, 40_000);
+
   it('started again (a new boot id), the host is up and watched: nothing was fenced meanwhile', async () => {
     const cfg = ops.layout.hosts.find((h) => h.name === 'cmp1')!.config;
     ops.p.start('cmp1', ['beacon', '--config', cfg]);
