@@ -193,7 +193,8 @@ export class MonitorCore {
   }
 
   private durableFingerprint(): string {
-    return `${this.coordinator.epoch}:${this.coordinator.version}:${this.maintenanceVersion}:${this.forgetCount}:${this.computeDown.version}:${this.leftVersion}`;
+    const c = this.coordinator;
+    return `${c.epoch}:${c.version}:${this.maintenanceVersion}:${this.forgetCount}:${this.computeDown.version}:${this.leftVersion}`;
   }
 
   /**
