@@ -46,6 +46,18 @@ describe('a beacon stopped cleanly', () => {
     expect(of('host.fenced', 'h003').length).toBeGreaterThan(0);
   }, 120_000);
 
+  it('is not fenced by a coordinator that missed every copy of the leaving: it learns it from its peers', async () => {
+    const base = massSilenceScenario(43, { hosts: 10, silent: 0, durationMs: 30_000 });
+    // h002 cannot reach m1 (the coordinator: lowest id) around its stop; m2 and m3 hear the leaving.
+    const w = new World({ ...base, cuts: [['h002', 'm1', 7000, 30_000]], hostStops: [['h002', 8000, null]] });
+    await w.run();
+    expect(checkInvariants(w)).toEqual([]);
+    const left = w.events.filter((e) => e.event.type === 'host.left' && e.event.host === 'h002');
+    expect(left.find((e) => e.by === 'm1')?.event).toMatchObject({ via: expect.stringMatching(/^m[23]$/) });
+    expect(w.declarations.filter((d) => d.host === 'h002')).toEqual([]);
+    expect(w.hosts.get('h002')!.poweredOffAt).toBeNull();
+  }, 60_000);
+
   it('keeps every invariant on 240 random schedules with clean stops added (loss, partitions, crashes, stalls)', async () => {
     const failures: string[] = [];
     let stops = 0;
