@@ -8,6 +8,8 @@ import { HealthCheck } from '../../daemon/health-check.js';
 import { UdpTransport } from '../../wire/udp-transport.js';
 import { runUntilSignal } from '../../ops/lifecycle.js';
 import { SystemdNotifier } from '../../systemd/notify.js';
+import { GuestWatch, DEFAULT_GUEST_WATCH } from '../../guest/guest-watch.js';
+import { GuestReporter } from '../../daemon/guest-reporter.js';
 
 /**
  * The beacon's composition root: configuration read once, then the clock, UDP transport and health
@@ -28,17 +30,47 @@ export async function beaconCommand(args: string[]): Promise<number> {
     log: beaconLog,
   });
   beacon.start();
+  // Guest OS failures (libvirt's domain events through `virsh event`), forwarded in sealed datagrams.
+  const guests = startGuestWatch(cfg, beacon, beaconLog);
   // The beacon serves once its first heartbeats are sent (start() sends one at once).
   const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
   const stopped = runUntilSignal({
     log,
     notifier: sd,
-    stop: () => beacon.stop(),
+    stop: () => {
+      guests?.stop();
+      beacon.stop();
+    },
     reload: () => reloadKey(values.config!, cfg, beacon, beaconLog),
   });
   await sd.ready(`sending heartbeats to ${cfg.monitors.length} monitors`);
   sd.startWatchdog();
   return stopped;
+}
+
+function startGuestWatch(cfg: BeaconConfig, beacon: Beacon, log: Logger): { stop(): void } | null {
+  const g = cfg.guestWatch;
+  if (!g.enabled) return null;
+  const glog = log.child({ component: 'guest-watch' });
+  const reporter = new GuestReporter({
+    host: cfg.host,
+    bootId: beacon.bootId,
+    clock: systemClock,
+    send: (kind, body) => beacon.sendSealed(kind, body),
+    maxEventsPerMinute: g.maxEventsPerMinute,
+    repeats: g.repeats,
+    log: glog,
+  });
+  const watch = new GuestWatch({ ...DEFAULT_GUEST_WATCH, virsh: g.virsh, uri: g.uri }, (r) => reporter.report(r), glog);
+  reporter.start();
+  watch.start();
+  glog.info({ uri: g.uri, maxEventsPerMinute: g.maxEventsPerMinute }, 'watching libvirt domain events for guest failures');
+  return {
+    stop() {
+      watch.stop();
+      reporter.stop();
+    },
+  };
 }
 
 /**

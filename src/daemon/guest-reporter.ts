@@ -1,0 +1,124 @@
+import type { GuestReport } from '../guest/guest-watch.js';
+import { encodeGuestBody, GUEST_KIND } from '../wire/guest-format.js';
+import type { Logger } from '../log.js';
+import type { Clock } from './clock.js';
+
+export interface GuestReporterDeps {
+  host: string;
+  bootId: string;
+  clock: Clock;
+  /** Seals a body with the host's key in use and sends it to every monitor (Beacon.sendSealed). */
+  send: (kind: number, body: Buffer) => void;
+  maxEventsPerMinute: number;
+  repeats: number;
+  log: Logger;
+  /** Gap between the repeats of one event. */
+  repeatGapMs?: number;
+}
+
+/** Events waiting for their repeats at most (beyond: the oldest repeats are given up, each event was sent once). */
+const MAX_PENDING = 64;
+
+/**
+ * Forwards the guest failures the libvirt watch reports to the monitors, as sealed kind-7 datagrams
+ * (wire/guest-format.ts). Rate-limited per host (a token bucket of `maxEventsPerMinute`): a guest
+ * storm cannot crowd out the heartbeats, and what the limit leaves out is counted and carried in the
+ * next event sent (`dropped`), so the monitors know some were lost. Each event goes out `repeats`
+ * times, `repeatGapMs` apart, with the same sequence number: the monitors keep one.
+ */
+export class GuestReporter {
+  private seq = 0;
+  private tokens: number;
+  private refilledAt: number;
+  private droppedSinceSent = 0;
+  private readonly pending: Array<{ body: Buffer; left: number }> = [];
+  private cancel: (() => void) | null = null;
+  readonly counters = { reported: 0, sent: 0, dropped: 0, encodeErrors: 0 };
+
+  constructor(private readonly d: GuestReporterDeps) {
+    this.tokens = d.maxEventsPerMinute;
+    this.refilledAt = d.clock.now();
+  }
+
+  start(): void {
+    this.cancel = this.d.clock.every(this.d.repeatGapMs ?? 200, () => this.repeat());
+  }
+
+  stop(): void {
+    this.cancel?.();
+    this.cancel = null;
+  }
+
+  report(r: GuestReport): void {
+    this.counters.reported++;
+    if (!this.take()) {
+      this.counters.dropped++;
+      this.droppedSinceSent++;
+      if ((this.counters.dropped & (this.counters.dropped - 1)) === 0)
+        this.d.log.warn(
+          { dropped: this.counters.dropped, perMinute: this.d.maxEventsPerMinute },
+          'guest events over the rate limit: dropped',
+        );
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = encodeGuestBody({
+        host: this.d.host,
+        bootId: this.d.bootId,
+        seq: (this.seq = (this.seq + 1) >>> 0),
+        sentAtMs: this.d.clock.wallNow(),
+        atMs: r.atMs,
+        instance: r.instance,
+        down: r.down,
+        dropped: this.droppedSinceSent,
+        event: r.event,
+        action: r.action,
+        detail: r.detail,
+        domain: r.domain,
+      });
+    } catch (err) {
+      this.counters.encodeErrors++;
+      this.d.log.error({ err, domain: r.domain }, 'could not encode a guest event');
+      return;
+    }
+    this.droppedSinceSent = 0;
+    this.d.log.warn(
+      { instance: r.instance, domain: r.domain, event: r.event, detail: r.detail, action: r.action },
+      'guest failure reported',
+    );
+    this.sendOnce(body);
+    if (this.d.repeats > 1) {
+      this.pending.push({ body, left: this.d.repeats - 1 });
+      if (this.pending.length > MAX_PENDING) this.pending.shift();
+    }
+  }
+
+  private repeat(): void {
+    for (const p of this.pending) {
+      this.sendOnce(p.body);
+      p.left--;
+    }
+    while (this.pending.length > 0 && this.pending[0]!.left <= 0) this.pending.shift();
+  }
+
+  private sendOnce(body: Buffer): void {
+    try {
+      this.d.send(GUEST_KIND, body);
+      this.counters.sent++;
+    } catch (err) {
+      this.d.log.error({ err }, 'could not send a guest event');
+    }
+  }
+
+  /** Token bucket: refills `maxEventsPerMinute` per minute, holds at most that many. */
+  private take(): boolean {
+    const now = this.d.clock.now();
+    const per = this.d.maxEventsPerMinute;
+    this.tokens = Math.min(per, this.tokens + ((now - this.refilledAt) * per) / 60_000);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
