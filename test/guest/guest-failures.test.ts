@@ -30,7 +30,9 @@ describe('guest failures (core rule)', () => {
     g.onEvent(ev, 10, true, out);
     g.onEvent(ev, 11, true, out);
     g.onEvent(ev, 12, true, out);
-    expect(emitted(out)).toEqual([expect.objectContaining({ type: 'instance.guest_failed', instance: ID, recovery: 'restart', eventAtMs: 999 })]);
+    expect(emitted(out)).toEqual([
+      expect.objectContaining({ type: 'instance.guest_failed', instance: ID, recovery: 'restart', eventAtMs: 999 }),
+    ]);
     expect(restarts(out)).toEqual([{ type: 'restart_guest', host: 'compute-1', instance: ID }]);
   });
 

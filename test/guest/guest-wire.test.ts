@@ -42,14 +42,21 @@ describe('guest event datagrams (kind 7)', () => {
   it('is at most 1,400 bytes whatever the fields, and never fails to decode what it encoded (fuzz)', () => {
     const text = fc.string({ unit: 'binary', maxLength: 400 });
     fc.assert(
-      fc.property(text, text, text, text, fc.string({ minLength: 1, maxLength: 255, unit: 'grapheme-ascii' }), (event, action, detail, domain, host) => {
-        const b = beat({ event: event || 'x', action, detail, domain, host });
-        const buf = seal(GUEST_KIND, encodeGuestBody(b), keyB);
-        expect(buf.length).toBeLessThanOrEqual(1400);
-        const back = decodeGuestBody(buf.subarray(5, buf.length - 32));
-        expect(back).not.toBeNull();
-        expect(back!.instance).toBe(b.instance);
-      }),
+      fc.property(
+        text,
+        text,
+        text,
+        text,
+        fc.string({ minLength: 1, maxLength: 255, unit: 'grapheme-ascii' }),
+        (event, action, detail, domain, host) => {
+          const b = beat({ event: event || 'x', action, detail, domain, host });
+          const buf = seal(GUEST_KIND, encodeGuestBody(b), keyB);
+          expect(buf.length).toBeLessThanOrEqual(1400);
+          const back = decodeGuestBody(buf.subarray(5, buf.length - 32));
+          expect(back).not.toBeNull();
+          expect(back!.instance).toBe(b.instance);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -4,7 +4,8 @@ import '../helpers/fuzz-seed.js';
 import { LineSplitter, MAX_DETAIL_CHARS, parseVirshEventLine } from '../../src/guest/virsh-events.js';
 
 const at = '2026-12-01 10:00:01.456+0000';
-const line = (event: string, body: string, domain = 'instance-0000002a'): string => `${at}: event '${event}' for domain '${domain}': ${body}`;
+const line = (event: string, body: string, domain = 'instance-0000002a'): string =>
+  `${at}: event '${event}' for domain '${domain}': ${body}`;
 
 describe('virsh event lines (LC_ALL=C virsh -r event --all --loop --timestamp)', () => {
   it('a panicked guest is a failure that stayed down, at libvirt’s own time', () => {
