@@ -22,7 +22,12 @@ export interface GuestKernel {
 }
 
 function virsh(args: string[], timeout = 30_000): string {
-  return execFileSync('virsh', ['-c', LIBVIRT_URI, ...args], { encoding: 'utf8', timeout, env: { ...process.env, LC_ALL: 'C' } });
+  return execFileSync('virsh', ['-c', LIBVIRT_URI, ...args], {
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, LC_ALL: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Why libvirt + QEMU + a kernel cannot run a crashing guest here, or null when they can (starts the daemons if root). */
@@ -105,7 +110,8 @@ export function domainXml(d: CrashDomain, k: GuestKernel, accel: 'kvm' | 'qemu')
  * started again; all `iha-test-*` domains of this run removed by cleanup().
  */
 export class CrashGuests {
-  private readonly defined = new Set<string>();
+  /** Each defined domain and the accelerator it was defined with. */
+  private readonly defined = new Map<string, 'kvm' | 'qemu'>();
   accel: 'kvm' | 'qemu' = 'qemu';
 
   constructor(
@@ -120,22 +126,29 @@ export class CrashGuests {
     const file = join(this.dir, `${name}.xml`);
     writeFileSync(file, domainXml(d, this.kernel, this.accel));
     virsh(['define', file]);
-    this.defined.add(name);
+    this.defined.set(name, this.accel);
     return d;
   }
 
   /** Starts it: the guest panics about a second (KVM) to several seconds (TCG) later. */
   start(d: CrashDomain): void {
+    if (this.defined.get(d.name) !== this.accel) this.redefine(d);
     try {
       virsh(['start', d.name]);
     } catch (err) {
       if (this.accel !== 'kvm') throw err;
-      // KVM that cannot run this guest (nested, missing MSRs): the same guest on TCG.
+      // KVM that cannot run this guest (nested, missing MSRs): the same guest on TCG, from now on.
       this.accel = 'qemu';
-      writeFileSync(join(this.dir, `${d.name}.xml`), domainXml(d, this.kernel, 'qemu'));
-      virsh(['define', join(this.dir, `${d.name}.xml`)]);
+      this.redefine(d);
       virsh(['start', d.name]);
     }
+  }
+
+  private redefine(d: CrashDomain): void {
+    const file = join(this.dir, `${d.name}.xml`);
+    writeFileSync(file, domainXml(d, this.kernel, this.accel));
+    virsh(['define', file]);
+    this.defined.set(d.name, this.accel);
   }
 
   state(d: CrashDomain): string {
@@ -143,7 +156,7 @@ export class CrashGuests {
   }
 
   cleanup(): void {
-    for (const name of this.defined) {
+    for (const name of this.defined.keys()) {
       spawnSync('virsh', ['-c', LIBVIRT_URI, 'destroy', name], { stdio: 'ignore', timeout: 30_000 });
       spawnSync('virsh', ['-c', LIBVIRT_URI, 'undefine', name], { stdio: 'ignore', timeout: 30_000 });
     }
