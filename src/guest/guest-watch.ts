@@ -29,6 +29,7 @@ export const DEFAULT_GUEST_WATCH: GuestWatchSettings = {
 
 /** Domains whose UUID is remembered (names of live guests on one host: a few hundred at most). */
 const MAX_UUIDS = 4096;
+const STARTED = /: event 'lifecycle' for domain '(.{1,128})': Started /;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface GuestWatchStatus {
@@ -129,7 +130,13 @@ export class GuestWatch {
 
   private onLine(line: string): void {
     const f = parseVirshEventLine(line);
-    if (!f) return;
+    if (!f) {
+      // A guest starting: learn its UUID now, so that its crash is reported without a lookup (and a
+      // transient domain gone with its crash is still mapped).
+      const started = STARTED.exec(line);
+      if (started && !this.uuids.has(started[1]!)) void this.uuidOf(started[1]!);
+      return;
+    }
     this.status.events++;
     void this.uuidOf(f.domain).then((instance) => {
       if (!instance) {
