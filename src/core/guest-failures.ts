@@ -101,8 +101,29 @@ export class GuestFailures {
 
   constructor(private readonly s: GuestRestartSettings) {}
 
+  /** Hosts whose libvirt watch is not running, as they last said (event `watch`), and when. */
+  readonly watchDown = new Map<HostId, { why: string; at: number }>();
+
   onEvent(g: GuestEventBeat, now: number, acting: boolean, out: Effect[]): void {
     if (!this.fresh(g, now)) return;
+    if (g.event === 'watch') {
+      // Not a guest failure: the host's own watch stopped (or runs again), so failures there go unseen.
+      const was = this.watchDown.has(g.host);
+      if (g.down) this.watchDown.set(g.host, { why: g.detail, at: now });
+      else this.watchDown.delete(g.host);
+      if (was !== g.down && acting)
+        log(
+          out,
+          g.down ? 'warn' : 'info',
+          g.down ? 'a host cannot watch its guests: libvirt event watch stopped' : 'guest watch running again',
+          {
+            host: g.host,
+            why: g.detail,
+          },
+        );
+      if (this.watchDown.size > MAX_HOSTS_SEEN) this.watchDown.clear();
+      return;
+    }
     this.counts.droppedByBeacons += g.dropped;
     this.counts.failures++;
     const rec: GuestFailureRecord = {

@@ -16,6 +16,11 @@ export interface GuestReporterDeps {
   repeatGapMs?: number;
 }
 
+/** The Nova instance field of a watch-state message (it is about the host's watch, not a guest). */
+export const NO_INSTANCE = '00000000-0000-0000-0000-000000000000';
+/** While the libvirt watch is down, the monitors are told again this often (their alarm expires without it). */
+const WATCH_DOWN_EVERY_MS = 10_000;
+
 /** Events waiting for their repeats at most (beyond: the oldest repeats are given up, each event was sent once). */
 const MAX_PENDING = 64;
 
@@ -33,6 +38,7 @@ export class GuestReporter {
   private droppedSinceSent = 0;
   private readonly pending: Array<{ body: Buffer; left: number }> = [];
   private cancel: (() => void) | null = null;
+  private watchDown: { why: string; sentAt: number } | null = null;
   readonly counters = { reported: 0, sent: 0, dropped: 0, encodeErrors: 0 };
 
   constructor(private readonly d: GuestReporterDeps) {
@@ -94,7 +100,54 @@ export class GuestReporter {
     }
   }
 
+  /**
+   * The libvirt watch stopped (virsh exited: libvirtd down, virsh missing) or runs again: the monitors
+   * raise `guest_watch_down` for this host, because guest failures there are not seen meanwhile.
+   * Sent as a guest datagram of event `watch` (not a guest failure), outside the events' rate.
+   */
+  watchState(running: boolean, why: string): void {
+    if (!running) {
+      const first = this.watchDown === null;
+      this.watchDown = { why, sentAt: this.d.clock.now() };
+      if (first) this.sendState(false, why);
+      return;
+    }
+    if (this.watchDown === null) return;
+    this.watchDown = null;
+    this.sendState(true, why);
+  }
+
+  private sendState(running: boolean, why: string): void {
+    try {
+      const body = encodeGuestBody({
+        host: this.d.host,
+        bootId: this.d.bootId,
+        seq: (this.seq = (this.seq + 1) >>> 0),
+        sentAtMs: this.d.clock.wallNow(),
+        atMs: this.d.clock.wallNow(),
+        instance: NO_INSTANCE,
+        down: !running,
+        dropped: 0,
+        event: 'watch',
+        action: running ? 'running' : 'stopped',
+        detail: why.slice(0, 200),
+        domain: '',
+      });
+      this.sendOnce(body);
+      if (this.d.repeats > 1) this.pending.push({ body, left: this.d.repeats - 1 });
+      if (this.pending.length > MAX_PENDING) this.pending.shift();
+    } catch (err) {
+      this.counters.encodeErrors++;
+      this.d.log.error({ err }, 'could not encode the guest watch state');
+    }
+  }
+
   private repeat(): void {
+    const w = this.watchDown;
+    if (w && this.d.clock.now() - w.sentAt >= WATCH_DOWN_EVERY_MS) {
+      w.sentAt = this.d.clock.now();
+      this.sendState(false, w.why);
+    }
     for (const p of this.pending) {
       this.sendOnce(p.body);
       p.left--;

@@ -101,6 +101,13 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
       message: `guest ${g.lastBudgetExhausted.instance} on ${g.lastBudgetExhausted.host} crashed past its restart budget (guest_restart.max_restarts ${core.settings.guestRestart.maxRestarts}): notified only, not restarted`,
       since: wall(x, g.lastBudgetExhausted.at),
     });
+  // A host repeats it every 10 s while its watch is down: older than a minute, it is not current.
+  for (const [host, w] of g.watchDown)
+    if (now - w.at < 60_000)
+      alarms.push({
+        kind: 'guest_watch_down',
+        message: `${host} cannot watch its guests (libvirt event watch stopped: ${w.why}); guest failures there are not seen`,
+      });
   if (
     g.counts.droppedByBeacons + g.counts.droppedHere > 0 &&
     g.recent.length > 0 &&

@@ -59,6 +59,8 @@ export class GuestWatch {
     private readonly s: GuestWatchSettings,
     private readonly onReport: (r: GuestReport) => void,
     private readonly log: Logger,
+    /** Told when virsh stops (with why) and when a restarted virsh has run a while again. */
+    private readonly onState: (running: boolean, why: string) => void = () => {},
   ) {}
 
   start(): void {
@@ -90,6 +92,12 @@ export class GuestWatch {
     }
     this.child = child;
     this.status.running = true;
+    // Back once it has stayed up a few seconds (a virsh that cannot connect exits at once).
+    const healthy = setTimeout(() => {
+      if (this.child === child && this.status.lastExit !== null) this.onState(true, 'virsh event running again');
+    }, 5000);
+    healthy.unref?.();
+    child.on('close', () => clearTimeout(healthy));
     const lines = new LineSplitter();
     let stderr = '';
     child.stdout!.setEncoding('utf8');
@@ -115,6 +123,7 @@ export class GuestWatch {
     this.status.running = false;
     this.status.lastExit = why;
     if (this.stopped) return;
+    this.onState(false, why);
     this.status.restarts++;
     // A virsh that ran a while was healthy: start the backoff again from its base.
     this.failures = Date.now() - startedAt > 60_000 ? 1 : this.failures + 1;

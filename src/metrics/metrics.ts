@@ -54,6 +54,7 @@ const ALARM_KINDS = [
   'guest_restart_failed',
   'guest_crash_loop',
   'guest_events_dropped',
+  'guest_watch_down',
 ] as const;
 
 /** Event types the alert rules and the dashboard count: present (at 0) before the first one. */

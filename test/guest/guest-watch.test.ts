@@ -68,6 +68,7 @@ esac`,
 
   it('starts virsh again with backoff when it exits, and counts it', async () => {
     const { path } = fakeVirsh(() => 'echo "error: failed to connect to the hypervisor" >&2; exit 1');
+    const states: boolean[] = [];
     const w = new GuestWatch(
       { virsh: path, uri: 'qemu:///system', restartBaseMs: 20, restartMaxMs: 40, lookupTimeoutMs: 1000 },
       () => {},
@@ -137,5 +138,33 @@ describe('GuestReporter', () => {
     r.report(report(9));
     const last = decodeGuestBody(sent[sent.length - 1]!)!;
     expect(last).toMatchObject({ seq: 4, dropped: 2, domain: 'd9', host: 'cmp1' });
+  });
+
+  it('tells the monitors when the libvirt watch stops, again every 10 s while it is down, and once when it is back', () => {
+    const sent: Buffer[] = [];
+    const r = new GuestReporter({
+      host: 'cmp1',
+      bootId: 'cd'.repeat(16),
+      clock,
+      send: (_k, b) => sent.push(b),
+      maxEventsPerMinute: 3,
+      repeats: 1,
+      log,
+    });
+    timers.length = 0;
+    r.start();
+    r.watchState(false, 'virsh exited (code 1)');
+    r.watchState(false, 'virsh exited (code 1)');
+    expect(sent.map((b) => decodeGuestBody(b)!).map((g) => [g.event, g.down])).toEqual([['watch', true]]);
+    t += 10_000;
+    for (const fn of timers) fn();
+    expect(sent).toHaveLength(2);
+    r.watchState(true, 'virsh event running again');
+    r.watchState(true, 'virsh event running again');
+    expect(sent.map((b) => decodeGuestBody(b)!).map((g) => [g.event, g.down])).toEqual([
+      ['watch', true],
+      ['watch', true],
+      ['watch', false],
+    ]);
   });
 });

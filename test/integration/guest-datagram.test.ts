@@ -9,6 +9,7 @@ import type { GuestEventBeat } from '../../src/core/guest-failures.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { seal } from '../../src/wire/codec.js';
 import { encodeGuestBody, GUEST_KIND } from '../../src/wire/guest-format.js';
+import { NO_INSTANCE } from '../../src/daemon/guest-reporter.js';
 import { clusterBasePort } from '../helpers/ports.js';
 import { REQUIRE_SERVICES } from '../helpers/require.js';
 import { Processes, waitForStatus } from '../helpers/processes.js';
@@ -110,6 +111,18 @@ describe('guest events at a real monitor', () => {
     expect(s.snap!.alarms.map((a) => a.kind)).toContain('guest_events_dropped');
     // Heartbeats were not crowded out.
     expect(s.snap!.hosts.every((h) => h.state === 'up')).toBe(true);
+  });
+
+  it('a host whose libvirt watch stopped raises guest_watch_down until it says it runs again', async () => {
+    // A fresh minute of rate for cmp2 (cmp1 used its own up above).
+    const watch = { host: 'cmp2', instance: NO_INSTANCE, event: 'watch', domain: '', action: 'stopped', detail: 'virsh exited (code 1)' };
+    send('cmp2', { ...watch, down: true });
+    const down = await waitForStatus(layout.monitors[0]!.socket, (x) => x.alarms.some((a) => a.kind === 'guest_watch_down'), 5000);
+    expect(down.ok, JSON.stringify({ alarms: down.snap?.alarms, guests: down.snap?.guests, c: down.snap?.counters })).toBe(true);
+    expect(down.snap!.alarms.find((a) => a.kind === 'guest_watch_down')!.message).toMatch(/^cmp2 cannot watch its guests .*virsh exited/);
+    send('cmp2', { ...watch, down: false, action: 'running', detail: 'virsh event running again' });
+    const up = await waitForStatus(layout.monitors[0]!.socket, (x) => !x.alarms.some((a) => a.kind === 'guest_watch_down'), 5000);
+    expect(up.ok).toBe(true);
   });
 
   it.runIf(existsSync(CHROMIUM))(

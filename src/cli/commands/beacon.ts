@@ -61,7 +61,12 @@ function startGuestWatch(cfg: BeaconConfig, beacon: Beacon, log: Logger): { stop
     repeats: g.repeats,
     log: glog,
   });
-  const watch = new GuestWatch({ ...DEFAULT_GUEST_WATCH, virsh: g.virsh, uri: g.uri }, (r) => reporter.report(r), glog);
+  const watch = new GuestWatch(
+    { ...DEFAULT_GUEST_WATCH, virsh: g.virsh, uri: g.uri },
+    (r) => reporter.report(r),
+    glog,
+    (running, why) => reporter.watchState(running, why),
+  );
   reporter.start();
   watch.start();
   glog.info({ uri: g.uri, maxEventsPerMinute: g.maxEventsPerMinute }, 'watching libvirt domain events for guest failures');
