@@ -95,8 +95,10 @@ function describe(e) {
       return `${serverName(e.server)}: ${e.reason}${e.final ? ' — given up' : '; retrying'}`;
     case 'instance.not_recovered':
       return `${serverName(e.server)}: not evacuated (${e.reason}); its owner is notified`;
-    case 'instance.guest_failed':
-      return `guest ${e.instance}: libvirt ${e.event} ${e.detail}${e.action ? ` [${e.action}]` : ''}; ${e.recovery === 'restart' ? 'restarting (hard reboot)' : e.recovery}`;
+    case 'instance.guest_failed': {
+      const what = e.recovery === 'restart' ? 'restarting (hard reboot)' : e.recovery;
+      return `guest ${e.instance}: libvirt ${e.event} ${e.detail}${e.action ? ` [${e.action}]` : ''}; ${what}`;
+    }
     case 'instance.guest_restarted':
       return `guest ${e.instance}: restart ${e.outcome} (${e.reason})`;
     default: {

@@ -98,7 +98,9 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
   if (g.lastBudgetExhausted && now - g.lastBudgetExhausted.at < GUEST_ALARM_MS)
     alarms.push({
       kind: 'guest_crash_loop',
-      message: `guest ${g.lastBudgetExhausted.instance} on ${g.lastBudgetExhausted.host} crashed past its restart budget (guest_restart.max_restarts ${core.settings.guestRestart.maxRestarts}): notified only, not restarted`,
+      message:
+        `guest ${g.lastBudgetExhausted.instance} on ${g.lastBudgetExhausted.host} crashed past its restart budget ` +
+        `(guest_restart.max_restarts ${core.settings.guestRestart.maxRestarts}): notified only, not restarted`,
       since: wall(x, g.lastBudgetExhausted.at),
     });
   // A host repeats it every 10 s while its watch is down: older than a minute, it is not current.

@@ -41,7 +41,9 @@ describe('GuestWatch', () => {
       (d) => `echo "$LC_ALL $*" >> '${d}/args'
 case " $* " in
   *" domuuid "*) echo 6F1C1D0E-1111-4222-8333-944455556666 ;;
-  *" event "*) printf "2026-12-01 10:00:01.456+0000: event 'lifecycle' for domain 'instance-2a': "; sleep 0.1; echo "Crashed Panicked"; echo "noise"; sleep 30 ;;
+  *" event "*)
+    printf "2026-12-01 10:00:01.456+0000: event 'lifecycle' for domain 'instance-2a': "
+    sleep 0.1; echo "Crashed Panicked"; echo "noise"; sleep 30 ;;
 esac`,
     );
     const got: GuestReport[] = [];
