@@ -48,7 +48,8 @@ export type GuestRecovery =
   | 'none' // the guest did not stay down (its watchdog reset it, or the event is notify-only)
   | 'disabled' // guest_restart.enabled is off
   | 'budget_exhausted' // maxRestarts in the window already: notify only, the crash loop stays visible
-  | 'already_restarting'; // a restart for the same failure is in flight or just done
+  | 'already_restarting' // a restart for the same failure is in flight or just done
+  | 'host_not_live'; // the host is suspect, failed or being recovered: the host-failure path owns its servers
 
 /** How a restart ended at the compute API edge. */
 export type GuestRestartOutcome = 'restarted' | 'not_tagged' | 'not_on_host' | 'gone' | 'failed';
@@ -104,7 +105,8 @@ export class GuestFailures {
   /** Hosts whose libvirt watch is not running, as they last said (event `watch`), and when. */
   readonly watchDown = new Map<HostId, { why: string; at: number }>();
 
-  onEvent(g: GuestEventBeat, now: number, acting: boolean, out: Effect[]): void {
+  /** `hostLive`: the reporting host is up here with no failure decision (a restart would race its evacuation otherwise). */
+  onEvent(g: GuestEventBeat, now: number, acting: boolean, out: Effect[], hostLive = true): void {
     if (!this.fresh(g, now)) return;
     if (g.event === 'watch') {
       // Not a guest failure: the host's own watch stopped (or runs again), so failures there go unseen.
@@ -135,7 +137,7 @@ export class GuestFailures {
       detail: g.detail,
       action: g.action,
       eventAtMs: g.atMs,
-      recovery: acting ? this.recoveryFor(g, now) : 'none',
+      recovery: !acting ? 'none' : g.down && !hostLive ? 'host_not_live' : this.recoveryFor(g, now),
     };
     this.remember(rec);
     if (!acting) return;

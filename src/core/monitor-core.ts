@@ -165,7 +165,7 @@ export class MonitorCore {
         // A host speaks only for itself: the beat was opened under its own key (codec.ts), and the
         // restart edge checks that the server is on that host before touching it.
         if (this.forgotten.has(input.beat.host) || this.maintenance.get(input.beat.host)?.on === true) break;
-        this.guests.onEvent(input.beat, input.at, this.acting(input.at), this.out);
+        this.guests.onEvent(input.beat, input.at, this.acting(input.at), this.out, this.computeView(input.beat.host)?.live === true);
         break;
       case 'guest_restart_done':
         this.guests.restartDone(input.host, input.instance, input.outcome, input.reason, input.at, this.out);

@@ -81,6 +81,14 @@ describe('guest failures (core rule)', () => {
     expect(emitted(out).map((e) => (e as { recovery: string }).recovery)).toEqual(['restart', 'already_restarting']);
   });
 
+  it('a crash reported by a host that is not live (suspect, failed, recovering) is notified, never restarted', () => {
+    const g = new GuestFailures(DEFAULT_GUEST_RESTART);
+    const out: Effect[] = [];
+    g.onEvent(crash({ detail: 'Stopped Failed' }), 10, true, out, false);
+    expect(restarts(out)).toEqual([]);
+    expect(emitted(out)[0]).toMatchObject({ type: 'instance.guest_failed', recovery: 'host_not_live' });
+  });
+
   it('with restarts disabled, a crash is notified only', () => {
     const g = new GuestFailures({ ...DEFAULT_GUEST_RESTART, enabled: false });
     const out: Effect[] = [];

@@ -28,6 +28,12 @@ function snapshotAfter(events: GuestEventBeat[], restart?: 'restarted' | 'failed
   const core = new MonitorCore(s, 'cd'.repeat(16), T0);
   let t = T0;
   for (let i = 0; i < 5; i++) core.step({ type: 'tick', at: (t += 50) });
+  // cmp1 is live: its heartbeat was heard (a crash from a host that is not live is never restarted).
+  core.step({
+    type: 'beacon',
+    at: (t += 10),
+    beat: { host: 'cmp1', bootId: 'ef'.repeat(16), seq: 1, sentAtMs: t, intervalMs: 500, novaCompute: 'up' },
+  });
   for (const e of events) {
     const out = core.step({ type: 'guest_event', at: (t += 10), beat: e });
     for (const x of out)
