@@ -24,14 +24,21 @@ command -v python3 >/dev/null || packages+=(python3)
 command -v dpkg-deb >/dev/null || packages+=(dpkg-dev)          # npm run package:deb
 command -v lintian >/dev/null || packages+=(lintian)
 command -v promtool >/dev/null || packages+=(prometheus)        # promtool check/test rules (there is no separate promtool package)
+# Guest-crash tests and bench:guest: a real libvirt and QEMU guest booting Debian's kernel (no disk image).
+command -v libvirtd >/dev/null || packages+=(libvirt-daemon-system)
+command -v virsh >/dev/null || packages+=(libvirt-clients)
+command -v qemu-system-x86_64 >/dev/null || packages+=(qemu-system-x86)
+command -v cpio >/dev/null || packages+=(cpio)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || packages+=(linux-image-amd64)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup.sh: missing ${packages[*]}; run as root to install them (apt-get)" >&2
     exit 1
   fi
   echo "setup.sh: installing ${packages[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  # Other installs may hold the dpkg lock: wait for it rather than fail.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
 # RabbitMQ for notifications (loopback, guest/guest). Started if it is not answering.
@@ -40,6 +47,17 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
   rabbitmq-server -detached >/dev/null 2>&1 || true
   for _ in $(seq 1 60); do
     (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break
+    sleep 1
+  done
+fi
+
+# libvirt for the guest-crash tests. No systemd as PID 1 on a CI machine: the daemons are started directly.
+if ! virsh -c qemu:///system version >/dev/null 2>&1; then
+  echo "setup.sh: starting libvirtd"
+  pgrep -x virtlogd >/dev/null || virtlogd -d || true
+  pgrep -x libvirtd >/dev/null || libvirtd -d || true
+  for _ in $(seq 1 30); do
+    virsh -c qemu:///system version >/dev/null 2>&1 && break
     sleep 1
   done
 fi

@@ -95,6 +95,12 @@ function describe(e) {
       return `${serverName(e.server)}: ${e.reason}${e.final ? ' — given up' : '; retrying'}`;
     case 'instance.not_recovered':
       return `${serverName(e.server)}: not evacuated (${e.reason}); its owner is notified`;
+    case 'instance.guest_failed': {
+      const what = e.recovery === 'restart' ? 'restarting (hard reboot)' : e.recovery;
+      return `guest ${e.instance}: libvirt ${e.event} ${e.detail}${e.action ? ` [${e.action}]` : ''}; ${what}`;
+    }
+    case 'instance.guest_restarted':
+      return `guest ${e.instance}: restart ${e.outcome} (${e.reason})`;
     default: {
       // A newer event type: its plain fields in words, never a JSON dump.
       const parts = [];
@@ -179,12 +185,39 @@ function renderStatus(s) {
     ...(s.alarms.length > 20 ? [el('li', 'muted', `… and ${num(s.alarms.length - 20)} more (instance-ha status)`)] : []),
   );
   renderHosts(s);
+  renderGuests(s);
   // Fence and recovery steps are recorded where they run: on the coordinator. Say so on the others.
   const where = document.getElementById('timeline-where');
   where.textContent =
     c.acting || !c.coordinator
       ? ''
       : `This monitor (${s.monitor.id}) is not the coordinator: the fence and recovery steps are recorded by ${c.coordinator}; open its dashboard for them.`;
+}
+
+// Guest OS failures inside live hosts (crash, watchdog, I/O error) and what was done about each.
+function renderGuests(s) {
+  const g = s.guests;
+  const list = document.getElementById('guests');
+  if (!g) {
+    document.getElementById('guest-counts').textContent = '';
+    list.replaceChildren(el('li', 'muted', 'none reported'));
+    return;
+  }
+  document.getElementById('guest-counts').textContent =
+    `${num(g.failures)} · ${num(g.restarted)} restarted · ${num(g.restartFailed)} restart failed · ${num(g.budgetExhausted)} past budget` +
+    (g.dropped ? ` · ${num(g.dropped)} dropped by rate limits` : '');
+  list.replaceChildren(
+    ...[...g.recent].reverse().map((r) => {
+      const done = r.recovery === 'restart' ? `restart: ${r.outcome ?? 'in progress'}${r.reason ? ` (${r.reason})` : ''}` : r.recovery;
+      const li = el(
+        'li',
+        r.outcome === 'failed' || r.recovery === 'budget_exhausted' ? 'alarm' : '',
+        `${r.at.slice(11, 19)}Z ${r.host} · ${r.instance} (${r.domain}) · ${r.event} ${r.detail}${r.action ? ` [${r.action}]` : ''} · ${done}`,
+      );
+      li.dataset.instance = r.instance;
+      return li;
+    }),
+  );
 }
 
 function renderHosts(s) {

@@ -121,7 +121,7 @@ Architecture: all
 Maintainer: instance-ha maintainers <maintainers@instance-ha.invalid>
 Installed-Size: $installed_kb
 Depends: nodejs (>= 20), adduser
-Suggests: fence-agents, ipmitool
+Suggests: fence-agents, ipmitool, libvirt-clients
 Section: admin
 Priority: optional
 Homepage: https://github.com/instance-ha/instance-ha

@@ -188,6 +188,7 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
     out.push('', 'RECENT FAILURES (time from first sign; full journal: instance-ha history HOST)');
     for (const r of recoveries) out.push(`  ${r}`);
   }
+  if (s.guests) out.push('', ...guestLines(s.guests));
   const d = s.counters.dropped;
   const droppedTotal = Object.values(d).reduce((a, b) => a + b, 0);
   out.push(
@@ -212,6 +213,19 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
     );
   }
   return out.join('\n');
+}
+
+/** Guest OS failures inside live hosts: counts, then the most recent few (newest first). */
+export function guestLines(g: NonNullable<StatusSnapshot['guests']>, max = 5): string[] {
+  const out = [
+    `GUEST FAILURES: ${g.failures} reported, ${g.restarted} restarted, ${g.restartFailed} restart failed, ${g.budgetExhausted} past the restart budget` +
+      (g.dropped ? `, ${g.dropped} dropped by rate limits` : ''),
+  ];
+  for (const r of [...g.recent].reverse().slice(0, max)) {
+    const done = r.recovery === 'restart' ? `restart ${r.outcome ?? 'in progress'}${r.reason ? ` (${r.reason})` : ''}` : r.recovery;
+    out.push(`  ${clock(Date.parse(r.at))} ${r.host} ${r.instance} ${r.event} ${r.detail}${r.action ? ` [${r.action}]` : ''}: ${done}`);
+  }
+  return out;
 }
 
 type Paint = (code: number, text: string) => string;

@@ -29,6 +29,16 @@ export interface BeaconConfig {
     restartBudgetPerHour: number;
     restartTimeoutMs: number;
   };
+  /** libvirt guest-failure watching (guest-reporter.ts); off: no virsh is started. */
+  guestWatch: {
+    enabled: boolean;
+    virsh: string;
+    uri: string;
+    /** Guest events sent per minute at most (a storm cannot crowd out heartbeats); the rest counted as dropped. */
+    maxEventsPerMinute: number;
+    /** Each event is sent this many times (UDP may lose one); monitors keep one. */
+    repeats: number;
+  };
   logLevel: string;
 }
 
@@ -54,7 +64,16 @@ export function readBeaconConfig(r: ObjectReader): BeaconConfig {
     restartTimeoutMs: h.durationMs('restart_timeout', { default: 60_000, min: 1000, max: 600_000 }),
   };
   h.finish();
-  return { host, monitors, intervalMs, key, keySlot, warnings, health, logLevel: readLogLevel(r) };
+  const g = r.object('guest_watch');
+  const guestWatch = {
+    enabled: g.boolean('enabled', true),
+    virsh: g.string('virsh', { default: 'virsh', maxLength: 4096 })!,
+    uri: g.string('uri', { default: 'qemu:///system', maxLength: 1024 })!,
+    maxEventsPerMinute: g.number('max_events_per_minute', { default: 30, min: 1, max: 600, integer: true }),
+    repeats: g.number('repeats', { default: 3, min: 1, max: 10, integer: true }),
+  };
+  g.finish();
+  return { host, monitors, intervalMs, key, keySlot, warnings, health, guestWatch, logLevel: readLogLevel(r) };
 }
 
 /** A list of distinct `host:port` addresses (at most 99, as many as monitors). */

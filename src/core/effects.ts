@@ -4,6 +4,7 @@
  * Type-only, so that the core's files and every edge can share it without importing each other.
  */
 import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
+import type { GuestEventBeat, GuestRestartOutcome } from './guest-failures.js';
 import type { BeaconBeat, HostDecision, LeftMark, MaintenanceMark, MonitorBeat } from './messages.js';
 
 /** What the core tells its driver to do. The driver only carries these out. */
@@ -29,7 +30,9 @@ export type Effect =
    */
   | { type: 'disable_compute'; host: HostId; sinceMs: number }
   /** Enable the compute service again, only if its disabled_reason is still ours; answer: compute_enable_done. */
-  | { type: 'enable_compute'; host: HostId };
+  | { type: 'enable_compute'; host: HostId }
+  /** Hard-reboot the server of a crashed guest, if tagged and on `host`; answer: guest_restart_done. */
+  | { type: 'restart_guest'; host: HostId; instance: string };
 
 export type Input =
   | { type: 'tick'; at: number }
@@ -58,7 +61,10 @@ export type Input =
   /** `already`: the service was found disabled by someone else and left as it was. */
   | { type: 'compute_disabled'; at: number; host: HostId; ok: boolean; already?: boolean; reason?: string }
   /** `enabled` false: left disabled (the reason is no longer ours) or found enabled; `note` says which. */
-  | { type: 'compute_enable_done'; at: number; host: HostId; ok: boolean; enabled?: boolean; note?: string; reason?: string };
+  | { type: 'compute_enable_done'; at: number; host: HostId; ok: boolean; enabled?: boolean; note?: string; reason?: string }
+  /** A guest failure a host reported about one of its guests (wire kind 7). */
+  | { type: 'guest_event'; at: number; beat: GuestEventBeat }
+  | { type: 'guest_restart_done'; at: number; host: HostId; instance: string; outcome: GuestRestartOutcome; reason: string };
 
 /** State a monitor keeps on disk across restarts. */
 export interface PersistedState {

@@ -12,6 +12,7 @@ import type { DetectorSettings } from './detector.js';
 import { Coordinator } from './coordinator.js';
 import { AutoUnfence } from './auto-unfence.js';
 import { ComputeDown } from './compute-down.js';
+import { DEFAULT_GUEST_RESTART, GuestFailures } from './guest-failures.js';
 import { verdictsByHost, type VoterView } from './tally.js';
 
 /**
@@ -44,6 +45,8 @@ export class MonitorCore {
   /** A dead nova-compute on a live host (compute-down.ts); hosts reporting it not up, as of the last tick. */
   readonly computeDown: ComputeDown;
   private computeNotUp: HostId[] = [];
+  /** Guest OS failures inside live hosts (guest-failures.ts). */
+  readonly guests: GuestFailures;
   /** What was last handed to the driver to persist: the host count and the rest as one string. */
   private persistedHosts: number;
   private persistedRest: string;
@@ -82,6 +85,7 @@ export class MonitorCore {
     this.lastTickAt = startAt;
     this.autoUnfence = new AutoUnfence(settings.recovery.autoUnfence);
     this.computeDown = new ComputeDown(settings.computeDown);
+    this.guests = new GuestFailures(settings.guestRestart ?? DEFAULT_GUEST_RESTART);
     if (restored?.computeDown) this.computeDown.restore(restored.computeDown);
     this.persistedHosts = this.tracks.size;
     this.persistedRest = this.durableFingerprint();
@@ -167,6 +171,15 @@ export class MonitorCore {
             : { ok: false, reason: input.reason ?? 'unknown error' },
           this.out,
         );
+        break;
+      case 'guest_event':
+        // A host speaks only for itself: the beat was opened under its own key (codec.ts), and the
+        // restart edge checks that the server is on that host before touching it.
+        if (this.forgotten.has(input.beat.host) || this.maintenance.get(input.beat.host)?.on === true) break;
+        this.guests.onEvent(input.beat, input.at, this.acting(input.at), this.out, this.computeView(input.beat.host)?.live === true);
+        break;
+      case 'guest_restart_done':
+        this.guests.restartDone(input.host, input.instance, input.outcome, input.reason, input.at, this.out);
         break;
       default: {
         const never: never = input;
@@ -520,6 +533,7 @@ export class MonitorCore {
       for (const e of this.coordinator.stepDown()) this.out.push(e);
       this.autoUnfence.reset(this.out);
       this.computeDown.reset();
+      this.guests.reset();
       this.log('warn', 'no longer coordinator', {});
     }
     this.wasActing = acting;

@@ -1,4 +1,5 @@
 import type { ClusterEvent, FenceRecord, HostId, RecoverySummary } from './events.js';
+import type { GuestRestartOutcome } from './guest-failures.js';
 
 /**
  * The edges the monitor drives on the coordinator's decisions. Each is optional: a monitor with no
@@ -36,4 +37,13 @@ export interface ComputeServiceControl {
    * false (with a note) when it was left as it was (an operator's disable, or already enabled).
    */
   enableIfOurs(host: HostId, signal: AbortSignal): Promise<{ ok: true; enabled: boolean; note: string } | { ok: false; reason: string }>;
+}
+
+/**
+ * Restarts the server of a crashed guest through the compute API (core/guest-failures.ts): only a
+ * server tagged `automatic-recovery` that Nova places on `host` (a host speaks only for its own
+ * guests). Never throws: `failed` with the reason.
+ */
+export interface GuestRestarter {
+  restart(host: HostId, instance: string, signal: AbortSignal): Promise<{ outcome: GuestRestartOutcome; reason: string }>;
 }

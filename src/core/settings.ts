@@ -3,6 +3,7 @@ import { DEFAULT_MASS_GUARD, type MassGuardSettings } from './guard.js';
 import type { MonitorId } from './events.js';
 import type { AutoUnfenceSettings } from './auto-unfence.js';
 import { DEFAULT_COMPUTE_DOWN, type ComputeDownSettings } from './compute-down.js';
+import { DEFAULT_GUEST_RESTART, type GuestRestartSettings } from './guest-failures.js';
 
 export interface CoreSettings {
   self: MonitorId;
@@ -36,6 +37,8 @@ export interface CoreSettings {
   };
   /** A dead nova-compute on a live host: disable its service, never fence (compute-down.ts). */
   computeDown: ComputeDownSettings;
+  /** A crashed guest on a live host: notify, restart tagged servers within a budget (guest-failures.ts). */
+  guestRestart: GuestRestartSettings;
 }
 
 export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorId[]): CoreSettings {
@@ -55,6 +58,7 @@ export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorI
     fencing: { enabled: false, retryBaseMs: 5000, retryMaxMs: 60_000 },
     recovery: { enabled: false, autoUnfence: { enabled: false, quietPeriodMs: 300_000 } },
     computeDown: { ...DEFAULT_COMPUTE_DOWN },
+    guestRestart: { ...DEFAULT_GUEST_RESTART },
   };
 }
 

@@ -63,4 +63,25 @@ export interface StatusSnapshot {
     monitorsSealing: Record<string, string>;
     legacyAccepted: boolean;
   };
+  /** Guest OS failures inside live hosts (core/guest-failures.ts): counts and the most recent (bounded). */
+  guests?: {
+    failures: number;
+    restarted: number;
+    restartFailed: number;
+    budgetExhausted: number;
+    /** Left out by the beacons' rate limit, and by this monitor's per-host rate. */
+    dropped: number;
+    recent: Array<{
+      at: string;
+      host: string;
+      instance: string;
+      domain: string;
+      event: string;
+      detail: string;
+      action: string;
+      recovery: string;
+      outcome?: string;
+      reason?: string;
+    }>;
+  };
 }

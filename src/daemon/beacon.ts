@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BeaconConfig } from '../config/beacon-config.js';
 import type { ComputeHealth } from '../core/messages.js';
 import type { Logger } from '../log.js';
-import { encodeBeacon, encodeLeaving } from '../wire/codec.js';
+import { encodeBeacon, encodeLeaving, seal } from '../wire/codec.js';
 import type { DatagramTransport } from '../wire/transport.js';
 import type { Clock } from './clock.js';
 
@@ -93,6 +93,15 @@ export class Beacon {
     this.cancelTimer = null;
     this.deps.health.stop();
     this.deps.transport.close();
+  }
+
+  /**
+   * Sends a body of another kind a compute host may send (a guest event, wire kind 7) to every
+   * monitor, sealed with this host's key in use: the same key as the heartbeats, good for this host only.
+   */
+  sendSealed(kind: number, body: Buffer): void {
+    const buf = seal(kind, body, this.key);
+    for (const m of this.deps.settings.monitors) this.deps.transport.send(buf, m);
   }
 
   get counters(): { sent: number; sendErrors: number; seq: number; encodeErrors: number } {

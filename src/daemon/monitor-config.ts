@@ -173,6 +173,24 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   };
   cd.finish();
 
+  // A crashed guest on a live host: always notified; tagged servers restarted within a budget (needs the compute API).
+  const gr = r.object('guest_restart');
+  if (gr.has('enabled') && gr.raw('enabled') === true && computeApi === null)
+    gr.problem('enabled', 'needs a compute section (how to reach the compute API) to restart a server');
+  core.guestRestart = {
+    enabled: gr.boolean('enabled', true) && computeApi !== null,
+    maxRestarts: gr.number('max_restarts', { default: core.guestRestart.maxRestarts, min: 0, max: 100, integer: true }),
+    windowMs: gr.durationMs('window', { default: core.guestRestart.windowMs, min: 60_000, max: 7 * 86_400_000 }),
+    settleMs: gr.durationMs('settle', { default: core.guestRestart.settleMs, min: 1000, max: 3_600_000 }),
+    maxEventsPerHostPerMinute: gr.number('max_events_per_host_per_minute', {
+      default: core.guestRestart.maxEventsPerHostPerMinute,
+      min: 1,
+      max: 6000,
+      integer: true,
+    }),
+  };
+  gr.finish();
+
   return {
     id,
     listen,

@@ -5,7 +5,7 @@ import type { Effect, Input } from '../core/effects.js';
 import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';
 import { MonitorCore } from '../core/monitor-core.js';
 import type { OperatorInput } from '../core/operator-refusal.js';
-import type { ComputeServiceControl, Fencer, Recoverer, Unfencer } from '../core/ports.js';
+import type { ComputeServiceControl, Fencer, GuestRestarter, Recoverer, Unfencer } from '../core/ports.js';
 import { computeDownReason } from '../core/compute-down.js';
 import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
 import type { Logger } from '../log.js';
@@ -40,6 +40,8 @@ export interface MonitorDeps {
   unfencer?: Unfencer;
   /** Disables/enables a live host's compute service for a dead nova-compute (compute_down). */
   computeControl?: ComputeServiceControl;
+  /** Hard-reboots a crashed guest's server (tagged, on the reporting host) through Nova. */
+  guestRestarter?: GuestRestarter;
   /** A fixed boot id (the simulation's, for replayable runs); random otherwise. */
   bootId?: string;
   /** Status of the edges (notifications, recovery): shown in status, with their alarms. */
@@ -372,6 +374,8 @@ export class MonitorDaemon {
         return this.runComputeChange(e.host, 'disable', e.sinceMs);
       case 'enable_compute':
         return this.runComputeChange(e.host, 'enable', 0);
+      case 'restart_guest':
+        return this.runGuestRestart(e.host, e.instance);
       case 'abandon':
         this.held.drop(e.host);
         this.inflight.get(e.host)?.abort();
@@ -546,6 +550,18 @@ export class MonitorDaemon {
         this.computeInflight.delete(host);
         this.step(input);
       });
+  }
+
+  /** A crashed guest's server restarted through Nova; the outcome always goes back to the core. */
+  private runGuestRestart(host: HostId, instance: string): void {
+    const restarter = this.deps.guestRestarter;
+    const ctl = new AbortController();
+    const work = restarter
+      ? restarter.restart(host, instance, ctl.signal)
+      : Promise.resolve({ outcome: 'failed' as const, reason: 'no compute API configured (compute: section)' });
+    void work
+      .catch((err: unknown) => ({ outcome: 'failed' as const, reason: err instanceof Error ? err.message : String(err) }))
+      .then((r) => this.step({ type: 'guest_restart_done', at: this.clock.now(), host, instance, outcome: r.outcome, reason: r.reason }));
   }
 
   /** Writes the core's durable state; a failure keeps it due (retried each second) and raises an alarm. */

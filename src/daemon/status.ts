@@ -98,6 +98,37 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
       kind: f.action === 'disable' ? 'compute_disable_failed' : 'compute_enable_failed',
       message: `could not ${f.action} the compute service of ${f.host} (${f.count} tries): ${f.error}; retrying with backoff`,
     });
+  const g = core.guests;
+  if (g.lastRestartFailure && now - g.lastRestartFailure.at < GUEST_ALARM_MS)
+    alarms.push({
+      kind: 'guest_restart_failed',
+      message: `could not restart the crashed guest ${g.lastRestartFailure.instance} on ${g.lastRestartFailure.host}: ${g.lastRestartFailure.reason ?? ''}`,
+      since: wall(x, g.lastRestartFailure.at),
+    });
+  if (g.lastBudgetExhausted && now - g.lastBudgetExhausted.at < GUEST_ALARM_MS)
+    alarms.push({
+      kind: 'guest_crash_loop',
+      message:
+        `guest ${g.lastBudgetExhausted.instance} on ${g.lastBudgetExhausted.host} crashed past its restart budget ` +
+        `(guest_restart.max_restarts ${core.settings.guestRestart.maxRestarts}): notified only, not restarted`,
+      since: wall(x, g.lastBudgetExhausted.at),
+    });
+  // A host repeats it every 10 s while its watch is down: older than a minute, it is not current.
+  for (const [host, w] of g.watchDown)
+    if (now - w.at < 60_000)
+      alarms.push({
+        kind: 'guest_watch_down',
+        message: `${host} cannot watch its guests (libvirt event watch stopped: ${w.why}); guest failures there are not seen`,
+      });
+  if (
+    g.counts.droppedByBeacons + g.counts.droppedHere > 0 &&
+    g.recent.length > 0 &&
+    now - g.recent[g.recent.length - 1]!.at < GUEST_ALARM_MS
+  )
+    alarms.push({
+      kind: 'guest_events_dropped',
+      message: `${g.counts.droppedByBeacons + g.counts.droppedHere} guest event(s) left out by rate limits (a guest storm): some failures were not notified`,
+    });
   return {
     monitor: { id: core.settings.self, bootId: core.bootId, startedAt: new Date(x.startedAt).toISOString(), version: x.version },
     cluster: {
@@ -115,7 +146,37 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
     alarms,
     counters: x.counters,
     recentEvents: [...x.recentEvents],
+    ...(g.counts.failures > 0
+      ? {
+          guests: {
+            failures: g.counts.failures,
+            restarted: g.counts.restarted,
+            restartFailed: g.counts.restartFailed,
+            budgetExhausted: g.counts.budgetExhausted,
+            dropped: g.counts.droppedByBeacons + g.counts.droppedHere,
+            recent: g.recent.slice(-20).map((r) => ({
+              at: wall(x, r.at),
+              host: r.host,
+              instance: r.instance,
+              domain: r.domain,
+              event: r.event,
+              detail: r.detail,
+              action: r.action,
+              recovery: r.recovery,
+              ...(r.outcome ? { outcome: r.outcome } : {}),
+              ...(r.reason ? { reason: r.reason } : {}),
+            })),
+          },
+        }
+      : {}),
   };
+}
+
+/** A guest alarm stays this long after its last occurrence (a crash loop an hour ago is history, not an alarm). */
+const GUEST_ALARM_MS = 3_600_000;
+
+function wall(x: SnapshotInput, at: number): string {
+  return new Date(x.wallNow - (x.now - at)).toISOString();
 }
 
 /** At most 10 names, then a count: 2,000 held hosts are not a status line (`--state` lists them). */

@@ -51,6 +51,10 @@ const ALARM_KINDS = [
   'broker_unreachable',
   'outbox_backlog',
   'outbox_full',
+  'guest_restart_failed',
+  'guest_crash_loop',
+  'guest_events_dropped',
+  'guest_watch_down',
 ] as const;
 
 /** Event types the alert rules and the dashboard count: present (at 0) before the first one. */
@@ -202,6 +206,21 @@ export class MonitorMetrics implements EventSink {
       for (const [reason, n] of Object.entries(s.counters.dropped)) c.inc({ reason }, n);
     });
     counter('instance_ha_datagrams_sent_total', 'Datagrams sent since start', [], (c, s) => c.inc(s.counters.sent));
+    counter(
+      'instance_ha_guest_failures_total',
+      'Guest OS failures reported by the hosts about their own guests (crash, failed stop, watchdog, I/O error), since start',
+      [],
+      (c, s) => c.inc(s.guests?.failures ?? 0),
+    );
+    counter('instance_ha_guest_restarts_total', 'Restarts of crashed guests through Nova since start, by outcome', ['outcome'], (c, s) => {
+      const g = s.guests;
+      c.inc({ outcome: 'restarted' }, g?.restarted ?? 0);
+      c.inc({ outcome: 'failed' }, g?.restartFailed ?? 0);
+      c.inc({ outcome: 'budget_exhausted' }, g?.budgetExhausted ?? 0);
+    });
+    counter('instance_ha_guest_events_dropped_total', 'Guest events left out by rate limits (beacon or monitor) since start', [], (c, s) =>
+      c.inc(s.guests?.dropped ?? 0),
+    );
     counter('instance_ha_datagram_send_errors_total', 'Datagram sends that failed since start', [], (c, s) => c.inc(s.counters.sendErrors));
     new Gauge({
       name: 'instance_ha_build_info',

@@ -173,6 +173,28 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
         service_enabled: e.serviceEnabled,
         note: e.note,
       });
+    case 'instance.guest_failed':
+      // A guest OS failure inside a live host: every one is notified, so tenants can do their own recovery.
+      return m('instance.guest_failed', 'ERROR', 'InstanceGuestFailedPayload', {
+        instance_uuid: e.instance,
+        host: e.host,
+        domain: e.domain,
+        libvirt_event: e.event,
+        detail: e.detail,
+        watchdog_action: e.event === 'watchdog' ? e.action : null,
+        io_error_action: e.event.startsWith('io-error') ? e.action : null,
+        failed_at: iso(e.eventAtMs),
+        recovery: e.recovery,
+        restarts_in_window: e.restartsInWindow,
+      });
+    case 'instance.guest_restarted':
+      return m('instance.guest_restarted', e.outcome === 'failed' ? 'ERROR' : 'INFO', 'InstanceGuestRestartPayload', {
+        instance_uuid: e.instance,
+        host: e.host,
+        at: iso(e.at),
+        outcome: e.outcome,
+        reason: e.reason,
+      });
     case 'host.suspect':
     case 'host.fencing':
     case 'host.forgotten':
@@ -204,6 +226,8 @@ export const EVENT_TYPES: readonly string[] = [
   'cluster.mass_failure.cleared',
   'host.compute_down',
   'host.compute_up',
+  'instance.guest_failed',
+  'instance.guest_restarted',
 ].map((t) => `${EVENT_TYPE_PREFIX}.${t}`);
 
 export function toNotification(e: ClusterEvent, deps: EnvelopeDeps): OsloNotification | null {
@@ -211,7 +235,13 @@ export function toNotification(e: ClusterEvent, deps: EnvelopeDeps): OsloNotific
   if (!mapped) return null;
   // Once per server and incident: a successor's unavoidable repeat must be dropped by consumers.
   const once = (e.type === 'instance.not_recovered' || e.type === 'instance.evacuate_end') && e.incident ? e : null;
-  const id = once ? incidentMessageId(once.incident!, mapped.eventType, once.server.id) : deps.newId();
+  // A guest failure is named by what libvirt said and when: a successor repeating it carries the same id.
+  const guest = e.type === 'instance.guest_failed' ? e : null;
+  const id = once
+    ? incidentMessageId(once.incident!, mapped.eventType, once.server.id)
+    : guest
+      ? incidentMessageId(`guest:${guest.host}:${guest.eventAtMs}:${guest.event}:${guest.detail}`, mapped.eventType, guest.instance)
+      : deps.newId();
   return {
     message_id: id,
     publisher_id: `instance-ha.${deps.monitorHost}`,

@@ -140,6 +140,25 @@ export class ComputeClient {
     return { requestId: res.requestId };
   }
 
+  /**
+   * POST /servers/{id}/action {"reboot": {"type": "HARD"}} (api-ref "Reboot Server (reboot Action)",
+   * https://docs.openstack.org/api-ref/compute/#reboot-server-reboot-action): 202. A hard reboot is
+   * accepted from ACTIVE, SHUTOFF, PAUSED, SUSPENDED and ERROR, so it restarts a crashed guest
+   * whether or not Nova has synced its power state yet (os-start wants SHUTOFF only, os-stop first
+   * would race the sync). Sent once, not retried here.
+   */
+  async rebootHard(id: string, signal?: AbortSignal): Promise<void> {
+    const v = await this.versions(signal);
+    await this.call({
+      method: 'POST',
+      path: `/servers/${enc(id)}/action`,
+      mv: v.servers,
+      body: { reboot: { type: 'HARD' } },
+      idempotent: false,
+      signal,
+    });
+  }
+
   /** os-resetState: clears a stuck task_state (Nova accepts only `active` or `error`). 202. */
   async resetState(id: string, state: 'active' | 'error', signal?: AbortSignal): Promise<void> {
     const v = await this.versions(signal);

@@ -19,7 +19,7 @@ export interface AdmissionSettings {
 
 /** `input: null`: accepted, but nothing for the core yet (a view page; a header whose view is still on its way). */
 export type Admitted =
-  | { ok: true; input: Extract<Input, { type: 'beacon' | 'leaving' | 'peer' }> | null }
+  | { ok: true; input: Extract<Input, { type: 'beacon' | 'leaving' | 'peer' | 'guest_event' }> | null }
   | { ok: false; reason: DropReason; claimed?: string; forgedCount?: number };
 
 /** At most this many senders' key slots are remembered for status (hosts proven by a verified datagram). */
@@ -76,6 +76,14 @@ export class Admission {
       if (v !== 'ok') return { ok: false, reason: v };
       this.noteKey(b.host, msg.slot);
       return { ok: true, input: { type: msg.kind, at: receivedAt, beat: b } };
+    }
+    if (msg.kind === 'guest') {
+      // Sent a few times on purpose (UDP may lose one): the core keeps one per (boot id, seq), so the
+      // replay guard is not asked; a datagram from too far off the clock is still refused.
+      const g = msg.guest;
+      if (Math.abs(g.sentAtMs - wallNow) > this.s.maxClockSkewMs) return { ok: false, reason: 'clock_skew' };
+      this.noteKey(g.host, msg.slot);
+      return { ok: true, input: { type: 'guest_event', at: receivedAt, beat: g } };
     }
     if (msg.kind === 'view_page') {
       // No sequence number of its own: a page counts only for the boot of the peer's admitted headers

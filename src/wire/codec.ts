@@ -4,6 +4,8 @@ import type { KeySlot, Verifier } from './keys.js';
 import { decodeHeaderBody, decodePageBody, type MonitorHeader, type ViewPage } from './monitor-format.js';
 import type { BeaconBeat, ComputeHealth, MonitorBeat } from '../core/messages.js';
 import type { DropReason } from '../core/status-snapshot.js';
+import type { GuestEventBeat } from '../core/guest-failures.js';
+import { decodeGuestBody, GUEST_KIND } from './guest-format.js';
 
 /**
  * Datagram format (all integers big-endian):
@@ -32,6 +34,7 @@ export type Decoded =
   | { ok: true; kind: 'monitor'; beat: MonitorBeat }
   | { ok: true; kind: 'monitor_header'; header: MonitorHeader }
   | { ok: true; kind: 'view_page'; page: ViewPage }
+  | { ok: true; kind: 'guest'; guest: GuestEventBeat }
   | { ok: false; reason: DropReason };
 
 export type { DropReason };
@@ -101,6 +104,7 @@ export type Opened =
   | { ok: true; kind: 'monitor'; beat: MonitorBeat; slot: KeySlot }
   | { ok: true; kind: 'monitor_header'; header: MonitorHeader; slot: KeySlot }
   | { ok: true; kind: 'view_page'; page: ViewPage; slot: KeySlot }
+  | { ok: true; kind: 'guest'; guest: GuestEventBeat; slot: KeySlot }
   /** `claimed`: who a forged datagram said it was (read from its unauthenticated body, for the alarm only). */
   | { ok: false; reason: DropReason; claimed?: string };
 
@@ -152,6 +156,15 @@ export function openDatagram(buf: Buffer, keys: KeyChooser): Opened {
         }
         const page = decodePageBody(body);
         return page ? { ok: true, kind: 'view_page', page, slot } : { ok: false, reason: 'malformed' };
+      }
+      case GUEST_KIND: {
+        // A guest event (guest-format.ts): like a heartbeat, under the claimed host's own key only.
+        const g = decodeGuestBody(body);
+        if (!g) return { ok: false, reason: 'malformed' };
+        const tried = keys.forHost(g.host);
+        const slot = verifySeal(buf, tried);
+        if (slot === null) return refused(tried, g.host);
+        return { ok: true, kind: 'guest', guest: g, slot };
       }
       default:
         return { ok: false, reason: 'malformed' };

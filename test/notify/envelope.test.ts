@@ -17,6 +17,20 @@ import { AT, FENCE, fixedDeps, hostFailed, notRecovered, SERVER } from './fixtur
 
 const python = canRun('envelope comparison with Python json.dumps', 'python3', ['-c', 'import json'], 'apt-get install -y python3');
 
+const GUEST_ID = '6f1c1d0e-1111-4222-8333-944455556666';
+const GUEST_FAILED = {
+  type: 'instance.guest_failed' as const,
+  at: AT,
+  host: 'cmp1',
+  instance: GUEST_ID,
+  domain: 'instance-0000002a',
+  event: 'watchdog',
+  detail: 'pause',
+  action: 'pause',
+  eventAtMs: AT - 1123,
+  recovery: 'restart' as const,
+  restartsInWindow: 1,
+};
 const ALL: ClusterEvent[] = [
   { type: 'host.suspect', at: AT, host: 'cmp1', silentMs: 900 },
   hostFailed('cmp1'),
@@ -39,7 +53,37 @@ const ALL: ClusterEvent[] = [
   { type: 'cluster.mass_failure_cleared', at: AT, how: 'acknowledged', hosts: ['cmp1', 'cmp2'], by: 'alice' },
   { type: 'host.compute_down', at: AT, host: 'cmp1', sinceMs: AT - 31_000, downForMs: 31_000 },
   { type: 'host.compute_up', at: AT, host: 'cmp1', downForMs: 120_000, serviceEnabled: true, note: 'enabled' },
+  GUEST_FAILED,
+  { type: 'instance.guest_restarted', at: AT, host: 'cmp1', instance: GUEST_ID, outcome: 'restarted', reason: 'hard reboot accepted' },
 ];
+
+describe('guest failure notifications', () => {
+  it('guest_failed carries the instance UUID, host, libvirt event and detail, watchdog action and libvirt’s time', () => {
+    const n = toNotification(GUEST_FAILED, fixedDeps())!;
+    expect(n.event_type).toBe('instance_ha.instance.guest_failed');
+    expect(n.priority).toBe('ERROR');
+    expect(payloadData(n)).toEqual({
+      instance_uuid: GUEST_ID,
+      host: 'cmp1',
+      domain: 'instance-0000002a',
+      libvirt_event: 'watchdog',
+      detail: 'pause',
+      watchdog_action: 'pause',
+      io_error_action: null,
+      failed_at: '2026-11-21T08:14:59.000Z',
+      recovery: 'restart',
+      restarts_in_window: 1,
+    });
+  });
+
+  it('a repeat of the same libvirt event (a successor coordinator) carries the same message id', () => {
+    const a = toNotification(GUEST_FAILED, fixedDeps())!;
+    const b = toNotification({ ...GUEST_FAILED, at: AT + 5000 }, fixedDeps())!;
+    const other = toNotification({ ...GUEST_FAILED, eventAtMs: GUEST_FAILED.eventAtMs + 1 }, fixedDeps())!;
+    expect(a.message_id).toBe(b.message_id);
+    expect(other.message_id).not.toBe(a.message_id);
+  });
+});
 
 describe('event table', () => {
   it.each([

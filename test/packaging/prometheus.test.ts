@@ -42,6 +42,7 @@ describe('alert rules', () => {
       'InstanceHaClockSkew',
       'InstanceHaCoordinatorFlapping',
       'InstanceHaFenceFailed',
+      'InstanceHaGuestCrashLoop',
       'InstanceHaHostLeft',
       'InstanceHaMassFailureHold',
       'InstanceHaMonitorDown',

@@ -8,6 +8,8 @@ import { HealthCheck } from '../../daemon/health-check.js';
 import { UdpTransport } from '../../wire/udp-transport.js';
 import { runUntilSignal } from '../../ops/lifecycle.js';
 import { SystemdNotifier } from '../../systemd/notify.js';
+import { GuestWatch, DEFAULT_GUEST_WATCH } from '../../guest/guest-watch.js';
+import { GuestReporter } from '../../daemon/guest-reporter.js';
 
 /**
  * The beacon's composition root: configuration read once, then the clock, UDP transport and health
@@ -28,6 +30,8 @@ export async function beaconCommand(args: string[]): Promise<number> {
     log: beaconLog,
   });
   beacon.start();
+  // Guest OS failures (libvirt's domain events through `virsh event`), forwarded in sealed datagrams.
+  const guests = startGuestWatch(cfg, beacon, beaconLog);
   // The beacon serves once its first heartbeats are sent (start() sends one at once).
   const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
   const stopped = runUntilSignal({
@@ -36,6 +40,7 @@ export async function beaconCommand(args: string[]): Promise<number> {
     // SIGTERM is a clean stop (systemctl stop, an upgrade, an orderly reboot): say so before going, so the
     // monitors show the host `left` instead of fencing it. SIGKILL or a power loss sends nothing: fenced.
     stop: async () => {
+      guests?.stop();
       await beacon.leave();
       beacon.stop();
       beaconLog.info({ bootId: beacon.bootId }, 'beacon stopped: leaving sent, the monitors show this host left (not protected)');
@@ -45,6 +50,36 @@ export async function beaconCommand(args: string[]): Promise<number> {
   await sd.ready(`sending heartbeats to ${cfg.monitors.length} monitors`);
   sd.startWatchdog();
   return stopped;
+}
+
+function startGuestWatch(cfg: BeaconConfig, beacon: Beacon, log: Logger): { stop(): void } | null {
+  const g = cfg.guestWatch;
+  if (!g.enabled) return null;
+  const glog = log.child({ component: 'guest-watch' });
+  const reporter = new GuestReporter({
+    host: cfg.host,
+    bootId: beacon.bootId,
+    clock: systemClock,
+    send: (kind, body) => beacon.sendSealed(kind, body),
+    maxEventsPerMinute: g.maxEventsPerMinute,
+    repeats: g.repeats,
+    log: glog,
+  });
+  const watch = new GuestWatch(
+    { ...DEFAULT_GUEST_WATCH, virsh: g.virsh, uri: g.uri },
+    (r) => reporter.report(r),
+    glog,
+    (running, why) => reporter.watchState(running, why),
+  );
+  reporter.start();
+  watch.start();
+  glog.info({ uri: g.uri, maxEventsPerMinute: g.maxEventsPerMinute }, 'watching libvirt domain events for guest failures');
+  return {
+    stop() {
+      watch.stop();
+      reporter.stop();
+    },
+  };
 }
 
 /**

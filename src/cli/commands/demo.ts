@@ -16,6 +16,9 @@ Nova simulator, RabbitMQ when it answers), kills a host and narrates every step,
                    fence-failure: the victim's BMC refuses us; it is never recovered
                    compute-down: the victim's nova-compute (a stand-in process) dies on a live host;
                    its service is disabled, never fenced, and enabled again once it is back
+                   guest-crash: the guest OS of a tagged server on the victim panics (a real QEMU
+                   guest under libvirt when there is one, else a simulated libvirt event source,
+                   and it says so); notified, its server hard-rebooted through Nova, host not fenced
   --keep           stay up afterwards so you can try status, events, fence (Ctrl-C ends it)
 
 While a demo runs with --keep, from another terminal:

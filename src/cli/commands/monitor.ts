@@ -10,6 +10,7 @@ import { createNovaRecoverer } from '../../recovery/index.js';
 import { createUnfencer } from '../auto-unfence-wiring.js';
 import { createComputeClient } from '../../openstack/factory.js';
 import { createComputeServiceControl } from '../../recovery/compute-service-control.js';
+import { createGuestRestarter } from '../../recovery/guest-restart.js';
 import { createMonitorOps } from '../../ops/monitor-ops.js';
 import { systemClock } from '../../daemon/clock.js';
 import { EventBus } from '../../daemon/event-bus.js';
@@ -63,6 +64,14 @@ export async function monitorCommand(args: string[]): Promise<number> {
     cfg.computeApi && cfg.core.computeDown.enabled
       ? createComputeServiceControl(createComputeClient(cfg.computeApi, { log: log.child({ component: 'compute-down' }) }))
       : null;
+  // A crashed guest: the core decides; this hard-reboots a tagged server on the reporting host.
+  const guestRestarter =
+    cfg.computeApi && cfg.core.guestRestart.enabled
+      ? createGuestRestarter(
+          createComputeClient(cfg.computeApi, { log: log.child({ component: 'guest-restart' }) }),
+          cfg.recovery?.recovery.select.tag ?? 'automatic-recovery',
+        )
+      : null;
   const monitor = new MonitorDaemon({
     settings: cfg,
     clock: systemClock,
@@ -74,6 +83,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     ...(recoverer ? { recoverer } : {}),
     ...(unfencer ? { unfencer } : {}),
     ...(computeControl ? { computeControl } : {}),
+    ...(guestRestarter ? { guestRestarter } : {}),
     edgeStatus: () => {
       const n = notifier?.status();
       // Every durable file's write trouble is an alarm: history, recovery journals, outbox.

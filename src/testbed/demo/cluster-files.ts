@@ -30,6 +30,8 @@ export interface ClusterOptions {
   legacyClusterKey?: boolean;
   /** A beacon's `health:` section (default: `command: true`, always up). */
   beaconHealth?: (host: string) => Record<string, unknown>;
+  /** A beacon's `guest_watch:` section (default: off, so test beacons start no virsh). */
+  beaconGuestWatch?: (host: string) => Record<string, unknown>;
 }
 
 /**
@@ -93,6 +95,7 @@ export function writeClusterFiles(dir: string, o: ClusterOptions): ClusterLayout
       interval: `${o.beaconIntervalMs ?? 500}ms`,
       ...(clusterKeyFile ? { cluster_key_file: clusterKeyFile } : { host_key_file: keyFile }),
       health: o.beaconHealth?.(name) ?? { command: 'true', interval: '5s' },
+      guest_watch: o.beaconGuestWatch?.(name) ?? { enabled: false },
       log_level: o.logLevel ?? 'info',
     };
     writeFileSync(config, stringify(doc));

@@ -13,10 +13,11 @@ import { startDemoCompute, type DemoCompute } from './compute.js';
 import { serveDemoControl, type DemoActions } from './demo-control.js';
 import { startFencing } from '../../fence/index.js';
 import { silentLogger } from '../../log.js';
+import { startGuestSource, type GuestSource } from './guest-source.js';
 import { StandinComputes } from './standin-compute.js';
 
-export type Scenario = 'default' | 'partition' | 'mass-failure' | 'fence-failure' | 'compute-down';
-export const SCENARIOS: readonly Scenario[] = ['default', 'partition', 'mass-failure', 'fence-failure', 'compute-down'];
+export type Scenario = 'default' | 'partition' | 'mass-failure' | 'fence-failure' | 'compute-down' | 'guest-crash';
+export const SCENARIOS: readonly Scenario[] = ['default', 'partition', 'mass-failure', 'fence-failure', 'compute-down', 'guest-crash'];
 
 export interface DemoOptions {
   hosts: number;
@@ -53,6 +54,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let compute: DemoCompute | undefined;
   // compute-down: each beacon's health check watches a stand-in nova-compute (a renamed sleep).
   const standins = o.scenario === 'compute-down' ? new StandinComputes(hosts) : null;
+  // guest-crash: a real crashing guest under libvirt, or a simulated event source without it.
+  const guestSource = o.scenario === 'guest-crash' ? startGuestSource(dir) : null;
   try {
     bmcs = await startDemoBmcs(hosts, { prefer: 'ipmi_sim' });
     compute = await startDemoCompute({ hosts, serversPerHost: o.servers, dir });
@@ -74,7 +77,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       o.scenario === 'fence-failure' ? victim : null,
       await clusterBasePort(3),
       standins,
+      guestSource ? { host: victim, virsh: guestSource.virsh } : null,
     );
+    if (guestSource) o.out(`guest events: ${guestSource.what}`);
     for (const m of layout.monitors) procs.start(m.id, ['monitor', '--config', m.config]);
     for (const h of layout.hosts) procs.start(h.name, ['beacon', '--config', h.config]);
     const ready = await waitFor(
@@ -112,7 +117,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
     }, 50);
     try {
-      const result = await playScenario(o, layout, procs, hosts, victim, loseHost, { compute, standins });
+      const result = await playScenario(o, layout, procs, hosts, victim, loseHost, { compute, standins, guestSource });
       o.out('\n' + result.summary);
       if (o.keep)
         await keepRunning(o, layout, dir, demoActions({ hosts, bmcs, layout, lost, loseHost, bootHost, alive: (h) => procs.alive(h) }));
@@ -123,6 +128,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   } finally {
     procs.killAll();
     standins?.stopAll();
+    guestSource?.cleanup();
     await bmcs?.stop();
     await compute?.stop();
     if (!o.keep && !o.dir) rmSync(dir, { recursive: true, force: true });
@@ -137,6 +143,7 @@ function writeDemoCluster(
   wrongPasswordFor: string | null,
   basePort: number,
   standins: StandinComputes | null,
+  guestWatch: { host: string; virsh: string } | null,
 ): ClusterLayout {
   const devices: Record<string, unknown> = {};
   for (const [name, d] of bmcs.config.devices) {
@@ -152,6 +159,9 @@ function writeDemoCluster(
     basePort,
     logLevel: 'info',
     ...(standins ? { beaconHealth: (h: string) => ({ process: standins.name(h), interval: '200ms' }) } : {}),
+    ...(guestWatch
+      ? { beaconGuestWatch: (h: string) => (h === guestWatch.host ? { enabled: true, virsh: guestWatch.virsh } : { enabled: false }) }
+      : {}),
     monitorExtra: (id) => ({
       ...(standins ? { compute_down: { grace: '3s', quiet_period: '3s' } } : {}),
       fencing: { retries: 0, action_timeout: '5s', retry_min_delay: '500ms', devices, hosts: topology },
@@ -174,7 +184,7 @@ async function playScenario(
   hosts: string[],
   victim: string,
   loseHost: (h: string) => void,
-  x: { compute: DemoCompute; standins: StandinComputes | null },
+  x: { compute: DemoCompute; standins: StandinComputes | null; guestSource: GuestSource | null },
 ): Promise<DemoResult> {
   const story = new Story(layout, o.out);
   switch (o.scenario) {
@@ -233,6 +243,25 @@ async function playScenario(
       story.note(`Nova: ${victim} service ${service()}`);
       const fenced = story.events.some((e) => 'host' in e && e.host === victim && (e.type === 'host.fencing' || e.type === 'host.failed'));
       return story.result(down && disabled && up && !fenced && x.compute.sim.model.services.get(victim)?.status === 'enabled');
+    }
+    case 'guest-crash': {
+      const model = x.compute.sim.model;
+      const server = [...model.servers.values()].find((v) => v.host === victim && v.tags.includes('automatic-recovery'));
+      if (!server) throw new Error(`no tagged server on ${victim} for the guest-crash scenario`);
+      story.kill(`the guest OS of ${server.name} (${server.id.slice(0, 8)}) on ${victim} panics; the host runs on`);
+      x.guestSource!.crash(server.id);
+      const failed = await story.until((e) => e.type === 'instance.guest_failed' && e.instance === server.id, STORY_TIMEOUT_MS);
+      const isRestart = (e: ClusterEvent): boolean =>
+        e.type === 'instance.guest_restarted' && e.instance === server.id && e.outcome === 'restarted';
+      // The restart may have come in the same poll as the failure.
+      const restarted = story.events.some(isRestart) || (await story.until(isRestart, STORY_TIMEOUT_MS));
+      const st = await statusOf(layout);
+      story.note(
+        `Nova: ${server.name} hard-rebooted ${model.reboots.get(server.id) ?? 0} time(s), now ${server.status}; ` +
+          `${victim} ${st?.hosts.find((h) => h.host === victim)?.state ?? '?'}, never fenced; instance_ha.instance.guest_failed published`,
+      );
+      const fenced = story.events.some((e) => 'host' in e && e.host === victim && (e.type === 'host.fencing' || e.type === 'host.failed'));
+      return story.result(failed && restarted && !fenced && (model.reboots.get(server.id) ?? 0) === 1);
     }
     case 'partition': {
       story.kill('mon2 and mon3 are cut off (frozen): mon1 alone has no quorum');

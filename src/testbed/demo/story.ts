@@ -28,6 +28,18 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
         what: 'compute up',
         detail: `${e.host}: nova-compute back; service ${e.serviceEnabled ? 'enabled again' : `left: ${e.note}`}`,
       };
+    case 'instance.guest_failed':
+      return {
+        what: 'GUEST FAILED',
+        detail: `${e.instance.slice(0, 8)} on ${e.host}: libvirt ${e.event} ${e.detail}${e.action ? ` [${e.action}]` : ''}; ${
+          e.recovery === 'restart' ? 'restarting its server (hard reboot, if tagged)' : `not restarted: ${e.recovery}`
+        }`,
+      };
+    case 'instance.guest_restarted':
+      return {
+        what: e.outcome === 'restarted' ? 'guest restarted' : `guest ${e.outcome}`,
+        detail: `${e.instance.slice(0, 8)}: ${e.reason}`,
+      };
     case 'host.suspect':
       return { what: 'suspect', detail: `${e.host}: a quorum of monitors stopped hearing it` };
     case 'host.failed':

@@ -231,6 +231,19 @@ function serverAction(model: NovaModel, r: ComputeRequest, id: string, admin: bo
     // ≥2.14: 200 with no body (api-ref "Evacuate Server").
     return { status: 200 };
   }
+  if ('reboot' in b) {
+    // api-ref "Reboot Server (reboot Action)": type SOFT or HARD, 202; HARD from ACTIVE, SHUTOFF, PAUSED, SUSPENDED, ERROR.
+    const type = (b.reboot as { type?: string } | null)?.type;
+    if (type !== 'HARD' && type !== 'SOFT')
+      return fault(
+        400,
+        'badRequest',
+        `Invalid input for field/attribute type. Value: ${type}. '${type}' is not one of ['HARD', 'Hard', 'SOFT', 'Soft']`,
+      );
+    const res = model.reboot(id, type);
+    if (res.status !== 202) return fault(res.status, res.fault, res.message);
+    return { status: 202 };
+  }
   if ('os-resetState' in b) {
     if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-admin-actions:reset_state to be performed.");
     const state = (b['os-resetState'] as { state?: string })?.state;

@@ -215,6 +215,22 @@ export class NovaModel {
     return { status: 200 };
   }
 
+  /** Every reboot accepted, by server (a crashed guest's restart is one). */
+  readonly reboots = new Map<string, number>();
+
+  /** POST /servers/{id}/action {"reboot"}: HARD from active/stopped/paused/suspended/error, SOFT from active only. */
+  reboot(id: string, type: 'HARD' | 'SOFT'): { status: 202 } | { status: 404 | 409; fault: string; message: string } {
+    const srv = this.servers.get(id);
+    if (!srv) return { status: 404, fault: 'itemNotFound', message: `Instance ${id} could not be found.` };
+    const ok = type === 'HARD' ? ['active', 'stopped', 'paused', 'suspended', 'error'] : ['active'];
+    if (!ok.includes(srv.vmState) || srv.taskState !== null)
+      return { status: 409, fault: 'conflictingRequest', message: `Cannot 'reboot' instance ${id} while it is in vm_state ${srv.vmState}` };
+    this.reboots.set(id, (this.reboots.get(id) ?? 0) + 1);
+    srv.vmState = 'active';
+    srv.status = statusOf('active', null);
+    return { status: 202 };
+  }
+
   /** os-resetState (api-ref "Reset Server State"): vm_state active|error, task_state cleared. */
   resetState(id: string, state: 'active' | 'error'): boolean {
     const srv = this.servers.get(id);
