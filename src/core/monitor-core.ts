@@ -27,6 +27,8 @@ export class MonitorCore {
   private pausedUntil = -Infinity;
   private lastBroadcastAt = -Infinity;
   private viewDirty = false;
+  /** The decisionSeq the last heartbeat carried (announceDecisions). */
+  private announcedSeq = -1;
   private wasQuorate = false;
   private lastCoordinator: MonitorId | null = null;
   private wasActing = false;
@@ -70,11 +72,12 @@ export class MonitorCore {
     this.detector = monitorDetector(settings);
     for (const h of restored?.knownHosts ?? []) this.track(h, startAt);
     for (const m of restored?.maintenance ?? []) this.maintenance.set(m.host, m);
-    if (restored) this.coordinator.restore(restored.decisions, restored.epoch);
+    if (restored) this.coordinator.restore(restored.decisions, restored.epoch, restored.decisionSeq ?? 0);
     this.lastTickAt = startAt;
     this.autoUnfence = new AutoUnfence(settings.recovery.autoUnfence);
     this.computeDown = new ComputeDown(settings.computeDown);
     if (restored?.computeDown) this.computeDown.restore(restored.computeDown);
+    this.announcedSeq = this.coordinator.decisionSeq;
     this.persistedHosts = this.tracks.size;
     this.persistedRest = this.durableFingerprint();
   }
@@ -162,8 +165,25 @@ export class MonitorCore {
         throw new IllegalStateError(`unknown input ${JSON.stringify(never)}`);
       }
     }
+    if (input.type !== 'beacon') this.announceDecisions(input.at);
     this.askToPersist(input.type === 'beacon');
     return this.out;
+  }
+
+  /**
+   * A coordinator's changed decision leaves in a heartbeat BEFORE it is acted on: the broadcast goes
+   * ahead of the fence or recovery it comes with (after the persist, which askToPersist puts first).
+   * Otherwise a coordinator that stalls or dies between its decision and its next peer interval (a
+   * GC pause right after starting a fence) leaves successors that never learned of it: they declare
+   * the host, already powered off, failed again and fence it under a second decision (sim seed 362).
+   */
+  private announceDecisions(now: number): void {
+    const seq = this.coordinator.decisionSeq;
+    if (seq !== this.announcedSeq && this.acting(now) && !this.out.some((e) => e.type === 'broadcast')) this.broadcast(now, true);
+    const first = this.out.findIndex((e) => e.type === 'broadcast');
+    if (first <= 0) return;
+    const [beat] = this.out.splice(first, 1);
+    this.out.unshift(beat!);
   }
 
   /**
@@ -248,6 +268,7 @@ export class MonitorCore {
       maintenance: [...this.maintenance.values()],
       decisions: this.coordinator.decisionList(),
       epoch: this.coordinator.epoch,
+      decisionSeq: this.coordinator.decisionSeq,
       // Only when there is one: state files stay as they were for everyone else.
       ...(computeDown.length > 0 ? { computeDown } : {}),
     };
@@ -498,6 +519,7 @@ export class MonitorCore {
       if (!this.coordinator.decision(host) || now - c.atMs > 60_000) this.pendingClears.delete(host);
     }
     this.lastBroadcastAt = now;
+    this.announcedSeq = this.coordinator.decisionSeq;
     const forgets = this.forgotten.toCarry(now);
     const beat: MonitorBeat = {
       from: this.settings.self,
@@ -511,6 +533,7 @@ export class MonitorCore {
       paused: this.paused(now),
       verdicts: this.verdicts(now),
       decisions: this.coordinator.decisionList(),
+      decisionSeq: this.coordinator.decisionSeq,
       maintenance: [...this.maintenance.values()],
       ...(this.pendingClears.size > 0 ? { clears: [...this.pendingClears.values()] } : {}),
       ...(forgets.length > 0 ? { forgets } : {}),

@@ -21,6 +21,7 @@ import type { EventBus } from './event-bus.js';
 import type { StateStore } from './state-store.js';
 import { buildSnapshot } from './status.js';
 import { HeldActions, isActing } from './held-actions.js';
+import { PROTOCOL_MAJOR, PROTOCOL_MINOR } from '../wire/monitor-format.js';
 
 /** The part of the monitor's configuration the driver itself uses; the edges take their own sections. */
 export type MonitorSettings = Pick<MonitorConfig, 'id' | 'listen' | 'monitors' | 'keys' | 'hosts' | 'maxClockSkewMs' | 'core'> &
@@ -84,6 +85,7 @@ export class MonitorDaemon {
     clock_skew: 0,
     unknown_sender: 0,
     forged: 0,
+    incompatible: 0,
   };
   private accepted = 0;
   private cancelTick: (() => void) | null = null;
@@ -295,6 +297,12 @@ export class MonitorDaemon {
       const a = this.admission.admit(d.buf, d.receivedAt, wallNow, d.from);
       if (!a.ok) {
         if (a.forgedCount) this.log.warn({ from: d.from, claimed: a.claimed, count: a.forgedCount }, 'forged datagram dropped');
+        // Said plainly, once per power of two like every drop: the peer is not counted until both run one major.
+        if (a.reason === 'incompatible' && ((this.dropped.incompatible + 1) & this.dropped.incompatible) === 0)
+          this.log.error(
+            { from: d.from, peer: a.claimed, ours: `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` },
+            'monitor datagram of another protocol major dropped: upgrade or downgrade so every monitor runs the same major (docs/operations.md "Rolling upgrades")',
+          );
         return this.drop(a.reason, d);
       }
       this.accepted++;

@@ -82,8 +82,11 @@ export function parseStateFile(file: string, text: string): PersistedState {
     };
   });
   const epoch = o.epoch === undefined ? 0 : c.count(o.epoch, 'epoch');
+  // Optional (absent before decision versions): a build without it ignores it, which only makes it
+  // prefer a peer's copy less often at a takeover; it never changes what a decision says.
+  const seq = o.decisionSeq === undefined ? {} : { decisionSeq: c.count(o.decisionSeq, 'decisionSeq') };
   const { format: _format, ...rest } = o;
-  return { ...rest, knownHosts, maintenance, decisions, epoch };
+  return { ...rest, knownHosts, maintenance, decisions, epoch, ...seq };
 }
 
 class Checker {

@@ -2,7 +2,7 @@ import type { FenceRecord } from '../core/events.js';
 import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, MaintenanceMark } from '../core/messages.js';
 
 /**
- * The monitor-to-monitor protocol, version 2.0: bodies of two sealed datagram kinds (codec.ts seals
+ * The monitor-to-monitor protocol, version 2.1 (2.1 added the decision-version entry, kind 6): bodies of two sealed datagram kinds (codec.ts seals
  * them, like beacons, with the 5-byte "IHA" header and a 32-byte HMAC).
  *
  * Kind 3, the header: liveness and vote, fixed size but for the monitor ids, sent every beat.
@@ -17,7 +17,7 @@ import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, Maintenanc
  * ignore what follows, so a minor version may append fields; a different major is dropped.
  */
 export const PROTOCOL_MAJOR = 2;
-export const PROTOCOL_MINOR = 0;
+export const PROTOCOL_MINOR = 1;
 
 /** No monitor datagram is larger: one unfragmented UDP datagram on a 1,500-byte path MTU. */
 export const MONITOR_DATAGRAM_BYTES = 1400;
@@ -37,6 +37,8 @@ const ENTRY_DECISION = 2;
 const ENTRY_MAINTENANCE = 3;
 const ENTRY_CLEAR = 4;
 const ENTRY_FORGET = 5;
+/** Protocol 2.1: the decisions' version within the epoch (f64); a 2.0 decoder skips it by its length. */
+const ENTRY_DECISION_SEQ = 6;
 const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered'];
 /** A boot id of 32 hex characters travels as its 16 bytes, flagged by this length byte. */
 const HEX16 = 0xff;
@@ -49,6 +51,8 @@ export interface PeerView {
   clears: ClearRequest[];
   /** At most FORGETS_PER_BEAT (8) forget requests travelling to the other monitors. */
   forgets: ForgetRequest[];
+  /** The decisions' version within the epoch; absent from a 2.0 monitor's view. */
+  decisionSeq?: number;
 }
 
 export interface ViewSummary {
@@ -162,6 +166,11 @@ export function encodeClear(c: ClearRequest): Buffer | null {
 export function encodeForget(f: ForgetRequest): Buffer | null {
   if (!hostOk(f.host)) return null;
   return entry(ENTRY_FORGET, Buffer.concat([f64(f.atMs), str8(f.host), str8(f.by)]));
+}
+
+/** Protocol 2.1: the decisions' version within the epoch, one entry per view. */
+export function encodeDecisionSeq(n: number): Buffer {
+  return entry(ENTRY_DECISION_SEQ, f64(n));
 }
 
 /**
@@ -350,6 +359,12 @@ export function decodePageBody(body: Buffer): ViewPage | null {
       case ENTRY_FORGET: {
         const atMs = e.f64();
         view.forgets.push({ atMs, host: e.str8(), by: e.str8() });
+        break;
+      }
+      case ENTRY_DECISION_SEQ: {
+        const n = e.f64();
+        if (!Number.isSafeInteger(n) || n < 0) return null;
+        view.decisionSeq = n;
         break;
       }
       default:

@@ -95,6 +95,7 @@ export class ViewAssembler {
       paused: h.paused,
       verdicts: view.verdicts,
       decisions: view.decisions,
+      ...(view.decisionSeq !== undefined ? { decisionSeq: view.decisionSeq } : {}),
       maintenance: view.maintenance,
       ...(view.clears.length > 0 ? { clears: view.clears } : {}),
       ...(view.forgets.length > 0 ? { forgets: view.forgets } : {}),
@@ -117,6 +118,7 @@ function join(parts: readonly PeerView[]): PeerView {
     for (const x of p.maintenance) v.maintenance.push(x);
     for (const x of p.clears) v.clears.push(x);
     for (const x of p.forgets) v.forgets.push(x);
+    if (p.decisionSeq !== undefined) v.decisionSeq = p.decisionSeq;
   }
   return v;
 }

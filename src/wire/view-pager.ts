@@ -4,6 +4,7 @@ import {
   PAGE_CAPACITY_BYTES,
   encodeClear,
   encodeDecision,
+  encodeDecisionSeq,
   encodeForget,
   encodeHeaderBody,
   encodeMaintenance,
@@ -107,6 +108,7 @@ export class ViewPager {
     for (const m of beat.maintenance) add(encodeMaintenance(m), false);
     for (const c of beat.clears ?? []) add(encodeClear(c), false);
     for (const f of beat.forgets ?? []) add(encodeForget(f), false);
+    if (beat.decisionSeq !== undefined) add(encodeDecisionSeq(beat.decisionSeq), false);
     this.stats.refusedEntries = refused;
     // Hosts back up leave the cache now and then, not on every offer.
     if (this.verdictCache.size > 2 * beat.verdicts.length + 1024) {

@@ -37,12 +37,18 @@ describe('a monitor core', () => {
     expect([...r.core.tracks.keys()]).toEqual(['h3', 'h1']);
     expect(r.core.maintenance.get('h2')).toEqual(mark);
     expect(r.core.coordinator.epoch).toBe(4);
-    expect(r.core.persisted()).toEqual({ knownHosts: ['h1', 'h3'], maintenance: [mark], decisions: [decision('h1', 'fenced')], epoch: 4 });
+    expect(r.core.persisted()).toEqual({
+      knownHosts: ['h1', 'h3'],
+      maintenance: [mark],
+      decisions: [decision('h1', 'fenced')],
+      epoch: 4,
+      decisionSeq: 0,
+    });
   });
 
   it('starts with nothing when nothing was persisted', () => {
     const core = new MonitorCore(coreSettings(), 'b', 0);
-    expect(core.persisted()).toEqual({ knownHosts: [], maintenance: [], decisions: [], epoch: 0 });
+    expect(core.persisted()).toEqual({ knownHosts: [], maintenance: [], decisions: [], epoch: 0, decisionSeq: 0 });
   });
 });
 

@@ -66,14 +66,14 @@ describe("a monitor's state disk fails, then recovers", () => {
     expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
   }, 300_000);
 
-  // Known to fail (found by the strict form of the invariant, no disk fault involved); flip to `it`
-  // when fixed. Seed 362: the coordinator declares and fences, then stalls before its next heartbeat
-  // carries the decision (a changed decision waits for the next peer interval); its successor
-  // never learned it and declares the powered-off host again. Seed 682: a monitor restarted with an
-  // older copy of the same epoch's decisions takes over, and takeOver only prefers a peer's decisions
-  // at a HIGHER epoch, so the newer ones its peer holds at the same epoch are lost. Both fence an
-  // already-off host again (idempotent) under a new decision, and notify it twice.
-  it.fails('known: no host is declared failed again by any monitor after a fence powered it off (seeds 362, 682)', async () => {
+  // Found by the strict form of the invariant (no disk fault involved), fixed by decision versions
+  // (docs/wire-format.md "Decision versions"). Seed 362: the coordinator declared and fenced, then
+  // stalled before its next heartbeat carried the decision; its successor never learned it and
+  // declared the powered-off host again. A changed decision now goes out in a heartbeat ahead of the
+  // fence it starts. Seed 682: a monitor restarted with an older copy of the same epoch's decisions
+  // took over, and takeOver preferred a peer's decisions only at a HIGHER epoch; it now takes the
+  // newest by (epoch, decisionSeq), its own included.
+  it('no host is declared failed again by any monitor after a fence powered it off (seeds 362, 682)', async () => {
     const repeated: string[] = [];
     for (const seed of [362, 682]) {
       const w = new World(randomScenario(seed));
