@@ -117,6 +117,8 @@ export class MonitorDaemon {
       maintenance: restored?.maintenance ?? [],
       decisions: restored?.decisions ?? [],
       epoch: restored?.epoch ?? 0,
+      // Without it a restarted monitor would think its copy of the decisions older than it is.
+      decisionSeq: restored?.decisionSeq ?? 0,
       ...(restored?.computeDown ? { computeDown: restored.computeDown } : {}),
     });
     this.keyRing = new KeyRing(settings.keys);
