@@ -72,14 +72,26 @@ describe("a monitor's state disk fails, then recovers", () => {
   // declared the powered-off host again. A changed decision now goes out in a heartbeat ahead of the
   // fence it starts. Seed 682: a monitor restarted with an older copy of the same epoch's decisions
   // took over, and takeOver preferred a peer's decisions only at a HIGHER epoch; it now takes the
-  // newest by (epoch, decisionSeq), its own included.
-  it('no host is declared failed again by any monitor after a fence powered it off (seeds 362, 682)', async () => {
+  // newest by (epoch, decisionSeq), its own included. Seed 2253: the same after a restart, when the
+  // daemon did not hand the restored decisionSeq to the core (a 0 made its own copy look oldest).
+  it('no host is declared failed again by any monitor after a fence powered it off (seeds 362, 682, 2253)', async () => {
     const repeated: string[] = [];
-    for (const seed of [362, 682]) {
+    for (const seed of [362, 682, 2253]) {
       const w = new World(randomScenario(seed));
       await w.run();
       repeated.push(...w.repeatedDecisions.map((r) => `seed ${seed}: ${r}`));
     }
     expect(repeated).toEqual([]);
+  });
+
+  // Known to fail, older than decision versions (it fails on the code before them too), one monitor:
+  // a fence powers the host off but the monitor crashes before the result; restarted, it fences
+  // again (same decision), the simulated BMC reports a failure, and the decision in fence_failed is
+  // returned to up as "heard again" because a freshly restarted monitor counts a host it has not
+  // judged yet as up. Then it is declared again. Nothing is recovered unfenced. Flip to `it` when fixed.
+  it.fails('known: a restarted monitor does not return a fence_failed host to up before judging it (seed 2727)', async () => {
+    const w = new World(randomScenario(2727));
+    await w.run();
+    expect(w.repeatedDecisions).toEqual([]);
   });
 });
