@@ -151,7 +151,8 @@ export class Coordinator {
       if (tally.up >= needed) returned.add(host);
       const d = this.decisions.get(host);
       if (d) {
-        this.reviewDecided(d, tally.up >= needed, now, out);
+        // Heard again means heard: not a host a just-restarted monitor has not judged yet (sim seed 2727).
+        this.reviewDecided(d, tally.heardUp >= needed, now, out);
         continue;
       }
       if (watch.maintenance.has(host)) {

@@ -479,7 +479,13 @@ export class MonitorCore {
   /** This monitor and its live peers, as voters on each host's fate. */
   private voters(now: number): VoterView[] {
     const selfVerdicts = new Map(this.verdicts(now).map((v) => [v.host, v]));
-    const self: VoterView = { id: this.settings.self, paused: this.paused(now), verdicts: selfVerdicts, knows: (h) => this.tracks.has(h) };
+    const self: VoterView = {
+      id: this.settings.self,
+      paused: this.paused(now),
+      verdicts: selfVerdicts,
+      knows: (h) => this.tracks.has(h),
+      heardSinceStart: (h) => this.tracks.get(h)?.heard === true,
+    };
     const peers = this.membership.livePeers(now).map((p): VoterView => {
       // What a peer still says about a host forgotten here is not a vote on it.
       const mentionsForgotten = p.beat.verdicts.some((v) => this.forgotten.has(v.host));

@@ -84,14 +84,15 @@ describe("a monitor's state disk fails, then recovers", () => {
     expect(repeated).toEqual([]);
   });
 
-  // Known to fail, older than decision versions (it fails on the code before them too), one monitor:
-  // a fence powers the host off but the monitor crashes before the result; restarted, it fences
-  // again (same decision), the simulated BMC reports a failure, and the decision in fence_failed is
-  // returned to up as "heard again" because a freshly restarted monitor counts a host it has not
-  // judged yet as up. Then it is declared again. Nothing is recovered unfenced. Flip to `it` when fixed.
-  it.fails('known: a restarted monitor does not return a fence_failed host to up before judging it (seed 2727)', async () => {
+  // Older than decision versions (it failed on the code before them too), one monitor: a fence
+  // powered the host off but the monitor crashed before the result; restarted, it fenced again (same
+  // decision), the simulated BMC reported a failure, and the fence_failed decision was returned to up
+  // as "heard again" because a just-restarted monitor counted a host it had not judged yet as up.
+  // Heard again now means heard (tally.ts heardUp).
+  it('a restarted monitor does not return a fence_failed host to up before hearing it (seed 2727)', async () => {
     const w = new World(randomScenario(2727));
     await w.run();
+    expect(checkInvariants(w)).toEqual([]);
     expect(w.repeatedDecisions).toEqual([]);
   });
 });
