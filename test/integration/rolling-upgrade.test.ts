@@ -148,6 +148,10 @@ describe('rolling upgrade', () => {
         15_000,
       );
       expect(w.ok, `${m.id}: ${JSON.stringify(w.snap?.cluster)} ${JSON.stringify(w.snap?.counters.dropped)}`).toBe(true);
+      const alarm = w.snap!.alarms.find((a) => a.kind === 'peer_incompatible');
+      expect(alarm?.message, `${m.id}: ${JSON.stringify(w.snap!.alarms)}`).toContain(
+        `speaks protocol ${major + 1}.0, this one ${major}.${minor}`,
+      );
       const log = readFileSync(join(cl.p.dir, `${m.id}.log`), 'utf8');
       expect(log).toContain('monitor datagram of another protocol major dropped');
       expect(log).toContain(`protocol ${major + 1}.0`);
