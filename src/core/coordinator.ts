@@ -328,7 +328,26 @@ export class Coordinator {
     this.changed();
     this.guard.declared(host, now);
     emit(out, { type: 'host.failed', at: now, host, bootId: d.bootId, votes, lastHeardAt });
-    if (this.settings.fencing.enabled) this.startFence(d, now, out);
+    // Alone (a quorum of one), nobody else has to hold it; otherwise reviewDecided fences once a
+    // quorum does (heldByQuorum).
+    if (this.settings.fencing.enabled && this.membership.needed <= 1) this.startFence(d, now, out);
+  }
+
+  /**
+   * A new decision is acted on only once a quorum of monitors holds it (this one and live peers
+   * whose heartbeats carry it at this epoch): any later coordinator needs a quorum too, so one of its
+   * peers holds the decision and its takeover (newest by epoch and decision version) carries it on.
+   * Without this wait, a coordinator that stalled or was cut off right after fencing left successors
+   * that never learned of the fence, and they declared the powered-off host again (sim seeds 362,
+   * 3242, 3552). Compared by content, so a 2.0 peer (no decision version) acknowledges too.
+   */
+  private heldByQuorum(d: HostDecision, now: number): boolean {
+    let holders = 1;
+    for (const p of this.membership.livePeers(now)) {
+      if (p.beat.epoch !== this.epoch) continue;
+      if (p.beat.decisions.some((x) => x.host === d.host && x.bootId === d.bootId && x.sinceMs >= d.sinceMs)) holders++;
+    }
+    return holders >= this.membership.needed;
   }
 
   private startFence(d: HostDecision, now: number, out: Effect[]): void {
@@ -349,6 +368,7 @@ export class Coordinator {
       return;
     }
     if (d.state === 'fence_failed' && now - d.sinceMs >= this.fenceBackoffMs(d.fenceAttempts)) this.startFence(d, now, out);
+    if (d.state === 'failed' && this.settings.fencing.enabled && this.heldByQuorum(d, now)) this.startFence(d, now, out);
   }
 
   /**

@@ -318,7 +318,10 @@ export class MonitorCore {
     // decisions, raised the epoch) acts on what a peer says; one that has just become coordinator
     // waits for its next tick, where it takes over first.
     const tookOver = this.wasActing && this.acting(now);
+    const held = this.coordinator.version;
     if (beat.acting) this.coordinator.adopt(beat, tookOver);
+    // Echoed at the next tick: the coordinator fences a new decision only once a quorum holds it.
+    if (this.coordinator.version !== held) this.viewDirty = true;
     if (beat.clears && tookOver) {
       // A clear asked of a peer applies to the decision it was asked about, not to a newer one.
       for (const c of beat.clears) {
