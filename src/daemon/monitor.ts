@@ -285,7 +285,9 @@ export class MonitorDaemon {
       if (now - p.at > INCOMPATIBLE_ALARM_MS) continue;
       alarms.push({
         kind: 'peer_incompatible',
-        message: `the monitor at ${from} speaks ${p.version}, this one ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}: it is not counted towards quorum until both run one major (docs/operations.md "Rolling upgrades")`,
+        message:
+          `the monitor at ${from} speaks ${p.version}, this one ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}: ` +
+          'it is not counted towards quorum until both run one major (docs/operations.md "Rolling upgrades")',
       });
     }
     for (const s of this.deps.bus.sinkFailures())
@@ -318,7 +320,8 @@ export class MonitorDaemon {
         if (a.reason === 'incompatible' && ((this.dropped.incompatible + 1) & this.dropped.incompatible) === 0)
           this.log.error(
             { from: d.from, peer: a.claimed, ours: `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` },
-            'monitor datagram of another protocol major dropped: upgrade or downgrade so every monitor runs the same major (docs/operations.md "Rolling upgrades")',
+            'monitor datagram of another protocol major dropped: ' +
+              'upgrade or downgrade so every monitor runs the same major (docs/operations.md "Rolling upgrades")',
           );
         return this.drop(a.reason, d);
       }

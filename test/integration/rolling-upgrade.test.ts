@@ -66,7 +66,7 @@ function declarations(cl: RecoveryCluster): string[] {
 }
 
 describe('rolling upgrade', () => {
-  it('three monitors restarted one at a time onto a newer minor: hosts stay watched, a host failing mid-upgrade is fenced once and recovered once', async () => {
+  it('three monitors restarted one at a time onto a newer minor: hosts stay watched, a host failing mid-upgrade is fenced and recovered once', async () => {
     const { major, minor } = currentProtocol();
     const next = otherBuild({ version: '99.0.0-next', protocolMinor: minor + 1, unknownViewEntry: true });
     builds.push(next);
