@@ -74,9 +74,9 @@ describe("a monitor's state disk fails, then recovers", () => {
   // took over, and takeOver preferred a peer's decisions only at a HIGHER epoch; it now takes the
   // newest by (epoch, decisionSeq), its own included. Seed 2253: the same after a restart, when the
   // daemon did not hand the restored decisionSeq to the core (a 0 made its own copy look oldest).
-  it('no host is declared failed again by any monitor after a fence powered it off (seeds 362, 682, 2253)', async () => {
+  it('no host is declared failed again by any monitor after a fence powered it off (seeds 362, 682, 2253, 3242, 3303, 3552)', async () => {
     const repeated: string[] = [];
-    for (const seed of [362, 682, 2253]) {
+    for (const seed of [362, 682, 2253, 3242, 3303, 3552]) {
       const w = new World(randomScenario(seed));
       await w.run();
       repeated.push(...w.repeatedDecisions.map((r) => `seed ${seed}: ${r}`));
