@@ -74,8 +74,8 @@ describe("a monitor's state disk fails, then recovers", () => {
   // took over, and takeOver preferred a peer's decisions only at a HIGHER epoch; it now takes the
   // newest by (epoch, decisionSeq), its own included. Seed 2253: the same after a restart, when the
   // daemon did not hand the restored decisionSeq to the core (a 0 made its own copy look oldest).
-  // Seeds 3552 (a lost heartbeat, then a stall) and 3242, 3303 (a coordinator cut off inside the peer
-  // timeout, older than this work): broadcasting first was not enough; a new decision is now fenced
+  // Seeds 3552 (a lost heartbeat, then a stall), 3242 (a coordinator cut off inside the peer timeout)
+  // and 3303 (both older than this work): broadcasting first was not enough; a new decision is fenced
   // only once a quorum of monitors holds it (coordinator.ts heldByQuorum).
   it('no host is declared failed again by any monitor after a fence powered it off (seeds 362, 682, 2253, 3242, 3303, 3552)', async () => {
     const repeated: string[] = [];
