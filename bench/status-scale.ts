@@ -48,7 +48,7 @@ run(10_000, names.slice(silentCount));
 const counters = {
   received: 0,
   accepted: 0,
-  dropped: { oversized: 0, malformed: 0, bad_mac: 0, replay: 0, clock_skew: 0, unknown_sender: 0, forged: 0 },
+  dropped: { oversized: 0, malformed: 0, bad_mac: 0, replay: 0, clock_skew: 0, unknown_sender: 0, forged: 0, incompatible: 0 },
   sent: 0,
   sendErrors: 0,
 };

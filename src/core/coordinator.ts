@@ -20,6 +20,15 @@ export class Coordinator {
   epoch = 0;
   /** Bumped on every change to the decisions or the epoch: tells the core when to persist them. */
   version = 0;
+  /**
+   * The decisions' version within the epoch (docs/wire-format.md "Decision versions"): bumped only by
+   * the acting coordinator when it changes a decision, carried in heartbeats and the state file, and
+   * taken over with the decisions. (epoch, decisionSeq) orders two copies of the decisions: a monitor
+   * restarted with an older state file of the same epoch, or one that missed the last heartbeats,
+   * holds a lower one, so whoever takes over carries on the newest copy a live peer holds instead of
+   * its own older one (and never declares again a host its predecessor had already fenced).
+   */
+  decisionSeq = 0;
   private readonly decisions = new Map<HostId, HostDecision>();
   private readonly candidates = new Map<HostId, Candidate>();
   private readonly clusterSuspect = new Set<HostId>();
@@ -37,9 +46,10 @@ export class Coordinator {
     return this.guard.hold;
   }
 
-  restore(decisions: readonly HostDecision[], epoch: number): void {
+  restore(decisions: readonly HostDecision[], epoch: number, decisionSeq = 0): void {
     for (const d of decisions) this.decisions.set(d.host, { ...d });
     this.epoch = epoch;
+    this.decisionSeq = decisionSeq;
     this.version++;
   }
 
@@ -54,12 +64,29 @@ export class Coordinator {
   /** Takes the acting coordinator's decisions; while acting too (a brief overlap) the later epoch wins. */
   adopt(beat: MonitorBeat, selfActing: boolean): void {
     if (beat.epoch < this.epoch || (selfActing && beat.epoch === this.epoch)) return;
+    // Within one epoch, an older copy (a datagram delayed behind a newer one) is not taken back. A
+    // beat from an older build carries no decisionSeq: it is taken as before, by difference.
+    if (beat.epoch === this.epoch && beat.decisionSeq !== undefined && beat.decisionSeq < this.decisionSeq) return;
     // The coordinator repeats its decisions in every heartbeat: most of the time nothing is new.
-    if (beat.epoch === this.epoch && sameDecisions(this.decisions, beat.decisions)) return;
+    if (beat.epoch === this.epoch && sameDecisions(this.decisions, beat.decisions)) {
+      if (beat.decisionSeq !== undefined && beat.decisionSeq !== this.decisionSeq) {
+        this.decisionSeq = beat.decisionSeq;
+        this.version++;
+      }
+      return;
+    }
+    // A 2.0 coordinator's new epoch starts the versions again (every 2.1 follower alike).
+    this.decisionSeq = beat.decisionSeq ?? (beat.epoch > this.epoch ? 0 : this.decisionSeq);
     this.epoch = beat.epoch;
     this.decisions.clear();
     for (const d of beat.decisions) this.decisions.set(d.host, { ...d });
     this.version++;
+  }
+
+  /** A decision changed by this monitor as coordinator: persisted, and a new version for its peers. */
+  private changed(): void {
+    this.version++;
+    this.decisionSeq++;
   }
 
   /**
@@ -67,11 +94,17 @@ export class Coordinator {
    * and carry on the work a predecessor left in flight.
    */
   takeOver(now: number, peerBeats: readonly MonitorBeat[]): Effect[] {
-    let newest: MonitorBeat | undefined;
-    for (const b of peerBeats) if (b.epoch > this.epoch && (!newest || b.epoch > newest.epoch)) newest = b;
-    if (newest) {
+    // The newest copy by (epoch, decisionSeq), this monitor's own included. A peer of an older build
+    // (no decisionSeq) counts only with a higher epoch, as before versions within an epoch existed.
+    let newest: { epoch: number; seq: number; beat: MonitorBeat | null } = { epoch: this.epoch, seq: this.decisionSeq, beat: null };
+    for (const b of peerBeats) {
+      const newer = b.epoch > newest.epoch || (b.epoch === newest.epoch && b.decisionSeq !== undefined && b.decisionSeq > newest.seq);
+      if (newer) newest = { epoch: b.epoch, seq: b.decisionSeq ?? 0, beat: b };
+    }
+    if (newest.beat) {
       this.decisions.clear();
-      for (const d of newest.decisions) this.decisions.set(d.host, { ...d });
+      for (const d of newest.beat.decisions) this.decisions.set(d.host, { ...d });
+      this.decisionSeq = newest.seq;
     }
     this.epoch = Math.max(this.epoch, this.membership.maxEpoch()) + 1;
     this.version++;
@@ -119,7 +152,8 @@ export class Coordinator {
       if (tally.up >= needed) returned.add(host);
       const d = this.decisions.get(host);
       if (d) {
-        this.reviewDecided(d, tally.up >= needed, now, out);
+        // Heard again means heard: not a host a just-restarted monitor has not judged yet (sim seed 2727).
+        this.reviewDecided(d, tally.heardUp >= needed, now, out);
         continue;
       }
       // A left host's silence is its clean stop, not a failure: neither suspect nor a candidate.
@@ -181,7 +215,7 @@ export class Coordinator {
       return;
     }
     d.sinceMs = now;
-    this.version++;
+    this.changed();
     if (!record.ok) {
       d.state = 'fence_failed';
       emit(out, { type: 'host.fence_failed', at: now, host, record, retryInMs: this.fenceBackoffMs(d.fenceAttempts) });
@@ -211,7 +245,7 @@ export class Coordinator {
     // Never green over a failure: servers left on the dead host (or a recovery that did not finish) need an operator.
     d.state = recoveryLeftServers(summary) ? 'recovery_failed' : 'recovered';
     d.sinceMs = now;
-    this.version++;
+    this.changed();
     emit(out, { type: 'host.recovery_finished', at: now, host, summary });
   }
 
@@ -233,7 +267,7 @@ export class Coordinator {
     }
     d.state = 'recovering';
     d.sinceMs = now;
-    this.version++;
+    this.changed();
     out.push({ type: 'log', level: 'warn', msg: 'recovery retried by operator', fields: { host, by } });
     emit(out, { type: 'host.recovery_started', at: now, host });
     out.push({ type: 'recover', host, record: d.fence });
@@ -244,7 +278,7 @@ export class Coordinator {
     const d = this.decisions.get(host);
     if (!d) return;
     this.decisions.delete(host);
-    this.version++;
+    this.changed();
     out.push({ type: 'log', level: 'info', msg: 'host returned to service by operator', fields: { host, by, previous: d.state } });
     emit(out, { type: 'host.recovered', at: now, host, bootId: d.bootId, previous: d.state });
   }
@@ -264,7 +298,7 @@ export class Coordinator {
     d.state = 'fenced';
     d.sinceMs = now;
     d.fence = record;
-    this.version++;
+    this.changed();
     out.push({ type: 'log', level: 'warn', msg: 'operator confirmed the host is powered off: treated as fenced', fields: { host, by } });
     emit(out, { type: 'host.fenced', at: now, host, record });
     if (this.settings.recovery.enabled) {
@@ -293,17 +327,36 @@ export class Coordinator {
     this.clusterSuspect.delete(host);
     const d: HostDecision = { host, state: 'failed', bootId: c?.bootId ?? '', sinceMs: now, fenceAttempts: 0 };
     this.decisions.set(host, d);
-    this.version++;
+    this.changed();
     this.guard.declared(host, now);
     emit(out, { type: 'host.failed', at: now, host, bootId: d.bootId, votes, lastHeardAt });
-    if (this.settings.fencing.enabled) this.startFence(d, now, out);
+    // Alone (a quorum of one), nobody else has to hold it; otherwise reviewDecided fences once a
+    // quorum does (heldByQuorum).
+    if (this.settings.fencing.enabled && this.membership.needed <= 1) this.startFence(d, now, out);
+  }
+
+  /**
+   * A new decision is acted on only once a quorum of monitors holds it (this one and live peers
+   * whose heartbeats carry it at this epoch): any later coordinator needs a quorum too, so one of its
+   * peers holds the decision and its takeover (newest by epoch and decision version) carries it on.
+   * Without this wait, a coordinator that stalled or was cut off right after fencing left successors
+   * that never learned of the fence, and they declared the powered-off host again (sim seeds 362,
+   * 3242, 3552). Compared by content, so a 2.0 peer (no decision version) acknowledges too.
+   */
+  private heldByQuorum(d: HostDecision, now: number): boolean {
+    let holders = 1;
+    for (const p of this.membership.livePeers(now)) {
+      if (p.beat.epoch !== this.epoch) continue;
+      if (p.beat.decisions.some((x) => x.host === d.host && x.bootId === d.bootId && x.sinceMs >= d.sinceMs)) holders++;
+    }
+    return holders >= this.membership.needed;
   }
 
   private startFence(d: HostDecision, now: number, out: Effect[]): void {
     d.state = 'fencing';
     d.fenceAttempts++;
     d.sinceMs = now;
-    this.version++;
+    this.changed();
     emit(out, { type: 'host.fencing', at: now, host: d.host, attempt: d.fenceAttempts });
     out.push({ type: 'fence', host: d.host, bootId: d.bootId });
   }
@@ -312,11 +365,12 @@ export class Coordinator {
   private reviewDecided(d: HostDecision, quorumHearsIt: boolean, now: number, out: Effect[]): void {
     if ((d.state === 'failed' || d.state === 'fence_failed') && quorumHearsIt) {
       this.decisions.delete(d.host);
-      this.version++;
+      this.changed();
       emit(out, { type: 'host.recovered', at: now, host: d.host, bootId: d.bootId, previous: d.state });
       return;
     }
     if (d.state === 'fence_failed' && now - d.sinceMs >= this.fenceBackoffMs(d.fenceAttempts)) this.startFence(d, now, out);
+    if (d.state === 'failed' && this.settings.fencing.enabled && this.heldByQuorum(d, now)) this.startFence(d, now, out);
   }
 
   /**

@@ -72,6 +72,11 @@ export interface PersistedState {
   maintenance: MaintenanceMark[];
   decisions: HostDecision[];
   epoch: number;
+  /**
+   * The decisions' version within the epoch (Coordinator.decisionSeq). Absent in older files (read as
+   * 0): an optional addition that a build without it ignores safely, so the state format stays 1.
+   */
+  decisionSeq?: number;
   /** Hosts whose compute service instance-ha disabled (or may have) for a dead nova-compute; absent in older files. */
   computeDown?: ComputeDownMark[];
   /** Hosts that left cleanly (their beacon said so); absent in older files and when none has. */

@@ -61,6 +61,11 @@ export interface MonitorBeat {
   verdicts: HostVerdict[];
   /** The non-up decisions it holds: its own when acting, else those it adopted (with `epoch`). */
   decisions: HostDecision[];
+  /**
+   * The decisions' version within `epoch` (Coordinator.decisionSeq): protocol 2.1. Absent from the
+   * beats of 2.0 monitors, which are then compared by epoch alone, as before.
+   */
+  decisionSeq?: number;
   maintenance: MaintenanceMark[];
   /**
    * Operator requests to return a host to watch (`instance-ha unfence` on any monitor), carried to

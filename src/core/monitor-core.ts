@@ -29,6 +29,8 @@ export class MonitorCore {
   private pausedUntil = -Infinity;
   private lastBroadcastAt = -Infinity;
   private viewDirty = false;
+  /** The decisionSeq the last heartbeat carried (announceDecisions). */
+  private announcedSeq = -1;
   private wasQuorate = false;
   private lastCoordinator: MonitorId | null = null;
   private wasActing = false;
@@ -81,12 +83,13 @@ export class MonitorCore {
       this.track(l.host, startAt).left = { ...l };
       this.leftHosts.add(l.host);
     }
-    if (restored) this.coordinator.restore(restored.decisions, restored.epoch);
+    if (restored) this.coordinator.restore(restored.decisions, restored.epoch, restored.decisionSeq ?? 0);
     this.lastTickAt = startAt;
     this.autoUnfence = new AutoUnfence(settings.recovery.autoUnfence);
     this.computeDown = new ComputeDown(settings.computeDown);
     this.guests = new GuestFailures(settings.guestRestart ?? DEFAULT_GUEST_RESTART);
     if (restored?.computeDown) this.computeDown.restore(restored.computeDown);
+    this.announcedSeq = this.coordinator.decisionSeq;
     this.persistedHosts = this.tracks.size;
     this.persistedRest = this.durableFingerprint();
   }
@@ -186,8 +189,25 @@ export class MonitorCore {
         throw new IllegalStateError(`unknown input ${JSON.stringify(never)}`);
       }
     }
+    if (input.type !== 'beacon') this.announceDecisions(input.at);
     this.askToPersist(input.type === 'beacon');
     return this.out;
+  }
+
+  /**
+   * A coordinator's changed decision leaves in a heartbeat BEFORE it is acted on: the broadcast goes
+   * ahead of the fence or recovery it comes with (after the persist, which askToPersist puts first).
+   * Otherwise a coordinator that stalls or dies between its decision and its next peer interval (a
+   * GC pause right after starting a fence) leaves successors that never learned of it: they declare
+   * the host, already powered off, failed again and fence it under a second decision (sim seed 362).
+   */
+  private announceDecisions(now: number): void {
+    const seq = this.coordinator.decisionSeq;
+    if (seq !== this.announcedSeq && this.acting(now) && !this.out.some((e) => e.type === 'broadcast')) this.broadcast(now, true);
+    const first = this.out.findIndex((e) => e.type === 'broadcast');
+    if (first <= 0) return;
+    const [beat] = this.out.splice(first, 1);
+    this.out.unshift(beat!);
   }
 
   /**
@@ -274,6 +294,7 @@ export class MonitorCore {
       maintenance: [...this.maintenance.values()],
       decisions: this.coordinator.decisionList(),
       epoch: this.coordinator.epoch,
+      decisionSeq: this.coordinator.decisionSeq,
       // Only when there is one: state files stay as they were for everyone else.
       ...(computeDown.length > 0 ? { computeDown } : {}),
       ...(this.leftHosts.size > 0 ? { left: this.leftMarks() } : {}),
@@ -398,7 +419,10 @@ export class MonitorCore {
     // decisions, raised the epoch) acts on what a peer says; one that has just become coordinator
     // waits for its next tick, where it takes over first.
     const tookOver = this.wasActing && this.acting(now);
+    const held = this.coordinator.version;
     if (beat.acting) this.coordinator.adopt(beat, tookOver);
+    // Echoed at the next tick: the coordinator fences a new decision only once a quorum holds it.
+    if (this.coordinator.version !== held) this.viewDirty = true;
     if (beat.clears && tookOver) {
       // A clear asked of a peer applies to the decision it was asked about, not to a newer one.
       for (const c of beat.clears) {
@@ -563,7 +587,13 @@ export class MonitorCore {
   /** This monitor and its live peers, as voters on each host's fate. */
   private voters(now: number): VoterView[] {
     const selfVerdicts = new Map(this.verdicts(now).map((v) => [v.host, v]));
-    const self: VoterView = { id: this.settings.self, paused: this.paused(now), verdicts: selfVerdicts, knows: (h) => this.tracks.has(h) };
+    const self: VoterView = {
+      id: this.settings.self,
+      paused: this.paused(now),
+      verdicts: selfVerdicts,
+      knows: (h) => this.tracks.has(h),
+      heardSinceStart: (h) => this.tracks.get(h)?.heard === true,
+    };
     const peers = this.membership.livePeers(now).map((p): VoterView => {
       // What a peer still says about a host forgotten here is not a vote on it.
       const mentionsForgotten = p.beat.verdicts.some((v) => this.forgotten.has(v.host));
@@ -603,6 +633,7 @@ export class MonitorCore {
       if (!this.coordinator.decision(host) || now - c.atMs > 60_000) this.pendingClears.delete(host);
     }
     this.lastBroadcastAt = now;
+    this.announcedSeq = this.coordinator.decisionSeq;
     const forgets = this.forgotten.toCarry(now);
     const beat: MonitorBeat = {
       from: this.settings.self,
@@ -616,6 +647,7 @@ export class MonitorCore {
       paused: this.paused(now),
       verdicts: this.verdicts(now),
       decisions: this.coordinator.decisionList(),
+      decisionSeq: this.coordinator.decisionSeq,
       maintenance: [...this.maintenance.values()],
       ...(this.pendingClears.size > 0 ? { clears: [...this.pendingClears.values()] } : {}),
       ...(forgets.length > 0 ? { forgets } : {}),

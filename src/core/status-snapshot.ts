@@ -1,7 +1,8 @@
 import type { ClusterEvent, HostClusterState } from './events.js';
 
 /** Why the wire layer refused a datagram; counted per reason in status and metrics. */
-export type DropReason = 'oversized' | 'malformed' | 'bad_mac' | 'replay' | 'clock_skew' | 'unknown_sender' | 'forged';
+/** `incompatible`: an authenticated monitor datagram of another protocol major (a peer of a newer release). */
+export type DropReason = 'oversized' | 'malformed' | 'bad_mac' | 'replay' | 'clock_skew' | 'unknown_sender' | 'forged' | 'incompatible';
 
 /** What `instance-ha status` shows; no secrets, ever (no keys, no passwords, no tokens). */
 export interface StatusSnapshot {

@@ -6,6 +6,12 @@ export interface HostTally {
   dead: MonitorId[];
   suspectOrDead: number;
   up: number;
+  /**
+   * Of `up`, the voters that have actually heard the host: a monitor just restarted counts a host it
+   * has not heard yet as up (silent only since its start) until it has judged it, which must never
+   * count as the host being heard again (returning a decided host to up).
+   */
+  heardUp: number;
   bootId: string;
 }
 
@@ -16,6 +22,8 @@ export interface VoterView {
   verdicts: ReadonlyMap<string, HostVerdict>;
   /** Whether the voter tracks this host at all (a voter that never heard of it says nothing). */
   knows(host: string): boolean;
+  /** Whether it has heard the host since it started; known for this monitor only (peers: as `knows`). */
+  heardSinceStart?(host: string): boolean;
 }
 
 const indexes = new WeakMap<readonly HostVerdict[], ReadonlyMap<string, HostVerdict>>();
@@ -31,11 +39,14 @@ export function verdictsByHost(verdicts: readonly HostVerdict[]): ReadonlyMap<st
 }
 
 export function tallyHost(host: string, voters: readonly VoterView[]): HostTally {
-  const t: HostTally = { dead: [], suspectOrDead: 0, up: 0, bootId: '' };
+  const t: HostTally = { dead: [], suspectOrDead: 0, up: 0, heardUp: 0, bootId: '' };
   for (const v of voters) {
     const verdict = v.verdicts.get(host);
     if (!verdict) {
-      if (v.knows(host)) t.up++;
+      if (v.knows(host)) {
+        t.up++;
+        if (v.heardSinceStart?.(host) ?? true) t.heardUp++;
+      }
       continue;
     }
     t.suspectOrDead++;

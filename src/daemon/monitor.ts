@@ -21,6 +21,11 @@ import type { EventBus } from './event-bus.js';
 import type { StateStore } from './state-store.js';
 import { buildSnapshot } from './status.js';
 import { HeldActions, isActing } from './held-actions.js';
+import { PROTOCOL_MAJOR, PROTOCOL_MINOR } from '../wire/monitor-format.js';
+
+/** A peer of another major stays alarmed this long after its last datagram (it may have been stopped). */
+const INCOMPATIBLE_ALARM_MS = 30_000;
+const MAX_INCOMPATIBLE_PEERS = 32;
 
 /** The part of the monitor's configuration the driver itself uses; the edges take their own sections. */
 export type MonitorSettings = Pick<MonitorConfig, 'id' | 'listen' | 'monitors' | 'keys' | 'hosts' | 'maxClockSkewMs' | 'core'> &
@@ -86,8 +91,11 @@ export class MonitorDaemon {
     clock_skew: 0,
     unknown_sender: 0,
     forged: 0,
+    incompatible: 0,
   };
   private accepted = 0;
+  /** Senders of authenticated monitor datagrams of another protocol major, and when last (peer_incompatible). */
+  private readonly incompatiblePeers = new Map<string, { version: string; at: number }>();
   private cancelTick: (() => void) | null = null;
   private persistDue = false;
   private lastPersistAttemptAt = -Infinity;
@@ -117,6 +125,8 @@ export class MonitorDaemon {
       maintenance: restored?.maintenance ?? [],
       decisions: restored?.decisions ?? [],
       epoch: restored?.epoch ?? 0,
+      // Without it a restarted monitor would think its copy of the decisions older than it is.
+      decisionSeq: restored?.decisionSeq ?? 0,
       ...(restored?.computeDown ? { computeDown: restored.computeDown } : {}),
       // Hosts that left cleanly stay left across a restart: their silence must not be fenced after it.
       ...(restored?.left ? { left: restored.left } : {}),
@@ -274,6 +284,16 @@ export class MonitorDaemon {
         kind: 'view_truncated',
         message: `${p.refusedEntries} view entries could not be encoded (host name over 255 bytes), ${p.cutEntries} cut (view over its page bound)`,
       });
+    const now = this.clock.now();
+    for (const [from, p] of this.incompatiblePeers) {
+      if (now - p.at > INCOMPATIBLE_ALARM_MS) continue;
+      alarms.push({
+        kind: 'peer_incompatible',
+        message:
+          `the monitor at ${from} speaks ${p.version}, this one ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}: ` +
+          'it is not counted towards quorum until both run one major (docs/operations.md "Rolling upgrades")',
+      });
+    }
     for (const s of this.deps.bus.sinkFailures())
       alarms.push({ kind: 'event_sink_failed', message: `event sink '${s.sink}' failed ${s.count} time(s): ${s.lastError}` });
     return alarms;
@@ -299,6 +319,14 @@ export class MonitorDaemon {
       const a = this.admission.admit(d.buf, d.receivedAt, wallNow, d.from);
       if (!a.ok) {
         if (a.forgedCount) this.log.warn({ from: d.from, claimed: a.claimed, count: a.forgedCount }, 'forged datagram dropped');
+        // Said plainly, once per power of two like every drop: the peer is not counted until both run one major.
+        if (a.reason === 'incompatible') this.noteIncompatible(d.from, a.claimed ?? 'another protocol');
+        if (a.reason === 'incompatible' && ((this.dropped.incompatible + 1) & this.dropped.incompatible) === 0)
+          this.log.error(
+            { from: d.from, peer: a.claimed, ours: `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` },
+            'monitor datagram of another protocol major dropped: ' +
+              'upgrade or downgrade so every monitor runs the same major (docs/operations.md "Rolling upgrades")',
+          );
         return this.drop(a.reason, d);
       }
       this.accepted++;
@@ -309,6 +337,15 @@ export class MonitorDaemon {
     } catch (err) {
       this.contain('receive', err);
     }
+  }
+
+  /** Bounded: only authenticated senders get here, at most a few dozen addresses kept. */
+  private noteIncompatible(from: string, version: string): void {
+    if (!this.incompatiblePeers.has(from) && this.incompatiblePeers.size >= MAX_INCOMPATIBLE_PEERS) {
+      const oldest = [...this.incompatiblePeers].sort((x, y) => x[1].at - y[1].at)[0]![0];
+      this.incompatiblePeers.delete(oldest);
+    }
+    this.incompatiblePeers.set(from, { version, at: this.clock.now() });
   }
 
   private drop(reason: DropReason, d: Datagram): void {

@@ -92,8 +92,11 @@ export function parseStateFile(file: string, text: string): PersistedState {
       sentAtMs: c.num(l.sentAtMs, `${p}.sentAtMs`),
     };
   });
+  // Optional (absent before decision versions): a build without it ignores it, which only makes it
+  // prefer a peer's copy less often at a takeover; it never changes what a decision says.
+  const seq = o.decisionSeq === undefined ? {} : { decisionSeq: c.count(o.decisionSeq, 'decisionSeq') };
   const { format: _format, left: _left, ...rest } = o;
-  return { ...rest, knownHosts, maintenance, decisions, epoch, ...(left.length > 0 ? { left } : {}) };
+  return { ...rest, knownHosts, maintenance, decisions, epoch, ...seq, ...(left.length > 0 ? { left } : {}) };
 }
 
 class Checker {

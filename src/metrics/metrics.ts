@@ -48,6 +48,7 @@ const ALARM_KINDS = [
   'loop_error',
   'event_sink_failed',
   'view_truncated',
+  'peer_incompatible',
   'broker_unreachable',
   'outbox_backlog',
   'outbox_full',

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { hmacFor } from './hmac.js';
 import type { KeySlot, Verifier } from './keys.js';
-import { decodeHeaderBody, decodePageBody, type MonitorHeader, type ViewPage } from './monitor-format.js';
+import { PROTOCOL_MAJOR, decodeHeaderBody, decodePageBody, type MonitorHeader, type ViewPage } from './monitor-format.js';
 import type { BeaconBeat, ComputeHealth, MonitorBeat } from '../core/messages.js';
 import type { DropReason } from '../core/status-snapshot.js';
 import type { GuestEventBeat } from '../core/guest-failures.js';
@@ -150,6 +150,9 @@ export function openDatagram(buf: Buffer, keys: KeyChooser): Opened {
         const tried = keys.forMonitors();
         const slot = verifySeal(buf, tried);
         if (slot === null) return refused(tried, '(a monitor)');
+        // Authenticated, but of another major: said as such (not `malformed`), naming its version.
+        if (body.length >= 2 && body[0] !== PROTOCOL_MAJOR)
+          return { ok: false, reason: 'incompatible', claimed: `protocol ${body[0]}.${body[1]}` };
         if (buf[4] === 3) {
           const header = decodeHeaderBody(body);
           return header ? { ok: true, kind: 'monitor_header', header, slot } : { ok: false, reason: 'malformed' };

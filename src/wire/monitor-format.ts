@@ -2,7 +2,7 @@ import type { FenceRecord } from '../core/events.js';
 import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, LeftMark, MaintenanceMark } from '../core/messages.js';
 
 /**
- * The monitor-to-monitor protocol, version 2.0: bodies of two sealed datagram kinds (codec.ts seals
+ * The monitor-to-monitor protocol, version 2.1 (2.1 added the left entry, kind 6, and the decision-version entry, kind 7): bodies of two sealed datagram kinds (codec.ts seals
  * them, like beacons, with the 5-byte "IHA" header and a 32-byte HMAC).
  *
  * Kind 3, the header: liveness and vote, fixed size but for the monitor ids, sent every beat.
@@ -12,14 +12,14 @@ import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, LeftMark, 
  * Kind 4, a page of the per-host view (verdicts, decisions, maintenance marks, clears) of one version:
  *   major u8 | minor u8 | bootId [16] | version u32 | index u16 | count u16 | from str8 | entries…
  *   entry: kind u8 | length u16 | body (kinds below); an unknown kind is skipped by its length.
- *   Kind 6 (added in 2.0 with the beacon's leaving; older monitors skip it): a host that left cleanly,
+ *   Kind 6 (added in 2.1 with the beacon's leaving; older monitors skip it): a host that left cleanly,
  *   bootId id8 | seq u32 | sentAtMs f64 | host str8.
  *
  * str8 is a length byte and that many UTF-8 bytes (≤ 255). Decoders read the fields they know and
  * ignore what follows, so a minor version may append fields; a different major is dropped.
  */
 export const PROTOCOL_MAJOR = 2;
-export const PROTOCOL_MINOR = 0;
+export const PROTOCOL_MINOR = 1;
 
 /** No monitor datagram is larger: one unfragmented UDP datagram on a 1,500-byte path MTU. */
 export const MONITOR_DATAGRAM_BYTES = 1400;
@@ -40,6 +40,8 @@ const ENTRY_MAINTENANCE = 3;
 const ENTRY_CLEAR = 4;
 const ENTRY_FORGET = 5;
 const ENTRY_LEFT = 6;
+/** Protocol 2.1: the decisions' version within the epoch (f64); a 2.0 decoder skips it by its length. */
+const ENTRY_DECISION_SEQ = 7;
 const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered'];
 /** A boot id of 32 hex characters travels as its 16 bytes, flagged by this length byte. */
 const HEX16 = 0xff;
@@ -54,6 +56,8 @@ export interface PeerView {
   forgets: ForgetRequest[];
   /** Hosts that left cleanly, as the sender holds them (see LeftMark). */
   left: LeftMark[];
+  /** The decisions' version within the epoch; absent from a 2.0 monitor's view. */
+  decisionSeq?: number;
 }
 
 export interface ViewSummary {
@@ -175,6 +179,11 @@ export function encodeLeft(l: LeftMark): Buffer | null {
   const seq = Buffer.alloc(4);
   seq.writeUInt32BE(l.seq >>> 0);
   return entry(ENTRY_LEFT, Buffer.concat([id8(l.bootId), seq, f64(l.sentAtMs), str8(l.host)]));
+}
+
+/** Protocol 2.1: the decisions' version within the epoch, one entry per view. */
+export function encodeDecisionSeq(n: number): Buffer {
+  return entry(ENTRY_DECISION_SEQ, f64(n));
 }
 
 /**
@@ -372,6 +381,12 @@ export function decodePageBody(body: Buffer): ViewPage | null {
         const host = e.str8();
         if (!host) return null;
         view.left.push({ host, bootId, seq, sentAtMs });
+        break;
+      }
+      case ENTRY_DECISION_SEQ: {
+        const n = e.f64();
+        if (!Number.isSafeInteger(n) || n < 0) return null;
+        view.decisionSeq = n;
         break;
       }
       default:

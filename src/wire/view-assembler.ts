@@ -95,6 +95,7 @@ export class ViewAssembler {
       paused: h.paused,
       verdicts: view.verdicts,
       decisions: view.decisions,
+      ...(view.decisionSeq !== undefined ? { decisionSeq: view.decisionSeq } : {}),
       maintenance: view.maintenance,
       ...(view.clears.length > 0 ? { clears: view.clears } : {}),
       ...(view.forgets.length > 0 ? { forgets: view.forgets } : {}),
@@ -119,6 +120,7 @@ function join(parts: readonly PeerView[]): PeerView {
     for (const x of p.clears) v.clears.push(x);
     for (const x of p.forgets) v.forgets.push(x);
     for (const x of p.left) v.left.push(x);
+    if (p.decisionSeq !== undefined) v.decisionSeq = p.decisionSeq;
   }
   return v;
 }

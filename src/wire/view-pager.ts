@@ -4,6 +4,7 @@ import {
   PAGE_CAPACITY_BYTES,
   encodeClear,
   encodeDecision,
+  encodeDecisionSeq,
   encodeForget,
   encodeLeft,
   encodeHeaderBody,
@@ -109,6 +110,7 @@ export class ViewPager {
     for (const c of beat.clears ?? []) add(encodeClear(c), false);
     for (const f of beat.forgets ?? []) add(encodeForget(f), false);
     for (const l of beat.left ?? []) add(encodeLeft(l), false);
+    if (beat.decisionSeq !== undefined) add(encodeDecisionSeq(beat.decisionSeq), false);
     this.stats.refusedEntries = refused;
     // Hosts back up leave the cache now and then, not on every offer.
     if (this.verdictCache.size > 2 * beat.verdicts.length + 1024) {

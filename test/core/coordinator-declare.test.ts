@@ -3,7 +3,7 @@ import { Coordinator } from '../../src/core/coordinator.js';
 import type { Effect } from '../../src/core/effects.js';
 import type { CoreSettings } from '../../src/core/settings.js';
 import type { VoterView } from '../../src/core/tally.js';
-import { coreSettings, eventTypes, events, membershipOf, voter, type Seen } from './fixtures.js';
+import { coreSettings, echo, eventTypes, events, membershipOf, voter, type Seen } from './fixtures.js';
 
 /**
  * When the coordinator declares a host failed: a quorum of dead votes, no live monitor hearing it,
@@ -108,15 +108,33 @@ describe('declaring a host failed', () => {
     expect(eventTypes(decide(c, 10_150, dead))).toEqual(['host.failed']);
   });
 
-  it('fences a declared host when fencing is on (first attempt, the declared boot id)', () => {
-    const c = coordinator((s) => (s.fencing.enabled = true));
+  it('fences a declared host when fencing is on, once a quorum holds the decision (first attempt, the declared boot id)', () => {
+    const s = coreSettings((x) => (x.fencing.enabled = true));
+    const m = membershipOf(s);
+    const c = new Coordinator(s, m);
     const dead = [voter('m1', { h1: 'dead' }), voter('m2', { h1: 'dead' })];
     decide(c, 0, dead);
-    const out = decide(c, 100, dead);
-    expect(eventTypes(out)).toEqual(['host.failed', 'host.fencing']);
-    expect(events(out)[1]).toEqual({ type: 'host.fencing', at: 100, host: 'h1', attempt: 1 });
+    let out = decide(c, 100, dead);
+    // Declared, but no peer holds the decision yet: a coordinator cut off now must not have fenced.
+    expect(eventTypes(out)).toEqual(['host.failed']);
+    expect(out.filter((e) => e.type === 'fence')).toEqual([]);
+    expect(decide(c, 150, dead).filter((e) => e.type === 'fence')).toEqual([]);
+    // A peer's heartbeat of another epoch does not count.
+    echo(m, c.decisionList(), c.epoch + 1, 160);
+    expect(decide(c, 170, dead).filter((e) => e.type === 'fence')).toEqual([]);
+    echo(m, c.decisionList(), c.epoch, 180, 'm3');
+    out = decide(c, 200, dead);
+    expect(eventTypes(out)).toEqual(['host.fencing']);
+    expect(events(out)[0]).toEqual({ type: 'host.fencing', at: 200, host: 'h1', attempt: 1 });
     expect(out).toContainEqual({ type: 'fence', host: 'h1', bootId: 'h1-boot-m1' });
-    expect(c.decision('h1')).toMatchObject({ state: 'fencing', fenceAttempts: 1, sinceMs: 100 });
+    expect(c.decision('h1')).toMatchObject({ state: 'fencing', fenceAttempts: 1, sinceMs: 200 });
+  });
+
+  it('fences at once in a cluster of one monitor', () => {
+    const c = coordinator((s) => Object.assign(s, { monitors: ['m1'], expectedVotes: 1, fencing: { ...s.fencing, enabled: true } }));
+    const dead = [voter('m1', { h1: 'dead' })];
+    decide(c, 0, dead);
+    expect(eventTypes(decide(c, 100, dead))).toEqual(['host.failed', 'host.fencing']);
   });
 
   it('only declares when fencing is off', () => {

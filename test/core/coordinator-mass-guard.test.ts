@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Coordinator } from '../../src/core/coordinator.js';
 import type { Effect } from '../../src/core/effects.js';
 import type { VoterView } from '../../src/core/tally.js';
-import { coreSettings, events, eventTypes, logs, membershipOf, voter, type Seen } from './fixtures.js';
+import { coreSettings, echo, events, eventTypes, logs, membershipOf, voter, type Seen } from './fixtures.js';
 
 /**
  * The mass-failure guard as the coordinator applies it: hosts failing now (undecided hosts a quorum sees
@@ -224,9 +224,12 @@ describe('mass-failure guard in the coordinator', () => {
       x.fencing.enabled = true;
       x.recovery.enabled = true;
     });
-    const c = new Coordinator(s, membershipOf(s));
+    const m = membershipOf(s);
+    const c = new Coordinator(s, m);
     const out: Effect[] = [];
     expect(declared(settle(c, 0, dead('h1'), 4))).toEqual(['h1']);
+    echo(m, c.decisionList(), c.epoch, 150);
+    decide(c, 200, dead('h1'), 4);
     c.fenceDone('h1', { ok: true, durationMs: 10, attempts: [], by: 'm1' }, 2000, true, out);
     c.recoveryDone('h1', { selected: 1, evacuated: 1, failed: 0, notified: 0 }, 5000, true, out);
     // Four seconds later h2 fails: 1 of 4 failing now, not 2 of 4.
@@ -238,9 +241,12 @@ describe('mass-failure guard in the coordinator', () => {
       x.fencing.enabled = true;
       x.recovery.enabled = true;
     });
-    const c = new Coordinator(s, membershipOf(s));
+    const m = membershipOf(s);
+    const c = new Coordinator(s, m);
     const out: Effect[] = [];
     expect(declared(settle(c, 0, dead('h1'), 4))).toEqual(['h1']);
+    echo(m, c.decisionList(), c.epoch, 150);
+    decide(c, 200, dead('h1'), 4);
     c.fenceDone('h1', { ok: true, durationMs: 10, attempts: [], by: 'm1' }, 2000, true, out);
     c.recoveryDone('h1', { selected: 1, evacuated: 0, failed: 1, notified: 0 }, 5000, true, out);
     expect(c.decision('h1')?.state).toBe('recovery_failed');
@@ -252,9 +258,12 @@ describe('mass-failure guard in the coordinator', () => {
       x.fencing.enabled = true;
       x.recovery.enabled = true;
     });
-    const c = new Coordinator(s, membershipOf(s));
+    const m = membershipOf(s);
+    const c = new Coordinator(s, m);
     const out: Effect[] = [];
     settle(c, 0, dead('h1'), 4);
+    echo(m, c.decisionList(), c.epoch, 150);
+    decide(c, 200, dead('h1'), 4);
     c.fenceDone('h1', { ok: true, durationMs: 10, attempts: [], by: 'm1' }, 2000, true, out);
     expect(c.decision('h1')?.state).toBe('recovering');
     expect(events(settle(c, 9000, dead('h1', 'h2'), 4))).toContainEqual({

@@ -259,6 +259,48 @@ describe('handing work between coordinators', () => {
     expect(c.epoch).toBe(6);
   });
 
+  // Sim seed 682: a monitor restarted with an older state file of the same epoch took over and
+  // dropped the newer decisions its peer held (a fenced host then declared failed again).
+  it('within one epoch, takes over the copy with the higher decision version, its own or a peer', () => {
+    const c = coordinator([decision('h1', 'fencing')], undefined, 5);
+    c.decisionSeq = 2;
+    const newer = peerBeat('m2', { epoch: 5, decisionSeq: 4, decisions: [decision('h1', 'recovering', { fence: okFence })] });
+    const older = peerBeat('m3', { epoch: 5, decisionSeq: 1, decisions: [] });
+    expect(c.takeOver(1000, [older, newer])).toEqual([{ type: 'recover', host: 'h1', record: okFence }]);
+    expect(c.decision('h1')?.state).toBe('recovering');
+    expect(c.decisionSeq).toBe(4);
+    const d = coordinator([decision('h1', 'recovered', { fence: okFence })], undefined, 5);
+    d.decisionSeq = 9;
+    expect(d.takeOver(1000, [newer])).toEqual([]);
+    expect(d.decision('h1')?.state).toBe('recovered');
+  });
+
+  it('a 2.0 peer (no decision version) counts only with a higher epoch, as before', () => {
+    const c = coordinator([decision('h9', 'failed')], undefined, 5);
+    c.takeOver(1000, [peerBeat('m2', { epoch: 5, decisions: [decision('h2', 'failed')] })]);
+    expect(c.decisionList().map((d) => d.host)).toEqual(['h9']);
+  });
+
+  it('a follower does not take back an older copy of the same epoch (a delayed datagram)', () => {
+    const c = coordinator([], undefined, 5);
+    c.adopt(peerBeat('m2', { epoch: 5, acting: true, decisionSeq: 3, decisions: [decision('h1', 'fenced', { fence: okFence })] }), false);
+    c.adopt(peerBeat('m2', { epoch: 5, acting: true, decisionSeq: 2, decisions: [decision('h1', 'fencing')] }), false);
+    expect(c.decision('h1')?.state).toBe('fenced');
+    expect(c.decisionSeq).toBe(3);
+    // From a 2.0 coordinator: taken by difference, as before.
+    c.adopt(peerBeat('m2', { epoch: 5, acting: true, decisions: [] }), false);
+    expect(c.decisionList()).toEqual([]);
+  });
+
+  it('only a change made as coordinator raises the decision version', () => {
+    const c = coordinator([decision('h1', 'fencing')]);
+    const before = c.decisionSeq;
+    c.fenceDone('h1', okFence, 100, true, []);
+    expect(c.decisionSeq).toBe(before + 1);
+    c.forget('h1');
+    expect(c.decisionSeq).toBe(before + 1);
+  });
+
   it('carries on the work in flight: fences what was fencing, recovers what was recovering', () => {
     const c = coordinator([
       decision('h1', 'fencing', { bootId: 'b-1' }),

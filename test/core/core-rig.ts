@@ -22,6 +22,12 @@ export class CoreRig {
   private readonly peerSeq = new Map<string, number>();
   private readonly hostSeq = new Map<string, number>();
   private lastPeerAt = -Infinity;
+  /**
+   * When set, peers that do not script their own decisions carry m1's latest broadcast decisions and
+   * epoch, as followers do: a new decision is fenced only once a quorum holds it.
+   */
+  echoDecisions = false;
+  private lastBroadcast: MonitorBeat | undefined;
 
   constructor(opts: { edit?: (s: CoreSettings) => void; hosts?: string[]; restored?: Partial<PersistedState>; peers?: boolean } = {}) {
     this.settings = coreSettings(opts.edit);
@@ -33,14 +39,20 @@ export class CoreRig {
   }
 
   step(input: Input): Effect[] {
-    return this.core.step(input);
+    const out = this.core.step(input);
+    for (const e of out) if (e.type === 'broadcast') this.lastBroadcast = e.beat;
+    return out;
   }
 
   /** One heartbeat from a peer now, with the next sequence number. */
   peer(from: string, o: Partial<MonitorBeat> = {}): Effect[] {
     const seq = (this.peerSeq.get(from) ?? 0) + 1;
     this.peerSeq.set(from, seq);
-    return this.step({ type: 'peer', at: this.now, beat: peerBeat(from, { seq, sentAtMs: this.now, ...o }) });
+    const echoed =
+      this.echoDecisions && this.lastBroadcast && o.decisions === undefined
+        ? { decisions: this.lastBroadcast.decisions, epoch: this.lastBroadcast.epoch }
+        : {};
+    return this.step({ type: 'peer', at: this.now, beat: peerBeat(from, { seq, sentAtMs: this.now, ...echoed, ...o }) });
   }
 
   beacon(host: string, bootId = this.beating.get(host) ?? `${host}-b1`): Effect[] {

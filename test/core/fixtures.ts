@@ -83,3 +83,8 @@ export function persistence(out: readonly Effect[]): Array<'sync' | 'lazy'> {
 export function logs(out: readonly Effect[]): string[] {
   return out.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.msg}`] : []));
 }
+
+/** A peer's heartbeat holding the coordinator's decisions at its epoch: then a quorum (of 3) holds them. */
+export function echo(m: Membership, decisions: HostDecision[], epoch: number, now: number, from = 'm2'): void {
+  m.receive(peerBeat(from, { seq: now + 1, sentAtMs: now, epoch, decisions }), now);
+}

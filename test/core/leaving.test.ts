@@ -13,7 +13,9 @@ import { actions, decision, events, eventTypes } from './fixtures.js';
  */
 /** m1 of three, fencing on, hosts h1..h3. */
 function rig(o: ConstructorParameters<typeof CoreRig>[0] = {}): CoreRig {
-  return new CoreRig({ ...o, edit: (s) => (s.fencing.enabled = true) });
+  const r = new CoreRig({ ...o, edit: (s) => (s.fencing.enabled = true) });
+  r.echoDecisions = true;
+  return r;
 }
 
 const dead = (host: string, bootId: string): HostVerdict => ({ host, level: 'dead', bootId });

@@ -37,12 +37,18 @@ describe('a monitor core', () => {
     expect([...r.core.tracks.keys()]).toEqual(['h3', 'h1']);
     expect(r.core.maintenance.get('h2')).toEqual(mark);
     expect(r.core.coordinator.epoch).toBe(4);
-    expect(r.core.persisted()).toEqual({ knownHosts: ['h1', 'h3'], maintenance: [mark], decisions: [decision('h1', 'fenced')], epoch: 4 });
+    expect(r.core.persisted()).toEqual({
+      knownHosts: ['h1', 'h3'],
+      maintenance: [mark],
+      decisions: [decision('h1', 'fenced')],
+      epoch: 4,
+      decisionSeq: 0,
+    });
   });
 
   it('starts with nothing when nothing was persisted', () => {
     const core = new MonitorCore(coreSettings(), 'b', 0);
-    expect(core.persisted()).toEqual({ knownHosts: [], maintenance: [], decisions: [], epoch: 0 });
+    expect(core.persisted()).toEqual({ knownHosts: [], maintenance: [], decisions: [], epoch: 0, decisionSeq: 0 });
   });
 });
 
@@ -295,5 +301,34 @@ describe('automatic unfence through the monitor core', () => {
     const r = rig(false);
     r.untilActing();
     expect(actions(r.run(5000))).not.toContain('unfence h1');
+  });
+});
+
+// Sim seed 2727: restarted after a fence it never heard the result of, a lone monitor returned the
+// (powered-off) host to up as "heard again", because a host it had not judged yet counted as up.
+describe('a restarted coordinator and a decided host it has not heard since', () => {
+  it('keeps the fence_failed decision and retries the fence, rather than returning the host to up', () => {
+    const r = new CoreRig({
+      peers: false,
+      edit: (s) =>
+        Object.assign(s, { monitors: ['m1'], expectedVotes: 1, fencing: { enabled: true, retryBaseMs: 1000, retryMaxMs: 1000 } }),
+      restored: { decisions: [decision('h1', 'fence_failed', { fenceAttempts: 2, sinceMs: -10_000 })], epoch: 3 },
+    });
+    r.beating.delete('h1');
+    const out = r.run(600);
+    expect(eventTypes(out)).not.toContain('host.recovered');
+    expect(actions(out)).toContain('fence h1');
+    expect(r.core.coordinator.decision('h1')?.state).toBe('fencing');
+  });
+
+  it('returns it to up once it hears the host itself', () => {
+    const r = new CoreRig({
+      peers: false,
+      edit: (s) =>
+        Object.assign(s, { monitors: ['m1'], expectedVotes: 1, fencing: { enabled: true, retryBaseMs: 60_000, retryMaxMs: 60_000 } }),
+      restored: { decisions: [decision('h1', 'fence_failed', { fenceAttempts: 1, sinceMs: 0 })], epoch: 3 },
+    });
+    expect(eventTypes(r.run(1000))).toContain('host.recovered');
+    expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 });

@@ -42,36 +42,50 @@ describe('what counts at once', () => {
 describe('what is told to the peers at the next tick', () => {
   /** A coordinator whose periodic heartbeat to its peers just went out (one a second here). */
   function justBroadcast(opts?: ConstructorParameters<typeof CoreRig>[0]) {
-    const r = new CoreRig({ ...opts, edit: (s) => Object.assign(s, { peerIntervalMs: 1000, peerTimeoutMs: 3000 }) });
+    const r = new CoreRig({
+      ...opts,
+      edit: (s) => {
+        Object.assign(s, { peerIntervalMs: 1000, peerTimeoutMs: 3000 });
+        opts?.edit?.(s);
+      },
+    });
     r.untilActing();
     let out = r.run(50);
     while (r.broadcasts(out).length === 0) out = r.run(50);
     return r;
   }
 
-  it('a fence result', () => {
-    const r = justBroadcast({ restored: { decisions: [decision('h1', 'fencing', { fenceAttempts: 1 })] } });
+  // A changed decision does not wait for the tick: it goes out in the step that made it, ahead of
+  // the action it comes with, so peers hold it even if this monitor stalls right after (sim seed 362).
+  it('a fence result: at once, ahead of the recovery it starts, with a newer decision version', () => {
+    const r = justBroadcast({
+      restored: { decisions: [decision('h1', 'fencing', { fenceAttempts: 1 })] },
+      edit: (s) => (s.recovery.enabled = true),
+    });
+    const before = r.core.coordinator.decisionSeq;
     r.now += 10;
-    r.step({ type: 'fence_done', at: r.now, host: 'h1', record: { ok: true, durationMs: 1, attempts: [], by: 'm1' } });
-    r.now += 10;
-    expect(r.broadcasts(r.tick())[0]?.decisions[0]?.state).toBe('fenced');
+    const out = r.step({ type: 'fence_done', at: r.now, host: 'h1', record: { ok: true, durationMs: 1, attempts: [], by: 'm1' } });
+    const sent = r.broadcasts(out);
+    expect(sent[0]?.decisions[0]?.state).toBe('recovering');
+    expect(sent[0]?.decisionSeq).toBeGreaterThan(before);
+    const types = out.map((e) => e.type);
+    expect(types).toContain('recover');
+    expect(types.indexOf('broadcast')).toBeLessThan(types.indexOf('recover'));
+    expect(types.indexOf('persist')).toBeLessThan(types.indexOf('broadcast'));
   });
 
-  it('a recovery result', () => {
+  it('a recovery result: at once', () => {
     const fence = { ok: true, durationMs: 1, attempts: [], by: 'm1' };
     const r = justBroadcast({ restored: { decisions: [decision('h1', 'recovering', { fence })] } });
     r.now += 10;
-    r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary: { selected: 0, evacuated: 0, failed: 0, notified: 0 } });
-    r.now += 10;
-    expect(r.broadcasts(r.tick())[0]?.decisions[0]?.state).toBe('recovered');
+    const out = r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary: { selected: 0, evacuated: 0, failed: 0, notified: 0 } });
+    expect(r.broadcasts(out)[0]?.decisions[0]?.state).toBe('recovered');
   });
 
-  it('a clear', () => {
+  it('a clear: at once', () => {
     const r = justBroadcast({ restored: { decisions: [decision('h1', 'fenced')] } });
     r.now += 10;
-    r.step({ type: 'clear', at: r.now, host: 'h1', by: 'alice' });
-    r.now += 10;
-    expect(r.broadcasts(r.tick())[0]?.decisions).toEqual([]);
+    expect(r.broadcasts(r.step({ type: 'clear', at: r.now, host: 'h1', by: 'alice' }))[0]?.decisions).toEqual([]);
   });
 
   it('that this monitor stalled, even when nothing else changed', () => {

@@ -37,7 +37,7 @@ describe('status snapshot during a mass-failure hold', () => {
     const counters = {
       received: 0,
       accepted: 0,
-      dropped: { oversized: 0, malformed: 0, bad_mac: 0, replay: 0, clock_skew: 0, unknown_sender: 0, forged: 0 },
+      dropped: { oversized: 0, malformed: 0, bad_mac: 0, replay: 0, clock_skew: 0, unknown_sender: 0, forged: 0, incompatible: 0 },
       sent: 0,
       sendErrors: 0,
     };

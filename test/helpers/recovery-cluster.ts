@@ -31,6 +31,8 @@ export async function startRecoveryCluster(o: {
   rebuildMs?: number;
   /** Publish notifications to this broker and exchange (each monitor's outbox in its state dir). */
   notifications?: { url: string; exchange: string };
+  /** Told of every power change a simulated BMC makes (to count fences at the BMC). */
+  onPower?: (host: string, state: 'on' | 'off') => void;
 }): Promise<RecoveryCluster> {
   const p = new Processes();
   let bmcs: DemoBmcs | undefined;
@@ -41,7 +43,7 @@ export async function startRecoveryCluster(o: {
     await bmcs?.stop();
   };
   try {
-    bmcs = await startDemoBmcs(o.hosts, { prefer: 'sim-bmc' });
+    bmcs = await startDemoBmcs(o.hosts, { prefer: 'sim-bmc', ...(o.onPower ? { onPower: o.onPower } : {}) });
     sim = await startNovaSim({
       hosts: o.hosts,
       servers: Array.from({ length: o.servers }, (_, i) => ({

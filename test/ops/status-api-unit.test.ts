@@ -161,7 +161,7 @@ describe('metrics sink', () => {
     counters: {
       received: 7,
       accepted: 4,
-      dropped: { oversized: 0, malformed: 0, bad_mac: 2, replay: 0, clock_skew: 1, unknown_sender: 0, forged: 0 },
+      dropped: { oversized: 0, malformed: 0, bad_mac: 2, replay: 0, clock_skew: 1, unknown_sender: 0, forged: 0, incompatible: 0 },
       sent: 9,
       sendErrors: 0,
     },

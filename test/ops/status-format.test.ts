@@ -72,7 +72,7 @@ function snapshot(
     counters: {
       received: 10,
       accepted: 9,
-      dropped: { oversized: 0, malformed: 0, bad_mac: 1, replay: 0, clock_skew: 0, unknown_sender: 0, forged: 0 },
+      dropped: { oversized: 0, malformed: 0, bad_mac: 1, replay: 0, clock_skew: 0, unknown_sender: 0, forged: 0, incompatible: 0 },
       sent: 5,
       sendErrors: 0,
     },

@@ -237,7 +237,20 @@ describe('the paged monitor heartbeat', () => {
     expect(pg.ok && pg.kind === 'view_page' && pg.page.view.verdicts).toEqual(verdicts(1));
     const otherMajor = Buffer.from(body(header));
     otherMajor[0] = PROTOCOL_MAJOR + 1;
-    expect(decode(seal(KIND_HEADER, otherMajor, key), key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(decode(seal(KIND_HEADER, otherMajor, key), key)).toEqual({ ok: false, reason: 'incompatible' });
+  });
+
+  it('carries the decision version (2.1) with the view, and a 2.0 view without one reads as before', () => {
+    const b = beat({ decisionSeq: 42, decisions: [{ host: 'h1', state: 'fencing', bootId: 'b', sinceMs: 5, fenceAttempts: 1 }] });
+    const { pages, header } = send(pager(), b, 0);
+    const a = admission();
+    for (const d of pages) a.admit(d, 0, WALL);
+    expect(a.admit(header, 0, WALL)).toEqual({ ok: true, input: { type: 'peer', at: 0, beat: b } });
+    const { decisionSeq: _none, ...old } = b;
+    const o = send(pager(), old, 0);
+    const a2 = admission();
+    for (const d of o.pages) a2.admit(d, 0, WALL);
+    expect(a2.admit(o.header, 0, WALL)).toEqual({ ok: true, input: { type: 'peer', at: 0, beat: old } });
   });
 
   it('never throws on a truncated or bit-flipped body, even one that authenticates', () => {

@@ -17,11 +17,12 @@ export class ProcessGroup {
 
   constructor(readonly logDir: string) {}
 
-  start(name: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  /** `cli`: another build's main.js (the rolling-upgrade test runs two builds side by side). */
+  start(name: string, args: string[], env: Record<string, string> = {}, cli = CLI_PATH): ChildProcess {
     const log = createWriteStream(join(this.logDir, `${name}.log`));
     // The directory may be removed while a late child still writes: lose the log, not the process.
     log.on('error', () => {});
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    const child = spawn(process.execPath, [cli, ...args], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },

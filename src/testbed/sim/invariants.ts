@@ -12,6 +12,8 @@ import type { World } from './world.js';
 export function checkInvariants(w: World): string[] {
   return [
     ...w.violations,
+    // The strict, cluster-wide form: no monitor at all declares again a host a fence powered off.
+    ...w.repeatedDecisions,
     ...noFalseFailure(w),
     ...detectedInBound(w),
     ...singleCoordinator(w),

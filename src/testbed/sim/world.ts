@@ -168,8 +168,8 @@ export class World {
   readonly fenceCalls: Array<{ at: number; by: string; host: string }> = [];
   /**
    * Hosts declared failed again after a fence powered them off, by any monitor (the strict, cluster-wide
-   * form of "no decision repeated"). Not an invariant yet: known to happen without any disk fault
-   * (simulation.test.ts "known: a decision repeated across coordinators").
+   * form of "no decision repeated"), an invariant since decisions are fenced only once a quorum
+   * holds them (docs/wire-format.md "Decision versions"; 4,000 seeds clean).
    */
   readonly repeatedDecisions: string[] = [];
   /** Failures the daemons contained in their loops (an encode that threw, a sink, …), by monitor. */
