@@ -56,7 +56,12 @@ async function snapshot(socket: string): Promise<StatusSnapshot | null> {
   }
 }
 
-async function until(socket: string, pred: (s: StatusSnapshot) => boolean, timeoutMs: number, everyMs = 100): Promise<StatusSnapshot | null> {
+async function until(
+  socket: string,
+  pred: (s: StatusSnapshot) => boolean,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<StatusSnapshot | null> {
   const deadline = Date.now() + timeoutMs;
   let last: StatusSnapshot | null = null;
   while (Date.now() < deadline) {

@@ -63,7 +63,9 @@ async function nova<T>(path: string): Promise<T> {
     if (auth.status !== 201) throw new Error(`Keystone refused the admin password: ${auth.status}`);
     token = { value: auth.headers.get('x-subject-token')!, until: Date.now() + 30 * 60_000 };
   }
-  const r = await fetch(`http://127.0.0.1:8774/v2.1${path}`, { headers: { 'x-auth-token': token.value, 'x-openstack-nova-api-version': '2.59' } });
+  const r = await fetch(`http://127.0.0.1:8774/v2.1${path}`, {
+    headers: { 'x-auth-token': token.value, 'x-openstack-nova-api-version': '2.59' },
+  });
   if (!r.ok) throw new Error(`GET ${path}: ${r.status}`);
   return (await r.json()) as T;
 }
@@ -137,7 +139,11 @@ async function revive(c: CloudCluster, host: string, n: number): Promise<void> {
   if (on.status !== 0) throw new Error(`ipmitool power on ${host}: ${on.stderr}`);
   c.startBeacon(host, `${host}-${n}`);
   const coord = await c.coordinator();
-  const res = spawnSync(process.execPath, [CLI_PATH, 'unfence', host, '--config', coord.config], { encoding: 'utf8', env, timeout: 240_000 });
+  const res = spawnSync(process.execPath, [CLI_PATH, 'unfence', host, '--config', coord.config], {
+    encoding: 'utf8',
+    env,
+    timeout: 240_000,
+  });
   if (res.status !== 0) throw new Error(`unfence ${host}: ${res.stdout}${res.stderr}`);
   const up = await c.until(coord.socket, (s) => s.hosts.find((h) => h.host === host)?.state === 'up', 60_000);
   if (!up) throw new Error(`${host}: not up again within 60 s after unfence`);
@@ -148,7 +154,12 @@ const results: Run[] = [];
 let healthyFenced = 0;
 let doubles = 0;
 baseline();
-const c = await startCloudCluster({ hosts: HOSTS, rabbitUrl: RABBIT, exchange: `iha-bench-${randomBytes(4).toString('hex')}`, logLevel: 'warn' });
+const c = await startCloudCluster({
+  hosts: HOSTS,
+  rabbitUrl: RABBIT,
+  exchange: `iha-bench-${randomBytes(4).toString('hex')}`,
+  logLevel: 'warn',
+});
 try {
   console.log('run host      detected  fenced  forced_down  first_evacuate  last_active  (s from BMC power-off)');
   for (let i = 0; i < runs; i++) {

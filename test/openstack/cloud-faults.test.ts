@@ -121,7 +121,11 @@ async function expectTaggedActiveElsewhere(tagged: Server[], untagged: Server[])
 /** Each untagged server's instance.failed and each tagged one's evacuate.end delivered once. */
 async function expectOneNotificationPerServer(seen: OsloNotification[], tagged: Server[], untagged: Server[]): Promise<void> {
   await until(() => perServer(seen, 'instance.failed').size === untagged.length, 15_000, 'instance.failed for every untagged server');
-  await until(() => perServer(seen, 'instance.evacuate.end').size === tagged.length, 15_000, 'instance.evacuate.end for every tagged server');
+  await until(
+    () => perServer(seen, 'instance.evacuate.end').size === tagged.length,
+    15_000,
+    'instance.evacuate.end for every tagged server',
+  );
   await new Promise((r) => setTimeout(r, 1_000)); // a late repeat would arrive now
   const failed = perServer(seen, 'instance.failed');
   for (const s of untagged) expect(failed.get(s.id)?.delivered, `instance.failed for ${s.name}`).toBe(1);
@@ -171,13 +175,18 @@ describe.runIf(run)('recovery on the harness cloud while things fail (real Nova,
     expect(done, victimOf(await c.snapshot(successor.socket))).not.toBeNull();
     expect(done!.cluster.coordinator).not.toBe(first.id);
     const finished = done!.recentEvents.find((e) => e.type === 'host.recovery_finished' && e.host === victim);
-    expect(finished, 'the successor finished the recovery').toMatchObject({ summary: { selected: tagged.length, evacuated: tagged.length } });
+    expect(finished, 'the successor finished the recovery').toMatchObject({
+      summary: { selected: tagged.length, evacuated: tagged.length },
+    });
 
     await expectTaggedActiveElsewhere(tagged, untagged);
     // Exactly once, as Nova recorded it: one evacuation per tagged server, none for the others.
     const migrations = await evacuationsFrom(victim, since);
     expect(migrations.map((m) => m.instance_uuid).sort()).toEqual(tagged.map((s) => s.id).sort());
-    expect(migrations.every((m) => m.status === 'done' || m.status === 'completed'), JSON.stringify(migrations)).toBe(true);
+    expect(
+      migrations.every((m) => m.status === 'done' || m.status === 'completed'),
+      JSON.stringify(migrations),
+    ).toBe(true);
     await expectOneNotificationPerServer(seen, tagged, untagged);
   }, 300_000);
 
@@ -204,7 +213,11 @@ describe.runIf(run)('recovery on the harness cloud while things fail (real Nova,
     expect(cli.code, cli.out).toBe(1);
     expect(cli.out).toContain('recovery_failed');
     // One final evacuate.error per tagged server on the bus, carrying Nova's reason.
-    await until(() => perServer(seen, 'instance.evacuate.error').size === tagged.length, 15_000, 'instance.evacuate.error per tagged server');
+    await until(
+      () => perServer(seen, 'instance.evacuate.error').size === tagged.length,
+      15_000,
+      'instance.evacuate.error per tagged server',
+    );
     for (const n of seen.filter((x) => x.event_type === 'instance_ha.instance.evacuate.error')) {
       expect(payloadData(n)).toMatchObject({ final: true, reason: expect.stringMatching(/No valid host/i) });
     }
