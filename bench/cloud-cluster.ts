@@ -43,7 +43,7 @@ export interface CloudCluster {
   /** The first monitor whose snapshot satisfies `pred` (any monitor: the coordinator may change). */
   snapshot(socket: string): Promise<StatusSnapshot | null>;
   until(socket: string, pred: (s: StatusSnapshot) => boolean, timeoutMs: number, everyMs?: number): Promise<StatusSnapshot | null>;
-  /** The acting coordinator's monitor entry, from monitor 1's view. */
+  /** The acting coordinator's monitor entry, from the first monitor that names one. */
   coordinator(): Promise<ClusterLayout['monitors'][number]>;
   stop(): Promise<void>;
 }
@@ -142,11 +142,20 @@ export async function startCloudCluster(o: CloudClusterOptions): Promise<CloudCl
       30_000,
     );
     if (!ready) throw new Error(`the cluster did not come up in 30 s (logs in ${dir})`);
+    // Any monitor's view will do, and a busy machine may miss one status request: retry a while.
     const coordinator = async (): Promise<ClusterLayout['monitors'][number]> => {
-      const s = await snapshot(layout.monitors[0]!.socket);
-      const m = layout.monitors.find((x) => x.id === s?.cluster.coordinator);
-      if (!m) throw new Error(`no acting coordinator in monitor 1's view: ${JSON.stringify(s?.cluster)}`);
-      return m;
+      const deadline = Date.now() + 15_000;
+      let last: unknown = null;
+      while (Date.now() < deadline) {
+        for (const each of layout.monitors) {
+          const s = await snapshot(each.socket);
+          const m = layout.monitors.find((x) => x.id === s?.cluster.coordinator);
+          if (m) return m;
+          last = s?.cluster ?? last;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`no acting coordinator in 15 s: ${JSON.stringify(last)}`);
     };
     return { dir, p, layout, bmcs, startBeacon, snapshot, until, coordinator, stop };
   } catch (err) {

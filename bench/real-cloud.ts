@@ -44,6 +44,8 @@ function baseline(): void {
 interface Migration {
   instance_uuid: string;
   status: string;
+  /** Nova's UTC time without a zone, e.g. 2026-12-02T06:35:20.000000. */
+  updated_at: string | null;
 }
 
 let token: { value: string; until: number } | null = null;
@@ -87,6 +89,8 @@ interface Run {
   fenced: number;
   forcedDown: number;
   firstEvacuate: number;
+  /** Nova's own end: the last evacuation migration's updated_at (done), where its rebuild finished. */
+  novaDone: number;
   lastActive: number;
 }
 
@@ -113,6 +117,7 @@ async function oneLoss(c: CloudCluster, host: string): Promise<{ run: Run; healt
     fenced: at('host.fenced'),
     forcedDown: at('host.forced_down'),
     firstEvacuate: at('instance.evacuate_start'),
+    novaDone: NaN,
     lastActive: at('instance.evacuate_end', 'last'),
     total: 0,
   };
@@ -125,6 +130,8 @@ async function oneLoss(c: CloudCluster, host: string): Promise<{ run: Run; healt
   const { migrations } = await nova<{ migrations: Migration[] }>(
     `/os-migrations?${new URLSearchParams({ source_compute: host, migration_type: 'evacuation', 'changes-since': sinceIso })}`,
   );
+  const done = migrations.filter((m) => m.status === 'done' && m.updated_at).map((m) => Date.parse(`${m.updated_at}Z`));
+  if (done.length) run.novaDone = (Math.max(...done) - t0) / 1000;
   const per = new Map<string, number>();
   for (const m of migrations) per.set(m.instance_uuid, (per.get(m.instance_uuid) ?? 0) + 1);
   const doubles = [...per.entries()].reduce((n, [id, k]) => n + (untagged.includes(id) ? k : Math.max(0, k - 1)), 0);
@@ -161,7 +168,8 @@ const c = await startCloudCluster({
   logLevel: 'warn',
 });
 try {
-  console.log('run host      detected  fenced  forced_down  first_evacuate  last_active  (s from BMC power-off)');
+  // nova_done: Nova's own record of the last rebuild's end (second resolution); last_active: instance-ha saw it.
+  console.log('run host      detected  fenced  forced_down  first_evacuate  nova_done  last_active  (s from BMC power-off)');
   for (let i = 0; i < runs; i++) {
     const host = HOSTS[i % HOSTS.length]!;
     const r = await oneLoss(c, host);
@@ -171,7 +179,7 @@ try {
     const x = r.run;
     console.log(
       `${String(i + 1).padEnd(3)} ${host} ${f(x.detected).padStart(9)} ${f(x.fenced).padStart(7)} ${f(x.forcedDown).padStart(12)} ` +
-        `${f(x.firstEvacuate).padStart(15)} ${f(x.lastActive).padStart(12)}`,
+        `${f(x.firstEvacuate).padStart(15)} ${f(x.novaDone).padStart(10)} ${f(x.lastActive).padStart(12)}`,
     );
     await revive(c, host, i + 1);
     baseline();

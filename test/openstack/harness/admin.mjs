@@ -189,12 +189,16 @@ async function allServers(api) {
 
 // A test may have left a host forced down or disabled: every test starts from a healthy cloud.
 // First of all, since a forced-down service reads "down" to wait-computes however alive it is.
-async function resetServices(api) {
-  for (const s of await services(api)) {
-    if (s.forced_down || s.status !== 'enabled') {
+// Nova refuses (400) to force up a host while `done` evacuation records remain on it: a compute
+// just powered on marks them completed once its init is through, so keep asking a while.
+async function resetServices(api, seconds = 120) {
+  await until('every nova-compute service enabled and not forced down', seconds, async () => {
+    const left = (await services(api)).filter((s) => s.forced_down || s.status !== 'enabled');
+    for (const s of left) {
       await api.call('PUT', `${NOVA}/os-services/${s.id}`, { forced_down: false, status: 'enabled' }, { ok: [200, 400] });
     }
-  }
+    return left.length === 0 || `${left.map((s) => s.host).join(', ')} still forced down or disabled`;
+  });
 }
 
 async function baseline(n, perHost) {
