@@ -48,6 +48,8 @@ export interface ServerView {
   status: string;
   vmState: string | null;
   taskState: string | null;
+  /** Nova's fault message when the server is in ERROR (e.g. "No valid host was found."). */
+  fault?: string | null;
 }
 
 /** A migration's status in the terms a step decides by (Nova's vocabulary is mapped at the edge). */
@@ -178,8 +180,10 @@ export function nextStep(
   if (server.taskState !== null && ours.some((m) => m.phase === 'succeeded')) return waitOrGiveUp();
   const failedNow = ours.filter((m) => m.phase === 'failed');
   if (failedNow.length > 0) {
+    // Nova's own reason (the server's fault, e.g. the scheduler's NoValidHost) tells the operator what to fix.
+    const why = server.vmState === 'error' && server.fault ? ` (Nova: ${server.fault})` : '';
     return retry(
-      `evacuation migration ${failedNow.map((m) => `${m.id} ${m.status}`).join(', ')}`,
+      `evacuation migration ${failedNow.map((m) => `${m.id} ${m.status}`).join(', ')}${why}`,
       failedNow.map((m) => m.id),
       false,
     );

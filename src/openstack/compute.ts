@@ -312,6 +312,8 @@ interface RawServer {
   'OS-EXT-SRV-ATTR:host'?: string | null;
   'OS-EXT-STS:vm_state'?: string | null;
   'OS-EXT-STS:task_state'?: string | null;
+  /** Only on a server in ERROR (or DELETED): why, e.g. the scheduler's "No valid host was found". */
+  fault?: { message?: string; code?: number } | null;
 }
 interface RawMigration {
   id: number;
@@ -354,8 +356,13 @@ export function toServer(s: RawServer): Server {
     metadata: s.metadata ?? {},
     imageId: image,
     flavorExtraSpecs: s.flavor?.extra_specs ?? {},
+    // Bounded: it ends up in alarms, events and notifications (Nova's own column is 255 characters).
+    fault: typeof s.fault?.message === 'string' && s.fault.message ? s.fault.message.slice(0, FAULT_MAX) : null,
   };
 }
+
+/** Longest server fault message kept (Nova's instance_faults.message is a 255-character column). */
+const FAULT_MAX = 255;
 
 /** When a migration last changed (Nova's UTC times carry no zone), epoch ms. */
 function changedMs(m: Migration): number {

@@ -26,6 +26,8 @@ export interface Server {
   /** null for boot-from-volume servers (`image: ""`). */
   imageId: string | null;
   flavorExtraSpecs: Record<string, string>;
+  /** Nova's fault message on a server in ERROR (bounded), null or absent otherwise. */
+  fault?: string | null;
 }
 
 export interface Migration {

@@ -507,6 +507,16 @@ describe('a failed migration of ours is a failed attempt', () => {
       step: fail(1, 'evacuation migration 7 error', { migrationIds: [7], after: 50 }),
     },
     {
+      name: "no capacity: the reason carries Nova's own fault (NoValidHost) for the operator",
+      journal: [intent(1), accepted(1)],
+      server: { ...rebuildFailed, fault: 'No valid host was found. There are not enough hosts available.' },
+      migrations: [mig(7, 'failed', 'error')],
+      step: fail(1, 'evacuation migration 7 error (Nova: No valid host was found. There are not enough hosts available.)', {
+        migrationIds: [7],
+        after: 50,
+      }),
+    },
+    {
       name: 'two failed migrations: both named and journaled',
       journal: [intent(1), failedAt(1), intent(2), accepted(2)],
       server: rebuildFailed,

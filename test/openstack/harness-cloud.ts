@@ -51,6 +51,8 @@ export function harnessPower(action: 'off' | 'on', host: string): void {
 
 /** Puts every compute back to the baseline (enabled, up, servers at home): each test starts there. */
 export function harnessBaseline(computes = 3, perHost = 2): void {
+  // A host a test left forced down reads "down" however alive its nova-compute is: reset first.
+  execFileSync('node', [join(HARNESS_DIR, 'admin.mjs'), 'reset-services'], { stdio: 'inherit', env: cloudEnv() });
   execFileSync('node', [join(HARNESS_DIR, 'admin.mjs'), 'wait-computes', String(computes), '180'], { stdio: 'inherit', env: cloudEnv() });
   execFileSync('node', [join(HARNESS_DIR, 'admin.mjs'), 'baseline', String(computes), String(perHost)], {
     stdio: 'inherit',
@@ -67,8 +69,8 @@ export interface Migration {
   created_at: string;
 }
 
-/** Admin calls for the checks: a token per call is fine at this rate. */
-export async function adminGet<T>(path: string): Promise<T> {
+/** An admin token for the checks: one per call is fine at this rate. */
+async function adminToken(): Promise<string> {
   const auth = await fetch(`${KEYSTONE}/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -80,10 +82,34 @@ export async function adminGet<T>(path: string): Promise<T> {
     }),
   });
   if (auth.status !== 201) throw new Error(`Keystone: ${auth.status}`);
-  const token = auth.headers.get('x-subject-token')!;
-  const r = await fetch(`${NOVA}${path}`, { headers: { 'x-auth-token': token, 'x-openstack-nova-api-version': '2.59' } });
-  if (!r.ok) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
+  return auth.headers.get('x-subject-token')!;
+}
+
+/** An admin call on Nova at microversion 2.59 (paged, filterable os-migrations; services by id). */
+export async function adminCall<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { 'x-auth-token': await adminToken(), 'x-openstack-nova-api-version': '2.59' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(`${NOVA}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
   return (await r.json()) as T;
+}
+
+export function adminGet<T>(path: string): Promise<T> {
+  return adminCall<T>('GET', path);
+}
+
+/**
+ * Forces a compute's nova-compute service down (or clears it): a down host is no scheduling target
+ * (ComputeFilter), which is how the tests take the cloud's spare capacity away and give it back.
+ * Not `status: disabled`: on this harness a status change makes nova-api call the compute over RPC
+ * (the COMPUTE_STATUS_DISABLED trait) and wait 60 s for a reply that never comes; forced_down is
+ * only the service record.
+ */
+export async function setComputeForcedDown(host: string, forcedDown: boolean): Promise<void> {
+  const q = new URLSearchParams({ binary: 'nova-compute', host });
+  const { services } = await adminGet<{ services: Array<{ id: string }> }>(`/os-services?${q}`);
+  if (services.length !== 1) throw new Error(`os-services: ${services.length} nova-compute services on ${host}`);
+  await adminCall('PUT', `/os-services/${services[0]!.id}`, { forced_down: forcedDown });
 }
 
 /** Evacuations of `host`'s servers created since `sinceIso`, from Nova's own migration records. */

@@ -6,6 +6,7 @@
 //   admin.mjs baseline N PER_HOST      every compute enabled and not forced down; PER_HOST servers
 //                                      on each host (odd ones tagged automatic-recovery), ACTIVE,
 //                                      each on its own home host: what every test starts from
+//   admin.mjs reset-services           every nova-compute service enabled and not forced down
 //   admin.mjs status                   services and servers, one line each
 // Credentials are the cloud 'instance-ha-ci' of $OS_CLIENT_CONFIG_FILE, written by up.sh.
 import { readFileSync } from 'node:fs';
@@ -186,14 +187,23 @@ async function allServers(api) {
   return (await api.call('GET', `${NOVA}/servers/detail?all_tenants=1&name=^srv-c`)).servers;
 }
 
-async function baseline(n, perHost) {
-  const api = await Api.connect();
-  // A test may have left a host forced down or disabled: every test starts from a healthy cloud.
-  for (const s of await services(api)) {
-    if (s.forced_down || s.status !== 'enabled') {
+// A test may have left a host forced down or disabled: every test starts from a healthy cloud.
+// First of all, since a forced-down service reads "down" to wait-computes however alive it is.
+// Nova refuses (400) to force up a host while `done` evacuation records remain on it: a compute
+// just powered on marks them completed once its init is through, so keep asking a while.
+async function resetServices(api, seconds = 120) {
+  await until('every nova-compute service enabled and not forced down', seconds, async () => {
+    const left = (await services(api)).filter((s) => s.forced_down || s.status !== 'enabled');
+    for (const s of left) {
       await api.call('PUT', `${NOVA}/os-services/${s.id}`, { forced_down: false, status: 'enabled' }, { ok: [200, 400] });
     }
-  }
+    return left.length === 0 || `${left.map((s) => s.host).join(', ')} still forced down or disabled`;
+  });
+}
+
+async function baseline(n, perHost) {
+  const api = await Api.connect();
+  await resetServices(api);
   await unlimitedQuota(api);
   const imageRef = await image(api);
   const flavorRef = await flavor(api);
@@ -244,6 +254,7 @@ const commands = {
   keystone: () => keystone(),
   'wait-computes': () => waitComputes(Number(a), Number(b ?? 120)),
   'wait-hypervisors': () => waitHypervisors(Number(a), Number(b ?? 60)),
+  'reset-services': async () => resetServices(await Api.connect()),
   baseline: () => baseline(Number(a), Number(b)),
   status: () => status(),
 };

@@ -41,7 +41,16 @@ launch() {
   shift
   if running "$name"; then return 0; fi
   mkdir -p "$PIDS" "$LOGS"
-  setsid "$@" >>"$LOGS/$name.out" 2>&1 </dev/null &
+  # Close every inherited descriptor above stderr first: a long-lived service must not keep its
+  # caller's files open, above all `flock /tmp/iha-cloud.lock up.sh`'s lock (held by the services
+  # for good, it would block every later harness user), nor a test runner's pipes.
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid "$@" >>"$LOGS/$name.out" 2>&1 </dev/null
+  ) &
   echo $! >"$PIDS/$name"
 }
 

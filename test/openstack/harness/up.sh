@@ -201,6 +201,7 @@ await_http "http://$ADDR:8778/" 60 Placement
 await_http "http://$ADDR:9292/" 60 Glance
 await_http "http://$ADDR:9696/" 30 "the network stand-in"
 await_http "http://$ADDR:8774/" 90 nova-api
+admin reset-services # a host a test left forced down reads "down" however alive
 admin wait-computes "$COMPUTES" 180
 for try in 1 2 3 4 5 6 7 8 9 10; do
   nova_manage cell_v2 discover_hosts >>"$LOGS/nova-manage.log" 2>&1 || true
