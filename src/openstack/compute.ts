@@ -117,6 +117,28 @@ export class ComputeClient {
     }
   }
 
+  /**
+   * Every server of every project changed at or after `since` (Nova's own `updated` time, ISO), in
+   * one call per 1,000 servers: GET /servers/detail?all_tenants=1&changes-since=… (api-ref "List
+   * Servers Detailed", https://docs.openstack.org/api-ref/compute/#list-servers-detailed:
+   * `changes-since` compares the server's updated_at and also lists servers deleted since then, with
+   * status DELETED; `all_tenants` is admin-only). The evacuation tracker's one look at all servers.
+   */
+  async listChangedServers(since: string, signal?: AbortSignal): Promise<Server[]> {
+    const v = await this.versions(signal);
+    const q = new URLSearchParams({ all_tenants: '1', 'changes-since': since, limit: '1000' });
+    const out: Server[] = [];
+    for (let pages = 0; ; pages++) {
+      const res = await this.call({ method: 'GET', path: `/servers/detail?${q}`, mv: v.servers, signal });
+      const page = (res.body as { servers?: RawServer[] })?.servers ?? [];
+      out.push(...page.map(toServer));
+      const more = (res.body as { servers_links?: Array<{ rel: string }> })?.servers_links?.some((l) => l.rel === 'next');
+      // Bounded: 100 pages (100,000 servers changed in one window) is more than any poll should read.
+      if (!more || page.length === 0 || pages >= 99) return out;
+      q.set('marker', page[page.length - 1]!.id);
+    }
+  }
+
   /** null when Nova answers 404 (deleted). */
   async getServer(id: string, signal?: AbortSignal): Promise<Server | null> {
     const v = await this.versions(signal);
@@ -293,6 +315,7 @@ interface RawServer {
   'OS-EXT-SRV-ATTR:host'?: string | null;
   'OS-EXT-STS:vm_state'?: string | null;
   'OS-EXT-STS:task_state'?: string | null;
+  updated?: string;
 }
 interface RawMigration {
   id: number;
@@ -335,6 +358,7 @@ export function toServer(s: RawServer): Server {
     metadata: s.metadata ?? {},
     imageId: image,
     flavorExtraSpecs: s.flavor?.extra_specs ?? {},
+    updatedAt: s.updated ?? null,
   };
 }
 

@@ -26,6 +26,8 @@ export interface Server {
   /** null for boot-from-volume servers (`image: ""`). */
   imageId: string | null;
   flavorExtraSpecs: Record<string, string>;
+  /** Nova's `updated` (last change, UTC), what `changes-since` compares; null when not given. */
+  updatedAt?: string | null;
 }
 
 export interface Migration {

@@ -13,6 +13,7 @@ import { incidentId, INCIDENT_CLOCK_MARGIN_MS, novaTimeMs } from './incident.js'
 import { isUnreachable, Reachability, unreachableBackoffMs } from './reachability.js';
 import { Limiter, sleep } from './limiter.js';
 import { byPriority, selectServer } from './selection.js';
+import { EvacuationTracker } from './tracker.js';
 
 export type RecoveryCompute = Pick<
   ComputeClient,
@@ -20,6 +21,7 @@ export type RecoveryCompute = Pick<
   | 'setForcedDown'
   | 'setServiceEnabled'
   | 'listServers'
+  | 'listChangedServers'
   | 'listMigrations'
   | 'listAggregates'
   | 'getImageProperties'
@@ -52,10 +54,19 @@ export class NovaRecoverer implements Recoverer {
   readonly journalHealth: JournalHealth;
   /** Whether Nova and Keystone answer: an outage is an alarm while a recovery waits on it. */
   readonly reachability = new Reachability();
+  /** One listing poller for every server of every recovery this monitor runs (a few calls per poll in all). */
+  readonly tracker: EvacuationTracker;
 
   constructor(private readonly deps: NovaRecovererDeps) {
     this.now = deps.now ?? Date.now;
     this.journalHealth = new JournalHealth(this.now);
+    const c = deps.cfg;
+    this.tracker = new EvacuationTracker({
+      compute: deps.compute,
+      log: deps.log.child({ component: 'tracking' }),
+      now: this.now,
+      cadence: { fastMs: c.fastPollIntervalMs, slowMs: c.pollIntervalMs, minGapMs: c.minPollGapMs },
+    });
   }
 
   recover(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
@@ -217,6 +228,7 @@ export class NovaRecoverer implements Recoverer {
         listedIdle: (id) => idleNow.get(id),
         incident,
         reachability: this.reachability,
+        tracker: this.tracker,
       };
       const planned = [...selected.planned].sort((a, b) => byPriority(key(a), key(b)));
       const rank = new Map(planned.map((p, i) => [p.ref.id, i]));
