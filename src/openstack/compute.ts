@@ -40,6 +40,14 @@ export class ComputeClient {
     return this.versionsP;
   }
 
+  /**
+   * Makes sure a token is in hand and fresh: KeystoneSession renews it when it is within
+   * token_renew_before of expiring (the monitor's pre-authentication calls this periodically).
+   */
+  async refreshToken(signal?: AbortSignal): Promise<void> {
+    await this.opts.session.getToken(signal);
+  }
+
   private async fetchVersions(signal?: AbortSignal): Promise<ComputeVersions> {
     const res = await this.call({ method: 'GET', path: '/', signal });
     const b = res.body as { version?: VersionDoc; versions?: VersionDoc[] } | undefined;

@@ -41,6 +41,8 @@ interface Tracked {
   unseenPolls: number;
   view: ServerView | null | undefined;
   migrations: Map<number, MigrationView>;
+  /** Someone has asked for this server's view (before that, not being listed is no sign of anything). */
+  observed: boolean;
   /** The listings may be missing a migration of this server: shown as not read until a direct read fills it in. */
   incomplete: boolean;
 }
@@ -88,7 +90,7 @@ export class EvacuationTracker {
   track(id: string, sourceHost: string, sinceMs: number): void {
     if (this.tracked.has(id)) return;
     if (this.tracked.size >= TRACKER_LIMITS.maxTracked) throw new Error(`more than ${TRACKER_LIMITS.maxTracked} servers tracked at once`);
-    this.tracked.set(id, { sourceHost, sinceMs, unseenPolls: 0, view: undefined, migrations: new Map(), incomplete: false });
+    this.tracked.set(id, { sourceHost, sinceMs, unseenPolls: 0, view: undefined, migrations: new Map(), incomplete: false, observed: false });
   }
 
   untrack(id: string): void {
@@ -119,7 +121,9 @@ export class EvacuationTracker {
 
   /** The server as the next poll (one starting after this call) shows it. Rejects when that poll fails. */
   async observe(id: string, signal: AbortSignal): Promise<TrackedView> {
-    if (!this.tracked.has(id)) throw new Error(`server ${id} is not tracked`);
+    const mine = this.tracked.get(id);
+    if (!mine) throw new Error(`server ${id} is not tracked`);
+    mine.observed = true;
     await new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const onAbort = (): void => {
@@ -207,7 +211,7 @@ export class EvacuationTracker {
       if (!t || m.sourceCompute !== t.sourceHost) continue;
       changed = this.setMigration(t, m) || changed;
     }
-    for (const [id, t] of this.tracked) t.unseenPolls = seen.has(id) || t.view !== undefined ? 0 : t.unseenPolls + 1;
+    for (const [id, t] of this.tracked) t.unseenPolls = seen.has(id) || t.view !== undefined || !t.observed ? 0 : t.unseenPolls + 1;
     changed = (await this.readUnlisted()) || changed;
     this.serverCursor = advance(
       this.serverCursor,
