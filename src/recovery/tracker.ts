@@ -90,7 +90,15 @@ export class EvacuationTracker {
   track(id: string, sourceHost: string, sinceMs: number): void {
     if (this.tracked.has(id)) return;
     if (this.tracked.size >= TRACKER_LIMITS.maxTracked) throw new Error(`more than ${TRACKER_LIMITS.maxTracked} servers tracked at once`);
-    this.tracked.set(id, { sourceHost, sinceMs, unseenPolls: 0, view: undefined, migrations: new Map(), incomplete: false, observed: false });
+    this.tracked.set(id, {
+      sourceHost,
+      sinceMs,
+      unseenPolls: 0,
+      view: undefined,
+      migrations: new Map(),
+      incomplete: false,
+      observed: false,
+    });
   }
 
   untrack(id: string): void {

@@ -12,8 +12,8 @@ import type { ComputeClient } from '../openstack/compute.js';
  */
 export type WarmCompute = Pick<ComputeClient, 'versions' | 'refreshToken'>;
 
-/** Bounds of the refresh look: half of token_renew_before, at least 5 s, at most 60 s; a failed look retries after 5 s. */
-export const WARM_LIMITS = { minRefreshMs: 5_000, maxRefreshMs: 60_000, retryMs: 5_000 };
+/** Bounds of the refresh look: half of token_renew_before, at least 1 s, at most 60 s; a failed look retries after 5 s at most. */
+export const WARM_LIMITS = { minRefreshMs: 1_000, maxRefreshMs: 60_000, retryMs: 5_000 };
 
 export interface WarmStatus {
   /** The token and microversions are in hand (a recovery starts without waiting for them). */
