@@ -51,6 +51,8 @@ export interface NovaListenerStatus {
   since: string | null;
   received: number;
   kicks: number;
+  /** Notifications per event type instance-ha reads (NOVA_EVENT_TYPES only: bounded). */
+  byType: Record<string, number>;
 }
 
 export interface NovaListener {
@@ -64,7 +66,14 @@ export interface NovaListener {
 
 export function startNovaListener(o: NovaListenerOptions): NovaListener {
   const secret = passwordOf(o.broker);
-  const st: NovaListenerStatus = { connected: false, error: 'not connected yet', since: new Date().toISOString(), received: 0, kicks: 0 };
+  const st: NovaListenerStatus = {
+    connected: false,
+    error: 'not connected yet',
+    since: new Date().toISOString(),
+    received: 0,
+    kicks: 0,
+    byType: {},
+  };
   let conn: amqp.ChannelModel | null = null;
   let closed = false;
   let backoff = NOVA_LISTENER_LIMITS.minBackoffMs;
@@ -96,6 +105,7 @@ export function startNovaListener(o: NovaListenerOptions): NovaListener {
     if (msg.content.length > NOVA_LISTENER_LIMITS.maxMessageBytes) return;
     const n = decodeEnvelope(msg.content.toString('utf8'));
     if (!n || !(NOVA_EVENT_TYPES as readonly string[]).includes(n.event_type)) return;
+    st.byType[n.event_type] = (st.byType[n.event_type] ?? 0) + 1;
     const data = payloadData(n);
     const uuid = data.uuid;
     if (typeof uuid === 'string' && o.tracker.isTracked(uuid) && endsAnEvacuation(n.event_type, data)) {
@@ -149,7 +159,7 @@ export function startNovaListener(o: NovaListenerOptions): NovaListener {
 
   return {
     ready: () => first,
-    status: () => ({ ...st }),
+    status: () => ({ ...st, byType: { ...st.byType } }),
     alarms: () =>
       st.connected || closed
         ? []

@@ -14,7 +14,7 @@ import { isUnreachable, Reachability, unreachableBackoffMs } from './reachabilit
 import { Limiter, sleep } from './limiter.js';
 import { byPriority, selectServer } from './selection.js';
 import { EvacuationTracker } from './tracker.js';
-import { startNovaListener, type NovaListener } from './nova-notifications.js';
+import { startNovaListener, type NovaListener, type NovaListenerStatus } from './nova-notifications.js';
 import { WarmSession, type WarmCompute } from './warm-session.js';
 import type { BrokerConfig } from '../notify/connection.js';
 
@@ -149,6 +149,11 @@ export class NovaRecoverer implements Recoverer {
       else log.error('recovery.nova_notifications is on but no broker is configured (url or the notifications section): polling alone');
     }
     await this.warm?.start();
+  }
+
+  /** The Nova notification listener's counters and connection, null when it is off. */
+  novaNotificationsStatus(): NovaListenerStatus | null {
+    return this.novaListener?.status() ?? null;
   }
 
   async stop(): Promise<void> {

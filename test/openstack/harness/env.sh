@@ -11,6 +11,9 @@ CLOUD_DIR=${IHA_CLOUD_DIR:-/var/lib/instance-ha-cloud}
 COMPUTES=${IHA_CLOUD_COMPUTES:-3}
 SERVERS_PER_HOST=${IHA_CLOUD_SERVERS_PER_HOST:-2}
 RABBIT_URL=${IHA_CLOUD_RABBIT_URL:-rabbit://guest:guest@127.0.0.1:5672/}
+# versioned: Nova emits its versioned notifications on RabbitMQ (nova exchange); off: none at all.
+NOTIFICATIONS=${IHA_CLOUD_NOTIFICATIONS:-versioned}
+[[ $NOTIFICATIONS == versioned || $NOTIFICATIONS == off ]] || { echo "IHA_CLOUD_NOTIFICATIONS must be versioned or off, got '$NOTIFICATIONS'" >&2; exit 2; }
 # Passwords of a throwaway loopback cloud; the generated clouds.yaml is mode 0600 all the same.
 ADMIN_PASSWORD=${IHA_CLOUD_ADMIN_PASSWORD:-iha-admin}
 SERVICE_PASSWORD=${IHA_CLOUD_SERVICE_PASSWORD:-iha-service}
