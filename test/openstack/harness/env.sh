@@ -44,7 +44,9 @@ launch() {
   shift
   if running "$name"; then return 0; fi
   mkdir -p "$PIDS" "$LOGS"
-  setsid "$@" >>"$LOGS/$name.out" 2>&1 </dev/null &
+  # Descriptors 3-9 are closed for the daemon: run under `flock /tmp/iha-cloud.lock up.sh`, it would
+  # otherwise inherit the lock's descriptor and hold the machine's cloud lock for as long as it runs.
+  setsid "$@" >>"$LOGS/$name.out" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   echo $! >"$PIDS/$name"
 }
 
