@@ -82,7 +82,6 @@ const total = HOSTS * PER_HOST;
 const lags: number[] = [];
 let firstAccepted = 0;
 let windowStart = 0;
-let accepted = 0;
 let lastAccepted = 0;
 let trackingStart = 0;
 let done = 0;
@@ -111,11 +110,6 @@ const recoverer = new NovaRecoverer({
       firstAccepted = performance.now();
       windowStart = sim.requests.length;
     }
-    if (r.t === 'accepted' && ++accepted === total) {
-      // Every evacuation sent and accepted: from here on the simulator hears tracking alone.
-      lastAccepted = performance.now();
-      trackingStart = sim.requests.length;
-    }
   },
 });
 const listener = withNotifications
@@ -136,6 +130,14 @@ const ac = new AbortController();
 setMaxListeners(0, ac.signal);
 const started = performance.now();
 const summaries = Promise.all(failed.map((h) => recoverer.recover(h, fence, ac.signal)));
+// Every evacuation accepted by the simulator (Nova's side, whatever instance-ha heard back): from
+// here on the simulator hears tracking alone.
+const sent = setInterval(() => {
+  if (sim.model.evacuateAccepted.size < total) return;
+  lastAccepted = performance.now();
+  trackingStart = sim.requests.length;
+  clearInterval(sent);
+}, 5);
 await Promise.race([finished, summaries]);
 const end = performance.now();
 const results = await summaries;

@@ -75,10 +75,10 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
   };
   const log = d.log.child({ server: id, name: p.ref.name });
   const release = await d.inFlight.acquire(d.signal, d.rankOf(id));
-  d.tracker.track(id, d.host, plan.sinceMs);
   // The tracker's listings, as one observation: no call of its own per server.
   const tracked = async (): Promise<Seen> => d.tracker.observe(id, d.signal);
   try {
+    d.tracker.track(id, d.host, plan.sinceMs);
     // A server selected moments ago in this run, idle then and never sent: the selection's listing is
     // its first observation (so the first requests go out strictly by priority).
     const listed = d.journal.forServer(id).length === 0 ? d.listedIdle(id) : undefined;

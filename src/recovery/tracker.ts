@@ -41,6 +41,8 @@ interface Tracked {
   unseenPolls: number;
   view: ServerView | null | undefined;
   migrations: Map<number, MigrationView>;
+  /** Bumped on every change of the view or a migration: a waiter wakes when it moved. */
+  version: number;
   /** Someone has asked for this server's view (before that, not being listed is no sign of anything). */
   observed: boolean;
   /** The listings may be missing a migration of this server: shown as not read until a direct read fills it in. */
@@ -48,6 +50,10 @@ interface Tracked {
 }
 
 interface Waiter {
+  id: string;
+  /** The server's version when the waiter came, and when (our clock). */
+  version: number;
+  since: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -63,8 +69,8 @@ interface Waiter {
  * authority: a server is done only when a listing shows it ACTIVE on another host (the step
  * decides that); a Nova notification only asks for the next poll sooner (kick).
  *
- * Cadence: fast right after an evacuate is accepted, doubling while a poll shows nothing new, up to
- * the slow interval; never two polls closer than minGapMs. Polls run only while someone waits.
+ * Cadence: fast right after an evacuate is accepted and while polls show changes; after two quiet
+ * polls in a row, doubling per quiet poll up to the slow interval; never two polls closer than minGapMs. Polls run only while someone waits.
  */
 export class EvacuationTracker {
   private readonly tracked = new Map<string, Tracked>();
@@ -75,6 +81,7 @@ export class EvacuationTracker {
   private lastStart = -Infinity;
   private intervalMs: number;
   private kicked = false;
+  private quietPolls = 0;
   private serverCursor: number | null = null;
   private migrationCursor: number | null = null;
   private readonly now: () => number;
@@ -98,6 +105,7 @@ export class EvacuationTracker {
       migrations: new Map(),
       incomplete: false,
       observed: false,
+      version: 0,
     });
   }
 
@@ -117,6 +125,7 @@ export class EvacuationTracker {
   /** An evacuate was just accepted: look again soon, the server changes first in the next second or two. */
   hurry(): void {
     this.intervalMs = this.fastMs();
+    this.quietPolls = 0;
     this.schedule();
   }
 
@@ -127,7 +136,10 @@ export class EvacuationTracker {
     this.schedule();
   }
 
-  /** The server as the next poll (one starting after this call) shows it. Rejects when that poll fails. */
+  /**
+   * The server as a later poll shows it: the first one (starting after this call) that shows a change
+   * of it, or the first after poll_interval of waiting. Rejects when a poll fails.
+   */
   async observe(id: string, signal: AbortSignal): Promise<TrackedView> {
     const mine = this.tracked.get(id);
     if (!mine) throw new Error(`server ${id} is not tracked`);
@@ -139,6 +151,9 @@ export class EvacuationTracker {
         reject(signal.reason);
       };
       const waiter: Waiter = {
+        id,
+        version: mine.version,
+        since: this.now(),
         resolve: () => {
           signal.removeEventListener('abort', onAbort);
           resolve();
@@ -182,8 +197,19 @@ export class EvacuationTracker {
     this.waiting = [];
     try {
       const changed = await this.look();
-      this.intervalMs = changed ? this.fastMs() : Math.min(this.deps.cadence.slowMs, this.intervalMs * 2);
-      for (const w of waiters) w.resolve();
+      // Fast while polls show changes; after two quiet polls in a row, doubling up to the slow cadence
+      // (one quiet poll amid a thousand rebuilds is chance, not calm).
+      this.quietPolls = changed ? 0 : this.quietPolls + 1;
+      this.intervalMs = this.quietPolls < 2 ? this.fastMs() : Math.min(this.deps.cadence.slowMs, this.intervalMs * 2);
+      // Only a waiter whose server changed since it came is woken (or one that waited poll_interval,
+      // so the step still sees its timeouts): a thousand unchanged servers cost nothing per poll.
+      const now = this.now();
+      for (const w of waiters) {
+        const t = this.tracked.get(w.id);
+        // (waited + the next interval > poll_interval: the next poll would come too late for it)
+        if (!t || t.version !== w.version || t.incomplete || now - w.since + this.intervalMs > this.deps.cadence.slowMs) w.resolve();
+        else this.waiting.push(w);
+      }
     } catch (err) {
       // No view is made up from a failed poll: every waiter hears of it and decides (alarm, retry).
       for (const w of waiters) w.reject(err);
@@ -268,6 +294,7 @@ export class EvacuationTracker {
         ? t.view === v
         : t.view.host === v.host && t.view.status === v.status && t.view.vmState === v.vmState && t.view.taskState === v.taskState);
     t.view = v;
+    if (!same) t.version++;
     return !same;
   }
 
@@ -275,6 +302,7 @@ export class EvacuationTracker {
     const before = t.migrations.get(m.id);
     if (before?.status === m.status) return false;
     t.migrations.set(m.id, { id: m.id, status: m.status, phase: phaseOf(m.status) });
+    t.version++;
     return true;
   }
 }
