@@ -159,15 +159,20 @@ const tracking = sim.requests.slice(trackingStart, stop);
 const trackingCalls = tracking.length;
 const seconds = (end - lastAccepted) / 1000;
 const once = [...sim.model.evacuateAccepted.values()].every((n) => n === 1) && sim.model.evacuateAccepted.size === total;
+const c = recoverer.tracker.counters;
 console.log(
-  `detail evacuated=${evacuated}/${total} exactly_once=${once} sending_s=${((lastAccepted - firstAccepted) / 1000).toFixed(1)} ` +
-    `tracking_s=${seconds.toFixed(1)} tracking_calls=${trackingCalls} from_first_accept=${JSON.stringify(Object.fromEntries(kinds))} polls=${recoverer.tracker.counters.polls} kicks=${recoverer.tracker.counters.kicks} ` +
-    `direct_reads=${recoverer.tracker.counters.directReads} total_ms=${Math.round(end - started)}`,
+  [
+    `detail evacuated=${evacuated}/${total} exactly_once=${once}`,
+    `sending_s=${((lastAccepted - firstAccepted) / 1000).toFixed(1)} tracking_s=${seconds.toFixed(1)} tracking_calls=${trackingCalls}`,
+    `from_first_accept=${JSON.stringify(Object.fromEntries(kinds))}`,
+    `polls=${c.polls} kicks=${c.kicks} direct_reads=${c.directReads} total_ms=${Math.round(end - started)}`,
+  ].join(' '),
 );
 if (evacuated !== total || lags.length !== total || !once) {
   console.error('bench: not every server was evacuated exactly once and seen to its end');
   process.exit(1);
 }
-console.log(
-  `tracking servers=${total} api_calls_per_s=${(trackingCalls / seconds).toFixed(1)} lag_p50_ms=${Math.round(percentile(lags, 50))} lag_p99_ms=${Math.round(percentile(lags, 99))}`,
-);
+const perS = (trackingCalls / seconds).toFixed(1);
+const p50 = Math.round(percentile(lags, 50));
+const p99 = Math.round(percentile(lags, 99));
+console.log(`tracking servers=${total} api_calls_per_s=${perS} lag_p50_ms=${p50} lag_p99_ms=${p99}`);
