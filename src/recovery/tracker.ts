@@ -43,6 +43,8 @@ interface Tracked {
   migrations: Map<number, MigrationView>;
   /** Bumped on every change of the view or a migration: a waiter wakes when it moved. */
   version: number;
+  /** The version its observer was last shown: a change it has not seen wakes it at once. */
+  delivered: number;
   /** Someone has asked for this server's view (before that, not being listed is no sign of anything). */
   observed: boolean;
   /** The listings may be missing a migration of this server: shown as not read until a direct read fills it in. */
@@ -51,8 +53,7 @@ interface Tracked {
 
 interface Waiter {
   id: string;
-  /** The server's version when the waiter came, and when (our clock). */
-  version: number;
+  /** When the waiter came (our clock). */
   since: number;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -106,6 +107,7 @@ export class EvacuationTracker {
       incomplete: false,
       observed: false,
       version: 0,
+      delivered: 0,
     });
   }
 
@@ -144,6 +146,8 @@ export class EvacuationTracker {
     const mine = this.tracked.get(id);
     if (!mine) throw new Error(`server ${id} is not tracked`);
     mine.observed = true;
+    // Always a poll that starts after this call: a view from before the caller's last action (an
+    // evacuate just accepted) could show an earlier attempt's end as this one's.
     await new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const onAbort = (): void => {
@@ -152,7 +156,6 @@ export class EvacuationTracker {
       };
       const waiter: Waiter = {
         id,
-        version: mine.version,
         since: this.now(),
         resolve: () => {
           signal.removeEventListener('abort', onAbort);
@@ -169,7 +172,9 @@ export class EvacuationTracker {
     });
     const t = this.tracked.get(id);
     if (!t) throw new Error(`server ${id} is no longer tracked`);
-    return t.incomplete ? { server: undefined, migrations: [] } : { server: t.view, migrations: [...t.migrations.values()] };
+    if (t.incomplete) return { server: undefined, migrations: [] };
+    t.delivered = t.version;
+    return { server: t.view, migrations: [...t.migrations.values()] };
   }
 
   private fastMs(): number {
@@ -207,7 +212,7 @@ export class EvacuationTracker {
       for (const w of waiters) {
         const t = this.tracked.get(w.id);
         // (waited + the next interval > poll_interval: the next poll would come too late for it)
-        if (!t || t.version !== w.version || t.incomplete || now - w.since + this.intervalMs > this.deps.cadence.slowMs) w.resolve();
+        if (!t || t.version !== t.delivered || t.incomplete || now - w.since + this.intervalMs > this.deps.cadence.slowMs) w.resolve();
         else this.waiting.push(w);
       }
     } catch (err) {
