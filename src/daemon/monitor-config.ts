@@ -152,6 +152,8 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     recovery = { compute: readComputeConfig(r.object('compute')), recovery: readRecoveryConfig(r.object('recovery')) };
     if (!fencing) r.problem('recovery', 'needs a fencing section: a host that is not confirmed off is never recovered');
   }
+  if (recovery?.recovery.novaNotifications.enabled && !recovery.recovery.novaNotifications.url && !notifications)
+    r.problem('recovery.nova_notifications', 'is enabled but has no url and there is no notifications section (which broker?)');
   const computeApi = recovery ? recovery.compute : r.has('compute') ? readComputeConfig(r.object('compute')) : null;
   r.raw('recovery');
   r.raw('compute');

@@ -38,6 +38,7 @@ const ALARM_KINDS = [
   'recovery_failed',
   'compute_api_unreachable',
   'keystone_unreachable',
+  'nova_notifications_lost',
   'state_write_failed',
   'action_held',
   'history_write_failed',

@@ -40,6 +40,14 @@ export class ComputeClient {
     return this.versionsP;
   }
 
+  /**
+   * Makes sure a token is in hand and fresh: KeystoneSession renews it when it is within
+   * token_renew_before of expiring (the monitor's pre-authentication calls this periodically).
+   */
+  async refreshToken(signal?: AbortSignal): Promise<void> {
+    await this.opts.session.getToken(signal);
+  }
+
   private async fetchVersions(signal?: AbortSignal): Promise<ComputeVersions> {
     const res = await this.call({ method: 'GET', path: '/', signal });
     const b = res.body as { version?: VersionDoc; versions?: VersionDoc[] } | undefined;
@@ -113,6 +121,28 @@ export class ComputeClient {
       out.push(...page.map(toServer));
       const more = (res.body as { servers_links?: Array<{ rel: string }> })?.servers_links?.some((l) => l.rel === 'next');
       if (!more || page.length === 0) return out;
+      q.set('marker', page[page.length - 1]!.id);
+    }
+  }
+
+  /**
+   * Every server of every project changed at or after `since` (Nova's own `updated` time, ISO), in
+   * one call per 1,000 servers: GET /servers/detail?all_tenants=1&changes-since=… (api-ref "List
+   * Servers Detailed", https://docs.openstack.org/api-ref/compute/#list-servers-detailed:
+   * `changes-since` compares the server's updated_at and also lists servers deleted since then, with
+   * status DELETED; `all_tenants` is admin-only). The evacuation tracker's one look at all servers.
+   */
+  async listChangedServers(since: string, signal?: AbortSignal): Promise<Server[]> {
+    const v = await this.versions(signal);
+    const q = new URLSearchParams({ all_tenants: '1', 'changes-since': since, limit: '1000' });
+    const out: Server[] = [];
+    for (let pages = 0; ; pages++) {
+      const res = await this.call({ method: 'GET', path: `/servers/detail?${q}`, mv: v.servers, signal });
+      const page = (res.body as { servers?: RawServer[] })?.servers ?? [];
+      out.push(...page.map(toServer));
+      const more = (res.body as { servers_links?: Array<{ rel: string }> })?.servers_links?.some((l) => l.rel === 'next');
+      // Bounded: 100 pages (100,000 servers changed in one window) is more than any poll should read.
+      if (!more || page.length === 0 || pages >= 99) return out;
       q.set('marker', page[page.length - 1]!.id);
     }
   }
@@ -314,6 +344,7 @@ interface RawServer {
   'OS-EXT-STS:task_state'?: string | null;
   /** Only on a server in ERROR (or DELETED): why, e.g. the scheduler's "No valid host was found". */
   fault?: { message?: string; code?: number } | null;
+  updated?: string;
 }
 interface RawMigration {
   id: number;
@@ -358,6 +389,7 @@ export function toServer(s: RawServer): Server {
     flavorExtraSpecs: s.flavor?.extra_specs ?? {},
     // Bounded: it ends up in alarms, events and notifications (Nova's own column is 255 characters).
     fault: typeof s.fault?.message === 'string' && s.fault.message ? s.fault.message.slice(0, FAULT_MAX) : null,
+    updatedAt: s.updated ?? null,
   };
 }
 

@@ -28,6 +28,8 @@ export interface Server {
   flavorExtraSpecs: Record<string, string>;
   /** Nova's fault message on a server in ERROR (bounded), null or absent otherwise. */
   fault?: string | null;
+  /** Nova's `updated` (last change, UTC), what `changes-since` compares; null when not given. */
+  updatedAt?: string | null;
 }
 
 export interface Migration {

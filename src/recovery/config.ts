@@ -34,6 +34,16 @@ export interface UnfenceConfig {
   timeoutMs: number;
 }
 
+export interface NovaNotificationsConfig {
+  enabled: boolean;
+  /** Broker URL; empty: the monitor's `notifications.url` (the broker instance-ha already publishes to). */
+  url: string | null;
+  /** Nova's control_exchange (nova/config.py: `nova`). */
+  exchange: string;
+  /** Nova's versioned_notifications_topics (nova/conf/notifications.py: `versioned_notifications`). */
+  topic: string;
+}
+
 export interface RecoveryConfig {
   /** Default mode for every host. */
   mode: RecoveryMode;
@@ -55,7 +65,14 @@ export interface RecoveryConfig {
   maxAttempts: number;
   retryBackoffMs: number;
   maxRetryBackoffMs: number;
+  /** Tracking's slowest cadence: polls back off to it while nothing changes. */
   pollIntervalMs: number;
+  /** Tracking's fastest cadence: right after an evacuate is accepted and while polls show changes. */
+  fastPollIntervalMs: number;
+  /** Least time between two tracking polls, a burst of Nova notifications included. */
+  minPollGapMs: number;
+  /** Nova's own versioned notifications as a hint to poll now (never the authority). */
+  novaNotifications: NovaNotificationsConfig;
   journalDir: string;
   unfence: UnfenceConfig;
 }
@@ -82,6 +99,9 @@ export const RECOVERY_DEFAULTS: RecoveryConfig = {
   retryBackoffMs: 5_000,
   maxRetryBackoffMs: 60_000,
   pollIntervalMs: 1_000,
+  fastPollIntervalMs: 250,
+  minPollGapMs: 200,
+  novaNotifications: { enabled: false, url: null, exchange: 'nova', topic: 'versioned_notifications' },
   journalDir: '/var/lib/instance-ha/recovery',
   unfence: { auto: false, quietPeriodMs: 300_000, retryIntervalMs: 5_000, timeoutMs: 600_000 },
 };
@@ -89,12 +109,23 @@ export const RECOVERY_DEFAULTS: RecoveryConfig = {
 const MODES = ['evacuate', 'notify'] as const;
 /** Nova tag rules (2.26): 1–60 characters, no '/' or ','. */
 const TAG = /^[^/,]{1,60}$/;
+/** AMQP short strings we accept for exchange and topic names: letters, digits, . _ - : */
+const AMQP_NAME = /^[A-Za-z0-9._:-]{1,255}$/;
 
 export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
   const d = RECOVERY_DEFAULTS;
   const s = r.object('select');
   const ex = r.object('exclude');
   const u = r.object('unfence');
+  const nn = r.object('nova_notifications');
+  const pollIntervalMs = r.durationMs('poll_interval', { default: d.pollIntervalMs, min: 10, max: 300_000 });
+  // Unset, the fast cadence and the gap never exceed the slow cadence (a test's 20 ms poll_interval stays 20 ms).
+  const fastPollIntervalMs = r.durationMs('fast_poll_interval', {
+    default: Math.min(d.fastPollIntervalMs, pollIntervalMs),
+    min: 10,
+    max: 60_000,
+  });
+  const minPollGapMs = r.durationMs('min_poll_gap', { default: Math.min(d.minPollGapMs, fastPollIntervalMs), min: 10, max: 60_000 });
   const cfg: RecoveryConfig = {
     mode: r.string('mode', { default: d.mode, oneOf: MODES }) as RecoveryMode,
     hostModes: stringMap(r, 'host_modes', MODES, 'host') as Record<string, RecoveryMode>,
@@ -116,7 +147,25 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
     maxAttempts: r.number('max_attempts', { default: d.maxAttempts, min: 1, max: 20, integer: true }),
     retryBackoffMs: r.durationMs('retry_backoff', { default: d.retryBackoffMs, min: 0, max: 3_600_000 }),
     maxRetryBackoffMs: r.durationMs('max_retry_backoff', { default: d.maxRetryBackoffMs, min: 0, max: 21_600_000 }),
-    pollIntervalMs: r.durationMs('poll_interval', { default: d.pollIntervalMs, min: 10, max: 300_000 }),
+    pollIntervalMs,
+    fastPollIntervalMs,
+    minPollGapMs,
+    novaNotifications: {
+      enabled: nn.boolean('enabled', d.novaNotifications.enabled),
+      url: nn.string('url', { maxLength: 2048 }) ?? null,
+      exchange: nn.string('exchange', {
+        default: d.novaNotifications.exchange,
+        maxLength: 255,
+        pattern: AMQP_NAME,
+        patternHint: 'an AMQP exchange name',
+      })!,
+      topic: nn.string('topic', {
+        default: d.novaNotifications.topic,
+        maxLength: 255,
+        pattern: AMQP_NAME,
+        patternHint: 'an AMQP topic name',
+      })!,
+    },
     journalDir: r.string('journal_dir', { default: d.journalDir })!,
     unfence: {
       auto: u.boolean('auto', d.unfence.auto),
@@ -125,6 +174,12 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
       timeoutMs: u.durationMs('timeout', { default: d.unfence.timeoutMs, min: 1_000, max: 86_400_000 }),
     },
   };
+  if (cfg.fastPollIntervalMs > cfg.pollIntervalMs)
+    r.problem('fast_poll_interval', `must not be more than poll_interval (${cfg.pollIntervalMs}ms), got ${cfg.fastPollIntervalMs}ms`);
+  if (cfg.minPollGapMs > cfg.fastPollIntervalMs)
+    r.problem('min_poll_gap', `must not be more than fast_poll_interval (${cfg.fastPollIntervalMs}ms), got ${cfg.minPollGapMs}ms`);
+  if (cfg.novaNotifications.url !== null && !/^amqps?:\/\/[^\s]+$/.test(cfg.novaNotifications.url))
+    nn.problem('url', 'must be an amqp:// or amqps:// URL');
   if (cfg.retryBackoffMs > cfg.maxRetryBackoffMs)
     r.problem('retry_backoff', `must not be more than max_retry_backoff (${cfg.maxRetryBackoffMs}ms), got ${cfg.retryBackoffMs}ms`);
   for (const [i, p] of cfg.select.excludeNamePatterns.entries()) {
@@ -137,6 +192,7 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
   s.finish();
   ex.finish();
   u.finish();
+  nn.finish();
   r.finish();
   return cfg;
 }

@@ -6,7 +6,6 @@ import {
   type EvacuationObservation,
   type EvacuationOutcome,
   type EvacuationPlan,
-  type MigrationPhase,
   type MigrationView,
   type ServerView,
 } from '../core/evacuation-step.js';
@@ -15,11 +14,12 @@ import { assertNever } from '../errors.js';
 import type { Logger } from '../log.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { ComputeClient } from '../openstack/compute.js';
-import { FAILED_MIGRATION, IN_FLIGHT_MIGRATION, SUCCEEDED_MIGRATION, type Migration } from '../openstack/types.js';
+import type { Migration } from '../openstack/types.js';
 import type { RecoveryConfig } from './config.js';
 import type { Journal, PlannedServer } from './journal.js';
 import { sleep, type Limiter } from './limiter.js';
 import { isUnreachable, type Reachability } from './reachability.js';
+import { phaseOf, type EvacuationTracker } from './tracker.js';
 
 export type ComputeApi = Pick<ComputeClient, 'evacuate' | 'getServer' | 'listMigrations' | 'resetState' | 'setForcedDown'>;
 
@@ -46,6 +46,8 @@ export interface EvacuationDeps {
   incident?: string;
   /** Told of each poll Nova did not answer (the compute_api_unreachable alarm). */
   reachability?: Reachability;
+  /** The shared listing poller: every tracking look goes through it (a few calls per poll for all servers). */
+  tracker: EvacuationTracker;
 }
 
 export type Outcome = EvacuationOutcome;
@@ -73,7 +75,10 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
   };
   const log = d.log.child({ server: id, name: p.ref.name });
   const release = await d.inFlight.acquire(d.signal, d.rankOf(id));
+  // The tracker's listings, as one observation: no call of its own per server.
+  const tracked = async (): Promise<Seen> => d.tracker.observe(id, d.signal);
   try {
+    d.tracker.track(id, d.host, plan.sinceMs);
     // A server selected moments ago in this run, idle then and never sent: the selection's listing is
     // its first observation (so the first requests go out strictly by priority).
     const listed = d.journal.forServer(id).length === 0 ? d.listedIdle(id) : undefined;
@@ -116,20 +121,20 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
           }
           break;
         case 'wait':
+          // The tracker sets the pace (fast after an evacuate, backing off while nothing changes):
+          // its next poll is the wait.
           standing = seen;
-          await sleep(step.requeueAfterMs, d.signal);
-          // While a migration of ours is moving, one call per poll is enough; the step asks for the
-          // server once the migrations alone no longer decide (halves the load on nova-api).
-          seen = await polled(d, standing, log, async () => ({ server: undefined, migrations: await listMigrations(p, d) }));
+          seen = await polled(d, standing, log, tracked);
           break;
         case 'read_server':
-          seen = await polled(d, standing, log, () => observe(p, d));
+          seen = await polled(d, standing, log, tracked);
           break;
         default:
           assertNever(a, 'evacuation action');
       }
     }
   } finally {
+    d.tracker.untrack(id);
     release();
   }
 }
@@ -150,7 +155,9 @@ async function evacuate(p: PlannedServer, d: EvacuationDeps, a: Action<'evacuate
     const res = await d.requests.run(() => d.compute.evacuate(id, target, d.signal), d.signal, d.rankOf(id));
     d.journal.append({ t: 'accepted', at: d.now(), id, attempt: a.attempt, how: 'accepted' });
     log.info({ attempt: a.attempt, target, requestId: res.requestId }, 'evacuate accepted');
-    return observe(p, d);
+    // Accepted: the tracker's next poll (soon now) is the first look; nothing read here per server.
+    d.tracker.hurry();
+    return { server: undefined, migrations: [] };
   } catch (err) {
     if (d.signal.aborted) throw err;
     // A refusal (4xx) or an answer lost (reset, timeout, 5xx): the step reads it together with Nova's state.
@@ -196,10 +203,4 @@ async function observe(p: PlannedServer, d: EvacuationDeps): Promise<Seen> {
 async function listMigrations(p: PlannedServer, d: EvacuationDeps): Promise<MigrationView[]> {
   const listed = await d.compute.listMigrations({ instanceUuid: p.ref.id, sourceCompute: d.host }, d.signal);
   return listed.map((m: Migration) => ({ id: m.id, status: m.status, phase: phaseOf(m.status) }));
-}
-
-function phaseOf(status: string): MigrationPhase {
-  if (IN_FLIGHT_MIGRATION.has(status)) return 'moving';
-  if (SUCCEEDED_MIGRATION.has(status)) return 'succeeded';
-  return FAILED_MIGRATION.has(status) ? 'failed' : 'other';
 }

@@ -10,6 +10,7 @@ import type { ComputeConfig } from '../openstack/config.js';
 import { createComputeClient } from '../openstack/factory.js';
 import type { FetchFn } from '../openstack/http.js';
 import type { RecoveryConfig } from './config.js';
+import type { BrokerConfig } from '../notify/connection.js';
 import { NovaRecoverer } from './workflow.js';
 
 export { NovaRecoverer, type NovaRecovererDeps } from './workflow.js';
@@ -25,8 +26,15 @@ export { unfenceHost, type UnfenceDeps, type UnfenceResult } from './unfence.js'
 
 export function createNovaRecoverer(
   cfg: { compute: ComputeConfig; recovery: RecoveryConfig },
-  deps: { log: Logger; events: EventSink; env?: NodeJS.ProcessEnv; fetch?: FetchFn },
+  deps: { log: Logger; events: EventSink; env?: NodeJS.ProcessEnv; fetch?: FetchFn; broker?: BrokerConfig | null },
 ): NovaRecoverer {
   const compute = createComputeClient(cfg.compute, { log: deps.log, env: deps.env, fetch: deps.fetch });
-  return new NovaRecoverer({ compute, events: deps.events, log: deps.log, cfg: cfg.recovery });
+  return new NovaRecoverer({
+    compute,
+    events: deps.events,
+    log: deps.log,
+    cfg: cfg.recovery,
+    broker: deps.broker ?? null,
+    tokenRenewBeforeMs: cfg.compute.tokenRenewBeforeMs,
+  });
 }

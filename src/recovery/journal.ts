@@ -75,6 +75,7 @@ export class Journal {
     private readonly onAppend?: (r: JournalRecord, index: number) => void,
   ) {
     this.records = records;
+    for (const r of records) this.index(r);
     this.fd = openSync(file, 'a');
     // The torn tail, if any, was cut by readRecords: the file holds complete records only.
     this.goodBytes = fstatSync(this.fd).size;
@@ -121,6 +122,7 @@ export class Journal {
     }
     this.goodBytes += Buffer.byteLength(line);
     this.records.push(r);
+    this.index(r);
     this.onAppend?.(r, this.records.length);
   }
 
@@ -133,7 +135,17 @@ export class Journal {
   }
 
   forServer(id: string): ServerRecord[] {
-    return this.records.filter((r): r is ServerRecord => 'id' in r && r.id === id);
+    return [...(this.byServer.get(id) ?? [])];
+  }
+
+  /** Per-server records, kept as they are appended: a thousand tracked servers each step on their own few, not the whole file. */
+  private readonly byServer = new Map<string, ServerRecord[]>();
+
+  private index(r: JournalRecord): void {
+    if (!('id' in r)) return;
+    const list = this.byServer.get((r as ServerRecord).id);
+    if (list) list.push(r as ServerRecord);
+    else this.byServer.set((r as ServerRecord).id, [r as ServerRecord]);
   }
 
   close(): void {

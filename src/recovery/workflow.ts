@@ -13,6 +13,10 @@ import { incidentId, INCIDENT_CLOCK_MARGIN_MS, novaTimeMs } from './incident.js'
 import { isUnreachable, Reachability, unreachableBackoffMs } from './reachability.js';
 import { Limiter, sleep } from './limiter.js';
 import { byPriority, selectServer } from './selection.js';
+import { EvacuationTracker } from './tracker.js';
+import { startNovaListener, type NovaListener, type NovaListenerStatus } from './nova-notifications.js';
+import { WarmSession, type WarmCompute } from './warm-session.js';
+import type { BrokerConfig } from '../notify/connection.js';
 
 export type RecoveryCompute = Pick<
   ComputeClient,
@@ -20,6 +24,7 @@ export type RecoveryCompute = Pick<
   | 'setForcedDown'
   | 'setServiceEnabled'
   | 'listServers'
+  | 'listChangedServers'
   | 'listMigrations'
   | 'listAggregates'
   | 'getImageProperties'
@@ -29,7 +34,8 @@ export type RecoveryCompute = Pick<
 >;
 
 export interface NovaRecovererDeps {
-  compute: RecoveryCompute;
+  /** refreshToken (the pre-authentication) is optional for fakes; the real ComputeClient has it. */
+  compute: RecoveryCompute & Partial<Pick<ComputeClient, 'refreshToken'>>;
   events: EventSink;
   log: Logger;
   cfg: RecoveryConfig;
@@ -38,6 +44,10 @@ export interface NovaRecovererDeps {
   random?: () => number;
   /** Called after each durable journal append (the crash tests kill the process here). */
   onJournalAppend?: (r: JournalRecord, index: number) => void;
+  /** The broker for Nova's notifications when recovery.nova_notifications has no url of its own (the monitor's `notifications:`). */
+  broker?: BrokerConfig | null;
+  /** compute.token_renew_before: the pre-authentication's refresh period is half of it (bounded). */
+  tokenRenewBeforeMs?: number;
 }
 
 /**
@@ -52,10 +62,21 @@ export class NovaRecoverer implements Recoverer {
   readonly journalHealth: JournalHealth;
   /** Whether Nova and Keystone answer: an outage is an alarm while a recovery waits on it. */
   readonly reachability = new Reachability();
+  /** One listing poller for every server of every recovery this monitor runs (a few calls per poll in all). */
+  readonly tracker: EvacuationTracker;
+  private warm: WarmSession | null = null;
+  private novaListener: NovaListener | null = null;
 
   constructor(private readonly deps: NovaRecovererDeps) {
     this.now = deps.now ?? Date.now;
     this.journalHealth = new JournalHealth(this.now);
+    const c = deps.cfg;
+    this.tracker = new EvacuationTracker({
+      compute: deps.compute,
+      log: deps.log.child({ component: 'tracking' }),
+      now: this.now,
+      cadence: { fastMs: c.fastPollIntervalMs, slowMs: c.pollIntervalMs, minGapMs: c.minPollGapMs },
+    });
   }
 
   recover(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
@@ -83,7 +104,61 @@ export class NovaRecoverer implements Recoverer {
    * compute_api_unreachable / keystone_unreachable while a recovery waits for them.
    */
   alarms(): Array<{ kind: string; message: string; since?: string }> {
-    return [...this.journalHealth.alarms(), ...this.reachability.alarms()];
+    const reach = this.reachability.alarms();
+    // A standby alarm only when no recovery already raises the same kind.
+    const warm = (this.warm?.alarms() ?? []).filter((w) => !reach.some((a) => a.kind === w.kind));
+    return [...this.journalHealth.alarms(), ...reach, ...warm, ...(this.novaListener?.alarms() ?? [])];
+  }
+
+  /**
+   * What every monitor that may become coordinator does at start: authenticate to Keystone and
+   * negotiate the compute microversions (then keep the token fresh), and listen to Nova's versioned
+   * notifications when configured. Resolves after the first authentication attempt; never rejects
+   * (a failure is an alarm and is retried).
+   */
+  async start(): Promise<void> {
+    const { cfg, log } = this.deps;
+    if (this.deps.compute.refreshToken) {
+      this.warm = new WarmSession(
+        this.deps.compute as WarmCompute,
+        log.child({ component: 'pre-auth' }),
+        this.deps.tokenRenewBeforeMs ?? 300_000,
+        this.now,
+      );
+    }
+    const nn = cfg.novaNotifications;
+    if (nn.enabled) {
+      const broker: BrokerConfig | null = nn.url
+        ? {
+            url: nn.url,
+            password: undefined,
+            vhost: undefined,
+            heartbeatS: 30,
+            connectTimeoutMs: 10_000,
+            tls: this.deps.broker?.tls ?? { verify: true },
+          }
+        : (this.deps.broker ?? null);
+      if (broker)
+        this.novaListener = startNovaListener({
+          broker,
+          cfg: nn,
+          tracker: this.tracker,
+          log: log.child({ component: 'nova-notifications' }),
+          connectionName: 'instance-ha nova-notifications',
+        });
+      else log.error('recovery.nova_notifications is on but no broker is configured (url or the notifications section): polling alone');
+    }
+    await this.warm?.start();
+  }
+
+  /** The Nova notification listener's counters and connection, null when it is off. */
+  novaNotificationsStatus(): NovaListenerStatus | null {
+    return this.novaListener?.status() ?? null;
+  }
+
+  async stop(): Promise<void> {
+    this.warm?.stop();
+    await this.novaListener?.close();
   }
 
   modeOf(host: HostId): RecoveryMode {
@@ -217,6 +292,7 @@ export class NovaRecoverer implements Recoverer {
         listedIdle: (id) => idleNow.get(id),
         incident,
         reachability: this.reachability,
+        tracker: this.tracker,
       };
       const planned = [...selected.planned].sort((a, b) => byPriority(key(a), key(b)));
       const rank = new Map(planned.map((p, i) => [p.ref.id, i]));

@@ -74,6 +74,36 @@ const MONITOR_ROWS: Row[] = [
     /not be more than max_retry_backoff/,
   ],
   [
+    'recovery fast_poll_interval > poll_interval',
+    recovery({ poll_interval: '1s', fast_poll_interval: '2s' }),
+    'recovery.fast_poll_interval',
+    /not be more than poll_interval \(1000ms\)/,
+  ],
+  [
+    'recovery min_poll_gap > fast_poll_interval',
+    recovery({ fast_poll_interval: '100ms', min_poll_gap: '150ms' }),
+    'recovery.min_poll_gap',
+    /not be more than fast_poll_interval \(100ms\)/,
+  ],
+  [
+    'recovery nova_notifications.url not amqp',
+    recovery({ nova_notifications: { enabled: true, url: 'http://127.0.0.1:5672' } }),
+    'recovery.nova_notifications.url',
+    /amqp:\/\/ or amqps:\/\/ URL/,
+  ],
+  [
+    'recovery nova_notifications on with no broker at all',
+    recovery({ nova_notifications: { enabled: true } }),
+    'recovery.nova_notifications',
+    /no url and there is no notifications section/,
+  ],
+  [
+    'recovery nova_notifications.exchange with a space',
+    recovery({ nova_notifications: { exchange: 'no va' } }),
+    'recovery.nova_notifications.exchange',
+    /an AMQP exchange name/,
+  ],
+  [
     'reconnect.initial > max',
     { notifications: { reconnect: { initial: '50s', max: '1s' } } },
     'notifications.reconnect.initial',

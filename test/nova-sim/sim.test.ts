@@ -130,6 +130,39 @@ describe('nova-sim vs real Nova (Zed)', () => {
     expect((await call('POST', '/servers/x/action', '2.53', { evacuate: {} }, demo)).status).toBe(403);
   });
 
+  it('changes-since lists the servers whose `updated` is at or after it (second precision, as Nova prints it); a bad time is 400', async () => {
+    sim = await startNovaSim({
+      hosts: ['c1', 'c2'],
+      servers: [
+        { name: 'a', host: 'c1', tags: ['automatic-recovery'] },
+        { name: 'b', host: 'c1', tags: [] },
+      ],
+      claimMs: 10,
+      rebuildMs: 50,
+    });
+    sim.model.killCompute('c1');
+    sim.model.setForcedDown('c1', true);
+    const all = await call('GET', '/servers/detail?all_tenants=1', '2.93');
+    const updated: string = all.body.servers[0].updated;
+    expect(updated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const a = all.body.servers.find((s: { name: string }) => s.name === 'a').id;
+    // Everything was created this second: a window from a minute ago lists both, one from the future none.
+    const ago = new Date(Date.now() - 60_000).toISOString();
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect((await call('GET', `/servers/detail?all_tenants=1&changes-since=${ago}`, '2.93')).body.servers).toHaveLength(2);
+    expect((await call('GET', `/servers/detail?all_tenants=1&changes-since=${later}`, '2.93')).body.servers).toHaveLength(0);
+    // A window starting at least a whole second after the creation (Nova's times have seconds only).
+    await new Promise((r) => setTimeout(r, 2_100));
+    const since = new Date(Date.now() - 1_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    expect((await call('POST', `/servers/${a}/action`, '2.93', { evacuate: {} })).status).toBe(200);
+    // Only the evacuated server changed since then.
+    const changed = await call('GET', `/servers/detail?all_tenants=1&changes-since=${since}`, '2.93');
+    expect(changed.body.servers.map((s: { name: string }) => s.name)).toEqual(['a']);
+    const bad = await call('GET', '/servers/detail?all_tenants=1&changes-since=yesterday', '2.93');
+    expect(bad.status).toBe(400);
+    expect(bad.body.badRequest.message).toMatch(/changes-since/);
+  });
+
   it("evacuate: refusals with real Nova's messages, then accepted -> pre-migrating -> done, ACTIVE elsewhere", async () => {
     // A rebuild long enough for the checks made while it runs (REBUILD, 409, pre-migrating) on a busy machine.
     const servers = [{ name: 'vm', host: 'compute-2' }];

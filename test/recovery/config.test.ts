@@ -30,6 +30,9 @@ describe('readRecoveryConfig / readComputeConfig', () => {
           max_attempts: 2,
           retry_backoff: '2s',
           poll_interval: '500ms',
+          fast_poll_interval: '100ms',
+          min_poll_gap: '50ms',
+          nova_notifications: { enabled: true, url: 'amqp://127.0.0.1:5672/', exchange: 'nova', topic: 'versioned_notifications' },
           target_hosts: ['spare1'],
           priority_key: 'prio',
           instance_mode_key: 'mode',
@@ -52,6 +55,22 @@ describe('readRecoveryConfig / readComputeConfig', () => {
     expect(cfg.select.flavorExtraSpecs).toEqual({ evacuable: 'true' });
     expect(cfg.unfence).toEqual({ auto: true, quietPeriodMs: 600_000, retryIntervalMs: 3_000, timeoutMs: 1_200_000 });
     expect(cfg.hostModes).toEqual({ hci1: 'notify' });
+    expect([cfg.pollIntervalMs, cfg.fastPollIntervalMs, cfg.minPollGapMs]).toEqual([500, 100, 50]);
+    expect(cfg.novaNotifications).toEqual({
+      enabled: true,
+      url: 'amqp://127.0.0.1:5672/',
+      exchange: 'nova',
+      topic: 'versioned_notifications',
+    });
+  });
+
+  it('an unset fast cadence and gap never exceed poll_interval', () => {
+    const problems: ConfigProblem[] = [];
+    const cfg = readRecoveryConfig(new ObjectReader({ poll_interval: '100ms' }, 'recovery', problems));
+    expect(problems).toEqual([]);
+    expect([cfg.pollIntervalMs, cfg.fastPollIntervalMs, cfg.minPollGapMs]).toEqual([100, 100, 100]);
+    const d = readRecoveryConfig(new ObjectReader({}, 'recovery', problems));
+    expect([d.pollIntervalMs, d.fastPollIntervalMs, d.minPollGapMs]).toEqual([1_000, 250, 200]);
   });
 
   it('reports unknown keys and bad values with their paths', () => {

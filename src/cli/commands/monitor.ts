@@ -46,7 +46,11 @@ export async function monitorCommand(args: string[]): Promise<number> {
     ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id })
     : null;
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
-  const recoverer = cfg.recovery ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: bus }) : null;
+  const recoverer = cfg.recovery
+    ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: bus, broker: cfg.notifications })
+    : null;
+  // Pre-authenticated and negotiated before the first incident (issue #12); never blocks the start on Keystone.
+  void recoverer?.start();
   const unfencer = createUnfencer(cfg, log.child({ component: 'auto-unfence' }));
   // Nova's own view of each nova-compute for `status` (the beacon's is the host's last word): one
   // cached os-services call per interval, read by the status surfaces only.
@@ -122,6 +126,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     stop: async () => {
       ops.stop();
       novaView?.stop();
+      await recoverer?.stop();
       control.stop();
       monitor.stop();
       await fencing?.close();

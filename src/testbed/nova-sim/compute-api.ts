@@ -168,6 +168,18 @@ function listServers(model: NovaModel, r: ComputeRequest, admin: boolean): Reply
   const tagsAny = csv('tags-any');
   const notTags = csv('not-tags');
   const notTagsAny = csv('not-tags-any');
+  // changes-since: servers whose updated_at is at or after it (api-ref "List Servers Detailed",
+  // https://docs.openstack.org/api-ref/compute/#list-servers-detailed; nova/db/main/api.py
+  // instance_get_all_by_filters compares updated_at >= changes-since). Deleted servers would be
+  // listed too, as DELETED; the simulator forgets a deleted server outright.
+  const sinceText = q.get('changes-since');
+  const since = sinceText === null ? null : Date.parse(sinceText);
+  if (sinceText !== null && (since === null || Number.isNaN(since)))
+    return fault(
+      400,
+      'badRequest',
+      `Invalid input for query parameters changes-since. Value: ${sinceText}. '${sinceText}' is not a 'date-time'`,
+    );
   let list = [...model.servers.values()].filter((s) => {
     if (!allTenants && s.tenantId !== r.token.user.projectId) return false;
     if (host && s.host !== host) return false;
@@ -175,6 +187,7 @@ function listServers(model: NovaModel, r: ComputeRequest, admin: boolean): Reply
     if (tagsAny && !tagsAny.some((t) => s.tags.includes(t))) return false;
     if (notTags && notTags.every((t) => s.tags.includes(t))) return false;
     if (notTagsAny && notTagsAny.some((t) => s.tags.includes(t))) return false;
+    if (since !== null && Date.parse(s.updatedAt) < since) return false;
     return true;
   });
   // Newest first, as Nova's default sort (created_at desc); paging by limit/marker.
@@ -207,6 +220,7 @@ export function serverView(s: SimServer, mv: number, baseUrl: string): Record<st
         ? { vcpus: 1, ram: 64, disk: 1, ephemeral: 0, swap: 0, original_name: 'sim.tiny', extra_specs: s.flavorExtraSpecs }
         : { id: 'sim.tiny', links: [] },
     created: s.createdAt,
+    updated: s.updatedAt,
     links: [{ rel: 'self', href: `${baseUrl}/servers/${s.id}` }],
     'OS-EXT-SRV-ATTR:host': s.host,
     'OS-EXT-SRV-ATTR:hypervisor_hostname': s.host,

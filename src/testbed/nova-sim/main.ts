@@ -7,6 +7,7 @@ import { startNovaSim } from './server.js';
  * The simulator as a process: `node dist/src/nova-sim/main.js --port 0 --hosts compute-1,compute-2
  * --servers compute-1:4:2`. Prints one JSON line with its URLs, then serves until SIGTERM/SIGINT.
  * `--servers HOST:COUNT:TAGGED` boots COUNT servers on HOST, the first TAGGED tagged automatic-recovery.
+ * `--notifications-url amqp://…` also emits Nova's versioned notifications there (oslo v2 envelope, `nova` exchange).
  */
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '0' },
     'token-delay-ms': { type: 'string', default: '0' },
     'service-down-time-ms': { type: 'string', default: '60000' },
+    /** Emit Nova's versioned notifications on this (loopback) RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672. */
+    'notifications-url': { type: 'string' },
   },
 });
 
@@ -43,6 +46,7 @@ const sim = await startNovaSim({
   computeLatencyMs: Number(values['latency-ms']),
   tokenDelayMs: Number(values['token-delay-ms']),
   serviceDownTimeMs: Number(values['service-down-time-ms']),
+  ...(values['notifications-url'] ? { notifications: { url: values['notifications-url'] } } : {}),
 });
 process.stdout.write(
   JSON.stringify({ url: sim.url, authUrl: sim.authUrl, user: 'admin', password: 'admin', project: 'admin-project' }) + '\n',

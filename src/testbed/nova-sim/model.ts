@@ -19,6 +19,11 @@ import {
 
 export * from './types.js';
 
+/** Nova's API times for instances: second precision, UTC, with a Z (GET /servers/detail `updated`). */
+export function novaSecond(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 export class NovaModel {
   readonly services = new Map<string, SimService>();
   readonly servers = new Map<string, SimServer>();
@@ -31,6 +36,8 @@ export class NovaModel {
   readonly evacuateCalls = new Map<string, number>();
   /** Rebuilds to fail on purpose per server (the migration goes to `error`, the server to ERROR). */
   readonly failRebuilds = new Map<string, number>();
+  /** When each server last became ACTIVE (or SHUTOFF) on its evacuation's destination, epoch ms (the tracking bench's lag start). */
+  readonly settledAt = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextMigrationId = 1;
   private readonly now: () => number;
@@ -69,6 +76,7 @@ export class NovaModel {
       imageId: spec.imageId === undefined ? 'image-default' : spec.imageId,
       flavorExtraSpecs: spec.flavorExtraSpecs ?? {},
       createdAt: new Date(this.now()).toISOString(),
+      updatedAt: novaSecond(this.now()),
     };
     this.servers.set(s.id, s);
     return s;
@@ -174,10 +182,12 @@ export class NovaModel {
         srv.vmState = 'error';
         srv.taskState = 'rebuild_block_device_mapping';
         srv.status = 'REBUILD';
+        this.touch(srv);
         m.destCompute = prev?.destCompute ?? target ?? this.schedule(srv.host!);
         this.setMigration(m, 'pre-migrating');
         this.later(this.opts.rebuildMs, () => {
           if (m.destCompute) srv.host = m.destCompute;
+          this.touch(srv);
           this.setMigration(m, 'done');
         });
       });
@@ -186,6 +196,7 @@ export class NovaModel {
     const startVm = srv.vmState;
     srv.taskState = 'rebuilding';
     srv.status = 'REBUILD';
+    this.touch(srv);
     this.later(this.opts.claimMs, () => {
       const dest = target ?? this.schedule(srv.host!);
       if (!dest) {
@@ -195,7 +206,10 @@ export class NovaModel {
       }
       m.destCompute = dest;
       this.setMigration(m, 'pre-migrating');
-      this.later(this.opts.rebuildMs, () => {
+      // The destination compute starts the rebuild: instance.evacuate, then instance.rebuild.start.
+      this.notify('instance.evacuate', srv, dest, 'InstanceActionPayload');
+      this.notify('instance.rebuild.start', srv, dest, 'InstanceActionRebuildPayload');
+      this.later(this.opts.rebuildMsFor?.(id) ?? this.opts.rebuildMs, () => {
         if ((srv as SimServer & { broken?: boolean }).broken) return; // lost the race (see above)
         const toFail = this.failRebuilds.get(id) ?? 0;
         if (toFail > 0) {
@@ -209,7 +223,10 @@ export class NovaModel {
         // 2.68–2.94 semantics: an active (or errored) server comes back active, a stopped one stopped.
         srv.vmState = startVm === 'stopped' ? 'stopped' : 'active';
         srv.status = statusOf(srv.vmState, null);
+        this.touch(srv);
         this.setMigration(m, 'done');
+        this.settledAt.set(id, this.now());
+        this.notify('instance.rebuild.end', srv, dest, 'InstanceActionRebuildPayload');
       });
     });
     return { status: 200 };
@@ -238,6 +255,7 @@ export class NovaModel {
     srv.vmState = state;
     srv.taskState = null;
     srv.status = statusOf(state, null);
+    this.touch(srv);
     delete (srv as SimServer & { broken?: boolean }).broken;
     return true;
   }
@@ -265,6 +283,43 @@ export class NovaModel {
     srv.vmState = 'error';
     srv.taskState = null;
     srv.status = 'ERROR';
+    this.touch(srv);
+    if (m.destCompute) this.notify('instance.rebuild.error', srv, m.destCompute, 'InstanceActionRebuildPayload', 'ERROR');
+  }
+
+  /** Nova saves the instance on each state change: updated_at moves (second precision, as the API prints it). */
+  touch(srv: SimServer): void {
+    srv.updatedAt = novaSecond(this.now());
+  }
+
+  /**
+   * A versioned notification as the destination compute emits it during an evacuation (Nova
+   * notification reference, https://docs.openstack.org/nova/latest/reference/notifications.html:
+   * instance.evacuate (InstanceActionPayload), instance.rebuild.start/.end/.error
+   * (InstanceActionRebuildPayload)); the payload carries the fields instance-ha reads: uuid, host,
+   * state, task_state.
+   */
+  private notify(eventType: string, srv: SimServer, host: string, objectName: string, priority: 'INFO' | 'ERROR' = 'INFO'): void {
+    this.opts.onNotification?.(
+      eventType,
+      {
+        'nova_object.name': objectName,
+        'nova_object.namespace': 'nova',
+        'nova_object.version': '1.8',
+        'nova_object.data': {
+          uuid: srv.id,
+          display_name: srv.name,
+          host,
+          node: host,
+          state: srv.vmState,
+          task_state: srv.taskState,
+          tenant_id: srv.tenantId,
+          user_id: srv.userId,
+          updated_at: srv.updatedAt,
+        },
+      },
+      priority,
+    );
   }
 
   mustService(host: string): SimService {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { computeRoute, type Reply } from './compute-api.js';
 import { Faults, type FaultRule } from './faults.js';
 import { SimKeystone, type SimAppCred, type SimUser } from './keystone.js';
+import { startSimNotifier, type SimNotificationsOptions } from './notifications.js';
 import { NovaModel, type ModelOptions, type NovaMode, type ServerSpec } from './model.js';
 
 export interface NovaSimOptions {
@@ -28,6 +29,10 @@ export interface NovaSimOptions {
   appCreds?: SimAppCred[];
   images?: Record<string, Record<string, string>>;
   aggregates?: Array<{ name: string; hosts: string[]; metadata: Record<string, string> }>;
+  /** Per-server rebuild time (ms), overriding rebuildMs. */
+  rebuildMsFor?: (id: string) => number;
+  /** Emit Nova's versioned notifications on this RabbitMQ (oslo v2 envelope, `nova` exchange). */
+  notifications?: SimNotificationsOptions;
   /** Serve HTTPS with this key and certificate (PEM), to test custom CA bundles. */
   tls?: { key: string; cert: string };
 }
@@ -65,7 +70,10 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
     claimMs: opts.claimMs ?? 50,
     rebuildMs: opts.rebuildMs ?? 300,
     initHostMs: opts.initHostMs ?? 200,
+    ...(opts.rebuildMsFor ? { rebuildMsFor: opts.rebuildMsFor } : {}),
   };
+  const notifier = opts.notifications ? await startSimNotifier(opts.notifications) : null;
+  if (notifier) modelOpts.onNotification = (t, p, prio) => notifier.emit(t, p, prio);
   const model = new NovaModel(modelOpts);
   for (const s of opts.servers ?? []) model.addServer(s);
   for (const [id, props] of Object.entries(opts.images ?? {})) model.images.set(id, props);
@@ -275,6 +283,7 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
     },
     stop: async () => {
       model.stop();
+      await notifier?.close();
       server.closeAllConnections();
       if (server.listening) await new Promise<void>((r) => server.close(() => r()));
     },

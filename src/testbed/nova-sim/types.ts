@@ -28,6 +28,8 @@ export interface SimServer {
   imageId: string | null;
   flavorExtraSpecs: Record<string, string>;
   createdAt: string;
+  /** Nova's `updated` (instances.updated_at): bumped on every change, what `changes-since` compares. */
+  updatedAt: string;
 }
 
 export interface SimMigration {
@@ -71,6 +73,10 @@ export interface ModelOptions {
   claimMs: number;
   /** pre-migrating -> done, server ACTIVE on the destination (the rebuild). */
   rebuildMs: number;
+  /** Per-server rebuild time, overriding rebuildMs (the tracking bench draws 1–20 s per server). */
+  rebuildMsFor?: (id: string) => number;
+  /** Told of each versioned notification Nova would emit (src/testbed/nova-sim/notifications.ts puts them on RabbitMQ). */
+  onNotification?: (eventType: string, payload: Record<string, unknown>, priority: 'INFO' | 'ERROR') => void;
   /** Delay of the restarted compute's init_host moving its evacuations to `completed`. */
   initHostMs: number;
   now?: () => number;

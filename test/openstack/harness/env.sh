@@ -11,6 +11,9 @@ CLOUD_DIR=${IHA_CLOUD_DIR:-/var/lib/instance-ha-cloud}
 COMPUTES=${IHA_CLOUD_COMPUTES:-3}
 SERVERS_PER_HOST=${IHA_CLOUD_SERVERS_PER_HOST:-2}
 RABBIT_URL=${IHA_CLOUD_RABBIT_URL:-rabbit://guest:guest@127.0.0.1:5672/}
+# versioned: Nova emits its versioned notifications on RabbitMQ (nova exchange); off: none at all.
+NOTIFICATIONS=${IHA_CLOUD_NOTIFICATIONS:-versioned}
+[[ $NOTIFICATIONS == versioned || $NOTIFICATIONS == off ]] || { echo "IHA_CLOUD_NOTIFICATIONS must be versioned or off, got '$NOTIFICATIONS'" >&2; exit 2; }
 # Passwords of a throwaway loopback cloud; the generated clouds.yaml is mode 0600 all the same.
 ADMIN_PASSWORD=${IHA_CLOUD_ADMIN_PASSWORD:-iha-admin}
 SERVICE_PASSWORD=${IHA_CLOUD_SERVICE_PASSWORD:-iha-service}
@@ -41,16 +44,9 @@ launch() {
   shift
   if running "$name"; then return 0; fi
   mkdir -p "$PIDS" "$LOGS"
-  # Close every inherited descriptor above stderr first: a long-lived service must not keep its
-  # caller's files open, above all `flock /tmp/iha-cloud.lock up.sh`'s lock (held by the services
-  # for good, it would block every later harness user), nor a test runner's pipes.
-  (
-    for fd in /proc/self/fd/*; do
-      fd=${fd##*/}
-      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
-    done
-    exec setsid "$@" >>"$LOGS/$name.out" 2>&1 </dev/null
-  ) &
+  # Descriptors 3-9 are closed for the daemon: run under `flock /tmp/iha-cloud.lock up.sh`, it would
+  # otherwise inherit the lock's descriptor and hold the machine's cloud lock for as long as it runs.
+  setsid "$@" >>"$LOGS/$name.out" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   echo $! >"$PIDS/$name"
 }
 

@@ -157,13 +157,38 @@ cp /etc/nova/api-paste.ini "$ETC/nova/"
   printf '[api]\nauth_strategy = keystone\n[wsgi]\napi_paste_config = %s/nova/api-paste.ini\n' "$ETC"
   printf '[oslo_concurrency]\nlock_path = %s/nova/lock\n[vnc]\nenabled = false\n' "$CLOUD_DIR"
   printf '[conductor]\nworkers = 1\n[scheduler]\nworkers = 1\n[cinder]\nos_region_name = %s\n' "$REGION"
-  printf '[oslo_messaging_notifications]\ndriver = noop\n'
+  # Nova's own versioned notifications on the machine's RabbitMQ (IHA_CLOUD_NOTIFICATIONS=versioned,
+  # the default), what instance-ha's recovery.nova_notifications listens to; `off` for a cloud that
+  # emits none (tracking then polls alone). Nova notification reference:
+  # https://docs.openstack.org/nova/latest/reference/notifications.html
+  if [[ $NOTIFICATIONS == versioned ]]; then
+    printf '[notifications]\nnotification_format = versioned\n'
+    printf '[oslo_messaging_notifications]\ndriver = messagingv2\ntransport_url = %s\n' "$RABBIT_URL"
+  else
+    printf '[oslo_messaging_notifications]\ndriver = noop\n'
+  fi
   authtoken nova
   service_auth placement placement
   service_auth neutron neutron
   service_auth service_user nova
   printf 'send_service_user_token = false\n'
-} >"$ETC/nova/nova.conf"
+} >"$ETC/nova/nova.conf.new"
+# A changed nova.conf (e.g. IHA_CLOUD_NOTIFICATIONS switched) only takes effect in new processes:
+# stop Nova's so the launches below start them with it.
+if [[ -f $ETC/nova/nova.conf ]] && ! cmp -s "$ETC/nova/nova.conf" "$ETC/nova/nova.conf.new"; then
+  say "nova.conf changed: restarting Nova's processes"
+  computes=()
+  for f in "$PIDS"/nova-compute-*; do [[ -e $f ]] && computes+=("$(basename "$f")"); done
+  ((${#computes[@]} == 0)) || halt "${computes[@]}"
+  halt nova-api nova-conductor nova-scheduler
+fi
+mv "$ETC/nova/nova.conf.new" "$ETC/nova/nova.conf"
+if [[ $NOTIFICATIONS == versioned ]]; then
+  # Nova's notifier declares versioned_notifications.<priority> queues that nobody consumes here
+  # (instance-ha binds queues of its own): cap them so the shared broker never fills up.
+  rabbitmqctl set_policy --apply-to queues iha-cloud-nova-notifications '^versioned_notifications\.' \
+    '{"max-length":1000,"overflow":"drop-head"}' >/dev/null 2>&1 || say "could not cap the versioned_notifications queues (rabbitmqctl)"
+fi
 printf '[api_database]\nconnection = %s/iha_nova_api\n[database]\nconnection = %s/iha_nova\n' "$DB_URL" "$DB_URL" >"$ETC/nova/db.conf"
 for i in $(seq 1 "$COMPUTES"); do
   cat >"$ETC/nova/compute-$i.conf" <<EOF
