@@ -5,6 +5,24 @@ import { printable } from '../config/safe-file.js';
 export { readComputeConfig, COMPUTE_DEFAULTS, type ComputeConfig } from '../openstack/config.js';
 
 export type RecoveryMode = 'evacuate' | 'notify';
+/** What becomes of a server whose root disk was local to the dead host: held and reported, or rebuilt from its image (data lost). */
+export type LocalDiskPolicy = 'notify' | 'rebuild';
+
+/** Hosts whose instance storage (nova's instances_path) the evacuation targets share: evacuate keeps the disk. */
+export interface SharedStorageConfig {
+  hosts: string[];
+  /** Aggregate names: every host in one of them shares its instance storage. */
+  aggregates: string[];
+}
+
+/** The local-disk policy (docs/recovery.md "Local disks"): most specific wins: server metadata, host, aggregate, default. */
+export interface LocalDiskConfig {
+  default: LocalDiskPolicy;
+  hosts: Record<string, LocalDiskPolicy>;
+  aggregates: Record<string, LocalDiskPolicy>;
+  /** Server metadata key whose value (rebuild|notify) sets one server's policy. */
+  metadataKey: string;
+}
 
 /** Which servers of a failed host are evacuated (docs/recovery.md "Selection"). */
 export interface SelectionConfig {
@@ -58,6 +76,8 @@ export interface RecoveryConfig {
   pollIntervalMs: number;
   journalDir: string;
   unfence: UnfenceConfig;
+  sharedStorage: SharedStorageConfig;
+  localDisk: LocalDiskConfig;
 }
 
 export const RECOVERY_DEFAULTS: RecoveryConfig = {
@@ -84,7 +104,11 @@ export const RECOVERY_DEFAULTS: RecoveryConfig = {
   pollIntervalMs: 1_000,
   journalDir: '/var/lib/instance-ha/recovery',
   unfence: { auto: false, quietPeriodMs: 300_000, retryIntervalMs: 5_000, timeoutMs: 600_000 },
+  sharedStorage: { hosts: [], aggregates: [] },
+  localDisk: { default: 'notify', hosts: {}, aggregates: {}, metadataKey: 'instance-ha:local-disk' },
 };
+
+const LOCAL_DISK = ['notify', 'rebuild'] as const;
 
 const MODES = ['evacuate', 'notify'] as const;
 /** Nova tag rules (2.26): 1–60 characters, no '/' or ','. */
@@ -95,6 +119,7 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
   const s = r.object('select');
   const ex = r.object('exclude');
   const u = r.object('unfence');
+  const ss = r.object('shared_storage');
   const cfg: RecoveryConfig = {
     mode: r.string('mode', { default: d.mode, oneOf: MODES }) as RecoveryMode,
     hostModes: stringMap(r, 'host_modes', MODES, 'host') as Record<string, RecoveryMode>,
@@ -124,6 +149,11 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
       retryIntervalMs: u.durationMs('retry_interval', { default: d.unfence.retryIntervalMs, min: 10, max: 600_000 }),
       timeoutMs: u.durationMs('timeout', { default: d.unfence.timeoutMs, min: 1_000, max: 86_400_000 }),
     },
+    sharedStorage: {
+      hosts: ss.hostList('hosts', { maxItems: 10_000 }),
+      aggregates: ss.stringList('aggregates', { maxItems: 1000, maxLength: 255 }),
+    },
+    localDisk: readLocalDisk(r),
   };
   if (cfg.retryBackoffMs > cfg.maxRetryBackoffMs)
     r.problem('retry_backoff', `must not be more than max_retry_backoff (${cfg.maxRetryBackoffMs}ms), got ${cfg.retryBackoffMs}ms`);
@@ -137,8 +167,35 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
   s.finish();
   ex.finish();
   u.finish();
+  ss.finish();
   r.finish();
   return cfg;
+}
+
+/**
+ * `local_disk: rebuild` (the short form: the default only) or a mapping
+ * `{default, hosts: {host: policy}, aggregates: {name: policy}, metadata_key}`.
+ */
+function readLocalDisk(r: ObjectReader): LocalDiskConfig {
+  const d = RECOVERY_DEFAULTS.localDisk;
+  const v = r.raw('local_disk');
+  if (v === undefined || v === null || typeof v === 'string') {
+    return {
+      ...d,
+      hosts: {},
+      aggregates: {},
+      default: r.string('local_disk', { default: d.default, oneOf: LOCAL_DISK }) as LocalDiskPolicy,
+    };
+  }
+  const l = r.object('local_disk');
+  const out: LocalDiskConfig = {
+    default: l.string('default', { default: d.default, oneOf: LOCAL_DISK }) as LocalDiskPolicy,
+    hosts: stringMap(l, 'hosts', LOCAL_DISK, 'host') as Record<string, LocalDiskPolicy>,
+    aggregates: stringMap(l, 'aggregates', LOCAL_DISK) as Record<string, LocalDiskPolicy>,
+    metadataKey: l.string('metadata_key', { default: d.metadataKey, maxLength: 255 })!,
+  };
+  l.finish();
+  return out;
 }
 
 /**

@@ -36,7 +36,7 @@ export type JournalRecord =
   | { t: 'begin'; at: number; host: string; incident: string }
   | { t: 'forced_down'; at: number }
   | { t: 'disabled'; at: number }
-  | { t: 'selected'; at: number; planned: PlannedServer[]; notify: Array<{ ref: ServerRef; reason: string }> }
+  | { t: 'selected'; at: number; planned: PlannedServer[]; notify: Array<{ ref: ServerRef; reason: string; held?: true }> }
   | { t: 'notified'; at: number }
   | ServerRecord
   | { t: 'finished'; at: number; summary: RecoverySummary };

@@ -226,11 +226,16 @@ export class NovaRecoverer implements Recoverer {
       const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (broken) throw broken.reason;
       const outcomes = results.map((r) => (r as PromiseFulfilledResult<{ ok: boolean; reason?: string }>).value);
-      const failedServers = planned
-        .map((p, i) => ({ id: p.ref.id, name: p.ref.name, reason: outcomes[i]!.reason ?? 'not evacuated' }))
-        .filter((_, i) => !outcomes[i]!.ok);
+      // Servers held by the local-disk policy are not running elsewhere either: the host is not green.
+      const held = selected.notify.filter((n) => n.held).map((n) => ({ id: n.ref.id, name: n.ref.name, reason: `held: ${n.reason}` }));
+      const failedServers = [
+        ...planned
+          .map((p, i) => ({ id: p.ref.id, name: p.ref.name, reason: outcomes[i]!.reason ?? 'not evacuated' }))
+          .filter((_, i) => !outcomes[i]!.ok),
+        ...held,
+      ];
       const summary: RecoverySummary = {
-        selected: planned.length,
+        selected: planned.length + held.length,
         evacuated: outcomes.filter((o) => o.ok).length,
         failed: failedServers.length,
         notified: selected.notify.length,
@@ -364,9 +369,12 @@ export class NovaRecoverer implements Recoverer {
       // Embedded flavor extra specs need ≥2.47: the selector could never match on this cloud.
       this.deps.log.error({ host }, 'select.flavor_extra_specs needs compute microversion 2.47 or later; that selector is ignored');
     }
-    const aggregates: Aggregate[] = Object.keys(sel.aggregateMetadata).length
-      ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host))
-      : [];
+    // Aggregates matter to the selectors and to the storage policy (shared storage, local disk per aggregate).
+    const needAggregates =
+      Object.keys(sel.aggregateMetadata).length > 0 ||
+      cfg.sharedStorage.aggregates.length > 0 ||
+      Object.keys(cfg.localDisk.aggregates).length > 0;
+    const aggregates: Aggregate[] = needAggregates ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host)) : [];
     const images = new Map<string, Record<string, string> | null>();
     if (Object.keys(sel.imageProperties).length) {
       for (const id of new Set(servers.map((s) => s.imageId).filter((x): x is string => !!x))) {
@@ -374,7 +382,7 @@ export class NovaRecoverer implements Recoverer {
       }
     }
     const planned: PlannedServer[] = [];
-    const notify: Array<{ ref: ServerRef; reason: string }> = [];
+    const notify: Array<{ ref: ServerRef; reason: string; held?: true }> = [];
     const baselineOf = (id: string): number[] =>
       migrations
         // Settled records from earlier incidents are history; one still in flight, or this incident's, is tracked as ours.
@@ -390,6 +398,9 @@ export class NovaRecoverer implements Recoverer {
         select: sel,
         instanceModeKey: cfg.instanceModeKey,
         priorityKey: cfg.priorityKey,
+        host,
+        sharedStorage: cfg.sharedStorage,
+        localDisk: cfg.localDisk,
       });
       planned.push({
         ref: toRef(s, host),
@@ -407,9 +418,12 @@ export class NovaRecoverer implements Recoverer {
         select: sel,
         instanceModeKey: cfg.instanceModeKey,
         priorityKey: cfg.priorityKey,
+        host,
+        sharedStorage: cfg.sharedStorage,
+        localDisk: cfg.localDisk,
       });
       const ref = toRef(s, host);
-      if (dec.action === 'notify') notify.push({ ref, reason: dec.reason });
+      if (dec.action === 'notify') notify.push({ ref, reason: dec.reason, ...(dec.held ? { held: true as const } : {}) });
       else
         planned.push({
           ref,

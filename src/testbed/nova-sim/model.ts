@@ -66,7 +66,8 @@ export class NovaModel {
       taskState: null,
       tags: spec.tags ?? [],
       metadata: spec.metadata ?? {},
-      imageId: spec.imageId === undefined ? 'image-default' : spec.imageId,
+      imageId: spec.imageId ?? null,
+      volumes: spec.imageId ? [] : [`vol-root-${spec.name}`],
       flavorExtraSpecs: spec.flavorExtraSpecs ?? {},
       createdAt: new Date(this.now()).toISOString(),
     };

@@ -25,7 +25,10 @@ export interface SimServer {
   taskState: string | null;
   tags: string[];
   metadata: Record<string, string>;
+  /** null: booted from a volume (Nova shows `image: ""`); its root volume is the first of `volumes`. */
   imageId: string | null;
+  /** Attached volume ids (os-extended-volumes:volumes_attached). */
+  volumes: string[];
   flavorExtraSpecs: Record<string, string>;
   createdAt: string;
 }
@@ -56,6 +59,11 @@ export interface ServerSpec {
   tags?: string[];
   metadata?: Record<string, string>;
   tenantId?: string;
+  /**
+   * An image id: booted from it, root disk local to the host (as Nova boots most servers). Absent
+   * or null: booted from a volume (the sim's default, so recoveries evacuate under the default
+   * local-disk policy; tests of that policy give an image).
+   */
   imageId?: string | null;
   flavorExtraSpecs?: Record<string, string>;
   vmState?: 'active' | 'stopped' | 'error' | 'paused';
