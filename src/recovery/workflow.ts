@@ -3,7 +3,7 @@ import { MAX_FAILED_SERVERS_LISTED, type FenceRecord, type HostId, type Recovery
 import type { EventSink, Recoverer } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { ComputeClient } from '../openstack/compute.js';
-import { IN_FLIGHT_MIGRATION, type Aggregate, type Migration, type Server } from '../openstack/types.js';
+import { IN_FLIGHT_MIGRATION, type Aggregate, type Migration, type Server, type ServerGroup } from '../openstack/types.js';
 import type { RecoveryConfig, RecoveryMode } from './config.js';
 import { recoverServer, type EvacuationDeps } from './evacuation.js';
 import { Journal, JournalWriteError, type JournalRecord, type PlannedServer } from './journal.js';
@@ -22,6 +22,7 @@ export type RecoveryCompute = Pick<
   | 'listServers'
   | 'listMigrations'
   | 'listAggregates'
+  | 'listServerGroups'
   | 'getImageProperties'
   | 'evacuate'
   | 'getServer'
@@ -222,7 +223,22 @@ export class NovaRecoverer implements Recoverer {
       const rank = new Map(planned.map((p, i) => [p.ref.id, i]));
       d.rankOf = (id) => rank.get(id) ?? planned.length;
       // allSettled: no task may outlive this call and append to a closed journal.
-      const results = await Promise.allSettled(planned.map((p) => this.recoverOne(p, d, log)));
+      // Members of one anti-affinity group go one at a time: two evacuations scheduled at once can both
+      // pick the same host (the scheduler sees neither), and Nova's late check then fails one of them.
+      const groups = new Map<string, Limiter>();
+      const results = await Promise.allSettled(
+        planned.map(async (p) => {
+          const g = p.antiAffinityGroup;
+          if (g === undefined) return this.recoverOne(p, d, log);
+          if (!groups.has(g)) groups.set(g, new Limiter(1));
+          const release = await groups.get(g)!.acquire(signal, d.rankOf(p.ref.id));
+          try {
+            return await this.recoverOne(p, d, log);
+          } finally {
+            release();
+          }
+        }),
+      );
       const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (broken) throw broken.reason;
       const outcomes = results.map((r) => (r as PromiseFulfilledResult<{ ok: boolean; reason?: string }>).value);
@@ -375,6 +391,7 @@ export class NovaRecoverer implements Recoverer {
       cfg.sharedStorage.aggregates.length > 0 ||
       Object.keys(cfg.localDisk.aggregates).length > 0;
     const aggregates: Aggregate[] = needAggregates ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host)) : [];
+    const groupOf = antiAffinityGroups(await compute.listServerGroups(signal));
     const images = new Map<string, Record<string, string> | null>();
     if (Object.keys(sel.imageProperties).length) {
       for (const id of new Set(servers.map((s) => s.imageId).filter((x): x is string => !!x))) {
@@ -383,6 +400,7 @@ export class NovaRecoverer implements Recoverer {
     }
     const planned: PlannedServer[] = [];
     const notify: Array<{ ref: ServerRef; reason: string; held?: true }> = [];
+    const group = (id: string): { antiAffinityGroup?: string } => (groupOf.has(id) ? { antiAffinityGroup: groupOf.get(id)! } : {});
     const baselineOf = (id: string): number[] =>
       migrations
         // Settled records from earlier incidents are history; one still in flight, or this incident's, is tracked as ours.
@@ -407,6 +425,7 @@ export class NovaRecoverer implements Recoverer {
         priority: dec.action === 'notify' ? 0 : dec.priority,
         vmState: s.vmState,
         baselineMigrationIds: baselineOf(s.id),
+        ...group(s.id),
       });
     }
     for (const s of servers) {
@@ -430,6 +449,7 @@ export class NovaRecoverer implements Recoverer {
           priority: dec.priority,
           vmState: s.vmState,
           baselineMigrationIds: baselineOf(s.id),
+          ...group(s.id),
         });
     }
     // Only servers still on the host can be idle; one this incident already moved is tracked from Nova.
@@ -438,6 +458,14 @@ export class NovaRecoverer implements Recoverer {
       .filter((s) => s.taskState === null && !migrations.some((m) => m.instanceUuid === s.id && IN_FLIGHT_MIGRATION.has(m.status)));
     return { record: { t: 'selected', at: this.now(), planned, notify }, idle, incidentEvacuations: sinceFence.length };
   }
+}
+
+/** Server id → its anti-affinity group (hard or soft); the other policies need no serializing. */
+export function antiAffinityGroups(groups: readonly ServerGroup[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const g of groups)
+    if (g.policy === 'anti-affinity' || g.policy === 'soft-anti-affinity') for (const m of g.members) out.set(m, g.id);
+  return out;
 }
 
 function key(p: PlannedServer): { priority: number; name: string; id: string } {

@@ -54,6 +54,22 @@ export function computeRoute(model: NovaModel, r: ComputeRequest): Reply {
     if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-migrations:index to be performed.");
     return listMigrations(model, r);
   }
+  if (seg[0] === 'os-server-groups' && r.method === 'GET' && seg.length === 1) {
+    // api-ref "List Server Groups": all_projects=True for admins; `policy` from 2.64, `policies` before.
+    const all = admin && /^(true|1)$/i.test(r.query.get('all_projects') ?? '');
+    const groups = model.serverGroups.filter((g) => all || g.projectId === 'tenant-a');
+    return {
+      status: 200,
+      body: {
+        server_groups: groups.map((g) => ({
+          id: g.id,
+          name: g.name,
+          members: g.members,
+          ...(r.mv >= 64 ? { policy: g.policy, rules: {} } : { policies: [g.policy], metadata: {} }),
+        })),
+      },
+    };
+  }
   if (seg[0] === 'os-aggregates' && r.method === 'GET' && seg.length === 1) {
     if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-aggregates:index to be performed.");
     return {

@@ -14,6 +14,7 @@ import {
   type SimAggregate,
   type SimMigration,
   type SimServer,
+  type SimServerGroup,
   type SimService,
 } from './types.js';
 
@@ -25,6 +26,8 @@ export class NovaModel {
   readonly migrations: SimMigration[] = [];
   readonly aggregates: SimAggregate[] = [];
   readonly images = new Map<string, Record<string, string>>();
+  /** Server groups; members are server ids. */
+  readonly serverGroups: SimServerGroup[] = [];
   /** Evacuate calls that Nova accepted, per server: the exactly-once counter the tests check. */
   readonly evacuateAccepted = new Map<string, number>();
   /** Every evacuate call, refused or not. */

@@ -53,6 +53,16 @@ export interface SimAggregate {
   metadata: Record<string, string>;
 }
 
+/** A server group (os-server-groups): `policy` from 2.64, `policies: [policy]` before. */
+export interface SimServerGroup {
+  id: string;
+  name: string;
+  policy: 'anti-affinity' | 'soft-anti-affinity' | 'affinity' | 'soft-affinity';
+  /** Member server names, resolved to ids when the sim starts. */
+  members: string[];
+  projectId: string;
+}
+
 export interface ServerSpec {
   name: string;
   host: string;
