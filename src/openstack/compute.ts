@@ -310,6 +310,8 @@ interface RawServer {
   metadata?: Record<string, string>;
   image?: { id?: string } | string;
   flavor?: { extra_specs?: Record<string, string> };
+  /** Shown only while the server is ERROR (or DELETED) after a fault (api-ref "Show Server Details"). */
+  fault?: { message?: string };
   'OS-EXT-SRV-ATTR:host'?: string | null;
   'OS-EXT-STS:vm_state'?: string | null;
   'OS-EXT-STS:task_state'?: string | null;
@@ -355,6 +357,7 @@ export function toServer(s: RawServer): Server {
     metadata: s.metadata ?? {},
     imageId: image,
     flavorExtraSpecs: s.flavor?.extra_specs ?? {},
+    fault: typeof s.fault?.message === 'string' ? s.fault.message.slice(0, 1000) : null,
   };
 }
 

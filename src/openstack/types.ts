@@ -26,6 +26,8 @@ export interface Server {
   /** null for boot-from-volume servers (`image: ""`). */
   imageId: string | null;
   flavorExtraSpecs: Record<string, string>;
+  /** The fault message Nova shows for an ERROR server (e.g. "No valid host was found. …"), at most 1,000 characters; else null. */
+  fault?: string | null;
 }
 
 export interface Migration {

@@ -230,6 +230,8 @@ export function serverView(s: SimServer, mv: number, baseUrl: string): Record<st
     'OS-EXT-STS:task_state': s.taskState,
     'OS-EXT-STS:power_state': s.vmState === 'active' ? 1 : 4,
   };
+  // nova/api/openstack/compute/views/servers.py: the fault only while ERROR (or DELETED).
+  if (s.fault && s.status === 'ERROR') v.fault = { code: 500, created: s.createdAt, message: s.fault };
   // nova/api/openstack/compute/extended_volumes.py: delete_on_termination from 2.3.
   v['os-extended-volumes:volumes_attached'] = s.volumes.map((id) => (mv >= 3 ? { id, delete_on_termination: false } : { id }));
   if (mv >= 9) v.locked = false;

@@ -71,6 +71,7 @@ export class NovaModel {
       metadata: spec.metadata ?? {},
       imageId: spec.imageId ?? null,
       volumes: spec.imageId ? [] : [`vol-root-${spec.name}`],
+      fault: null,
       flavorExtraSpecs: spec.flavorExtraSpecs ?? {},
       createdAt: new Date(this.now()).toISOString(),
     };
@@ -191,10 +192,11 @@ export class NovaModel {
     srv.taskState = 'rebuilding';
     srv.status = 'REBUILD';
     this.later(this.opts.claimMs, () => {
-      const dest = target ?? this.schedule(srv.host!);
+      // A requested host (2.29+, force unset) still goes through the scheduler: disabled or down, no valid host.
+      const dest = target ? (this.usable(target) ? target : null) : this.schedule(srv.host!);
       if (!dest) {
         // NoValidHost in the conductor: migration error, instance ERROR (conductor rebuild_instance).
-        this.failEvacuation(srv, m, 'error');
+        this.failEvacuation(srv, m, 'error', 'No valid host was found. There are not enough hosts available.');
         return;
       }
       m.destCompute = dest;
@@ -205,7 +207,7 @@ export class NovaModel {
         if (toFail > 0) {
           // A rebuild failure on the destination: migration `failed`, instance ERROR, task cleared.
           this.failRebuilds.set(id, toFail - 1);
-          this.failEvacuation(srv, m, 'failed');
+          this.failEvacuation(srv, m, 'failed', 'Build of instance aborted: simulated rebuild failure');
           return;
         }
         srv.host = dest;
@@ -230,6 +232,11 @@ export class NovaModel {
     return true;
   }
 
+  private usable(host: string): boolean {
+    const s = this.services.get(host);
+    return !!s && s.status === 'enabled' && this.serviceState(s) === 'up';
+  }
+
   /** Least-loaded up+enabled compute other than the source (the scheduler, roughly). */
   private schedule(source: string): string | null {
     const load = new Map<string, number>();
@@ -248,8 +255,9 @@ export class NovaModel {
   }
 
   /** An evacuation that ends badly: the migration says how, the instance is ERROR, its task cleared. */
-  private failEvacuation(srv: SimServer, m: SimMigration, status: 'error' | 'failed'): void {
+  private failEvacuation(srv: SimServer, m: SimMigration, status: 'error' | 'failed', fault: string): void {
     this.setMigration(m, status);
+    srv.fault = fault;
     srv.vmState = 'error';
     srv.taskState = null;
     srv.status = 'ERROR';

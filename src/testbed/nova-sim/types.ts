@@ -29,6 +29,8 @@ export interface SimServer {
   imageId: string | null;
   /** Attached volume ids (os-extended-volumes:volumes_attached). */
   volumes: string[];
+  /** The instance fault Nova shows while the server is ERROR. */
+  fault: string | null;
   flavorExtraSpecs: Record<string, string>;
   createdAt: string;
 }
