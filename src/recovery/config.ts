@@ -78,6 +78,10 @@ export interface RecoveryConfig {
   unfence: UnfenceConfig;
   sharedStorage: SharedStorageConfig;
   localDisk: LocalDiskConfig;
+  /** Zone name → its hosts (an availability zone, a rack, an aggregate): the unit of the recovery cap. */
+  zones: Record<string, string[]>;
+  /** Host recoveries running at once in one zone (hosts in no zone are not capped). */
+  maxRecoveriesPerZone: number;
 }
 
 export const RECOVERY_DEFAULTS: RecoveryConfig = {
@@ -106,6 +110,8 @@ export const RECOVERY_DEFAULTS: RecoveryConfig = {
   unfence: { auto: false, quietPeriodMs: 300_000, retryIntervalMs: 5_000, timeoutMs: 600_000 },
   sharedStorage: { hosts: [], aggregates: [] },
   localDisk: { default: 'notify', hosts: {}, aggregates: {}, metadataKey: 'instance-ha:local-disk' },
+  zones: {},
+  maxRecoveriesPerZone: 2,
 };
 
 const LOCAL_DISK = ['notify', 'rebuild'] as const;
@@ -154,6 +160,8 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
       aggregates: ss.stringList('aggregates', { maxItems: 1000, maxLength: 255 }),
     },
     localDisk: readLocalDisk(r),
+    zones: readZones(r),
+    maxRecoveriesPerZone: r.number('max_recoveries_per_zone', { default: d.maxRecoveriesPerZone, min: 1, max: 1000, integer: true }),
   };
   if (cfg.retryBackoffMs > cfg.maxRetryBackoffMs)
     r.problem('retry_backoff', `must not be more than max_retry_backoff (${cfg.maxRetryBackoffMs}ms), got ${cfg.retryBackoffMs}ms`);
@@ -170,6 +178,39 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
   ss.finish();
   r.finish();
   return cfg;
+}
+
+/** `zones: {rack-a: [cmp1, cmp2], …}`: at most 1,000 zones; a host in at most one of them. */
+function readZones(r: ObjectReader): Record<string, string[]> {
+  const v = r.raw('zones');
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    r.problem('zones', 'must be a mapping of zone names to lists of hosts');
+    return {};
+  }
+  const z = r.object('zones');
+  const names = Object.keys(v as Record<string, unknown>);
+  if (names.length > 1000) {
+    r.problem('zones', `must have at most 1000 zones, got ${names.length}`);
+    return {};
+  }
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    if (name.length === 0 || name.length > 255 || /[\u0000-\u001f\u007f]/.test(name)) {
+      z.problem(printable(name).slice(0, 80), 'is not a zone name (1-255 printable characters)');
+      continue;
+    }
+    const hosts = z.hostList(name, { maxItems: 10_000 });
+    for (const h of hosts) {
+      const other = seen.get(hostNameKey(h));
+      if (other !== undefined) z.problem(name, `host ${h} is already in zone ${other}: a host belongs to one zone`);
+      else seen.set(hostNameKey(h), name);
+    }
+    out[name] = hosts;
+  }
+  z.finish();
+  return out;
 }
 
 /**

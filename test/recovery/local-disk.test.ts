@@ -115,4 +115,18 @@ describe('recovery.local_disk / recovery.shared_storage config', () => {
       ]),
     );
   });
+
+  it('reads zones and the per-zone cap, refusing a host in two zones and an out-of-range cap', () => {
+    const ok = read({ zones: { 'rack-a': ['cmp1', 'cmp2'], 'rack-b': ['cmp3'] }, max_recoveries_per_zone: 1 });
+    expect(ok.problems).toEqual([]);
+    expect(ok.cfg.zones).toEqual({ 'rack-a': ['cmp1', 'cmp2'], 'rack-b': ['cmp3'] });
+    expect(ok.cfg.maxRecoveriesPerZone).toBe(1);
+    expect(read({}).cfg.maxRecoveriesPerZone).toBe(2);
+    const bad = read({ zones: { a: ['cmp1'], b: ['CMP1'] }, max_recoveries_per_zone: 0 }).problems;
+    expect(bad).toEqual([
+      'recovery.zones.b: host CMP1 is already in zone a: a host belongs to one zone',
+      'recovery.max_recoveries_per_zone: must be a whole number between 1 and 1000, got 0',
+    ]);
+    expect(read({ zones: ['cmp1'] }).problems).toEqual(['recovery.zones: must be a mapping of zone names to lists of hosts']);
+  });
 });
