@@ -12,6 +12,7 @@ import { StateFileError } from '../errors.js';
 import { incidentId, INCIDENT_CLOCK_MARGIN_MS, novaTimeMs } from './incident.js';
 import { isUnreachable, Reachability, unreachableBackoffMs } from './reachability.js';
 import { Limiter, sleep } from './limiter.js';
+import { OpenStackApiError } from '../openstack/errors.js';
 import { byPriority, selectServer } from './selection.js';
 
 export type RecoveryCompute = Pick<
@@ -271,6 +272,21 @@ export class NovaRecoverer implements Recoverer {
   }
 
   /**
+   * The server groups, for serializing anti-affinity members. A refusal (4xx: a policy that denies
+   * os-server-groups to our role) must not stop the recovery: it goes on unserialized, and says so
+   * loudly. Nova unreachable is the caller's (untilAnswered waits for it).
+   */
+  private async serverGroups(host: HostId, signal: AbortSignal): Promise<ServerGroup[]> {
+    try {
+      return await this.deps.compute.listServerGroups(signal);
+    } catch (err) {
+      if (signal.aborted || !(err instanceof OpenStackApiError) || !err.isClientError) throw err;
+      this.deps.log.error({ host, err }, 'cannot list server groups: anti-affinity members are NOT serialized in this recovery');
+      return [];
+    }
+  }
+
+  /**
    * Runs an idempotent call until Nova answers: while the compute API or Keystone is unreachable the
    * recovery waits (alarm) and retries with bounded backoff, as long as it is not aborted. Any other
    * error is the caller's.
@@ -391,7 +407,7 @@ export class NovaRecoverer implements Recoverer {
       cfg.sharedStorage.aggregates.length > 0 ||
       Object.keys(cfg.localDisk.aggregates).length > 0;
     const aggregates: Aggregate[] = needAggregates ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host)) : [];
-    const groupOf = antiAffinityGroups(await compute.listServerGroups(signal));
+    const groupOf = antiAffinityGroups(await this.serverGroups(host, signal));
     const images = new Map<string, Record<string, string> | null>();
     if (Object.keys(sel.imageProperties).length) {
       for (const id of new Set(servers.map((s) => s.imageId).filter((x): x is string => !!x))) {
