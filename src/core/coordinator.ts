@@ -5,6 +5,7 @@ import type { HostDecision, MonitorBeat } from './messages.js';
 import type { Effect } from './effects.js';
 import type { CoreSettings } from './settings.js';
 import { tallyHost, type VoterView } from './tally.js';
+import { recoveriesToStart } from './zone-cap.js';
 
 interface Candidate {
   sinceMs: number;
@@ -33,6 +34,8 @@ export class Coordinator {
   private readonly candidates = new Map<HostId, Candidate>();
   private readonly clusterSuspect = new Set<HostId>();
   private readonly guard: MassGuard;
+  /** Fenced hosts whose wait for their zone's cap was logged (once per wait). */
+  private readonly zoneWaitLogged = new Set<HostId>();
 
   constructor(
     private readonly settings: CoreSettings,
@@ -114,7 +117,47 @@ export class Coordinator {
       if (d.state === 'fencing') out.push({ type: 'fence', host: d.host, bootId: d.bootId });
       if (d.state === 'recovering' && d.fence) out.push({ type: 'recover', host: d.host, record: d.fence });
     }
+    // Hosts a predecessor left waiting for their zone's cap.
+    this.startWaiting(now, out);
     return out;
+  }
+
+  /**
+   * Starts the recovery of every fenced host the zone cap lets start now (all of them without
+   * zones). A host kept waiting stays `fenced` (off, verified; its servers not yet moved: not green)
+   * and is logged once per wait.
+   */
+  private startWaiting(now: number, out: Effect[], justFenced?: HostId): void {
+    if (!this.settings.recovery.enabled) return;
+    const cap = this.settings.recovery.zoneCap;
+    // Only the host just fenced, or hosts of a zone (the only ones ever kept waiting): a `fenced` host
+    // restored from a time recovery was off is not started by a takeover.
+    const waits = (d: HostDecision): boolean =>
+      d.state === 'fenced' && !!d.fence?.ok && (d.host === justFenced || (cap !== undefined && cap.zoneOf[d.host] !== undefined));
+    const all = [...this.decisions.values()].filter((d) => d.state !== 'fenced' || waits(d));
+    const start = new Set(recoveriesToStart(all, cap));
+    for (const d of all) {
+      if (d.state !== 'fenced') continue;
+      if (!start.has(d.host)) {
+        if (!this.zoneWaitLogged.has(d.host)) {
+          this.zoneWaitLogged.add(d.host);
+          const zone = this.settings.recovery.zoneCap?.zoneOf[d.host];
+          out.push({
+            type: 'log',
+            level: 'warn',
+            msg: 'recovery waits: its zone already has the most host recoveries allowed at once (recovery.max_recoveries_per_zone)',
+            fields: { host: d.host, zone, max: this.settings.recovery.zoneCap?.maxPerZone },
+          });
+        }
+        continue;
+      }
+      this.zoneWaitLogged.delete(d.host);
+      d.state = 'recovering';
+      d.sinceMs = now;
+      this.version++;
+      emit(out, { type: 'host.recovery_started', at: now, host: d.host });
+      out.push({ type: 'recover', host: d.host, record: d.fence! });
+    }
   }
 
   stepDown(): Effect[] {
@@ -224,11 +267,7 @@ export class Coordinator {
     d.state = 'fenced';
     d.fence = { ...record, attempts: record.attempts.slice(-4), at: record.at ?? now };
     emit(out, { type: 'host.fenced', at: now, host, record });
-    if (this.settings.recovery.enabled) {
-      d.state = 'recovering';
-      emit(out, { type: 'host.recovery_started', at: now, host });
-      out.push({ type: 'recover', host, record: d.fence });
-    }
+    this.startWaiting(now, out, host);
   }
 
   recoveryDone(host: HostId, summary: RecoverySummary, now: number, acting: boolean, out: Effect[]): void {
@@ -247,6 +286,8 @@ export class Coordinator {
     d.sinceMs = now;
     this.changed();
     emit(out, { type: 'host.recovery_finished', at: now, host, summary });
+    // A slot of its zone is free: the next host waiting there starts.
+    this.startWaiting(now, out);
   }
 
   /**
@@ -301,11 +342,7 @@ export class Coordinator {
     this.changed();
     out.push({ type: 'log', level: 'warn', msg: 'operator confirmed the host is powered off: treated as fenced', fields: { host, by } });
     emit(out, { type: 'host.fenced', at: now, host, record });
-    if (this.settings.recovery.enabled) {
-      d.state = 'recovering';
-      emit(out, { type: 'host.recovery_started', at: now, host });
-      out.push({ type: 'recover', host, record });
-    }
+    this.startWaiting(now, out, host);
   }
 
   /** Removes every trace of a decommissioned host (the caller has refused it while fencing or recovering). */

@@ -48,8 +48,25 @@ export interface ServerView {
   status: string;
   vmState: string | null;
   taskState: string | null;
-  /** Nova's fault message when the server is in ERROR (e.g. "No valid host was found."). */
+  /** Nova's fault message while the server is ERROR (set by the failure that just happened), else null/absent. */
   fault?: string | null;
+}
+
+/**
+ * Failures that another attempt cannot fix, by Nova's fault message: the scheduler found no host
+ * (no capacity, the requested target host full or disabled, an affinity group whose hosts cannot
+ * take it: nova/conductor/manager.py rebuild_instance, NoValidHost), or a server-group policy refusal.
+ * The server ends failed at once with Nova's words (recovery_failed), not after max_attempts retries.
+ */
+const HOPELESS_FAULTS: ReadonlyArray<{ re: RegExp; why: string }> = [
+  { re: /no valid host was found/i, why: 'no capacity' },
+  { re: /(anti-)?affinity|server group|group policy/i, why: 'server group policy' },
+];
+
+export function hopelessFault(fault: string | null | undefined): string | null {
+  if (!fault) return null;
+  const hit = HOPELESS_FAULTS.find((h) => h.re.test(fault));
+  return hit ? `${hit.why}: Nova says "${fault}"` : null;
 }
 
 /** A migration's status in the terms a step decides by (Nova's vocabulary is mapped at the edge). */
@@ -179,6 +196,12 @@ export function nextStep(
   // A rebuild that Nova counts done while the server still has a task: it is finishing, not failed.
   if (server.taskState !== null && ours.some((m) => m.phase === 'succeeded')) return waitOrGiveUp();
   const failedNow = ours.filter((m) => m.phase === 'failed');
+  const hopeless = failedNow.length > 0 ? hopelessFault(server.fault) : null;
+  if (hopeless !== null) {
+    const ids = failedNow.map((m) => m.id);
+    const which = failedNow.map((m) => `${m.id} ${m.status}`).join(', ');
+    return failed(attempt, `${hopeless} (evacuation migration ${which}); not retried`, true, ids, false, 0);
+  }
   if (failedNow.length > 0) {
     // Nova's own reason (the server's fault, e.g. the scheduler's NoValidHost) tells the operator what to fix.
     const why = server.vmState === 'error' && server.fault ? ` (Nova: ${server.fault})` : '';

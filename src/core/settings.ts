@@ -4,6 +4,7 @@ import type { MonitorId } from './events.js';
 import type { AutoUnfenceSettings } from './auto-unfence.js';
 import { DEFAULT_COMPUTE_DOWN, type ComputeDownSettings } from './compute-down.js';
 import { DEFAULT_GUEST_RESTART, type GuestRestartSettings } from './guest-failures.js';
+import type { ZoneCapSettings } from './zone-cap.js';
 
 export interface CoreSettings {
   self: MonitorId;
@@ -34,6 +35,8 @@ export interface CoreSettings {
     enabled: boolean;
     /** Opt-in: return a recovered host to service once it has been healthy again for quietPeriodMs. */
     autoUnfence: AutoUnfenceSettings;
+    /** Per-zone cap on concurrent host recoveries (zone-cap.ts); absent: no zones declared. */
+    zoneCap?: ZoneCapSettings;
   };
   /** A dead nova-compute on a live host: disable its service, never fence (compute-down.ts). */
   computeDown: ComputeDownSettings;

@@ -161,6 +161,11 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   core.recovery.enabled = fencing !== null && recovery !== null;
   if (core.recovery.enabled && recovery)
     core.recovery.autoUnfence = { enabled: recovery.recovery.unfence.auto, quietPeriodMs: recovery.recovery.unfence.quietPeriodMs };
+  if (core.recovery.enabled && recovery && Object.keys(recovery.recovery.zones).length > 0) {
+    const zoneOf: Record<string, string> = {};
+    for (const [zone, hosts] of Object.entries(recovery.recovery.zones)) for (const h of hosts) zoneOf[h] = zone;
+    core.recovery.zoneCap = { zoneOf, maxPerZone: recovery.recovery.maxRecoveriesPerZone };
+  }
 
   // A dead nova-compute on a live host: disable its service (never fence). Acting needs the compute API.
   const cd = r.object('compute_down');

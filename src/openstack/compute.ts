@@ -3,7 +3,7 @@ import { MicroversionError, OpenStackApiError } from './errors.js';
 import { httpJson, type HttpOptions, type HttpRequest, type HttpResponse } from './http.js';
 import type { KeystoneSession } from './keystone.js';
 import { mvHeaders, mvMinor, negotiate, type ComputeVersions, type Microversion } from './microversions.js';
-import type { Aggregate, ComputeService, Migration, Server } from './types.js';
+import type { Aggregate, ComputeService, Migration, Server, ServerGroup } from './types.js';
 
 export interface ComputeClientOptions {
   session: KeystoneSession;
@@ -227,6 +227,26 @@ export class ComputeClient {
     }
   }
 
+  /**
+   * Every server group of every project (admin, `all_projects=True`), paged by limit/offset
+   * (api-ref "List Server Groups"). `policy` from 2.64, `policies: [one]` before it.
+   */
+  async listServerGroups(signal?: AbortSignal): Promise<ServerGroup[]> {
+    const v = await this.versions(signal);
+    const out: ServerGroup[] = [];
+    const limit = 1000;
+    // Bounded: at most 100 pages (100,000 groups) even if a proxy ignores offset.
+    for (let offset = 0, page = 0; page < 100; offset += limit, page++) {
+      const q = new URLSearchParams({ all_projects: 'True', limit: String(limit), offset: String(offset) });
+      const res = await this.call({ method: 'GET', path: `/os-server-groups?${q}`, mv: v.servers, signal });
+      type Raw = { id: string; name?: string; policy?: string; policies?: string[]; members?: string[] };
+      const got = (res.body as { server_groups?: Raw[] })?.server_groups ?? [];
+      for (const g of got) out.push({ id: g.id, name: g.name ?? '', policy: g.policy ?? g.policies?.[0] ?? '', members: g.members ?? [] });
+      if (got.length < limit) break;
+    }
+    return out;
+  }
+
   async listAggregates(signal?: AbortSignal): Promise<Aggregate[]> {
     const v = await this.versions(signal);
     const res = await this.call({ method: 'GET', path: '/os-aggregates', mv: v.servers, signal });
@@ -342,7 +362,7 @@ interface RawServer {
   'OS-EXT-SRV-ATTR:host'?: string | null;
   'OS-EXT-STS:vm_state'?: string | null;
   'OS-EXT-STS:task_state'?: string | null;
-  /** Only on a server in ERROR (or DELETED): why, e.g. the scheduler's "No valid host was found". */
+  /** Only on a server in ERROR (or DELETED): why, e.g. the scheduler's "No valid host was found" (api-ref "Show Server Details"). */
   fault?: { message?: string; code?: number } | null;
   updated?: string;
 }

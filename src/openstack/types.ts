@@ -50,6 +50,14 @@ export interface Aggregate {
   metadata: Record<string, string>;
 }
 
+/** os-server-groups: the group's policy (2.64 `policy`, else the first of `policies`) and member server ids. */
+export interface ServerGroup {
+  id: string;
+  name: string;
+  policy: string;
+  members: string[];
+}
+
 /** Evacuation migration statuses that mean "still moving": never re-issue while one exists. */
 export const IN_FLIGHT_MIGRATION = new Set(['accepted', 'pre-migrating', 'migrating', 'queued', 'preparing', 'running']);
 /** `done` when rebuilt on the destination; `completed` once the source compute restarted. */

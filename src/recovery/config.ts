@@ -5,6 +5,24 @@ import { printable } from '../config/safe-file.js';
 export { readComputeConfig, COMPUTE_DEFAULTS, type ComputeConfig } from '../openstack/config.js';
 
 export type RecoveryMode = 'evacuate' | 'notify';
+/** What becomes of a server whose root disk was local to the dead host: held and reported, or rebuilt from its image (data lost). */
+export type LocalDiskPolicy = 'notify' | 'rebuild';
+
+/** Hosts whose instance storage (nova's instances_path) the evacuation targets share: evacuate keeps the disk. */
+export interface SharedStorageConfig {
+  hosts: string[];
+  /** Aggregate names: every host in one of them shares its instance storage. */
+  aggregates: string[];
+}
+
+/** The local-disk policy (docs/recovery.md "Local disks"): most specific wins: server metadata, host, aggregate, default. */
+export interface LocalDiskConfig {
+  default: LocalDiskPolicy;
+  hosts: Record<string, LocalDiskPolicy>;
+  aggregates: Record<string, LocalDiskPolicy>;
+  /** Server metadata key whose value (rebuild|notify) sets one server's policy. */
+  metadataKey: string;
+}
 
 /** Which servers of a failed host are evacuated (docs/recovery.md "Selection"). */
 export interface SelectionConfig {
@@ -75,6 +93,12 @@ export interface RecoveryConfig {
   novaNotifications: NovaNotificationsConfig;
   journalDir: string;
   unfence: UnfenceConfig;
+  sharedStorage: SharedStorageConfig;
+  localDisk: LocalDiskConfig;
+  /** Zone name → its hosts (an availability zone, a rack, an aggregate): the unit of the recovery cap. */
+  zones: Record<string, string[]>;
+  /** Host recoveries running at once in one zone (hosts in no zone are not capped). */
+  maxRecoveriesPerZone: number;
 }
 
 export const RECOVERY_DEFAULTS: RecoveryConfig = {
@@ -104,7 +128,13 @@ export const RECOVERY_DEFAULTS: RecoveryConfig = {
   novaNotifications: { enabled: false, url: null, exchange: 'nova', topic: 'versioned_notifications' },
   journalDir: '/var/lib/instance-ha/recovery',
   unfence: { auto: false, quietPeriodMs: 300_000, retryIntervalMs: 5_000, timeoutMs: 600_000 },
+  sharedStorage: { hosts: [], aggregates: [] },
+  localDisk: { default: 'notify', hosts: {}, aggregates: {}, metadataKey: 'instance-ha:local-disk' },
+  zones: {},
+  maxRecoveriesPerZone: 2,
 };
+
+const LOCAL_DISK = ['notify', 'rebuild'] as const;
 
 const MODES = ['evacuate', 'notify'] as const;
 /** Nova tag rules (2.26): 1–60 characters, no '/' or ','. */
@@ -126,6 +156,7 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
     max: 60_000,
   });
   const minPollGapMs = r.durationMs('min_poll_gap', { default: Math.min(d.minPollGapMs, fastPollIntervalMs), min: 10, max: 60_000 });
+  const ss = r.object('shared_storage');
   const cfg: RecoveryConfig = {
     mode: r.string('mode', { default: d.mode, oneOf: MODES }) as RecoveryMode,
     hostModes: stringMap(r, 'host_modes', MODES, 'host') as Record<string, RecoveryMode>,
@@ -173,6 +204,13 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
       retryIntervalMs: u.durationMs('retry_interval', { default: d.unfence.retryIntervalMs, min: 10, max: 600_000 }),
       timeoutMs: u.durationMs('timeout', { default: d.unfence.timeoutMs, min: 1_000, max: 86_400_000 }),
     },
+    sharedStorage: {
+      hosts: ss.hostList('hosts', { maxItems: 10_000 }),
+      aggregates: ss.stringList('aggregates', { maxItems: 1000, maxLength: 255 }),
+    },
+    localDisk: readLocalDisk(r),
+    zones: readZones(r),
+    maxRecoveriesPerZone: r.number('max_recoveries_per_zone', { default: d.maxRecoveriesPerZone, min: 1, max: 1000, integer: true }),
   };
   if (cfg.fastPollIntervalMs > cfg.pollIntervalMs)
     r.problem('fast_poll_interval', `must not be more than poll_interval (${cfg.pollIntervalMs}ms), got ${cfg.fastPollIntervalMs}ms`);
@@ -193,8 +231,68 @@ export function readRecoveryConfig(r: ObjectReader): RecoveryConfig {
   ex.finish();
   u.finish();
   nn.finish();
+  ss.finish();
   r.finish();
   return cfg;
+}
+
+/** `zones: {rack-a: [cmp1, cmp2], …}`: at most 1,000 zones; a host in at most one of them. */
+function readZones(r: ObjectReader): Record<string, string[]> {
+  const v = r.raw('zones');
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    r.problem('zones', 'must be a mapping of zone names to lists of hosts');
+    return {};
+  }
+  const z = r.object('zones');
+  const names = Object.keys(v as Record<string, unknown>);
+  if (names.length > 1000) {
+    r.problem('zones', `must have at most 1000 zones, got ${names.length}`);
+    return {};
+  }
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    if (name.length === 0 || name.length > 255 || /[\u0000-\u001f\u007f]/.test(name)) {
+      z.problem(printable(name).slice(0, 80), 'is not a zone name (1-255 printable characters)');
+      continue;
+    }
+    const hosts = z.hostList(name, { maxItems: 10_000 });
+    for (const h of hosts) {
+      const other = seen.get(hostNameKey(h));
+      if (other !== undefined) z.problem(name, `host ${h} is already in zone ${other}: a host belongs to one zone`);
+      else seen.set(hostNameKey(h), name);
+    }
+    out[name] = hosts;
+  }
+  z.finish();
+  return out;
+}
+
+/**
+ * `local_disk: rebuild` (the short form: the default only) or a mapping
+ * `{default, hosts: {host: policy}, aggregates: {name: policy}, metadata_key}`.
+ */
+function readLocalDisk(r: ObjectReader): LocalDiskConfig {
+  const d = RECOVERY_DEFAULTS.localDisk;
+  const v = r.raw('local_disk');
+  if (v === undefined || v === null || typeof v === 'string') {
+    return {
+      ...d,
+      hosts: {},
+      aggregates: {},
+      default: r.string('local_disk', { default: d.default, oneOf: LOCAL_DISK }) as LocalDiskPolicy,
+    };
+  }
+  const l = r.object('local_disk');
+  const out: LocalDiskConfig = {
+    default: l.string('default', { default: d.default, oneOf: LOCAL_DISK }) as LocalDiskPolicy,
+    hosts: stringMap(l, 'hosts', LOCAL_DISK, 'host') as Record<string, LocalDiskPolicy>,
+    aggregates: stringMap(l, 'aggregates', LOCAL_DISK) as Record<string, LocalDiskPolicy>,
+    metadataKey: l.string('metadata_key', { default: d.metadataKey, maxLength: 255 })!,
+  };
+  l.finish();
+  return out;
 }
 
 /**

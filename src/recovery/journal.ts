@@ -26,6 +26,8 @@ export interface PlannedServer {
   vmState: string | null;
   /** Evacuation migrations that existed before this recovery: never taken for ours. */
   baselineMigrationIds: number[];
+  /** Its (soft-)anti-affinity server group: members are evacuated one at a time (docs/recovery.md "Server groups"). */
+  antiAffinityGroup?: string;
 }
 
 /** A step of one server's evacuation (intent, accepted, reset, done, failed): the core's entry, with the server's id. */
@@ -36,7 +38,7 @@ export type JournalRecord =
   | { t: 'begin'; at: number; host: string; incident: string }
   | { t: 'forced_down'; at: number }
   | { t: 'disabled'; at: number }
-  | { t: 'selected'; at: number; planned: PlannedServer[]; notify: Array<{ ref: ServerRef; reason: string }> }
+  | { t: 'selected'; at: number; planned: PlannedServer[]; notify: Array<{ ref: ServerRef; reason: string; held?: true }> }
   | { t: 'notified'; at: number }
   | ServerRecord
   | { t: 'finished'; at: number; summary: RecoverySummary };

@@ -1,10 +1,22 @@
 import type { Aggregate, Server } from '../openstack/types.js';
-import type { RecoveryMode, SelectionConfig } from './config.js';
+import type { LocalDiskConfig, LocalDiskPolicy, RecoveryMode, SelectionConfig, SharedStorageConfig } from './config.js';
 
 /** Nova evacuates only servers in these vm_states (nova/compute/api.py evacuate: check_instance_state). */
 const EVACUABLE_VM_STATES = new Set(['active', 'stopped', 'error']);
 
-export type Selection = { action: 'evacuate'; priority: number } | { action: 'notify'; reason: string };
+/**
+ * Where a server's root disk lives, which decides what evacuate does to its data:
+ *  - volume: booted from a volume (Nova shows `image: ""`): the rebuild re-attaches it, nothing lost;
+ *  - shared: instance storage the targets share (operator-declared): Nova finds the disk and keeps it;
+ *  - local:  an ephemeral root on the dead host's own disk: Nova recreates it from its image, data gone.
+ */
+export type RootDisk = 'volume' | 'shared' | 'local';
+
+/**
+ * `held`: a server that would be evacuated but for the local-disk policy. It is reported, not
+ * evacuated, and counts as not recovered (the host ends in recovery_failed; docs/recovery.md).
+ */
+export type Selection = { action: 'evacuate'; priority: number; rootDisk: RootDisk } | { action: 'notify'; reason: string; held?: true };
 
 export interface SelectionInput {
   server: Server;
@@ -16,6 +28,10 @@ export interface SelectionInput {
   select: SelectionConfig;
   instanceModeKey: string;
   priorityKey: string;
+  /** The failed host (the server's `host` may be another's while an evacuation already moved it). */
+  host: string;
+  sharedStorage: SharedStorageConfig;
+  localDisk: LocalDiskConfig;
 }
 
 /**
@@ -37,7 +53,50 @@ export function selectServer(i: SelectionInput): Selection {
   if (!s.host) return { action: 'notify', reason: 'server has no host (shelved offloaded?)' };
   if (s.vmState && !EVACUABLE_VM_STATES.has(s.vmState))
     return { action: 'notify', reason: `vm_state ${s.vmState}: Nova refuses to evacuate it` };
-  return { action: 'evacuate', priority: priorityOf(s, i.priorityKey) };
+  const rootDisk = rootDiskOf(i);
+  if (rootDisk === 'local') {
+    const policy = localDiskPolicyOf(i);
+    if (policy.value === 'notify')
+      return {
+        action: 'notify',
+        held: true,
+        reason:
+          `local root disk on ${i.host} (not booted from a volume, instance storage not declared shared): ` +
+          `evacuate would rebuild it from its image and lose its data (${policy.from}); ` +
+          `to allow, set server metadata ${i.localDisk.metadataKey}=rebuild or recovery.local_disk: rebuild`,
+      };
+  }
+  return { action: 'evacuate', priority: priorityOf(s, i.priorityKey), rootDisk };
+}
+
+/** Pure: a server's root disk kind (see RootDisk). Nova shows `image: ""` for a server booted from a volume. */
+export function rootDiskOf(i: Pick<SelectionInput, 'server' | 'host' | 'hostAggregates' | 'sharedStorage'>): RootDisk {
+  if (!i.server.imageId) return 'volume';
+  const host = i.host.toLowerCase();
+  if (i.sharedStorage.hosts.some((h) => h.toLowerCase() === host)) return 'shared';
+  if (i.hostAggregates.some((a) => i.sharedStorage.aggregates.includes(a.name))) return 'shared';
+  return 'local';
+}
+
+/**
+ * The local-disk policy for one server, most specific first: its metadata (rebuild|notify, any
+ * case; another value is ignored), the host's entry, an aggregate of the host (notify wins when
+ * two aggregates disagree: losing data needs a clear yes), the default.
+ */
+export function localDiskPolicyOf(i: Pick<SelectionInput, 'server' | 'host' | 'hostAggregates' | 'localDisk'>): {
+  value: LocalDiskPolicy;
+  from: string;
+} {
+  const l = i.localDisk;
+  const meta = i.server.metadata[l.metadataKey]?.toLowerCase();
+  if (meta === 'rebuild' || meta === 'notify') return { value: meta, from: `server metadata ${l.metadataKey}=${meta}` };
+  const hostKey = Object.keys(l.hosts).find((h) => h.toLowerCase() === i.host.toLowerCase());
+  if (hostKey !== undefined) return { value: l.hosts[hostKey]!, from: `recovery.local_disk.hosts.${hostKey}` };
+  const aggs = i.hostAggregates.filter((a) => Object.hasOwn(l.aggregates, a.name));
+  const notify = aggs.find((a) => l.aggregates[a.name] === 'notify');
+  const pick = notify ?? aggs[0];
+  if (pick) return { value: l.aggregates[pick.name]!, from: `recovery.local_disk.aggregates.${pick.name}` };
+  return { value: l.default, from: `recovery.local_disk: ${l.default}` };
 }
 
 function optIn(i: SelectionInput): string | null {

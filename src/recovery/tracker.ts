@@ -297,7 +297,11 @@ export class EvacuationTracker {
       t.view !== undefined &&
       (t.view === null || v === null
         ? t.view === v
-        : t.view.host === v.host && t.view.status === v.status && t.view.vmState === v.vmState && t.view.taskState === v.taskState);
+        : t.view.host === v.host &&
+          t.view.status === v.status &&
+          t.view.vmState === v.vmState &&
+          t.view.taskState === v.taskState &&
+          (t.view.fault ?? null) === (v.fault ?? null));
     t.view = v;
     if (!same) t.version++;
     return !same;
@@ -313,7 +317,8 @@ export class EvacuationTracker {
 }
 
 function toView(s: Server): ServerView {
-  return { host: s.host, status: s.status, vmState: s.vmState, taskState: s.taskState };
+  // The fault travels too: a step tells a hopeless failure (NoValidHost) and the operator's alarm by it.
+  return { host: s.host, status: s.status, vmState: s.vmState, taskState: s.taskState, ...(s.fault ? { fault: s.fault } : {}) };
 }
 
 export function phaseOf(status: string): MigrationPhase {

@@ -3,7 +3,7 @@ import { MAX_FAILED_SERVERS_LISTED, type FenceRecord, type HostId, type Recovery
 import type { EventSink, Recoverer } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import type { ComputeClient } from '../openstack/compute.js';
-import { IN_FLIGHT_MIGRATION, type Aggregate, type Migration, type Server } from '../openstack/types.js';
+import { IN_FLIGHT_MIGRATION, type Aggregate, type Migration, type Server, type ServerGroup } from '../openstack/types.js';
 import type { RecoveryConfig, RecoveryMode } from './config.js';
 import { recoverServer, type EvacuationDeps } from './evacuation.js';
 import { Journal, JournalWriteError, type JournalRecord, type PlannedServer } from './journal.js';
@@ -12,6 +12,7 @@ import { StateFileError } from '../errors.js';
 import { incidentId, INCIDENT_CLOCK_MARGIN_MS, novaTimeMs } from './incident.js';
 import { isUnreachable, Reachability, unreachableBackoffMs } from './reachability.js';
 import { Limiter, sleep } from './limiter.js';
+import { OpenStackApiError } from '../openstack/errors.js';
 import { byPriority, selectServer } from './selection.js';
 import { EvacuationTracker } from './tracker.js';
 import { startNovaListener, type NovaListener, type NovaListenerStatus } from './nova-notifications.js';
@@ -27,6 +28,7 @@ export type RecoveryCompute = Pick<
   | 'listChangedServers'
   | 'listMigrations'
   | 'listAggregates'
+  | 'listServerGroups'
   | 'getImageProperties'
   | 'evacuate'
   | 'getServer'
@@ -298,15 +300,35 @@ export class NovaRecoverer implements Recoverer {
       const rank = new Map(planned.map((p, i) => [p.ref.id, i]));
       d.rankOf = (id) => rank.get(id) ?? planned.length;
       // allSettled: no task may outlive this call and append to a closed journal.
-      const results = await Promise.allSettled(planned.map((p) => this.recoverOne(p, d, log)));
+      // Members of one anti-affinity group go one at a time: two evacuations scheduled at once can both
+      // pick the same host (the scheduler sees neither), and Nova's late check then fails one of them.
+      const groups = new Map<string, Limiter>();
+      const results = await Promise.allSettled(
+        planned.map(async (p) => {
+          const g = p.antiAffinityGroup;
+          if (g === undefined) return this.recoverOne(p, d, log);
+          if (!groups.has(g)) groups.set(g, new Limiter(1));
+          const release = await groups.get(g)!.acquire(signal, d.rankOf(p.ref.id));
+          try {
+            return await this.recoverOne(p, d, log);
+          } finally {
+            release();
+          }
+        }),
+      );
       const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (broken) throw broken.reason;
       const outcomes = results.map((r) => (r as PromiseFulfilledResult<{ ok: boolean; reason?: string }>).value);
-      const failedServers = planned
-        .map((p, i) => ({ id: p.ref.id, name: p.ref.name, reason: outcomes[i]!.reason ?? 'not evacuated' }))
-        .filter((_, i) => !outcomes[i]!.ok);
+      // Servers held by the local-disk policy are not running elsewhere either: the host is not green.
+      const held = selected.notify.filter((n) => n.held).map((n) => ({ id: n.ref.id, name: n.ref.name, reason: `held: ${n.reason}` }));
+      const failedServers = [
+        ...planned
+          .map((p, i) => ({ id: p.ref.id, name: p.ref.name, reason: outcomes[i]!.reason ?? 'not evacuated' }))
+          .filter((_, i) => !outcomes[i]!.ok),
+        ...held,
+      ];
       const summary: RecoverySummary = {
-        selected: planned.length,
+        selected: planned.length + held.length,
         evacuated: outcomes.filter((o) => o.ok).length,
         failed: failedServers.length,
         notified: selected.notify.length,
@@ -322,6 +344,21 @@ export class NovaRecoverer implements Recoverer {
     } finally {
       this.reachability.done(host);
       journal.close();
+    }
+  }
+
+  /**
+   * The server groups, for serializing anti-affinity members. A refusal (4xx: a policy that denies
+   * os-server-groups to our role) must not stop the recovery: it goes on unserialized, and says so
+   * loudly. Nova unreachable is the caller's (untilAnswered waits for it).
+   */
+  private async serverGroups(host: HostId, signal: AbortSignal): Promise<ServerGroup[]> {
+    try {
+      return await this.deps.compute.listServerGroups(signal);
+    } catch (err) {
+      if (signal.aborted || !(err instanceof OpenStackApiError) || !err.isClientError) throw err;
+      this.deps.log.error({ host, err }, 'cannot list server groups: anti-affinity members are NOT serialized in this recovery');
+      return [];
     }
   }
 
@@ -440,9 +477,13 @@ export class NovaRecoverer implements Recoverer {
       // Embedded flavor extra specs need ≥2.47: the selector could never match on this cloud.
       this.deps.log.error({ host }, 'select.flavor_extra_specs needs compute microversion 2.47 or later; that selector is ignored');
     }
-    const aggregates: Aggregate[] = Object.keys(sel.aggregateMetadata).length
-      ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host))
-      : [];
+    // Aggregates matter to the selectors and to the storage policy (shared storage, local disk per aggregate).
+    const needAggregates =
+      Object.keys(sel.aggregateMetadata).length > 0 ||
+      cfg.sharedStorage.aggregates.length > 0 ||
+      Object.keys(cfg.localDisk.aggregates).length > 0;
+    const aggregates: Aggregate[] = needAggregates ? (await compute.listAggregates(signal)).filter((a) => a.hosts.includes(host)) : [];
+    const groupOf = antiAffinityGroups(await this.serverGroups(host, signal));
     const images = new Map<string, Record<string, string> | null>();
     if (Object.keys(sel.imageProperties).length) {
       for (const id of new Set(servers.map((s) => s.imageId).filter((x): x is string => !!x))) {
@@ -450,7 +491,8 @@ export class NovaRecoverer implements Recoverer {
       }
     }
     const planned: PlannedServer[] = [];
-    const notify: Array<{ ref: ServerRef; reason: string }> = [];
+    const notify: Array<{ ref: ServerRef; reason: string; held?: true }> = [];
+    const group = (id: string): { antiAffinityGroup?: string } => (groupOf.has(id) ? { antiAffinityGroup: groupOf.get(id)! } : {});
     const baselineOf = (id: string): number[] =>
       migrations
         // Settled records from earlier incidents are history; one still in flight, or this incident's, is tracked as ours.
@@ -466,12 +508,16 @@ export class NovaRecoverer implements Recoverer {
         select: sel,
         instanceModeKey: cfg.instanceModeKey,
         priorityKey: cfg.priorityKey,
+        host,
+        sharedStorage: cfg.sharedStorage,
+        localDisk: cfg.localDisk,
       });
       planned.push({
         ref: toRef(s, host),
         priority: dec.action === 'notify' ? 0 : dec.priority,
         vmState: s.vmState,
         baselineMigrationIds: baselineOf(s.id),
+        ...group(s.id),
       });
     }
     for (const s of servers) {
@@ -483,15 +529,19 @@ export class NovaRecoverer implements Recoverer {
         select: sel,
         instanceModeKey: cfg.instanceModeKey,
         priorityKey: cfg.priorityKey,
+        host,
+        sharedStorage: cfg.sharedStorage,
+        localDisk: cfg.localDisk,
       });
       const ref = toRef(s, host);
-      if (dec.action === 'notify') notify.push({ ref, reason: dec.reason });
+      if (dec.action === 'notify') notify.push({ ref, reason: dec.reason, ...(dec.held ? { held: true as const } : {}) });
       else
         planned.push({
           ref,
           priority: dec.priority,
           vmState: s.vmState,
           baselineMigrationIds: baselineOf(s.id),
+          ...group(s.id),
         });
     }
     // Only servers still on the host can be idle; one this incident already moved is tracked from Nova.
@@ -500,6 +550,14 @@ export class NovaRecoverer implements Recoverer {
       .filter((s) => s.taskState === null && !migrations.some((m) => m.instanceUuid === s.id && IN_FLIGHT_MIGRATION.has(m.status)));
     return { record: { t: 'selected', at: this.now(), planned, notify }, idle, incidentEvacuations: sinceFence.length };
   }
+}
+
+/** Server id → its anti-affinity group (hard or soft); the other policies need no serializing. */
+export function antiAffinityGroups(groups: readonly ServerGroup[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const g of groups)
+    if (g.policy === 'anti-affinity' || g.policy === 'soft-anti-affinity') for (const m of g.members) out.set(m, g.id);
+  return out;
 }
 
 function key(p: PlannedServer): { priority: number; name: string; id: string } {

@@ -507,14 +507,22 @@ describe('a failed migration of ours is a failed attempt', () => {
       step: fail(1, 'evacuation migration 7 error', { migrationIds: [7], after: 50 }),
     },
     {
-      name: "no capacity: the reason carries Nova's own fault (NoValidHost) for the operator",
+      name: "no capacity (NoValidHost): failed at once with Nova's own words, not retried",
       journal: [intent(1), accepted(1)],
       server: { ...rebuildFailed, fault: 'No valid host was found. There are not enough hosts available.' },
       migrations: [mig(7, 'failed', 'error')],
-      step: fail(1, 'evacuation migration 7 error (Nova: No valid host was found. There are not enough hosts available.)', {
-        migrationIds: [7],
-        after: 50,
-      }),
+      step: fail(
+        1,
+        'no capacity: Nova says "No valid host was found. There are not enough hosts available." (evacuation migration 7 error); not retried',
+        { migrationIds: [7], final: true },
+      ),
+    },
+    {
+      name: "another fault: retried, the reason carries Nova's fault for the operator",
+      journal: [intent(1), accepted(1)],
+      server: { ...rebuildFailed, fault: 'Build of instance aborted: disk full' },
+      migrations: [mig(7, 'failed', 'error')],
+      step: fail(1, 'evacuation migration 7 error (Nova: Build of instance aborted: disk full)', { migrationIds: [7], after: 50 }),
     },
     {
       name: 'two failed migrations: both named and journaled',

@@ -97,6 +97,8 @@ describe.runIf(run)('the monitors against the harness cloud (real Nova, ipmi_sim
         recovery: {
           journal_dir: join(p.dir, `${id}-state`, 'recovery'),
           poll_interval: '250ms',
+          // The harness boots its servers from an image (local root): opt them in to the rebuild.
+          local_disk: 'rebuild',
           unfence: { retry_interval: '2s', timeout: '3m' },
         },
         notifications: { enabled: true, url: SHARED_RABBIT_URL, exchange, outbox: { dir: join(p.dir, `${id}-state`, 'outbox') } },

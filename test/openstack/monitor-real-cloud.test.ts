@@ -46,7 +46,12 @@ describe.skipIf(!enabled)('the monitors against a real cloud (OS_CLOUD)', () => 
         monitorExtra: (id) => ({
           fencing: { devices, hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`fake-${h}`]] }])) },
           compute: { cloud: env.OS_CLOUD },
-          recovery: { journal_dir: `${p.dir}/${id}-state/recovery`, unfence: { retry_interval: '2s', timeout: '5m' } },
+          // local_disk: rebuild: the check is that every tagged server comes back, whatever its root disk.
+          recovery: {
+            journal_dir: `${p.dir}/${id}-state/recovery`,
+            local_disk: 'rebuild',
+            unfence: { retry_interval: '2s', timeout: '5m' },
+          },
           mass_failure: { max_failed_fraction: 1 },
         }),
       });

@@ -48,7 +48,14 @@ describe.skipIf(!enabled)('real cloud (OS_CLOUD)', () => {
         compute,
         events,
         log,
-        cfg: { ...RECOVERY_DEFAULTS, journalDir: tempDir('iha-e2e-'), pollIntervalMs: 500, instanceTimeoutMs: 300_000 },
+        // localDisk rebuild: the check is that every tagged server comes back, whatever its root disk.
+        cfg: {
+          ...RECOVERY_DEFAULTS,
+          journalDir: tempDir('iha-e2e-'),
+          pollIntervalMs: 500,
+          instanceTimeoutMs: 300_000,
+          localDisk: { ...RECOVERY_DEFAULTS.localDisk, default: 'rebuild' },
+        },
       });
       const summary = await recoverer.recover(
         host!,

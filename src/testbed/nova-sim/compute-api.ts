@@ -54,6 +54,22 @@ export function computeRoute(model: NovaModel, r: ComputeRequest): Reply {
     if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-migrations:index to be performed.");
     return listMigrations(model, r);
   }
+  if (seg[0] === 'os-server-groups' && r.method === 'GET' && seg.length === 1) {
+    // api-ref "List Server Groups": all_projects=True for admins; `policy` from 2.64, `policies` before.
+    const all = admin && /^(true|1)$/i.test(r.query.get('all_projects') ?? '');
+    const groups = model.serverGroups.filter((g) => all || g.projectId === 'tenant-a');
+    return {
+      status: 200,
+      body: {
+        server_groups: groups.map((g) => ({
+          id: g.id,
+          name: g.name,
+          members: g.members,
+          ...(r.mv >= 64 ? { policy: g.policy, rules: {} } : { policies: [g.policy], metadata: {} }),
+        })),
+      },
+    };
+  }
   if (seg[0] === 'os-aggregates' && r.method === 'GET' && seg.length === 1) {
     if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-aggregates:index to be performed.");
     return {
@@ -228,6 +244,10 @@ export function serverView(s: SimServer, mv: number, baseUrl: string): Record<st
     'OS-EXT-STS:task_state': s.taskState,
     'OS-EXT-STS:power_state': s.vmState === 'active' ? 1 : 4,
   };
+  // nova/api/openstack/compute/views/servers.py: the fault only while ERROR (or DELETED).
+  if (s.fault && s.status === 'ERROR') v.fault = { code: 500, created: s.createdAt, message: s.fault };
+  // nova/api/openstack/compute/extended_volumes.py: delete_on_termination from 2.3.
+  v['os-extended-volumes:volumes_attached'] = s.volumes.map((id) => (mv >= 3 ? { id, delete_on_termination: false } : { id }));
   if (mv >= 9) v.locked = false;
   if (mv >= 26) v.tags = s.tags;
   return v;

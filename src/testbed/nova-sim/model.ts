@@ -14,6 +14,7 @@ import {
   type SimAggregate,
   type SimMigration,
   type SimServer,
+  type SimServerGroup,
   type SimService,
 } from './types.js';
 
@@ -30,6 +31,8 @@ export class NovaModel {
   readonly migrations: SimMigration[] = [];
   readonly aggregates: SimAggregate[] = [];
   readonly images = new Map<string, Record<string, string>>();
+  /** Server groups; members are server ids. */
+  readonly serverGroups: SimServerGroup[] = [];
   /** Evacuate calls that Nova accepted, per server: the exactly-once counter the tests check. */
   readonly evacuateAccepted = new Map<string, number>();
   /** Every evacuate call, refused or not. */
@@ -73,7 +76,9 @@ export class NovaModel {
       taskState: null,
       tags: spec.tags ?? [],
       metadata: spec.metadata ?? {},
-      imageId: spec.imageId === undefined ? 'image-default' : spec.imageId,
+      imageId: spec.imageId ?? null,
+      volumes: spec.imageId ? [] : [`vol-root-${spec.name}`],
+      fault: null,
       flavorExtraSpecs: spec.flavorExtraSpecs ?? {},
       createdAt: new Date(this.now()).toISOString(),
       updatedAt: novaSecond(this.now()),
@@ -198,10 +203,11 @@ export class NovaModel {
     srv.status = 'REBUILD';
     this.touch(srv);
     this.later(this.opts.claimMs, () => {
-      const dest = target ?? this.schedule(srv.host!);
+      // A requested host (2.29+, force unset) still goes through the scheduler: disabled or down, no valid host.
+      const dest = target ? (this.usable(target) ? target : null) : this.schedule(srv.host!);
       if (!dest) {
         // NoValidHost in the conductor: migration error, instance ERROR (conductor rebuild_instance).
-        this.failEvacuation(srv, m, 'error');
+        this.failEvacuation(srv, m, 'error', 'No valid host was found. There are not enough hosts available.');
         return;
       }
       m.destCompute = dest;
@@ -215,7 +221,7 @@ export class NovaModel {
         if (toFail > 0) {
           // A rebuild failure on the destination: migration `failed`, instance ERROR, task cleared.
           this.failRebuilds.set(id, toFail - 1);
-          this.failEvacuation(srv, m, 'failed');
+          this.failEvacuation(srv, m, 'failed', 'Build of instance aborted: simulated rebuild failure');
           return;
         }
         srv.host = dest;
@@ -260,6 +266,11 @@ export class NovaModel {
     return true;
   }
 
+  private usable(host: string): boolean {
+    const s = this.services.get(host);
+    return !!s && s.status === 'enabled' && this.serviceState(s) === 'up';
+  }
+
   /** Least-loaded up+enabled compute other than the source (the scheduler, roughly). */
   private schedule(source: string): string | null {
     const load = new Map<string, number>();
@@ -278,8 +289,9 @@ export class NovaModel {
   }
 
   /** An evacuation that ends badly: the migration says how, the instance is ERROR, its task cleared. */
-  private failEvacuation(srv: SimServer, m: SimMigration, status: 'error' | 'failed'): void {
+  private failEvacuation(srv: SimServer, m: SimMigration, status: 'error' | 'failed', fault: string): void {
     this.setMigration(m, status);
+    srv.fault = fault;
     srv.vmState = 'error';
     srv.taskState = null;
     srv.status = 'ERROR';

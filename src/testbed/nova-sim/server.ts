@@ -6,7 +6,7 @@ import { computeRoute, type Reply } from './compute-api.js';
 import { Faults, type FaultRule } from './faults.js';
 import { SimKeystone, type SimAppCred, type SimUser } from './keystone.js';
 import { startSimNotifier, type SimNotificationsOptions } from './notifications.js';
-import { NovaModel, type ModelOptions, type NovaMode, type ServerSpec } from './model.js';
+import { NovaModel, type ModelOptions, type NovaMode, type ServerSpec, type SimServerGroup } from './model.js';
 
 export interface NovaSimOptions {
   port?: number;
@@ -33,6 +33,8 @@ export interface NovaSimOptions {
   rebuildMsFor?: (id: string) => number;
   /** Emit Nova's versioned notifications on this RabbitMQ (oslo v2 envelope, `nova` exchange). */
   notifications?: SimNotificationsOptions;
+  /** Server groups whose members are named by server name. */
+  serverGroups?: Array<{ name: string; policy: SimServerGroup['policy']; members: string[] }>;
   /** Serve HTTPS with this key and certificate (PEM), to test custom CA bundles. */
   tls?: { key: string; cert: string };
 }
@@ -78,6 +80,10 @@ export async function startNovaSim(opts: NovaSimOptions): Promise<NovaSim> {
   for (const s of opts.servers ?? []) model.addServer(s);
   for (const [id, props] of Object.entries(opts.images ?? {})) model.images.set(id, props);
   (opts.aggregates ?? []).forEach((a, i) => model.aggregates.push({ id: i + 1, ...a }));
+  const idOf = (name: string): string => [...model.servers.values()].find((s) => s.name === name)?.id ?? name;
+  (opts.serverGroups ?? []).forEach((g, i) =>
+    model.serverGroups.push({ id: `sg-${i + 1}`, name: g.name, policy: g.policy, members: g.members.map(idOf), projectId: 'tenant-a' }),
+  );
   const users = opts.users ?? [SIM_ADMIN, { name: 'demo', password: 'demo', admin: false, projectId: 'tenant-a' }];
   const keystone = new SimKeystone(
     users,

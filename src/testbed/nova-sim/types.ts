@@ -25,7 +25,12 @@ export interface SimServer {
   taskState: string | null;
   tags: string[];
   metadata: Record<string, string>;
+  /** null: booted from a volume (Nova shows `image: ""`); its root volume is the first of `volumes`. */
   imageId: string | null;
+  /** Attached volume ids (os-extended-volumes:volumes_attached). */
+  volumes: string[];
+  /** The instance fault Nova shows while the server is ERROR. */
+  fault: string | null;
   flavorExtraSpecs: Record<string, string>;
   createdAt: string;
   /** Nova's `updated` (instances.updated_at): bumped on every change, what `changes-since` compares. */
@@ -52,12 +57,27 @@ export interface SimAggregate {
   metadata: Record<string, string>;
 }
 
+/** A server group (os-server-groups): `policy` from 2.64, `policies: [policy]` before. */
+export interface SimServerGroup {
+  id: string;
+  name: string;
+  policy: 'anti-affinity' | 'soft-anti-affinity' | 'affinity' | 'soft-affinity';
+  /** Member server names, resolved to ids when the sim starts. */
+  members: string[];
+  projectId: string;
+}
+
 export interface ServerSpec {
   name: string;
   host: string;
   tags?: string[];
   metadata?: Record<string, string>;
   tenantId?: string;
+  /**
+   * An image id: booted from it, root disk local to the host (as Nova boots most servers). Absent
+   * or null: booted from a volume (the sim's default, so recoveries evacuate under the default
+   * local-disk policy; tests of that policy give an image).
+   */
   imageId?: string | null;
   flavorExtraSpecs?: Record<string, string>;
   vmState?: 'active' | 'stopped' | 'error' | 'paused';
