@@ -190,7 +190,7 @@ export class Coordinator {
     emit(out, { type: 'host.fenced', at: now, host, record });
     if (this.settings.recovery.enabled) {
       d.state = 'recovering';
-      emit(out, { type: 'host.recovery_started', at: now, host });
+      emit(out, { type: 'host.recovery_start', at: now, host });
       out.push({ type: 'recover', host, record: d.fence });
     }
   }
@@ -207,10 +207,10 @@ export class Coordinator {
       return;
     }
     // Never green over a failure: servers left on the dead host (or a recovery that did not finish) need an operator.
-    d.state = recoveryLeftServers(summary) ? 'recovery_failed' : 'recovered';
+    d.state = recoveryLeftServers(summary) ? 'recovery_failed' : 'evacuated';
     d.sinceMs = now;
     this.version++;
-    emit(out, { type: 'host.recovery_finished', at: now, host, summary });
+    emit(out, { type: 'host.recovery_end', at: now, host, summary });
   }
 
   /**
@@ -233,7 +233,7 @@ export class Coordinator {
     d.sinceMs = now;
     this.version++;
     out.push({ type: 'log', level: 'warn', msg: 'recovery retried by operator', fields: { host, by } });
-    emit(out, { type: 'host.recovery_started', at: now, host });
+    emit(out, { type: 'host.recovery_start', at: now, host });
     out.push({ type: 'recover', host, record: d.fence });
     return true;
   }
@@ -244,7 +244,7 @@ export class Coordinator {
     this.decisions.delete(host);
     this.version++;
     out.push({ type: 'log', level: 'info', msg: 'host returned to service by operator', fields: { host, by, previous: d.state } });
-    emit(out, { type: 'host.recovered', at: now, host, bootId: d.bootId, previous: d.state });
+    emit(out, { type: 'host.rejoined', at: now, host, bootId: d.bootId, previous: d.state });
   }
 
   /**
@@ -267,7 +267,7 @@ export class Coordinator {
     emit(out, { type: 'host.fenced', at: now, host, record });
     if (this.settings.recovery.enabled) {
       d.state = 'recovering';
-      emit(out, { type: 'host.recovery_started', at: now, host });
+      emit(out, { type: 'host.recovery_start', at: now, host });
       out.push({ type: 'recover', host, record });
     }
   }
@@ -311,7 +311,7 @@ export class Coordinator {
     if ((d.state === 'failed' || d.state === 'fence_failed') && quorumHearsIt) {
       this.decisions.delete(d.host);
       this.version++;
-      emit(out, { type: 'host.recovered', at: now, host: d.host, bootId: d.bootId, previous: d.state });
+      emit(out, { type: 'host.rejoined', at: now, host: d.host, bootId: d.bootId, previous: d.state });
       return;
     }
     if (d.state === 'fence_failed' && now - d.sinceMs >= this.fenceBackoffMs(d.fenceAttempts)) this.startFence(d, now, out);
@@ -350,11 +350,11 @@ function sameDecisions(held: ReadonlyMap<HostId, HostDecision>, got: readonly Ho
 
 /**
  * The incident is still going on: the host is being or was to be fenced, or is fenced and its
- * instances are still being moved. `recovered` (powered off, instances moved) is over.
+ * instances are still being moved. `evacuated` (powered off, instances moved) is over.
  */
 function isIncidentInProgress(d: HostDecision | undefined): boolean {
   // recovery_failed: the host is off and its failure handled; what is left (capacity) is no new failure.
-  return d !== undefined && d.state !== 'recovered' && d.state !== 'recovery_failed';
+  return d !== undefined && d.state !== 'evacuated' && d.state !== 'recovery_failed';
 }
 
 function emit(out: Effect[], event: ClusterEvent): void {

@@ -351,7 +351,7 @@ export class MonitorCore {
       if (this.settings.recovery.autoUnfence.enabled) {
         this.autoUnfence.review(
           now,
-          this.coordinator.decisionList().filter((d) => d.state === 'recovered'),
+          this.coordinator.decisionList().filter((d) => d.state === 'evacuated'),
           (h) => this.tracks.get(h),
           this.out,
         );

@@ -22,7 +22,7 @@ const DECISION_STATES: ReadonlySet<string> = new Set<HostClusterState>([
   'fenced',
   'fence_failed',
   'recovering',
-  'recovered',
+  'evacuated',
   'recovery_failed',
 ]);
 

@@ -31,7 +31,7 @@ function outcome(type: string, d: Record<string, unknown>): string {
     case 'host.fence_failed':
       return `fence failed: ${str(fence.error) ?? 'unknown'}; retry in ${str(d.retry_in_ms)}ms`;
     case 'host.recovered':
-      return `back (was ${str(d.previous_state)})`;
+      return `back in service (was ${str(d.previous_state)})`;
     case 'host.recovery.start':
       return 'recovery started';
     case 'host.recovery.end':
@@ -45,7 +45,7 @@ function outcome(type: string, d: Record<string, unknown>): string {
     case 'instance.evacuate.error':
       return `evacuation error: ${str(d.reason)} (attempt ${str(d.attempt)}${d.final ? ', final' : ''})`;
     case 'instance.failed':
-      return `not recovered: ${str(d.reason)}`;
+      return `not selected: ${str(d.reason)}`;
     case 'cluster.quorum.lost':
       return `quorum lost (${str(d.votes)}/${str(d.needed)} votes)`;
     case 'cluster.quorum.regained':

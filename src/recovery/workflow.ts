@@ -185,7 +185,7 @@ export class NovaRecoverer implements Recoverer {
         else
           for (const n of selected.notify) {
             this.deps.events.publish({
-              type: 'instance.not_recovered',
+              type: 'instance.not_selected',
               at: this.now(),
               host,
               server: n.ref,

@@ -12,7 +12,7 @@ export const HOST_STATES: readonly HostClusterState[] = [
   'fence_failed',
   'fenced',
   'recovering',
-  'recovered',
+  'evacuated',
   'maintenance',
 ];
 

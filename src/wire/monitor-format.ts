@@ -37,7 +37,7 @@ const ENTRY_DECISION = 2;
 const ENTRY_MAINTENANCE = 3;
 const ENTRY_CLEAR = 4;
 const ENTRY_FORGET = 5;
-const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered'];
+const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'evacuated'];
 /** A boot id of 32 hex characters travels as its 16 bytes, flagged by this length byte. */
 const HEX16 = 0xff;
 

@@ -158,7 +158,7 @@ describe('operator inputs', () => {
     r.peers.set('m2', { vote: 'm1', clears: [{ host: 'h1', atMs: 0, by: 'alice' }] });
     r.peers.set('m3', { vote: 'm1' });
     const later = r.run(300);
-    expect(eventTypes(later)).toContain('host.recovered');
+    expect(eventTypes(later)).toContain('host.rejoined');
     expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 
@@ -166,7 +166,7 @@ describe('operator inputs', () => {
     const r = new CoreRig({ restored: { decisions: [decision('h1', 'fenced')] } });
     r.untilActing();
     const out = r.step({ type: 'clear', at: r.now, host: 'h1', by: 'alice' });
-    expect(eventTypes(out)).toEqual(['host.recovered']);
+    expect(eventTypes(out)).toEqual(['host.rejoined']);
     expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 
@@ -219,7 +219,7 @@ describe('results of fencing and recovery', () => {
     ]);
     const started = r.untilActing();
     expect(actions(started)).toEqual(['recover h1']);
-    expect(eventTypes(r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary }))).toEqual(['host.recovery_finished']);
+    expect(eventTypes(r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary }))).toEqual(['host.recovery_end']);
   });
 });
 
@@ -230,7 +230,7 @@ describe('automatic unfence through the monitor core', () => {
         s.fencing.enabled = true;
         s.recovery = { enabled: true, autoUnfence: { enabled, quietPeriodMs: 1000 } };
       },
-      restored: { decisions: [decision('h1', 'recovered')] },
+      restored: { decisions: [decision('h1', 'evacuated')] },
     });
     r.beating.set('h1', 'h1-b2'); // back in a new life
     return r;
@@ -243,7 +243,7 @@ describe('automatic unfence through the monitor core', () => {
     const out = r.run(1500);
     expect(actions(out).filter((a) => a === 'unfence h1')).toEqual(['unfence h1']);
     const done = r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true });
-    expect(events(done)).toEqual([{ type: 'host.recovered', at: r.now, host: 'h1', bootId: 'h1-b1', previous: 'recovered' }]);
+    expect(events(done)).toEqual([{ type: 'host.rejoined', at: r.now, host: 'h1', bootId: 'h1-b1', previous: 'evacuated' }]);
     expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 
@@ -255,7 +255,7 @@ describe('automatic unfence through the monitor core', () => {
     expect(logs(failed)).toEqual(['warn: automatic unfence did not complete; trying again after another quiet period']);
     expect(failed.find((e) => e.type === 'log')).toMatchObject({ fields: { host: 'h1', reason: 'Nova said no' } });
     expect(eventTypes(failed)).toEqual([]);
-    expect(r.core.coordinator.decision('h1')?.state).toBe('recovered');
+    expect(r.core.coordinator.decision('h1')?.state).toBe('evacuated');
   });
 
   it('says the automatic unfence returned the host, and takes a late answer for an abandoned attempt as nothing', () => {
@@ -263,7 +263,7 @@ describe('automatic unfence through the monitor core', () => {
     r.untilActing();
     r.run(1500);
     const done = r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true });
-    expect(done.find((e) => e.type === 'log')).toMatchObject({ fields: { host: 'h1', by: 'auto-unfence', previous: 'recovered' } });
+    expect(done.find((e) => e.type === 'log')).toMatchObject({ fields: { host: 'h1', by: 'auto-unfence', previous: 'evacuated' } });
     expect(r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true })).toEqual([]);
   });
 

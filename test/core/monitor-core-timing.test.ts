@@ -63,7 +63,7 @@ describe('what is told to the peers at the next tick', () => {
     r.now += 10;
     r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary: { selected: 0, evacuated: 0, failed: 0, notified: 0 } });
     r.now += 10;
-    expect(r.broadcasts(r.tick())[0]?.decisions[0]?.state).toBe('recovered');
+    expect(r.broadcasts(r.tick())[0]?.decisions[0]?.state).toBe('evacuated');
   });
 
   it('a clear', () => {

@@ -85,14 +85,14 @@ describe('instance-ha demo', () => {
     const t = types(result.events, 'compute-2');
     expect(t.indexOf('host.failed')).toBeGreaterThanOrEqual(0);
     expect(t.indexOf('host.fenced')).toBeGreaterThan(t.indexOf('host.failed'));
-    expect(t.indexOf('host.recovery_started')).toBeGreaterThan(t.indexOf('host.fenced'));
+    expect(t.indexOf('host.recovery_start')).toBeGreaterThan(t.indexOf('host.fenced'));
     const ends = result.events.filter(
       (e): e is Extract<ClusterEvent, { type: 'instance.evacuate_end' }> => e.type === 'instance.evacuate_end',
     );
     expect(ends.map((e) => e.server.name).sort()).toEqual(['vm-2-1', 'vm-2-3']);
     expect(ends.every((e) => e.targetHost !== 'compute-2')).toBe(true);
     const notified = result.events.filter(
-      (e): e is Extract<ClusterEvent, { type: 'instance.not_recovered' }> => e.type === 'instance.not_recovered',
+      (e): e is Extract<ClusterEvent, { type: 'instance.not_selected' }> => e.type === 'instance.not_selected',
     );
     expect(notified.map((e) => e.server.name).sort()).toEqual(['vm-2-2', 'vm-2-4']);
     // No other host was touched.

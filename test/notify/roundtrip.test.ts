@@ -84,7 +84,7 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     expect(text.code).toBe(0);
     expect(text.out.trim().split('\n')).toEqual([
       '2026-11-21 08:15:00.123000 ERROR instance_ha.host.failed host=cmp1 server=- outcome: failed (votes ctl1,ctl2)',
-      '2026-11-21 08:15:00.123000 ERROR instance_ha.instance.failed host=cmp1 server=srv-5(vm-5) outcome: not recovered: not tagged for automatic recovery',
+      '2026-11-21 08:15:00.123000 ERROR instance_ha.instance.failed host=cmp1 server=srv-5(vm-5) outcome: not selected: not tagged for automatic recovery',
     ]);
     const json = await run(['--json', '--type', 'instance.*']);
     const lines = json.out
@@ -115,11 +115,11 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
       onReady: () => {
         n.publish(hostFailed('cmp1'));
         n.publish({ type: 'host.fenced', at: AT, host: 'cmp1', record: FENCE });
-        n.publish({ type: 'host.recovery_started', at: AT, host: 'cmp1' });
+        n.publish({ type: 'host.recovery_start', at: AT, host: 'cmp1' });
         for (const e of untagged) n.publish(e);
         n.publish({ type: 'instance.evacuate_start', at: AT, host: 'cmp1', server: tagged, attempt: 1 });
         n.publish({ type: 'instance.evacuate_end', at: AT, host: 'cmp1', server: tagged, targetHost: 'cmp2', durationMs: 1 });
-        n.publish({ type: 'host.recovery_finished', at: AT, host: 'cmp1', summary: { selected: 1, evacuated: 1, failed: 0, notified: 3 } });
+        n.publish({ type: 'host.recovery_end', at: AT, host: 'cmp1', summary: { selected: 1, evacuated: 1, failed: 0, notified: 3 } });
       },
     });
     expect(code).toBe(0);

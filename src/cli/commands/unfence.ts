@@ -17,7 +17,7 @@ const USAGE = 'usage: instance-ha unfence HOST [--power-on] [--config FILE]';
 
 export const UNFENCE_HELP = `${USAGE}
 
-Returns a fenced, recovered host to service: optionally powers it on through its own fence
+Returns a fenced, evacuated host to service: optionally powers it on through its own fence
 topology (--power-on), waits until its beacon is healthy on the local monitor, clears forced_down
 and re-enables its nova-compute service (retrying Nova's 400 while 'done' evacuation records
 remain, until recovery.unfence.timeout), then tells the monitors to watch it again. Prints a line per

@@ -182,7 +182,7 @@ async function playScenario(
     case 'fence-failure': {
       story.kill(`power loss of ${victim} (its beacon is SIGKILLed)`);
       loseHost(victim);
-      const want = o.scenario === 'default' ? 'host.recovery_finished' : 'host.fence_failed';
+      const want = o.scenario === 'default' ? 'host.recovery_end' : 'host.fence_failed';
       const ok = await story.until((e) => e.type === want && e.host === victim, STORY_TIMEOUT_MS);
       if (o.scenario === 'fence-failure') {
         // Followers adopt the coordinator's decision with its next heartbeat.
