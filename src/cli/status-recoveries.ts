@@ -11,11 +11,11 @@ const STEP: Record<string, string> = {
   'host.recovery_start': 'recovering',
   'host.forced_down': 'forced down',
   'host.recovery_end': 'recovery done',
-  'host.rejoined': 'back up',
+  'host.rejoined': 'back in service',
   'instance.evacuate_start': 'evacuate',
   'instance.evacuate_end': 'evacuated',
   'instance.evacuate_error': 'EVACUATE ERROR',
-  'instance.not_selected': 'NOT RECOVERED',
+  'instance.not_selected': 'not selected',
 };
 
 /**

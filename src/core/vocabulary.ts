@@ -37,3 +37,47 @@ export function currentEvent<E extends { type: string }>(e: E): E {
   if (type === e.type && previous === rec.previous) return e;
   return { ...e, type, ...(previous !== undefined ? { previous } : {}) };
 }
+
+/**
+ * Every history event type and every state, checked by the compiler (a Record needs every key):
+ * docs/vocabulary.md must name each (test/config/docs.test.ts), so a new one cannot go undocumented.
+ */
+const EVENT_TYPE_SET: Record<ClusterEvent['type'], true> = {
+  'host.suspect': true,
+  'host.failed': true,
+  'host.rejoined': true,
+  'host.fencing': true,
+  'host.fenced': true,
+  'host.fence_failed': true,
+  'host.recovery_start': true,
+  'host.forced_down': true,
+  'host.recovery_end': true,
+  'instance.evacuate_start': true,
+  'instance.evacuate_end': true,
+  'instance.evacuate_error': true,
+  'instance.not_selected': true,
+  'host.maintenance': true,
+  'host.forgotten': true,
+  'host.compute_down': true,
+  'host.compute_up': true,
+  'cluster.quorum_lost': true,
+  'cluster.quorum_regained': true,
+  'cluster.coordinator_changed': true,
+  'cluster.mass_failure': true,
+  'cluster.mass_failure_cleared': true,
+};
+export const HISTORY_EVENT_TYPES = Object.keys(EVENT_TYPE_SET) as ReadonlyArray<ClusterEvent['type']>;
+
+const STATE_SET: Record<HostClusterState, true> = {
+  up: true,
+  suspect: true,
+  failed: true,
+  fencing: true,
+  fenced: true,
+  fence_failed: true,
+  recovering: true,
+  evacuated: true,
+  recovery_failed: true,
+  maintenance: true,
+};
+export const STATE_NAMES = Object.keys(STATE_SET) as readonly HostClusterState[];

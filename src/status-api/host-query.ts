@@ -11,6 +11,7 @@ export const HOST_STATES: readonly HostClusterState[] = [
   'fencing',
   'fence_failed',
   'fenced',
+  'recovery_failed',
   'recovering',
   'evacuated',
   'maintenance',

@@ -7,7 +7,8 @@ import { HISTORY_FILE } from '../../src/status-api/event-journal.js';
 import { readHistory, readHistoryAsync } from '../../src/status-api/history-file.js';
 import { encodeDecision } from '../../src/wire/monitor-format.js';
 import { toNotification } from '../../src/notify/envelope.js';
-import { LEGACY_EVENT_TYPES } from '../../src/core/vocabulary.js';
+import { LEGACY_EVENT_TYPES, STATE_NAMES } from '../../src/core/vocabulary.js';
+import { HOST_STATES } from '../../src/status-api/host-query.js';
 
 /**
  * The one vocabulary (docs/vocabulary.md) renamed states and history events. What a previous
@@ -80,5 +81,11 @@ describe('the bus keeps its event types', () => {
     );
     // Every old name has a new one, and none maps onto itself.
     for (const [old, now] of Object.entries(LEGACY_EVENT_TYPES)) expect(old).not.toBe(now);
+  });
+});
+
+describe('every surface knows every state', () => {
+  it('status --state, the status API filter and the summary line take each state (recovery_failed included)', () => {
+    expect([...HOST_STATES].sort()).toEqual([...STATE_NAMES].sort());
   });
 });
