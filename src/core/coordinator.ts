@@ -28,6 +28,8 @@ export class Coordinator {
   constructor(
     private readonly settings: CoreSettings,
     private readonly membership: Membership,
+    /** The boot id this monitor hears from a host now ('' or undefined: not heard): what host.rejoined reports. */
+    private readonly heardBootId: (host: HostId) => string | undefined = () => undefined,
   ) {
     this.guard = new MassGuard(settings.massGuard);
   }
@@ -244,7 +246,13 @@ export class Coordinator {
     this.decisions.delete(host);
     this.version++;
     out.push({ type: 'log', level: 'info', msg: 'host returned to service by operator', fields: { host, by, previous: d.state } });
-    emit(out, { type: 'host.rejoined', at: now, host, bootId: d.bootId, previous: d.state });
+    emit(out, this.rejoined(d, now));
+  }
+
+  /** A host back in service carries the boot it is in now (a new one after a fence), and the one that failed. */
+  private rejoined(d: HostDecision, now: number): ClusterEvent {
+    const bootId = this.heardBootId(d.host) || d.bootId;
+    return { type: 'host.rejoined', at: now, host: d.host, bootId, failedBootId: d.bootId, previous: d.state };
   }
 
   /**
@@ -311,7 +319,7 @@ export class Coordinator {
     if ((d.state === 'failed' || d.state === 'fence_failed') && quorumHearsIt) {
       this.decisions.delete(d.host);
       this.version++;
-      emit(out, { type: 'host.rejoined', at: now, host: d.host, bootId: d.bootId, previous: d.state });
+      emit(out, this.rejoined(d, now));
       return;
     }
     if (d.state === 'fence_failed' && now - d.sinceMs >= this.fenceBackoffMs(d.fenceAttempts)) this.startFence(d, now, out);

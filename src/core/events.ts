@@ -8,7 +8,8 @@ export type MonitorId = string;
 export type ClusterEvent =
   | { type: 'host.suspect'; at: number; host: HostId; silentMs: number }
   | { type: 'host.failed'; at: number; host: HostId; bootId: string; votes: MonitorId[]; lastHeardAt: number | null }
-  | { type: 'host.rejoined'; at: number; host: HostId; bootId: string; previous: HostClusterState }
+  /** Back in service: `bootId` is the boot it runs now (new after a fence), `failedBootId` the one declared failed. */
+  | { type: 'host.rejoined'; at: number; host: HostId; bootId: string; failedBootId?: string; previous: HostClusterState }
   | { type: 'host.fencing'; at: number; host: HostId; attempt: number }
   | { type: 'host.fenced'; at: number; host: HostId; record: FenceRecord }
   | { type: 'host.fence_failed'; at: number; host: HostId; record: FenceRecord; retryInMs: number }

@@ -66,7 +66,7 @@ export class MonitorCore {
       expectedVotes: settings.expectedVotes,
       peerTimeoutMs: settings.peerTimeoutMs,
     });
-    this.coordinator = new Coordinator(settings, this.membership);
+    this.coordinator = new Coordinator(settings, this.membership, (h) => this.tracks.get(h)?.bootId);
     this.detector = monitorDetector(settings);
     for (const h of restored?.knownHosts ?? []) this.track(h, startAt);
     for (const m of restored?.maintenance ?? []) this.maintenance.set(m.host, m);

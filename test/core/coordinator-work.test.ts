@@ -120,7 +120,9 @@ describe('a decided host that a quorum hears again', () => {
     const c = coordinator([decision('h1', state, { fenceAttempts: 1, sinceMs: 100_000 })]);
     const out = decide(c, 100_000, heardBy);
     if (returned) {
-      expect(events(out)).toEqual([{ type: 'host.rejoined', at: 100_000, host: 'h1', bootId: 'h1-b1', previous: state }]);
+      expect(events(out)).toEqual([
+        { type: 'host.rejoined', at: 100_000, host: 'h1', bootId: 'h1-b1', failedBootId: 'h1-b1', previous: state },
+      ]);
       expect(c.decision('h1')).toBeUndefined();
     } else {
       expect(events(out)).toEqual([]);
@@ -190,7 +192,9 @@ describe('recovery results and operator clears', () => {
     const out = run((o) => c.clear('h1', 700, 'alice', o));
     expect(logs(out)).toEqual(['info: host returned to service by operator']);
     expect(out[0]).toMatchObject({ fields: { host: 'h1', by: 'alice', previous: 'fenced' } });
-    expect(events(out)).toEqual([{ type: 'host.rejoined', at: 700, host: 'h1', bootId: 'h1-b1', previous: 'fenced' }]);
+    expect(events(out)).toEqual([
+      { type: 'host.rejoined', at: 700, host: 'h1', bootId: 'h1-b1', failedBootId: 'h1-b1', previous: 'fenced' },
+    ]);
     expect(c.decision('h1')).toBeUndefined();
     expect(run((o) => c.clear('h1', 800, 'alice', o))).toEqual([]);
   });

@@ -243,7 +243,10 @@ describe('automatic unfence through the monitor core', () => {
     const out = r.run(1500);
     expect(actions(out).filter((a) => a === 'unfence h1')).toEqual(['unfence h1']);
     const done = r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true });
-    expect(events(done)).toEqual([{ type: 'host.rejoined', at: r.now, host: 'h1', bootId: 'h1-b1', previous: 'evacuated' }]);
+    // It carries the boot the host runs now, not the one that failed (issue #11 item 11).
+    expect(events(done)).toEqual([
+      { type: 'host.rejoined', at: r.now, host: 'h1', bootId: 'h1-b2', failedBootId: 'h1-b1', previous: 'evacuated' },
+    ]);
     expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 
