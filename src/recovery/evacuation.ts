@@ -12,7 +12,7 @@ import {
 } from '../core/evacuation-step.js';
 import type { EventSink } from '../core/ports.js';
 import { assertNever } from '../errors.js';
-import type { Logger } from '../log.js';
+import { withFields, type Logger } from '../log.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { ComputeClient } from '../openstack/compute.js';
 import { FAILED_MIGRATION, IN_FLIGHT_MIGRATION, SUCCEEDED_MIGRATION, type Migration } from '../openstack/types.js';
@@ -71,7 +71,7 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
     sinceMs: d.now(),
     policy: d.cfg,
   };
-  const log = d.log.child({ server: id, name: p.ref.name });
+  const log = withFields(d.log, { server: id, name: p.ref.name });
   const release = await d.inFlight.acquire(d.signal, d.rankOf(id));
   try {
     // A server selected moments ago in this run, idle then and never sent: the selection's listing is
