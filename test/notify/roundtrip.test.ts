@@ -93,7 +93,7 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.event_type)).toEqual(['instance_ha.instance.failed']);
     expect(lines[0].payload['instance_ha_object.data'].server_id).toBe('srv-5');
-    expect((await run(['--bogus'])).code).toBe(2);
+    expect((await run(['--bogus'])).code).toBe(64);
     await n.close();
   });
 

@@ -15,9 +15,9 @@ Example
   instance-ha agents metadata fence_ipmi
 `;
 
-const USAGE = 'usage: instance-ha agents metadata AGENT   (AGENT: native-ipmi, native-redfish, fence_ipmi, fence_ipmilan, … or a path)';
+const USAGE = 'Usage: instance-ha agents metadata AGENT   (AGENT: native-ipmi, native-redfish, fence_ipmi, fence_ipmilan, … or a path)';
 
-/** `instance-ha agents metadata AGENT`. Exit 0 printed, 1 not found or not a fence agent, 2 usage. */
+/** `instance-ha agents metadata AGENT`. Exit 0 printed, 1 not found or not a fence agent, 64 usage. */
 export async function runAgentsCommand(
   args: readonly string[],
   io: Pick<Io, 'out' | 'err'>,
@@ -25,7 +25,7 @@ export async function runAgentsCommand(
 ): Promise<number> {
   if (args[0] !== 'metadata' || args.length !== 2) {
     io.err(USAGE);
-    return 2;
+    return 64;
   }
   const agent = args[1]!;
   const native = NATIVE_AGENTS.get(agent);

@@ -15,7 +15,7 @@ import { SystemdNotifier } from '../../systemd/notify.js';
  */
 export async function beaconCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' } });
-  if (!values.config) throw new UsageError('usage: instance-ha beacon --config /etc/instance-ha/beacon.yaml');
+  if (!values.config) throw new UsageError('Usage: instance-ha beacon --config /etc/instance-ha/beacon.yaml');
   const cfg = loadConfig(values.config, readBeaconConfig);
   const log = createLogger({ level: levelOrInfo(cfg.logLevel), base: { host: cfg.host } });
   const beaconLog = componentLogger(log, 'beacon');

@@ -8,7 +8,7 @@ import { formatLine, typeMatcher } from '../../notify/events-format.js';
 import { tapNotifications } from '../../notify/tap.js';
 import type { Io } from '../command.js';
 
-const USAGE = `usage: instance-ha events [--follow] [--json] [--type PATTERN] [--idle DURATION]
+const USAGE = `Usage: instance-ha events [--follow] [--json] [--type PATTERN] [--idle DURATION]
   --follow, -f     keep printing until interrupted
   --json           one JSON object (the oslo message) per line
   --type PATTERN   only event types matching PATTERN ('*' wildcard), e.g. 'instance.*' or instance_ha.host.failed
@@ -87,7 +87,7 @@ export async function printEvents(argv: string[], deps: PrintEventsDeps): Promis
     opts = { follow: values.follow, json: values.json, type: values.type, idleMs };
   } catch (err) {
     deps.err(`${(err as Error).message}\n${USAGE.trimEnd()}`);
-    return 2;
+    return 64;
   }
 
   const matches = typeMatcher(opts.type);

@@ -19,7 +19,7 @@ Example
 
 export async function runForgetCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { socket: { type: 'string' }, config: { type: 'string' } });
-  if (positionals.length !== 1) throw new UsageError('usage: instance-ha forget HOST');
+  if (positionals.length !== 1) throw new UsageError('Usage: instance-ha forget HOST');
   const host = positionals[0]!;
   const res = await controlRequest(controlSocketOf(values), 'POST', '/forget', { host, by: operatorName() });
   if (res.status !== 200) {

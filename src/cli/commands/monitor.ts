@@ -28,7 +28,7 @@ import { checkJournalDir } from '../../recovery/journal.js';
  */
 export async function monitorCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' } });
-  if (!values.config) throw new UsageError('usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
+  if (!values.config) throw new UsageError('Usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
   const cfg = loadConfig(values.config, readMonitorConfig);
   // The state is read (and validated) before any edge starts: a corrupt file stops the monitor
   // here, with exit 65 and one line naming it, not after the notifier and fencer hold resources.

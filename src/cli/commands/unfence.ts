@@ -13,7 +13,7 @@ import { archiveJournal } from '../../recovery/journal.js';
 import type { Io } from '../command.js';
 import { operatorName } from '../control-socket.js';
 
-const USAGE = 'usage: instance-ha unfence HOST [--power-on] [--config FILE]';
+const USAGE = 'Usage: instance-ha unfence HOST [--power-on] [--config FILE]';
 
 export const UNFENCE_HELP = `${USAGE}
 
@@ -37,10 +37,7 @@ const DEFAULT_CONFIG = '/etc/instance-ha/monitor.yaml';
  * tells the monitor to watch the host again.
  */
 export async function runUnfenceCommand(args: string[], io: Io): Promise<number> {
-  // The file is read before the arguments are judged, so an unreadable one is reported first (exit 78).
-  const i = args.indexOf('--config');
-  const file = i >= 0 && args[i + 1] ? args[i + 1]! : DEFAULT_CONFIG;
-  const cfg = loadConfig(file, readMonitorConfig);
+  // Usage first (exit 64, like every command), then the file (exit 78).
   let parsed;
   try {
     parsed = parseArgs({
@@ -57,6 +54,8 @@ export async function runUnfenceCommand(args: string[], io: Io): Promise<number>
     return 64;
   }
   const host = parsed.positionals[0]!;
+  const file = parsed.values.config ?? DEFAULT_CONFIG;
+  const cfg = loadConfig(file, readMonitorConfig);
   const log = createLogger({ level: 'warn', destination: process.stderr });
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log, monitorId: `${cfg.id}/unfence` }) : null;
   try {
