@@ -23,7 +23,16 @@ beforeAll(() => {
     basePort: 47_000,
     monitorExtra: () => ({
       fencing: {
-        devices: { 'bmc-compute-1': { agent: 'native-ipmi', options: { ip: '127.0.0.1', username: 'admin' }, password: 'pw' } },
+        retries: 0,
+        // Nothing listens there: every attempt fails fast, and the fencer warns about it.
+        devices: {
+          'bmc-compute-1': {
+            agent: 'native-ipmi',
+            options: { ip: '127.0.0.1', ipport: 9, username: 'admin' },
+            password: 'pw',
+            timeout: '1s',
+          },
+        },
         hosts: { 'compute-1': { levels: [['bmc-compute-1']] } },
       },
     }),
@@ -76,5 +85,18 @@ describe('instance-ha fence', () => {
       `instance-ha fence: unknown host 'compute-99': it has no fencing topology in ${layout.monitors[0]!.config} (fencing.hosts: compute-1); nothing done`,
     );
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('human output', () => {
+  it('a one-shot command prints its warnings as words on stderr, never a JSON log line', () => {
+    const r = cli(['fence', 'compute-1', '--config', layout.monitors[0]!.config, '--action', 'status']);
+    expect(r.status).toBe(1);
+    const all = `${r.stdout}${r.stderr}`.split('\n').filter(Boolean);
+    expect(all.filter((l) => l.trimStart().startsWith('{'))).toEqual([]);
+    expect(r.stderr).toMatch(
+      /^warning: fence attempt \(host=compute-1 fenceLevel=1 device=bmc-compute-1 agent=native-ipmi action=status /m,
+    );
+    expect(r.stderr).not.toContain('pw');
   });
 });

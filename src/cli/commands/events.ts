@@ -2,11 +2,12 @@ import { parseArgs } from 'node:util';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import { parseDurationMs } from '../../config/reader.js';
-import { createLogger, type Logger } from '../../log.js';
+import type { Logger } from '../../log.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../../notify/config.js';
 import { formatLine, publisherMatcher, typeMatcher } from '../../notify/events-format.js';
 import { tapNotifications } from '../../notify/tap.js';
 import type { Io } from '../command.js';
+import { humanLogger } from '../human-log.js';
 
 const USAGE = `Usage: instance-ha events [--follow] [--json] [--type PATTERN] [--from MONITOR] [--idle DURATION]
   --follow, -f     keep printing until interrupted
@@ -45,7 +46,7 @@ export async function runEventsCommand(args: string[], io: Io): Promise<number> 
   const stop = (): void => ctl.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const log = humanLogger();
   return printEvents(rest, { out: io.out, err: io.err, log, config, signal: ctl.signal });
 }
 

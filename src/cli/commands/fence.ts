@@ -3,9 +3,9 @@ import { loadConfig } from '../../config/load.js';
 import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import type { FenceAttempt, FenceRecord } from '../../core/events.js';
 import { startFencing, type DeviceAction, type HostActionResult } from '../../fence/index.js';
-import { createLogger } from '../../log.js';
 import { UsageError } from '../args.js';
 import type { Io } from '../command.js';
+import { humanLogger } from '../human-log.js';
 
 export const FENCE_HELP = `Usage: instance-ha fence HOST --config FILE [--action off|on|reboot|status] [--yes]
 
@@ -35,7 +35,7 @@ export async function runFenceCommand(args: string[], io: Io): Promise<number> {
     io.err(`${file}: no fencing section: nothing to fence with`);
     return 1;
   }
-  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const log = humanLogger();
   const { fencer, close } = await startFencing({ config: cfg.fencing, log, monitorId: `${cfg.id}/cli` });
   try {
     return await runFenceAction(rest, {

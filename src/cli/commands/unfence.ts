@@ -5,12 +5,13 @@ import { controlRequest } from '../../control/client.js';
 import type { StatusSnapshot } from '../../core/status-snapshot.js';
 import { HaError } from '../../errors.js';
 import { startFencing } from '../../fence/index.js';
-import { createLogger, type Logger } from '../../log.js';
+import type { Logger } from '../../log.js';
 import { createComputeClient } from '../../openstack/factory.js';
 import type { FetchFn } from '../../openstack/http.js';
 import { readComputeConfig, readRecoveryConfig, unfenceHost, type UnfenceDeps } from '../../recovery/index.js';
 import { archiveJournal } from '../../recovery/journal.js';
 import type { Io } from '../command.js';
+import { humanLogger } from '../human-log.js';
 import { operatorName } from '../control-socket.js';
 
 const USAGE = 'Usage: instance-ha unfence HOST [--power-on] [--config FILE]';
@@ -56,7 +57,7 @@ export async function runUnfenceCommand(args: string[], io: Io): Promise<number>
   const host = parsed.positionals[0]!;
   const file = parsed.values.config ?? DEFAULT_CONFIG;
   const cfg = loadConfig(file, readMonitorConfig);
-  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const log = humanLogger();
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log, monitorId: `${cfg.id}/unfence` }) : null;
   try {
     const code = await returnToServiceInNova(host, { powerOn: parsed.values['power-on'] }, recoverySections(cfg, file), {
