@@ -11,8 +11,10 @@ Nova simulator, RabbitMQ when it answers), kills a host and narrates every step,
   --hosts N        compute hosts (default 4, at least 2)
   --servers N      servers per host, half tagged automatic-recovery (default 4)
   --scenario S     default: one host dies and is recovered
-                   partition: two monitors cut off; the third declares nothing until they return
-                   mass-failure: half the hosts die at once; held until acknowledged
+                   partition: two monitors cut off; the third declares nothing until they return,
+                   then the host is fenced and its servers evacuated
+                   mass-failure: half the hosts die at once; held until acknowledged, then each
+                   is fenced and its servers evacuated
                    fence-failure: the victim's BMC refuses us; it is never recovered
                    compute-down: the victim's nova-compute (a stand-in process) dies on a live host;
                    its service is disabled, never fenced, and enabled again once it is back
