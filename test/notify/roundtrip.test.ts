@@ -84,7 +84,8 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     expect(text.code).toBe(0);
     expect(text.out.trim().split('\n')).toEqual([
       '2026-11-21 08:15:00.123000 ERROR instance_ha.host.failed from=ctl1 host=cmp1 server=- outcome: failed (votes ctl1,ctl2)',
-      '2026-11-21 08:15:00.123000 ERROR instance_ha.instance.failed from=ctl1 host=cmp1 server=srv-5(vm-5) outcome: not selected: not tagged for automatic recovery',
+      '2026-11-21 08:15:00.123000 ERROR instance_ha.instance.failed from=ctl1 host=cmp1 server=srv-5(vm-5) ' +
+        'outcome: not selected: not tagged for automatic recovery',
     ]);
     const json = await run(['--json', '--type', 'instance.*']);
     const lines = json.out

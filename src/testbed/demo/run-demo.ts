@@ -92,7 +92,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       throw new Error(`the demo monitors did not all hear each other within ${READY_TIMEOUT_MS / 1000} s; logs in ${dir}`);
     const healthy = (await statusOf(layout)) ?? ready;
     o.out(
-      `cluster up: coordinator ${healthy.cluster.coordinator}, quorum ${healthy.cluster.votes} of ${healthy.cluster.expectedVotes} monitors, ${hosts.length} hosts heard; ` +
+      `cluster up: coordinator ${healthy.cluster.coordinator}, ` +
+        `quorum ${healthy.cluster.votes} of ${healthy.cluster.expectedVotes} monitors, ${hosts.length} hosts heard; ` +
         `dashboard http://${layout.monitors[0]!.statusApi}/\n`,
     );
     // A host powered off by its BMC stops beating, as a real one would; powered on again, it boots.
