@@ -202,7 +202,7 @@ describe('recovery with failing dependencies (real processes)', () => {
     await expectOneNotificationPerServer(cl, seen);
   }, 180_000);
 
-  it('no capacity (NoValidHost): recovery_failed, status exit 1, then `recover` after capacity is added → recovered', async (ctx) => {
+  it('no capacity (NoValidHost): recovery_failed, status exit 1, then `recover` after capacity is added → evacuated', async (ctx) => {
     if (!rabbit) return ctx.skip();
     const { c: cl, seen } = await start({ max_attempts: 1 });
     const coord = cl.layout.monitors.find((m) => m.id === cl.coordinator)!;
