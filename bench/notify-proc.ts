@@ -22,7 +22,7 @@ await notifier.start();
 notifier.onConfirmed(() => process.stdout.write(`confirmed ${notifier.status().confirmed}\n`));
 for (let i = 1; i <= spec.count; i++) {
   const e: ClusterEvent = {
-    type: 'instance.not_recovered',
+    type: 'instance.not_selected',
     at: Date.now(),
     host: 'cmp1',
     reason: 'untagged',

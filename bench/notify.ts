@@ -140,7 +140,7 @@ async function phase(node: RabbitNode, name: string, o: PhaseOptions): Promise<R
 
 function event(i: number): ClusterEvent {
   return {
-    type: 'instance.not_recovered',
+    type: 'instance.not_selected',
     at: Date.now(),
     host: 'cmp1',
     reason: 'not tagged for automatic recovery',

@@ -103,7 +103,7 @@ async function oneLoss(c: CloudCluster, host: string): Promise<{ run: Run; healt
   const off = spawnSync('ipmitool', ipmitoolArgs(c.bmcs.get(host)!, 'chassis', 'power', 'off'), { encoding: 'utf8' });
   if (off.status !== 0) throw new Error(`ipmitool power off ${host}: ${off.stderr}`);
   const ended = (s: StatusSnapshot) => eventsOf(s, host, t0).filter((e) => e.type === 'instance.evacuate_end').length >= tagged.length;
-  const s = await c.until(coord.socket, (x) => ended(x) && x.hosts.find((h) => h.host === host)?.state === 'recovered', 120_000, 20);
+  const s = await c.until(coord.socket, (x) => ended(x) && x.hosts.find((h) => h.host === host)?.state === 'evacuated', 120_000, 20);
   if (!s) throw new Error(`${host}: not recovered within 120 s (logs in ${c.dir})`);
   const ev = eventsOf(s, host, t0);
   const at = (type: ClusterEvent['type'], pick: 'first' | 'last' = 'first'): number => {

@@ -78,14 +78,14 @@ function describe(e) {
       return `${describeFence(e.record)}; retry in ${sec(e.retryInMs ?? 0)}`;
     case 'host.forced_down':
       return `Nova: nova-compute forced down${e.disabledReason ? ` and disabled ("${e.disabledReason}")` : ''}`;
-    case 'host.recovery_started':
+    case 'host.recovery_start':
       return 'recovery started: force-down, then evacuations';
-    case 'host.recovery_finished': {
+    case 'host.recovery_end': {
       const s = e.summary ?? {};
       const counts = `${s.selected ?? 0} selected, ${s.evacuated ?? 0} evacuated, ${s.failed ?? 0} failed, ${s.notified ?? 0} notified`;
       return `recovery done: ${counts}${s.error ? `; error: ${s.error}` : ''}`;
     }
-    case 'host.recovered':
+    case 'host.rejoined':
       return `back in service${e.previous ? ` (was ${e.previous})` : ''}`;
     case 'instance.evacuate_start':
       return `${serverName(e.server)}: evacuate requested (attempt ${e.attempt})`;
@@ -93,7 +93,7 @@ function describe(e) {
       return `${serverName(e.server)}: ACTIVE on ${e.targetHost} after ${sec(e.durationMs ?? 0)}`;
     case 'instance.evacuate_error':
       return `${serverName(e.server)}: ${e.reason}${e.final ? ' — given up' : '; retrying'}`;
-    case 'instance.not_recovered':
+    case 'instance.not_selected':
       return `${serverName(e.server)}: not evacuated (${e.reason}); its owner is notified`;
     case 'instance.guest_failed': {
       const what = e.recovery === 'restart' ? 'restarting (hard reboot)' : e.recovery;
@@ -124,8 +124,8 @@ function nextStep(h) {
         ' --power-on'
       );
     case 'recovering':
-      return 'Instances are being evacuated; wait for "recovered".';
-    case 'recovered':
+      return 'Instances are being evacuated; wait for "evacuated".';
+    case 'evacuated':
       return 'Powered off, instances moved. Next: repair the host, then instance-ha unfence ' + h.host + ' --power-on';
     case 'fence_failed':
       return `Instances NOT recovered. Next: check its BMC (instance-ha fence ${h.host} --action status), power it off by hand if needed`;
@@ -307,11 +307,11 @@ function phase(type) {
   if (type === 'host.forced_down' || /force.?down|disable/.test(type)) return 'force-down';
   if (type.startsWith('instance.')) return 'evacuate';
   if (type.startsWith('notification')) return 'notify';
-  if (type.startsWith('host.recover')) return 'recover';
+  if (type.startsWith('host.recover') || type === 'host.rejoined') return 'recover';
   return type.split('.')[0];
 }
-const BAD = /failed|error|not_recovered/;
-const GOOD = /fenced$|forced_down|evacuate_end|recovered|recovery_finished|confirmed|published/;
+const BAD = /failed|error|not_selected/;
+const GOOD = /fenced$|forced_down|evacuate_end|evacuated|rejoined|recovery_end|confirmed|published/;
 
 const incidents = new Map(); // host -> [{ start, events: [], done }]
 const seen = new Set();
@@ -331,7 +331,7 @@ function addEntry(entry) {
   seen.add(key);
   const e = entry.event;
   // A clean stop (host.left) and its return are not a failure: no incident on the timeline.
-  const cleanStop = e.type === 'host.left' || (e.type === 'host.recovered' && e.previous === 'left');
+  const cleanStop = e.type === 'host.left' || (e.type === 'host.rejoined' && e.previous === 'left');
   if (typeof e.host !== 'string' || e.type === 'host.maintenance' || cleanStop) return false;
   const t = Date.parse(entry.time);
   let list = incidents.get(e.host);
@@ -346,7 +346,7 @@ function addEntry(entry) {
   cur.events.push({ t, time: entry.time, e });
   // History is read oldest first but live answers may interleave with it: keep each incident in time order.
   cur.events.sort((a, b) => a.t - b.t);
-  if (e.type === 'host.recovered' || e.type === 'host.recovery_finished') cur.done = true;
+  if (e.type === 'host.rejoined' || e.type === 'host.recovery_end') cur.done = true;
   return true;
 }
 
@@ -406,7 +406,7 @@ function lanesTo(inc, end) {
   if (opened !== null) fence.push({ from: opened, to: end, kind: 'open', text: 'powering off…' });
   if (fence.length) lanes.push({ lane: 'fence', label: 'fence', bars: fence });
   const forced = first('host.forced_down');
-  const started = first('host.recovery_started');
+  const started = first('host.recovery_start');
   if (forced)
     lanes.push({
       lane: 'force-down',
@@ -421,11 +421,11 @@ function lanesTo(inc, end) {
     if (!s) servers.set(id, (s = { name: serverName(x.e.server), from: x.t, to: null, kind: 'open', text: 'evacuating…' }));
     if (x.e.type === 'instance.evacuate_end') Object.assign(s, { to: x.t, kind: 'good', text: `ACTIVE on ${x.e.targetHost}` });
     if (x.e.type === 'instance.evacuate_error' && x.e.final) Object.assign(s, { to: x.t, kind: 'bad', text: `failed: ${x.e.reason}` });
-    if (x.e.type === 'instance.not_recovered') Object.assign(s, { to: x.t, kind: 'note', text: `notified: ${x.e.reason}` });
+    if (x.e.type === 'instance.not_selected') Object.assign(s, { to: x.t, kind: 'note', text: `notified: ${x.e.reason}` });
   }
   for (const [id, s] of servers)
     lanes.push({ lane: `server:${id}`, label: s.name, bars: [{ from: s.from, to: s.to ?? end, kind: s.kind, text: s.text }] });
-  const finished = first('host.recovery_finished');
+  const finished = first('host.recovery_end');
   if (started)
     lanes.push({
       lane: 'recovery',
@@ -479,7 +479,7 @@ function renderTimeline(inc, now) {
 }
 
 function renderIncidents() {
-  const all = [...incidents.values()].flat().filter((i) => i.events.some((x) => x.e.type !== 'host.recovered' || i.events.length > 1));
+  const all = [...incidents.values()].flat().filter((i) => i.events.some((x) => x.e.type !== 'host.rejoined' || i.events.length > 1));
   all.sort((a, b) => b.start - a.start);
   const box = document.getElementById('incidents');
   if (all.length === 0) {

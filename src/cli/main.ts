@@ -24,7 +24,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(err.message);
+      // One style everywhere: what is wrong, then the command's Usage line (unless the message is one).
+      const usage = command.help?.split('\n')[0] ?? '';
+      io.err(
+        err.message.startsWith('Usage: ') || !usage.startsWith('Usage: ') ? err.message : `instance-ha ${name}: ${err.message}\n${usage}`,
+      );
       return 64;
     }
     if (err instanceof ConfigError) {

@@ -1,11 +1,11 @@
 import type { MonitorConfig } from '../daemon/monitor-config.js';
 import { Notifier, type NotifierStatus } from '../notify/index.js';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 
 /** Starts the notifier when notifications are enabled; its alarms go to status. */
 export async function startNotifications(cfg: MonitorConfig, log: Logger): Promise<Notifier | null> {
   if (!cfg.notifications?.enabled) return null;
-  const notifier = new Notifier({ config: cfg.notifications, monitorHost: cfg.id, log: log.child({ component: 'notify' }) });
+  const notifier = new Notifier({ config: cfg.notifications, monitorHost: cfg.id, log: componentLogger(log, 'notify') });
   await notifier.start();
   return notifier;
 }

@@ -259,7 +259,7 @@ export function stateColor(st: string): number {
   if (st === 'suspect' || st === 'maintenance' || st === 'left') return 33;
   if (st === 'fencing' || st === 'recovering') return 36;
   // A fenced or recovered host is powered off: never the colour of a healthy one.
-  if (st === 'fenced' || st === 'recovered') return 35;
+  if (st === 'fenced' || st === 'evacuated') return 35;
   return 31;
 }
 

@@ -8,14 +8,14 @@ const STEP: Record<string, string> = {
   'host.fencing': 'fencing',
   'host.fenced': 'fenced',
   'host.fence_failed': 'FENCE FAILED',
-  'host.recovery_started': 'recovering',
+  'host.recovery_start': 'recovering',
   'host.forced_down': 'forced down',
-  'host.recovery_finished': 'recovery done',
-  'host.recovered': 'back up',
+  'host.recovery_end': 'recovery done',
+  'host.rejoined': 'back in service',
   'instance.evacuate_start': 'evacuate',
   'instance.evacuate_end': 'evacuated',
   'instance.evacuate_error': 'EVACUATE ERROR',
-  'instance.not_recovered': 'NOT RECOVERED',
+  'instance.not_selected': 'not selected',
 };
 
 /**
@@ -50,11 +50,11 @@ export function recentRecoveries(events: readonly ClusterEvent[], limit = 5): st
         ` (${r.ok ? `L${r.level ?? '?'} ` : ''}${(r.agent ?? r.attempts[r.attempts.length - 1]?.agent ?? 'no agent').split('/').pop()}` +
         ` ${Math.round(r.durationMs)}ms${r.ok ? '' : `: ${fenceFailureReason(r)}`})`;
     }
-    if (e.type === 'host.recovery_finished') {
+    if (e.type === 'host.recovery_end') {
       const s = e.summary;
       inc.steps[inc.steps.length - 1] += ` (selected ${s.selected}, evacuated ${s.evacuated}, failed ${s.failed}, notified ${s.notified})`;
     }
-    if (e.type === 'host.recovered' || e.type === 'host.recovery_finished') open.delete(host);
+    if (e.type === 'host.rejoined' || e.type === 'host.recovery_end') open.delete(host);
   }
   const lines = incidents.slice(-limit).map((i) => {
     const counts = new Map<string, number>();

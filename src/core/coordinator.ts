@@ -40,6 +40,8 @@ export class Coordinator {
   constructor(
     private readonly settings: CoreSettings,
     private readonly membership: Membership,
+    /** The boot id this monitor hears from a host now ('' or undefined: not heard): what host.rejoined reports. */
+    private readonly heardBootId: (host: HostId) => string | undefined = () => undefined,
   ) {
     this.guard = new MassGuard(settings.massGuard);
   }
@@ -155,7 +157,7 @@ export class Coordinator {
       d.state = 'recovering';
       d.sinceMs = now;
       this.version++;
-      emit(out, { type: 'host.recovery_started', at: now, host: d.host });
+      emit(out, { type: 'host.recovery_start', at: now, host: d.host });
       out.push({ type: 'recover', host: d.host, record: d.fence! });
     }
   }
@@ -282,10 +284,10 @@ export class Coordinator {
       return;
     }
     // Never green over a failure: servers left on the dead host (or a recovery that did not finish) need an operator.
-    d.state = recoveryLeftServers(summary) ? 'recovery_failed' : 'recovered';
+    d.state = recoveryLeftServers(summary) ? 'recovery_failed' : 'evacuated';
     d.sinceMs = now;
     this.changed();
-    emit(out, { type: 'host.recovery_finished', at: now, host, summary });
+    emit(out, { type: 'host.recovery_end', at: now, host, summary });
     // A slot of its zone is free: the next host waiting there starts.
     this.startWaiting(now, out);
   }
@@ -310,7 +312,7 @@ export class Coordinator {
     d.sinceMs = now;
     this.changed();
     out.push({ type: 'log', level: 'warn', msg: 'recovery retried by operator', fields: { host, by } });
-    emit(out, { type: 'host.recovery_started', at: now, host });
+    emit(out, { type: 'host.recovery_start', at: now, host });
     out.push({ type: 'recover', host, record: d.fence });
     return true;
   }
@@ -321,7 +323,13 @@ export class Coordinator {
     this.decisions.delete(host);
     this.changed();
     out.push({ type: 'log', level: 'info', msg: 'host returned to service by operator', fields: { host, by, previous: d.state } });
-    emit(out, { type: 'host.recovered', at: now, host, bootId: d.bootId, previous: d.state });
+    emit(out, this.rejoined(d, now));
+  }
+
+  /** A host back in service carries the boot it is in now (a new one after a fence), and the one that failed. */
+  private rejoined(d: HostDecision, now: number): ClusterEvent {
+    const bootId = this.heardBootId(d.host) || d.bootId;
+    return { type: 'host.rejoined', at: now, host: d.host, bootId, failedBootId: d.bootId, previous: d.state };
   }
 
   /**
@@ -403,7 +411,7 @@ export class Coordinator {
     if ((d.state === 'failed' || d.state === 'fence_failed') && quorumHearsIt) {
       this.decisions.delete(d.host);
       this.changed();
-      emit(out, { type: 'host.recovered', at: now, host: d.host, bootId: d.bootId, previous: d.state });
+      emit(out, this.rejoined(d, now));
       return;
     }
     if (d.state === 'fence_failed' && now - d.sinceMs >= this.fenceBackoffMs(d.fenceAttempts)) this.startFence(d, now, out);
@@ -443,11 +451,11 @@ function sameDecisions(held: ReadonlyMap<HostId, HostDecision>, got: readonly Ho
 
 /**
  * The incident is still going on: the host is being or was to be fenced, or is fenced and its
- * instances are still being moved. `recovered` (powered off, instances moved) is over.
+ * instances are still being moved. `evacuated` (powered off, instances moved) is over.
  */
 function isIncidentInProgress(d: HostDecision | undefined): boolean {
   // recovery_failed: the host is off and its failure handled; what is left (capacity) is no new failure.
-  return d !== undefined && d.state !== 'recovered' && d.state !== 'recovery_failed';
+  return d !== undefined && d.state !== 'evacuated' && d.state !== 'recovery_failed';
 }
 
 function emit(out: Effect[], event: ClusterEvent): void {

@@ -10,14 +10,15 @@ export type MonitorId = string;
 export type ClusterEvent =
   | { type: 'host.suspect'; at: number; host: HostId; silentMs: number }
   | { type: 'host.failed'; at: number; host: HostId; bootId: string; votes: MonitorId[]; lastHeardAt: number | null }
-  | { type: 'host.recovered'; at: number; host: HostId; bootId: string; previous: HostClusterState }
+  /** Back in service: `bootId` is the boot it runs now (new after a fence), `failedBootId` the one declared failed. */
+  | { type: 'host.rejoined'; at: number; host: HostId; bootId: string; failedBootId?: string; previous: HostClusterState }
   | { type: 'host.fencing'; at: number; host: HostId; attempt: number }
   | { type: 'host.fenced'; at: number; host: HostId; record: FenceRecord }
   | { type: 'host.fence_failed'; at: number; host: HostId; record: FenceRecord; retryInMs: number }
-  | { type: 'host.recovery_started'; at: number; host: HostId }
+  | { type: 'host.recovery_start'; at: number; host: HostId }
   /** Recovery's first step: Nova told the compute service is down (and disabled, with this reason when it took). */
   | { type: 'host.forced_down'; at: number; host: HostId; disabledReason: string | null }
-  | { type: 'host.recovery_finished'; at: number; host: HostId; summary: RecoverySummary }
+  | { type: 'host.recovery_end'; at: number; host: HostId; summary: RecoverySummary }
   | { type: 'instance.evacuate_start'; at: number; host: HostId; server: ServerRef; attempt: number }
   | {
       type: 'instance.evacuate_end';
@@ -31,7 +32,7 @@ export type ClusterEvent =
     }
   | { type: 'instance.evacuate_error'; at: number; host: HostId; server: ServerRef; reason: string; attempt: number; final: boolean }
   | {
-      type: 'instance.not_recovered';
+      type: 'instance.not_selected';
       at: number;
       host: HostId;
       server: ServerRef;
@@ -107,7 +108,7 @@ export type HostClusterState =
   | 'fenced'
   | 'fence_failed'
   | 'recovering'
-  | 'recovered'
+  | 'evacuated'
   /** Fenced, but its recovery left servers not running elsewhere (or could not finish): needs an operator. */
   | 'recovery_failed'
   | 'maintenance'

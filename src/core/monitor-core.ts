@@ -75,7 +75,7 @@ export class MonitorCore {
       expectedVotes: settings.expectedVotes,
       peerTimeoutMs: settings.peerTimeoutMs,
     });
-    this.coordinator = new Coordinator(settings, this.membership);
+    this.coordinator = new Coordinator(settings, this.membership, (h) => this.tracks.get(h)?.bootId);
     this.detector = monitorDetector(settings);
     for (const h of restored?.knownHosts ?? []) this.track(h, startAt);
     for (const m of restored?.maintenance ?? []) this.maintenance.set(m.host, m);
@@ -335,7 +335,7 @@ export class MonitorCore {
         bootId: beat.bootId,
         newBoot: beat.bootId !== was.bootId,
       });
-      this.emit({ type: 'host.recovered', at: now, host: t.host, bootId: beat.bootId, previous: 'left' });
+      this.emit({ type: 'host.rejoined', at: now, host: t.host, bootId: beat.bootId, previous: 'left' });
     }
   }
 
@@ -479,7 +479,7 @@ export class MonitorCore {
       if (this.settings.recovery.autoUnfence.enabled) {
         this.autoUnfence.review(
           now,
-          this.coordinator.decisionList().filter((d) => d.state === 'recovered'),
+          this.coordinator.decisionList().filter((d) => d.state === 'evacuated'),
           (h) => this.tracks.get(h),
           this.out,
         );

@@ -65,7 +65,8 @@ export class Beacon {
     this.deps.health.start();
     this.beat();
     this.cancelTimer = this.deps.clock.every(s.intervalMs, () => this.beat());
-    this.deps.log.info({ host: s.host, bootId: this.bootId, monitors: s.monitors.length, intervalMs: s.intervalMs }, 'beacon started');
+    // The daemon's root logger names the host already (cli/commands/beacon.ts).
+    this.deps.log.info({ bootId: this.bootId, monitors: s.monitors.length, intervalMs: s.intervalMs }, 'beacon started');
   }
 
   /**

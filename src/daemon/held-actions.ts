@@ -10,7 +10,7 @@ export function isActing(e: Effect): e is ActingEffect {
 }
 
 /** The decision state an acting effect belongs to: it is still due only while the decision is in that state. */
-const DUE_IN: Record<ActingEffect['type'], HostDecision['state']> = { fence: 'fencing', recover: 'recovering', unfence: 'recovered' };
+const DUE_IN: Record<ActingEffect['type'], HostDecision['state']> = { fence: 'fencing', recover: 'recovering', unfence: 'evacuated' };
 
 const VERB: Record<ActingEffect['type'], string> = { fence: 'fencing', recover: 'recovering', unfence: 'unfencing' };
 

@@ -8,7 +8,7 @@ import type { OperatorInput } from '../core/operator-refusal.js';
 import type { ComputeServiceControl, Fencer, GuestRestarter, Recoverer, Unfencer } from '../core/ports.js';
 import { computeDownReason } from '../core/compute-down.js';
 import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { Admission } from '../wire/admission.js';
 import { seal } from '../wire/codec.js';
@@ -117,7 +117,7 @@ export class MonitorDaemon {
     const { settings, clock } = deps;
     this.settings = settings;
     this.clock = clock;
-    this.log = deps.log.child({ component: 'monitor' });
+    this.log = componentLogger(deps.log, 'monitor');
     const restored = deps.store.load();
     this.startedAt = clock.wallNow();
     this.core = new MonitorCore(settings.core, deps.bootId ?? randomBytes(16).toString('hex'), clock.now(), {

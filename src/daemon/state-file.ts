@@ -1,6 +1,7 @@
 import type { PersistedState } from '../core/effects.js';
 import type { HostClusterState } from '../core/events.js';
 import { StateFileError } from '../errors.js';
+import { currentStateName } from '../core/vocabulary.js';
 
 /**
  * The on-disk format of `monitor-state.json`, and its validation. Every field is checked before
@@ -22,7 +23,7 @@ const DECISION_STATES: ReadonlySet<string> = new Set<HostClusterState>([
   'fenced',
   'fence_failed',
   'recovering',
-  'recovered',
+  'evacuated',
   'recovery_failed',
 ]);
 
@@ -68,7 +69,8 @@ export function parseStateFile(file: string, text: string): PersistedState {
     const host = c.str(d.host, `${p}.host`);
     if (seen.has(host)) bad(`${p}: a second decision for host '${host}'`);
     seen.add(host);
-    const state = c.str(d.state, `${p}.state`);
+    // A previous version's name (`recovered`) is read as today's (`evacuated`): an upgrade keeps its decisions.
+    const state = currentStateName(c.str(d.state, `${p}.state`));
     if (!DECISION_STATES.has(state)) bad(`'${p}.state' is ${show(state)}, expected one of ${[...DECISION_STATES].join(', ')}`);
     return {
       // Fields this build does not know are kept: a newer minor addition survives a round trip.

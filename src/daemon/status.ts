@@ -188,8 +188,8 @@ function listSome(names: readonly string[], max = 10): string {
 
 /** Names the servers left behind and why, from the recovery's own summary when this monitor saw it. */
 function recoveryFailedAlarm(host: string, recent: readonly ClusterEvent[]): StatusSnapshot['alarms'][number] {
-  const end = [...recent].reverse().find((e) => e.type === 'host.recovery_finished' && e.host === host);
-  const s = end?.type === 'host.recovery_finished' ? end.summary : undefined;
+  const end = [...recent].reverse().find((e) => e.type === 'host.recovery_end' && e.host === host);
+  const s = end?.type === 'host.recovery_end' ? end.summary : undefined;
   const named = (s?.failedServers ?? []).map((f) => `${f.name} (${f.id}): ${f.reason}`);
   const more = s && s.failed > named.length ? `, and ${s.failed - named.length} more` : '';
   const list = named.length ? `: ${named.join('; ')}${more}` : '';

@@ -8,7 +8,7 @@
 import pRetry from 'p-retry';
 import type { FenceAttempt, FenceRecord, HostId, MonitorId } from '../core/events.js';
 import type { Fencer } from '../core/ports.js';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import type { FencingConfig } from './config.js';
 import { createDevice, type DeviceAction, type DeviceResult, type FenceDevice } from './devices.js';
 
@@ -45,7 +45,7 @@ export class TopologyFencer implements Fencer {
   private readonly log: Logger;
 
   constructor(private readonly deps: FencerDeps) {
-    this.log = deps.log.child({ component: 'fence' });
+    this.log = componentLogger(deps.log, 'fence');
     this.devices = deps.devices ?? new Map([...deps.config.devices].map(([n, c]) => [n, createDevice(c, this.log)]));
   }
 
@@ -54,7 +54,7 @@ export class TopologyFencer implements Fencer {
     const attempts: FenceAttempt[] = [];
     const done = (r: Omit<FenceRecord, 'durationMs' | 'attempts' | 'by'>): FenceRecord => {
       const rec: FenceRecord = { ...r, durationMs: Date.now() - started, attempts, by: this.deps.monitorId };
-      if (rec.ok) this.log.info({ host, level: rec.level, devices: rec.devices, durationMs: rec.durationMs }, 'host fenced');
+      if (rec.ok) this.log.info({ host, fenceLevel: rec.level, devices: rec.devices, durationMs: rec.durationMs }, 'host fenced');
       else this.log.error({ host, error: rec.error, durationMs: rec.durationMs }, 'host fence failed');
       return rec;
     };
@@ -161,7 +161,8 @@ export class TopologyFencer implements Fencer {
     this.log[r.ok ? 'info' : 'warn'](
       {
         host,
-        level,
+        // Not `level`: pino's own key for the severity (a line with both loses one).
+        fenceLevel: level,
         device: d.name,
         agent: d.agent,
         action,

@@ -10,7 +10,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { HostId } from '../core/events.js';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import type { KdumpConfig } from './config.js';
 import type { KdumpWaiter } from './fencer.js';
 import { timerMs } from '../timer-limit.js';
@@ -55,7 +55,7 @@ export class KdumpListener implements KdumpWaiter {
         resolve();
       });
     });
-    return new KdumpListener(socket, cfg, log.child({ component: 'fence_kdump' }));
+    return new KdumpListener(socket, cfg, componentLogger(log, 'fence_kdump'));
   }
 
   get port(): number {

@@ -68,7 +68,7 @@ const PRESET_EVENT_TYPES = [
   'cluster.quorum_lost',
 ] as const;
 
-const EVACUATION_OUTCOMES = ['success', 'error', 'retrying', 'not_recovered'] as const;
+const EVACUATION_OUTCOMES = ['success', 'error', 'retrying', 'not_selected'] as const;
 
 const HOST_STATES = [
   'up',
@@ -78,7 +78,7 @@ const HOST_STATES = [
   'fenced',
   'fence_failed',
   'recovering',
-  'recovered',
+  'evacuated',
   'recovery_failed',
   'maintenance',
   'left',
@@ -123,7 +123,7 @@ export class MonitorMetrics implements EventSink {
     });
     this.evacuations = new Counter({
       name: 'instance_ha_evacuations_total',
-      help: 'Instance evacuations by outcome (success, error, retrying, not_recovered)',
+      help: 'Instance evacuations by outcome (success, error, retrying, not_selected)',
       labelNames: ['outcome'],
       registers: r,
     });
@@ -314,8 +314,8 @@ export class MonitorMetrics implements EventSink {
       case 'instance.evacuate_error':
         this.evacuations.inc({ outcome: e.final ? 'error' : 'retrying' });
         return;
-      case 'instance.not_recovered':
-        this.evacuations.inc({ outcome: 'not_recovered' });
+      case 'instance.not_selected':
+        this.evacuations.inc({ outcome: 'not_selected' });
         return;
       default:
         return;

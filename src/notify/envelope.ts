@@ -78,16 +78,17 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
         fence: fence(e.record),
         retry_in_ms: e.retryInMs,
       });
-    case 'host.recovered':
+    case 'host.rejoined':
+      // The bus keeps its 1.x name (docs/vocabulary.md): consumers of instance_ha.host.recovered go on working.
       return m('host.recovered', 'INFO', 'HostRecoveredPayload', {
         host: e.host,
         recovered_at: iso(e.at),
         boot_id: e.bootId,
         previous_state: e.previous,
       });
-    case 'host.recovery_started':
+    case 'host.recovery_start':
       return m('host.recovery.start', 'INFO', 'HostRecoveryPayload', { host: e.host, started_at: iso(e.at) });
-    case 'host.recovery_finished':
+    case 'host.recovery_end':
       return m('host.recovery.end', e.summary.failed > 0 || e.summary.error ? 'WARN' : 'INFO', 'HostRecoveryPayload', {
         host: e.host,
         finished_at: iso(e.at),
@@ -126,7 +127,7 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
         attempt: e.attempt,
         final: e.final,
       });
-    case 'instance.not_recovered':
+    case 'instance.not_selected':
       // The custom-recovery hand-off: the tenant's tooling acts on this one.
       return m('instance.failed', 'ERROR', 'InstanceFailedPayload', {
         ...server(e.server),
@@ -234,7 +235,7 @@ export function toNotification(e: ClusterEvent, deps: EnvelopeDeps): OsloNotific
   const mapped = mapEvent(e);
   if (!mapped) return null;
   // Once per server and incident: a successor's unavoidable repeat must be dropped by consumers.
-  const once = (e.type === 'instance.not_recovered' || e.type === 'instance.evacuate_end') && e.incident ? e : null;
+  const once = (e.type === 'instance.not_selected' || e.type === 'instance.evacuate_end') && e.incident ? e : null;
   // A guest failure is named by what libvirt said and when: a successor repeating it carries the same id.
   const guest = e.type === 'instance.guest_failed' ? e : null;
   const id = once

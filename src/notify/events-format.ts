@@ -13,12 +13,29 @@ export function typeMatcher(pattern: string | undefined): (eventType: string) =>
   return (t) => re.test(t);
 }
 
-/** `2026-11-21 08:15:00.123000 ERROR instance_ha.host.failed host=cmp1 server=- outcome: failed (votes ctl1,ctl2)` */
+/**
+ * The monitor that published a notification: its publisher_id is `instance-ha.<monitor>` (an
+ * unknown publisher is shown as it is, so a foreign one on the exchange is visible, never hidden).
+ */
+export function publisherOf(n: OsloNotification): string {
+  const id = typeof n.publisher_id === 'string' ? n.publisher_id : '?';
+  return id.startsWith('instance-ha.') ? id.slice('instance-ha.'.length) : id;
+}
+
+/** `--from` patterns: a monitor id, `*` matching any run of characters (`ctl*`); none: every publisher. */
+export function publisherMatcher(pattern: string | undefined): (n: OsloNotification) => boolean {
+  if (!pattern) return () => true;
+  const re = new RegExp('^' + pattern.split('*').map(escapeRe).join('.*') + '$');
+  return (n) => re.test(publisherOf(n)) || re.test(String(n.publisher_id));
+}
+
+/** `2026-11-21 08:15:00.123000 ERROR instance_ha.host.failed from=ctl1 host=cmp1 server=- outcome: failed (votes ctl1,ctl2)` */
 export function formatLine(n: OsloNotification): string {
   const d = payloadData(n);
   const host = str(d.failed_host) ?? str(d.host) ?? '-';
   const server = d.server_id ? `${str(d.server_id)}${d.server_name ? `(${str(d.server_name)})` : ''}` : '-';
-  return `${n.timestamp} ${String(n.priority).padEnd(5)} ${n.event_type} host=${host} server=${server} outcome: ${outcome(n.event_type, d)}`;
+  const head = `${n.timestamp} ${String(n.priority).padEnd(5)} ${n.event_type} from=${publisherOf(n)}`;
+  return `${head} host=${host} server=${server} outcome: ${outcome(n.event_type, d)}`;
 }
 
 function outcome(type: string, d: Record<string, unknown>): string {
@@ -31,7 +48,7 @@ function outcome(type: string, d: Record<string, unknown>): string {
     case 'host.fence_failed':
       return `fence failed: ${str(fence.error) ?? 'unknown'}; retry in ${str(d.retry_in_ms)}ms`;
     case 'host.recovered':
-      return `back (was ${str(d.previous_state)})`;
+      return `back in service (was ${str(d.previous_state)})`;
     case 'host.recovery.start':
       return 'recovery started';
     case 'host.recovery.end':
@@ -47,7 +64,7 @@ function outcome(type: string, d: Record<string, unknown>): string {
     case 'instance.evacuate.error':
       return `evacuation error: ${str(d.reason)} (attempt ${str(d.attempt)}${d.final ? ', final' : ''})`;
     case 'instance.failed':
-      return `not recovered: ${str(d.reason)}`;
+      return `not selected: ${str(d.reason)}`;
     case 'cluster.quorum.lost':
       return `quorum lost (${str(d.votes)}/${str(d.needed)} votes)`;
     case 'cluster.quorum.regained':

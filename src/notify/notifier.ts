@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClusterEvent } from '../core/events.js';
 import type { EventSink } from '../core/ports.js';
 import { IllegalStateError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import { redactUrl, type NotificationsConfig } from './config.js';
 import { safeMessage, passwordOf } from './connection.js';
 import { encodeEnvelope, toNotification } from './envelope.js';
@@ -70,7 +70,7 @@ export class Notifier implements EventSink {
 
   constructor(private readonly deps: NotifierDeps) {
     const c = deps.config;
-    this.log = deps.log.child({ component: 'notify' });
+    this.log = componentLogger(deps.log, 'notify');
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? randomUUID;
     this.random = deps.random ?? Math.random;

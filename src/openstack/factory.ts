@@ -1,6 +1,6 @@
 import { MAX_PEM_FILE_BYTES, readTextFileOrThrow } from '../config/safe-file.js';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import type { ComputeConfig } from './config.js';
 import { ComputeClient } from './compute.js';
 import { loadCredentials, normalizeInterface, type CloudCredentials } from './credentials.js';
@@ -17,7 +17,7 @@ export interface ComputeDeps {
 
 /** Builds the Keystone session and compute client from the `compute:` section and the environment. */
 export function createComputeClient(cfg: ComputeConfig, deps: ComputeDeps): ComputeClient {
-  const log = deps.log.child({ component: 'openstack' });
+  const log = componentLogger(deps.log, 'openstack');
   const creds = cfg.auth
     ? inlineCredentials(cfg)
     : loadCredentials({

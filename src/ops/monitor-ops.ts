@@ -2,7 +2,7 @@ import { formatHostPort } from '../config/address.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { EventSink } from '../core/ports.js';
 import type { StatusSnapshot } from '../core/status-snapshot.js';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import { MonitorMetrics, type ClockOffsetReading, type NotifierStatus } from '../metrics/metrics.js';
 import { MetricsServer } from '../metrics/server.js';
 import { EventJournal } from '../status-api/event-journal.js';
@@ -44,7 +44,7 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
   const journal = new EventJournal({
     monitorId: cfg.id,
     stateDir: cfg.stateDir,
-    log: log.child({ component: 'history' }),
+    log: componentLogger(log, 'history'),
     maxBytes: cfg.ops.statusApi.historyMaxBytes,
   });
   let snapshotFn: (() => StatusSnapshot) | null = null;
@@ -76,12 +76,12 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
           snapshot,
           journal,
           stateDir: cfg.stateDir,
-          log: log.child({ component: 'status-api' }),
+          log: componentLogger(log, 'status-api'),
         });
         bound.statusApi = await bindOrWarn(() => api!.start(), 'status API', formatHostPort(cfg.ops.statusApi.listen), log);
       }
       if (metrics) {
-        metricsServer = new MetricsServer(cfg.ops.metrics.listen, metrics, log.child({ component: 'metrics' }), cfg.ops.metrics.token);
+        metricsServer = new MetricsServer(cfg.ops.metrics.listen, metrics, componentLogger(log, 'metrics'), cfg.ops.metrics.token);
         bound.metrics = await bindOrWarn(() => metricsServer!.start(), 'metrics', formatHostPort(cfg.ops.metrics.listen), log);
       }
       return bound;

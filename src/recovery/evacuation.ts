@@ -11,7 +11,7 @@ import {
 } from '../core/evacuation-step.js';
 import type { EventSink } from '../core/ports.js';
 import { assertNever } from '../errors.js';
-import type { Logger } from '../log.js';
+import { withFields, type Logger } from '../log.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { ComputeClient } from '../openstack/compute.js';
 import type { Migration } from '../openstack/types.js';
@@ -73,7 +73,7 @@ export async function recoverServer(p: PlannedServer, d: EvacuationDeps): Promis
     sinceMs: d.now(),
     policy: d.cfg,
   };
-  const log = d.log.child({ server: id, name: p.ref.name });
+  const log = withFields(d.log, { server: id, name: p.ref.name });
   const release = await d.inFlight.acquire(d.signal, d.rankOf(id));
   // The tracker's listings, as one observation: no call of its own per server.
   const tracked = async (): Promise<Seen> => d.tracker.observe(id, d.signal);

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import type { ComputeClient } from '../openstack/compute.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import { IN_FLIGHT_MIGRATION } from '../openstack/types.js';
@@ -30,7 +30,7 @@ export type UnfenceResult = { ok: true; attempts: number; durationMs: number } |
  */
 export async function unfenceHost(host: string, opts: { powerOn?: boolean }, d: UnfenceDeps, signal: AbortSignal): Promise<UnfenceResult> {
   const now = d.now ?? Date.now;
-  const log = d.log.child({ component: 'unfence', host });
+  const log = componentLogger(d.log, 'unfence', { host });
   const started = now();
   let attempts = 0;
   const say = (line: string): void => d.progress?.(`${host} +${((now() - started) / 1000).toFixed(1)}s: ${line}`);

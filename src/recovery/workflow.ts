@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { MAX_FAILED_SERVERS_LISTED, type FenceRecord, type HostId, type RecoverySummary, type ServerRef } from '../core/events.js';
 import type { EventSink, Recoverer } from '../core/ports.js';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import type { ComputeClient } from '../openstack/compute.js';
 import { IN_FLIGHT_MIGRATION, type Aggregate, type Migration, type Server, type ServerGroup } from '../openstack/types.js';
 import type { RecoveryConfig, RecoveryMode } from './config.js';
@@ -173,7 +173,7 @@ export class NovaRecoverer implements Recoverer {
    * host. Nothing is lost or repeated: every step is journaled before it acts and re-derived on resume.
    */
   private async runRetryingJournal(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
-    const log = this.deps.log.child({ component: 'recovery', host });
+    const log = componentLogger(this.deps.log, 'recovery', { host });
     for (let delay = JOURNAL_RETRY_MIN_MS; ; delay = Math.min(delay * 2, JOURNAL_RETRY_MAX_MS)) {
       try {
         const summary = await this.run(host, fence, signal);
@@ -196,7 +196,7 @@ export class NovaRecoverer implements Recoverer {
 
   private async run(host: HostId, fence: FenceRecord, signal: AbortSignal): Promise<RecoverySummary> {
     const { cfg, compute } = this.deps;
-    const log = this.deps.log.child({ component: 'recovery', host });
+    const log = componentLogger(this.deps.log, 'recovery', { host });
     if (!fence.ok) {
       // Evacuating from a host that may still run its guests would run them twice.
       log.error({ fenceError: fence.error }, 'refusing to recover a host whose fence was not verified');
@@ -262,7 +262,7 @@ export class NovaRecoverer implements Recoverer {
         else
           for (const n of selected.notify) {
             this.deps.events.publish({
-              type: 'instance.not_recovered',
+              type: 'instance.not_selected',
               at: this.now(),
               host,
               server: n.ref,

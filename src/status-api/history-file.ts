@@ -2,6 +2,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { HISTORY_FILE, type JournalEntry } from './event-journal.js';
+import { currentEvent } from '../core/vocabulary.js';
 
 export interface HistoryQuery {
   host?: string;
@@ -26,6 +27,25 @@ export function matches(entry: JournalEntry, q: HistoryQuery): boolean {
 }
 
 /**
+ * One history line, with the event named as this version names it: a previous version's history
+ * (`host.recovered`, `host.recovery_finished`, state `recovered`…) reads as today's vocabulary
+ * (core/vocabulary.ts). Null for a line that is not an entry (a torn write).
+ */
+export function parseHistoryLine(line: string): JournalEntry | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const entry = v as JournalEntry;
+  if (typeof entry.event !== 'object' || entry.event === null || typeof entry.event.type !== 'string') return null;
+  const event = currentEvent(entry.event);
+  return event === entry.event ? entry : { ...entry, event };
+}
+
+/**
  * Reads the monitor's history (the rotated file first, then the current one), oldest first.
  * A torn last line (the monitor killed mid-write) is skipped, not an error.
  */
@@ -36,12 +56,8 @@ export function readHistory(stateDir: string, q: HistoryQuery = {}): JournalEntr
     if (!existsSync(f)) continue;
     for (const line of readFileSync(f, 'utf8').split('\n')) {
       if (!line) continue;
-      let entry: JournalEntry;
-      try {
-        entry = JSON.parse(line) as JournalEntry;
-      } catch {
-        continue;
-      }
+      const entry = parseHistoryLine(line);
+      if (!entry) continue;
       if (matches(entry, q)) out.push(entry);
     }
   }
@@ -62,12 +78,8 @@ export async function readHistoryAsync(stateDir: string, q: HistoryQuery = {}): 
     for await (const line of lines) {
       // Cheap pre-filter: a line about another host does not name this one at all.
       if (!line || (q.host !== undefined && !line.includes(JSON.stringify(q.host)))) continue;
-      let entry: JournalEntry;
-      try {
-        entry = JSON.parse(line) as JournalEntry;
-      } catch {
-        continue;
-      }
+      const entry = parseHistoryLine(line);
+      if (!entry) continue;
       if (!matches(entry, q)) continue;
       out.push(entry);
       if (out.length >= 2 * limit) out = out.slice(out.length - limit);

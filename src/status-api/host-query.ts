@@ -11,8 +11,9 @@ export const HOST_STATES: readonly HostClusterState[] = [
   'fencing',
   'fence_failed',
   'fenced',
+  'recovery_failed',
   'recovering',
-  'recovered',
+  'evacuated',
   'maintenance',
   'left',
 ];

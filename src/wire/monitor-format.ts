@@ -42,7 +42,7 @@ const ENTRY_FORGET = 5;
 const ENTRY_LEFT = 6;
 /** Protocol 2.1: the decisions' version within the epoch (f64); a 2.0 decoder skips it by its length. */
 const ENTRY_DECISION_SEQ = 7;
-const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'recovered'];
+const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'evacuated'];
 /** A boot id of 32 hex characters travels as its 16 bytes, flagged by this length byte. */
 const HEX16 = 0xff;
 

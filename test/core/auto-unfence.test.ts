@@ -4,7 +4,7 @@ import type { Effect } from '../../src/core/effects.js';
 import type { HostDecision } from '../../src/core/messages.js';
 
 /** The automatic-unfence rule of the acting coordinator, one behaviour per case. */
-const recovered = (host: string, bootId = 'old'): HostDecision => ({ host, state: 'recovered', bootId, sinceMs: 0, fenceAttempts: 1 });
+const recovered = (host: string, bootId = 'old'): HostDecision => ({ host, state: 'evacuated', bootId, sinceMs: 0, fenceAttempts: 1 });
 const healthy: BeaconHealth = { heard: true, verdict: 'up', bootId: 'new', novaCompute: 'up' };
 
 function review(a: AutoUnfence, now: number, decisions: HostDecision[], health: Record<string, BeaconHealth | undefined>): Effect[] {

@@ -73,7 +73,7 @@ describe('fence results', () => {
   it('with recovery on, a fenced host goes straight to recovery, carrying the fence record', () => {
     const c = coordinator([decision('h1', 'fencing', { fenceAttempts: 1 })], (s) => (s.recovery.enabled = true));
     const out = run((o) => c.fenceDone('h1', okFence, 500, true, o));
-    expect(eventTypes(out)).toEqual(['host.fenced', 'host.recovery_started']);
+    expect(eventTypes(out)).toEqual(['host.fenced', 'host.recovery_start']);
     // Stamped with the incident's start: every monitor names the incident (and bounds its look at Nova) by it.
     expect(out.at(-1)).toEqual({ type: 'recover', host: 'h1', record: { ...okFence, at: 500 } });
     expect(c.decision('h1')?.state).toBe('recovering');
@@ -115,12 +115,14 @@ describe('a decided host that a quorum hears again', () => {
     ['fencing', 3, false],
     ['fenced', 3, false],
     ['recovering', 3, false],
-    ['recovered', 3, false],
+    ['evacuated', 3, false],
   ])('%s, heard by %i → back to up: %s', (state, heardBy, returned) => {
     const c = coordinator([decision('h1', state, { fenceAttempts: 1, sinceMs: 100_000 })]);
     const out = decide(c, 100_000, heardBy);
     if (returned) {
-      expect(events(out)).toEqual([{ type: 'host.recovered', at: 100_000, host: 'h1', bootId: 'h1-b1', previous: state }]);
+      expect(events(out)).toEqual([
+        { type: 'host.rejoined', at: 100_000, host: 'h1', bootId: 'h1-b1', failedBootId: 'h1-b1', previous: state },
+      ]);
       expect(c.decision('h1')).toBeUndefined();
     } else {
       expect(events(out)).toEqual([]);
@@ -147,8 +149,8 @@ describe('recovery results and operator clears', () => {
   it('a finished recovery makes the host recovered', () => {
     const c = coordinator([decision('h1', 'recovering')]);
     const out = run((o) => c.recoveryDone('h1', summary, 500, true, o));
-    expect(events(out)).toEqual([{ type: 'host.recovery_finished', at: 500, host: 'h1', summary }]);
-    expect(c.decision('h1')).toMatchObject({ state: 'recovered', sinceMs: 500 });
+    expect(events(out)).toEqual([{ type: 'host.recovery_end', at: 500, host: 'h1', summary }]);
+    expect(c.decision('h1')).toMatchObject({ state: 'evacuated', sinceMs: 500 });
   });
 
   it.each<[string, Partial<typeof summary>]>([
@@ -158,20 +160,20 @@ describe('recovery results and operator clears', () => {
     const c = coordinator([decision('h1', 'recovering', { fence: okFence })]);
     const bad = { ...summary, ...edit };
     const out = run((o) => c.recoveryDone('h1', bad, 500, true, o));
-    expect(events(out)).toEqual([{ type: 'host.recovery_finished', at: 500, host: 'h1', summary: bad }]);
+    expect(events(out)).toEqual([{ type: 'host.recovery_end', at: 500, host: 'h1', summary: bad }]);
     expect(c.decision('h1')).toMatchObject({ state: 'recovery_failed', sinceMs: 500 });
   });
 
   it("the operator's retry recovers a recovery_failed host again, with the same fence record", () => {
     const c = coordinator([decision('h1', 'recovery_failed', { fence: { ...okFence, at: 100 } })]);
     const out = run((o) => c.retryRecovery('h1', 900, 'alice', true, o));
-    expect(eventTypes(out)).toEqual(['host.recovery_started']);
+    expect(eventTypes(out)).toEqual(['host.recovery_start']);
     expect(out.at(-1)).toEqual({ type: 'recover', host: 'h1', record: { ...okFence, at: 100 } });
     expect(c.decision('h1')).toMatchObject({ state: 'recovering', sinceMs: 900 });
   });
 
   it.each<[string, HostDecision | null, boolean]>([
-    ['a recovered host', decision('h1', 'recovered', { fence: okFence }), true],
+    ['a recovered host', decision('h1', 'evacuated', { fence: okFence }), true],
     ['a host being recovered', decision('h1', 'recovering', { fence: okFence }), true],
     ['a host that could not be fenced', decision('h1', 'fence_failed'), true],
     ['an unknown host', null, true],
@@ -190,7 +192,9 @@ describe('recovery results and operator clears', () => {
     const out = run((o) => c.clear('h1', 700, 'alice', o));
     expect(logs(out)).toEqual(['info: host returned to service by operator']);
     expect(out[0]).toMatchObject({ fields: { host: 'h1', by: 'alice', previous: 'fenced' } });
-    expect(events(out)).toEqual([{ type: 'host.recovered', at: 700, host: 'h1', bootId: 'h1-b1', previous: 'fenced' }]);
+    expect(events(out)).toEqual([
+      { type: 'host.rejoined', at: 700, host: 'h1', bootId: 'h1-b1', failedBootId: 'h1-b1', previous: 'fenced' },
+    ]);
     expect(c.decision('h1')).toBeUndefined();
     expect(run((o) => c.clear('h1', 800, 'alice', o))).toEqual([]);
   });
@@ -211,7 +215,7 @@ describe('handing work between coordinators', () => {
   });
 
   it.each<[string, Partial<HostDecision>]>([
-    ['its state', { state: 'recovered' }],
+    ['its state', { state: 'evacuated' }],
     ['its boot id', { bootId: 'h1-b2' }],
     ['its time', { sinceMs: 900 }],
     ['its fence attempts', { fenceAttempts: 3 }],
@@ -231,7 +235,7 @@ describe('handing work between coordinators', () => {
     const theirs = decision('h1', 'fencing');
     const c = coordinator([]);
     c.adopt(peerBeat('m2', { acting: true, epoch: 5, decisions: [theirs] }), false);
-    theirs.state = 'recovered';
+    theirs.state = 'evacuated';
     c.decisionList()[0]!.state = 'fenced';
     expect(c.decision('h1')?.state).toBe('fencing');
   });
@@ -269,10 +273,10 @@ describe('handing work between coordinators', () => {
     expect(c.takeOver(1000, [older, newer])).toEqual([{ type: 'recover', host: 'h1', record: okFence }]);
     expect(c.decision('h1')?.state).toBe('recovering');
     expect(c.decisionSeq).toBe(4);
-    const d = coordinator([decision('h1', 'recovered', { fence: okFence })], undefined, 5);
+    const d = coordinator([decision('h1', 'evacuated', { fence: okFence })], undefined, 5);
     d.decisionSeq = 9;
     expect(d.takeOver(1000, [newer])).toEqual([]);
-    expect(d.decision('h1')?.state).toBe('recovered');
+    expect(d.decision('h1')?.state).toBe('evacuated');
   });
 
   it('a 2.0 peer (no decision version) counts only with a higher epoch, as before', () => {
@@ -309,7 +313,7 @@ describe('handing work between coordinators', () => {
       decision('h4', 'failed'),
       decision('h5', 'fenced', { fence: okFence }),
       decision('h6', 'fence_failed'),
-      decision('h7', 'recovered', { fence: okFence }),
+      decision('h7', 'evacuated', { fence: okFence }),
     ]);
     expect(c.takeOver(1000, [])).toEqual([
       { type: 'fence', host: 'h1', bootId: 'b-1' },

@@ -73,7 +73,7 @@ describe('a beacon that leaves cleanly', () => {
     expect(beat.left).toEqual([{ host: 'h1', bootId: 'h1-b1', seq: r.core.tracks.get('h1')!.lastSeq, sentAtMs: expect.any(Number) }]);
   });
 
-  it('comes back with a heartbeat of a new boot (host.recovered, previous left), and a later silence is fenced', () => {
+  it('comes back with a heartbeat of a new boot (host.rejoined, previous left), and a later silence is fenced', () => {
     const r = rig();
     r.untilActing();
     r.run(1000);
@@ -84,7 +84,7 @@ describe('a beacon that leaves cleanly', () => {
     for (const p of ['m2', 'm3']) r.peers.set(p, { vote: 'm1' });
     const back = r.run(1000);
     expect(events(back).filter((e) => e.host === 'h1' || ('host' in e && e.host === 'h1'))).toContainEqual(
-      expect.objectContaining({ type: 'host.recovered', host: 'h1', bootId: 'h1-b2', previous: 'left' }),
+      expect.objectContaining({ type: 'host.rejoined', host: 'h1', bootId: 'h1-b2', previous: 'left' }),
     );
     expect(r.core.tracks.get('h1')!.left).toBeNull();
     expect(snapshotState(r, 'h1')).toBe('up');
@@ -101,7 +101,7 @@ describe('a beacon that leaves cleanly', () => {
     r.leaving('h1');
     expect(r.core.tracks.get('h1')!.left).not.toBeNull();
     const out = r.beacon('h1');
-    expect(eventTypes(out)).toEqual(['host.recovered']);
+    expect(eventTypes(out)).toEqual(['host.rejoined']);
     expect(r.core.tracks.get('h1')!.left).toBeNull();
   });
 

@@ -164,7 +164,7 @@ describe('operator inputs', () => {
     r.peers.set('m2', { vote: 'm1', clears: [{ host: 'h1', atMs: 0, by: 'alice' }] });
     r.peers.set('m3', { vote: 'm1' });
     const later = r.run(300);
-    expect(eventTypes(later)).toContain('host.recovered');
+    expect(eventTypes(later)).toContain('host.rejoined');
     expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 
@@ -172,7 +172,7 @@ describe('operator inputs', () => {
     const r = new CoreRig({ restored: { decisions: [decision('h1', 'fenced')] } });
     r.untilActing();
     const out = r.step({ type: 'clear', at: r.now, host: 'h1', by: 'alice' });
-    expect(eventTypes(out)).toEqual(['host.recovered']);
+    expect(eventTypes(out)).toEqual(['host.rejoined']);
     expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 
@@ -225,7 +225,7 @@ describe('results of fencing and recovery', () => {
     ]);
     const started = r.untilActing();
     expect(actions(started)).toEqual(['recover h1']);
-    expect(eventTypes(r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary }))).toEqual(['host.recovery_finished']);
+    expect(eventTypes(r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary }))).toEqual(['host.recovery_end']);
   });
 });
 
@@ -236,7 +236,7 @@ describe('automatic unfence through the monitor core', () => {
         s.fencing.enabled = true;
         s.recovery = { enabled: true, autoUnfence: { enabled, quietPeriodMs: 1000 } };
       },
-      restored: { decisions: [decision('h1', 'recovered')] },
+      restored: { decisions: [decision('h1', 'evacuated')] },
     });
     r.beating.set('h1', 'h1-b2'); // back in a new life
     return r;
@@ -249,7 +249,10 @@ describe('automatic unfence through the monitor core', () => {
     const out = r.run(1500);
     expect(actions(out).filter((a) => a === 'unfence h1')).toEqual(['unfence h1']);
     const done = r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true });
-    expect(events(done)).toEqual([{ type: 'host.recovered', at: r.now, host: 'h1', bootId: 'h1-b1', previous: 'recovered' }]);
+    // It carries the boot the host runs now, not the one that failed (issue #11 item 11).
+    expect(events(done)).toEqual([
+      { type: 'host.rejoined', at: r.now, host: 'h1', bootId: 'h1-b2', failedBootId: 'h1-b1', previous: 'evacuated' },
+    ]);
     expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 
@@ -261,7 +264,7 @@ describe('automatic unfence through the monitor core', () => {
     expect(logs(failed)).toEqual(['warn: automatic unfence did not complete; trying again after another quiet period']);
     expect(failed.find((e) => e.type === 'log')).toMatchObject({ fields: { host: 'h1', reason: 'Nova said no' } });
     expect(eventTypes(failed)).toEqual([]);
-    expect(r.core.coordinator.decision('h1')?.state).toBe('recovered');
+    expect(r.core.coordinator.decision('h1')?.state).toBe('evacuated');
   });
 
   it('says the automatic unfence returned the host, and takes a late answer for an abandoned attempt as nothing', () => {
@@ -269,7 +272,7 @@ describe('automatic unfence through the monitor core', () => {
     r.untilActing();
     r.run(1500);
     const done = r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true });
-    expect(done.find((e) => e.type === 'log')).toMatchObject({ fields: { host: 'h1', by: 'auto-unfence', previous: 'recovered' } });
+    expect(done.find((e) => e.type === 'log')).toMatchObject({ fields: { host: 'h1', by: 'auto-unfence', previous: 'evacuated' } });
     expect(r.step({ type: 'unfence_done', at: r.now, host: 'h1', ok: true })).toEqual([]);
   });
 
@@ -316,7 +319,7 @@ describe('a restarted coordinator and a decided host it has not heard since', ()
     });
     r.beating.delete('h1');
     const out = r.run(600);
-    expect(eventTypes(out)).not.toContain('host.recovered');
+    expect(eventTypes(out)).not.toContain('host.rejoined');
     expect(actions(out)).toContain('fence h1');
     expect(r.core.coordinator.decision('h1')?.state).toBe('fencing');
   });
@@ -328,7 +331,7 @@ describe('a restarted coordinator and a decided host it has not heard since', ()
         Object.assign(s, { monitors: ['m1'], expectedVotes: 1, fencing: { enabled: true, retryBaseMs: 60_000, retryMaxMs: 60_000 } }),
       restored: { decisions: [decision('h1', 'fence_failed', { fenceAttempts: 1, sinceMs: 0 })], epoch: 3 },
     });
-    expect(eventTypes(r.run(1000))).toContain('host.recovered');
+    expect(eventTypes(r.run(1000))).toContain('host.rejoined');
     expect(r.core.coordinator.decision('h1')).toBeUndefined();
   });
 });

@@ -239,7 +239,9 @@ describe('peer heartbeats', () => {
         { host: 'h2', atMs: 499, by: 'alice' },
       ],
     });
-    expect(events(out)).toEqual([{ type: 'host.recovered', at: r.now, host: 'h1', bootId: 'h1-b1', previous: 'fenced' }]);
+    expect(events(out)).toEqual([
+      { type: 'host.rejoined', at: r.now, host: 'h1', bootId: 'h1-b1', failedBootId: 'h1-b1', previous: 'fenced' },
+    ]);
     expect(r.core.coordinator.decisionList().map((d) => d.host)).toEqual(['h2']);
     // Told to the peers at once, in the same step.
     expect(r.broadcasts(out)[0]?.decisions.map((d) => d.host)).toEqual(['h2']);

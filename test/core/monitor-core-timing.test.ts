@@ -79,7 +79,7 @@ describe('what is told to the peers at the next tick', () => {
     const r = justBroadcast({ restored: { decisions: [decision('h1', 'recovering', { fence })] } });
     r.now += 10;
     const out = r.step({ type: 'recovery_done', at: r.now, host: 'h1', summary: { selected: 0, evacuated: 0, failed: 0, notified: 0 } });
-    expect(r.broadcasts(out)[0]?.decisions[0]?.state).toBe('recovered');
+    expect(r.broadcasts(out)[0]?.decisions[0]?.state).toBe('evacuated');
   });
 
   it('a clear: at once', () => {

@@ -51,7 +51,7 @@ describe('operator refusals', () => {
       /h1 is recovering/,
     ],
     ['forget a host whose fence failed', { type: 'forget', at, by, host: 'h1' }, { decision: () => decision('h1', 'fence_failed') }, null],
-    ['forget a recovered host', { type: 'forget', at, by, host: 'h1' }, { decision: () => decision('h1', 'recovered') }, null],
+    ['forget a recovered host', { type: 'forget', at, by, host: 'h1' }, { decision: () => decision('h1', 'evacuated') }, null],
     ['confirm-fenced a host that is up', { type: 'confirm_fenced', at, by, host: 'h1' }, {}, /h1 is not decided failed/],
     [
       'confirm-fenced a host still fencing',

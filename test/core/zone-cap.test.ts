@@ -56,7 +56,7 @@ describe('coordinator with recovery.max_recoveries_per_zone = 1', () => {
 
   it('a successor starts the waiting host once its zone has a free slot, and never one outside the zones', () => {
     const c = coordinator([
-      decision('a1', 'recovered', { fence: okFence }),
+      decision('a1', 'evacuated', { fence: okFence }),
       decision('a2', 'fenced', { fence: okFence }),
       // A host fenced while recovery was off: a takeover does not start it by surprise.
       decision('old', 'fenced', { fence: okFence }),

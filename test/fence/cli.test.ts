@@ -88,12 +88,22 @@ describe('instance-ha fence', () => {
     ]);
   });
 
-  it('status needs no confirmation; unknown host fails cleanly; usage errors exit 2', async () => {
+  it('status needs no confirmation; unknown host fails cleanly; usage errors exit 64', async () => {
     const t = setup(false);
     expect(await runFenceAction(['compute-1', '--action', 'status'], t.deps)).toBe(0);
     expect(t.out).toEqual(['compute-1: fake: power ON']);
     expect(await runFenceAction(['nowhere', '--action', 'status'], t.deps)).toBe(1);
-    expect(await runFenceAction(['--bogus'], t.deps)).toBe(2);
+    expect(await runFenceAction(['--bogus'], t.deps)).toBe(64);
+  });
+
+  it('refuses a host with no fencing topology by name, before asking or touching anything', async () => {
+    const t = setup(true);
+    const deps = { ...t.deps, knownHosts: ['compute-1'], file: '/etc/instance-ha/monitor.yaml' };
+    expect(await runFenceAction(['compute-99', '--yes'], deps)).toBe(1);
+    expect(t.err).toEqual([
+      "instance-ha fence: unknown host 'compute-99': it has no fencing topology in /etc/instance-ha/monitor.yaml (fencing.hosts: compute-1); nothing done",
+    ]);
+    expect([t.asked, t.out, t.state()]).toEqual([[], [], 'on']);
   });
 });
 
@@ -115,6 +125,6 @@ describe('instance-ha agents metadata', () => {
     const a = io();
     expect(await runAgentsCommand(['metadata', 'fence_nope'], a.deps, silentLogger())).toBe(1);
     expect(a.err[0]).toMatch(/'fence_nope' not found/);
-    expect(await runAgentsCommand(['list'], a.deps, silentLogger())).toBe(2);
+    expect(await runAgentsCommand(['list'], a.deps, silentLogger())).toBe(64);
   });
 });

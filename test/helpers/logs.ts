@@ -42,3 +42,49 @@ export function daemonLogMessages(file: string): string[] {
       }
     });
 }
+
+/**
+ * The keys that appear twice in one object of a JSON text (at any depth), as `path.key`. JSON.parse
+ * keeps the last of two equal keys silently; a log shipper does the same, and the first is lost.
+ */
+export function duplicateKeys(text: string): string[] {
+  let i = 0;
+  const dups: string[] = [];
+  const ws = (): void => {
+    while (/\s/.test(text[i] ?? '')) i++;
+  };
+  const str = (): string => {
+    const start = i++;
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (path: string): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const seen = new Set<string>();
+      for (ws(); text[i] !== '}'; ws()) {
+        if (text[i] === ',') (i++, ws());
+        const k = str();
+        if (seen.has(k)) dups.push(path ? `${path}.${k}` : k);
+        seen.add(k);
+        ws();
+        i++; // ':'
+        value(path ? `${path}.${k}` : k);
+      }
+      i++;
+    } else if (c === '[') {
+      i++;
+      for (ws(); text[i] !== ']'; ws()) {
+        if (text[i] === ',') i++;
+        value(`${path}[]`);
+      }
+      i++;
+    } else if (c === '"') str();
+    else while (i < text.length && !/[,}\]\s]/.test(text[i]!)) i++;
+  };
+  value('');
+  return dups;
+}

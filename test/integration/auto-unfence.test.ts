@@ -25,13 +25,13 @@ describe('recovery.unfence.auto', () => {
     const { p, sim, layout } = c;
     p.kill('compute-1');
     sim.model.killCompute('compute-1');
-    const recovered = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, 'compute-1') === 'recovered', 30_000);
+    const recovered = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, 'compute-1') === 'evacuated', 30_000);
     expect(recovered.ok).toBe(true);
     const service = () => [...sim.model.services.values()].find((s) => s.host === 'compute-1')!;
     expect(service()).toMatchObject({ forcedDown: true, status: 'disabled' });
     // Still recovered, not returned, while the host stays down.
     await new Promise((r) => setTimeout(r, 2000));
-    expect(hostState(await status(layout.monitors[0]!.socket), 'compute-1')).toBe('recovered');
+    expect(hostState(await status(layout.monitors[0]!.socket), 'compute-1')).toBe('evacuated');
 
     // The host boots again: a new beacon life, and its nova-compute restarts (init_host completes the evacuations).
     const beacon = layout.hosts.find((h) => h.name === 'compute-1')!;
@@ -50,17 +50,17 @@ describe('returning a host through any monitor', () => {
     p.kill('compute-1');
     sim.model.killCompute('compute-1');
     for (const m of layout.monitors) {
-      const r = await waitForStatus(m.socket, (s) => hostState(s, 'compute-1') === 'recovered', 30_000);
+      const r = await waitForStatus(m.socket, (s) => hostState(s, 'compute-1') === 'evacuated', 30_000);
       expect(r.ok, m.id).toBe(true);
     }
     const follower = layout.monitors.find((m) => m.id !== coordinator)!;
     const res = await controlRequest(follower.socket, 'POST', '/clear', { host: 'compute-1', by: 'test' });
     expect(res.status).toBe(202);
     for (const m of layout.monitors) {
-      const r = await waitForStatus(m.socket, (s) => hostState(s, 'compute-1') !== 'recovered', 5000);
+      const r = await waitForStatus(m.socket, (s) => hostState(s, 'compute-1') !== 'evacuated', 5000);
       expect(r.ok, `${m.id} still shows compute-1 ${hostState(r.snap, 'compute-1')}`).toBe(true);
     }
     const coord = await status(layout.monitors.find((m) => m.id === coordinator)!.socket);
-    expect(coord!.recentEvents.some((e) => e.type === 'host.recovered' && e.host === 'compute-1')).toBe(true);
+    expect(coord!.recentEvents.some((e) => e.type === 'host.rejoined' && e.host === 'compute-1')).toBe(true);
   });
 });

@@ -34,7 +34,7 @@ async function crashAfterStep(step: number): Promise<void> {
   expect(lines, 'the coordinator never got that far').toBeGreaterThanOrEqual(step);
   p.kill(coordinator);
 
-  const done = await waitForStatus(successor.socket, (s) => hostState(s, victim) === 'recovered', 40_000);
+  const done = await waitForStatus(successor.socket, (s) => hostState(s, victim) === 'evacuated', 40_000);
   expect(done.ok, JSON.stringify(done.snap?.hosts.find((h) => h.host === victim))).toBe(true);
   const servers = [...sim.model.servers.values()];
   for (const s of servers.filter((x) => x.tags.includes('automatic-recovery'))) {

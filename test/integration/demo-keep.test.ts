@@ -58,7 +58,7 @@ describe('demo --keep', () => {
     const kill = cli('demo', 'kill', 'compute-3');
     expect(kill.code, kill.err).toBe(0);
     expect(kill.out).toContain('compute-3: power lost');
-    await until(socket, 'compute-3 recovered', (s) => s.hosts.find((h) => h.host === 'compute-3')?.state === 'recovered', 60_000);
+    await until(socket, 'compute-3 recovered', (s) => s.hosts.find((h) => h.host === 'compute-3')?.state === 'evacuated', 60_000);
     expect(cli('demo', 'kill', 'nope').err).toContain('no host nope in this demo');
 
     // status: the beacon's last word is old news, Nova's own view (polled every 30 s) says forced down.
@@ -70,7 +70,7 @@ describe('demo --keep', () => {
       if (row.includes('forced_down')) break;
     }
     expect(text).toMatch(/^HOST\s+STATE\s+LAST HEARTBEAT\s+HERE\s+BEACON SAID\s+NOVA SAYS\s/m);
-    expect(row).toMatch(/\srecovered\s.*\sup \(\d+(\.\d)?s ago\)\s+down, forced_down, disabled \(instance-ha: fenced by mon\d/);
+    expect(row).toMatch(/\sevacuated\s.*\sup \(\d+(\.\d)?s ago\)\s+down, forced_down, disabled \(instance-ha: fenced by mon\d/);
     expect(text).toMatch(/^NOVA SAYS: os-services as of \d+s ago \(polled every 30s\)$/m);
 
     const revive = cli('demo', 'revive', 'compute-3');

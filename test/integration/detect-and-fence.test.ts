@@ -127,7 +127,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     // It may be past `fenced` (recovering, recovered) by the time we look.
     const res = await waitForStatus(
       layout.monitors[2]!.socket,
-      (s) => ['fenced', 'recovering', 'recovered'].includes(hostState(s, 'cmp2') ?? ''),
+      (s) => ['fenced', 'recovering', 'evacuated'].includes(hostState(s, 'cmp2') ?? ''),
       20_000,
     );
     expect(res.ok, JSON.stringify(res.snap?.hosts.find((h) => h.host === 'cmp2'))).toBe(true);
@@ -146,7 +146,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     expect(bmcs.get('cmp1')!.power()).toBe('on');
     expect(hostState(res.snap, 'cmp1')).toBe('up');
 
-    const recovered = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, 'cmp2') === 'recovered', 20_000);
+    const recovered = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, 'cmp2') === 'evacuated', 20_000);
     expect(recovered.ok).toBe(true);
     const service = [...sim.model.services.values()].find((s) => s.host === 'cmp2')!;
     expect(service).toMatchObject({ forcedDown: true, status: 'disabled' });

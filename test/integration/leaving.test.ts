@@ -90,7 +90,7 @@ describe('a beacon stopped cleanly, on real processes', () => {
     for (const m of ops.layout.monitors) {
       const up = await waitForStatus(m.socket, (s) => hostState(s, 'cmp1') === 'up', 5000);
       expect(up.ok, m.id).toBe(true);
-      expect(up.snap!.recentEvents).toContainEqual(expect.objectContaining({ type: 'host.recovered', host: 'cmp1', previous: 'left' }));
+      expect(up.snap!.recentEvents).toContainEqual(expect.objectContaining({ type: 'host.rejoined', host: 'cmp1', previous: 'left' }));
     }
     expect(power('cmp1')).toBe('on');
   }, 20_000);
@@ -99,7 +99,7 @@ describe('a beacon stopped cleanly, on real processes', () => {
     ops.p.kill('cmp2', 'SIGKILL');
     const fenced = await waitForStatus(
       ops.layout.monitors[0]!.socket,
-      (s) => ['fenced', 'recovering', 'recovered'].includes(hostState(s, 'cmp2') ?? ''),
+      (s) => ['fenced', 'recovering', 'evacuated'].includes(hostState(s, 'cmp2') ?? ''),
       bound + 10_000,
     );
     expect(fenced.ok, JSON.stringify(fenced.snap?.hosts.find((h) => h.host === 'cmp2'))).toBe(true);

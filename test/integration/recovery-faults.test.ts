@@ -167,7 +167,7 @@ describe('recovery with failing dependencies (real processes)', () => {
       if (what === 'compute API') await cl.sim.resume();
       else cl.sim.setKeystoneDown(false);
 
-      const done = await waitForStatus(coord.socket, (s) => hostState(s, victim) === 'recovered', 60_000);
+      const done = await waitForStatus(coord.socket, (s) => hostState(s, victim) === 'evacuated', 60_000);
       expect(done.ok, JSON.stringify(done.snap?.hosts.find((h) => h.host === victim))).toBe(true);
       expect(alarm(done.snap, kind)).toBeUndefined();
       expectEvacuatedOnceActiveElsewhere(cl);
@@ -191,10 +191,10 @@ describe('recovery with failing dependencies (real processes)', () => {
     cl.p.kill(cl.coordinator);
     expect(perServer(seen, 'instance.evacuate.end').size, 'the coordinator recorded none of them').toBe(0);
     const successor = cl.layout.monitors.find((m) => m.id !== cl.coordinator)!;
-    const done = await waitForStatus(successor.socket, (s) => hostState(s, victim) === 'recovered', 60_000);
+    const done = await waitForStatus(successor.socket, (s) => hostState(s, victim) === 'evacuated', 60_000);
     expect(done.ok, JSON.stringify(done.snap?.hosts.find((h) => h.host === victim))).toBe(true);
     expect(done.snap!.cluster.coordinator).not.toBe(cl.coordinator);
-    const finished = done.snap!.recentEvents.find((e) => e.type === 'host.recovery_finished' && e.host === victim);
+    const finished = done.snap!.recentEvents.find((e) => e.type === 'host.recovery_end' && e.host === victim);
     expect(finished, 'the successor finished the recovery').toMatchObject({
       summary: { selected: tagged.length, evacuated: tagged.length },
     });
@@ -202,7 +202,7 @@ describe('recovery with failing dependencies (real processes)', () => {
     await expectOneNotificationPerServer(cl, seen);
   }, 180_000);
 
-  it('no capacity (NoValidHost): recovery_failed, status exit 1, then `recover` after capacity is added → recovered', async (ctx) => {
+  it('no capacity (NoValidHost): recovery_failed, status exit 1, then `recover` after capacity is added → evacuated', async (ctx) => {
     if (!rabbit) return ctx.skip();
     const { c: cl, seen } = await start({ max_attempts: 1 });
     const coord = cl.layout.monitors.find((m) => m.id === cl.coordinator)!;
@@ -231,7 +231,7 @@ describe('recovery with failing dependencies (real processes)', () => {
     cl.sim.model.services.get('compute-2')!.status = 'enabled'; // capacity added
     const retry = spawnSync(process.execPath, [CLI, 'recover', victim, '--socket', coord.socket], { encoding: 'utf8' });
     expect(retry.status, retry.stderr).toBe(0);
-    const done = await waitForStatus(coord.socket, (s) => hostState(s, victim) === 'recovered', 60_000);
+    const done = await waitForStatus(coord.socket, (s) => hostState(s, victim) === 'evacuated', 60_000);
     expect(done.ok, JSON.stringify(done.snap?.hosts.find((h) => h.host === victim))).toBe(true);
     expect(alarm(done.snap, 'recovery_failed')).toBeUndefined();
     for (const s of [...cl.sim.model.servers.values()].filter((x) => x.tags.length)) {

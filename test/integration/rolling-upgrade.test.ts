@@ -91,12 +91,12 @@ describe('rolling upgrade', () => {
     // 2. A compute host dies with the cluster mixed.
     cl.p.kill(victim);
     cl.sim.model.killCompute(victim);
-    w = await waitForStatus(order[0]!.socket, (s) => ['recovering', 'recovered'].includes(hostState(s, victim) ?? ''), 30_000);
+    w = await waitForStatus(order[0]!.socket, (s) => ['recovering', 'evacuated'].includes(hostState(s, victim) ?? ''), 30_000);
     expect(w.ok, `the upgraded monitor learns the fence: ${hostState(w.snap, victim)}`).toBe(true);
 
     // 3. The second monitor, while the recovery runs on the coordinator (still this release).
     await restartOnto(cl, order[1]!.id, next.cli, 'next');
-    w = await waitForStatus(order[1]!.socket, (s) => healthy(live)(s) && hostState(s, victim) === 'recovered', 40_000);
+    w = await waitForStatus(order[1]!.socket, (s) => healthy(live)(s) && hostState(s, victim) === 'evacuated', 40_000);
     expect(w.ok, `recovered, seen from ${order[1]!.id}: ${JSON.stringify(w.snap?.hosts)}`).toBe(true);
 
     // 4. The coordinator last: whoever acts next (a peer, or the same monitor back on the next
@@ -106,13 +106,13 @@ describe('rolling upgrade', () => {
     for (const m of order) {
       w = await waitForStatus(m.socket, (s) => healthy(live)(s) && s.cluster.epoch > epochBefore, 15_000);
       expect(w.ok, `${m.id} after the upgrade: ${JSON.stringify(w.snap?.cluster)}`).toBe(true);
-      expect(hostState(w.snap, victim)).toBe('recovered');
+      expect(hostState(w.snap, victim)).toBe('evacuated');
     }
     // A successor that had lost the decision would declare the silent host again within seconds.
     await new Promise((r) => setTimeout(r, 4000));
     for (const m of order) {
       const s = (await status(m.socket))!;
-      expect(hostState(s, victim), `${m.id}`).toBe('recovered');
+      expect(hostState(s, victim), `${m.id}`).toBe('evacuated');
       expect(s.monitor.version, `${m.id} runs the next release`).toBe('99.0.0-next');
       expect(s.counters.dropped.malformed + s.counters.dropped.incompatible, `${m.id} drops nothing of its peers`).toBe(0);
     }

@@ -38,7 +38,7 @@ export function hostFailed(host: string, at = AT): ClusterEvent {
 
 export function notRecovered(i: number): ClusterEvent {
   return {
-    type: 'instance.not_recovered',
+    type: 'instance.not_selected',
     at: AT,
     host: 'cmp1',
     server: { ...SERVER, id: `srv-${i}`, name: `vm-${i}` },

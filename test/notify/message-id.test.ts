@@ -11,7 +11,7 @@ import { AT, FENCE, fixedDeps, SERVER } from './fixtures.js';
  */
 const incident = incidentId('cmp1', { ...FENCE, at: AT });
 const failed = (inc: string | undefined): ClusterEvent => ({
-  type: 'instance.not_recovered',
+  type: 'instance.not_selected',
   at: AT,
   host: 'cmp1',
   server: SERVER,

@@ -48,7 +48,7 @@ describe.skipIf(!up)('a stock oslo.messaging notification listener', () => {
     await n.close();
     const deps = fixedDeps(); // same clock and ids as the notifier: the expected notifications
     const expected = events.map((e) => toNotification(e, deps)!);
-    const sentinel = toNotification({ type: 'host.recovered', at: AT, host: 'cmp1', bootId: 'b2', previous: 'fenced' }, deps)!;
+    const sentinel = toNotification({ type: 'host.rejoined', at: AT, host: 'cmp1', bootId: 'b2', previous: 'fenced' }, deps)!;
 
     const rabbitUrl = SHARED_RABBIT_URL.replace(/^amqp:/, 'rabbit:');
     const py = track(

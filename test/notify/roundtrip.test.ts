@@ -83,8 +83,9 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
     const text = await run([]);
     expect(text.code).toBe(0);
     expect(text.out.trim().split('\n')).toEqual([
-      '2026-11-21 08:15:00.123000 ERROR instance_ha.host.failed host=cmp1 server=- outcome: failed (votes ctl1,ctl2)',
-      '2026-11-21 08:15:00.123000 ERROR instance_ha.instance.failed host=cmp1 server=srv-5(vm-5) outcome: not recovered: not tagged for automatic recovery',
+      '2026-11-21 08:15:00.123000 ERROR instance_ha.host.failed from=ctl1 host=cmp1 server=- outcome: failed (votes ctl1,ctl2)',
+      '2026-11-21 08:15:00.123000 ERROR instance_ha.instance.failed from=ctl1 host=cmp1 server=srv-5(vm-5) ' +
+        'outcome: not selected: not tagged for automatic recovery',
     ]);
     const json = await run(['--json', '--type', 'instance.*']);
     const lines = json.out
@@ -93,7 +94,12 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.event_type)).toEqual(['instance_ha.instance.failed']);
     expect(lines[0].payload['instance_ha_object.data'].server_id).toBe('srv-5');
-    expect((await run(['--bogus'])).code).toBe(2);
+    // Which monitor published each event, and only those of one.
+    expect((await run(['--from', 'ctl2'])).out).toBe('');
+    expect((await run(['--from', 'ctl*', '--type', 'host.*'])).out).toMatch(
+      /^\S+ \S+ ERROR instance_ha\.host\.failed from=ctl1 host=cmp1 /,
+    );
+    expect((await run(['--bogus'])).code).toBe(64);
     await n.close();
   });
 
@@ -115,11 +121,11 @@ describe.skipIf(!up)('round trip through the shared RabbitMQ', () => {
       onReady: () => {
         n.publish(hostFailed('cmp1'));
         n.publish({ type: 'host.fenced', at: AT, host: 'cmp1', record: FENCE });
-        n.publish({ type: 'host.recovery_started', at: AT, host: 'cmp1' });
+        n.publish({ type: 'host.recovery_start', at: AT, host: 'cmp1' });
         for (const e of untagged) n.publish(e);
         n.publish({ type: 'instance.evacuate_start', at: AT, host: 'cmp1', server: tagged, attempt: 1 });
         n.publish({ type: 'instance.evacuate_end', at: AT, host: 'cmp1', server: tagged, targetHost: 'cmp2', durationMs: 1 });
-        n.publish({ type: 'host.recovery_finished', at: AT, host: 'cmp1', summary: { selected: 1, evacuated: 1, failed: 0, notified: 3 } });
+        n.publish({ type: 'host.recovery_end', at: AT, host: 'cmp1', summary: { selected: 1, evacuated: 1, failed: 0, notified: 3 } });
       },
     });
     expect(code).toBe(0);

@@ -171,10 +171,10 @@ describe.runIf(run)('recovery on the harness cloud while things fail (real Nova,
     expect(perServer(seen, 'instance.evacuate.end').size, 'the killed coordinator recorded none of them').toBe(0);
 
     const successor = c.layout.monitors.find((m) => m.id !== first.id)!;
-    const done = await c.until(successor.socket, (s) => hostState(s, victim) === 'recovered', 90_000);
+    const done = await c.until(successor.socket, (s) => hostState(s, victim) === 'evacuated', 90_000);
     expect(done, victimOf(await c.snapshot(successor.socket))).not.toBeNull();
     expect(done!.cluster.coordinator).not.toBe(first.id);
-    const finished = done!.recentEvents.find((e) => e.type === 'host.recovery_finished' && e.host === victim);
+    const finished = done!.recentEvents.find((e) => e.type === 'host.recovery_end' && e.host === victim);
     expect(finished, 'the successor finished the recovery').toMatchObject({
       summary: { selected: tagged.length, evacuated: tagged.length },
     });
@@ -225,7 +225,7 @@ describe.runIf(run)('recovery on the harness cloud while things fail (real Nova,
     await setComputeForcedDown('compute-2', false); // capacity back
     const retry = spawnSync(process.execPath, [CLI, 'recover', victim, '--socket', coord.socket], { encoding: 'utf8', timeout: 30_000 });
     expect(retry.status, retry.stdout + retry.stderr).toBe(0);
-    const done = await c.until(coord.socket, (s) => hostState(s, victim) === 'recovered', 120_000);
+    const done = await c.until(coord.socket, (s) => hostState(s, victim) === 'evacuated', 120_000);
     expect(done, victimOf(await c.snapshot(coord.socket))).not.toBeNull();
     expect(alarm(done, 'recovery_failed')).toBeUndefined();
     await expectTaggedActiveElsewhere(tagged, untagged);

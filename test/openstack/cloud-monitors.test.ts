@@ -136,7 +136,7 @@ describe.runIf(run)('the monitors against the harness cloud (real Nova, ipmi_sim
     const started = Date.now();
     const off = spawnSync('ipmitool', ipmitoolArgs(bmcs.get(victim)!, 'chassis', 'power', 'off'), { encoding: 'utf8' });
     expect(off.status, off.stderr).toBe(0);
-    const done = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, victim) === 'recovered', 240_000);
+    const done = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, victim) === 'evacuated', 240_000);
     expect(done.ok, JSON.stringify(done.snap?.hosts.find((h) => h.host === victim))).toBe(true);
     console.log(`${victim}: BMC power-off → recovered by the monitors in ${Date.now() - started} ms`);
 

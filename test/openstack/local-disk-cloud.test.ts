@@ -51,7 +51,7 @@ describe.runIf(run)('local-disk policy on the harness cloud (real Nova)', () => 
     const byDefault = new NovaRecoverer({ compute, events, log, cfg: { ...cfg, journalDir: tempDir('iha-ld-1-') } });
     const s1 = await byDefault.recover('compute-1', FENCE, new AbortController().signal);
     expect(s1).toMatchObject({ evacuated: 0, failed: 1 });
-    const failed = events.ofType('instance.not_recovered').filter((e) => e.server.id === local!.id);
+    const failed = events.ofType('instance.not_selected').filter((e) => e.server.id === local!.id);
     expect(failed).toHaveLength(1);
     expect(failed[0]!.reason).toMatch(/^local root disk on compute-1 .*lose its data/);
     expect(s1.failedServers?.map((f) => f.id)).toEqual([local!.id]);

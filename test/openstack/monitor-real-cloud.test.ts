@@ -67,7 +67,7 @@ describe.skipIf(!enabled)('the monitors against a real cloud (OS_CLOUD)', () => 
       const started = Date.now();
       p.kill(victim);
       execSync(env.IHA_E2E_KILL_CMD!, { stdio: 'inherit' });
-      const done = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, victim) === 'recovered', 300_000);
+      const done = await waitForStatus(layout.monitors[0]!.socket, (s) => hostState(s, victim) === 'evacuated', 300_000);
       expect(done.ok, JSON.stringify(done.snap?.hosts.find((h) => h.host === victim))).toBe(true);
       console.log(`${victim}: lost → recovered by the monitors in ${Date.now() - started} ms`);
       expect(await compute.findService(victim)).toMatchObject({ forcedDown: true, status: 'disabled' });

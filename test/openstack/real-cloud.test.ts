@@ -73,7 +73,7 @@ describe.skipIf(!enabled)('real cloud (OS_CLOUD)', () => {
         expect(now!.host).not.toBe(host);
       }
       const reported = events
-        .ofType('instance.not_recovered')
+        .ofType('instance.not_selected')
         .map((e) => e.server.id)
         .sort();
       expect(reported).toEqual(untagged.map((s) => s.id).sort());

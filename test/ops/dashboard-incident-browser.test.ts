@@ -82,8 +82,8 @@ describe.runIf(haveChromium)('dashboard: an incident in chromium', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     c.p.kill(victim);
     c.sim.model.killCompute(victim);
-    await page.waitForSelector(`.incident[data-host="${victim}"] li[data-type="host.recovery_finished"]`, { timeout: 60_000 });
-    await page.waitForSelector(`.host[data-host="${victim}"][data-state="recovered"]`, { timeout: 10_000 });
+    await page.waitForSelector(`.incident[data-host="${victim}"] li[data-type="host.recovery_end"]`, { timeout: 60_000 });
+    await page.waitForSelector(`.host[data-host="${victim}"][data-state="evacuated"]`, { timeout: 10_000 });
 
     // The fence record in words, on the tile and in the steps.
     const detail = await page.locator(`.host[data-host="${victim}"] [data-role="detail"]`).textContent();
@@ -173,7 +173,7 @@ describe.runIf(haveChromium)('dashboard: an incident in chromium', () => {
       'instance.evacuate_start vm-3',
     ]);
     await page.reload();
-    await page.waitForSelector(`.incident[data-host="${victim}"] li[data-type="host.recovery_finished"]`, { timeout: 10_000 });
+    await page.waitForSelector(`.incident[data-host="${victim}"] li[data-type="host.recovery_end"]`, { timeout: 10_000 });
     expect(await rows(page)).toEqual(live);
   });
 });

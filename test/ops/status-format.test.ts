@@ -12,7 +12,7 @@ const STATES: HostClusterState[] = [
   'fenced',
   'fence_failed',
   'recovering',
-  'recovered',
+  'evacuated',
   'recovery_failed',
   'maintenance',
 ];
@@ -96,7 +96,7 @@ describe('status output', () => {
     hosts: STATES.map((st) =>
       host(st, {
         ...(st === 'fencing' ? { decisionSinceMs: NOW - 3500 } : {}),
-        ...(st === 'fenced' || st === 'recovering' || st === 'recovered' ? { fence: okFence, decisionSinceMs: NOW - 60_000 } : {}),
+        ...(st === 'fenced' || st === 'recovering' || st === 'evacuated' ? { fence: okFence, decisionSinceMs: NOW - 60_000 } : {}),
         ...(st === 'fence_failed' ? { fence: badFence, decisionSinceMs: NOW - 5000 } : {}),
         ...(st === 'recovering' ? { recovery: { selected: 4, evacuated: 2, active: 1, failed: 0, notified: 1 } } : {}),
       }),
@@ -176,7 +176,7 @@ describe('status output', () => {
     expect(tty).toContain('\x1b[32mup\x1b[0m');
     // Powered off is never painted like healthy.
     expect(tty).toContain('\x1b[35mfenced\x1b[0m');
-    expect(tty).toContain('\x1b[35mrecovered\x1b[0m');
+    expect(tty).toContain('\x1b[35mevacuated\x1b[0m');
     // Servers left behind: red, never the green of a recovered host.
     expect(tty).toContain('\x1b[31mrecovery_failed\x1b[0m');
     const strip = (x: string): string => x.replace(/\x1b\[\d+m/g, '');
@@ -190,7 +190,7 @@ describe('status output', () => {
       { type: 'host.failed', at: t + 2100, host: 'cmp7', bootId: 'b', votes: ['mon1', 'mon2'], lastHeardAt: t - 1000 },
       { type: 'host.fencing', at: t + 2110, host: 'cmp7', attempt: 1 },
       { type: 'host.fenced', at: t + 4000, host: 'cmp7', record: okFence },
-      { type: 'host.recovery_started', at: t + 4010, host: 'cmp7' },
+      { type: 'host.recovery_start', at: t + 4010, host: 'cmp7' },
       {
         type: 'instance.evacuate_end',
         at: t + 9000,
@@ -199,7 +199,7 @@ describe('status output', () => {
         targetHost: 'cmp1',
         durationMs: 4000,
       },
-      { type: 'host.recovery_finished', at: t + 9100, host: 'cmp7', summary: { selected: 1, evacuated: 1, failed: 0, notified: 0 } },
+      { type: 'host.recovery_end', at: t + 9100, host: 'cmp7', summary: { selected: 1, evacuated: 1, failed: 0, notified: 0 } },
     ];
     const out = formatStatus(snapshot({ events }), false, NOW);
     expect(out).toContain('RECENT FAILURES');
@@ -306,7 +306,7 @@ describe('a host whose recovery left servers behind', () => {
     const varOf = (name: string): string => new RegExp(`--${name}:\\s*([^;]+);`).exec(css)![1]!;
     expect(css).toMatch(/\.host\.s-recovery_failed \{ background: var\(--recovery_failed\); outline: 3px solid #000; \}/);
     expect(varOf('recovery_failed')).toBe(varOf('fence_failed'));
-    expect(varOf('recovery_failed')).not.toBe(varOf('recovered'));
+    expect(varOf('recovery_failed')).not.toBe(varOf('evacuated'));
   });
 });
 

@@ -53,7 +53,7 @@ describe('local-disk policy on the simulator', () => {
     expect(sim.model.evacuateCalls.get(local.id) ?? 0).toBe(0);
     expect(local.host).toBe('compute-1');
     for (const n of ['bfv', 'cattle']) expect(byName(n)).toMatchObject({ status: 'ACTIVE', host: 'compute-2' });
-    const failed = events.ofType('instance.not_recovered');
+    const failed = events.ofType('instance.not_selected');
     expect(failed.map((e) => e.server.name)).toEqual(['local']);
     expect(failed[0]!.reason).toMatch(/^local root disk on compute-1 .*lose its data/);
     // Counted as not recovered: the coordinator puts the host in recovery_failed and the alarm names it.
@@ -67,7 +67,7 @@ describe('local-disk policy on the simulator', () => {
     ]);
     expect(summary).toEqual({ selected: 3, evacuated: 3, failed: 0, notified: 0 });
     expect(byName('local')).toMatchObject({ status: 'ACTIVE', host: 'compute-2' });
-    expect(events.ofType('instance.not_recovered')).toHaveLength(0);
+    expect(events.ofType('instance.not_selected')).toHaveLength(0);
   });
 
   it('local_disk: rebuild for the host opts its local-root servers in', async () => {

@@ -92,7 +92,7 @@ describe('a successor coordinator (no journal) after Nova accepted the evacuatio
     ).toEqual(TAGGED);
     expect(next.events.ofType('instance.evacuate_start')).toHaveLength(0); // it sent none
     // One instance.failed per untagged server over both coordinators.
-    const failed = [...first.events.ofType('instance.not_recovered'), ...next.events.ofType('instance.not_recovered')];
+    const failed = [...first.events.ofType('instance.not_selected'), ...next.events.ofType('instance.not_selected')];
     expect(failed.map((e) => e.server.name).sort()).toEqual(['vm-4', 'vm-5']);
   });
 
@@ -112,7 +112,7 @@ describe('a successor coordinator (no journal) after Nova accepted the evacuatio
       notified: 2,
     });
     expectEachTaggedOnceActiveElsewhere(sim);
-    expect(next.events.ofType('instance.not_recovered')).toHaveLength(0);
+    expect(next.events.ofType('instance.not_selected')).toHaveLength(0);
   });
 
   it('a repeat that cannot be avoided carries the same message id (oslo consumers drop it)', async () => {
@@ -168,7 +168,7 @@ describe('the compute API or Keystone goes away mid-recovery', () => {
     const s = await running;
     expect(s).toEqual({ selected: 3, evacuated: 3, failed: 0, notified: 2 });
     expectEachTaggedOnceActiveElsewhere(sim);
-    expect(events.ofType('instance.not_recovered')).toHaveLength(2);
+    expect(events.ofType('instance.not_selected')).toHaveLength(2);
     expect(r.alarms()).toEqual([]);
   });
 
@@ -218,7 +218,7 @@ describe('no capacity left (NoValidHost)', () => {
     for (const n of TAGGED) expect(sim.model.servers.get(idOf(sim, n))!.status).toBe('ACTIVE');
     expect(
       events
-        .ofType('instance.not_recovered')
+        .ofType('instance.not_selected')
         .map((e) => e.server.name)
         .sort(),
     ).toEqual(['vm-4', 'vm-5']);

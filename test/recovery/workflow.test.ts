@@ -62,11 +62,11 @@ describe('NovaRecoverer against the simulator', () => {
     expect(events.ofType('instance.evacuate_end')).toHaveLength(4);
     expect(
       events
-        .ofType('instance.not_recovered')
+        .ofType('instance.not_selected')
         .map((e) => e.server.name)
         .sort(),
     ).toEqual(['vm-5', 'vm-6']);
-    expect(events.ofType('instance.not_recovered')[0]!.reason).toMatch(/not selected/);
+    expect(events.ofType('instance.not_selected')[0]!.reason).toMatch(/not selected/);
   });
 
   it.each([['2.60'], ['2.40'], ['2.26']])('works on an older cloud (max microversion %s)', async (maxVersion) => {
@@ -131,7 +131,7 @@ describe('NovaRecoverer against the simulator', () => {
     expect(sim.model.services.get('compute-1')!.forcedDown).toBe(true);
     expect([...sim.model.evacuateCalls.values()]).toEqual([]);
     const reasons = events
-      .ofType('instance.not_recovered')
+      .ofType('instance.not_selected')
       .map((e) => `${e.server.name}: ${e.reason}`)
       .sort();
     expect(reasons.filter((r) => /mode is notify/.test(r))).toHaveLength(4);

@@ -31,7 +31,7 @@ describe("a monitor's state disk fails, then recovers", () => {
     // Declared before the crash and again after it (the first decision never reached the disk, and
     // nothing was acted on under it), then fenced and recovered once.
     expect(w.events.filter((e) => e.event.type === 'host.fenced' && e.event.host === 'h001')).toHaveLength(1);
-    expect(w.events.filter((e) => e.event.type === 'host.recovery_finished' && e.event.host === 'h001')).toHaveLength(1);
+    expect(w.events.filter((e) => e.event.type === 'host.recovery_end' && e.event.host === 'h001')).toHaveLength(1);
     const alarms = w.monitors
       .get('m1')!
       .daemon!.snapshot()

@@ -34,8 +34,8 @@ describe('a beacon stopped cleanly', () => {
     expect(of('host.failed', 'h002')).toEqual([]);
     expect(of('host.fenced', 'h002')).toEqual([]);
     expect(w.hosts.get('h002')!.poweredOffAt).toBeNull();
-    // h001 came back (host.recovered, previous left) and its death after that was fenced.
-    const back = of('host.recovered', 'h001').filter((e) => e.event.type === 'host.recovered' && e.event.previous === 'left');
+    // h001 came back (host.rejoined, previous left) and its death after that was fenced.
+    const back = of('host.rejoined', 'h001').filter((e) => e.event.type === 'host.rejoined' && e.event.previous === 'left');
     expect(back.length).toBeGreaterThan(0);
     expect(back.every((e) => e.event.at >= 20_000)).toBe(true);
     const failed = of('host.failed', 'h001');

@@ -35,7 +35,7 @@ describe('the monitor daemon under seeded failure schedules', () => {
         if (seed - first >= 200) continue;
         seen.declared += w.declarations.length;
         seen.fenced += w.events.filter((e) => e.event.type === 'host.fenced').length;
-        seen.recovered += w.events.filter((e) => e.event.type === 'host.recovery_finished').length;
+        seen.recovered += w.events.filter((e) => e.event.type === 'host.recovery_end').length;
         seen.quorumLost += w.events.filter((e) => e.event.type === 'cluster.quorum_lost').length;
       }
       expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
@@ -101,7 +101,7 @@ describe('independent failures on a small cluster', () => {
     const at = (type: string, host: string): number | undefined =>
       w.events.find((e) => e.event.type === type && 'host' in e.event && e.event.host === host)?.event.at;
     const firstDeclared = at('host.failed', 'h001')!;
-    const firstRecovered = at('host.recovery_finished', 'h001')!;
+    const firstRecovered = at('host.recovery_end', 'h001')!;
     const secondDeclared = at('host.failed', 'h002')!;
     // The scenario is the one the rule is about: the first incident over, inside the window.
     expect(firstRecovered).toBeLessThan(secondDeclared);

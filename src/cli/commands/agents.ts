@@ -4,8 +4,9 @@ import { NATIVE_AGENTS } from '../../fence/native-agents.js';
 import { METADATA_TIMEOUT_MS } from '../../fence/check.js';
 import { parseAgentMetadata } from '../../fence/metadata.js';
 import { runAgentProcess } from '../../fence/runner.js';
-import { createLogger, type Logger } from '../../log.js';
+import type { Logger } from '../../log.js';
 import type { Io } from '../command.js';
+import { humanLogger } from '../human-log.js';
 
 export const AGENTS_HELP = `Usage: instance-ha agents metadata AGENT
 
@@ -15,17 +16,13 @@ Example
   instance-ha agents metadata fence_ipmi
 `;
 
-const USAGE = 'usage: instance-ha agents metadata AGENT   (AGENT: native-ipmi, native-redfish, fence_ipmi, fence_ipmilan, … or a path)';
+const USAGE = 'Usage: instance-ha agents metadata AGENT   (AGENT: native-ipmi, native-redfish, fence_ipmi, fence_ipmilan, … or a path)';
 
-/** `instance-ha agents metadata AGENT`. Exit 0 printed, 1 not found or not a fence agent, 2 usage. */
-export async function runAgentsCommand(
-  args: readonly string[],
-  io: Pick<Io, 'out' | 'err'>,
-  log: Logger = createLogger({ level: 'warn', destination: process.stderr }),
-): Promise<number> {
+/** `instance-ha agents metadata AGENT`. Exit 0 printed, 1 not found or not a fence agent, 64 usage. */
+export async function runAgentsCommand(args: readonly string[], io: Pick<Io, 'out' | 'err'>, log: Logger = humanLogger()): Promise<number> {
   if (args[0] !== 'metadata' || args.length !== 2) {
     io.err(USAGE);
-    return 2;
+    return 64;
   }
   const agent = args[1]!;
   const native = NATIVE_AGENTS.get(agent);

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/load.js';
 import { readBeaconConfig, type BeaconConfig } from '../../config/beacon-config.js';
 import { Beacon } from '../../daemon/beacon.js';
-import { createLogger, levelOrInfo, type Logger } from '../../log.js';
+import { createLogger, levelOrInfo, type Logger, componentLogger } from '../../log.js';
 import { UsageError, parse } from '../args.js';
 import { systemClock } from '../../daemon/clock.js';
 import { HealthCheck } from '../../daemon/health-check.js';
@@ -17,23 +17,23 @@ import { GuestReporter } from '../../daemon/guest-reporter.js';
  */
 export async function beaconCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' } });
-  if (!values.config) throw new UsageError('usage: instance-ha beacon --config /etc/instance-ha/beacon.yaml');
+  if (!values.config) throw new UsageError('Usage: instance-ha beacon --config /etc/instance-ha/beacon.yaml');
   const cfg = loadConfig(values.config, readBeaconConfig);
   const log = createLogger({ level: levelOrInfo(cfg.logLevel), base: { host: cfg.host } });
-  const beaconLog = log.child({ component: 'beacon' });
+  const beaconLog = componentLogger(log, 'beacon');
   for (const w of cfg.warnings) beaconLog.warn({ warning: w.kind }, `CONFIGURATION WARNING: ${w.message}`);
   const beacon = new Beacon({
     settings: cfg,
     clock: systemClock,
-    transport: new UdpTransport(beaconLog.child({ component: 'udp' }), systemClock.now),
-    health: new HealthCheck(cfg.health, beaconLog.child({ component: 'health' })),
+    transport: new UdpTransport(componentLogger(beaconLog, 'udp'), systemClock.now),
+    health: new HealthCheck(cfg.health, componentLogger(beaconLog, 'health')),
     log: beaconLog,
   });
   beacon.start();
   // Guest OS failures (libvirt's domain events through `virsh event`), forwarded in sealed datagrams.
   const guests = startGuestWatch(cfg, beacon, beaconLog);
   // The beacon serves once its first heartbeats are sent (start() sends one at once).
-  const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
+  const sd = new SystemdNotifier(componentLogger(log, 'systemd'));
   const stopped = runUntilSignal({
     log,
     notifier: sd,

@@ -26,7 +26,7 @@ Examples
 export async function runConfigCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { kind: { type: 'string' } });
   const [sub, file] = positionals;
-  if (sub !== 'check' || !file) throw new UsageError('usage: instance-ha config check FILE [--kind monitor|beacon]');
+  if (sub !== 'check' || !file) throw new UsageError('Usage: instance-ha config check FILE [--kind monitor|beacon]');
   let kind = values.kind;
   if (kind !== undefined && kind !== 'monitor' && kind !== 'beacon')
     throw new UsageError(`--kind must be monitor or beacon, got '${kind}'`);

@@ -4,7 +4,7 @@ import { UsageError, parse } from '../args.js';
 import type { Io } from '../command.js';
 import { controlSocketOf, operatorName } from '../control-socket.js';
 
-const USAGE = 'usage: instance-ha confirm-fenced HOST [--yes-i-checked HOST] [--socket PATH | --config FILE]';
+const USAGE = 'Usage: instance-ha confirm-fenced HOST [--yes-i-checked HOST] [--socket PATH | --config FILE]';
 
 export const CONFIRM_FENCED_HELP = `Usage: instance-ha confirm-fenced HOST [--yes-i-checked HOST] [--socket PATH | --config FILE]
 

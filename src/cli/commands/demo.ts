@@ -3,7 +3,7 @@ import { runDemo, SCENARIOS, type Scenario } from '../../testbed/demo/run-demo.j
 import { UsageError, parse } from '../args.js';
 import type { Io } from '../command.js';
 
-export const DEMO_HELP = `usage: instance-ha demo [--hosts N] [--servers N] [--scenario ${SCENARIOS.join('|')}] [--keep]
+export const DEMO_HELP = `Usage: instance-ha demo [--hosts N] [--servers N] [--scenario ${SCENARIOS.join('|')}] [--keep]
        instance-ha demo kill HOST | demo revive HOST [--dir DIR]
 
 Starts a complete deployment on 127.0.0.1 (3 monitors, N compute hosts with beacons and BMCs, the
@@ -11,8 +11,10 @@ Nova simulator, RabbitMQ when it answers), kills a host and narrates every step,
   --hosts N        compute hosts (default 4, at least 2)
   --servers N      servers per host, half tagged automatic-recovery (default 4)
   --scenario S     default: one host dies and is recovered
-                   partition: two monitors cut off; the third declares nothing until they return
-                   mass-failure: half the hosts die at once; held until acknowledged
+                   partition: two monitors cut off; the third declares nothing until they return,
+                   then the host is fenced and its servers evacuated
+                   mass-failure: half the hosts die at once; held until acknowledged, then each
+                   is fenced and its servers evacuated
                    fence-failure: the victim's BMC refuses us; it is never recovered
                    compute-down: the victim's nova-compute (a stand-in process) dies on a live host;
                    its service is disabled, never fenced, and enabled again once it is back
@@ -59,7 +61,7 @@ export async function runDemoCommand(args: string[], io: Io): Promise<number> {
 /** `demo kill HOST` / `demo revive HOST`: asks the running `demo --keep` to act on one of its hosts. */
 async function demoHelper(action: 'kill' | 'revive', args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { dir: { type: 'string' } });
-  if (positionals.length !== 1) throw new UsageError(`usage: instance-ha demo ${action} HOST [--dir DIR]`);
+  if (positionals.length !== 1) throw new UsageError(`Usage: instance-ha demo ${action} HOST [--dir DIR]`);
   const r = await askDemo(action, positionals[0]!, values.dir);
   if (r.ok) io.out(r.text);
   else io.err(r.text);

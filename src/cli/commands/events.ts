@@ -2,16 +2,18 @@ import { parseArgs } from 'node:util';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import { parseDurationMs } from '../../config/reader.js';
-import { createLogger, type Logger } from '../../log.js';
+import type { Logger } from '../../log.js';
 import { readNotificationsConfig, type NotificationsConfig } from '../../notify/config.js';
-import { formatLine, typeMatcher } from '../../notify/events-format.js';
+import { formatLine, publisherMatcher, typeMatcher } from '../../notify/events-format.js';
 import { tapNotifications } from '../../notify/tap.js';
 import type { Io } from '../command.js';
+import { humanLogger } from '../human-log.js';
 
-const USAGE = `usage: instance-ha events [--follow] [--json] [--type PATTERN] [--idle DURATION]
+const USAGE = `Usage: instance-ha events [--follow] [--json] [--type PATTERN] [--from MONITOR] [--idle DURATION]
   --follow, -f     keep printing until interrupted
   --json           one JSON object (the oslo message) per line
   --type PATTERN   only event types matching PATTERN ('*' wildcard), e.g. 'instance.*' or instance_ha.host.failed
+  --from MONITOR   only events published by this monitor ('*' wildcard, e.g. 'ctl*'); each line says from=MONITOR
   --idle DURATION  without --follow, exit after this long without a notification (default 2s)
 `;
 
@@ -44,7 +46,7 @@ export async function runEventsCommand(args: string[], io: Io): Promise<number> 
   const stop = (): void => ctl.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const log = humanLogger();
   return printEvents(rest, { out: io.out, err: io.err, log, config, signal: ctl.signal });
 }
 
@@ -61,10 +63,10 @@ export interface PrintEventsDeps extends Pick<Io, 'out' | 'err'> {
  * argv after `events` (the --config pair removed): prints each instance-ha notification as one line
  * (time, priority, type, host, server, outcome) or, with --json, as the inner oslo message, one JSON
  * object per line. Without --follow it ends after `--idle` (default 2s) without a new notification.
- * Exit 0 done, 1 broker problem, 2 bad usage.
+ * Exit 0 done, 1 broker problem, 64 bad usage.
  */
 export async function printEvents(argv: string[], deps: PrintEventsDeps): Promise<number> {
-  let opts: { follow: boolean; json: boolean; type?: string; idleMs: number };
+  let opts: { follow: boolean; json: boolean; type?: string; from?: string; idleMs: number };
   try {
     const { values } = parseArgs({
       args: argv,
@@ -72,6 +74,7 @@ export async function printEvents(argv: string[], deps: PrintEventsDeps): Promis
         follow: { type: 'boolean', short: 'f', default: false },
         json: { type: 'boolean', default: false },
         type: { type: 'string' },
+        from: { type: 'string' },
         idle: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -84,17 +87,18 @@ export async function printEvents(argv: string[], deps: PrintEventsDeps): Promis
     }
     const idleMs = values.idle === undefined ? DEFAULT_IDLE_MS : parseDurationMs(values.idle);
     if (idleMs === undefined) throw new Error(`--idle: not a duration: ${values.idle}`);
-    opts = { follow: values.follow, json: values.json, type: values.type, idleMs };
+    opts = { follow: values.follow, json: values.json, type: values.type, from: values.from, idleMs };
   } catch (err) {
     deps.err(`${(err as Error).message}\n${USAGE.trimEnd()}`);
-    return 2;
+    return 64;
   }
 
   const matches = typeMatcher(opts.type);
+  const fromMatches = publisherMatcher(opts.from);
   const end = await tapNotifications(
     deps.config,
     (n) => {
-      if (matches(n.event_type)) deps.out(opts.json ? JSON.stringify(n) : formatLine(n));
+      if (matches(n.event_type) && fromMatches(n)) deps.out(opts.json ? JSON.stringify(n) : formatLine(n));
     },
     { follow: opts.follow, idleMs: opts.idleMs, log: deps.log, signal: deps.signal, onReady: deps.onReady },
   );

@@ -3,9 +3,9 @@ import { loadConfig } from '../../config/load.js';
 import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import type { FenceAttempt, FenceRecord } from '../../core/events.js';
 import { startFencing, type DeviceAction, type HostActionResult } from '../../fence/index.js';
-import { createLogger } from '../../log.js';
 import { UsageError } from '../args.js';
 import type { Io } from '../command.js';
+import { humanLogger } from '../human-log.js';
 
 export const FENCE_HELP = `Usage: instance-ha fence HOST --config FILE [--action off|on|reboot|status] [--yes]
 
@@ -17,25 +17,35 @@ Examples
   instance-ha fence cmp-17 --config /etc/instance-ha/monitor.yaml --action on --yes
 `;
 
-const USAGE = 'usage: instance-ha fence HOST [--action off|on|reboot|status] [--yes]';
+const USAGE = 'Usage: instance-ha fence HOST --config FILE [--action off|on|reboot|status] [--yes]';
 
 /** `instance-ha fence HOST --config FILE [--action ..] [--yes]`: the monitor's own fencing code, run by hand. */
 export async function runFenceCommand(args: string[], io: Io): Promise<number> {
   const i = args.findIndex((a) => a === '--config' || a === '-c');
   const file = i >= 0 ? args[i + 1] : undefined;
   if (!file) {
-    throw new UsageError('usage: instance-ha fence HOST --config /etc/instance-ha/monitor.yaml [--action off|on|reboot|status] [--yes]');
+    throw new UsageError(USAGE);
   }
   const rest = args.filter((_, j) => j !== i && j !== i + 1);
+  // Usage before the file: a slip exits 64 whatever the config says.
+  const parsed = parseFenceArgs(rest);
+  if ('error' in parsed) throw new UsageError(parsed.error);
   const cfg = loadConfig(file, readMonitorConfig);
   if (!cfg.fencing) {
     io.err(`${file}: no fencing section: nothing to fence with`);
     return 1;
   }
-  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const log = humanLogger();
   const { fencer, close } = await startFencing({ config: cfg.fencing, log, monitorId: `${cfg.id}/cli` });
   try {
-    return await runFenceAction(rest, { fencer, confirm: ttyConfirm, out: io.out, err: io.err });
+    return await runFenceAction(rest, {
+      fencer,
+      confirm: ttyConfirm,
+      out: io.out,
+      err: io.err,
+      knownHosts: [...cfg.fencing.hosts.keys()],
+      file,
+    });
   } finally {
     await close();
   }
@@ -50,7 +60,14 @@ export interface FenceActionDeps extends Pick<Io, 'out' | 'err'> {
   /** Asks the operator; see ttyConfirm. */
   confirm(question: string): Promise<boolean>;
   signal?: AbortSignal;
+  /** The hosts with a fencing topology (fencing.hosts): any other is refused before asking anything. */
+  knownHosts?: readonly string[];
+  /** The config file, for the message naming an unknown host. */
+  file?: string;
 }
+
+/** How many known hosts a refusal lists before "…". */
+const KNOWN_HOSTS_LISTED = 10;
 
 const ACTIONS: readonly DeviceAction[] = ['off', 'on', 'reboot', 'status'];
 
@@ -78,15 +95,22 @@ function attemptLine(a: FenceAttempt): string {
   return `  level ${a.level} ${a.device} (${a.agent}) ${a.action}: ${a.ok ? 'ok' : 'FAILED'} exit=${code} ${a.durationMs}ms${detail}`;
 }
 
-/** argv after `fence` (the --config pair removed), run against a built fencer. Exit 0 verified, 1 failed or not confirmed, 2 usage. */
+/** argv after `fence` (the --config pair removed), run against a built fencer. Exit 0 verified, 1 failed, refused or not confirmed, 64 usage. */
 export async function runFenceAction(argv: readonly string[], deps: FenceActionDeps): Promise<number> {
   const args = parseFenceArgs(argv);
   if ('error' in args) {
     deps.err(`instance-ha fence: ${args.error}`);
     deps.err(USAGE);
-    return 2;
+    return 64;
   }
   const { host, action, yes } = args;
+  if (deps.knownHosts && !deps.knownHosts.includes(host)) {
+    const known = deps.knownHosts.slice(0, KNOWN_HOSTS_LISTED).join(', ') + (deps.knownHosts.length > KNOWN_HOSTS_LISTED ? ', …' : '');
+    deps.err(
+      `instance-ha fence: unknown host '${host}': it has no fencing topology in ${deps.file ?? 'the config'} (fencing.hosts: ${known || 'none'}); nothing done`,
+    );
+    return 1;
+  }
   if (action !== 'status' && !yes) {
     const what = action === 'off' ? 'power OFF (fence)' : action === 'on' ? 'power ON' : 'REBOOT';
     if (!(await deps.confirm(`${what} host '${host}'? [y/N] `))) {

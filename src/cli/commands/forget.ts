@@ -6,9 +6,9 @@ import { controlSocketOf, operatorName } from '../control-socket.js';
 export const FORGET_HELP = `Usage: instance-ha forget HOST [--socket PATH | --config FILE]
 
 Removes a decommissioned host from every monitor's state: its heartbeat record, its maintenance mark
-and any decision about it (a recovered host's included). Asked of any monitor; the others learn it
+and any decision about it (an evacuated host's included). Asked of any monitor; the others learn it
 from its heartbeats within a second. Refused while the host is being fenced or recovered (wait until
-'instance-ha status' shows it fenced, fence_failed or recovered). A host that sends heartbeats again
+'instance-ha status' shows it fenced, fence_failed, evacuated or recovery_failed). A host that sends heartbeats again
 after being forgotten comes back as a new host. Remove the host from 'hosts:' in every monitor's
 config too, or a monitor watches it again when it restarts.
 Exit codes: 0 forgotten, 1 refused (unknown host, fencing or recovering), 64 usage.
@@ -19,7 +19,7 @@ Example
 
 export async function runForgetCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { socket: { type: 'string' }, config: { type: 'string' } });
-  if (positionals.length !== 1) throw new UsageError('usage: instance-ha forget HOST');
+  if (positionals.length !== 1) throw new UsageError('Usage: instance-ha forget HOST');
   const host = positionals[0]!;
   const res = await controlRequest(controlSocketOf(values), 'POST', '/forget', { host, by: operatorName() });
   if (res.status !== 200) {

@@ -55,7 +55,7 @@ export async function runKeysCommand(args: string[], io: Io): Promise<number> {
     key = deriveHostKey(master, name).toString('utf8');
   } else {
     throw new UsageError(
-      'usage: instance-ha keys generate [--out FILE] | instance-ha keys host NAME [--config FILE] [--next] [--out FILE]',
+      'Usage: instance-ha keys generate [--out FILE] | instance-ha keys host NAME [--config FILE] [--next] [--out FILE]',
     );
   }
   if (values.out) {

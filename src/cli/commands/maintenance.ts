@@ -28,7 +28,7 @@ export async function runMaintenanceCommand(args: string[], io: Io): Promise<num
   });
   const [host, onOff] = positionals;
   if (!host || (onOff !== 'on' && onOff !== 'off') || positionals.length > 2)
-    throw new UsageError('usage: instance-ha maintenance HOST on|off [--force]');
+    throw new UsageError('Usage: instance-ha maintenance HOST on|off [--force]');
   const res = await controlRequest(controlSocketOf(values), 'POST', '/maintenance', {
     host,
     on: onOff === 'on',

@@ -2,7 +2,7 @@ import { loadConfig } from '../../config/load.js';
 import { readMonitorConfig } from '../../daemon/monitor-config.js';
 import { ControlServer } from '../../control/server.js';
 import { MonitorDaemon } from '../../daemon/monitor.js';
-import { createLogger, levelOrInfo } from '../../log.js';
+import { createLogger, levelOrInfo, componentLogger } from '../../log.js';
 import { UsageError, parse } from '../args.js';
 import { startFencing } from '../../fence/index.js';
 import { notificationAlarms, startNotifications } from '../notify-wiring.js';
@@ -29,7 +29,7 @@ import { checkJournalDir } from '../../recovery/journal.js';
  */
 export async function monitorCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' } });
-  if (!values.config) throw new UsageError('usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
+  if (!values.config) throw new UsageError('Usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
   const cfg = loadConfig(values.config, readMonitorConfig);
   // The state is read (and validated) before any edge starts: a corrupt file stops the monitor
   // here, with exit 65 and one line naming it, not after the notifier and fencer hold resources.
@@ -37,49 +37,47 @@ export async function monitorCommand(args: string[]): Promise<number> {
   store.load();
   if (cfg.recovery) checkJournalDir(cfg.recovery.recovery.journalDir);
   const log = createLogger({ level: levelOrInfo(cfg.logLevel), base: { monitor: cfg.id } });
-  const bus = new EventBus(log.child({ component: 'events' }));
+  const bus = new EventBus(componentLogger(log, 'events'));
   const notifier = await startNotifications(cfg, log);
   if (notifier) bus.subscribe('notifications', notifier);
   const ops = createMonitorOps(cfg, log);
   for (const { name, sink } of ops.sinks) bus.subscribe(name, sink);
-  const fencing = cfg.fencing
-    ? await startFencing({ config: cfg.fencing, log: log.child({ component: 'fence' }), monitorId: cfg.id })
-    : null;
+  const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log: componentLogger(log, 'fence'), monitorId: cfg.id }) : null;
   if (!fencing) log.warn('no fencing configured: failed hosts are declared and shown, never fenced or recovered');
   const recoverer = cfg.recovery
-    ? createNovaRecoverer(cfg.recovery, { log: log.child({ component: 'recovery' }), events: bus, broker: cfg.notifications })
+    ? createNovaRecoverer(cfg.recovery, { log: componentLogger(log, 'recovery'), events: bus, broker: cfg.notifications })
     : null;
   // Pre-authenticated and negotiated before the first incident (issue #12); never blocks the start on Keystone.
   void recoverer?.start();
-  const unfencer = createUnfencer(cfg, log.child({ component: 'auto-unfence' }));
+  const unfencer = createUnfencer(cfg, componentLogger(log, 'auto-unfence'));
   // Nova's own view of each nova-compute for `status` (the beacon's is the host's last word): one
   // cached os-services call per interval, read by the status surfaces only.
   const novaView = cfg.recovery
     ? new NovaServicePoller({
         list: (() => {
-          const compute = createComputeClient(cfg.recovery.compute, { log: log.child({ component: 'nova-services' }) });
+          const compute = createComputeClient(cfg.recovery.compute, { log: componentLogger(log, 'nova-services') });
           return (signal: AbortSignal) => compute.listComputeServices(signal);
         })(),
-        log: log.child({ component: 'nova-services' }),
+        log: componentLogger(log, 'nova-services'),
       })
     : null;
   // compute_down: the core decides when; this disables/enables the service (never fences).
   const computeControl =
     cfg.computeApi && cfg.core.computeDown.enabled
-      ? createComputeServiceControl(createComputeClient(cfg.computeApi, { log: log.child({ component: 'compute-down' }) }))
+      ? createComputeServiceControl(createComputeClient(cfg.computeApi, { log: componentLogger(log, 'compute-down') }))
       : null;
   // A crashed guest: the core decides; this hard-reboots a tagged server on the reporting host.
   const guestRestarter =
     cfg.computeApi && cfg.core.guestRestart.enabled
       ? createGuestRestarter(
-          createComputeClient(cfg.computeApi, { log: log.child({ component: 'guest-restart' }) }),
+          createComputeClient(cfg.computeApi, { log: componentLogger(log, 'guest-restart') }),
           cfg.recovery?.recovery.select.tag ?? 'automatic-recovery',
         )
       : null;
   const monitor = new MonitorDaemon({
     settings: cfg,
     clock: systemClock,
-    transport: new UdpTransport(log.child({ component: 'udp' }), systemClock.now),
+    transport: new UdpTransport(componentLogger(log, 'udp'), systemClock.now),
     store,
     bus,
     log,
@@ -102,7 +100,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
   });
   await monitor.start();
   novaView?.start();
-  const control = new ControlServer(cfg.controlSocket, monitor, log.child({ component: 'control' }));
+  const control = new ControlServer(cfg.controlSocket, monitor, componentLogger(log, 'control'));
   await control.start();
   // HTTP endpoints, then READY=1 only now that every socket is bound.
   const endpoints = await ops.start(
@@ -116,7 +114,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     },
     () => monitor.clockOffset(),
   );
-  const sd = new SystemdNotifier(log.child({ component: 'systemd' }));
+  const sd = new SystemdNotifier(componentLogger(log, 'systemd'));
   log.info({ controlSocket: cfg.controlSocket, ...endpoints }, 'monitor ready');
   // Signal handlers first: a SIGTERM right after READY=1 must find them in place.
   const stopped = runUntilSignal({

@@ -19,7 +19,7 @@ Example
 export async function runRecoverCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { socket: { type: 'string' }, config: { type: 'string' } });
   const [host, extra] = positionals;
-  if (!host || extra !== undefined) throw new UsageError('usage: instance-ha recover HOST');
+  if (!host || extra !== undefined) throw new UsageError('Usage: instance-ha recover HOST');
   const res = await controlRequest(controlSocketOf(values), 'POST', '/recover', { host, by: operatorName() });
   if (res.status !== 200) {
     io.err(`refused: ${String(res.body.error)}${res.body.coordinator ? ` (run it on ${String(res.body.coordinator)})` : ''}`);

@@ -12,7 +12,7 @@ The local monitor's view: a one-line verdict, the quorum, the monitors, the host
 recent failures with each step's time. Up to ${FULL_LIST_MAX_HOSTS} hosts every host has a row; above that, a
 summary: counts by state and the first ${SUMMARY_ROWS} hosts that are not up ("… and 1,980 more not up").
 Colour only on a terminal (and not with NO_COLOR): green up, yellow suspect/maintenance/left, cyan
-fencing or recovering, magenta powered off (fenced, recovered: needs 'instance-ha unfence'), red failed.
+fencing or recovering, magenta powered off (fenced, evacuated: needs 'instance-ha unfence'), red failed.
 
 The verdict line
   HEALTHY | DEGRADED | NO QUORUM, then "quorum: 3 of 3 monitors, 2 needed": monitors this one hears
@@ -29,8 +29,8 @@ Monitor columns
 Host columns
   HOST            host name (as its beacon names it)
   STATE           the cluster's decision: up, suspect, failed, fencing, fenced, fence_failed,
-                  recovering, recovered (powered off, instances moved), maintenance, left (its beacon
-                  stopped cleanly and said so: never fenced for that silence, its instances NOT
+                  recovering, evacuated (powered off, instances moved), recovery_failed, maintenance, left (its
+                  beacon stopped cleanly and said so: never fenced for that silence, its instances NOT
                   protected; not an alarm, listed under LEFT), or newer states
   LAST HEARTBEAT  time since this monitor last heard the host's beacon ("never": not yet)
   HERE            this monitor's own detector level: up, suspect or dead

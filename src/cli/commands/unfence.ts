@@ -5,19 +5,20 @@ import { controlRequest } from '../../control/client.js';
 import type { StatusSnapshot } from '../../core/status-snapshot.js';
 import { HaError } from '../../errors.js';
 import { startFencing } from '../../fence/index.js';
-import { createLogger, type Logger } from '../../log.js';
+import type { Logger } from '../../log.js';
 import { createComputeClient } from '../../openstack/factory.js';
 import type { FetchFn } from '../../openstack/http.js';
 import { readComputeConfig, readRecoveryConfig, unfenceHost, type UnfenceDeps } from '../../recovery/index.js';
 import { archiveJournal } from '../../recovery/journal.js';
 import type { Io } from '../command.js';
+import { humanLogger } from '../human-log.js';
 import { operatorName } from '../control-socket.js';
 
-const USAGE = 'usage: instance-ha unfence HOST [--power-on] [--config FILE]';
+const USAGE = 'Usage: instance-ha unfence HOST [--power-on] [--config FILE]';
 
 export const UNFENCE_HELP = `${USAGE}
 
-Returns a fenced, recovered host to service: optionally powers it on through its own fence
+Returns a fenced, evacuated host to service: optionally powers it on through its own fence
 topology (--power-on), waits until its beacon is healthy on the local monitor, clears forced_down
 and re-enables its nova-compute service (retrying Nova's 400 while 'done' evacuation records
 remain, until recovery.unfence.timeout), then tells the monitors to watch it again. Prints a line per
@@ -37,10 +38,7 @@ const DEFAULT_CONFIG = '/etc/instance-ha/monitor.yaml';
  * tells the monitor to watch the host again.
  */
 export async function runUnfenceCommand(args: string[], io: Io): Promise<number> {
-  // The file is read before the arguments are judged, so an unreadable one is reported first (exit 78).
-  const i = args.indexOf('--config');
-  const file = i >= 0 && args[i + 1] ? args[i + 1]! : DEFAULT_CONFIG;
-  const cfg = loadConfig(file, readMonitorConfig);
+  // Usage first (exit 64, like every command), then the file (exit 78).
   let parsed;
   try {
     parsed = parseArgs({
@@ -57,7 +55,9 @@ export async function runUnfenceCommand(args: string[], io: Io): Promise<number>
     return 64;
   }
   const host = parsed.positionals[0]!;
-  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const file = parsed.values.config ?? DEFAULT_CONFIG;
+  const cfg = loadConfig(file, readMonitorConfig);
+  const log = humanLogger();
   const fencing = cfg.fencing ? await startFencing({ config: cfg.fencing, log, monitorId: `${cfg.id}/unfence` }) : null;
   try {
     const code = await returnToServiceInNova(host, { powerOn: parsed.values['power-on'] }, recoverySections(cfg, file), {

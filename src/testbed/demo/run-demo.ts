@@ -91,8 +91,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       READY_TIMEOUT_MS,
     );
     if (!ready) throw new Error(`the demo cluster did not come up within ${READY_TIMEOUT_MS / 1000} s; logs in ${dir}`);
+    // Every monitor hears every other before anything happens: a healthy start never reads "quorum 2/3"
+    // and then narrates a "quorum regained" that was only the last monitor joining.
+    if (!(await allHearAll(layout, READY_TIMEOUT_MS)))
+      throw new Error(`the demo monitors did not all hear each other within ${READY_TIMEOUT_MS / 1000} s; logs in ${dir}`);
+    const healthy = (await statusOf(layout)) ?? ready;
     o.out(
-      `cluster up: coordinator ${ready.cluster.coordinator}, quorum ${ready.cluster.votes}/${ready.cluster.expectedVotes}, ${hosts.length} hosts heard; ` +
+      `cluster up: coordinator ${healthy.cluster.coordinator}, ` +
+        `quorum ${healthy.cluster.votes} of ${healthy.cluster.expectedVotes} monitors, ${hosts.length} hosts heard; ` +
         `dashboard http://${layout.monitors[0]!.statusApi}/\n`,
     );
     // A host powered off by its BMC stops beating, as a real one would; powered on again, it boots.
@@ -192,7 +198,7 @@ async function playScenario(
     case 'fence-failure': {
       story.kill(`power loss of ${victim} (its beacon is SIGKILLed)`);
       loseHost(victim);
-      const want = o.scenario === 'default' ? 'host.recovery_finished' : 'host.fence_failed';
+      const want = o.scenario === 'default' ? 'host.recovery_end' : 'host.fence_failed';
       const ok = await story.until((e) => e.type === want && e.host === victim, STORY_TIMEOUT_MS);
       if (o.scenario === 'fence-failure') {
         // Followers adopt the coordinator's decision with its next heartbeat.
@@ -201,7 +207,7 @@ async function playScenario(
         story.note(`${victim} is ${state}: never reported fenced, and none of its servers is evacuated`);
         return story.result(ok && state === 'fence_failed');
       }
-      return story.result(ok);
+      return story.result(ok && (await story.endState([victim], 'evacuated')));
     }
     case 'mass-failure': {
       const victims = hosts.slice(0, Math.max(2, Math.ceil(hosts.length / 2)));
@@ -217,8 +223,9 @@ async function playScenario(
       );
       const coord = layout.monitors.find((m) => m.id === s?.cluster.coordinator);
       if (coord) await controlRequest(coord.socket, 'POST', '/ack-mass-failure', { by: 'demo' });
-      const done = await story.until((e) => e.type === 'host.fenced' && e.host === victims[victims.length - 1], STORY_TIMEOUT_MS);
-      return story.result(held && fenced.length === 0 && done);
+      // Promised: once acknowledged, every held host is fenced and its servers evacuated.
+      const done = await story.recovered(victims, STORY_TIMEOUT_MS);
+      return story.result(held && fenced.length === 0 && done && (await story.endState(victims, 'evacuated')));
     }
     case 'compute-down': {
       const service = (): string => {
@@ -277,8 +284,11 @@ async function playScenario(
       story.kill('the partition heals (mon2 and mon3 thawed)');
       procs.signal('mon2', 'SIGCONT');
       procs.signal('mon3', 'SIGCONT');
-      const done = await story.until((e) => e.type === 'host.fenced' && e.host === victim, STORY_TIMEOUT_MS);
-      return story.result(lost && state?.state !== 'failed' && state?.state !== 'fenced' && done);
+      // Promised: once quorum is back the host is fenced and its servers evacuated, as in the default scenario.
+      const done = await story.recovered([victim], STORY_TIMEOUT_MS);
+      return story.result(
+        lost && state?.state !== 'failed' && state?.state !== 'fenced' && done && (await story.endState([victim], 'evacuated')),
+      );
     }
   }
 }
@@ -288,22 +298,53 @@ class Story {
   private readonly seen = new Set<string>();
   readonly steps: StoryStep[] = [];
   readonly events: ClusterEvent[] = [];
-  private killAt = Date.now();
+  /** The first action: every T+ counts from it (a later action does not restart the clock). */
+  private startAt: number | null = null;
   private lastAt = Date.now();
+  /** The last T+ printed: an event polled after a later note is shown at the note's time, never before it. */
+  private lastShownMs = 0;
 
   constructor(
     private readonly layout: ClusterLayout,
     private readonly out: (line: string) => void,
   ) {}
 
+  private get start(): number {
+    return this.startAt ?? Date.now();
+  }
+
   kill(what: string): void {
-    this.killAt = Date.now();
-    this.lastAt = this.killAt;
-    this.add({ sinceKillMs: 0, stepMs: 0, what: 'ACTION', detail: what });
+    const now = Date.now();
+    this.startAt ??= now;
+    this.lastAt = now;
+    this.add({ sinceKillMs: now - this.start, stepMs: 0, what: 'ACTION', detail: what });
   }
 
   note(detail: string): void {
-    this.add({ sinceKillMs: Date.now() - this.killAt, stepMs: 0, what: 'observed', detail });
+    this.add({ sinceKillMs: Date.now() - this.start, stepMs: 0, what: 'observed', detail });
+  }
+
+  /** Waits until each host's recovery finished (host.recovery_end); false, and says so, if one did not in time. */
+  async recovered(hosts: readonly string[], timeoutMs: number): Promise<boolean> {
+    const left = new Set(hosts);
+    return this.until((e) => {
+      if (e.type === 'host.recovery_end') left.delete(e.host);
+      return left.size === 0;
+    }, timeoutMs);
+  }
+
+  /** Notes each host's state as the monitors agree on it, and whether it is `want`: the scenario's closing line. */
+  async endState(hosts: readonly string[], want: string): Promise<boolean> {
+    const s = await waitFor(this.layout, (x) => hosts.every((h) => x.hosts.find((y) => y.host === h)?.state === want), 3000);
+    const snap = s ?? (await statusOf(this.layout));
+    const states = hosts.map((h) => `${h} ${snap?.hosts.find((y) => y.host === h)?.state ?? 'unknown'}`);
+    const ok = s !== null;
+    this.note(
+      want === 'evacuated' && ok
+        ? `${states.join(', ')}: powered off, its selected servers ACTIVE on other hosts`
+        : `${states.join(', ')}${ok ? '' : ` (expected ${want})`}`,
+    );
+    return ok;
   }
 
   async until(pred: (e: ClusterEvent) => boolean, timeoutMs: number): Promise<boolean> {
@@ -329,17 +370,19 @@ class Story {
     const fresh = events.filter((e) => !this.seen.has(eventKey(e))).sort((a, b) => a.at - b.at);
     for (const e of fresh) {
       this.seen.add(eventKey(e));
-      if (e.at < this.killAt - 5) continue;
+      if (e.at < this.start - 5) continue;
       this.events.push(e);
       const d = storyStep(e);
       if (!d) continue;
-      this.add({ sinceKillMs: Math.max(0, e.at - this.killAt), stepMs: Math.max(0, e.at - this.lastAt), ...d });
+      this.add({ sinceKillMs: Math.max(0, e.at - this.start), stepMs: Math.max(0, e.at - this.lastAt), ...d });
       this.lastAt = Math.max(this.lastAt, e.at);
     }
     return fresh;
   }
 
-  private add(step: StoryStep): void {
+  private add(raw: StoryStep): void {
+    const step = { ...raw, sinceKillMs: Math.max(raw.sinceKillMs, this.lastShownMs) };
+    this.lastShownMs = step.sinceKillMs;
     this.steps.push(step);
     this.out(`T+${(step.sinceKillMs / 1000).toFixed(2).padStart(6)}s  ${step.what.padEnd(18)} ${step.detail}`);
   }
@@ -365,6 +408,17 @@ async function statusOf(layout: ClusterLayout, id?: string): Promise<StatusSnaps
     if (s) return s;
   }
   return null;
+}
+
+/** Whether every monitor hears all the others (votes = expected) within timeoutMs. */
+async function allHearAll(layout: ClusterLayout, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const snaps = await Promise.all(layout.monitors.map((m) => snapshotAt(m.socket)));
+    if (snaps.every((s) => s !== null && s.cluster.votes === s.cluster.expectedVotes)) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
 }
 
 async function waitFor(layout: ClusterLayout, pred: (s: StatusSnapshot) => boolean, timeoutMs: number): Promise<StatusSnapshot | null> {

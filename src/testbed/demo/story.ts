@@ -58,7 +58,7 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
         what: 'FENCE FAILED',
         detail: `${e.host}: ${e.record.error ?? 'fence devices failed'}; retry in ${Math.round(e.retryInMs / 1000)} s; its instances are NOT recovered`,
       };
-    case 'host.recovery_started':
+    case 'host.recovery_start':
       return { what: 'recovery', detail: `${e.host}: compute service forced down, evacuating selected servers` };
     case 'instance.evacuate_start':
       return {
@@ -69,12 +69,12 @@ export function storyStep(e: ClusterEvent): { what: string; detail: string } | n
       return { what: 'ACTIVE', detail: `${e.server.name} running on ${e.targetHost} (${Math.round(e.durationMs)} ms)` };
     case 'instance.evacuate_error':
       return { what: e.final ? 'EVACUATE FAILED' : 'evacuate retry', detail: `${e.server.name}: ${e.reason}` };
-    case 'instance.not_recovered':
+    case 'instance.not_selected':
       return {
         what: 'notified',
         detail: `${e.server.name}: not selected for automatic recovery (${e.reason}); instance_ha.instance.failed published`,
       };
-    case 'host.recovery_finished':
+    case 'host.recovery_end':
       return {
         what: 'recovery complete',
         detail:
