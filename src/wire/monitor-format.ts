@@ -14,6 +14,7 @@ import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, LeftMark, 
  *   entry: kind u8 | length u16 | body (kinds below); an unknown kind is skipped by its length.
  *   Kind 6 (added in 2.1 with the beacon's leaving; older monitors skip it): a host that left cleanly,
  *   bootId id8 | seq u32 | sentAtMs f64 | host str8.
+ *   Kind 8 (2.1): a decision whose state has no number in kind 2 (recovery_failed), named instead.
  *
  * str8 is a length byte and that many UTF-8 bytes (≤ 255). Decoders read the fields they know and
  * ignore what follows, so a minor version may append fields; a different major is dropped.
@@ -42,7 +43,26 @@ const ENTRY_FORGET = 5;
 const ENTRY_LEFT = 6;
 /** Protocol 2.1: the decisions' version within the epoch (f64); a 2.0 decoder skips it by its length. */
 const ENTRY_DECISION_SEQ = 7;
+/**
+ * Protocol 2.1: a decision whose state has no number in DECISION_STATES (today `recovery_failed`),
+ * with the state by name: state str8 | the decision entry's body after its state byte. A new number
+ * in the kind-2 entry would make an older decoder refuse the whole page (it rejects an unknown state
+ * byte); a kind of its own is skipped by it instead, and a decoder that does not know the name skips
+ * the entry, never the page.
+ */
+const ENTRY_DECISION_NAMED = 8;
+/** The numbered states of the kind-2 entry; fixed since 2.0 (a rename keeps its number). */
 const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'evacuated'];
+/** Every state a decision can have, for the named entry: the compiler makes sure none is missing. */
+const NAMED_DECISION_STATES: Record<HostDecision['state'], true> = {
+  failed: true,
+  fencing: true,
+  fenced: true,
+  fence_failed: true,
+  recovering: true,
+  evacuated: true,
+  recovery_failed: true,
+};
 /** A boot id of 32 hex characters travels as its 16 bytes, flagged by this length byte. */
 const HEX16 = 0xff;
 
@@ -148,13 +168,13 @@ export function encodeVerdict(v: HostVerdict): Buffer | null {
 }
 
 export function encodeDecision(d: HostDecision): Buffer | null {
+  if (!hostOk(d.host)) return null;
   const state = DECISION_STATES.indexOf(d.state);
-  if (!hostOk(d.host) || state < 0) return null;
   const fence = d.fence ? fenceJson(d.fence) : Buffer.alloc(0);
-  return entry(
-    ENTRY_DECISION,
-    Buffer.concat([Buffer.from([state]), str8(d.host), id8(d.bootId), f64(d.sinceMs), u16(d.fenceAttempts), u16(fence.length), fence]),
-  );
+  const rest = Buffer.concat([str8(d.host), id8(d.bootId), f64(d.sinceMs), u16(d.fenceAttempts), u16(fence.length), fence]);
+  if (state >= 0) return entry(ENTRY_DECISION, Buffer.concat([Buffer.from([state]), rest]));
+  if (!Object.hasOwn(NAMED_DECISION_STATES, d.state)) return null;
+  return entry(ENTRY_DECISION_NAMED, Buffer.concat([str8(d.state), rest]));
 }
 
 export function encodeMaintenance(m: MaintenanceMark): Buffer | null {
@@ -348,14 +368,18 @@ export function decodePageBody(body: Buffer): ViewPage | null {
       case ENTRY_DECISION: {
         const state = DECISION_STATES[e.u8()];
         if (!state) return null;
-        const host = e.str8();
-        const bootId = e.id8();
-        const sinceMs = e.f64();
-        const fenceAttempts = e.u16();
-        const fenceBytes = e.bytes(e.u16());
-        const fence = fenceBytes.length > 0 ? parseFence(fenceBytes) : undefined;
-        if (fence === null) return null;
-        view.decisions.push({ host, state, bootId, sinceMs, fenceAttempts, ...(fence ? { fence } : {}) });
+        const d = decisionBody(e, state);
+        if (!d) return null;
+        view.decisions.push(d);
+        break;
+      }
+      case ENTRY_DECISION_NAMED: {
+        const name = e.str8();
+        // A state named by a later minor: this entry is skipped, the rest of the page still counts.
+        if (!Object.hasOwn(NAMED_DECISION_STATES, name)) break;
+        const d = decisionBody(e, name as HostDecision['state']);
+        if (!d) return null;
+        view.decisions.push(d);
         break;
       }
       case ENTRY_MAINTENANCE: {
@@ -409,4 +433,16 @@ function parseFence(b: Buffer): FenceRecord | null {
     Array.isArray(f.attempts) &&
     f.attempts.every((a) => typeof a === 'object' && a !== null);
   return ok ? (v as FenceRecord) : null;
+}
+
+/** The decision entry's fields after its state (kinds 2 and 8); null when the fence record is bad. */
+function decisionBody(e: Reader, state: HostDecision['state']): HostDecision | null {
+  const host = e.str8();
+  const bootId = e.id8();
+  const sinceMs = e.f64();
+  const fenceAttempts = e.u16();
+  const fenceBytes = e.bytes(e.u16());
+  const fence = fenceBytes.length > 0 ? parseFence(fenceBytes) : undefined;
+  if (fence === null) return null;
+  return { host, state, bootId, sinceMs, fenceAttempts, ...(fence ? { fence } : {}) };
 }

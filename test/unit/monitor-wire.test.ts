@@ -253,6 +253,34 @@ describe('the paged monitor heartbeat', () => {
     expect(a2.admit(o.header, 0, WALL)).toEqual({ ok: true, input: { type: 'peer', at: 0, beat: old } });
   });
 
+  it('carries a recovery_failed decision with its fence record, so a successor knows the host needs an operator', () => {
+    const fence: FenceRecord = { ok: true, durationMs: 63, attempts: [], by: 'm2', at: 7 };
+    const decisions: HostDecision[] = [
+      { host: 'h1', state: 'recovery_failed', bootId: 'cd'.repeat(16), sinceMs: 9, fenceAttempts: 1, fence },
+      { host: 'h2', state: 'evacuated', bootId: 'b2', sinceMs: 8, fenceAttempts: 1 },
+    ];
+    const b = beat({ decisions });
+    const { pages, header } = send(pager(), b, 0);
+    const a = admission();
+    for (const d of pages) a.admit(d, 0, WALL);
+    expect(a.admit(header, 0, WALL)).toEqual({ ok: true, input: { type: 'peer', at: 0, beat: b } });
+  });
+
+  it('skips a decision whose state a later minor names (kind 8) and keeps the rest of the page', () => {
+    const kept: HostDecision = { host: 'h2', state: 'fenced', bootId: 'b2', sinceMs: 8, fenceAttempts: 1 };
+    const { pages } = send(pager(), beat({ decisions: [kept] }), 0);
+    const body = (d: Buffer) => d.subarray(5, d.length - 32);
+    const str8 = (t: string) => Buffer.concat([Buffer.from([Buffer.byteLength(t)]), Buffer.from(t)]);
+    const since = Buffer.alloc(8);
+    since.writeDoubleBE(5);
+    const later = Buffer.concat([str8('quarantined'), str8('h9'), str8('b9'), since, Buffer.from([0, 1, 0, 0])]);
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(later.length);
+    const page = Buffer.concat([body(pages[0]!), Buffer.from([8]), len, later]);
+    const pg = decode(seal(KIND_PAGE, page, key), key);
+    expect(pg.ok && pg.kind === 'view_page' && pg.page.view.decisions).toEqual([kept]);
+  });
+
   it('never throws on a truncated or bit-flipped body, even one that authenticates', () => {
     const { pages, header } = send(pager(), beat({ verdicts: verdicts(20), maintenance: [{ host: 'x', on: true, atMs: 1, by: 'o' }] }), 0);
     for (const [kind, d] of [
