@@ -14,6 +14,7 @@ packages=()
 command -v ipmi_sim >/dev/null || packages+=(openipmi)
 command -v ipmitool >/dev/null || packages+=(ipmitool)
 command -v fence_ipmilan >/dev/null || packages+=(fence-agents)
+command -v redfishtool >/dev/null || packages+=(redfishtool)   # proves the test Redfish BMC speaks Redfish
 command -v rabbitmq-server >/dev/null || packages+=(rabbitmq-server)
 command -v systemd-analyze >/dev/null || packages+=(systemd)
 command -v ip >/dev/null || packages+=(iproute2)

@@ -113,6 +113,8 @@ export async function startCloudCluster(o: CloudClusterOptions): Promise<CloudCl
         recovery: {
           journal_dir: join(dir, `${id}-state`, 'recovery'),
           poll_interval: '250ms',
+          // The harness boots its servers from an image (local root): opt them in to the rebuild.
+          local_disk: 'rebuild',
           unfence: { retry_interval: '2s', timeout: '3m' },
           ...o.recovery,
         },

@@ -75,7 +75,7 @@ export class NovaRecoverer implements Recoverer {
     const c = deps.cfg;
     this.tracker = new EvacuationTracker({
       compute: deps.compute,
-      log: deps.log.child({ component: 'tracking' }),
+      log: componentLogger(deps.log, 'tracking'),
       now: this.now,
       cadence: { fastMs: c.fastPollIntervalMs, slowMs: c.pollIntervalMs, minGapMs: c.minPollGapMs },
     });
@@ -123,7 +123,7 @@ export class NovaRecoverer implements Recoverer {
     if (this.deps.compute.refreshToken) {
       this.warm = new WarmSession(
         this.deps.compute as WarmCompute,
-        log.child({ component: 'pre-auth' }),
+        componentLogger(log, 'pre-auth'),
         this.deps.tokenRenewBeforeMs ?? 300_000,
         this.now,
       );
@@ -145,7 +145,7 @@ export class NovaRecoverer implements Recoverer {
           broker,
           cfg: nn,
           tracker: this.tracker,
-          log: log.child({ component: 'nova-notifications' }),
+          log: componentLogger(log, 'nova-notifications'),
           connectionName: 'instance-ha nova-notifications',
         });
       else log.error('recovery.nova_notifications is on but no broker is configured (url or the notifications section): polling alone');

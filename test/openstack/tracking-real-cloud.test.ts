@@ -43,7 +43,14 @@ async function loseAndRecover(host: string, over: Partial<RecoveryConfig>) {
     compute,
     events,
     log,
-    cfg: { ...RECOVERY_DEFAULTS, journalDir: tempDir('iha-cloud-tracking-'), instanceTimeoutMs: 300_000, ...over },
+    // The harness boots from an image (local root): opted in to the rebuild, as the check is tracking.
+    cfg: {
+      ...RECOVERY_DEFAULTS,
+      journalDir: tempDir('iha-cloud-tracking-'),
+      instanceTimeoutMs: 300_000,
+      localDisk: { ...RECOVERY_DEFAULTS.localDisk, default: 'rebuild' },
+      ...over,
+    },
     broker: {
       url: SHARED_RABBIT_URL,
       password: undefined,

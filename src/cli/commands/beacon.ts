@@ -55,7 +55,7 @@ export async function beaconCommand(args: string[]): Promise<number> {
 function startGuestWatch(cfg: BeaconConfig, beacon: Beacon, log: Logger): { stop(): void } | null {
   const g = cfg.guestWatch;
   if (!g.enabled) return null;
-  const glog = log.child({ component: 'guest-watch' });
+  const glog = componentLogger(log, 'guest-watch');
   const reporter = new GuestReporter({
     host: cfg.host,
     bootId: beacon.bootId,
