@@ -11,11 +11,12 @@ import { OVERVIEW } from './commands/help.js';
  */
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name = 'help', ...rest] = argv;
-  const command = COMMANDS.get(name);
-  if (!command) {
+  const load = COMMANDS.get(name);
+  if (!load) {
     io.err(`unknown command '${name}'\n\n${OVERVIEW}`);
     return 64;
   }
+  const command = await load();
   if (command.help !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
     io.out(command.help);
     return 0;

@@ -2,8 +2,9 @@ import type { FenceRecord } from '../core/events.js';
 import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, LeftMark, MaintenanceMark } from '../core/messages.js';
 
 /**
- * The monitor-to-monitor protocol, version 2.1 (2.1 added the left entry, kind 6, and the decision-version entry, kind 7): bodies of two sealed datagram kinds (codec.ts seals
- * them, like beacons, with the 5-byte "IHA" header and a 32-byte HMAC).
+ * The monitor-to-monitor protocol, version 2.1 (2.1 added the view entries 6 left, 7 decision version
+ * and 8 named decision): bodies of two sealed datagram kinds (codec.ts seals them, like beacons, with
+ * the 5-byte "IHA" header and a 32-byte HMAC).
  *
  * Kind 3, the header: liveness and vote, fixed size but for the monitor ids, sent every beat.
  *   major u8 | minor u8 | bootId [16] | seq u32 | sentAtMs f64 | epoch f64 | flags u8 (1 acting, 2 paused)

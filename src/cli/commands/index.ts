@@ -1,47 +1,132 @@
 import type { Command } from '../command.js';
-import { ACK_MASS_FAILURE_HELP, runAckMassFailureCommand } from './ack-mass-failure.js';
-import { AGENTS_HELP, runAgentsCommand } from './agents.js';
-import { BEACON_HELP, beaconCommand } from './beacon.js';
-import { CONFIG_HELP, runConfigCommand } from './config.js';
-import { CONFIRM_FENCED_HELP, runConfirmFencedCommand } from './confirm-fenced.js';
-import { DEMO_HELP, runDemoCommand } from './demo.js';
-import { EVENTS_HELP, runEventsCommand } from './events.js';
-import { FENCE_HELP, runFenceCommand } from './fence.js';
-import { FORGET_HELP, runForgetCommand } from './forget.js';
-import { runHelpCommand } from './help.js';
-import { HISTORY_HELP, runHistoryCommand } from './history.js';
-import { KEYS_HELP, runKeysCommand } from './keys.js';
-import { MAINTENANCE_HELP, runMaintenanceCommand } from './maintenance.js';
-import { MONITOR_HELP, monitorCommand } from './monitor.js';
-import { RECOVER_HELP, runRecoverCommand } from './recover.js';
-import { STATUS_HELP, runStatusCommand } from './status.js';
-import { UNFENCE_HELP, runUnfenceCommand } from './unfence.js';
-import { runVersionCommand } from './version.js';
 
-const help: Command = { run: runHelpCommand };
-const version: Command = { run: runVersionCommand };
+/**
+ * Loads one command's module. Lazy on purpose: `instance-ha status` during a mass failure should not
+ * spend a third of a second loading the monitor, the demo cluster and the AMQP client it never runs
+ * (issue #10's status_ms). Each module is imported only when its command is asked for.
+ */
+export type CommandLoader = () => Promise<Command>;
 
 /** Every `instance-ha NAME`, with the text `instance-ha NAME --help` prints. */
-export const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
-  ['monitor', { run: (args) => monitorCommand(args), help: MONITOR_HELP }],
-  ['beacon', { run: (args) => beaconCommand(args), help: BEACON_HELP }],
-  ['status', { run: runStatusCommand, help: STATUS_HELP }],
-  ['maintenance', { run: runMaintenanceCommand, help: MAINTENANCE_HELP }],
-  ['ack-mass-failure', { run: runAckMassFailureCommand, help: ACK_MASS_FAILURE_HELP }],
-  ['forget', { run: runForgetCommand, help: FORGET_HELP }],
-  ['confirm-fenced', { run: (args, io) => runConfirmFencedCommand(args, io), help: CONFIRM_FENCED_HELP }],
-  ['config', { run: runConfigCommand, help: CONFIG_HELP }],
-  ['history', { run: runHistoryCommand, help: HISTORY_HELP }],
-  ['fence', { run: runFenceCommand, help: FENCE_HELP }],
-  ['agents', { run: (args, io) => runAgentsCommand(args, io), help: AGENTS_HELP }],
-  ['events', { run: runEventsCommand, help: EVENTS_HELP }],
-  ['demo', { run: runDemoCommand, help: DEMO_HELP }],
-  ['unfence', { run: runUnfenceCommand, help: UNFENCE_HELP }],
-  ['recover', { run: runRecoverCommand, help: RECOVER_HELP }],
-  ['keys', { run: runKeysCommand, help: KEYS_HELP }],
-  ['version', version],
-  ['--version', version],
-  ['help', help],
-  ['--help', help],
-  ['-h', help],
+export const COMMANDS: ReadonlyMap<string, CommandLoader> = new Map<string, CommandLoader>([
+  [
+    'monitor',
+    async () => {
+      const m = await import('./monitor.js');
+      return { run: (args) => m.monitorCommand(args), help: m.MONITOR_HELP };
+    },
+  ],
+  [
+    'beacon',
+    async () => {
+      const m = await import('./beacon.js');
+      return { run: (args) => m.beaconCommand(args), help: m.BEACON_HELP };
+    },
+  ],
+  [
+    'status',
+    async () => {
+      const m = await import('./status.js');
+      return { run: m.runStatusCommand, help: m.STATUS_HELP };
+    },
+  ],
+  [
+    'maintenance',
+    async () => {
+      const m = await import('./maintenance.js');
+      return { run: m.runMaintenanceCommand, help: m.MAINTENANCE_HELP };
+    },
+  ],
+  [
+    'ack-mass-failure',
+    async () => {
+      const m = await import('./ack-mass-failure.js');
+      return { run: m.runAckMassFailureCommand, help: m.ACK_MASS_FAILURE_HELP };
+    },
+  ],
+  [
+    'forget',
+    async () => {
+      const m = await import('./forget.js');
+      return { run: m.runForgetCommand, help: m.FORGET_HELP };
+    },
+  ],
+  [
+    'confirm-fenced',
+    async () => {
+      const m = await import('./confirm-fenced.js');
+      return { run: (args, io) => m.runConfirmFencedCommand(args, io), help: m.CONFIRM_FENCED_HELP };
+    },
+  ],
+  [
+    'config',
+    async () => {
+      const m = await import('./config.js');
+      return { run: m.runConfigCommand, help: m.CONFIG_HELP };
+    },
+  ],
+  [
+    'history',
+    async () => {
+      const m = await import('./history.js');
+      return { run: m.runHistoryCommand, help: m.HISTORY_HELP };
+    },
+  ],
+  [
+    'fence',
+    async () => {
+      const m = await import('./fence.js');
+      return { run: m.runFenceCommand, help: m.FENCE_HELP };
+    },
+  ],
+  [
+    'agents',
+    async () => {
+      const m = await import('./agents.js');
+      return { run: (args, io) => m.runAgentsCommand(args, io), help: m.AGENTS_HELP };
+    },
+  ],
+  [
+    'events',
+    async () => {
+      const m = await import('./events.js');
+      return { run: m.runEventsCommand, help: m.EVENTS_HELP };
+    },
+  ],
+  [
+    'demo',
+    async () => {
+      const m = await import('./demo.js');
+      return { run: m.runDemoCommand, help: m.DEMO_HELP };
+    },
+  ],
+  [
+    'unfence',
+    async () => {
+      const m = await import('./unfence.js');
+      return { run: m.runUnfenceCommand, help: m.UNFENCE_HELP };
+    },
+  ],
+  [
+    'recover',
+    async () => {
+      const m = await import('./recover.js');
+      return { run: m.runRecoverCommand, help: m.RECOVER_HELP };
+    },
+  ],
+  [
+    'keys',
+    async () => {
+      const m = await import('./keys.js');
+      return { run: m.runKeysCommand, help: m.KEYS_HELP };
+    },
+  ],
+  ...['version', '--version'].map((name): [string, CommandLoader] => [
+    name,
+    async () => ({ run: (await import('./version.js')).runVersionCommand }),
+  ]),
+  ...['help', '--help', '-h'].map((name): [string, CommandLoader] => [
+    name,
+    async () => ({ run: (await import('./help.js')).runHelpCommand }),
+  ]),
 ]);
