@@ -616,9 +616,12 @@ export class MonitorCore {
   private warnAboutOwnLink(now: number): void {
     const live = this.membership.livePeers(now);
     if (live.length === 0) return;
+    // The peers' indexes once per tick, not per host: every tick walks all non-up hosts (10,000 in a mass silence).
+    const theirs = live.map((p) => verdictsByHost(p.beat.verdicts));
     for (const t of this.nonUp) {
       if (t.verdict !== 'dead' || this.linkWarned.has(t.host)) continue;
-      const peersHearIt = live.filter((p) => !verdictsByHost(p.beat.verdicts).has(t.host)).length;
+      let peersHearIt = 0;
+      for (const v of theirs) if (!v.has(t.host)) peersHearIt++;
       if (peersHearIt >= this.membership.needed - 1 && peersHearIt > 0) {
         this.linkWarned.add(t.host);
         this.log('warn', "host silent here but heard by peers: check this monitor's network link", { host: t.host, peersHearIt });
