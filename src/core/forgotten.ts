@@ -34,6 +34,11 @@ export class Forgotten {
     while (this.byHost.size > MAX_FORGOTTEN) this.byHost.delete(this.byHost.keys().next().value!);
   }
 
+  /** No host is forgotten: the per-tick checks over every peer's verdicts are skipped. */
+  get empty(): boolean {
+    return this.byHost.size === 0;
+  }
+
   /** The host is forgotten here (and has not come back since). */
   has(host: HostId): boolean {
     const t = this.byHost.get(host);

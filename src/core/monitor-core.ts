@@ -586,7 +586,8 @@ export class MonitorCore {
 
   /** This monitor and its live peers, as voters on each host's fate. */
   private voters(now: number): VoterView[] {
-    const selfVerdicts = new Map(this.verdicts(now).map((v) => [v.host, v]));
+    const selfVerdicts = new Map<HostId, HostVerdict>();
+    for (const v of this.verdicts(now)) selfVerdicts.set(v.host, v);
     const self: VoterView = {
       id: this.settings.self,
       paused: this.paused(now),
@@ -596,7 +597,7 @@ export class MonitorCore {
     };
     const peers = this.membership.livePeers(now).map((p): VoterView => {
       // What a peer still says about a host forgotten here is not a vote on it.
-      const mentionsForgotten = p.beat.verdicts.some((v) => this.forgotten.has(v.host));
+      const mentionsForgotten = !this.forgotten.empty && p.beat.verdicts.some((v) => this.forgotten.has(v.host));
       const verdicts = mentionsForgotten
         ? new Map(p.beat.verdicts.filter((v) => !this.forgotten.has(v.host)).map((v) => [v.host, v]))
         : verdictsByHost(p.beat.verdicts);
