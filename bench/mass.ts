@@ -53,7 +53,8 @@ function udpRcvbufErrors(): number {
 function timeStatusCommand(config: string): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [main, 'status', '--json', '--config', config], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const prof = process.env.MASS_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.MASS_PROFILE, 'status')] : [];
+    const p = spawn(process.execPath, [...prof, main, 'status', '--json', '--config', config], { stdio: ['ignore', 'ignore', 'ignore'] });
     p.on('exit', () => resolve(Math.round(performance.now() - t0)));
   });
 }

@@ -1,11 +1,11 @@
 import { MAX_PEM_FILE_BYTES, readTextFileOrThrow } from '../config/safe-file.js';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { componentLogger, type Logger } from '../log.js';
 import type { ComputeConfig } from './config.js';
 import { ComputeClient } from './compute.js';
 import { loadCredentials, normalizeInterface, type CloudCredentials } from './credentials.js';
 import type { FetchFn, HttpOptions } from './http.js';
 import { KeystoneSession } from './keystone.js';
+import { undici } from '../lazy-undici.js';
 
 export interface ComputeDeps {
   log: Logger;
@@ -43,6 +43,7 @@ export function createComputeClient(cfg: ComputeConfig, deps: ComputeDeps): Comp
 /** Node's global fetch cannot take a CA bundle; undici's Agent can (hence the undici dependency). */
 function fetchWithCa(cacert: string | undefined): FetchFn {
   if (!cacert) return fetch;
+  const { Agent, fetch: undiciFetch } = undici();
   const agent = new Agent({ connect: { ca: readTextFileOrThrow(cacert, MAX_PEM_FILE_BYTES) } });
   return ((url: string | URL, init?: RequestInit) =>
     undiciFetch(url as string, { ...(init as object), dispatcher: agent } as never)) as unknown as FetchFn;

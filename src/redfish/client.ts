@@ -6,7 +6,8 @@
  */
 import { MAX_PEM_FILE_BYTES, readTextFileOrThrow } from '../config/safe-file.js';
 import { timerMs } from '../timer-limit.js';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+import { undici } from '../lazy-undici.js';
 
 export interface RedfishOptions {
   host: string;
@@ -60,7 +61,7 @@ export class RedfishClient {
   constructor(private readonly o: RedfishOptions) {
     // Through the config file checks: a FIFO or a huge file named as the CA never blocks a fence.
     const ca = o.caFile ? readTextFileOrThrow(o.caFile, MAX_PEM_FILE_BYTES) : undefined;
-    this.agent = new Agent({ connect: { ca, rejectUnauthorized: !o.insecure }, keepAliveTimeout: 10_000, connections: 1 });
+    this.agent = new (undici().Agent)({ connect: { ca, rejectUnauthorized: !o.insecure }, keepAliveTimeout: 10_000, connections: 1 });
     this.base = `https://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
   }
 
@@ -74,7 +75,7 @@ export class RedfishClient {
     const signal = this.o.signal ? AbortSignal.any([this.o.signal, timeout]) : timeout;
     let res;
     try {
-      res = await request(`${this.base}${path}`, {
+      res = await undici().request(`${this.base}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
