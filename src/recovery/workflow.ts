@@ -225,30 +225,37 @@ export class NovaRecoverer implements Recoverer {
       await untilAnswered('force-down', () => compute.setForcedDown(host, true, signal));
       const firstForceDown = !journal.has('forced_down');
       if (firstForceDown) journal.append({ t: 'forced_down', at: this.now() });
-      let disabledReason: string | null = null;
-      try {
-        const reason = `instance-ha: fenced by ${fence.by} at ${new Date(this.now()).toISOString()}`;
-        if (!journal.has('disabled')) {
+      // 2. Disable, and beside it select (a read: the two are independent once the host is forced down;
+      //    running them one after the other cost the first evacuate 0.1–0.3 s on the real cloud).
+      //    The selection is frozen in the journal (evacuated servers leave the listing). A monitor with
+      //    no journal of this incident (a successor) re-derives it from Nova: the host's listing plus
+      //    the servers this incident's evacuations already moved away.
+      const disabling = (async (): Promise<string | null> => {
+        try {
+          const reason = `instance-ha: fenced by ${fence.by} at ${new Date(this.now()).toISOString()}`;
+          if (journal.has('disabled')) return null;
           await untilAnswered('disable', () => compute.setServiceEnabled(host, false, reason, signal));
           journal.append({ t: 'disabled', at: this.now() });
-          disabledReason = reason;
+          return reason;
+        } catch (err) {
+          if (signal.aborted) throw err;
+          log.warn({ err }, 'disabling the compute service failed; it is forced down, continuing');
+          return null;
         }
-      } catch (err) {
-        if (signal.aborted) throw err;
-        log.warn({ err }, 'disabling the compute service failed; it is forced down, continuing');
-      }
-      // For the timeline (dashboard, history): once per incident, not again on a resumed recovery.
-      if (firstForceDown) this.deps.events.publish({ type: 'host.forced_down', at: this.now(), host, disabledReason });
-
-      // 2. Select once; the selection is frozen in the journal (evacuated servers leave the listing).
-      //    A monitor with no journal of this incident (a successor) re-derives it from Nova: the host's
-      //    listing plus the servers this incident's evacuations already moved away.
-      let selected = journal.find('selected');
+      })();
+      const journaled = journal.find('selected');
       const idleNow = new Map<string, Server>();
       let alreadyEvacuating = false;
-      if (!selected) {
-        const listed = await untilAnswered('select', () => this.select(host, fence, signal));
-        selected = listed.record;
+      const selecting = journaled ? null : untilAnswered('select', () => this.select(host, fence, signal));
+      // Both settle before anything acts or fails: a failed select must not leave the disable running unseen.
+      const [disabled, listing] = await Promise.allSettled([disabling, selecting]);
+      if (listing.status === 'rejected') throw listing.reason;
+      if (disabled.status === 'rejected') throw disabled.reason;
+      const [disabledReason, listed] = [disabled.value, listing.value];
+      // For the timeline (dashboard, history): once per incident, not again on a resumed recovery.
+      if (firstForceDown) this.deps.events.publish({ type: 'host.forced_down', at: this.now(), host, disabledReason });
+      const selected = journaled ?? listed!.record;
+      if (listed) {
         alreadyEvacuating = listed.incidentEvacuations > 0;
         listed.idle.forEach((s) => idleNow.set(s.id, s));
         journal.append(selected);
