@@ -31,6 +31,8 @@ export interface CloudClusterOptions {
   /** Extra `recovery:` settings (poll_interval, max_attempts...). */
   recovery?: Record<string, unknown>;
   logLevel?: string;
+  /** The beacons' heartbeat interval (the product's default, 500 ms, when unset). */
+  beaconIntervalMs?: number;
 }
 
 export interface CloudCluster {
@@ -101,6 +103,7 @@ export async function startCloudCluster(o: CloudClusterOptions): Promise<CloudCl
       hosts: o.hosts,
       basePort: await clusterBasePort(3),
       ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+      ...(o.beaconIntervalMs ? { beaconIntervalMs: o.beaconIntervalMs } : {}),
       monitorExtra: (id) => ({
         fencing: {
           retries: 0,

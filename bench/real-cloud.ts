@@ -5,7 +5,10 @@
  * coordinator's instance.evacuate_end, which it publishes only after seeing ACTIVE on another host
  * in Nova). Between runs the host is powered on, its beacon restarted, unfenced, and the servers put
  * back at home (the harness baseline), so every run starts from the same cloud.
- *   npm run bench:real-cloud [-- --runs 5 --per-host 4]
+ *   npm run bench:real-cloud [-- --runs 5 --per-host 4 --beacon-interval 500 --nova-notifications]
+ * Defaults are the product's: 500 ms beacons, tracking by polling alone. `--nova-notifications` adds
+ * Nova's versioned notifications as a hint (the harness's Nova emits them unless IHA_CLOUD_NOTIFICATIONS=off);
+ * `--beacon-interval 200` is the faster detection a small cluster can afford (docs/operations.md).
  * Wrap it in `flock /tmp/iha-cloud.lock` where other work shares the harness.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,10 +20,15 @@ import type { StatusSnapshot } from '../src/core/status-snapshot.js';
 import { ipmitoolArgs } from '../src/testbed/bmc/ipmi-sim-launcher.js';
 import { CLI_PATH } from '../src/testbed/demo/processes.js';
 import { HARNESS_CLOUD_NAME, HARNESS_CLOUDS_YAML, HARNESS_SCRIPTS, startCloudCluster, type CloudCluster } from './cloud-cluster.js';
+import { startNovaTap, type NovaTap } from './nova-tap.js';
 import { arg, percentile } from './stats.js';
 
 const runs = arg('runs', 5);
 const perHost = arg('per-host', 4);
+const beaconIntervalMs = arg('beacon-interval', 500);
+const novaNotifications = process.argv.includes('--nova-notifications');
+/** Seconds of beating before the first loss: a monitor's detector starts cautious (a prior of 5 % loss) and learns. */
+const warmupS = arg('warmup', 60);
 const HOSTS = ['compute-1', 'compute-2', 'compute-3'];
 const RABBIT = process.env.INSTANCE_HA_RABBIT_URL ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const env = { ...process.env, OS_CLIENT_CONFIG_FILE: HARNESS_CLOUDS_YAML, OS_CLOUD: HARNESS_CLOUD_NAME };
@@ -91,10 +99,12 @@ interface Run {
   firstEvacuate: number;
   /** Nova's own end: the last evacuation migration's updated_at (done), where its rebuild finished. */
   novaDone: number;
+  /** Nova's own end, precisely: the last tagged server's instance.rebuild.end notification received (NaN without one). */
+  novaActive: number;
   lastActive: number;
 }
 
-async function oneLoss(c: CloudCluster, host: string): Promise<{ run: Run; healthyFenced: number; doubles: number }> {
+async function oneLoss(c: CloudCluster, tap: NovaTap, host: string): Promise<{ run: Run; healthyFenced: number; doubles: number }> {
   const { tagged, untagged } = await victimServers(host);
   if (tagged.length === 0) throw new Error(`${host} has no tagged server: the baseline did not hold`);
   const coord = await c.coordinator();
@@ -118,6 +128,7 @@ async function oneLoss(c: CloudCluster, host: string): Promise<{ run: Run; healt
     forcedDown: at('host.forced_down'),
     firstEvacuate: at('instance.evacuate_start'),
     novaDone: NaN,
+    novaActive: NaN,
     lastActive: at('instance.evacuate_end', 'last'),
     total: 0,
   };
@@ -132,6 +143,8 @@ async function oneLoss(c: CloudCluster, host: string): Promise<{ run: Run; healt
   );
   const done = migrations.filter((m) => m.status === 'done' && m.updated_at).map((m) => Date.parse(`${m.updated_at}Z`));
   if (done.length) run.novaDone = (Math.max(...done) - t0) / 1000;
+  const rebuilt = tagged.map((id) => tap.rebuiltAt(id) ?? NaN);
+  run.novaActive = (Math.max(...rebuilt) - t0) / 1000;
   const per = new Map<string, number>();
   for (const m of migrations) per.set(m.instance_uuid, (per.get(m.instance_uuid) ?? 0) + 1);
   const doubles = [...per.entries()].reduce((n, [id, k]) => n + (untagged.includes(id) ? k : Math.max(0, k - 1)), 0);
@@ -166,20 +179,30 @@ const c = await startCloudCluster({
   rabbitUrl: RABBIT,
   exchange: `iha-bench-${randomBytes(4).toString('hex')}`,
   logLevel: 'warn',
+  beaconIntervalMs,
+  ...(novaNotifications ? { recovery: { nova_notifications: { enabled: true, url: RABBIT } } } : {}),
 });
+console.log(
+  `beacons every ${beaconIntervalMs} ms; Nova notifications ${novaNotifications ? 'on' : 'off'} (polling ${novaNotifications ? 'stays the authority' : 'alone'})`,
+);
+const tap = await startNovaTap(RABBIT);
 try {
-  // nova_done: Nova's own record of the last rebuild's end (second resolution); last_active: instance-ha saw it.
-  console.log('run host      detected  fenced  forced_down  first_evacuate  nova_done  last_active  (s from BMC power-off)');
+  console.log(`warming up ${warmupS} s (the detectors learn the beacons' timing)`);
+  await new Promise((r) => setTimeout(r, warmupS * 1000));
+  // nova_done: Nova's own record of the last rebuild's end (second resolution); nova_active: Nova's
+  // instance.rebuild.end for it, as received (precise; n/a when the harness runs with notifications off);
+  // last_active: instance-ha saw it.
+  console.log('run host      detected  fenced  forced_down  first_evacuate  nova_done  nova_active  last_active  (s from BMC power-off)');
   for (let i = 0; i < runs; i++) {
     const host = HOSTS[i % HOSTS.length]!;
-    const r = await oneLoss(c, host);
+    const r = await oneLoss(c, tap, host);
     results.push(r.run);
     healthyFenced += r.healthyFenced;
     doubles += r.doubles;
     const x = r.run;
     console.log(
       `${String(i + 1).padEnd(3)} ${host} ${f(x.detected).padStart(9)} ${f(x.fenced).padStart(7)} ${f(x.forcedDown).padStart(12)} ` +
-        `${f(x.firstEvacuate).padStart(15)} ${f(x.novaDone).padStart(10)} ${f(x.lastActive).padStart(12)}`,
+        `${f(x.firstEvacuate).padStart(15)} ${f(x.novaDone).padStart(10)} ${f(x.novaActive).padStart(12)} ${f(x.lastActive).padStart(12)}`,
     );
     await revive(c, host, i + 1);
     baseline();
@@ -188,6 +211,7 @@ try {
     if (!all) throw new Error(`not every host up again after run ${i + 1}`);
   }
 } finally {
+  await tap.close();
   await c.stop();
   // Leave the harness at the suites' baseline (2 servers per host).
   admin('baseline', String(HOSTS.length), '2');
