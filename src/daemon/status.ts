@@ -39,7 +39,8 @@ export function buildSnapshot(x: SnapshotInput): StatusSnapshot {
   const detector = monitorDetector(core.settings);
   const maintenance = new Set([...core.maintenance.values()].filter((mk) => mk.on).map((mk) => mk.host));
   const hosts = [...core.tracks.values()]
-    .sort((a, b) => a.host.localeCompare(b.host))
+    // Code-point order, not localeCompare: collation cost ~70 ms of a 10,000-host snapshot (bench:mass).
+    .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
     .map((t) => {
       const d = core.coordinator.decision(t.host);
       const quorumSuspect = t.verdict !== 'up';
