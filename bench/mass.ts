@@ -51,10 +51,14 @@ function udpRcvbufErrors(): number {
 
 /** Wall time of one `instance-ha status --json`, start to exit (the operator's view during the hold). */
 function timeStatusCommand(config: string): Promise<number> {
+  return timeCommand(['status', '--json', '--config', config]);
+}
+
+function timeCommand(args: string[]): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const prof = process.env.MASS_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.MASS_PROFILE, 'status')] : [];
-    const p = spawn(process.execPath, [...prof, main, 'status', '--json', '--config', config], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const p = spawn(process.execPath, [...prof, main, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
     p.on('exit', () => resolve(Math.round(performance.now() - t0)));
   });
 }
@@ -144,6 +148,12 @@ async function run(silent: number): Promise<string> {
     deadAfter.sort((a, b) => a - b);
     const statusAt = Date.now() - silencedAt;
     const statusMs = await timeStatusCommand(layout.monitors[Math.max(0, holder)]!.config);
+    // Its parts: the monitor's answer alone (in this process), and the command's own start (a --version).
+    const a0 = performance.now();
+    const answer = await snapshot(layout, Math.max(0, holder));
+    const answerMs = Math.round(performance.now() - a0);
+    const answerKb = Math.round(JSON.stringify(answer).length / 1024);
+    const startMs = await timeCommand(['--version']);
     await sleep(3000);
     const kernelDrops = udpRcvbufErrors() - kernelDropsBefore;
     const snaps = await Promise.all(mons.map((m, i) => (m.exited ? Promise.resolve(null) : snapshot(layout, i).catch(() => null))));
@@ -155,7 +165,7 @@ async function run(silent: number): Promise<string> {
       `  ${silent} of ${hosts} silent: hold raised by ${holder >= 0 ? mons[holder]!.id : 'nobody'}` +
         `${heldBefore.length ? ` (void: a hold from the warm-up still stood on ${heldBefore.join(',')})` : ''}; ` +
         `detector convicts after ${deadAfter[0]}-${deadAfter[deadAfter.length - 1]} ms (median ${deadAfter[deadAfter.length >> 1]}); ` +
-        `status asked at +${statusAt}ms; ` +
+        `status asked at +${statusAt}ms (the monitor's answer alone ${answerMs} ms for ${answerKb} KiB, a bare command start ${startMs} ms); ` +
         `quorum lost after the silence: ${quorumLost.join(' ') || 'never'}; ` +
         `kernel receive-buffer drops since the silence ${kernelDrops}; dropped by the monitors ` +
         snaps

@@ -69,6 +69,8 @@ export function defaultCoreSettings(self: MonitorId, monitors: readonly MonitorI
  * The documented detection bound: from a host's last heartbeat to `host.failed`, once a quorum of
  * monitors is connected and has a coordinator, and no mass-failure hold or local stall intervenes.
  * Worst-case local conviction + a peer's verdict reaching the coordinator + the stability window.
+ * (With more than DECIDE_HOSTS_PER_TICK hosts not up at once, the decision pass runs one tick in k,
+ * k ≤ DECIDE_MAX_TICKS: add (k − 1) ticks; monitor-core.ts decideEveryTicks.)
  */
 export function detectionBoundMs(s: CoreSettings, beaconIntervalMs: number): number {
   return maxDeadAfterMs(beaconIntervalMs, s.detector) + s.peerIntervalMs + s.stabilityWindowMs + 2 * s.tickMs;
