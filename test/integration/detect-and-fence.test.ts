@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
+import { consumeNotifications } from '../../src/testbed/notification-consumer.js';
 import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { agentPath } from '../helpers/build.js';
 import { haveTools } from '../helpers/require.js';
@@ -47,19 +48,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
     writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
     // Our own consumer on the notification exchange, as a tenant's tooling would bind one.
     conn = await amqp.connect(SHARED_RABBIT_URL);
-    const ch = await conn.createChannel();
-    await ch.assertExchange(exchange, 'topic', { durable: false });
-    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-    await ch.bindQueue(q.queue, exchange, 'notifications.*');
-    await ch.consume(
-      q.queue,
-      (m) => {
-        if (!m) return;
-        const outer = JSON.parse(m.content.toString()) as { 'oslo.message': string };
-        bus.push(JSON.parse(outer['oslo.message']) as { event_type: string; payload: Record<string, unknown> });
-      },
-      { noAck: true },
-    );
+    await consumeNotifications(conn, exchange, (inner) => bus.push(inner));
     const devices = Object.fromEntries(
       hosts.map((h) => [
         `bmc-${h}`,

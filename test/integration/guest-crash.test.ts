@@ -5,6 +5,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
+import { consumeNotifications } from '../../src/testbed/notification-consumer.js';
 import { CrashGuests, libvirtProblem, kvmUsable, type CrashDomain } from '../../src/testbed/guest/crash-guest.js';
 import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 import { clusterBasePort } from '../helpers/ports.js';
@@ -54,21 +55,8 @@ describe.runIf(run)('a guest that crashes on a live host: seen, notified, restar
     const pw = join(p.dir, 'keystone.password');
     writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
     conn = await amqp.connect(SHARED_RABBIT_URL);
-    const ch = await conn.createChannel();
-    await ch.assertExchange(exchange, 'topic', { durable: false });
-    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-    await ch.bindQueue(q.queue, exchange, 'notifications.*');
-    await ch.consume(
-      q.queue,
-      (m) => {
-        if (!m) return;
-        const inner = JSON.parse((JSON.parse(m.content.toString()) as { 'oslo.message': string })['oslo.message']) as {
-          event_type: string;
-          payload: Record<string, Record<string, unknown>>;
-        };
-        bus.push({ event_type: inner.event_type, data: inner.payload['instance_ha_object.data'] ?? {} });
-      },
-      { noAck: true },
+    await consumeNotifications<{ event_type: string; payload: Record<string, Record<string, unknown>> }>(conn, exchange, (inner) =>
+      bus.push({ event_type: inner.event_type, data: inner.payload['instance_ha_object.data'] ?? {} }),
     );
     layout = writeClusterFiles(p.dir, {
       monitors: 1,
