@@ -150,19 +150,8 @@ export class GuestFailures {
     this.remember(rec);
     if (!acting) return;
     const restartsInWindow = this.inWindow(g.instance, now).length;
-    this.emit(out, {
-      type: 'instance.guest_failed',
-      at: now,
-      host: g.host,
-      instance: g.instance,
-      domain: g.domain,
-      event: g.event,
-      detail: g.detail,
-      action: g.action,
-      eventAtMs: g.atMs,
-      recovery: rec.recovery,
-      restartsInWindow,
-    });
+    // A copy of the record as it is now (no restart outcome yet): the record changes later, the event never.
+    this.emit(out, { type: 'instance.guest_failed', ...rec, restartsInWindow });
     if (g.dropped > 0)
       log(out, 'warn', 'a host left guest events out (its rate limit): some guest failures were not reported', {
         host: g.host,
