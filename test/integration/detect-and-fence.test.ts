@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
+import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { consumeNotifications } from '../../src/testbed/notification-consumer.js';
@@ -11,6 +10,7 @@ import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/te
 import { agentPath } from '../helpers/build.js';
 import { haveTools } from '../helpers/require.js';
 import { clusterBasePort } from '../helpers/ports.js';
+import { simComputeSection } from '../helpers/sim-compute-section.js';
 import { Processes, hostState, waitForStatus } from '../helpers/processes.js';
 
 /**
@@ -44,8 +44,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
       claimMs: 100,
       rebuildMs: 500,
     });
-    const pw = join(p.dir, 'keystone.password');
-    writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
+    const compute = simComputeSection(sim, p.dir);
     // Our own consumer on the notification exchange, as a tenant's tooling would bind one.
     conn = await amqp.connect(SHARED_RABBIT_URL);
     await consumeNotifications(conn, exchange, (inner) => bus.push(inner));
@@ -72,16 +71,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
       monitorExtra: (id) => ({
         fencing,
         mass_failure: { max_failed_fraction: 1 },
-        compute: {
-          auth: {
-            auth_url: sim.authUrl,
-            username: 'admin',
-            password_file: pw,
-            project_name: 'admin',
-            user_domain_name: 'Default',
-            project_domain_name: 'Default',
-          },
-        },
+        compute,
         recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms' },
         notifications: { enabled: true, url: SHARED_RABBIT_URL, exchange, outbox: { dir: join(p.dir, `${id}-state`, 'outbox') } },
       }),
