@@ -16,6 +16,7 @@ import type { StatusSnapshot } from '../src/core/status-snapshot.js';
 import { writeClusterFiles } from '../src/testbed/demo/cluster-files.js';
 import { ProcessGroup } from '../src/testbed/demo/processes.js';
 import { freePortBlock } from '../src/testbed/loopback-ports.js';
+import { consumeNotifications } from '../src/testbed/notification-consumer.js';
 import { CrashGuests, followEvents, kvmUsable, libvirtProblem } from '../src/testbed/guest/crash-guest.js';
 import { parseVirshEventLine } from '../src/guest/virsh-events.js';
 import { arg, percentile } from './stats.js';
@@ -46,25 +47,11 @@ const events = followEvents((line) => {
   if (f && f.domain.startsWith('iha-test-bench-') && f.detail.startsWith('Crashed')) crashes++;
 });
 try {
-  const ch = await conn.createChannel();
-  await ch.assertExchange(exchange, 'topic', { durable: false });
-  const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-  await ch.bindQueue(q.queue, exchange, 'notifications.*');
-  await ch.consume(
-    q.queue,
-    (m) => {
-      if (!m) return;
-      const at = Date.now();
-      const inner = JSON.parse((JSON.parse(m.content.toString()) as { 'oslo.message': string })['oslo.message']) as {
-        event_type: string;
-        payload: Record<string, Record<string, unknown>>;
-      };
-      if (inner.event_type !== 'instance_ha.instance.guest_failed') return;
-      notified++;
-      latencies.push(at - Date.parse(String(inner.payload['instance_ha_object.data']?.failed_at)));
-    },
-    { noAck: true },
-  );
+  await consumeNotifications<{ event_type: string; payload: Record<string, Record<string, unknown>> }>(conn, exchange, (inner, at) => {
+    if (inner.event_type !== 'instance_ha.instance.guest_failed') return;
+    notified++;
+    latencies.push(at - Date.parse(String(inner.payload['instance_ha_object.data']?.failed_at)));
+  });
   const needs = [
     { offset: 0, kind: 'udp' as const },
     { offset: 100, kind: 'tcp' as const },

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { silentLogger } from '../src/log.js';
 import { startNovaSim } from '../src/testbed/nova-sim/server.js';
 import { ComputeClient } from '../src/openstack/compute.js';
-import { COMPUTE_DEFAULTS } from '../src/openstack/config.js';
-import { KeystoneSession } from '../src/openstack/keystone.js';
 import { RECOVERY_DEFAULTS } from '../src/recovery/config.js';
 import { NovaRecoverer } from '../src/recovery/workflow.js';
+import { simSession } from './sim-session.js';
 
 /**
  * Recovery of one failed, already fenced host carrying 50 servers (25 tagged), against the
@@ -31,27 +30,7 @@ const sim = await startNovaSim({
 });
 sim.model.killCompute('compute-1');
 const log = silentLogger();
-const http = {
-  fetch,
-  log,
-  requestTimeoutMs: COMPUTE_DEFAULTS.requestTimeoutMs,
-  retries: COMPUTE_DEFAULTS.retries,
-  minBackoffMs: COMPUTE_DEFAULTS.minBackoffMs,
-  maxBackoffMs: COMPUTE_DEFAULTS.maxBackoffMs,
-};
-const session = new KeystoneSession({
-  credentials: {
-    authUrl: sim.authUrl,
-    method: 'password',
-    username: 'admin',
-    password: 'admin',
-    projectName: 'admin',
-    interface: 'public',
-  },
-  http,
-  log,
-  renewBeforeMs: COMPUTE_DEFAULTS.tokenRenewBeforeMs,
-});
+const { http, session } = simSession(sim, log);
 const journalDir = mkdtempSync(join(tmpdir(), 'iha-bench-'));
 let accepted = 0;
 let active = 0;

@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import type { ClusterEvent } from '../src/core/events.js';
 import { silentLogger } from '../src/log.js';
 import { ComputeClient } from '../src/openstack/compute.js';
-import { COMPUTE_DEFAULTS } from '../src/openstack/config.js';
-import { KeystoneSession } from '../src/openstack/keystone.js';
 import { RECOVERY_DEFAULTS } from '../src/recovery/config.js';
 import { startNovaListener } from '../src/recovery/nova-notifications.js';
 import { NovaRecoverer } from '../src/recovery/workflow.js';
 import { startNovaSim } from '../src/testbed/nova-sim/server.js';
 import { arg, percentile } from './stats.js';
+import { simSession } from './sim-session.js';
 
 /**
  * Tracking at cloud scale (issue #12): 40 fenced hosts × 25 tagged servers = 1,000 evacuations on
@@ -56,27 +55,7 @@ const sim = await startNovaSim({
 for (const h of failed) sim.model.killCompute(h);
 
 const log = silentLogger();
-const http = {
-  fetch,
-  log,
-  requestTimeoutMs: COMPUTE_DEFAULTS.requestTimeoutMs,
-  retries: COMPUTE_DEFAULTS.retries,
-  minBackoffMs: COMPUTE_DEFAULTS.minBackoffMs,
-  maxBackoffMs: COMPUTE_DEFAULTS.maxBackoffMs,
-};
-const session = new KeystoneSession({
-  credentials: {
-    authUrl: sim.authUrl,
-    method: 'password',
-    username: 'admin',
-    password: 'admin',
-    projectName: 'admin',
-    interface: 'public',
-  },
-  http,
-  log,
-  renewBeforeMs: COMPUTE_DEFAULTS.tokenRenewBeforeMs,
-});
+const { http, session } = simSession(sim, log);
 const journalDir = mkdtempSync(join(tmpdir(), 'iha-bench-tracking-'));
 const total = HOSTS * PER_HOST;
 const lags: number[] = [];

@@ -2,7 +2,7 @@
  * Typed events the decision core emits. Fencing, recovery and notifications consume them; nothing
  * downstream decides on its own (see ports.ts for the edges that carry them out).
  */
-import type { GuestRecovery, GuestRestartOutcome } from './guest-failures.js';
+import type { GuestFailure, GuestRestartOutcome } from './guest-failures.js';
 
 export type HostId = string;
 export type MonitorId = string;
@@ -55,19 +55,7 @@ export type ClusterEvent =
   /** nova-compute was back for the quiet period; `serviceEnabled`: instance-ha enabled the service again. */
   | { type: 'host.compute_up'; at: number; host: HostId; downForMs: number; serviceEnabled: boolean; note: string }
   /** A guest OS failure a host reported about one of its own guests (guest-failures.ts); `eventAtMs`: libvirt's time. */
-  | {
-      type: 'instance.guest_failed';
-      at: number;
-      host: HostId;
-      instance: string;
-      domain: string;
-      event: string;
-      detail: string;
-      action: string;
-      eventAtMs: number;
-      recovery: GuestRecovery;
-      restartsInWindow: number;
-    }
+  | ({ type: 'instance.guest_failed'; restartsInWindow: number } & GuestFailure)
   /** How the restart of a crashed guest's server ended (hard reboot through Nova, or why not). */
   | {
       type: 'instance.guest_restarted';

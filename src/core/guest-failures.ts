@@ -54,7 +54,11 @@ export type GuestRecovery =
 /** How a restart ended at the compute API edge. */
 export type GuestRestartOutcome = 'restarted' | 'not_tagged' | 'not_on_host' | 'gone' | 'failed';
 
-export interface GuestFailureRecord {
+/**
+ * One guest failure as the coordinator took it: what the host reported (`eventAtMs`: libvirt's time)
+ * and what it decided. The instance.guest_failed event and the status record are both this.
+ */
+export interface GuestFailure {
   at: number;
   host: HostId;
   instance: string;
@@ -64,6 +68,10 @@ export interface GuestFailureRecord {
   action: string;
   eventAtMs: number;
   recovery: GuestRecovery;
+}
+
+/** A failure kept for status; a restart's end is added to it when the compute API answers. */
+export interface GuestFailureRecord extends GuestFailure {
   outcome?: GuestRestartOutcome;
   reason?: string;
 }
@@ -142,19 +150,8 @@ export class GuestFailures {
     this.remember(rec);
     if (!acting) return;
     const restartsInWindow = this.inWindow(g.instance, now).length;
-    this.emit(out, {
-      type: 'instance.guest_failed',
-      at: now,
-      host: g.host,
-      instance: g.instance,
-      domain: g.domain,
-      event: g.event,
-      detail: g.detail,
-      action: g.action,
-      eventAtMs: g.atMs,
-      recovery: rec.recovery,
-      restartsInWindow,
-    });
+    // A copy of the record as it is now (no restart outcome yet): the record changes later, the event never.
+    this.emit(out, { type: 'instance.guest_failed', ...rec, restartsInWindow });
     if (g.dropped > 0)
       log(out, 'warn', 'a host left guest events out (its rate limit): some guest failures were not reported', {
         host: g.host,

@@ -1,4 +1,5 @@
 import type { ClusterEvent, HostClusterState } from './events.js';
+import type { HostDecision } from './messages.js';
 
 /**
  * The names of 0.x before the one vocabulary (docs/vocabulary.md), and what they are called now.
@@ -71,9 +72,11 @@ const EVENT_TYPE_SET: Record<ClusterEvent['type'], true> = {
 };
 export const HISTORY_EVENT_TYPES = Object.keys(EVENT_TYPE_SET) as ReadonlyArray<ClusterEvent['type']>;
 
-const STATE_SET: Record<HostClusterState, true> = {
-  up: true,
-  suspect: true,
+/**
+ * Every state a decision can have, checked by the compiler: the monitors' view takes a decision's
+ * state by name only if it is one of these (monitor-format.ts, entry kind 8).
+ */
+export const DECISION_STATE_SET: Readonly<Record<HostDecision['state'], true>> = {
   failed: true,
   fencing: true,
   fenced: true,
@@ -81,6 +84,12 @@ const STATE_SET: Record<HostClusterState, true> = {
   recovering: true,
   evacuated: true,
   recovery_failed: true,
+};
+
+const STATE_SET: Record<HostClusterState, true> = {
+  up: true,
+  suspect: true,
+  ...DECISION_STATE_SET,
   maintenance: true,
   left: true,
 };

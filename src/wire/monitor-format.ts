@@ -1,5 +1,6 @@
 import type { FenceRecord } from '../core/events.js';
 import type { ClearRequest, ForgetRequest, HostDecision, HostVerdict, LeftMark, MaintenanceMark } from '../core/messages.js';
+import { DECISION_STATE_SET } from '../core/vocabulary.js';
 
 /**
  * The monitor-to-monitor protocol, version 2.1 (2.1 added the view entries 6 left, 7 decision version
@@ -54,16 +55,6 @@ const ENTRY_DECISION_SEQ = 7;
 const ENTRY_DECISION_NAMED = 8;
 /** The numbered states of the kind-2 entry; fixed since 2.0 (a rename keeps its number). */
 const DECISION_STATES: readonly HostDecision['state'][] = ['failed', 'fencing', 'fenced', 'fence_failed', 'recovering', 'evacuated'];
-/** Every state a decision can have, for the named entry: the compiler makes sure none is missing. */
-const NAMED_DECISION_STATES: Record<HostDecision['state'], true> = {
-  failed: true,
-  fencing: true,
-  fenced: true,
-  fence_failed: true,
-  recovering: true,
-  evacuated: true,
-  recovery_failed: true,
-};
 /** A boot id of 32 hex characters travels as its 16 bytes, flagged by this length byte. */
 const HEX16 = 0xff;
 
@@ -174,7 +165,7 @@ export function encodeDecision(d: HostDecision): Buffer | null {
   const fence = d.fence ? fenceJson(d.fence) : Buffer.alloc(0);
   const rest = Buffer.concat([str8(d.host), id8(d.bootId), f64(d.sinceMs), u16(d.fenceAttempts), u16(fence.length), fence]);
   if (state >= 0) return entry(ENTRY_DECISION, Buffer.concat([Buffer.from([state]), rest]));
-  if (!Object.hasOwn(NAMED_DECISION_STATES, d.state)) return null;
+  if (!Object.hasOwn(DECISION_STATE_SET, d.state)) return null;
   return entry(ENTRY_DECISION_NAMED, Buffer.concat([str8(d.state), rest]));
 }
 
@@ -377,7 +368,7 @@ export function decodePageBody(body: Buffer): ViewPage | null {
       case ENTRY_DECISION_NAMED: {
         const name = e.str8();
         // A state named by a later minor: this entry is skipped, the rest of the page still counts.
-        if (!Object.hasOwn(NAMED_DECISION_STATES, name)) break;
+        if (!Object.hasOwn(DECISION_STATE_SET, name)) break;
         const d = decisionBody(e, name as HostDecision['state']);
         if (!d) return null;
         view.decisions.push(d);

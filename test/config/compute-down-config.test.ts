@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readBeaconConfig } from '../../src/config/beacon-config.js';
 import { parseConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
 import { readMonitorConfig } from '../../src/daemon/monitor-config.js';
+import { beacon, compute, monitor, problems } from './yaml-snippets.js';
 
 /** The compute_down (monitor) and health.restart_* (beacon) settings: defaults, bounds, clear errors. */
-const KEY = 'k'.repeat(40);
-const monitor = (extra: string): string =>
-  `id: m1\nlisten: ['127.0.0.1:7400']\nmonitors: [{id: m1, address: '127.0.0.1:7400'}]\ncluster_key: ${KEY}\n${extra}`;
-const compute = `compute:\n  auth: {auth_url: 'http://127.0.0.1:5000/v3', username: a, password: b, project_name: p}\n`;
-const beacon = (extra: string): string => `host: cmp1\nmonitors: ['127.0.0.1:7400']\ncluster_key: ${KEY}\n${extra}`;
-
-function problems(fn: () => unknown): string {
-  try {
-    fn();
-    return '';
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message;
-    throw err;
-  }
-}
-
 describe('compute_down settings', () => {
   it('is on by default with a compute API (30 s grace, 60 s quiet period), off without one', () => {
     const on = parseConfig(monitor(compute), 'm.yaml', readMonitorConfig);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/effects.js';
 import { DEFAULT_GUEST_RESTART, GuestFailures, type GuestEventBeat } from '../../src/core/guest-failures.js';
+import { GUEST_ID as ID, PANICKED } from './panicked-guest.js';
 
-const ID = '6f1c1d0e-1111-4222-8333-944455556666';
 let seq = 0;
 const crash = (o: Partial<GuestEventBeat> = {}): GuestEventBeat => ({
   host: 'compute-1',
@@ -10,13 +10,7 @@ const crash = (o: Partial<GuestEventBeat> = {}): GuestEventBeat => ({
   seq: ++seq,
   sentAtMs: 1000,
   atMs: 999,
-  instance: ID,
-  down: true,
-  dropped: 0,
-  event: 'lifecycle',
-  action: '',
-  detail: 'Crashed Panicked',
-  domain: 'instance-0000002a',
+  ...PANICKED,
   ...o,
 });
 const emitted = (out: Effect[]) => out.flatMap((e) => (e.type === 'emit' ? [e.event] : []));

@@ -4,6 +4,7 @@ import { buildSnapshot } from '../../src/daemon/status.js';
 import { MonitorCore } from '../../src/core/monitor-core.js';
 import { defaultCoreSettings } from '../../src/core/settings.js';
 import type { GuestEventBeat } from '../../src/core/guest-failures.js';
+import { PANICKED } from './panicked-guest.js';
 
 /** What `instance-ha status` and the status API say about guest failures, from a real core. */
 const T0 = 1_700_000_000_000;
@@ -13,13 +14,7 @@ const beat = (seq: number, o: Partial<GuestEventBeat> = {}): GuestEventBeat => (
   seq,
   sentAtMs: T0,
   atMs: T0,
-  instance: '6f1c1d0e-1111-4222-8333-944455556666',
-  down: true,
-  dropped: 0,
-  event: 'lifecycle',
-  action: '',
-  detail: 'Crashed Panicked',
-  domain: 'instance-0000002a',
+  ...PANICKED,
   ...o,
 });
 

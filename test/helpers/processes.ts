@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,4 +157,10 @@ export async function waitForStatus(
 
 export function hostState(s: StatusSnapshot | null, host: string): string | undefined {
   return s?.hosts.find((h) => h.host === host)?.state;
+}
+
+/** `instance-ha status` run as an operator would: its exit code and everything it printed. */
+export function statusExit(socket: string): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, [CLI, 'status', '--socket', socket], { encoding: 'utf8', timeout: 10_000 });
+  return { code: r.status, out: r.stdout + r.stderr };
 }

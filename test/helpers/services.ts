@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { startRabbitNode, sharedRabbitNode, type RabbitNode } from '../../bench/rabbit-node.js';
+import type { BrokerConfig } from '../../src/notify/connection.js';
 
 /**
  * External services for integration tests. Unreachable → the suite is skipped with a clear message,
@@ -7,6 +8,11 @@ import { startRabbitNode, sharedRabbitNode, type RabbitNode } from '../../bench/
  */
 export const SHARED_RABBIT_URL = process.env.INSTANCE_HA_RABBIT_URL ?? 'amqp://guest:guest@127.0.0.1:5672/';
 export const requireServices = process.env.INSTANCE_HA_REQUIRE_SERVICES === '1';
+
+/** The shared broker as a recoverer hears Nova's notifications on it (credentials in the URL); a fresh copy each call. */
+export function sharedBroker(): BrokerConfig {
+  return { url: SHARED_RABBIT_URL, password: undefined, vhost: undefined, heartbeatS: 10, connectTimeoutMs: 5_000, tls: { verify: true } };
+}
 
 export async function rabbitReachable(url = SHARED_RABBIT_URL): Promise<boolean> {
   const u = new URL(url);

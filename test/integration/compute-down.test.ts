@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeCell } from '../../src/cli/status-format.js';
 import { COMPUTE_DOWN_REASON_PREFIX } from '../../src/core/compute-down.js';
-import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
+import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
 import { agentPath } from '../helpers/build.js';
 import { clusterBasePort } from '../helpers/ports.js';
+import { simComputeSection } from '../helpers/sim-compute-section.js';
 import { Processes, hostState, waitForStatus } from '../helpers/processes.js';
 
 /**
@@ -48,8 +49,7 @@ describe('nova-compute dead on a live host: disabled, never fenced', () => {
       writeFileSync(powerFile(h), 'on\n');
     }
     sim = await startNovaSim({ hosts, servers: [{ name: 'cmp1-vm1', host: 'cmp1', tags: ['automatic-recovery'] }] });
-    const pw = join(p.dir, 'keystone.password');
-    writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
+    const compute = simComputeSection(sim, p.dir);
     const devices = Object.fromEntries(
       hosts.map((h) => [`fake-${h}`, { agent: agentPath('fence_fake'), options: { state_file: powerFile(h) } }]),
     );
@@ -66,16 +66,7 @@ describe('nova-compute dead on a live host: disabled, never fenced', () => {
           hosts: Object.fromEntries(hosts.map((h) => [h, { levels: [[`fake-${h}`]] }])),
         },
         mass_failure: { max_failed_fraction: 1 },
-        compute: {
-          auth: {
-            auth_url: sim.authUrl,
-            username: 'admin',
-            password_file: pw,
-            project_name: 'admin',
-            user_domain_name: 'Default',
-            project_domain_name: 'Default',
-          },
-        },
+        compute,
         recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms' },
         compute_down: { grace: '2s', quiet_period: '2s' },
       }),

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
+import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
+import { consumeNotifications } from '../../src/testbed/notification-consumer.js';
 import { startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { agentPath } from '../helpers/build.js';
 import { haveTools } from '../helpers/require.js';
 import { clusterBasePort } from '../helpers/ports.js';
+import { simComputeSection } from '../helpers/sim-compute-section.js';
 import { Processes, hostState, waitForStatus } from '../helpers/processes.js';
 
 /**
@@ -43,23 +44,10 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
       claimMs: 100,
       rebuildMs: 500,
     });
-    const pw = join(p.dir, 'keystone.password');
-    writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
+    const compute = simComputeSection(sim, p.dir);
     // Our own consumer on the notification exchange, as a tenant's tooling would bind one.
     conn = await amqp.connect(SHARED_RABBIT_URL);
-    const ch = await conn.createChannel();
-    await ch.assertExchange(exchange, 'topic', { durable: false });
-    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-    await ch.bindQueue(q.queue, exchange, 'notifications.*');
-    await ch.consume(
-      q.queue,
-      (m) => {
-        if (!m) return;
-        const outer = JSON.parse(m.content.toString()) as { 'oslo.message': string };
-        bus.push(JSON.parse(outer['oslo.message']) as { event_type: string; payload: Record<string, unknown> });
-      },
-      { noAck: true },
-    );
+    await consumeNotifications(conn, exchange, (inner) => bus.push(inner));
     const devices = Object.fromEntries(
       hosts.map((h) => [
         `bmc-${h}`,
@@ -83,16 +71,7 @@ describe.runIf(run)('beacon killed → failed by quorum → fenced through fence
       monitorExtra: (id) => ({
         fencing,
         mass_failure: { max_failed_fraction: 1 },
-        compute: {
-          auth: {
-            auth_url: sim.authUrl,
-            username: 'admin',
-            password_file: pw,
-            project_name: 'admin',
-            user_domain_name: 'Default',
-            project_domain_name: 'Default',
-          },
-        },
+        compute,
         recovery: { journal_dir: join(p.dir, `${id}-state`, 'recovery'), poll_interval: '200ms' },
         notifications: { enabled: true, url: SHARED_RABBIT_URL, exchange, outbox: { dir: join(p.dir, `${id}-state`, 'outbox') } },
       }),

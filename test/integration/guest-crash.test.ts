@@ -1,13 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIM_ADMIN, startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
+import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
+import { consumeNotifications } from '../../src/testbed/notification-consumer.js';
 import { CrashGuests, libvirtProblem, kvmUsable, type CrashDomain } from '../../src/testbed/guest/crash-guest.js';
 import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 import { clusterBasePort } from '../helpers/ports.js';
+import { simComputeSection } from '../helpers/sim-compute-section.js';
 import { Processes, waitForStatus } from '../helpers/processes.js';
 
 /**
@@ -51,24 +53,10 @@ describe.runIf(run)('a guest that crashes on a live host: seen, notified, restar
         { id: ids.elsewhere, name: 'vm-elsewhere', host: 'cmp2', tags: ['automatic-recovery'] },
       ],
     });
-    const pw = join(p.dir, 'keystone.password');
-    writeFileSync(pw, `${SIM_ADMIN.password}\n`, { mode: 0o600 });
+    const compute = simComputeSection(sim, p.dir);
     conn = await amqp.connect(SHARED_RABBIT_URL);
-    const ch = await conn.createChannel();
-    await ch.assertExchange(exchange, 'topic', { durable: false });
-    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-    await ch.bindQueue(q.queue, exchange, 'notifications.*');
-    await ch.consume(
-      q.queue,
-      (m) => {
-        if (!m) return;
-        const inner = JSON.parse((JSON.parse(m.content.toString()) as { 'oslo.message': string })['oslo.message']) as {
-          event_type: string;
-          payload: Record<string, Record<string, unknown>>;
-        };
-        bus.push({ event_type: inner.event_type, data: inner.payload['instance_ha_object.data'] ?? {} });
-      },
-      { noAck: true },
+    await consumeNotifications<{ event_type: string; payload: Record<string, Record<string, unknown>> }>(conn, exchange, (inner) =>
+      bus.push({ event_type: inner.event_type, data: inner.payload['instance_ha_object.data'] ?? {} }),
     );
     layout = writeClusterFiles(p.dir, {
       monitors: 1,
@@ -76,16 +64,7 @@ describe.runIf(run)('a guest that crashes on a live host: seen, notified, restar
       basePort: await clusterBasePort(1),
       beaconGuestWatch: (h) => (h === 'cmp1' ? { enabled: true } : { enabled: false }),
       monitorExtra: (id) => ({
-        compute: {
-          auth: {
-            auth_url: sim.authUrl,
-            username: 'admin',
-            password_file: pw,
-            project_name: 'admin',
-            user_domain_name: 'Default',
-            project_domain_name: 'Default',
-          },
-        },
+        compute,
         notifications: { enabled: true, url: SHARED_RABBIT_URL, exchange, outbox: { dir: join(p.dir, `${id}-state`, 'outbox') } },
         guest_restart: { max_restarts: 3, window: '1h', settle: '5s' },
       }),

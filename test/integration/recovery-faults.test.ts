@@ -1,12 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
-import { silentLogger } from '../../src/log.js';
-import { NOTIFICATION_DEFAULTS, type NotificationsConfig } from '../../src/notify/config.js';
-import { payloadData, type OsloNotification } from '../../src/notify/envelope.js';
-import { tapNotifications } from '../../src/notify/tap.js';
-import { CLI, hostState, status, waitForStatus } from '../helpers/processes.js';
+import type { OsloNotification } from '../../src/notify/envelope.js';
+import { perServer, tapFreshExchange } from '../helpers/notification-tap.js';
+import { CLI, hostState, status, statusExit, waitForStatus } from '../helpers/processes.js';
 import { startRecoveryCluster, type RecoveryCluster } from '../helpers/recovery-cluster.js';
 import { rabbitReachable, requireServices, SHARED_RABBIT_URL } from '../helpers/services.js';
 
@@ -40,30 +37,8 @@ async function start(
   recovery: Record<string, unknown> = {},
   rebuildMs?: number,
 ): Promise<{ c: RecoveryCluster; seen: OsloNotification[] }> {
-  const exchange = `iha-rf-${randomUUID().slice(0, 8)}`;
-  const cfg: NotificationsConfig = {
-    enabled: true,
-    url: SHARED_RABBIT_URL,
-    exchange,
-    topic: NOTIFICATION_DEFAULTS.topic,
-    durable: false,
-    heartbeatS: 30,
-    connectTimeoutMs: 5_000,
-    tls: { verify: true },
-    reconnect: { initialMs: 200, maxMs: 2_000 },
-    priorities: {},
-    outbox: { dir: '/nonexistent', maxRecords: 1, maxBytes: 65_536 },
-    maxInFlight: 10,
-    confirmTimeoutMs: 5_000,
-    closeTimeoutMs: 1_000,
-  };
-  const seen: OsloNotification[] = [];
-  const ac = new AbortController();
-  let ready!: () => void;
-  const bound = new Promise<void>((r) => (ready = r));
-  void tapNotifications(cfg, (n) => seen.push(n), { follow: true, idleMs: 0, log: silentLogger(), signal: ac.signal, onReady: ready });
-  await bound;
-  stopTap = () => ac.abort();
+  const { exchange, seen, stop } = await tapFreshExchange(SHARED_RABBIT_URL, 'iha-rf');
+  stopTap = stop;
   c = await startRecoveryCluster({
     hosts: HOSTS,
     victim,
@@ -95,20 +70,6 @@ function expectEvacuatedOnceActiveElsewhere(cl: RecoveryCluster): void {
   for (const id of untagged) expect(cl.sim.model.evacuateCalls.get(id) ?? 0).toBe(0);
 }
 
-/** Notifications of one type per server: the messages delivered and their distinct message ids. */
-function perServer(seen: readonly OsloNotification[], eventType: string): Map<string, { delivered: number; ids: Set<string> }> {
-  const out = new Map<string, { delivered: number; ids: Set<string> }>();
-  for (const n of seen) {
-    if (n.event_type !== `instance_ha.${eventType}`) continue;
-    const id = String(payloadData(n).server_id);
-    const e = out.get(id) ?? { delivered: 0, ids: new Set<string>() };
-    e.delivered++;
-    e.ids.add(n.message_id);
-    out.set(id, e);
-  }
-  return out;
-}
-
 /** Each untagged server notified exactly once, each tagged one's evacuation ended once. */
 async function expectOneNotificationPerServer(cl: RecoveryCluster, seen: OsloNotification[]): Promise<void> {
   const { tagged, untagged } = partition(cl);
@@ -120,11 +81,6 @@ async function expectOneNotificationPerServer(cl: RecoveryCluster, seen: OsloNot
   const ended = perServer(seen, 'instance.evacuate.end');
   // A repeat of an end would carry the same id (dropped by consumers): one distinct id per server.
   for (const id of tagged) expect(ended.get(id)?.ids.size, `instance.evacuate.end for ${id}`).toBe(1);
-}
-
-function statusExit(socket: string): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [CLI, 'status', '--socket', socket], { encoding: 'utf8', timeout: 10_000 });
-  return { code: r.status, out: r.stdout + r.stderr };
 }
 
 async function untilTrue(ok: () => boolean, ms: number): Promise<void> {

@@ -1,19 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCloudCluster, type CloudCluster } from '../../bench/cloud-cluster.js';
 import type { StatusSnapshot } from '../../src/core/status-snapshot.js';
-import { createLogger, silentLogger } from '../../src/log.js';
-import { NOTIFICATION_DEFAULTS, type NotificationsConfig } from '../../src/notify/config.js';
+import { createLogger } from '../../src/log.js';
 import { payloadData, type OsloNotification } from '../../src/notify/envelope.js';
-import { tapNotifications } from '../../src/notify/tap.js';
 import { COMPUTE_DEFAULTS } from '../../src/openstack/config.js';
 import type { ComputeClient } from '../../src/openstack/compute.js';
 import type { Server } from '../../src/openstack/types.js';
 import { createComputeClient } from '../../src/openstack/factory.js';
 import { ipmitoolArgs } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { ensureBuilt } from '../helpers/build.js';
-import { CLI, hostState } from '../helpers/processes.js';
+import { perServer, tapFreshExchange } from '../helpers/notification-tap.js';
+import { CLI, hostState, statusExit } from '../helpers/processes.js';
 import { haveTools } from '../helpers/require.js';
 import { SHARED_RABBIT_URL } from '../helpers/services.js';
 import { CLOUD_NAME, CLOUDS_YAML, evacuationsFrom, harnessBaseline, harnessCloudUp, setComputeForcedDown } from './harness-cloud.js';
@@ -49,46 +47,10 @@ afterEach(async () => {
 
 /** A tap of a fresh exchange (bound before the monitors start), then the cluster publishing to it. */
 async function start(recovery: Record<string, unknown>): Promise<{ c: CloudCluster; seen: OsloNotification[] }> {
-  const exchange = `iha-cf-${randomUUID().slice(0, 8)}`;
-  const cfg: NotificationsConfig = {
-    enabled: true,
-    url: SHARED_RABBIT_URL,
-    exchange,
-    topic: NOTIFICATION_DEFAULTS.topic,
-    durable: false,
-    heartbeatS: 30,
-    connectTimeoutMs: 5_000,
-    tls: { verify: true },
-    reconnect: { initialMs: 200, maxMs: 2_000 },
-    priorities: {},
-    maxInFlight: 10,
-    confirmTimeoutMs: 5_000,
-    closeTimeoutMs: 1_000,
-    outbox: { dir: '/nonexistent', maxRecords: 1, maxBytes: 65_536 },
-  };
-  const seen: OsloNotification[] = [];
-  const ac = new AbortController();
-  let ready!: () => void;
-  const bound = new Promise<void>((r) => (ready = r));
-  void tapNotifications(cfg, (n) => seen.push(n), { follow: true, idleMs: 0, log: silentLogger(), signal: ac.signal, onReady: ready });
-  await bound;
-  stopTap = () => ac.abort();
+  const { exchange, seen, stop } = await tapFreshExchange(SHARED_RABBIT_URL, 'iha-cf');
+  stopTap = stop;
   cl = await startCloudCluster({ hosts: HOSTS, rabbitUrl: SHARED_RABBIT_URL, exchange, recovery });
   return { c: cl, seen };
-}
-
-/** Notifications of one type per server: the messages delivered and their distinct message ids. */
-function perServer(seen: readonly OsloNotification[], eventType: string): Map<string, { delivered: number; ids: Set<string> }> {
-  const out = new Map<string, { delivered: number; ids: Set<string> }>();
-  for (const n of seen) {
-    if (n.event_type !== `instance_ha.${eventType}`) continue;
-    const id = String(payloadData(n).server_id);
-    const e = out.get(id) ?? { delivered: 0, ids: new Set<string>() };
-    e.delivered++;
-    e.ids.add(n.message_id);
-    out.set(id, e);
-  }
-  return out;
 }
 
 async function victimServers(): Promise<{ tagged: Server[]; untagged: Server[] }> {
@@ -132,11 +94,6 @@ async function expectOneNotificationPerServer(seen: OsloNotification[], tagged: 
   const ended = perServer(seen, 'instance.evacuate.end');
   // A repeat of an end would carry the same id (dropped by consumers): one distinct id per server.
   for (const s of tagged) expect(ended.get(s.id)?.ids.size, `instance.evacuate.end for ${s.name}`).toBe(1);
-}
-
-function statusExit(socket: string): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [CLI, 'status', '--socket', socket], { encoding: 'utf8', timeout: 10_000 });
-  return { code: r.status, out: r.stdout + r.stderr };
 }
 
 const alarm = (s: StatusSnapshot | null, kind: string) => s?.alarms.find((a) => a.kind === kind);

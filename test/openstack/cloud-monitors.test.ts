@@ -9,6 +9,7 @@ import { createComputeClient } from '../../src/openstack/factory.js';
 import type { ComputeClient } from '../../src/openstack/compute.js';
 import { ipmitoolArgs, startIpmiSim, SIM_PASSWORD, SIM_USER, type IpmiSim } from '../../src/testbed/bmc/ipmi-sim-launcher.js';
 import { writeClusterFiles, type ClusterLayout } from '../../src/testbed/demo/cluster-files.js';
+import { consumeNotifications } from '../../src/testbed/notification-consumer.js';
 import { agentPath } from '../helpers/build.js';
 import { clusterBasePort } from '../helpers/ports.js';
 import { CLI, Processes, hostState, waitForStatus } from '../helpers/processes.js';
@@ -58,19 +59,7 @@ describe.runIf(run)('the monitors against the harness cloud (real Nova, ipmi_sim
     p = new Processes('iha-cloud-');
     for (const h of hosts) bmcs.set(h, await startIpmiSim());
     conn = await amqp.connect(SHARED_RABBIT_URL);
-    const ch = await conn.createChannel();
-    await ch.assertExchange(exchange, 'topic', { durable: false });
-    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-    await ch.bindQueue(q.queue, exchange, 'notifications.*');
-    await ch.consume(
-      q.queue,
-      (m) => {
-        if (!m) return;
-        const outer = JSON.parse(m.content.toString()) as { 'oslo.message': string };
-        bus.push(JSON.parse(outer['oslo.message']) as (typeof bus)[number]);
-      },
-      { noAck: true },
-    );
+    await consumeNotifications<(typeof bus)[number]>(conn, exchange, (inner) => bus.push(inner));
     const devices = Object.fromEntries(
       hosts.map((h) => [
         `bmc-${h}`,

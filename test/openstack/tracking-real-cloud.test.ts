@@ -6,7 +6,7 @@ import { COMPUTE_DEFAULTS } from '../../src/openstack/config.js';
 import { createComputeClient } from '../../src/openstack/factory.js';
 import { RECOVERY_DEFAULTS, type RecoveryConfig } from '../../src/recovery/config.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
-import { SHARED_RABBIT_URL } from '../helpers/services.js';
+import { sharedBroker } from '../helpers/services.js';
 import { EventLog } from '../helpers/sim-client.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 import { CLOUD_NAME, CLOUDS_YAML, evacuationsFrom, harnessBaseline, harnessCloudUp, harnessPower } from './harness-cloud.js';
@@ -51,14 +51,7 @@ async function loseAndRecover(host: string, over: Partial<RecoveryConfig>) {
       localDisk: { ...RECOVERY_DEFAULTS.localDisk, default: 'rebuild' },
       ...over,
     },
-    broker: {
-      url: SHARED_RABBIT_URL,
-      password: undefined,
-      vhost: undefined,
-      heartbeatS: 10,
-      connectTimeoutMs: 5_000,
-      tls: { verify: true },
-    },
+    broker: sharedBroker(),
     tokenRenewBeforeMs: COMPUTE_DEFAULTS.tokenRenewBeforeMs,
   });
   await r.start();

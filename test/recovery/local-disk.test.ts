@@ -1,28 +1,24 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ObjectReader, type ConfigProblem } from '../../src/config/reader.js';
 import type { FenceRecord } from '../../src/core/events.js';
 import { silentLogger } from '../../src/log.js';
 import { readRecoveryConfig, RECOVERY_DEFAULTS, type RecoveryConfig } from '../../src/recovery/config.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
-import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';
+import { novaSimPerTest } from '../helpers/sim-per-test.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 /** The local-disk policy end to end on the Nova simulator: what is evacuated, what is held and said. */
 const FENCE: FenceRecord = { ok: true, durationMs: 1, attempts: [], by: 'ctl1' };
 const TAG = ['automatic-recovery'];
 const tempDir = tempDirs();
-let sim: NovaSim | null = null;
-afterEach(async () => {
-  await sim?.stop();
-  sim = null;
-});
+const startSim = novaSimPerTest();
 
 async function recoverWith(
   cfg: Partial<RecoveryConfig>,
   aggregates: Array<{ name: string; hosts: string[]; metadata: Record<string, string> }> = [],
 ) {
-  sim = await startNovaSim({
+  const sim = await startSim({
     hosts: ['compute-1', 'compute-2'],
     servers: [
       { name: 'bfv', host: 'compute-1', tags: TAG, imageId: null },
@@ -42,7 +38,7 @@ async function recoverWith(
     cfg: fastRecoveryConfig(tempDir('iha-ld-'), cfg),
   });
   const summary = await recoverer.recover('compute-1', FENCE, new AbortController().signal);
-  const byName = (n: string) => [...sim!.model.servers.values()].find((s) => s.name === n)!;
+  const byName = (n: string) => [...sim.model.servers.values()].find((s) => s.name === n)!;
   return { summary, events, byName, sim };
 }
 

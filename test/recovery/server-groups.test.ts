@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FenceRecord } from '../../src/core/events.js';
 import { silentLogger } from '../../src/log.js';
 import { IN_FLIGHT_MIGRATION } from '../../src/openstack/types.js';
 import { antiAffinityGroups, NovaRecoverer } from '../../src/recovery/workflow.js';
-import { startNovaSim, type NovaSim } from '../../src/testbed/nova-sim/server.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';
+import { novaSimPerTest } from '../helpers/sim-per-test.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 /**
@@ -15,16 +15,12 @@ import { tempDirs } from '../helpers/temp-dirs.js';
 const FENCE: FenceRecord = { ok: true, durationMs: 1, attempts: [], by: 'ctl1' };
 const TAG = ['automatic-recovery'];
 const tempDir = tempDirs();
-let sim: NovaSim | null = null;
-afterEach(async () => {
-  await sim?.stop();
-  sim = null;
-});
+const startSim = novaSimPerTest();
 
 describe('server groups on the simulator', () => {
   it.each([['2.94'], ['2.60']])('serializes each anti-affinity group, not the rest (max microversion %s)', async (maxVersion) => {
     const names = ['web-1', 'web-2', 'web-3', 'db-1', 'db-2', 'free-1', 'free-2', 'free-3'];
-    sim = await startNovaSim({
+    const sim = await startSim({
       hosts: ['compute-1', 'compute-2', 'compute-3', 'compute-4'],
       servers: names.map((name) => ({ name, host: 'compute-1', tags: TAG })),
       serverGroups: [

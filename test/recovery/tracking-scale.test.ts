@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/log.js';
 import type { RecoveryConfig } from '../../src/recovery/config.js';
 import { NovaRecoverer } from '../../src/recovery/workflow.js';
 import { startNovaSim, type NovaSim, type NovaSimOptions } from '../../src/testbed/nova-sim/server.js';
-import { rabbitReachable, SHARED_RABBIT_URL } from '../helpers/services.js';
+import { rabbitReachable, SHARED_RABBIT_URL, sharedBroker } from '../helpers/services.js';
 import { EventLog, fastRecoveryConfig, simClient } from '../helpers/sim-client.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
@@ -53,14 +53,7 @@ function start(s: NovaSim, over: Partial<RecoveryConfig> = {}, renewBeforeMs = 0
     // A slow backed-off cadence makes the notifications' effect visible: without them a finished
     // rebuild waits for the next poll, up to poll_interval.
     cfg: fastRecoveryConfig(tempDir('iha-tracking-'), { pollIntervalMs: 1_000, fastPollIntervalMs: 250, minPollGapMs: 50, ...over }),
-    broker: {
-      url: SHARED_RABBIT_URL,
-      password: undefined,
-      vhost: undefined,
-      heartbeatS: 10,
-      connectTimeoutMs: 5_000,
-      tls: { verify: true },
-    },
+    broker: sharedBroker(),
     tokenRenewBeforeMs: renewBeforeMs,
   });
   return { r: recoverer, events };

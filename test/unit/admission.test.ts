@@ -3,8 +3,8 @@ import { encodeBeacon, encodeMonitor } from '../../src/wire/codec.js';
 import { Admission } from '../../src/wire/admission.js';
 import { deriveHostKey, KeyRing, type MonitorKeys } from '../../src/wire/keys.js';
 import type { BeaconBeat, MonitorBeat } from '../../src/core/messages.js';
+import { beat, BOOT_A, BOOT_B, k, NOW } from './beacon-beats.js';
 
-const k = (c: string) => Buffer.alloc(32, c);
 const KEYS: MonitorKeys = {
   monitor: k('m'),
   monitorNext: k('n'),
@@ -13,23 +13,11 @@ const KEYS: MonitorKeys = {
   beaconMasterNext: k('c'),
   legacyCluster: null,
 };
-const NOW = 1_700_000_000_000;
 const MAX_SKEW = 60_000;
-const BOOT_A = 'a'.repeat(32);
-const BOOT_B = 'b'.repeat(32);
 
 function admission(keys: Partial<MonitorKeys> = {}): Admission {
   return new Admission({ self: 'm1', monitors: ['m1', 'm2'], keys: new KeyRing({ ...KEYS, ...keys }), maxClockSkewMs: MAX_SKEW });
 }
-const beat = (o: Partial<BeaconBeat> = {}): BeaconBeat => ({
-  host: 'compute-2',
-  bootId: BOOT_A,
-  seq: 1,
-  sentAtMs: NOW,
-  intervalMs: 500,
-  novaCompute: 'up',
-  ...o,
-});
 const peer = (o: Partial<MonitorBeat> = {}): MonitorBeat => ({
   from: 'm2',
   bootId: BOOT_A,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { BeaconBeat, LeftMark, MonitorBeat } from '../../src/core/messages.js';
+import type { LeftMark, MonitorBeat } from '../../src/core/messages.js';
 import { Admission } from '../../src/wire/admission.js';
 import { decode, encodeBeacon, encodeLeaving, seal } from '../../src/wire/codec.js';
 import { deriveHostKey, KeyRing, type MonitorKeys } from '../../src/wire/keys.js';
 import { MONITOR_DATAGRAM_BYTES } from '../../src/wire/monitor-format.js';
 import { ViewPager } from '../../src/wire/view-pager.js';
+import { beat, BOOT_A, BOOT_B, k, NOW } from './beacon-beats.js';
 
 /** The leaving on the wire (codec kind 5) and the left marks in the monitors' paged view (entry kind 6). */
-const k = (c: string) => Buffer.alloc(32, c);
 const KEYS: MonitorKeys = {
   monitor: k('m'),
   monitorNext: null,
@@ -16,23 +16,11 @@ const KEYS: MonitorKeys = {
   beaconMasterNext: null,
   legacyCluster: null,
 };
-const NOW = 1_700_000_000_000;
-const BOOT_A = 'a'.repeat(32);
-const BOOT_B = 'b'.repeat(32);
 const hostKey = (h: string) => deriveHostKey(KEYS.beaconMaster!, h);
 
 function admission(): Admission {
   return new Admission({ self: 'm1', monitors: ['m1', 'm2'], keys: new KeyRing(KEYS), maxClockSkewMs: 60_000, peerViewStaleMs: 1000 });
 }
-const beat = (o: Partial<BeaconBeat> = {}): BeaconBeat => ({
-  host: 'compute-2',
-  bootId: BOOT_A,
-  seq: 1,
-  sentAtMs: NOW,
-  intervalMs: 500,
-  novaCompute: 'up',
-  ...o,
-});
 
 describe('the leaving datagram', () => {
   it('is its own kind with the heartbeat body, sealed with the host key, and decodes as a leaving', () => {
@@ -103,17 +91,9 @@ describe('left marks in the monitor view', () => {
     left,
   });
 
-  it('travel in the pages and reach the core whole', () => {
-    const left = [{ host: 'compute-2', bootId: BOOT_A, seq: 7, sentAtMs: NOW - 5 }];
-    const b = peer(left);
-    const p = new ViewPager({
-      from: 'm2',
-      bootId: b.bootId,
-      pagesPerTick: 100,
-      refreshMs: 500,
-      minVersionGapMs: 100,
-      seal: (kind, body) => seal(kind, body, key),
-    });
+  /** `b` paged by m2 and every page admitted by m1 (each within one datagram); the header is the test's to send. */
+  function pagedToM1(b: MonitorBeat, pacing: { pagesPerTick: number; minVersionGapMs: number }): { a: Admission; p: ViewPager } {
+    const p = new ViewPager({ from: 'm2', bootId: b.bootId, ...pacing, refreshMs: 500, seal: (kind, body) => seal(kind, body, key) });
     p.offer(b);
     const pages = p.pump(0, true);
     const a = admission();
@@ -121,6 +101,13 @@ describe('left marks in the monitor view', () => {
       expect(d.length).toBeLessThanOrEqual(MONITOR_DATAGRAM_BYTES);
       a.admit(d, 0, NOW);
     }
+    return { a, p };
+  }
+
+  it('travel in the pages and reach the core whole', () => {
+    const left = [{ host: 'compute-2', bootId: BOOT_A, seq: 7, sentAtMs: NOW - 5 }];
+    const b = peer(left);
+    const { a, p } = pagedToM1(b, { pagesPerTick: 100, minVersionGapMs: 100 });
     expect(a.admit(p.header(b), 0, NOW)).toEqual({ ok: true, input: { type: 'peer', at: 0, beat: b } });
   });
 
@@ -132,21 +119,7 @@ describe('left marks in the monitor view', () => {
       sentAtMs: NOW,
     }));
     const b = { ...peer(left), verdicts: [] };
-    const p = new ViewPager({
-      from: 'm2',
-      bootId: b.bootId,
-      pagesPerTick: 10_000,
-      refreshMs: 500,
-      minVersionGapMs: 0,
-      seal: (kind, body) => seal(kind, body, key),
-    });
-    p.offer(b);
-    const pages = p.pump(0, true);
-    const a = admission();
-    for (const d of pages) {
-      expect(d.length).toBeLessThanOrEqual(MONITOR_DATAGRAM_BYTES);
-      a.admit(d, 0, NOW);
-    }
+    const { a, p } = pagedToM1(b, { pagesPerTick: 10_000, minVersionGapMs: 0 });
     const got = a.admit(p.header(b), 0, NOW);
     expect(got.ok && got.input?.type === 'peer' && got.input.beat.left?.length).toBe(5000);
   });
