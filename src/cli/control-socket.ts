@@ -1,11 +1,10 @@
-import { loadConfig } from '../config/load.js';
-import { readMonitorConfig } from '../daemon/monitor-config.js';
+import { controlSocketFromConfig } from '../config/control-socket-key.js';
 import { DEFAULT_SOCKET } from './args.js';
 
 /** The local monitor's control socket: --socket, else the one a --config monitor file names, else the default. */
 export function controlSocketOf(values: { socket?: string; config?: string }): string {
   if (values.socket) return values.socket;
-  if (values.config) return loadConfig(values.config, readMonitorConfig).controlSocket;
+  if (values.config) return controlSocketFromConfig(values.config);
   return DEFAULT_SOCKET;
 }
 

@@ -11,6 +11,7 @@ import { readNotificationsConfig, type NotificationsConfig } from '../notify/con
 import { readComputeConfig, type ComputeConfig } from '../openstack/config.js';
 import { readRecoveryConfig, type RecoveryConfig } from '../recovery/config.js';
 import { readOpsConfig, type OpsConfig } from '../config/ops-config.js';
+import { readControlSocketKey } from '../config/control-socket-key.js';
 
 export interface MonitorPeer {
   id: string;
@@ -205,8 +206,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
     keys,
     warnings,
     stateDir: r.string('state_dir', { default: '/var/lib/instance-ha' })!,
-    // A UNIX socket path must fit sun_path (108 bytes with its NUL).
-    controlSocket: r.string('control_socket', { default: '/run/instance-ha/monitor.sock', maxLength: 107 })!,
+    controlSocket: readControlSocketKey(r),
     hosts: r.hostList('hosts'),
     maxClockSkewMs,
     core,
