@@ -679,9 +679,9 @@ export class MonitorCore {
 }
 
 /** Non-up hosts one tick's decision pass takes before ticks start to skip; the pass is O(hosts) (~1 µs each). */
-export const DECIDE_HOSTS_PER_TICK = 2_500;
-/** The slowest cadence of the decision pass: one tick in 5 (250 ms at the 50 ms tick), reached at 10,000 non-up hosts. */
-export const DECIDE_MAX_TICKS = 5;
+export const DECIDE_HOSTS_PER_TICK = 4_000;
+/** The slowest cadence of the decision pass: one tick in 3 (150 ms at the 50 ms tick), from 8,000 non-up hosts. */
+export const DECIDE_MAX_TICKS = 3;
 
 /**
  * The cadence of the coordinator's decision pass on ticks: every tick while at most
