@@ -18,6 +18,7 @@ import { FileStateStore } from '../../daemon/state-store.js';
 import { UdpTransport } from '../../wire/udp-transport.js';
 import { runUntilSignal } from '../../ops/lifecycle.js';
 import { SystemdNotifier } from '../../systemd/notify.js';
+import { undici } from '../../lazy-undici.js';
 import { NovaServicePoller } from '../../openstack/service-poller.js';
 import { historyAlarms } from '../../status-api/event-journal.js';
 import { checkJournalDir } from '../../recovery/journal.js';
@@ -31,6 +32,9 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string', short: 'c' } });
   if (!values.config) throw new UsageError('Usage: instance-ha monitor --config /etc/instance-ha/monitor.yaml');
   const cfg = loadConfig(values.config, readMonitorConfig);
+  // undici is loaded lazily for the short commands; a daemon loads it now, so a broken install stops
+  // the monitor at its start rather than failing its first Redfish fence.
+  undici();
   // The state is read (and validated) before any edge starts: a corrupt file stops the monitor
   // here, with exit 65 and one line naming it, not after the notifier and fencer hold resources.
   const store = new FileStateStore(cfg.stateDir);
