@@ -223,16 +223,30 @@ async function baseline(n, perHost) {
     const left = (await allServers(api)).filter((s) => !keep.has(s.name));
     return left.length === 0 || `${left.length} still deleting`;
   });
-  for (const [name, home] of want) {
-    if (keep.has(name)) continue;
-    await api.call('POST', `${NOVA}/servers`, {
+  const boot = (name, home) =>
+    api.call('POST', `${NOVA}/servers`, {
       server: { name, imageRef, flavorRef, networks: 'none', host: home.host, ...(home.tagged ? { tags: [TAG] } : {}) },
     });
-  }
+  for (const [name, home] of want) if (!keep.has(name)) await boot(name, home);
+  // A compute just revived (a test powered it off and on) is schedulable again only once Nova's
+  // periodic task has synced its traits (up to a minute): a boot on it can fail NoValidHost though
+  // nothing is wrong. Such a server is deleted and booted again, a few times; any other error stops.
+  const reboots = new Map();
   await until('servers ACTIVE', 180, async () => {
     const list = await allServers(api);
-    const error = list.find((s) => s.status === 'ERROR');
-    if (error) throw new Error(`server ${error.name} went to ERROR: ${JSON.stringify(error.fault ?? {})}`);
+    for (const error of list.filter((s) => s.status === 'ERROR')) {
+      const why = JSON.stringify(error.fault ?? {});
+      const tries = reboots.get(error.name) ?? 0;
+      if (!/No valid host/i.test(why) || tries >= 5) throw new Error(`server ${error.name} went to ERROR: ${why}`);
+      reboots.set(error.name, tries + 1);
+      console.log(`server ${error.name} not scheduled yet (NoValidHost): booting it again (${tries + 1}/5)`);
+      await api.call('DELETE', `${NOVA}/servers/${error.id}`, undefined, { ok: [204, 404] });
+      await until(`${error.name} deleted`, 60, async () => !(await allServers(api)).some((s) => s.id === error.id) || 'deleting');
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+    // Whatever is wanted and not there (deleted above, or a boot an earlier round could not send) is booted now.
+    const present = new Set((await allServers(api)).map((s) => s.name));
+    for (const [name, home] of want) if (!present.has(name)) await boot(name, home);
     const active = list.filter((s) => s.status === 'ACTIVE').length;
     return active === want.size || `${active}/${want.size} ACTIVE`;
   });
