@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HaError } from '../errors.js';
+import { DEFAULT_CONTROL_SOCKET } from '../control/socket-path.js';
 
 export class UsageError extends HaError {}
 
@@ -12,4 +13,4 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
   }
 }
 
-export const DEFAULT_SOCKET = process.env.INSTANCE_HA_SOCKET ?? '/run/instance-ha/monitor.sock';
+export const DEFAULT_SOCKET = process.env.INSTANCE_HA_SOCKET ?? DEFAULT_CONTROL_SOCKET;

@@ -1,7 +1,6 @@
 import { parseConfig, readConfigText } from './load.js';
 import type { ObjectReader } from './reader.js';
-
-export const DEFAULT_CONTROL_SOCKET = '/run/instance-ha/monitor.sock';
+import { DEFAULT_CONTROL_SOCKET } from '../control/socket-path.js';
 
 /** monitor.yaml's `control_socket`: a UNIX socket path must fit sun_path (108 bytes with its NUL). */
 export function readControlSocketKey(r: ObjectReader): string {

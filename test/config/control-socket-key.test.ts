@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { controlSocketFromConfig, DEFAULT_CONTROL_SOCKET } from '../../src/config/control-socket-key.js';
+import { controlSocketFromConfig } from '../../src/config/control-socket-key.js';
+import { DEFAULT_CONTROL_SOCKET } from '../../src/control/socket-path.js';
 import { ConfigError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iha-socket-key-'));
