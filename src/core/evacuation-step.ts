@@ -133,14 +133,22 @@ function failures(journal: readonly EvacuationEntry[]): Array<Extract<Evacuation
  *  1. the journal records an end → terminal;
  *  2. Nova did not plainly accept the evacuate just sent → settle that attempt from its answer;
  *  3. the server is gone → give up;
- *  4. an evacuation of ours is moving → wait (never re-issue it), give up at the instance timeout;
- *  5. the server was not read this round → read it;
- *  6. it is ACTIVE (SHUTOFF if it was stopped) on another host with no task → evacuated;
+ *  4. it is ACTIVE (SHUTOFF if it was stopped) on another host with no task → evacuated, even while
+ *     a migration of ours still shows moving (see below);
+ *  5. an evacuation of ours is moving → wait (never re-issue it), give up at the instance timeout;
+ *  6. the server was not read this round → read it;
  *  7. it still has a task after our migration succeeded → wait (the rebuild is finishing);
  *  8. a migration of ours failed → a failed attempt (the last one ends it), retried after backoff;
  *  9. our accepted evacuate has not ended → wait;
  * 10. attempts used up → give up; else evacuate, resetting a stuck task state or an error that should be active.
  * "Ours": not in the plan's baseline and not a migration already journaled as failed.
+ *
+ * Why the server's view outranks a moving migration (rule 4 before 5): nova-api sets the task
+ * (rebuilding) before it creates the evacuation migration (nova/compute/api.py evacuate), and the
+ * destination clears the task, then moves the server's host, and only then marks the migration done
+ * (nova/compute/resource_tracker.py finish_evacuation). So a server with no task on another host has
+ * been rebuilt there, whatever a migration read a moment earlier, or read less often, still says.
+ * The tracker relies on this: a poll a Nova notification asks for lists only the servers.
  */
 export function nextStep(
   plan: EvacuationPlan,
@@ -189,10 +197,10 @@ export function nextStep(
     return retry(refusal, [], e.serviceInUse);
   }
   if (server === null) return giveUp('server no longer exists (deleted?)');
+  const target = server === undefined ? null : settledOn(plan, server);
+  if (target !== null) return { action: { type: 'finish', target, durationMs: now - sentAt }, requeueAfterMs: 0 };
   if (moving) return waitOrGiveUp();
   if (server === undefined) return { action: { type: 'read_server' }, requeueAfterMs: 0 };
-  const target = settledOn(plan, server);
-  if (target !== null) return { action: { type: 'finish', target, durationMs: now - sentAt }, requeueAfterMs: 0 };
   // A rebuild that Nova counts done while the server still has a task: it is finishing, not failed.
   if (server.taskState !== null && ours.some((m) => m.phase === 'succeeded')) return waitOrGiveUp();
   const failedNow = ours.filter((m) => m.phase === 'failed');

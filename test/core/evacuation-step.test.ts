@@ -431,6 +431,22 @@ describe('a server ACTIVE elsewhere is evacuated', () => {
     },
     { name: 'found evacuated without an intent: timed from taking it up', server: evacuated, step: finish('cmp2', NOW - SINCE) },
     {
+      // Nova clears the task and moves the host before it marks the migration done; a poll of the
+      // servers alone (one a notification asked for) sees this.
+      name: 'ACTIVE on another host with no task while our migration still shows moving: finished',
+      journal: [intent(1, 100), accepted(1)],
+      server: evacuated,
+      migrations: [mig(7, 'moving')],
+      step: finish('cmp2', NOW - 100),
+    },
+    {
+      name: 'ACTIVE with no task on the source host while our migration moves: wait (the host moves last)',
+      journal: [intent(1, 100), accepted(1)],
+      server: idle,
+      migrations: [mig(7, 'moving')],
+      step: wait,
+    },
+    {
       name: 'SHUTOFF elsewhere when it was stopped: finished',
       plan: { vmState: 'stopped' },
       journal: [intent(1, 100), accepted(1)],
