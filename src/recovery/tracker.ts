@@ -29,8 +29,12 @@ export interface TrackerDeps {
   now?: () => number;
 }
 
-/** Bounds: tracked servers (all recoveries of this monitor) and direct reads of never-listed servers per poll. */
-export const TRACKER_LIMITS = { maxTracked: 100_000, directReadsPerPoll: 8 };
+/**
+ * Bounds: tracked servers (all recoveries of this monitor), direct reads of never-listed servers per
+ * poll, and the extra polls one kick may bring while a server sits between Nova's rebuild end and its
+ * host change (each one min_poll_gap after the last).
+ */
+export const TRACKER_LIMITS = { maxTracked: 100_000, directReadsPerPoll: 8, followUpsPerKick: 3 };
 /** Nova writes updated_at inside its transaction: re-read a little behind the newest time seen (seconds-precise times). */
 const CURSOR_MARGIN_MS = 2_000;
 
@@ -72,6 +76,13 @@ interface Waiter {
  *
  * Cadence: fast right after an evacuate is accepted and while polls show changes; after two quiet
  * polls in a row, doubling per quiet poll up to the slow interval; never two polls closer than minGapMs. Polls run only while someone waits.
+ *
+ * A kicked poll lists the servers alone (one call), unless the migrations were last listed fastMs or
+ * more ago: a server with no task on another host is evacuated whatever its migration last showed
+ * (rule 4 of src/core/evacuation-step.ts), so notifications buy a shorter lag, not twice the calls.
+ * Nova sends instance.rebuild.end before it moves the server's host (nova/compute/manager.py
+ * rebuild_instance → resource_tracker.finish_evacuation), so a kicked poll that finds a server rebuilt
+ * but still on its source host asks for another one a gap later, a few times at most.
  */
 export class EvacuationTracker {
   private readonly tracked = new Map<string, Tracked>();
@@ -82,12 +93,15 @@ export class EvacuationTracker {
   private lastStart = -Infinity;
   private intervalMs: number;
   private kicked = false;
+  /** Polls a kick brought after its first one (a server between its rebuild end and its host change). */
+  private followUps = 0;
+  private lastFullStart = -Infinity;
   private quietPolls = 0;
   private serverCursor: number | null = null;
   private migrationCursor: number | null = null;
   private readonly now: () => number;
   /** Polls and calls made, for tests, benches and metrics. */
-  readonly counters = { polls: 0, calls: 0, directReads: 0, kicks: 0 };
+  readonly counters = { polls: 0, serverOnlyPolls: 0, calls: 0, directReads: 0, kicks: 0 };
 
   constructor(private readonly deps: TrackerDeps) {
     this.now = deps.now ?? Date.now;
@@ -135,6 +149,7 @@ export class EvacuationTracker {
   kick(): void {
     this.counters.kicks++;
     this.kicked = true;
+    this.followUps = 0;
     this.schedule();
   }
 
@@ -196,12 +211,19 @@ export class EvacuationTracker {
     this.timer = null;
     if (this.running) return;
     this.running = true;
+    const kicked = this.kicked;
     this.kicked = false;
     this.lastStart = this.now();
+    const full = !kicked || this.lastStart - this.lastFullStart >= this.fastMs();
+    if (full) this.lastFullStart = this.lastStart;
     const waiters = this.waiting;
     this.waiting = [];
     try {
-      const changed = await this.look();
+      const changed = await this.look(full);
+      if (kicked && this.followUps < TRACKER_LIMITS.followUpsPerKick && this.anyBetweenRebuildAndMove()) {
+        this.followUps++;
+        this.kicked = true;
+      }
       // Fast while polls show changes; after two quiet polls in a row, doubling up to the slow cadence
       // (one quiet poll amid a thousand rebuilds is chance, not calm).
       this.quietPolls = changed ? 0 : this.quietPolls + 1;
@@ -224,18 +246,22 @@ export class EvacuationTracker {
     }
   }
 
-  /** One poll: two listings for everyone, plus direct reads of the few servers no listing has shown. */
-  private async look(): Promise<boolean> {
+  /**
+   * One poll: two listings for everyone, plus direct reads of the few servers no listing has shown;
+   * or (`full` false) the servers' listing alone.
+   */
+  private async look(full: boolean): Promise<boolean> {
     this.counters.polls++;
+    if (!full) this.counters.serverOnlyPolls++;
     if (this.tracked.size === 0) return false;
     let earliest = Infinity;
     for (const t of this.tracked.values()) earliest = Math.min(earliest, t.sinceMs - INCIDENT_CLOCK_MARGIN_MS);
     const serverSince = this.serverCursor ?? earliest;
     const migrationSince = this.migrationCursor ?? earliest;
-    this.counters.calls += 2;
+    this.counters.calls += full ? 2 : 1;
     const [servers, migrations] = await Promise.all([
       this.deps.compute.listChangedServers(isoSecond(serverSince)),
-      this.deps.compute.listMigrations({ changesSinceMs: migrationSince }),
+      full ? this.deps.compute.listMigrations({ changesSinceMs: migrationSince }) : Promise.resolve([]),
     ]);
     let changed = false;
     const seen = new Set<string>();
@@ -251,16 +277,29 @@ export class EvacuationTracker {
       changed = this.setMigration(t, m) || changed;
     }
     for (const [id, t] of this.tracked) t.unseenPolls = seen.has(id) || t.view !== undefined || !t.observed ? 0 : t.unseenPolls + 1;
-    changed = (await this.readUnlisted()) || changed;
+    // The direct reads judge a view against its migrations: only when those were just listed.
+    if (full) changed = (await this.readUnlisted()) || changed;
     this.serverCursor = advance(
       this.serverCursor,
       servers.map((s) => s.updatedAt ?? null),
     );
-    this.migrationCursor = advance(
-      this.migrationCursor,
-      migrations.map((m) => m.updatedAt),
-    );
+    if (full)
+      this.migrationCursor = advance(
+        this.migrationCursor,
+        migrations.map((m) => m.updatedAt),
+      );
     return changed;
+  }
+
+  /** A server someone waits on that Nova has rebuilt (no task) but not yet moved: still on its source host, its migration moving. */
+  private anyBetweenRebuildAndMove(): boolean {
+    for (const t of this.tracked.values()) {
+      const v = t.view;
+      if (!t.observed || !v || v.taskState !== null || v.host !== t.sourceHost) continue;
+      if (v.status !== 'ACTIVE' && v.status !== 'SHUTOFF') continue;
+      for (const m of t.migrations.values()) if (m.phase === 'moving') return true;
+    }
+    return false;
   }
 
   /**

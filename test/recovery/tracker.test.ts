@@ -210,6 +210,107 @@ describe('adaptive cadence', () => {
   });
 });
 
+describe('kicked polls', () => {
+  /** Keeps one observer waiting on `id` until the test aborts. */
+  function keepObserving(t: EvacuationTracker, id: string): { stop: () => Promise<void> } {
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) await t.observe(id, ac.signal).catch(() => (stop = true));
+    })();
+    return {
+      stop: async () => {
+        stop = true;
+        ac.abort();
+        await loop;
+      },
+    };
+  }
+
+  it('a kick lists the servers alone; the migrations are listed at most fast_poll_interval apart however often kicks come', async () => {
+    const n = nova();
+    const t = new EvacuationTracker({ compute: port(n), log: silentLogger(), cadence });
+    t.track('a', 'compute-1', Date.now());
+    n.servers.set('a', server('a', 'compute-1', 'REBUILD', 'rebuilding', Date.now()));
+    const watcher = keepObserving(t, 'a');
+    await vi.advanceTimersByTimeAsync(5_000); // backed off to poll_interval by now
+    n.calls.length = 0;
+    // A burst of notifications, one every 50 ms for 2 s: polls come min_poll_gap (100 ms) apart.
+    for (let i = 0; i < 40; i++) {
+      t.kick();
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    const serverCalls = n.calls.filter((c) => c.startsWith('servers')).length;
+    const migrationCalls = n.calls.filter((c) => c === 'migrations').length;
+    expect(serverCalls).toBeGreaterThanOrEqual(18);
+    // Full polls at most one per 250 ms of the 2 s (the first kicked one full: the last was long ago).
+    expect(migrationCalls).toBeGreaterThanOrEqual(1);
+    expect(migrationCalls).toBeLessThanOrEqual(Math.ceil(2_000 / cadence.fastMs) + 1);
+    expect(t.counters.serverOnlyPolls).toBeGreaterThan(0);
+    await watcher.stop();
+  });
+
+  it('a server ACTIVE elsewhere in a servers-only poll is shown so, beside the migration last listed', async () => {
+    const n = nova();
+    const t = new EvacuationTracker({ compute: port(n), log: silentLogger(), cadence });
+    t.track('a', 'compute-1', Date.now());
+    n.servers.set('a', server('a', 'compute-1', 'REBUILD', 'rebuilding', Date.now()));
+    n.migrations.push(migration(1, 'a', 'pre-migrating', Date.now()));
+    const first = t.observe('a', ac.signal);
+    await vi.advanceTimersByTimeAsync(10);
+    await first; // a full poll: the migration is moving
+    n.servers.set('a', server('a', 'compute-2', 'ACTIVE', null, Date.now()));
+    n.calls.length = 0;
+    const next = t.observe('a', ac.signal);
+    t.kick();
+    await vi.advanceTimersByTimeAsync(cadence.minGapMs);
+    const seen = await next;
+    expect(n.calls.filter((c) => c === 'migrations')).toEqual([]);
+    expect(seen.server).toMatchObject({ host: 'compute-2', status: 'ACTIVE', taskState: null });
+    expect(seen.migrations).toEqual([{ id: 1, status: 'pre-migrating', phase: 'moving' }]);
+  });
+
+  it('a kicked poll that finds a server rebuilt but not yet moved (Nova moves the host after rebuild.end) polls again a gap later, at most three times', async () => {
+    const n = nova();
+    const times: number[] = [];
+    const t0 = Date.now();
+    const t = new EvacuationTracker({ compute: pollTimes(n, t0, times), log: silentLogger(), cadence: { ...cadence, fastMs: 2_000 } });
+    t.track('a', 'compute-1', Date.now());
+    // No task, still on its source host, the evacuation migration moving: between rebuild.end and finish_evacuation.
+    n.servers.set('a', server('a', 'compute-1', 'ACTIVE', null, Date.now()));
+    n.migrations.push(migration(1, 'a', 'pre-migrating', Date.now()));
+    const watcher = keepObserving(t, 'a');
+    await vi.advanceTimersByTimeAsync(5_000);
+    const count = times.length;
+    while (times.length === count) await vi.advanceTimersByTimeAsync(10); // just after a poll
+    const last = times.at(-1)!;
+    t.kick();
+    await vi.advanceTimersByTimeAsync(1_000);
+    const after = times.filter((x) => x > last).map((x) => x - last);
+    // The kick's poll, then three follow-ups one gap apart, then nothing until the slow cadence.
+    expect(after).toEqual([100, 200, 300, 400]);
+    await watcher.stop();
+  });
+
+  it('no follow-up once the server is shown on its new host', async () => {
+    const n = nova();
+    const times: number[] = [];
+    const t0 = Date.now();
+    const t = new EvacuationTracker({ compute: pollTimes(n, t0, times), log: silentLogger(), cadence: { ...cadence, fastMs: 2_000 } });
+    t.track('a', 'compute-1', Date.now());
+    n.servers.set('a', server('a', 'compute-2', 'ACTIVE', null, Date.now()));
+    n.migrations.push(migration(1, 'a', 'pre-migrating', Date.now()));
+    const watcher = keepObserving(t, 'a');
+    await vi.advanceTimersByTimeAsync(5_000);
+    const count = times.length;
+    while (times.length === count) await vi.advanceTimersByTimeAsync(10);
+    const last = times.at(-1)!;
+    t.kick();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(times.filter((x) => x > last).map((x) => x - last)).toEqual([100]);
+    await watcher.stop();
+  });
+});
+
 describe('when a listing is not enough', () => {
   it('a server no listing shows (its last change before the window) is read directly after three polls', async () => {
     const n = nova();
