@@ -144,7 +144,7 @@ console.log(
     `detail evacuated=${evacuated}/${total} exactly_once=${once}`,
     `sending_s=${((lastAccepted - firstAccepted) / 1000).toFixed(1)} tracking_s=${seconds.toFixed(1)} tracking_calls=${trackingCalls}`,
     `from_first_accept=${JSON.stringify(Object.fromEntries(kinds))}`,
-    `polls=${c.polls} kicks=${c.kicks} direct_reads=${c.directReads} total_ms=${Math.round(end - started)}`,
+    `polls=${c.polls} server_only_polls=${c.serverOnlyPolls} kicks=${c.kicks} direct_reads=${c.directReads} total_ms=${Math.round(end - started)}`,
   ].join(' '),
 );
 if (evacuated !== total || lags.length !== total || !once) {
