@@ -35,12 +35,15 @@ if ! listening 5672; then
 fi
 
 # --- the WSGI services run under Debian's uwsgi ------------------------------------------------
-uwsgi_ini() { # FILE PORT APP PROCESSES ENV...
-  local file=$1 port=$2 app=$3 procs=$4
-  shift 4
+uwsgi_ini() { # FILE PORT APP PROCESSES THREADS ENV...
+  local file=$1 port=$2 app=$3 procs=$4 threads=$5
+  shift 5
   {
     printf '[uwsgi]\nplugins = python3\nhttp-socket = %s:%s\nwsgi-file = %s\n' "$ADDR" "$port" "$app"
-    printf 'master = true\nprocesses = %s\nthreads = 2\nenable-threads = true\nlazy-apps = true\n' "$procs"
+    printf 'master = true\nprocesses = %s\nthreads = %s\nenable-threads = true\nlazy-apps = true\n' "$procs" "$threads"
+    # A worker stuck in one request this long is killed and replaced by the master (no request of
+    # the suites takes a minute; nova-api's longest is an RPC call that times out at 60 s).
+    printf 'harakiri = 150\n'
     printf 'die-on-term = true\nno-orphans = true\nbuffer-size = 65535\nchdir = %s\n' "$CLOUD_DIR"
     # A client's kept-alive connection to a uwsgi worker can stall the next request: close each.
     printf 'add-header = Connection: close\n'
@@ -85,7 +88,7 @@ if ! running keystone; then
       --bootstrap-internal-url "$KEYSTONE/"
   } >>"$LOGS/keystone-manage.log" 2>&1 || fail "keystone-manage (see $LOGS/keystone-manage.log)"
   mark_synced keystone keystone
-  uwsgi_ini "$ETC/keystone/uwsgi.ini" 5000 /usr/bin/keystone-wsgi-public 2 "OS_KEYSTONE_CONFIG_DIR=$ETC/keystone"
+  uwsgi_ini "$ETC/keystone/uwsgi.ini" 5000 /usr/bin/keystone-wsgi-public 2 2 "OS_KEYSTONE_CONFIG_DIR=$ETC/keystone"
   launch keystone uwsgi_python3 --ini "$ETC/keystone/uwsgi.ini"
 fi
 await_http "$KEYSTONE" 60 Keystone
@@ -122,7 +125,7 @@ if ! running placement; then
       fail "placement-manage (see $LOGS/placement-manage.log)"
     mark_synced placement placement-api
   }
-  uwsgi_ini "$ETC/placement/uwsgi.ini" 8778 /usr/bin/placement-api 1 "OS_PLACEMENT_CONFIG_DIR=$ETC/placement"
+  uwsgi_ini "$ETC/placement/uwsgi.ini" 8778 /usr/bin/placement-api 1 2 "OS_PLACEMENT_CONFIG_DIR=$ETC/placement"
   launch placement uwsgi_python3 --ini "$ETC/placement/uwsgi.ini"
 fi
 cp /etc/glance/glance-api-paste.ini "$ETC/glance/"
@@ -140,7 +143,7 @@ if ! running glance; then
       fail "glance-manage (see $LOGS/glance-manage.log)"
     mark_synced glance glance-api
   }
-  uwsgi_ini "$ETC/glance/uwsgi.ini" 9292 /usr/bin/glance-wsgi-api 1 "OS_GLANCE_CONFIG_DIR=$ETC/glance"
+  uwsgi_ini "$ETC/glance/uwsgi.ini" 9292 /usr/bin/glance-wsgi-api 1 2 "OS_GLANCE_CONFIG_DIR=$ETC/glance"
   # Image uploads are chunked; uwsgi must hand the raw body to Glance.
   printf 'http-auto-chunked = true\nhttp-chunked-input = true\nhttp-raw-body = true\nwsgi-manage-chunked-input = true\n' >>"$ETC/glance/uwsgi.ini"
   launch glance uwsgi_python3 --ini "$ETC/glance/uwsgi.ini"
@@ -216,11 +219,17 @@ fi
 launch nova-conductor nova-conductor $(nova_conf_args) --log-file "$LOGS/nova-conductor.log"
 # shellcheck disable=SC2046
 launch nova-scheduler nova-scheduler $(nova_conf_args) --log-file "$LOGS/nova-scheduler.log"
-if ! running nova-api; then
-  uwsgi_ini "$ETC/nova/uwsgi.ini" 8774 /usr/bin/nova-api-wsgi 2 "OS_NOVA_CONFIG_DIR=$ETC/nova" \
-    "OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;db.conf"
-  launch nova-api uwsgi_python3 --ini "$ETC/nova/uwsgi.ini"
+# nova-api is an eventlet application: one thread per worker, as Debian's own nova-api-uwsgi.ini
+# has it. With two, a worker once hung for good on "greenlet.error: cannot switch to a different
+# thread". A nova-api still running from an older ini is restarted with this one.
+uwsgi_ini "$ETC/nova/uwsgi.ini.new" 8774 /usr/bin/nova-api-wsgi 4 1 "OS_NOVA_CONFIG_DIR=$ETC/nova" \
+  "OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;db.conf"
+if running nova-api && ! cmp -s "$ETC/nova/uwsgi.ini.new" "$ETC/nova/uwsgi.ini"; then
+  say "nova-api runs with an older uwsgi.ini: restarting it"
+  halt nova-api
 fi
+mv "$ETC/nova/uwsgi.ini.new" "$ETC/nova/uwsgi.ini"
+if ! running nova-api; then launch nova-api uwsgi_python3 --ini "$ETC/nova/uwsgi.ini"; fi
 for i in $(seq 1 "$COMPUTES"); do start_compute "$i"; done
 await_http "http://$ADDR:8778/" 60 Placement
 await_http "http://$ADDR:9292/" 60 Glance
