@@ -33,6 +33,8 @@ export interface CloudClusterOptions {
   logLevel?: string;
   /** The beacons' heartbeat interval (the product's default, 500 ms, when unset). */
   beaconIntervalMs?: number;
+  /** Keep the run's directory (configs, journals, every process's log) at stop, and say where. */
+  keepDir?: boolean;
 }
 
 export interface CloudCluster {
@@ -84,7 +86,8 @@ export async function startCloudCluster(o: CloudClusterOptions): Promise<CloudCl
     await Promise.all([...bmcs.values()].map((b) => b.stop()));
     // A failed run must not leave a compute dead for the next suite: power every compute back on.
     for (const h of o.hosts) execFileSync(join(HARNESS_SCRIPTS, 'power.sh'), ['on', h], { stdio: 'inherit' });
-    rmSync(dir, { recursive: true, force: true });
+    if (o.keepDir) console.error(`cloud cluster: logs and state kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (const h of o.hosts) bmcs.set(h, await startIpmiSim());

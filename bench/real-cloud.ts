@@ -5,7 +5,8 @@
  * coordinator's instance.evacuate_end, which it publishes only after seeing ACTIVE on another host
  * in Nova). Between runs the host is powered on, its beacon restarted, unfenced, and the servers put
  * back at home (the harness baseline), so every run starts from the same cloud.
- *   npm run bench:real-cloud [-- --runs 5 --per-host 4 --beacon-interval 500 --nova-notifications]
+ *   npm run bench:real-cloud [-- --runs 5 --per-host 4 --beacon-interval 500 --nova-notifications --keep-logs]
+ * `--keep-logs` keeps every process's log (IHA_BENCH_LOG_LEVEL=debug for a detailed timeline).
  * Defaults are the product's: 500 ms beacons, tracking by polling alone. `--nova-notifications` adds
  * Nova's versioned notifications as a hint (the harness's Nova emits them unless IHA_CLOUD_NOTIFICATIONS=off);
  * `--beacon-interval 200` is the faster detection a small cluster can afford (docs/operations.md).
@@ -178,8 +179,9 @@ const c = await startCloudCluster({
   hosts: HOSTS,
   rabbitUrl: RABBIT,
   exchange: `iha-bench-${randomBytes(4).toString('hex')}`,
-  logLevel: 'warn',
+  logLevel: process.env.IHA_BENCH_LOG_LEVEL ?? 'warn',
   beaconIntervalMs,
+  keepDir: process.argv.includes('--keep-logs'),
   ...(novaNotifications ? { recovery: { nova_notifications: { enabled: true, url: RABBIT } } } : {}),
 });
 console.log(
