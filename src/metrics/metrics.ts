@@ -39,6 +39,7 @@ const ALARM_KINDS = [
   'compute_api_unreachable',
   'keystone_unreachable',
   'nova_notifications_lost',
+  'server_groups_unreadable',
   'state_write_failed',
   'action_held',
   'history_write_failed',

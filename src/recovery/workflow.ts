@@ -11,6 +11,7 @@ import { JOURNAL_RETRY_MAX_MS, JOURNAL_RETRY_MIN_MS, JournalHealth } from './jou
 import { StateFileError } from '../errors.js';
 import { incidentId, INCIDENT_CLOCK_MARGIN_MS, novaTimeMs } from './incident.js';
 import { isUnreachable, Reachability, unreachableBackoffMs } from './reachability.js';
+import { ServerGroupAccess } from './server-group-access.js';
 import { Limiter, sleep } from './limiter.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import { byPriority, selectServer } from './selection.js';
@@ -64,6 +65,8 @@ export class NovaRecoverer implements Recoverer {
   readonly journalHealth: JournalHealth;
   /** Whether Nova and Keystone answer: an outage is an alarm while a recovery waits on it. */
   readonly reachability = new Reachability();
+  /** A refused server-group listing: a recovery that could not keep anti-affinity members apart. */
+  private readonly groupAccess = new ServerGroupAccess();
   /** One listing poller for every server of every recovery this monitor runs (a few calls per poll in all). */
   readonly tracker: EvacuationTracker;
   private warm: WarmSession | null = null;
@@ -102,14 +105,15 @@ export class NovaRecoverer implements Recoverer {
   }
 
   /**
-   * For status, the API and metrics: journal_write_failed / journal_corrupt, and
-   * compute_api_unreachable / keystone_unreachable while a recovery waits for them.
+   * For status, the API and metrics: journal_write_failed / journal_corrupt,
+   * compute_api_unreachable / keystone_unreachable while a recovery waits for them, and
+   * server_groups_unreadable after a recovery could not read the server groups.
    */
   alarms(): Array<{ kind: string; message: string; since?: string }> {
     const reach = this.reachability.alarms();
     // A standby alarm only when no recovery already raises the same kind.
     const warm = (this.warm?.alarms() ?? []).filter((w) => !reach.some((a) => a.kind === w.kind));
-    return [...this.journalHealth.alarms(), ...reach, ...warm, ...(this.novaListener?.alarms() ?? [])];
+    return [...this.journalHealth.alarms(), ...reach, ...warm, ...this.groupAccess.alarms(), ...(this.novaListener?.alarms() ?? [])];
   }
 
   /**
@@ -361,10 +365,13 @@ export class NovaRecoverer implements Recoverer {
    */
   private async serverGroups(host: HostId, signal: AbortSignal): Promise<ServerGroup[]> {
     try {
-      return await this.deps.compute.listServerGroups(signal);
+      const groups = await this.deps.compute.listServerGroups(signal);
+      this.groupAccess.read();
+      return groups;
     } catch (err) {
       if (signal.aborted || !(err instanceof OpenStackApiError) || !err.isClientError) throw err;
       this.deps.log.error({ host, err }, 'cannot list server groups: anti-affinity members are NOT serialized in this recovery');
+      this.groupAccess.refused(host, `${err.status} ${err.faultMessage}`, this.now());
       return [];
     }
   }

@@ -61,6 +61,35 @@ describe('server groups on the simulator', () => {
     for (const id of [...web, ...db, ...free]) expect(m.evacuateAccepted.get(id)).toBe(1);
   });
 
+  it('a refused server-group listing is the server_groups_unreadable alarm (the recovery goes on), cleared by the next listing that succeeds', async () => {
+    const sim = await startSim({
+      hosts: ['compute-1', 'compute-2', 'compute-3'],
+      servers: [
+        { name: 'a-1', host: 'compute-1', tags: TAG },
+        { name: 'b-1', host: 'compute-2', tags: TAG },
+      ],
+      claimMs: 5,
+      rebuildMs: 20,
+    });
+    sim.injectFault({ kind: 'status', status: 403, method: 'GET', path: '/os-server-groups', count: 1 });
+    const recoverer = new NovaRecoverer({
+      compute: simClient(sim).compute,
+      events: new EventLog(),
+      log: silentLogger(),
+      cfg: fastRecoveryConfig(tempDir('iha-sg-')),
+    });
+    sim.model.killCompute('compute-1');
+    expect(await recoverer.recover('compute-1', FENCE, new AbortController().signal)).toMatchObject({ selected: 1, evacuated: 1 });
+    const [alarm, ...rest] = recoverer.alarms();
+    expect(rest).toEqual([]);
+    expect(alarm).toMatchObject({ kind: 'server_groups_unreadable' });
+    expect(alarm!.message).toContain('recovery of compute-1 could not list server groups (403');
+    expect(alarm!.message).toContain('NOT evacuated one at a time');
+    sim.model.killCompute('compute-2');
+    expect(await recoverer.recover('compute-2', FENCE, new AbortController().signal)).toMatchObject({ selected: 1, evacuated: 1 });
+    expect(recoverer.alarms()).toEqual([]);
+  });
+
   it('antiAffinityGroups keeps hard and soft anti-affinity only', () => {
     const g = antiAffinityGroups([
       { id: 'a', name: 'a', policy: 'anti-affinity', members: ['s1'] },
