@@ -52,7 +52,14 @@ export type GuestRecovery =
   | 'host_not_live'; // the host is suspect, failed or being recovered: the host-failure path owns its servers
 
 /** How a restart ended at the compute API edge. */
-export type GuestRestartOutcome = 'restarted' | 'not_tagged' | 'not_on_host' | 'gone' | 'failed';
+export type GuestRestartOutcome =
+  | 'restarted'
+  | 'not_tagged'
+  | 'not_on_host'
+  | 'gone'
+  | 'failed'
+  // Nova's action history shows max_restarts reboots in the window (an earlier coordinator's): not restarted.
+  | 'budget_exhausted';
 
 /**
  * One guest failure as the coordinator took it: what the host reported (`eventAtMs`: libvirt's time)
@@ -190,12 +197,23 @@ export class GuestFailures {
       this.lastRestartAt.set(instance, now);
     } else if (outcome === 'failed') {
       this.counts.restartFailed++;
+    } else if (outcome === 'budget_exhausted') {
+      // Nova's record, not ours, says the budget is spent: count it spent here for a whole window
+      // from now (later than Nova's restarts free it: the cautious side), so the next crash of this
+      // server is notified only without asking Nova again.
+      this.counts.budgetExhausted++;
+      if (this.restarts.size >= MAX_SERVERS && !this.restarts.has(instance)) this.prune(now);
+      this.restarts.set(
+        instance,
+        Array.from({ length: this.s.maxRestarts }, () => now),
+      );
     }
     const rec = [...this.recent].reverse().find((r) => r.instance === instance && r.recovery === 'restart' && !r.outcome);
     if (rec) {
       rec.outcome = outcome;
       rec.reason = reason;
       if (outcome === 'failed') this.lastRestartFailure = rec;
+      if (outcome === 'budget_exhausted') this.lastBudgetExhausted = rec;
     }
     this.emit(out, { type: 'instance.guest_restarted', at: now, host, instance, outcome, reason });
     log(out, outcome === 'failed' ? 'warn' : 'info', `guest restart: ${outcome}`, { host, instance, reason });

@@ -3,7 +3,7 @@ import { MicroversionError, OpenStackApiError } from './errors.js';
 import { httpJson, type HttpOptions, type HttpRequest, type HttpResponse } from './http.js';
 import type { KeystoneSession } from './keystone.js';
 import { mvHeaders, mvMinor, negotiate, type ComputeVersions, type Microversion } from './microversions.js';
-import type { Aggregate, ComputeService, Migration, Server, ServerGroup } from './types.js';
+import type { Aggregate, ComputeService, InstanceAction, Migration, Server, ServerGroup } from './types.js';
 
 export interface ComputeClientOptions {
   session: KeystoneSession;
@@ -227,6 +227,45 @@ export class ComputeClient {
     }
   }
 
+  /** The Keystone user this client acts as: Nova records it as the user_id of each action it asks for. */
+  userId(signal?: AbortSignal): Promise<string | null> {
+    return this.opts.session.userId(signal);
+  }
+
+  /**
+   * A server's actions started since `sinceMs`, newest first: GET /servers/{id}/os-instance-actions
+   * (api-ref "List Actions For Server", https://docs.openstack.org/api-ref/compute/#list-actions-for-server;
+   * Nova sorts by created_at, newest first: nova/db/main/api.py actions_get). From 2.58 `changes-since`
+   * narrows the answer on Nova's side (it compares updated_at, which is never before the start);
+   * below, the whole history comes and is filtered here. Null when the server does not exist.
+   */
+  async listInstanceActions(id: string, sinceMs: number, signal?: AbortSignal): Promise<InstanceAction[] | null> {
+    const v = await this.versions(signal);
+    const q =
+      mvMinor(v.servers) >= 58 ? `?changes-since=${encodeURIComponent(new Date(sinceMs).toISOString().replace(/\.\d{3}Z$/, 'Z'))}` : '';
+    let res;
+    try {
+      res = await this.call({ method: 'GET', path: `/servers/${enc(id)}/os-instance-actions${q}`, mv: v.servers, signal });
+    } catch (err) {
+      if (err instanceof OpenStackApiError && err.status === 404) return null;
+      throw err;
+    }
+    const raw = (res.body as { instanceActions?: unknown } | undefined)?.instanceActions;
+    if (!Array.isArray(raw)) throw new Error(`GET /servers/${id}/os-instance-actions: the answer has no instanceActions list`);
+    const out: InstanceAction[] = [];
+    for (const a of raw as Array<Record<string, unknown>>) {
+      if (typeof a?.action !== 'string' || typeof a.start_time !== 'string') continue;
+      if (novaClockMs(a.start_time) < sinceMs) continue;
+      out.push({
+        action: a.action,
+        requestId: typeof a.request_id === 'string' ? a.request_id : '',
+        userId: typeof a.user_id === 'string' ? a.user_id : null,
+        startTime: a.start_time,
+      });
+    }
+    return out;
+  }
+
   /**
    * Every server group of every project (admin, `all_projects=True`), paged by limit/offset
    * (api-ref "List Server Groups"). `policy` from 2.64, `policies: [one]` before it.
@@ -417,9 +456,13 @@ export function toServer(s: RawServer): Server {
 const FAULT_MAX = 255;
 
 /** When a migration last changed (Nova's UTC times carry no zone), epoch ms. */
+/** Nova's times carry no zone (UTC) or a Z; epoch ms, NaN when unreadable. */
+function novaClockMs(x: string | null): number {
+  return x ? Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(x) ? x : `${x}Z`) : NaN;
+}
+
 function changedMs(m: Migration): number {
-  const t = (x: string | null): number => (x ? Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(x) ? x : `${x}Z`) : NaN);
-  return Math.max(t(m.createdAt) || 0, t(m.updatedAt) || 0);
+  return Math.max(novaClockMs(m.createdAt) || 0, novaClockMs(m.updatedAt) || 0);
 }
 
 function toMigration(m: RawMigration): Migration {

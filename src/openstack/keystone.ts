@@ -12,6 +12,8 @@ interface CachedToken {
   value: string;
   expiresAt: number;
   catalog: CatalogEntry[];
+  /** The user the token was issued to (token.user.id), null when Keystone did not say. */
+  userId: string | null;
 }
 
 export interface KeystoneOptions {
@@ -38,6 +40,11 @@ export class KeystoneSession {
 
   async getToken(signal?: AbortSignal): Promise<string> {
     return (await this.current(signal)).value;
+  }
+
+  /** The Keystone id of the user this session acts as: Nova records it on every action it takes. */
+  async userId(signal?: AbortSignal): Promise<string | null> {
+    return (await this.current(signal)).userId;
   }
 
   /** Drop the cached token (the service answered 401 with it). */
@@ -82,11 +89,12 @@ export class KeystoneSession {
       throw err;
     }
     const value = res.headers.get('x-subject-token');
-    const body = res.body as { token?: { expires_at?: string; catalog?: CatalogEntry[] } } | undefined;
+    const body = res.body as { token?: { expires_at?: string; catalog?: CatalogEntry[]; user?: { id?: unknown } } } | undefined;
     if (!value || !body?.token) throw new KeystoneError(`Keystone at ${url} answered without a token`);
     const expiresAt = body.token.expires_at ? Date.parse(body.token.expires_at) : this.now() + 3_600_000;
     this.opts.log.info({ expiresAt: new Date(expiresAt).toISOString(), requestId: res.requestId }, 'keystone token issued');
-    return { value, expiresAt, catalog: body.token.catalog ?? [] };
+    const userId = typeof body.token.user?.id === 'string' ? body.token.user.id : null;
+    return { value, expiresAt, catalog: body.token.catalog ?? [], userId };
   }
 }
 

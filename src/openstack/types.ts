@@ -44,6 +44,16 @@ export interface Migration {
   updatedAt: string | null;
 }
 
+/** One entry of a server's action history (os-instance-actions): what was asked, by whom, when. */
+export interface InstanceAction {
+  /** Nova's action name: reboot, evacuate, stop, start, rebuild… */
+  action: string;
+  requestId: string;
+  userId: string | null;
+  /** Nova's UTC time without a zone, e.g. 2026-12-02T06:35:20.000000. */
+  startTime: string;
+}
+
 export interface Aggregate {
   name: string;
   hosts: string[];

@@ -66,6 +66,28 @@ describe('guest failures (core rule)', () => {
     expect(restarts(out)).toHaveLength(1);
   });
 
+  it('a restart the edge refused on Nova’s record (an earlier coordinator’s reboots) spends the budget here: the next crash is notified only', () => {
+    const s = { ...DEFAULT_GUEST_RESTART, settleMs: 1000, windowMs: 3_600_000 };
+    const g = new GuestFailures(s);
+    const out: Effect[] = [];
+    g.onEvent(crash(), 60_000, true, out);
+    expect(restarts(out)).toHaveLength(1);
+    const done: Effect[] = [];
+    g.restartDone('compute-1', ID, 'budget_exhausted', 'Nova records 3 reboot(s)', 60_010, done);
+    expect(emitted(done)).toEqual([expect.objectContaining({ type: 'instance.guest_restarted', outcome: 'budget_exhausted' })]);
+    expect(g.lastBudgetExhausted).toMatchObject({ instance: ID, outcome: 'budget_exhausted' });
+    expect(g.counts.budgetExhausted).toBe(1);
+    expect(g.counts.restarted).toBe(0);
+    const next: Effect[] = [];
+    g.onEvent(crash(), 120_000, true, next);
+    expect(restarts(next)).toEqual([]);
+    expect((emitted(next)[0] as { recovery: string }).recovery).toBe('budget_exhausted');
+    // A window after the refusal it may restart again.
+    const later: Effect[] = [];
+    g.onEvent(crash(), 60_010 + 3_600_000, true, later);
+    expect(restarts(later)).toHaveLength(1);
+  });
+
   it('events of the same failure (watchdog pause, then Suspended Watchdog) restart once', () => {
     const g = new GuestFailures(DEFAULT_GUEST_RESTART);
     const out: Effect[] = [];

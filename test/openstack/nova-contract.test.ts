@@ -133,6 +133,17 @@ async function session(b: Backend): Promise<Array<[string, Observation]>> {
   note('enable', await attempt(() => c.setServiceEnabled(HOST, true, undefined)));
   const back = await svc();
   note('service back', { status: back.status, forcedDown: back.forcedDown, disabledReason: back.disabledReason });
+  // A crashed guest's restart: the hard reboot, then the action history the restart budget is counted on.
+  const before = Date.now() - 1_000;
+  note('hard reboot', await attempt(() => c.rebootHard(tagged.id)));
+  const me = await c.userId();
+  const actions = (await c.listInstanceActions(tagged.id, before))!;
+  note('actions since the reboot', {
+    actions: actions.map((a) => a.action),
+    byUs: actions.every((a) => me !== null && a.userId === me),
+    startTimeReadable: actions.every((a) => Math.abs(Date.parse(`${a.startTime}Z`) - Date.now()) < 300_000),
+  });
+  note('actions of an unknown server', { found: await c.listInstanceActions('00000000-0000-4000-8000-000000000000', before) });
   return out;
 }
 

@@ -76,6 +76,8 @@ export async function monitorCommand(args: string[]): Promise<number> {
       ? createGuestRestarter(
           createComputeClient(cfg.computeApi, { log: componentLogger(log, 'guest-restart') }),
           cfg.recovery?.recovery.select.tag ?? 'automatic-recovery',
+          // Counted again on Nova's action history: the core's count is this coordinator's alone.
+          { maxRestarts: cfg.core.guestRestart.maxRestarts, windowMs: cfg.core.guestRestart.windowMs },
         )
       : null;
   const monitor = new MonitorDaemon({

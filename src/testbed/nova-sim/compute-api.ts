@@ -49,6 +49,11 @@ export function computeRoute(model: NovaModel, r: ComputeRequest): Reply {
       return { status: 200, body: { server: serverView(srv, r.mv, r.baseUrl) } };
     }
     if (r.method === 'POST' && seg[2] === 'action' && seg.length === 3) return serverAction(model, r, seg[1]!, admin);
+    if (r.method === 'GET' && seg[2] === 'os-instance-actions' && seg.length === 3) {
+      if (!srv || (!admin && srv.tenantId !== r.token.user.projectId))
+        return fault(404, 'itemNotFound', `Instance ${seg[1]} could not be found.`);
+      return listInstanceActions(model, r, srv.id);
+    }
   }
   if (seg[0] === 'os-migrations' && r.method === 'GET' && seg.length === 1) {
     if (!admin) return fault(403, 'forbidden', "Policy doesn't allow os_compute_api:os-migrations:index to be performed.");
@@ -274,7 +279,7 @@ function serverAction(model: NovaModel, r: ComputeRequest, id: string, admin: bo
         'badRequest',
         `Invalid input for field/attribute type. Value: ${type}. '${type}' is not one of ['HARD', 'Hard', 'SOFT', 'Soft']`,
       );
-    const res = model.reboot(id, type);
+    const res = model.reboot(id, type, r.token.user.name);
     if (res.status !== 202) return fault(res.status, res.fault, res.message);
     return { status: 202 };
   }
@@ -291,6 +296,38 @@ function serverAction(model: NovaModel, r: ComputeRequest, id: string, admin: bo
     return { status: 202 };
   }
   return fault(400, 'badRequest', 'There is no such action: ' + Object.keys(b).join(','));
+}
+
+/**
+ * GET /servers/{id}/os-instance-actions (api-ref "List Actions For Server"): newest first; from 2.58
+ * `changes-since` keeps actions updated at or after it (an action's updated_at is its start here).
+ */
+function listInstanceActions(model: NovaModel, r: ComputeRequest, id: string): Reply {
+  const sinceText = r.mv >= 58 ? r.query.get('changes-since') : null;
+  const since = sinceText === null ? null : Date.parse(sinceText);
+  if (sinceText !== null && Number.isNaN(since))
+    return fault(
+      400,
+      'badRequest',
+      `Invalid input for query parameters changes-since. Value: ${sinceText}. '${sinceText}' is not a 'date-time'`,
+    );
+  const all = [...(model.actions.get(id) ?? [])].reverse();
+  const list = all.filter((a) => since === null || Date.parse(`${a.startTime}Z`) >= since);
+  return {
+    status: 200,
+    body: {
+      instanceActions: list.map((a) => ({
+        action: a.action,
+        instance_uuid: id,
+        message: null,
+        project_id: model.servers.get(id)?.tenantId ?? null,
+        request_id: a.requestId,
+        start_time: a.startTime,
+        user_id: a.userId,
+        ...(r.mv >= 58 ? { updated_at: a.startTime } : {}),
+      })),
+    },
+  };
 }
 
 /** GET /os-migrations: filters, newest first (≥2.59), uuid ≥2.59, migration_type ≥2.23. */

@@ -25,6 +25,11 @@ export function novaSecond(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** Nova's microsecond UTC time without a zone, as os-instance-actions shows start_time (2018-04-25T01:26:36.000000). */
+export function novaMicro(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000');
+}
+
 export class NovaModel {
   readonly services = new Map<string, SimService>();
   readonly servers = new Map<string, SimServer>();
@@ -240,15 +245,22 @@ export class NovaModel {
 
   /** Every reboot accepted, by server (a crashed guest's restart is one). */
   readonly reboots = new Map<string, number>();
+  /** Each server's action history (os-instance-actions) as far as the simulator keeps one: its reboots. */
+  readonly actions = new Map<string, Array<{ action: string; requestId: string; userId: string; startTime: string }>>();
+  private actionSeq = 0;
 
   /** POST /servers/{id}/action {"reboot"}: HARD from active/stopped/paused/suspended/error, SOFT from active only. */
-  reboot(id: string, type: 'HARD' | 'SOFT'): { status: 202 } | { status: 404 | 409; fault: string; message: string } {
+  reboot(id: string, type: 'HARD' | 'SOFT', userId = 'admin'): { status: 202 } | { status: 404 | 409; fault: string; message: string } {
     const srv = this.servers.get(id);
     if (!srv) return { status: 404, fault: 'itemNotFound', message: `Instance ${id} could not be found.` };
     const ok = type === 'HARD' ? ['active', 'stopped', 'paused', 'suspended', 'error'] : ['active'];
     if (!ok.includes(srv.vmState) || srv.taskState !== null)
       return { status: 409, fault: 'conflictingRequest', message: `Cannot 'reboot' instance ${id} while it is in vm_state ${srv.vmState}` };
     this.reboots.set(id, (this.reboots.get(id) ?? 0) + 1);
+    // Nova records the action as the API accepts it (compute/api.py _record_action_start), microseconds.
+    const list = this.actions.get(id) ?? [];
+    list.push({ action: 'reboot', requestId: `req-sim-${++this.actionSeq}`, userId, startTime: novaMicro(this.now()) });
+    this.actions.set(id, list);
     srv.vmState = 'active';
     srv.status = statusOf('active', null);
     return { status: 202 };
