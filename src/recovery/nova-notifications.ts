@@ -39,7 +39,7 @@ export const NOVA_LISTENER_LIMITS = { maxMessageBytes: 256 * 1024, prefetch: 200
 export interface NovaListenerOptions {
   broker: BrokerConfig;
   cfg: NovaNotificationsConfig;
-  tracker: Pick<EvacuationTracker, 'isTracked' | 'kick'>;
+  tracker: Pick<EvacuationTracker, 'isTracked' | 'kick' | 'heard'>;
   log: Logger;
   connectionName: string;
 }
@@ -108,7 +108,10 @@ export function startNovaListener(o: NovaListenerOptions): NovaListener {
     st.byType[n.event_type] = (st.byType[n.event_type] ?? 0) + 1;
     const data = payloadData(n);
     const uuid = data.uuid;
-    if (typeof uuid === 'string' && o.tracker.isTracked(uuid) && endsAnEvacuation(n.event_type, data)) {
+    if (typeof uuid !== 'string' || !o.tracker.isTracked(uuid)) return;
+    // Any of them shows Nova's notifications reach us for the servers tracked (the cadence relaxes).
+    o.tracker.heard();
+    if (endsAnEvacuation(n.event_type, data)) {
       st.kicks++;
       o.tracker.kick();
     }

@@ -35,6 +35,12 @@ export interface TrackerDeps {
  * host change (each one min_poll_gap after the last).
  */
 export const TRACKER_LIMITS = { maxTracked: 100_000, directReadsPerPoll: 8, followUpsPerKick: 3 };
+/**
+ * Nova's notifications count as flowing this long after the last one about a tracked server: polls
+ * no kick asks for then come at the slow cadence (a kick brings the poll an end needs). Longer than
+ * most rebuilds, which are silent between their start and their end.
+ */
+export const NOTIFICATIONS_FLOWING_MS = 30_000;
 /** Nova writes updated_at inside its transaction: re-read a little behind the newest time seen (seconds-precise times). */
 const CURSOR_MARGIN_MS = 2_000;
 
@@ -83,6 +89,12 @@ interface Waiter {
  * Nova sends instance.rebuild.end before it moves the server's host (nova/compute/manager.py
  * rebuild_instance → resource_tracker.finish_evacuation), so a kicked poll that finds a server rebuilt
  * but still on its source host asks for another one a gap later, a few times at most.
+ *
+ * While Nova's notifications about tracked servers flow (one within NOTIFICATIONS_FLOWING_MS), the
+ * polls no kick asks for come at the slow cadence: every end of an evacuation (rebuild.end, .error,
+ * an instance.update with no task, a conductor's NoValidHost included) brings its kick, and the fast
+ * cadence would only load nova-api in the hour it is busiest (on the 2-core harness cloud, 250 ms
+ * polls made Nova's own rebuilds 0.4–0.8 s slower). Without notifications, the fast cadence as above.
  */
 export class EvacuationTracker {
   private readonly tracked = new Map<string, Tracked>();
@@ -96,12 +108,14 @@ export class EvacuationTracker {
   /** Polls a kick brought after its first one (a server between its rebuild end and its host change). */
   private followUps = 0;
   private lastFullStart = -Infinity;
+  /** When the last Nova notification about a tracked server came (our clock). */
+  private lastHeard = -Infinity;
   private quietPolls = 0;
   private serverCursor: number | null = null;
   private migrationCursor: number | null = null;
   private readonly now: () => number;
   /** Polls and calls made, for tests, benches and metrics. */
-  readonly counters = { polls: 0, serverOnlyPolls: 0, calls: 0, directReads: 0, kicks: 0 };
+  readonly counters = { polls: 0, serverOnlyPolls: 0, calls: 0, directReads: 0, kicks: 0, heard: 0 };
 
   constructor(private readonly deps: TrackerDeps) {
     this.now = deps.now ?? Date.now;
@@ -140,9 +154,15 @@ export class EvacuationTracker {
 
   /** An evacuate was just accepted: look again soon, the server changes first in the next second or two. */
   hurry(): void {
-    this.intervalMs = this.fastMs();
+    this.intervalMs = this.cadenceFastMs();
     this.quietPolls = 0;
     this.schedule();
+  }
+
+  /** A Nova notification about a tracked server came (any of the types read): they flow, see the cadence. */
+  heard(): void {
+    this.counters.heard++;
+    this.lastHeard = this.now();
   }
 
   /** Something (a Nova notification for a tracked server) says a change is there: poll as soon as the gap allows. */
@@ -196,6 +216,11 @@ export class EvacuationTracker {
     return Math.min(this.deps.cadence.fastMs, this.deps.cadence.slowMs);
   }
 
+  /** The cadence's fast end: the slow one while notifications flow (their kicks bring the polls that matter). */
+  private cadenceFastMs(): number {
+    return this.now() - this.lastHeard <= NOTIFICATIONS_FLOWING_MS ? this.deps.cadence.slowMs : this.fastMs();
+  }
+
   private schedule(): void {
     if (this.running || this.waiting.length === 0) return;
     const c = this.deps.cadence;
@@ -227,7 +252,7 @@ export class EvacuationTracker {
       // Fast while polls show changes; after two quiet polls in a row, doubling up to the slow cadence
       // (one quiet poll amid a thousand rebuilds is chance, not calm).
       this.quietPolls = changed ? 0 : this.quietPolls + 1;
-      this.intervalMs = this.quietPolls < 2 ? this.fastMs() : Math.min(this.deps.cadence.slowMs, this.intervalMs * 2);
+      this.intervalMs = this.quietPolls < 2 ? this.cadenceFastMs() : Math.min(this.deps.cadence.slowMs, this.intervalMs * 2);
       // Only a waiter whose server changed since it came is woken (or one that waited poll_interval,
       // so the step still sees its timeouts): a thousand unchanged servers cost nothing per poll.
       const now = this.now();

@@ -306,6 +306,47 @@ describe('kicked polls', () => {
   });
 });
 
+describe('while Nova’s notifications flow', () => {
+  it('polls no kick asks for come at poll_interval, a kick still brings one at the gap, and without notifications for 30 s the fast cadence is back', async () => {
+    const n = nova();
+    const times: number[] = [];
+    const t0 = Date.now();
+    const t = new EvacuationTracker({ compute: pollTimes(n, t0, times), log: silentLogger(), cadence });
+    t.track('a', 'compute-1', Date.now());
+    let version = 0;
+    // The server changes at every poll: the cadence would stay fast without notifications.
+    const churn = setInterval(() => n.servers.set('a', server('a', 'compute-1', 'REBUILD', `t${++version}`, Date.now())), 10);
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) await t.observe('a', ac.signal).catch(() => (stop = true));
+    })();
+    const gapsOver = (fromMs: number, toMs: number): number[] => {
+      const w = times.filter((x) => x >= fromMs && x < toMs);
+      return w.slice(1).map((x, i) => x - w[i]!);
+    };
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(Math.max(...gapsOver(500, 2_000))).toBe(cadence.fastMs);
+    t.heard(); // e.g. instance.evacuate for a tracked server
+    t.hurry(); // an evacuate accepted
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(new Set(gapsOver(2_500, 8_000))).toEqual(new Set([cadence.slowMs]));
+    const count = times.length;
+    while (times.length === count) await vi.advanceTimersByTimeAsync(10); // just after a poll
+    const last = times.at(-1)!;
+    t.kick();
+    await vi.advanceTimersByTimeAsync(cadence.minGapMs);
+    expect(times.at(-1)).toBe(last + cadence.minGapMs);
+    // 30 s after the last notification the polls no kick asks for are fast again.
+    await vi.advanceTimersByTimeAsync(30_000);
+    const end = Date.now() - t0;
+    expect(Math.max(...gapsOver(end - 1_500, end))).toBe(cadence.fastMs);
+    clearInterval(churn);
+    stop = true;
+    ac.abort();
+    await loop;
+  });
+});
+
 describe('when a listing is not enough', () => {
   it('a server no listing shows (its last change before the window) is read directly after three polls', async () => {
     const n = nova();
