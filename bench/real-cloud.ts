@@ -88,7 +88,8 @@ async function nova<T>(path: string, o: { method?: string; body?: unknown; mv?: 
  * first force-down, host listing and migration listing of a run 1 s slower than the rest). A
  * production nova-api has been up for days; so before the first loss, every call a recovery makes
  * that changes nothing is made a few times over, in parallel so that each worker gets some: the
- * host's service (and a force-up and an enable of a compute that is up and enabled: no-ops), its servers, its evacuations
+ * host's service (and a force-up of a compute that is up, a no-op; not an enable: on a compute that
+ * is up, nova-api then waits out an RPC call, 60 s here, harness README), its servers, its evacuations
  * since a minute ago, the server groups.
  */
 async function warmNovaApi(): Promise<void> {
@@ -101,7 +102,6 @@ async function warmNovaApi(): Promise<void> {
         });
         await Promise.all([
           nova(`/os-services/${services[0]!.id}`, { method: 'PUT', body: { forced_down: false }, mv: '2.53' }),
-          nova(`/os-services/${services[0]!.id}`, { method: 'PUT', body: { status: 'enabled' }, mv: '2.53' }),
           nova(`/servers/detail?all_tenants=1&host=${host}&limit=1000`, { mv: '2.93' }),
           nova(`/os-migrations?migration_type=evacuation&source_compute=${host}&changes-since=${since}`, { mv: '2.80' }),
           nova(`/servers/detail?all_tenants=1&changes-since=${since}&limit=1000`, { mv: '2.93' }),
