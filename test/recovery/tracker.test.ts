@@ -99,6 +99,21 @@ function pollTimes(n: Nova, t0: number, log: number[]): TrackerCompute {
   } as TrackerCompute;
 }
 
+/** Keeps one observer waiting on `id` until the test aborts. */
+function keepObserving(t: EvacuationTracker, id: string): { stop: () => Promise<void> } {
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) await t.observe(id, ac.signal).catch(() => (stop = true));
+  })();
+  return {
+    stop: async () => {
+      stop = true;
+      ac.abort();
+      await loop;
+    },
+  };
+}
+
 describe('one poll for every server', () => {
   it('answers 100 waiting servers with two listing calls, and a done server is shown ACTIVE elsewhere', async () => {
     const n = nova();
@@ -211,21 +226,6 @@ describe('adaptive cadence', () => {
 });
 
 describe('kicked polls', () => {
-  /** Keeps one observer waiting on `id` until the test aborts. */
-  function keepObserving(t: EvacuationTracker, id: string): { stop: () => Promise<void> } {
-    let stop = false;
-    const loop = (async () => {
-      while (!stop) await t.observe(id, ac.signal).catch(() => (stop = true));
-    })();
-    return {
-      stop: async () => {
-        stop = true;
-        ac.abort();
-        await loop;
-      },
-    };
-  }
-
   it('a kick lists the servers alone; the migrations are listed at most fast_poll_interval apart however often kicks come', async () => {
     const n = nova();
     const t = new EvacuationTracker({ compute: port(n), log: silentLogger(), cadence });
@@ -316,10 +316,7 @@ describe('while Nova’s notifications flow', () => {
     let version = 0;
     // The server changes at every poll: the cadence would stay fast without notifications.
     const churn = setInterval(() => n.servers.set('a', server('a', 'compute-1', 'REBUILD', `t${++version}`, Date.now())), 10);
-    let stop = false;
-    const loop = (async () => {
-      while (!stop) await t.observe('a', ac.signal).catch(() => (stop = true));
-    })();
+    const watcher = keepObserving(t, 'a');
     const gapsOver = (fromMs: number, toMs: number): number[] => {
       const w = times.filter((x) => x >= fromMs && x < toMs);
       return w.slice(1).map((x, i) => x - w[i]!);
@@ -341,9 +338,7 @@ describe('while Nova’s notifications flow', () => {
     const end = Date.now() - t0;
     expect(Math.max(...gapsOver(end - 1_500, end))).toBe(cadence.fastMs);
     clearInterval(churn);
-    stop = true;
-    ac.abort();
-    await loop;
+    await watcher.stop();
   });
 });
 
