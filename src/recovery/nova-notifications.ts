@@ -113,7 +113,7 @@ export function startNovaListener(o: NovaListenerOptions): NovaListener {
     o.tracker.heard();
     if (endsAnEvacuation(n.event_type, data)) {
       st.kicks++;
-      o.tracker.kick();
+      o.tracker.kick(uuid);
     }
   };
 

@@ -32,9 +32,12 @@ export interface TrackerDeps {
 /**
  * Bounds: tracked servers (all recoveries of this monitor), direct reads of never-listed servers per
  * poll, and the extra polls one kick may bring while a server sits between Nova's rebuild end and its
- * host change (each one min_poll_gap after the last).
+ * host change (each min_poll_gap after the last: 0.8 s in all at 100 ms, since Nova moves the host
+ * only once it holds the destination's resource lock, which the next server's claim may hold), and
+ * the servers a kicked poll reads one by one
+ * instead of listing (more than that, it lists).
  */
-export const TRACKER_LIMITS = { maxTracked: 100_000, directReadsPerPoll: 8, followUpsPerKick: 3 };
+export const TRACKER_LIMITS = { maxTracked: 100_000, directReadsPerPoll: 8, followUpsPerKick: 8, directKickReads: 2 };
 /**
  * Nova's notifications count as flowing this long after the last one about a tracked server: polls
  * no kick asks for then come at the slow cadence (a kick brings the poll an end needs). Longer than
@@ -105,6 +108,8 @@ export class EvacuationTracker {
   private lastStart = -Infinity;
   private intervalMs: number;
   private kicked = false;
+  /** The servers the kicks since the last poll were about; `null` when one named none (list them all). */
+  private kickedIds: Set<string> | null = new Set();
   /** Polls a kick brought after its first one (a server between its rebuild end and its host change). */
   private followUps = 0;
   private lastFullStart = -Infinity;
@@ -115,7 +120,7 @@ export class EvacuationTracker {
   private migrationCursor: number | null = null;
   private readonly now: () => number;
   /** Polls and calls made, for tests, benches and metrics. */
-  readonly counters = { polls: 0, serverOnlyPolls: 0, calls: 0, directReads: 0, kicks: 0, heard: 0 };
+  readonly counters = { polls: 0, serverOnlyPolls: 0, calls: 0, directReads: 0, kickedReads: 0, kicks: 0, heard: 0 };
 
   constructor(private readonly deps: TrackerDeps) {
     this.now = deps.now ?? Date.now;
@@ -165,10 +170,16 @@ export class EvacuationTracker {
     this.lastHeard = this.now();
   }
 
-  /** Something (a Nova notification for a tracked server) says a change is there: poll as soon as the gap allows. */
-  kick(): void {
+  /**
+   * Something (a Nova notification for a tracked server) says a change is there: poll as soon as the
+   * gap allows. `id`: the server it is about, when it names one.
+   */
+  kick(id?: string): void {
     this.counters.kicks++;
+    if (!this.kicked) this.kickedIds = new Set();
     this.kicked = true;
+    if (id === undefined) this.kickedIds = null;
+    else this.kickedIds?.add(id);
     this.followUps = 0;
     this.schedule();
   }
@@ -238,15 +249,27 @@ export class EvacuationTracker {
     this.running = true;
     const kicked = this.kicked;
     this.kicked = false;
+    // A kick about a server or two reads them (a GET each, about a third of a listing's time on the
+    // harness cloud: the lag after Nova's rebuild.end); more, or one naming none, lists as usual.
+    const ids = this.kickedIds;
+    const direct =
+      kicked && ids !== null && ids.size > 0 && ids.size <= TRACKER_LIMITS.directKickReads && [...ids].every((id) => this.tracked.has(id))
+        ? [...ids]
+        : null;
+    this.kickedIds = new Set();
     this.lastStart = this.now();
     const full = !kicked || this.lastStart - this.lastFullStart >= this.fastMs();
     if (full) this.lastFullStart = this.lastStart;
     const waiters = this.waiting;
     this.waiting = [];
     try {
-      const changed = await this.look(full);
-      if (kicked && this.followUps < TRACKER_LIMITS.followUpsPerKick && this.anyBetweenRebuildAndMove()) {
+      const changed = await this.look(full, direct);
+      const between = kicked && this.followUps < TRACKER_LIMITS.followUpsPerKick ? this.betweenRebuildAndMove() : [];
+      if (between.length > 0) {
         this.followUps++;
+        // The follow-up is about these servers, and about any a kick during this poll named.
+        if (!this.kicked) this.kickedIds = new Set(between);
+        else if (this.kickedIds) for (const id of between) this.kickedIds.add(id);
         this.kicked = true;
       }
       // Fast while polls show changes; after two quiet polls in a row, doubling up to the slow cadence
@@ -273,9 +296,10 @@ export class EvacuationTracker {
 
   /**
    * One poll: two listings for everyone, plus direct reads of the few servers no listing has shown;
-   * or (`full` false) the servers' listing alone.
+   * or (`full` false) the servers' listing alone. `direct`: read these servers one by one instead of
+   * listing the servers (the cursor stays where it is: the next listing covers everyone else).
    */
-  private async look(full: boolean): Promise<boolean> {
+  private async look(full: boolean, direct: string[] | null): Promise<boolean> {
     this.counters.polls++;
     if (!full) this.counters.serverOnlyPolls++;
     if (this.tracked.size === 0) return false;
@@ -283,9 +307,11 @@ export class EvacuationTracker {
     for (const t of this.tracked.values()) earliest = Math.min(earliest, t.sinceMs - INCIDENT_CLOCK_MARGIN_MS);
     const serverSince = this.serverCursor ?? earliest;
     const migrationSince = this.migrationCursor ?? earliest;
-    this.counters.calls += full ? 2 : 1;
-    const [servers, migrations] = await Promise.all([
-      this.deps.compute.listChangedServers(isoSecond(serverSince)),
+    this.counters.calls += (direct ? direct.length : 1) + (full ? 1 : 0);
+    if (direct) this.counters.kickedReads += direct.length;
+    const [servers, read, migrations] = await Promise.all([
+      direct ? Promise.resolve([]) : this.deps.compute.listChangedServers(isoSecond(serverSince)),
+      direct ? Promise.all(direct.map(async (id) => ({ id, server: await this.deps.compute.getServer(id) }))) : Promise.resolve([]),
       full ? this.deps.compute.listMigrations({ changesSinceMs: migrationSince }) : Promise.resolve([]),
     ]);
     let changed = false;
@@ -301,7 +327,13 @@ export class EvacuationTracker {
       if (!t || m.sourceCompute !== t.sourceHost) continue;
       changed = this.setMigration(t, m) || changed;
     }
-    for (const [id, t] of this.tracked) t.unseenPolls = seen.has(id) || t.view !== undefined || !t.observed ? 0 : t.unseenPolls + 1;
+    for (const r of read) {
+      const t = this.tracked.get(r.id);
+      if (t) changed = this.setView(t, r.server ? toView(r.server) : null) || changed;
+    }
+    // Only a listing says who it did not show.
+    if (!direct)
+      for (const [id, t] of this.tracked) t.unseenPolls = seen.has(id) || t.view !== undefined || !t.observed ? 0 : t.unseenPolls + 1;
     // The direct reads judge a view against its migrations: only when those were just listed.
     if (full) changed = (await this.readUnlisted()) || changed;
     this.serverCursor = advance(
@@ -316,15 +348,18 @@ export class EvacuationTracker {
     return changed;
   }
 
-  /** A server someone waits on that Nova has rebuilt (no task) but not yet moved: still on its source host, its migration moving. */
-  private anyBetweenRebuildAndMove(): boolean {
-    for (const t of this.tracked.values()) {
+  /** The servers someone waits on that Nova has rebuilt (no task) but not yet moved: still on their source host, a migration moving. */
+  private betweenRebuildAndMove(): string[] {
+    const ids: string[] = [];
+    for (const [id, t] of this.tracked) {
       const v = t.view;
       if (!t.observed || !v || v.taskState !== null || v.host !== t.sourceHost) continue;
       if (v.status !== 'ACTIVE' && v.status !== 'SHUTOFF') continue;
-      for (const m of t.migrations.values()) if (m.phase === 'moving') return true;
+      if ([...t.migrations.values()].some((m) => m.phase === 'moving')) ids.push(id);
+      // More than a kicked poll reads one by one: it will list them, no need to know them all.
+      if (ids.length > TRACKER_LIMITS.directKickReads) break;
     }
-    return false;
+    return ids;
   }
 
   /**

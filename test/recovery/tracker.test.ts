@@ -87,7 +87,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Times (ms after `t0`) at which polls started, as seen through the listing calls. */
+/** Times (ms after `t0`) at which polls started, as seen through the servers' listing or a kicked poll's read of one server. */
 function pollTimes(n: Nova, t0: number, log: number[]): TrackerCompute {
   const p = port(n);
   return {
@@ -95,6 +95,10 @@ function pollTimes(n: Nova, t0: number, log: number[]): TrackerCompute {
     listChangedServers: async (since, signal) => {
       log.push(Date.now() - t0);
       return p.listChangedServers(since, signal);
+    },
+    getServer: async (id) => {
+      log.push(Date.now() - t0);
+      return p.getServer(id);
     },
   } as TrackerCompute;
 }
@@ -269,9 +273,44 @@ describe('kicked polls', () => {
     expect(seen.migrations).toEqual([{ id: 1, status: 'pre-migrating', phase: 'moving' }]);
   });
 
+  it('a kick about one or two servers reads them one by one (no listing); about more, or naming none, it lists', async () => {
+    const n = nova();
+    const t = new EvacuationTracker({ compute: port(n), log: silentLogger(), cadence });
+    for (const id of ['a', 'b', 'c']) {
+      t.track(id, 'compute-1', Date.now());
+      n.servers.set(id, server(id, 'compute-1', 'REBUILD', 'rebuilding', Date.now()));
+    }
+    const watchers = ['a', 'b', 'c'].map((id) => keepObserving(t, id));
+    await vi.advanceTimersByTimeAsync(5_000); // backed off to poll_interval, migrations listed long ago
+    await vi.advanceTimersByTimeAsync(cadence.fastMs); // so the next kicked poll is servers-only...
+    const kickedPoll = async (kicks: Array<string | undefined>, change = (): void => {}): Promise<string[]> => {
+      // ...once the last full poll is fastMs behind: a quiet moment right after a poll.
+      const before = t.counters.polls;
+      while (t.counters.polls === before) await vi.advanceTimersByTimeAsync(10);
+      change();
+      n.calls.length = 0;
+      for (const k of kicks) t.kick(k);
+      await vi.advanceTimersByTimeAsync(cadence.minGapMs);
+      return n.calls.filter((c) => c !== 'migrations').map((c) => (c.startsWith('servers since') ? 'servers' : c));
+    };
+    // `a` rebuilt on another host: the read of `a` alone shows it.
+    let next: Promise<{ server?: unknown }> | undefined;
+    const calls = await kickedPoll(['a'], () => {
+      n.servers.set('a', server('a', 'compute-2', 'ACTIVE', null, Date.now()));
+      next = t.observe('a', ac.signal);
+    });
+    expect(calls).toEqual(['server a']);
+    expect((await next!).server).toMatchObject({ host: 'compute-2', status: 'ACTIVE' });
+    expect(await kickedPoll(['b', 'c'])).toEqual(['server b', 'server c']);
+    expect(await kickedPoll(['a', 'b', 'c'])).toEqual(['servers']);
+    expect(await kickedPoll(['a', undefined])).toEqual(['servers']);
+    expect(t.counters.kickedReads).toBe(3);
+    for (const w of watchers) await w.stop();
+  });
+
   /**
    * Server `a` shown on `host` with no task and its evacuation migration moving; once polls have backed
-   * off, one kick: the polls' times after the one before it (ms), over the next second.
+   * off, one kick: the polls' times after the one before it (ms), over the next 1.9 s.
    */
   async function pollsAfterAKick(host: string): Promise<number[]> {
     const n = nova();
@@ -290,15 +329,16 @@ describe('kicked polls', () => {
     while (times.length === count) await vi.advanceTimersByTimeAsync(10); // just after a poll
     const last = times.at(-1)!;
     t.kick();
-    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(1_900);
     await watcher.stop();
     return times.filter((x) => x > last).map((x) => x - last);
   }
 
-  it('a kicked poll that finds a server rebuilt but not yet moved (Nova moves the host after rebuild.end) polls again a gap later, at most three times', async () => {
-    // Still on its source host: between rebuild.end and finish_evacuation. The kick's poll, then
-    // three follow-ups one gap apart, then nothing until the slow cadence.
-    expect(await pollsAfterAKick('compute-1')).toEqual([100, 200, 300, 400]);
+  it('a kicked poll that finds a server rebuilt but not yet moved (Nova moves the host after rebuild.end) polls again a gap later, eight times at most', async () => {
+    // Still on its source host: between rebuild.end and finish_evacuation (which waits for the
+    // destination's resource lock). The kick's poll, then eight follow-ups one gap apart, then
+    // nothing until the slow cadence.
+    expect(await pollsAfterAKick('compute-1')).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900]);
   });
 
   it('no follow-up once the server is shown on its new host', async () => {
