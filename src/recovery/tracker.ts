@@ -34,8 +34,7 @@ export interface TrackerDeps {
  * poll, and the extra polls one kick may bring while a server sits between Nova's rebuild end and its
  * host change (each min_poll_gap after the last: 0.8 s in all at 100 ms, since Nova moves the host
  * only once it holds the destination's resource lock, which the next server's claim may hold), and
- * the servers a kicked poll reads one by one
- * instead of listing (more than that, it lists).
+ * the servers a kicked poll reads one by one instead of listing (more than that, it lists).
  */
 export const TRACKER_LIMITS = { maxTracked: 100_000, directReadsPerPoll: 8, followUpsPerKick: 8, directKickReads: 2 };
 /**
@@ -108,7 +107,10 @@ export class EvacuationTracker {
   private lastStart = -Infinity;
   private intervalMs: number;
   private kicked = false;
-  /** The servers the kicks since the last poll were about; `null` when one named none (list them all). */
+  /**
+   * The servers the kicks since the last poll were about; `null` when one named none (list them all).
+   * Emptied as each poll starts; at most the tracked servers (kicks come only for those).
+   */
   private kickedIds: Set<string> | null = new Set();
   /** Polls a kick brought after its first one (a server between its rebuild end and its host change). */
   private followUps = 0;
@@ -176,7 +178,6 @@ export class EvacuationTracker {
    */
   kick(id?: string): void {
     this.counters.kicks++;
-    if (!this.kicked) this.kickedIds = new Set();
     this.kicked = true;
     if (id === undefined) this.kickedIds = null;
     else this.kickedIds?.add(id);
@@ -355,7 +356,11 @@ export class EvacuationTracker {
       const v = t.view;
       if (!t.observed || !v || v.taskState !== null || v.host !== t.sourceHost) continue;
       if (v.status !== 'ACTIVE' && v.status !== 'SHUTOFF') continue;
-      if ([...t.migrations.values()].some((m) => m.phase === 'moving')) ids.push(id);
+      for (const m of t.migrations.values())
+        if (m.phase === 'moving') {
+          ids.push(id);
+          break;
+        }
       // More than a kicked poll reads one by one: it will list them, no need to know them all.
       if (ids.length > TRACKER_LIMITS.directKickReads) break;
     }
