@@ -6,6 +6,7 @@ import type { Effect } from './effects.js';
 import type { CoreSettings } from './settings.js';
 import { tallyHost, type VoterView } from './tally.js';
 import { recoveriesToStart } from './zone-cap.js';
+import { PowerChecks } from './power-checks.js';
 
 interface Candidate {
   sinceMs: number;
@@ -32,7 +33,9 @@ export class Coordinator {
   decisionSeq = 0;
   private readonly decisions = new Map<HostId, HostDecision>();
   private readonly candidates = new Map<HostId, Candidate>();
-  private readonly clusterSuspect = new Set<HostId>();
+  /** Hosts a quorum finds silent, since when (the stability window of a power-check conviction counts from there). */
+  private readonly clusterSuspect = new Map<HostId, number>();
+  private readonly powerChecks: PowerChecks;
   private readonly guard: MassGuard;
   /** Fenced hosts whose wait for their zone's cap was logged (once per wait). */
   private readonly zoneWaitLogged = new Set<HostId>();
@@ -44,6 +47,7 @@ export class Coordinator {
     private readonly heardBootId: (host: HostId) => string | undefined = () => undefined,
   ) {
     this.guard = new MassGuard(settings.massGuard);
+    this.powerChecks = new PowerChecks(settings.fencing.powerCheck?.maxInFlight ?? 0);
   }
 
   /** The hosts the mass-failure guard holds now, if any. */
@@ -164,6 +168,7 @@ export class Coordinator {
 
   stepDown(): Effect[] {
     this.candidates.clear();
+    this.powerChecks.reset();
     this.guard.reset();
     const out: Effect[] = [];
     for (const d of this.decisions.values()) {
@@ -185,7 +190,7 @@ export class Coordinator {
     const hosts = new Set<HostId>(this.decisions.keys());
     for (const v of voters) for (const h of v.verdicts.keys()) hosts.add(h);
     for (const h of this.candidates.keys()) hosts.add(h);
-    for (const h of this.clusterSuspect) hosts.add(h);
+    for (const h of this.clusterSuspect.keys()) hosts.add(h);
     // A held host leaves the hold only when a quorum is seen to hear it: look at each one.
     for (const h of this.guard.hold?.hosts ?? []) hosts.add(h);
 
@@ -205,23 +210,33 @@ export class Coordinator {
       if (watch.maintenance.has(host) || watch.left?.has(host)) {
         this.candidates.delete(host);
         this.clusterSuspect.delete(host);
+        this.powerChecks.forget(host);
         continue;
       }
       if (tally.suspectOrDead >= needed) {
         failing.push(host);
         if (!this.clusterSuspect.has(host)) {
-          this.clusterSuspect.add(host);
+          this.clusterSuspect.set(host, now);
           const heard = lastHeardAt(host);
           emit(out, { type: 'host.suspect', at: now, host, silentMs: heard === null ? 0 : now - heard });
         }
       } else {
         this.clusterSuspect.delete(host);
+        this.powerChecks.forget(host);
       }
+      // Silent to a quorum of awake monitors and heard by none: its fence devices are asked for the
+      // power status once (power-checks.ts); an OFF reading stands in for the dead verdicts.
+      const silent = tally.silentAwake.length >= needed && tally.up === 0;
+      if (silent && this.powerCheckAllowed() && this.powerChecks.shouldAsk(host)) out.push({ type: 'check_power', host });
+      const readOff = silent && this.powerChecks.offSince(host) !== null;
       // A quorum must see it dead, and no live monitor may still hear it: one monitor's broken link
       // plus another's unlucky packet loss must not add up to fencing a healthy host.
-      if (tally.dead.length >= needed && tally.up === 0) {
+      if ((tally.dead.length >= needed || readOff) && tally.up === 0) {
         let c = this.candidates.get(host);
-        if (!c) this.candidates.set(host, (c = { sinceMs: now, bootId: tally.bootId }));
+        // Read off, the stability window counts from the cluster's suspicion: a mass silence shows
+        // itself there (the guard below sees every suspect host) as it would among dead verdicts.
+        const since = tally.dead.length >= needed ? now : (this.clusterSuspect.get(host) ?? now);
+        if (!c) this.candidates.set(host, (c = { sinceMs: since, bootId: tally.bootId }));
         if (now - c.sinceMs >= this.settings.stabilityWindowMs) ready.push(host);
       } else {
         this.candidates.delete(host);
@@ -240,7 +255,29 @@ export class Coordinator {
       },
       out,
     );
-    for (const host of declarable) this.declare(host, tallyHost(host, voters).dead, now, out, lastHeardAt(host));
+    for (const host of declarable) {
+      const t = tallyHost(host, voters);
+      const readOffAt = t.dead.length >= needed ? null : this.powerChecks.offSince(host);
+      this.declare(host, readOffAt === null ? t.dead : t.silentAwake, now, out, lastHeardAt(host), readOffAt);
+    }
+  }
+
+  /** Early power checks: only where a fence may follow, and not while a mass hold is up (the BMCs of a mass silence are not all asked). */
+  private powerCheckAllowed(): boolean {
+    return this.settings.fencing.enabled && (this.settings.fencing.powerCheck?.maxInFlight ?? 0) > 0 && this.guard.hold === null;
+  }
+
+  /**
+   * The driver's answer to check_power. An OFF for a host still silent is acted on at the caller's
+   * next decision pass (MonitorCore decides at once); any other answer leaves the silence rule to it.
+   */
+  powerChecked(host: HostId, off: boolean, detail: string, now: number, acting: boolean, out: Effect[]): boolean {
+    const news = this.powerChecks.answered(host, off, now) && acting;
+    if (news)
+      out.push({ type: 'log', level: 'info', msg: 'power check: every first-level fence device reads OFF', fields: { host, detail } });
+    else if (!off && acting)
+      out.push({ type: 'log', level: 'info', msg: 'power check: not read off; the silence rule decides', fields: { host, detail } });
+    return news;
   }
 
   /** An operator's acknowledgement of a mass-failure hold (see MassGuard.acknowledge). */
@@ -366,15 +403,24 @@ export class Coordinator {
     return d;
   }
 
-  private declare(host: HostId, votes: string[], now: number, out: Effect[], lastHeardAt: number | null): void {
+  private declare(host: HostId, votes: string[], now: number, out: Effect[], lastHeardAt: number | null, readOffAt: number | null): void {
     const c = this.candidates.get(host);
     this.candidates.delete(host);
     this.clusterSuspect.delete(host);
+    this.powerChecks.forget(host);
     const d: HostDecision = { host, state: 'failed', bootId: c?.bootId ?? '', sinceMs: now, fenceAttempts: 0 };
     this.decisions.set(host, d);
     this.changed();
     this.guard.declared(host, now);
-    emit(out, { type: 'host.failed', at: now, host, bootId: d.bootId, votes, lastHeardAt });
+    emit(out, {
+      type: 'host.failed',
+      at: now,
+      host,
+      bootId: d.bootId,
+      votes,
+      lastHeardAt,
+      ...(readOffAt === null ? {} : { powerReadOffAt: readOffAt }),
+    });
     // Alone (a quorum of one), nobody else has to hold it; otherwise reviewDecided fences once a
     // quorum does (heldByQuorum).
     if (this.settings.fencing.enabled && this.membership.needed <= 1) this.startFence(d, now, out);

@@ -12,6 +12,8 @@ export type Effect =
   | { type: 'emit'; event: ClusterEvent }
   | { type: 'broadcast'; beat: MonitorBeat }
   | { type: 'fence'; host: HostId; bootId: string }
+  /** Read the power status of a silent host's first-level fence devices (power-checks.ts); answer: power_checked, always. */
+  | { type: 'check_power'; host: HostId }
   | { type: 'recover'; host: HostId; record: FenceRecord }
   /** Stop work in flight for a host (this monitor no longer acts); a successor resumes it. */
   | { type: 'abandon'; host: HostId }
@@ -52,6 +54,8 @@ export type Input =
    */
   | { type: 'ack_mass_failure'; at: number; by: string; hosts?: HostId[] }
   | { type: 'fence_done'; at: number; host: HostId; record: FenceRecord }
+  /** `off`: every first-level device read OFF (and is trusted to verify); `detail` says what was read, for the log. */
+  | { type: 'power_checked'; at: number; host: HostId; off: boolean; detail: string }
   | { type: 'recovery_done'; at: number; host: HostId; summary: RecoverySummary }
   /** Operator returned a fenced host to service: forget the decision, watch it again. */
   | { type: 'clear'; at: number; host: HostId; by: string }

@@ -9,7 +9,19 @@ export type MonitorId = string;
 
 export type ClusterEvent =
   | { type: 'host.suspect'; at: number; host: HostId; silentMs: number }
-  | { type: 'host.failed'; at: number; host: HostId; bootId: string; votes: MonitorId[]; lastHeardAt: number | null }
+  /**
+   * `votes`: the monitors that found it dead, or, with `powerReadOffAt`, silent (an early power check
+   * read every first-level fence device OFF at that time: declared before the dead threshold).
+   */
+  | {
+      type: 'host.failed';
+      at: number;
+      host: HostId;
+      bootId: string;
+      votes: MonitorId[];
+      lastHeardAt: number | null;
+      powerReadOffAt?: number;
+    }
   /** Back in service: `bootId` is the boot it runs now (new after a fence), `failedBootId` the one declared failed. */
   | { type: 'host.rejoined'; at: number; host: HostId; bootId: string; failedBootId?: string; previous: HostClusterState }
   | { type: 'host.fencing'; at: number; host: HostId; attempt: number }

@@ -135,6 +135,12 @@ export class MonitorCore {
         this.coordinator.fenceDone(input.host, input.record, input.at, this.acting(input.at), this.out);
         this.viewDirty = true;
         break;
+      case 'power_checked': {
+        const acting = this.acting(input.at);
+        // Read off: decide now, not at the next tick (the whole point of the check is time).
+        if (this.coordinator.powerChecked(input.host, input.off, input.detail, input.at, acting, this.out) && acting) this.decide(input.at);
+        break;
+      }
       case 'recovery_done':
         this.coordinator.recoveryDone(input.host, input.summary, input.at, this.acting(input.at), this.out);
         this.viewDirty = true;

@@ -8,6 +8,12 @@ import type { GuestRestartOutcome } from './guest-failures.js';
 export interface Fencer {
   /** Power the host off and verify it is off. Never throws for an expected failure: returns ok:false. */
   fence(host: HostId, signal: AbortSignal): Promise<FenceRecord>;
+  /**
+   * The early power check (core/power-checks.ts): `off` only when every first-level device of the
+   * host answered and read OFF, and each is trusted to verify a fence. Bounded in time by the fencer;
+   * never throws (a failure is `off: false` with the reason). Optional: without it nothing is checked.
+   */
+  checkPower?(host: HostId, signal: AbortSignal): Promise<{ off: boolean; detail: string }>;
 }
 
 export interface Recoverer {

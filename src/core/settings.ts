@@ -30,7 +30,13 @@ export interface CoreSettings {
   pauseThresholdMs: number;
   /** After a stall, no conviction for this long (queued heartbeats get processed first). */
   pauseGraceMs: number;
-  fencing: { enabled: boolean; retryBaseMs: number; retryMaxMs: number };
+  fencing: {
+    enabled: boolean;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** Early power checks of silent hosts (power-checks.ts); maxInFlight 0 or absent: none. */
+    powerCheck?: { maxInFlight: number };
+  };
   recovery: {
     enabled: boolean;
     /** Opt-in: return a recovered host to service once it has been healthy again for quietPeriodMs. */

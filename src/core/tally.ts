@@ -5,6 +5,8 @@ import type { HostVerdict } from './messages.js';
 export interface HostTally {
   dead: MonitorId[];
   suspectOrDead: number;
+  /** Voters that find it silent (suspect or dead) and are not stalled themselves: what a power check needs. */
+  silentAwake: MonitorId[];
   up: number;
   /**
    * Of `up`, the voters that have actually heard the host: a monitor just restarted counts a host it
@@ -12,6 +14,7 @@ export interface HostTally {
    * count as the host being heard again (returning a decided host to up).
    */
   heardUp: number;
+  /** The boot the dead verdicts name (the suspect ones' when none is dead). */
   bootId: string;
 }
 
@@ -39,7 +42,8 @@ export function verdictsByHost(verdicts: readonly HostVerdict[]): ReadonlyMap<st
 }
 
 export function tallyHost(host: string, voters: readonly VoterView[]): HostTally {
-  const t: HostTally = { dead: [], suspectOrDead: 0, up: 0, heardUp: 0, bootId: '' };
+  const t: HostTally = { dead: [], suspectOrDead: 0, silentAwake: [], up: 0, heardUp: 0, bootId: '' };
+  let suspectBootId = '';
   for (const v of voters) {
     const verdict = v.verdicts.get(host);
     if (!verdict) {
@@ -50,10 +54,13 @@ export function tallyHost(host: string, voters: readonly VoterView[]): HostTally
       continue;
     }
     t.suspectOrDead++;
-    if (verdict.level === 'dead' && !v.paused) {
+    if (v.paused) continue;
+    t.silentAwake.push(v.id);
+    if (verdict.level === 'dead') {
       t.dead.push(v.id);
       if (!t.bootId && verdict.bootId) t.bootId = verdict.bootId;
-    }
+    } else if (!suspectBootId && verdict.bootId) suspectBootId = verdict.bootId;
   }
+  if (!t.bootId) t.bootId = suspectBootId;
   return t;
 }

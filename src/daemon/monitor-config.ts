@@ -159,6 +159,7 @@ export function readMonitorConfig(r: ObjectReader): MonitorConfig {
   r.raw('recovery');
   r.raw('compute');
   core.fencing.enabled = fencing !== null;
+  if (fencing?.powerCheck.enabled) core.fencing.powerCheck = { maxInFlight: fencing.powerCheck.maxInFlight };
   core.recovery.enabled = fencing !== null && recovery !== null;
   if (core.recovery.enabled && recovery)
     core.recovery.autoUnfence = { enabled: recovery.recovery.unfence.auto, quietPeriodMs: recovery.recovery.unfence.quietPeriodMs };

@@ -80,6 +80,8 @@ export class MonitorDaemon {
   private readonly log: Logger;
   private readonly peers: Array<{ id: string; address: { host: string; port: number } }>;
   private readonly inflight = new Map<HostId, AbortController>();
+  /** Early power checks running (core/power-checks.ts bounds how many); aborted by stop(). */
+  private readonly powerChecks = new Set<AbortController>();
   /** Compute-service changes apart from fencing's slot: a disable in flight must never hold up a fence. */
   private readonly computeInflight = new Set<HostId>();
   private readonly recent: ClusterEvent[] = [];
@@ -175,6 +177,7 @@ export class MonitorDaemon {
     this.cancelTick?.();
     this.cancelTick = null;
     for (const c of this.inflight.values()) c.abort();
+    for (const c of this.powerChecks) c.abort();
     this.deps.transport.close();
     this.persist();
   }
@@ -403,6 +406,8 @@ export class MonitorDaemon {
         return;
       case 'fence':
         return this.runFence(e.host);
+      case 'check_power':
+        return this.runPowerCheck(e.host);
       case 'recover':
         return this.runRecovery(e.host, e.record);
       case 'unfence':
@@ -486,6 +491,30 @@ export class MonitorDaemon {
           .then((record): Input => ({ type: 'fence_done', at: this.clock.now(), host, record })),
       true,
     );
+  }
+
+  /**
+   * Early power check: not an edge of runEdge (one piece of work per host), since the fence it may
+   * bring forward must never wait behind it. Always answered (the core counts checks in flight);
+   * after stop() the answer is dropped like any other.
+   */
+  private runPowerCheck(host: HostId): void {
+    const check = this.deps.fencer?.checkPower?.bind(this.deps.fencer);
+    const answer = (r: { off: boolean; detail: string }): void => {
+      if (!this.stopped) this.step({ type: 'power_checked', at: this.clock.now(), host, off: r.off, detail: r.detail });
+    };
+    if (!check) {
+      void Promise.resolve({ off: false, detail: 'no fencer with a power check' }).then(answer);
+      return;
+    }
+    const ctl = new AbortController();
+    this.powerChecks.add(ctl);
+    void check(host, ctl.signal)
+      .catch((err: unknown) => ({ off: false, detail: `power check error: ${String(err)}` }))
+      .then((r) => {
+        this.powerChecks.delete(ctl);
+        answer(r);
+      });
   }
 
   private runRecovery(host: HostId, record: FenceRecord): void {

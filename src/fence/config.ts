@@ -8,6 +8,7 @@
  *     retry_min_delay: 1s
  *     retry_max_delay: 10s
  *     kdump: { enabled: false, port: 7410, bind: 0.0.0.0, message_timeout: 15s, max_wait: 300s }
+ *     power_check: { enabled: true, timeout: 2s, max_in_flight: 4 }   # a silent host read OFF is declared early
  *     devices:
  *       ipmi-c1: { agent: native-ipmi, options: { ip: 10.0.0.11, username: admin, cipher: 3 }, password_file: /etc/iha/c1.pw }
  *     hosts:
@@ -51,6 +52,15 @@ export interface KdumpConfig {
   maxWaitMs: number;
 }
 
+/** Early power checks of silent hosts (core/power-checks.ts, docs/fencing.md "Early power checks"). */
+export interface PowerCheckConfig {
+  enabled: boolean;
+  /** The whole check (every first-level device's status, at once); past it, the silence rule decides. */
+  timeoutMs: number;
+  /** Checks outstanding at once, cluster-wide from the coordinator. */
+  maxInFlight: number;
+}
+
 export interface FencingConfig {
   actionTimeoutMs: number;
   retries: number;
@@ -59,6 +69,7 @@ export interface FencingConfig {
   devices: Map<string, FenceDeviceConfig>;
   hosts: Map<string, HostTopology>;
   kdump: KdumpConfig;
+  powerCheck: PowerCheckConfig;
 }
 
 /** Every duration and count of the section, in one place (docs/fencing.md lists them). */
@@ -68,6 +79,8 @@ export const FENCING_BOUNDS = {
   retryDelayMs: { min: 0, max: 600_000 },
   kdumpMessageTimeoutMs: { min: 100, max: 600_000 },
   kdumpMaxWaitMs: { min: 0, max: 3_600_000 },
+  powerCheckTimeoutMs: { min: 100, max: 30_000 },
+  powerCheckMaxInFlight: { min: 1, max: 64 },
 } as const;
 
 export const FENCING_DEFAULTS = {
@@ -76,6 +89,7 @@ export const FENCING_DEFAULTS = {
   retryMinDelayMs: 1000,
   retryMaxDelayMs: 10_000,
   kdump: { enabled: false, port: 7410, bind: '0.0.0.0', messageTimeoutMs: 15_000, maxWaitMs: 300_000 },
+  powerCheck: { enabled: true, timeoutMs: 2000, maxInFlight: 4 },
 } as const;
 
 /** Reads the `fencing` mapping (pass `root.object('fencing')`); calls finish() on everything it reads. */
@@ -93,6 +107,17 @@ export function readFencingConfig(r: ObjectReader): FencingConfig {
   };
   if (kdump.enabled && !isIP(kdump.bind)) kr.problem('bind', `must be an IP address, got '${kdump.bind}'`);
   kr.finish();
+  const pr = r.object('power_check');
+  const powerCheck: PowerCheckConfig = {
+    enabled: pr.boolean('enabled', FENCING_DEFAULTS.powerCheck.enabled),
+    timeoutMs: pr.durationMs('timeout', { default: FENCING_DEFAULTS.powerCheck.timeoutMs, ...FENCING_BOUNDS.powerCheckTimeoutMs }),
+    maxInFlight: pr.number('max_in_flight', {
+      default: FENCING_DEFAULTS.powerCheck.maxInFlight,
+      ...FENCING_BOUNDS.powerCheckMaxInFlight,
+      integer: true,
+    }),
+  };
+  pr.finish();
   const cfg: FencingConfig = {
     actionTimeoutMs: r.durationMs('action_timeout', { default: FENCING_DEFAULTS.actionTimeoutMs, ...FENCING_BOUNDS.actionTimeoutMs }),
     retries: r.number('retries', { default: FENCING_DEFAULTS.retries, ...FENCING_BOUNDS.retries, integer: true }),
@@ -101,6 +126,7 @@ export function readFencingConfig(r: ObjectReader): FencingConfig {
     devices: new Map(),
     hosts: new Map(),
     kdump,
+    powerCheck,
   };
   if (cfg.retryMinDelayMs > cfg.retryMaxDelayMs)
     r.problem('retry_min_delay', `must not be more than retry_max_delay (${cfg.retryMaxDelayMs}ms), got ${cfg.retryMinDelayMs}ms`);

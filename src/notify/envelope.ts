@@ -68,6 +68,8 @@ export function mapEvent(e: ClusterEvent): Mapping | null {
         boot_id: e.bootId,
         votes: e.votes,
         last_heard_at: isoOrNull(e.lastHeardAt),
+        // Declared on an early power check (its BMC read OFF), not on dead verdicts: when it was read.
+        power_read_off_at: isoOrNull(e.powerReadOffAt ?? null),
       });
     case 'host.fenced':
       return m('host.fenced', 'INFO', 'HostFencePayload', { host: e.host, fenced_at: iso(e.at), fence: fence(e.record) });

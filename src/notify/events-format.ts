@@ -42,7 +42,7 @@ function outcome(type: string, d: Record<string, unknown>): string {
   const fence = (d.fence ?? {}) as Record<string, unknown>;
   switch (type.slice(EVENT_TYPE_PREFIX.length + 1)) {
     case 'host.failed':
-      return `failed (votes ${list(d.votes)})`;
+      return `failed (votes ${list(d.votes)}${d.power_read_off_at ? `; power read off at ${str(d.power_read_off_at)}` : ''})`;
     case 'host.fenced':
       return `fenced by ${str(fence.by)} via ${str(fence.agent) ?? '?'} level ${str(fence.level) ?? '?'}`;
     case 'host.fence_failed':

@@ -51,6 +51,7 @@ const FENCING: Schema = {
   retry_min_delay: 'duration',
   retry_max_delay: 'duration',
   kdump: { enabled: 'bool', port: 'count', bind: 'address', message_timeout: 'duration', max_wait: 'duration' },
+  power_check: { enabled: 'bool', timeout: 'duration', max_in_flight: 'count' },
   devices: {
     '*name': {
       agent: 'agent',

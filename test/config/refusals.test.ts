@@ -28,6 +28,9 @@ const MONITOR_ROWS: Row[] = [
   ['max_clock_skew 9999h', { detection: { max_clock_skew: '9999h' } }, 'detection.max_clock_skew', /between 1s and 1h, got '9999h'/],
   ['mass_failure.window 9999h', { mass_failure: { window: '9999h' } }, 'mass_failure.window', /between 1s and 1h, got '9999h'/],
   ['kdump.max_wait 9999h', fencing({ kdump: { max_wait: '9999h' } }), 'fencing.kdump.max_wait', /between 0ms and 1h, got '9999h'/],
+  ['power_check.timeout 1h', fencing({ power_check: { timeout: '1h' } }), 'fencing.power_check.timeout', /between 100ms and 30s, got '1h'/],
+  ['power_check.max_in_flight 0', fencing({ power_check: { max_in_flight: 0 } }), 'fencing.power_check.max_in_flight', /between 1 and 64/],
+  ['a misspelt power_check key', fencing({ power_check: { enable: false } }), 'fencing.power_check.enable', /is not a known setting/],
   ['a duration as a number of ms over the timer limit', fencing({ action_timeout: 2 ** 31 }), 'fencing.action_timeout', /got 2147483648ms/],
   [
     'a duration padded with a megabyte of spaces (the regex used to backtrack for hours)',
@@ -214,7 +217,13 @@ describe('monitor.yaml refusals', () => {
 
   it('accepts every value at its bounds (the range is inclusive)', () => {
     const doc = merge(monitorDoc(), {
-      ...fencing({ action_timeout: '10m', retry_min_delay: '10m', retry_max_delay: '10m', kdump: { max_wait: '1h' } }),
+      ...fencing({
+        action_timeout: '10m',
+        retry_min_delay: '10m',
+        retry_max_delay: '10m',
+        kdump: { max_wait: '1h' },
+        power_check: { timeout: '30s', max_in_flight: 64 },
+      }),
       detection: { max_clock_skew: '1h', tick: '5ms' },
       mass_failure: { window: '1h', max_failed_hosts: 100_000 },
       expected_votes: 2,

@@ -247,3 +247,39 @@ describe('TopologyFencer with the in-process native-ipmi device (simulated BMC)'
     }
   });
 });
+
+describe('TopologyFencer.checkPower (the early power check of a silent host)', () => {
+  const fencer = (devices: FenceDeviceConfig[], levels: string[][], o: Partial<FencingConfig> = {}): TopologyFencer =>
+    new TopologyFencer({ config: config(devices, levels, o), log: silentLogger(), monitorId: 'ctl1' });
+  const setPower = (name: string, p: 'on' | 'off'): void => writeFileSync(join(dir, `${name}.state`), `${p}\n`);
+
+  it('reads OFF only when every first-level device reads off; it powers nothing off itself', async () => {
+    setPower('psu-a', 'off');
+    setPower('psu-b', 'on');
+    const f = fencer([fake('psu-a'), fake('psu-b'), fake('pdu')], [['psu-a', 'psu-b'], ['pdu']]);
+    expect(await f.checkPower('compute-1', signal())).toEqual({ off: false, detail: 'psu-a=off, psu-b=on' });
+    expect(state('psu-b')).toBe('on');
+    setPower('psu-b', 'off');
+    expect(await f.checkPower('compute-1', signal())).toEqual({ off: true, detail: 'psu-a=off, psu-b=off' });
+  });
+
+  it('a device that fails or hangs is no OFF reading, bounded by power_check.timeout', async () => {
+    setPower('gone', 'off');
+    const failing = fencer([fake('gone', { fail_action: 'status' })], [['gone']]);
+    expect(await failing.checkPower('compute-1', signal())).toMatchObject({ off: false, detail: expect.stringMatching(/^gone=failed/) });
+    setPower('stuck', 'off');
+    const hanging = fencer([fake('stuck', { hang: '1' })], [['stuck']], { powerCheck: { enabled: true, timeoutMs: 300, maxInFlight: 4 } });
+    const started = Date.now();
+    const r = await hanging.checkPower('compute-1', signal());
+    expect(r).toMatchObject({ off: false, detail: expect.stringMatching(/^stuck=failed/) });
+    // Well inside the device's own 10 s action timeout: the check's bound cut it short.
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('never reads OFF through a device not trusted to verify, nor for a host without a topology', async () => {
+    setPower('blind', 'off');
+    const f = fencer([fake('blind', {}, { verify: false })], [['blind']]);
+    expect(await f.checkPower('compute-1', signal())).toMatchObject({ off: false, detail: expect.stringContaining('blind') });
+    expect(await f.checkPower('compute-9', signal())).toEqual({ off: false, detail: 'no fencing topology' });
+  });
+});

@@ -26,7 +26,7 @@ describe('the monitor daemon under seeded failure schedules', () => {
     async () => {
       const seeds = replay ?? Array.from({ length: count }, (_, i) => first + i);
       const failures: string[] = [];
-      const seen = { declared: 0, fenced: 0, recovered: 0, quorumLost: 0 };
+      const seen = { declared: 0, byPowerCheck: 0, fenced: 0, recovered: 0, quorumLost: 0 };
       for (const seed of seeds) {
         const w = new World(randomScenario(seed));
         await w.run();
@@ -34,6 +34,7 @@ describe('the monitor daemon under seeded failure schedules', () => {
         if (failures.length > 20) break;
         if (seed - first >= 200) continue;
         seen.declared += w.declarations.length;
+        seen.byPowerCheck += w.events.filter((e) => e.event.type === 'host.failed' && e.event.powerReadOffAt !== undefined).length;
         seen.fenced += w.events.filter((e) => e.event.type === 'host.fenced').length;
         seen.recovered += w.events.filter((e) => e.event.type === 'host.recovery_end').length;
         seen.quorumLost += w.events.filter((e) => e.event.type === 'cluster.quorum_lost').length;
@@ -42,6 +43,8 @@ describe('the monitor daemon under seeded failure schedules', () => {
       // The seeds must actually reach the rules: hosts declared, fenced and recovered, quorum lost.
       if (!replay && count >= 200) {
         expect(seen.declared).toBeGreaterThan(100);
+        // Early power checks (a death that cut the power, read OFF by its BMC) declare some of them.
+        expect(seen.byPowerCheck).toBeGreaterThan(10);
         expect(seen.fenced).toBeGreaterThan(50);
         expect(seen.recovered).toBeGreaterThan(50);
         expect(seen.quorumLost).toBeGreaterThan(10);

@@ -21,7 +21,25 @@ export function checkInvariants(w: World): string[] {
     ...datagramsWithinBudget(w),
     ...massGuardHeld(w),
     ...leftNotDeclared(w),
+    ...powerReadingsTrue(w),
   ];
+}
+
+/**
+ * 9. A host declared on an early power check (host.failed with powerReadOffAt) had its power off by
+ * then: a reading that stood in for the dead verdicts was never one of a live host's BMC.
+ */
+function powerReadingsTrue(w: World): string[] {
+  const out: string[] = [];
+  for (const { by, event: e } of w.events) {
+    if (e.type !== 'host.failed' || e.powerReadOffAt === undefined) continue;
+    const cut = w.powerCutAt(e.host);
+    if (cut === null || cut > e.powerReadOffAt)
+      out.push(
+        `t=${e.at} ${by} declared ${e.host} on a power reading at t=${e.powerReadOffAt}, its power ${cut === null ? 'never cut' : `cut only at t=${cut}`}`,
+      );
+  }
+  return out;
 }
 
 /**

@@ -176,6 +176,13 @@ export class World {
   readonly contained = new Map<string, string[]>();
   /** Set when a callback resolved a promise: the run loop lets the microtasks run before going on. */
   private asyncWork = false;
+  /**
+   * The BMCs' power readings draw from their own stream, so that adding them left every other
+   * draw of a seed (network, fences, scenario) where it was.
+   */
+  private readonly powerRng: Rng;
+  /** Hosts whose death cut their power (a BMC reads OFF), since when; the other deaths are crashes with power on. */
+  private readonly lostPower = new Map<string, number>();
 
   /**
    * Each monitor's disk; by default a MemoryStateStore that fails during the scenario's diskFailures.
@@ -186,10 +193,11 @@ export class World {
     makeStore?: (id: string, world: World) => StateStore,
   ) {
     this.rng = new Rng(sc.seed);
+    this.powerRng = new Rng(Math.imul(sc.seed, 0x9e3779b1) ^ 0x5bd1e995);
     this.net = new MemoryNetwork(this.time, this.rng, sc.net, (from, to, at) => this.cut(from, to, at));
     this.monitorIds = Array.from({ length: sc.monitors }, (_, i) => `m${i + 1}`);
     this.settings = defaultCoreSettings('m1', this.monitorIds);
-    this.settings.fencing = { enabled: true, retryBaseMs: 2000, retryMaxMs: 8000 };
+    this.settings.fencing = { enabled: true, retryBaseMs: 2000, retryMaxMs: 8000, powerCheck: { maxInFlight: 4 } };
     this.settings.recovery = { enabled: true, autoUnfence: { enabled: false, quietPeriodMs: 0 } };
     sc.settings(this.settings);
     for (const id of this.monitorIds) {
@@ -231,6 +239,8 @@ export class World {
     for (const [host, at] of sc.hostDeaths) {
       this.time.at(at, () => {
         this.hosts.get(host)!.deadForGood = true;
+        // A second death of a dead host changes nothing: its power went off (or not) at the first.
+        if (this.powerRng.chance(0.5) && !this.lostPower.has(host)) this.lostPower.set(host, at);
         this.killHost(host);
       });
     }
@@ -309,7 +319,7 @@ export class World {
       bus,
       log: QUIET,
       bootId: bootIdFor(id, m.boot),
-      fencer: { fence: (host) => this.fence(m, host) },
+      fencer: { fence: (host) => this.fence(m, host), checkPower: (host) => this.checkPower(m, host) },
       recoverer: { recover: (host, record) => this.recover(m, host, record) },
     });
     m.daemon = daemon;
@@ -559,6 +569,32 @@ export class World {
         m.proc.run(() => {
           this.asyncWork = true;
           resolve({ ok: !fails, durationMs: delay, attempts: [], by: m.id, ...(fails ? { error: 'simulated BMC failure' } : {}) });
+        });
+      });
+    });
+  }
+
+  /**
+   * The simulated BMCs' status: OFF only for a host whose power is off (a death that cut it, or a
+   * fence), never for a live host behind a cut link, a reboot or a stopped beacon (power on). One
+   * BMC in ten does not answer in time.
+   */
+  /** When the host's power went off (its death cut it, or a fence), or null while it is on. */
+  powerCutAt(host: string): number | null {
+    const fenced = this.hosts.get(host)!.poweredOffAt;
+    const lost = this.lostPower.get(host) ?? null;
+    return lost === null ? fenced : fenced === null ? lost : Math.min(lost, fenced);
+  }
+
+  private checkPower(m: MonitorNode, host: string): Promise<{ off: boolean; detail: string }> {
+    const delay = 20 + this.powerRng.int(300);
+    const unanswered = this.powerRng.chance(0.1);
+    return new Promise((resolve) => {
+      this.time.after(delay, () => {
+        const off = !unanswered && this.powerCutAt(host) !== null;
+        m.proc.run(() => {
+          this.asyncWork = true;
+          resolve({ off, detail: unanswered ? 'bmc=failed (timed out)' : `bmc=${off ? 'off' : 'on'}` });
         });
       });
     });
