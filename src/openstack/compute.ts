@@ -65,11 +65,17 @@ export class ComputeClient {
     return list.find((s) => s.host === host) ?? null;
   }
 
-  /** Every nova-compute service in one call (the status surfaces' view of Nova; one request per poll). */
+  /**
+   * Every nova-compute service in one call (the status surfaces' view of Nova; one request per poll).
+   * It also learns each host's service id, so a force-down needs no lookup first (a stale id is a 404,
+   * looked up again: updateService).
+   */
   async listComputeServices(signal?: AbortSignal): Promise<ComputeService[]> {
     const v = await this.versions(signal);
     const res = await this.call({ method: 'GET', path: '/os-services?binary=nova-compute', mv: v.services, signal });
-    return ((res.body as { services?: RawService[] })?.services ?? []).map(toService);
+    const list = ((res.body as { services?: RawService[] })?.services ?? []).map(toService);
+    for (const s of list) if (s.host && s.id) this.serviceIds.set(s.host, s.id);
+    return list;
   }
 
   /** forced_down true/false: PUT /os-services/{id} (≥2.53) or PUT /os-services/force-down (2.11). */
