@@ -1,7 +1,8 @@
 /**
  * The whole product on the harness cloud (test/openstack/harness/): three monitor processes, one
  * beacon per compute and one ipmi_sim BMC per compute whose power-off kills that host's beacon and
- * nova-compute at once (as pulling the power would), fenced through agents/fence_ipmi. Shared by the
+ * nova-compute at once (as pulling the power would), fenced through agents/fence_ipmi (or the
+ * in-process native-ipmi device of the shipped examples/monitor.yaml, `fenceAgent`). Shared by the
  * real-cloud suites (test/openstack/) and bench/real-cloud.ts, so both measure the same setup.
  * No vitest here: the benchmark runs it from dist/.
  */
@@ -35,6 +36,11 @@ export interface CloudClusterOptions {
   beaconIntervalMs?: number;
   /** Keep the run's directory (configs, journals, every process's log) at stop, and say where. */
   keepDir?: boolean;
+  /**
+   * How the monitors reach the BMCs: the `agents/fence_ipmi` executable (the default: the suites
+   * exercise a ClusterLabs-style agent process) or `native-ipmi`, the same client in-process.
+   */
+  fenceAgent?: 'fence_ipmi' | 'native-ipmi';
 }
 
 export interface CloudCluster {
@@ -95,7 +101,7 @@ export async function startCloudCluster(o: CloudClusterOptions): Promise<CloudCl
       o.hosts.map((h) => [
         `bmc-${h}`,
         {
-          agent: join(REPO_ROOT, 'agents/fence_ipmi'),
+          agent: o.fenceAgent === 'native-ipmi' ? 'native-ipmi' : join(REPO_ROOT, 'agents/fence_ipmi'),
           options: { ip: '127.0.0.1', ipport: String(bmcs.get(h)!.port), username: SIM_USER, lanplus: '1', cipher: '3' },
           password: SIM_PASSWORD,
         },

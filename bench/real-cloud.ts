@@ -5,9 +5,11 @@
  * coordinator's instance.evacuate_end, which it publishes only after seeing ACTIVE on another host
  * in Nova). Between runs the host is powered on, its beacon restarted, unfenced, and the servers put
  * back at home (the harness baseline), so every run starts from the same cloud.
- *   npm run bench:real-cloud [-- --runs 5 --per-host 4 --beacon-interval 500 --nova-notifications --keep-logs]
+ *   npm run bench:real-cloud [-- --runs 5 --per-host 4 --beacon-interval 500 --nova-notifications --fence-agent fence_ipmi --keep-logs]
  * `--keep-logs` keeps every process's log (IHA_BENCH_LOG_LEVEL=debug for a detailed timeline).
- * Defaults are the product's: 500 ms beacons, tracking by polling alone. `--nova-notifications` adds
+ * Defaults are the product's: 500 ms beacons, tracking by polling alone, fencing through native-ipmi
+ * (as the shipped examples/monitor.yaml; `--fence-agent fence_ipmi` runs the agent process of the
+ * CI suites instead, two process starts per fence and one per early power check: ~0.1 s each here). `--nova-notifications` adds
  * Nova's versioned notifications as a hint (the harness's Nova emits them unless IHA_CLOUD_NOTIFICATIONS=off);
  * `--beacon-interval 200` is the faster detection a small cluster can afford (docs/operations.md).
  * Wrap it in `flock /tmp/iha-cloud.lock` where other work shares the harness.
@@ -28,6 +30,13 @@ const runs = arg('runs', 5);
 const perHost = arg('per-host', 4);
 const beaconIntervalMs = arg('beacon-interval', 500);
 const novaNotifications = process.argv.includes('--nova-notifications');
+/** `--fence-agent fence_ipmi`: the agent process of the CI suites; by default the shipped examples/monitor.yaml's in-process native-ipmi. */
+const fenceAgentArg = process.argv.indexOf('--fence-agent');
+const fenceAgent = fenceAgentArg > 0 ? process.argv[fenceAgentArg + 1] : 'native-ipmi';
+if (fenceAgent !== 'native-ipmi' && fenceAgent !== 'fence_ipmi') {
+  console.error(`bench:real-cloud: --fence-agent must be native-ipmi or fence_ipmi, got '${fenceAgent}'`);
+  process.exit(64);
+}
 /** Seconds of beating before the first loss: a monitor's detector starts cautious (a prior of 5 % loss) and learns. */
 const warmupS = arg('warmup', 60);
 const HOSTS = ['compute-1', 'compute-2', 'compute-3'];
@@ -213,6 +222,7 @@ const c = await startCloudCluster({
   logLevel: process.env.IHA_BENCH_LOG_LEVEL ?? 'warn',
   beaconIntervalMs,
   keepDir: process.argv.includes('--keep-logs'),
+  fenceAgent,
   recovery: {
     // The product's tracking cadence (the test cluster's own is faster): 1 s, 250 ms right after an evacuate.
     poll_interval: '1s',
@@ -221,7 +231,7 @@ const c = await startCloudCluster({
   },
 });
 console.log(
-  `beacons every ${beaconIntervalMs} ms; Nova notifications ${novaNotifications ? 'on' : 'off'} (polling ${novaNotifications ? 'stays the authority' : 'alone'})`,
+  `fencing through ${fenceAgent}; beacons every ${beaconIntervalMs} ms; Nova notifications ${novaNotifications ? 'on' : 'off'} (polling ${novaNotifications ? 'stays the authority' : 'alone'})`,
 );
 const tap = await startNovaTap(RABBIT);
 try {
