@@ -69,7 +69,7 @@ function describe(e) {
     case 'host.suspect':
       return `silent for ${sec(e.silentMs ?? 0)}: a quorum of monitors stopped hearing it`;
     case 'host.failed':
-      return `declared failed by ${(e.votes ?? []).join(', ') || 'the quorum'}${e.lastHeardAt ? `; last heard ${clock(e.lastHeardAt)}` : ''}`;
+      return `declared failed by ${(e.votes ?? []).join(', ') || 'the quorum'}${e.lastHeardAt ? `; last heard ${clock(e.lastHeardAt)}` : ''}${e.powerReadOffAt ? `; its fence devices read power OFF at ${clock(e.powerReadOffAt)}` : ''}`;
     case 'host.fencing':
       return `powering off (attempt ${e.attempt})`;
     case 'host.fenced':

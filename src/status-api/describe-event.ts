@@ -16,7 +16,7 @@ export function describeEvent(e: ClusterEvent | { type: string; [k: string]: unk
 }
 
 function summarise(key: string, v: unknown): string {
-  if (key === 'lastHeardAt' && typeof v === 'number') return new Date(v).toISOString();
+  if ((key === 'lastHeardAt' || key === 'powerReadOffAt') && typeof v === 'number') return new Date(v).toISOString();
   if (typeof v === 'number' && /Ms$/.test(key)) return `${Math.round(v)}ms`;
   if (Array.isArray(v)) return v.every((x) => typeof x !== 'object') ? v.join(',') : `[${v.length}]`;
   if (typeof v === 'object' && v !== null) {
