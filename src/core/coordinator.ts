@@ -399,6 +399,7 @@ export class Coordinator {
     }
     this.candidates.delete(host);
     this.clusterSuspect.delete(host);
+    this.powerChecks.forget(host);
     this.guard.forget(host);
     return d;
   }

@@ -1,7 +1,7 @@
 import type { HostId } from './events.js';
 
 /**
- * Early power checks (docs/detection.md "A silent host whose BMC reads off"): the coordinator asks a
+ * Early power checks (docs/fencing.md "Early power checks"): the coordinator asks a
  * cluster-suspect host's fence devices for their power status once per silence. A host a quorum of
  * awake monitors finds silent, that no monitor hears, and whose every first-level device reads OFF
  * is as dead as silence could ever prove — it is the very reading a fence is verified by — so it may
@@ -50,9 +50,5 @@ export class PowerChecks {
   /** Stepping down: the evidence is this coordinator's; answers still due are only counted out. */
   reset(): void {
     this.state.clear();
-  }
-
-  get outstanding(): number {
-    return this.inFlight.size;
   }
 }
