@@ -202,6 +202,9 @@ export function formatStatus(s: StatusSnapshot, color: boolean, nowMs: number = 
         : ''
     }${s.counters.largestMonitorDatagramBytes ? `; largest monitor datagram ${s.counters.largestMonitorDatagramBytes} bytes` : ''}`,
   );
+  const pc = s.counters.powerChecks;
+  if (pc && pc.off + pc.on + pc.unread > 0)
+    out.push(`early power checks of silent hosts: ${pc.off} read OFF, ${pc.on} read on, ${pc.unread} not read`);
   // Which key seals what (a rollover is done when nothing is left on the old key): names of slots, never keys.
   const k = s.keys;
   if (k) {

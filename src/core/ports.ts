@@ -13,7 +13,18 @@ export interface Fencer {
    * host answered and read OFF, and each is trusted to verify a fence. Bounded in time by the fencer;
    * never throws (a failure is `off: false` with the reason). Optional: without it nothing is checked.
    */
-  checkPower?(host: HostId, signal: AbortSignal): Promise<{ off: boolean; detail: string }>;
+  checkPower?(host: HostId, signal: AbortSignal): Promise<PowerReading>;
+}
+
+/** What an early power check read. */
+export interface PowerReading {
+  off: boolean;
+  /**
+   * Every first-level device answered with a power state (on or off). False when one failed, timed
+   * out, is not trusted to verify, or the host has no topology: its fence may fail the same way.
+   */
+  read: boolean;
+  detail: string;
 }
 
 export interface Recoverer {

@@ -54,6 +54,8 @@ export interface StatusSnapshot {
     sendErrors: number;
     /** The largest monitor-to-monitor datagram sent (bounded at 1,400 bytes). */
     largestMonitorDatagramBytes?: number;
+    /** Early power checks of silent hosts by outcome: all devices OFF, read but not all OFF, not read. */
+    powerChecks?: { off: number; on: number; unread: number };
   };
   recentEvents: ClusterEvent[];
   /** Which keys this monitor accepts and seals with, and which key senders use (docs/operations.md, key rotation). */

@@ -5,7 +5,7 @@ import type { Effect, Input } from '../core/effects.js';
 import type { ClusterEvent, FenceRecord, HostId } from '../core/events.js';
 import { MonitorCore } from '../core/monitor-core.js';
 import type { OperatorInput } from '../core/operator-refusal.js';
-import type { ComputeServiceControl, Fencer, GuestRestarter, Recoverer, Unfencer } from '../core/ports.js';
+import type { ComputeServiceControl, Fencer, GuestRestarter, PowerReading, Recoverer, Unfencer } from '../core/ports.js';
 import { computeDownReason } from '../core/compute-down.js';
 import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
 import { componentLogger, type Logger } from '../log.js';
@@ -21,6 +21,7 @@ import type { EventBus } from './event-bus.js';
 import type { StateStore } from './state-store.js';
 import { buildSnapshot } from './status.js';
 import { HeldActions, isActing } from './held-actions.js';
+import { PowerCheckRecord } from './power-check-record.js';
 import { PROTOCOL_MAJOR, PROTOCOL_MINOR } from '../wire/monitor-format.js';
 
 /** A peer of another major stays alarmed this long after its last datagram (it may have been stopped). */
@@ -82,6 +83,7 @@ export class MonitorDaemon {
   private readonly inflight = new Map<HostId, AbortController>();
   /** Early power checks running (core/power-checks.ts bounds how many); aborted by stop(). */
   private readonly powerChecks = new Set<AbortController>();
+  private readonly powerRecord = new PowerCheckRecord();
   /** Compute-service changes apart from fencing's slot: a disable in flight must never hold up a fence. */
   private readonly computeInflight = new Set<HostId>();
   private readonly recent: ClusterEvent[] = [];
@@ -235,6 +237,7 @@ export class MonitorDaemon {
         sent: t.sent,
         sendErrors: t.sendErrors,
         largestMonitorDatagramBytes: this.largestMonitorDatagram,
+        powerChecks: this.powerRecord.snapshot(),
       },
       recentEvents: this.recent,
       extraAlarms: [...this.ownAlarms(), ...edges.alarms],
@@ -264,6 +267,7 @@ export class MonitorDaemon {
     const alarms: Alarm[] = [];
     for (const w of this.settings.warnings ?? []) alarms.push({ kind: w.kind, message: w.message });
     alarms.push(...this.admission.alarms(this.clock.now()));
+    alarms.push(...this.powerRecord.alarms(this.clock.now()));
     const f = this.persistFailure;
     if (f) {
       alarms.push({
@@ -442,6 +446,7 @@ export class MonitorDaemon {
   private record(ev: ClusterEvent): void {
     this.recent.push(ev);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    if (ev.type === 'host.fenced') this.powerRecord.readable(ev.host);
     const level =
       ev.type === 'host.failed' ||
       ev.type === 'host.fence_failed' ||
@@ -500,17 +505,19 @@ export class MonitorDaemon {
    */
   private runPowerCheck(host: HostId): void {
     const check = this.deps.fencer?.checkPower?.bind(this.deps.fencer);
-    const answer = (r: { off: boolean; detail: string }): void => {
-      if (!this.stopped) this.step({ type: 'power_checked', at: this.clock.now(), host, off: r.off, detail: r.detail });
+    const answer = (r: PowerReading): void => {
+      if (this.stopped) return;
+      this.powerRecord.note(host, r, this.clock.now(), this.clock.wallNow());
+      this.step({ type: 'power_checked', at: this.clock.now(), host, off: r.off, detail: r.detail });
     };
     if (!check) {
-      void Promise.resolve({ off: false, detail: 'no fencer with a power check' }).then(answer);
+      void Promise.resolve({ off: false, read: false, detail: 'no fencer with a power check' }).then(answer);
       return;
     }
     const ctl = new AbortController();
     this.powerChecks.add(ctl);
     void check(host, ctl.signal)
-      .catch((err: unknown) => ({ off: false, detail: `power check error: ${String(err)}` }))
+      .catch((err: unknown): PowerReading => ({ off: false, read: false, detail: `power check error: ${String(err)}` }))
       .then((r) => {
         this.powerChecks.delete(ctl);
         answer(r);

@@ -7,7 +7,8 @@
  */
 import pRetry from 'p-retry';
 import type { FenceAttempt, FenceRecord, HostId, MonitorId } from '../core/events.js';
-import type { Fencer } from '../core/ports.js';
+import type { Fencer, PowerReading } from '../core/ports.js';
+import { withDeadline } from '../deadline.js';
 import { componentLogger, type Logger } from '../log.js';
 import type { FencingConfig } from './config.js';
 import { createDevice, type DeviceAction, type DeviceResult, type FenceDevice } from './devices.js';
@@ -181,24 +182,30 @@ export class TopologyFencer implements Fencer {
    * The early power check (Fencer.checkPower): a `status` on every device of the host's first level,
    * all at once, within `fencing.power_check.timeout`. Not recorded as fence attempts: it fences nothing.
    */
-  async checkPower(host: HostId, signal: AbortSignal): Promise<{ off: boolean; detail: string }> {
+  async checkPower(host: HostId, signal: AbortSignal): Promise<PowerReading> {
     const topo = this.deps.config.hosts.get(host);
     const names = topo?.levels[0];
-    if (!names?.length) return { off: false, detail: 'no fencing topology' };
+    if (!names?.length) return { off: false, read: false, detail: 'no fencing topology' };
     const untrusted = names.filter((n) => !this.devices.get(n)?.verify);
-    if (untrusted.length) return { off: false, detail: `not trusted to verify (verify: false or unknown): ${untrusted.join(', ')}` };
-    const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.deps.config.powerCheck.timeoutMs)]);
-    const readings = await Promise.all(
-      names.map(async (n) => {
-        try {
-          const r = await this.devices.get(n)!.run('status', bounded);
-          return { name: n, power: r.ok ? (r.power ?? 'unknown') : `failed${r.timedOut ? ' (timed out)' : ''}` };
-        } catch (err) {
-          return { name: n, power: `failed: ${String(err)}` };
-        }
-      }),
+    if (untrusted.length)
+      return { off: false, read: false, detail: `not trusted to verify (verify: false or unknown): ${untrusted.join(', ')}` };
+    const readings = await withDeadline(signal, this.deps.config.powerCheck.timeoutMs, (bounded) =>
+      Promise.all(
+        names.map(async (n) => {
+          try {
+            const r = await this.devices.get(n)!.run('status', bounded);
+            return { name: n, power: r.ok ? (r.power ?? 'unknown') : `failed${r.timedOut ? ' (timed out)' : ''}` };
+          } catch (err) {
+            return { name: n, power: `failed: ${String(err)}` };
+          }
+        }),
+      ),
     );
-    return { off: readings.every((r) => r.power === 'off'), detail: readings.map((r) => `${r.name}=${r.power}`).join(', ') };
+    return {
+      off: readings.every((r) => r.power === 'off'),
+      read: readings.every((r) => r.power === 'off' || r.power === 'on'),
+      detail: readings.map((r) => `${r.name}=${r.power}`).join(', '),
+    };
   }
 
   /**

@@ -58,6 +58,7 @@ const ALARM_KINDS = [
   'guest_crash_loop',
   'guest_events_dropped',
   'guest_watch_down',
+  'power_check_failed',
 ] as const;
 
 /** Event types the alert rules and the dashboard count: present (at 0) before the first one. */
@@ -223,6 +224,15 @@ export class MonitorMetrics implements EventSink {
     });
     counter('instance_ha_guest_events_dropped_total', 'Guest events left out by rate limits (beacon or monitor) since start', [], (c, s) =>
       c.inc(s.guests?.dropped ?? 0),
+    );
+    counter(
+      'instance_ha_power_checks_total',
+      'Early power checks of silent hosts since start, by result (off: every first-level device reads OFF; on: read, not all OFF; unread: a device failed, timed out or is not trusted)',
+      ['result'],
+      (c, s) => {
+        const p = s.counters.powerChecks;
+        for (const result of ['off', 'on', 'unread'] as const) c.inc({ result }, p?.[result] ?? 0);
+      },
     );
     counter('instance_ha_datagram_send_errors_total', 'Datagram sends that failed since start', [], (c, s) => c.inc(s.counters.sendErrors));
     new Gauge({

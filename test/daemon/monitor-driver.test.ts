@@ -42,7 +42,15 @@ function oneMonitor(store: StateStore, bus = new EventBus(silentLogger()), fence
     },
     hosts: ['h1'],
     maxClockSkewMs: 60_000,
-    core: { ...defaultCoreSettings('m1', ['m1']), fencing: { enabled: !!fencer, retryBaseMs: 2000, retryMaxMs: 8000 } },
+    core: {
+      ...defaultCoreSettings('m1', ['m1']),
+      fencing: {
+        enabled: !!fencer,
+        retryBaseMs: 2000,
+        retryMaxMs: 8000,
+        ...(fencer?.checkPower ? { powerCheck: { maxInFlight: 4 } } : {}),
+      },
+    },
   };
   const daemon = new MonitorDaemon({
     settings,
@@ -127,5 +135,35 @@ describe('the monitor driver', () => {
     expect(alarm(daemon, 'state_write_failed')).toBeUndefined();
     // The decision that was on disk before the fence ran is the one the fence belongs to.
     expect(store.saved.some((s) => s.decisions.some((d) => d.host === 'h1' && d.state === 'fencing'))).toBe(true);
+  });
+
+  it('raises power_check_failed when a silent host cannot be read, counts every check, and clears once its fence succeeds', async () => {
+    let fenceOk = false;
+    const fencer: Fencer = {
+      fence: () =>
+        Promise.resolve({ ok: fenceOk, durationMs: 1, attempts: [], by: 'm1', ...(fenceOk ? {} : { error: 'bmc-h1 timed out' }) }),
+      checkPower: () => Promise.resolve({ off: false, read: false, detail: 'bmc-h1=failed (timed out)' }),
+    };
+    const { daemon, runUntil } = oneMonitor(new FlakyStore(), new EventBus(silentLogger()), fencer);
+    await daemon.start();
+    // h1 never beats: suspect after two missed heartbeats, when the power check is asked.
+    runUntil(1_400);
+    await new Promise((r) => setImmediate(r));
+    expect(daemon.snapshot().counters.powerChecks).toEqual({ off: 0, on: 0, unread: 1 });
+    const raised = alarm(daemon, 'power_check_failed');
+    expect(raised?.message).toMatch(/^could not read the power state of silent host h1: bmc-h1=failed \(timed out\);/);
+    expect(raised?.since).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The fence fails too (as the check foretold): both alarms stand.
+    runUntil(20_000);
+    await new Promise((r) => setImmediate(r));
+    expect(alarm(daemon, 'fence_failed')).toBeDefined();
+    expect(alarm(daemon, 'power_check_failed')).toBeDefined();
+    // Its devices answer a retried fence: the power check alarm is over, the count stays.
+    fenceOk = true;
+    runUntil(40_000);
+    await new Promise((r) => setImmediate(r));
+    expect(daemon.core.coordinator.decision('h1')?.state).toBe('fenced');
+    expect(alarm(daemon, 'power_check_failed')).toBeUndefined();
+    expect(daemon.snapshot().counters.powerChecks?.unread).toBe(1);
   });
 });

@@ -257,21 +257,25 @@ describe('TopologyFencer.checkPower (the early power check of a silent host)', (
     setPower('psu-a', 'off');
     setPower('psu-b', 'on');
     const f = fencer([fake('psu-a'), fake('psu-b'), fake('pdu')], [['psu-a', 'psu-b'], ['pdu']]);
-    expect(await f.checkPower('compute-1', signal())).toEqual({ off: false, detail: 'psu-a=off, psu-b=on' });
+    expect(await f.checkPower('compute-1', signal())).toEqual({ off: false, read: true, detail: 'psu-a=off, psu-b=on' });
     expect(state('psu-b')).toBe('on');
     setPower('psu-b', 'off');
-    expect(await f.checkPower('compute-1', signal())).toEqual({ off: true, detail: 'psu-a=off, psu-b=off' });
+    expect(await f.checkPower('compute-1', signal())).toEqual({ off: true, read: true, detail: 'psu-a=off, psu-b=off' });
   });
 
   it('a device that fails or hangs is no OFF reading, bounded by power_check.timeout', async () => {
     setPower('gone', 'off');
     const failing = fencer([fake('gone', { fail_action: 'status' })], [['gone']]);
-    expect(await failing.checkPower('compute-1', signal())).toMatchObject({ off: false, detail: expect.stringMatching(/^gone=failed/) });
+    expect(await failing.checkPower('compute-1', signal())).toMatchObject({
+      off: false,
+      read: false,
+      detail: expect.stringMatching(/^gone=failed/),
+    });
     setPower('stuck', 'off');
     const hanging = fencer([fake('stuck', { hang: '1' })], [['stuck']], { powerCheck: { enabled: true, timeoutMs: 300, maxInFlight: 4 } });
     const started = Date.now();
     const r = await hanging.checkPower('compute-1', signal());
-    expect(r).toMatchObject({ off: false, detail: expect.stringMatching(/^stuck=failed/) });
+    expect(r).toMatchObject({ off: false, read: false, detail: expect.stringMatching(/^stuck=failed/) });
     // Well inside the device's own 10 s action timeout: the check's bound cut it short.
     expect(Date.now() - started).toBeLessThan(5000);
   });
@@ -279,7 +283,7 @@ describe('TopologyFencer.checkPower (the early power check of a silent host)', (
   it('never reads OFF through a device not trusted to verify, nor for a host without a topology', async () => {
     setPower('blind', 'off');
     const f = fencer([fake('blind', {}, { verify: false })], [['blind']]);
-    expect(await f.checkPower('compute-1', signal())).toMatchObject({ off: false, detail: expect.stringContaining('blind') });
-    expect(await f.checkPower('compute-9', signal())).toEqual({ off: false, detail: 'no fencing topology' });
+    expect(await f.checkPower('compute-1', signal())).toMatchObject({ off: false, read: false, detail: expect.stringContaining('blind') });
+    expect(await f.checkPower('compute-9', signal())).toEqual({ off: false, read: false, detail: 'no fencing topology' });
   });
 });

@@ -50,6 +50,7 @@ describe('alert rules', () => {
       'InstanceHaNoQuorum',
       'InstanceHaNotificationBrokerUnreachable',
       'InstanceHaNotificationOutboxBacklog',
+      'InstanceHaPowerCheckFailed',
       'InstanceHaRecoveryFailed',
       'InstanceHaStateWriteFailing',
     ]);

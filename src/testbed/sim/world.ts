@@ -15,6 +15,7 @@ import { EventBus } from '../../daemon/event-bus.js';
 import { MonitorDaemon, type MonitorSettings } from '../../daemon/monitor.js';
 import type { PersistedState } from '../../core/effects.js';
 import type { ClusterEvent, FenceRecord, RecoverySummary } from '../../core/events.js';
+import type { PowerReading } from '../../core/ports.js';
 import { quorumNeeded } from '../../core/membership.js';
 import { defaultCoreSettings, type CoreSettings } from '../../core/settings.js';
 import type { StateStore } from '../../daemon/state-store.js';
@@ -586,7 +587,7 @@ export class World {
     return lost === null ? fenced : fenced === null ? lost : Math.min(lost, fenced);
   }
 
-  private checkPower(m: MonitorNode, host: string): Promise<{ off: boolean; detail: string }> {
+  private checkPower(m: MonitorNode, host: string): Promise<PowerReading> {
     const delay = 20 + this.powerRng.int(300);
     const unanswered = this.powerRng.chance(0.1);
     return new Promise((resolve) => {
@@ -594,7 +595,7 @@ export class World {
         const off = !unanswered && this.powerCutAt(host) !== null;
         m.proc.run(() => {
           this.asyncWork = true;
-          resolve({ off, detail: unanswered ? 'bmc=failed (timed out)' : `bmc=${off ? 'off' : 'on'}` });
+          resolve({ off, read: !unanswered, detail: unanswered ? 'bmc=failed (timed out)' : `bmc=${off ? 'off' : 'on'}` });
         });
       });
     });
