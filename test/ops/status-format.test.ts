@@ -143,6 +143,13 @@ describe('status output', () => {
     expect(formatStatus(snapshot({ quorate: false, alarms: [ALARMS[0]!] }), false, NOW)).toContain('  no_quorum: no quorum');
   });
 
+  it('counts the early power checks once there were any', () => {
+    expect(formatStatus(snapshot(), false, NOW)).not.toContain('early power checks');
+    const s = snapshot();
+    s.counters.powerChecks = { off: 3, on: 1, unread: 2 };
+    expect(formatStatus(s, false, NOW)).toContain('early power checks of silent hosts: 3 read OFF, 1 read on, 2 not read');
+  });
+
   it('says which key seals what during a rollover (names of key slots, never a key)', () => {
     const keys = {
       sealsWith: 'next',
