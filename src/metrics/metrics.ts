@@ -59,6 +59,7 @@ const ALARM_KINDS = [
   'guest_events_dropped',
   'guest_watch_down',
   'power_check_failed',
+  'listener_not_started',
 ] as const;
 
 /** Event types the alert rules and the dashboard count: present (at 0) before the first one. */

@@ -18,8 +18,9 @@ import { StatusApiServer } from '../status-api/server.js';
  *   await monitor.start();
  *   await ops.start(() => monitor.snapshot());                  // status API, dashboard, /metrics
  *
- * A port already taken (another monitor on this machine) is logged and skipped: the dashboard must
- * never keep the monitor from watching hosts.
+ * A port already taken (another monitor on this machine) is skipped: the dashboard must never keep
+ * the monitor from watching hosts. It is not only logged: alarms() raises listener_not_started, so
+ * `instance-ha status` (over the control socket) and the other endpoint say so.
  */
 export interface MonitorOps {
   journal: EventJournal;
@@ -30,6 +31,8 @@ export interface MonitorOps {
     notifier?: () => NotifierStatus | null,
     clockOffset?: () => ClockOffsetReading | null,
   ): Promise<{ statusApi: string | null; metrics: string | null }>;
+  /** listener_not_started for each endpoint that could not bind at start. */
+  alarms(): Array<{ kind: string; message: string; since: string }>;
   stop(): void;
 }
 
@@ -59,6 +62,21 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
     : null;
   let api: StatusApiServer | null = null;
   let metricsServer: MetricsServer | null = null;
+  const unbound: Array<{ kind: string; message: string; since: string }> = [];
+  const bindOrAlarm = async (start: () => Promise<{ host: string; port: number }>, what: string, at: string): Promise<string | null> => {
+    try {
+      return formatHostPort(await start());
+    } catch (err) {
+      log.error({ err, listen: at }, `${what} not started: cannot bind (set its listen address in the config); monitoring continues`);
+      const why = err instanceof Error ? err.message : String(err);
+      unbound.push({
+        kind: 'listener_not_started',
+        message: `${what} not started: cannot bind ${at} (${why}); monitoring continues: set its listen address in the config and restart`,
+        since: new Date().toISOString(),
+      });
+      return null;
+    }
+  };
   return {
     journal,
     metrics,
@@ -78,32 +96,19 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
           stateDir: cfg.stateDir,
           log: componentLogger(log, 'status-api'),
         });
-        bound.statusApi = await bindOrWarn(() => api!.start(), 'status API', formatHostPort(cfg.ops.statusApi.listen), log);
+        bound.statusApi = await bindOrAlarm(() => api!.start(), 'status API', formatHostPort(cfg.ops.statusApi.listen));
       }
       if (metrics) {
         metricsServer = new MetricsServer(cfg.ops.metrics.listen, metrics, componentLogger(log, 'metrics'), cfg.ops.metrics.token);
-        bound.metrics = await bindOrWarn(() => metricsServer!.start(), 'metrics', formatHostPort(cfg.ops.metrics.listen), log);
+        bound.metrics = await bindOrAlarm(() => metricsServer!.start(), 'metrics', formatHostPort(cfg.ops.metrics.listen));
       }
       return bound;
     },
+    alarms: () => [...unbound],
     stop() {
       journal.close();
       api?.stop();
       metricsServer?.stop();
     },
   };
-}
-
-async function bindOrWarn(
-  start: () => Promise<{ host: string; port: number }>,
-  what: string,
-  at: string,
-  log: Logger,
-): Promise<string | null> {
-  try {
-    return formatHostPort(await start());
-  } catch (err) {
-    log.error({ err, listen: at }, `${what} not started: cannot bind (set its listen address in the config); monitoring continues`);
-    return null;
-  }
 }

@@ -98,6 +98,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
       const alarms = [
         ...(n ? notificationAlarms(n) : []),
         ...historyAlarms(ops.journal),
+        ...ops.alarms(),
         ...(recoverer?.alarms() ?? []),
         ...(novaView?.alarms() ?? []),
       ];
