@@ -22,6 +22,7 @@ import type { StateStore } from './state-store.js';
 import { buildSnapshot } from './status.js';
 import { HeldActions, isActing } from './held-actions.js';
 import { PowerCheckRecord } from './power-check-record.js';
+import { receiveBufferAlarm } from './receive-buffer.js';
 import { PROTOCOL_MAJOR, PROTOCOL_MINOR } from '../wire/monitor-format.js';
 
 /** A peer of another major stays alarmed this long after its last datagram (it may have been stopped). */
@@ -268,6 +269,7 @@ export class MonitorDaemon {
     for (const w of this.settings.warnings ?? []) alarms.push({ kind: w.kind, message: w.message });
     alarms.push(...this.admission.alarms(this.clock.now()));
     alarms.push(...this.powerRecord.alarms(this.clock.now()));
+    alarms.push(...receiveBufferAlarm(this.deps.transport.receiveBufferBytes, this.core.tracks.size));
     const f = this.persistFailure;
     if (f) {
       alarms.push({

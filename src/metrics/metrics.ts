@@ -60,6 +60,7 @@ const ALARM_KINDS = [
   'guest_watch_down',
   'power_check_failed',
   'listener_not_started',
+  'udp_receive_buffer_small',
 ] as const;
 
 /** Event types the alert rules and the dashboard count: present (at 0) before the first one. */

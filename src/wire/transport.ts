@@ -19,6 +19,12 @@ export interface TransportCounters {
  */
 export interface DatagramTransport {
   readonly counters: TransportCounters;
+  /**
+   * The kernel's receive buffer of the smallest listening socket, in bytes as the kernel accounts
+   * them (getsockopt SO_RCVBUF): what a burst of datagrams may fill while the event loop is busy.
+   * Undefined where there is no kernel socket (the simulation's memory network) or nothing listens.
+   */
+  readonly receiveBufferBytes?: number;
   /** Binds the listening addresses (port 0 picks a free one); resolves with the bound addresses. */
   listen(addresses: readonly HostPort[], onDatagram: (d: Datagram) => void): Promise<HostPort[]>;
   send(buf: Buffer, to: HostPort): void;

@@ -6,6 +6,9 @@ import type { Datagram, DatagramTransport, TransportCounters } from './transport
 
 export type { Datagram, DatagramTransport, TransportCounters };
 
+/** The receive buffer a listening socket asks for (bytes). */
+export const RECEIVE_BUFFER_WANTED = 8 * 1024 * 1024;
+
 /**
  * UDP sockets for one daemon: listening ones (monitor) or only sending ones (beacon). A send never
  * throws or blocks: an unreachable peer is a counted error, not a reason to stop heartbeating.
@@ -15,6 +18,11 @@ export class UdpTransport implements DatagramTransport {
   readonly counters: TransportCounters = { received: 0, sent: 0, sendErrors: 0 };
 
   private onDatagram: ((d: Datagram) => void) | null = null;
+  private smallestReceiveBuffer: number | undefined;
+
+  get receiveBufferBytes(): number | undefined {
+    return this.smallestReceiveBuffer;
+  }
 
   constructor(
     private readonly log: Logger,
@@ -36,10 +44,18 @@ export class UdpTransport implements DatagramTransport {
         });
       });
       try {
-        // Room for a burst of 10,000 beacons arriving while the loop is busy.
-        sock.setRecvBufferSize(8 * 1024 * 1024);
+        // Room for a burst of 10,000 beacons arriving while the loop is busy. Linux caps it at
+        // net.core.rmem_max without an error: what it granted is read back, and the monitor raises
+        // udp_receive_buffer_small when that cannot hold a heartbeat from each watched host.
+        sock.setRecvBufferSize(RECEIVE_BUFFER_WANTED);
       } catch (err) {
         this.log.warn({ err }, 'could not enlarge the UDP receive buffer (raise net.core.rmem_max)');
+      }
+      try {
+        const got = sock.getRecvBufferSize();
+        this.smallestReceiveBuffer = Math.min(this.smallestReceiveBuffer ?? got, got);
+      } catch {
+        /* not readable: nothing to compare */
       }
       const addr = sock.address();
       bound.push({ host: addr.address, port: addr.port });
