@@ -166,12 +166,47 @@ export class CrashGuests {
 
 /** Whether /dev/kvm can be opened (KVM is then tried first; CrashGuests falls back to TCG by itself). */
 export function kvmUsable(): boolean {
+  kvmVerdict ??= probeKvm();
+  return kvmVerdict;
+}
+
+let kvmVerdict: boolean | undefined;
+
+/**
+ * /dev/kvm being there is not enough: under some nested hypervisors it opens, QEMU starts, and the
+ * guest never runs an instruction (no console output, no crash, forever). So boot the kernel once
+ * under KVM without an initramfs: it prints its banner at once and panics on the missing root fs,
+ * and with -no-reboot QEMU exits (about 2 s). No banner within 10 s: KVM does not work here, TCG it is.
+ */
+function probeKvm(): boolean {
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
   } catch {
     return false;
   }
+  const k = newestKernel();
+  if (!k) return false;
+  const r = spawnSync(
+    'qemu-system-x86_64',
+    [
+      '-accel',
+      'kvm',
+      '-m',
+      '192',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-kernel',
+      k.kernel,
+      '-append',
+      'console=ttyS0 panic=-1',
+      '-serial',
+      'stdio',
+    ],
+    { timeout: 10_000, killSignal: 'SIGKILL', encoding: 'latin1', maxBuffer: 16 * 1024 * 1024 },
+  );
+  return typeof r.stdout === 'string' && r.stdout.includes('Linux version');
 }
 
 /** Follows `virsh event` for the test's own check of what libvirt said (the beacon runs its own). */
