@@ -7,7 +7,7 @@ computes=()
 for f in "$PIDS"/nova-compute-*; do [[ -e $f ]] && computes+=("$(basename "$f")"); done
 ((${#computes[@]} == 0)) || halt "${computes[@]}"
 halt nova-api nova-conductor nova-scheduler
-halt glance placement keystone network
+halt glance placement keystone network memcached
 if [[ ${1:-} == --purge ]]; then
   for db in keystone glance placement nova_api nova nova_cell0; do echo "DROP DATABASE IF EXISTS iha_$db;"; done | mariadb -uroot
   rm -rf "$CLOUD_DIR"

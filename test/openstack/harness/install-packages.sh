@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 packages=(keystone glance-api placement-api nova-api nova-conductor nova-scheduler nova-compute
-  nova-compute-ironic uwsgi-plugin-python3 python3-pymysql mariadb-server mariadb-client curl)
+  nova-compute-ironic uwsgi-plugin-python3 python3-pymysql mariadb-server mariadb-client curl memcached)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
