@@ -4,6 +4,13 @@ import type { ClusterEvent, HostClusterState } from './events.js';
 /** `incompatible`: an authenticated monitor datagram of another protocol major (a peer of a newer release). */
 export type DropReason = 'oversized' | 'malformed' | 'bad_mac' | 'replay' | 'clock_skew' | 'unknown_sender' | 'forged' | 'incompatible';
 
+/** Something status must not show green over: its kind, what to do, and since when (wall-clock ISO) if known. */
+export interface Alarm {
+  kind: string;
+  message: string;
+  since?: string;
+}
+
 /** What `instance-ha status` shows; no secrets, ever (no keys, no passwords, no tokens). */
 export interface StatusSnapshot {
   monitor: { id: string; bootId: string; startedAt: string; version: string };
@@ -45,7 +52,7 @@ export interface StatusSnapshot {
     /** Its beacon stopped cleanly and said so (state `left`): when (wall-clock ISO, the beacon's) and the boot it left. */
     left?: { at: string; bootId: string };
   }>;
-  alarms: Array<{ kind: string; message: string; since?: string }>;
+  alarms: Alarm[];
   counters: {
     received: number;
     accepted: number;

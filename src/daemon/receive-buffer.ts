@@ -1,6 +1,4 @@
-import type { StatusSnapshot } from '../core/status-snapshot.js';
-
-type Alarm = StatusSnapshot['alarms'][number];
+import type { Alarm } from '../core/status-snapshot.js';
 
 /**
  * What one heartbeat costs in a UDP receive buffer. The kernel charges each queued datagram its

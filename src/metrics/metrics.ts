@@ -229,7 +229,8 @@ export class MonitorMetrics implements EventSink {
     );
     counter(
       'instance_ha_power_checks_total',
-      'Early power checks of silent hosts since start, by result (off: every first-level device reads OFF; on: read, not all OFF; unread: a device failed, timed out or is not trusted)',
+      'Early power checks of silent hosts since start, by result ' +
+        '(off: every first-level device reads OFF; on: read, not all OFF; unread: a device failed, timed out or is not trusted)',
       ['result'],
       (c, s) => {
         const p = s.counters.powerChecks;

@@ -1,7 +1,7 @@
 import { formatHostPort } from '../config/address.js';
 import type { OpsConfig } from '../config/ops-config.js';
 import type { EventSink } from '../core/ports.js';
-import type { StatusSnapshot } from '../core/status-snapshot.js';
+import type { Alarm, StatusSnapshot } from '../core/status-snapshot.js';
 import { componentLogger, type Logger } from '../log.js';
 import { MonitorMetrics, type ClockOffsetReading, type NotifierStatus } from '../metrics/metrics.js';
 import { MetricsServer } from '../metrics/server.js';
@@ -32,7 +32,7 @@ export interface MonitorOps {
     clockOffset?: () => ClockOffsetReading | null,
   ): Promise<{ statusApi: string | null; metrics: string | null }>;
   /** listener_not_started for each endpoint that could not bind at start. */
-  alarms(): Array<{ kind: string; message: string; since: string }>;
+  alarms(): Alarm[];
   stop(): void;
 }
 
@@ -62,7 +62,7 @@ export function createMonitorOps(cfg: MonitorOpsSettings, log: Logger): MonitorO
     : null;
   let api: StatusApiServer | null = null;
   let metricsServer: MetricsServer | null = null;
-  const unbound: Array<{ kind: string; message: string; since: string }> = [];
+  const unbound: Alarm[] = [];
   const bindOrAlarm = async (start: () => Promise<{ host: string; port: number }>, what: string, at: string): Promise<string | null> => {
     try {
       return formatHostPort(await start());

@@ -1,3 +1,7 @@
+import type { Alarm } from '../core/status-snapshot.js';
+
+export type { Alarm };
+
 /**
  * Counts forged datagrams (sealed with a key other than the one of the identity they claim) per
  * source address and claimed identity, and turns a burst of them into an alarm naming both. One
@@ -18,12 +22,6 @@ interface Forgery {
   count: number;
   firstWallAt: number;
   lastAt: number;
-}
-
-export interface Alarm {
-  kind: string;
-  message: string;
-  since?: string;
 }
 
 export class ForgeryWatch {

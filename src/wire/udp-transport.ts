@@ -7,7 +7,7 @@ import type { Datagram, DatagramTransport, TransportCounters } from './transport
 export type { Datagram, DatagramTransport, TransportCounters };
 
 /** The receive buffer a listening socket asks for (bytes). */
-export const RECEIVE_BUFFER_WANTED = 8 * 1024 * 1024;
+const RECEIVE_BUFFER_WANTED = 8 * 1024 * 1024;
 
 /**
  * UDP sockets for one daemon: listening ones (monitor) or only sending ones (beacon). A send never
