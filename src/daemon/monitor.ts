@@ -7,7 +7,7 @@ import { MonitorCore } from '../core/monitor-core.js';
 import type { OperatorInput } from '../core/operator-refusal.js';
 import type { ComputeServiceControl, Fencer, GuestRestarter, PowerReading, Recoverer, Unfencer } from '../core/ports.js';
 import { computeDownReason } from '../core/compute-down.js';
-import type { DropReason, StatusSnapshot } from '../core/status-snapshot.js';
+import type { Alarm, DropReason, StatusSnapshot } from '../core/status-snapshot.js';
 import { componentLogger, type Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { Admission } from '../wire/admission.js';
@@ -60,8 +60,6 @@ const RECENT_EVENTS = 200;
 const LAZY_PERSIST_MS = 1000;
 /** View pages sent to each peer per tick at most (64 × 1,400 bytes = 90 KB a tick, 1.8 MB/s at the 50 ms tick). */
 const VIEW_PAGES_PER_TICK = 64;
-
-type Alarm = StatusSnapshot['alarms'][number];
 
 /**
  * The monitor daemon: a thin driver around MonitorCore, built from injected parts (clock, datagram
@@ -448,7 +446,7 @@ export class MonitorDaemon {
   private record(ev: ClusterEvent): void {
     this.recent.push(ev);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
-    if (ev.type === 'host.fenced') this.powerRecord.readable(ev.host);
+    if (ev.type === 'host.fenced' || ev.type === 'host.forgotten') this.powerRecord.clear(ev.host);
     const level =
       ev.type === 'host.failed' ||
       ev.type === 'host.fence_failed' ||
